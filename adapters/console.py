@@ -1,0 +1,153 @@
+"""The terminal chat: reads what a person types and prints the bot's replies.
+
+Interactive with line editing and history when stdin is a terminal; otherwise it reads
+one message per line and writes the replies to stdout, so it works in scripts:
+`printf 'leadership level 4\\n' | behaviourbot chat`. Choices are numbered; typing the
+number picks one (the core remembers what was offered, so this survives a restart).
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.types import Event, Reply
+
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False) -> str:
+    """A reply as terminal text: wrapped to `width` when given, bold headings when styled."""
+
+    def style(text: str, code: str) -> str:
+        return f"{code}{text}{RESET}" if styled else text
+
+    def wrap(text: str, indent: str = "", hanging: str | None = None) -> str:
+        if not width:
+            return "\n".join(indent + line for line in text.split("\n"))
+        rest = indent if hanging is None else hanging
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=rest) or indent
+            for line in text.split("\n")
+        )
+
+    out: list[str] = []
+    for block in reply.blocks:
+        if block.kind == "title":
+            out.append(style(block.text, BOLD))
+        elif block.kind == "note":
+            out.append(style(wrap(block.text), DIM))
+        elif block.kind == "heading":
+            out.append("\n" + style(block.text, BOLD))
+        elif block.kind == "quote":
+            out.append(wrap(block.text, "  "))
+        elif block.kind == "bullets":
+            out.append("\n".join(wrap(item, "  • ", "    ") for item in block.items))
+        elif block.kind == "columns":
+            for column in block.columns:
+                out.append("\n" + style(column.heading, BOLD) + "\n" + wrap(column.text, "  "))
+        else:
+            out.append("\n" + wrap(block.text))
+    if reply.choices:
+        digits = len(str(len(reply.choices)))
+        out.append("")
+        for n, choice in enumerate(reply.choices, 1):
+            out.append(wrap(choice.label, f"  {n:>{digits}}. ", " " * (digits + 4)))
+    return "\n".join(out).strip("\n")
+
+
+class Console:
+    """Drives `handle` (the core's Bot.handle) from a terminal or a pipe."""
+
+    def __init__(
+        self,
+        handle: Callable[[Event], list[Reply]],
+        *,
+        user: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        interactive: bool,
+        history: Path | None = None,
+        completions: Iterable[str] = (),
+    ):
+        self.handle = handle
+        self.user = f"console:local:{user}"
+        self.stdin, self.stdout = stdin, stdout
+        self.interactive = interactive
+        self.history = history
+        self.completions = sorted(set(completions))
+
+    def say(self, text: str) -> list[Reply]:
+        event = Event(
+            user=self.user, conversation=self.user, text=text, event_id=f"console-{uuid.uuid4()}"
+        )
+        return self.handle(event)
+
+    def show(self, replies: list[Reply]) -> None:
+        width = min(shutil.get_terminal_size((100, 24)).columns, 100) if self.interactive else None
+        for reply in replies:
+            self.stdout.write(format_reply(reply, width=width, styled=self.interactive) + "\n\n")
+        if self.interactive and any(r.choices for r in replies):
+            self.stdout.write(DIM + "Reply with a number, or type a question." + RESET + "\n\n")
+        self.stdout.flush()
+
+    def run(self) -> int:
+        if self.interactive:
+            return self._run_interactive()
+        for line in self.stdin:
+            if line.strip():
+                self.show(self.say(line.rstrip("\n")))
+        return 0
+
+    def _run_interactive(self) -> int:
+        readline = self._setup_line_editing()
+        self.stdout.write(
+            f"{BOLD}behaviourbot{RESET}: type help, or a question such as "
+            "leadership level 4. Ctrl-D to leave.\n\n"
+        )
+        try:
+            while True:
+                try:
+                    line = input("you> ")
+                except KeyboardInterrupt:
+                    self.stdout.write("\n")
+                    continue
+                if line.strip().casefold() in ("quit", "exit", "bye"):
+                    break
+                if line.strip():
+                    self.stdout.write("\n")
+                    self.show(self.say(line))
+        except EOFError:
+            self.stdout.write("\n")
+        finally:
+            if readline and self.history:
+                try:
+                    readline.write_history_file(str(self.history))
+                except OSError:
+                    log.warning("could not save the chat history to %s", self.history)
+        return 0
+
+    def _setup_line_editing(self):  # type: ignore[no-untyped-def]
+        try:
+            import readline
+        except ImportError:  # not on every platform; input() still works without it
+            return None
+        if self.history and self.history.exists():
+            try:
+                readline.read_history_file(str(self.history))
+            except OSError:
+                log.warning("could not read the chat history from %s", self.history)
+        words = self.completions
+
+        def complete(text: str, state: int) -> str | None:
+            matches = [w for w in words if w.startswith(text.lower())]
+            return matches[state] if state < len(matches) else None
+
+        readline.set_completer(complete)
+        readline.set_completer_delims(" ")
+        readline.parse_and_bind("tab: complete")
+        return readline

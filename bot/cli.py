@@ -1,0 +1,174 @@
+"""The `behaviourbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.frameworks import (
+    FrameworkError,
+    Problem,
+    builtin_dir,
+    check_sources,
+    framework_files,
+    load_all,
+    load_file,
+)
+from bot.settings import Settings
+from bot.text import plural
+
+EXIT_PROBLEMS = 1
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="behaviourbot",
+        description="Look up behaviour and competency definitions, in the terminal, Slack or Teams.",
+    )
+    parser.add_argument("--version", action="version", version=f"behaviourbot {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (stderr)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="chat with the bot in the terminal")
+    chat.add_argument("--user", help="who is speaking (default: your login name)")
+    chat.add_argument(
+        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
+    )
+
+    fw = commands.add_parser("frameworks", help="list or check framework files")
+    fw_commands = fw.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = fw_commands.add_parser(
+        "check", help="validate framework files and that their texts match their sources"
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or directories (default: the built-in frameworks and $BEHAVIOURBOT_FRAMEWORKS)",
+    )
+    fw_commands.add_parser("list", help="the frameworks loaded, with their counts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    settings = Settings.from_env()
+    if args.command in (None, "chat"):
+        return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
+    if args.command == "frameworks" and args.action == "check":
+        return _check(args.paths or [builtin_dir(), *settings.framework_dirs])
+    if args.command == "frameworks" and args.action == "list":
+        return _list(settings)
+    return EXIT_CONFIG
+
+
+def _load(settings: Settings):  # type: ignore[no-untyped-def]
+    try:
+        return load_all(settings.framework_dirs)
+    except FrameworkError as exc:
+        print("behaviourbot: cannot start: a framework file is broken:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Run `behaviourbot frameworks check` after fixing it.", file=sys.stderr)
+        return None
+
+
+def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
+    from adapters.console import Console
+    from bot.router import Bot
+    from bot.storage import Store
+
+    frameworks = _load(settings)
+    if frameworks is None:
+        return EXIT_CONFIG
+    db_path = db or settings.db_path
+    try:
+        store = Store.open(db_path)
+    except Exception as exc:  # the message is what the person needs; nothing else to clean up
+        print(f"behaviourbot: cannot open the database {db_path}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    bot = Bot(frameworks, store)
+    name = user or os.environ.get("USER") or getpass.getuser() or "you"
+    words = {"help", "compare", "search", "frameworks"}
+    for fw in frameworks:
+        for b in fw.behaviours:
+            words.update(w.lower() for w in b.name.split() if len(w) > 3)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    history = db_path.parent / "chat-history" if str(db_path) != ":memory:" else None
+    console = Console(
+        bot.handle,
+        user=name,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        interactive=interactive,
+        history=history,
+        completions=words,
+    )
+    try:
+        return console.run()
+    finally:
+        store.close()
+
+
+def _check(paths: Sequence[Path]) -> int:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            files += framework_files(path)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), "(file)", "not found"))
+    ids: dict[str, Path] = {}
+    for file in files:
+        try:
+            fw = load_file(file)
+        except FrameworkError as exc:
+            problems.extend(exc.problems)
+            continue
+        found = check_sources(fw)
+        if fw.id in ids:
+            found.append(Problem(str(file), "id", f"{fw.id!r} is already used by {ids[fw.id]}"))
+        ids.setdefault(fw.id, file)
+        problems.extend(found)
+        if not found:
+            verbatim = "texts match the source" if fw.source else "no source to compare"
+            print(
+                f"ok  {file}: {fw.name}, {len(fw.behaviours)} {plural(fw.item, 2)}, "
+                f"{len(fw.levels)} {plural('level', len(fw.levels))}; {verbatim}"
+            )
+    for problem in problems:
+        print(f"ERROR  {problem}")
+    if not files and not problems:
+        print("no framework files found")
+        return EXIT_PROBLEMS
+    return EXIT_PROBLEMS if problems else 0
+
+
+def _list(settings: Settings) -> int:
+    frameworks = _load(settings)
+    if frameworks is None:
+        return EXIT_CONFIG
+    for fw in frameworks:
+        print(
+            f"{fw.id}: {fw.name} ({fw.short_name}), {len(fw.behaviours)} {plural(fw.item, 2)}, "
+            f"levels: {', '.join(lv.name for lv in fw.levels)}  [{fw.path}]"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,240 @@
+"""The lookup feature: a query or a choice's command in, one Reply out.
+
+Commands that choices carry name things by id, so they never depend on the resolver:
+`show FW/BEHAVIOUR[/LEVEL]`, `list FW[/LEVEL]`, `cluster FW/CLUSTER`,
+`compare FW/BEHAVIOUR[/LOW/HIGH]`. Everything else a person types goes through
+`resolve_query`, `search WORDS` or `compare QUERY`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.compare import compare_levels
+from bot.frameworks import Behaviour, Framework, Level
+from bot.render import compose
+from bot.resolver import (
+    Ambiguous,
+    BehaviourView,
+    ClusterView,
+    FrameworkView,
+    Index,
+    LevelNotFound,
+    NoMatch,
+    Resolution,
+    SeveralLevels,
+    WhichFramework,
+    resolve_query,
+)
+from bot.search import SearchIndex
+from bot.text import clean, tokens
+from bot.types import Reply
+
+MAX_QUERY_CHARS = 300
+MAX_ECHO_CHARS = 80
+SEARCH_SHOWN = 10
+_PREFIX = re.compile(r"^\s*/?\s*(?:behaviours?|behaviors?)\b[\s:,-]*|^\s*/\s*", re.IGNORECASE)
+_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*){0,3}$")
+HELP_WORDS = frozenset({"help", "?", "start", "hi", "hello", "hey", "menu", "commands", "usage"})
+
+
+def strip_command_prefix(text: str) -> str:
+    """`/behaviour leadership` and `behaviour leadership` both mean `leadership`."""
+    return _PREFIX.sub("", text, count=1).strip()
+
+
+def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class Lookup:
+    def __init__(self, frameworks: Sequence[Framework]):
+        self.frameworks = list(frameworks)
+        self.index = Index(self.frameworks)
+        self.search_index = SearchIndex(self.frameworks)
+
+    # ---- entry point --------------------------------------------------------------
+
+    def answer(self, text: str, *, platform: str = "console") -> Reply:
+        text = strip_command_prefix(clean(text))
+        if len(text) > MAX_QUERY_CHARS:
+            return compose("too_long.j2", length=len(text), limit=MAX_QUERY_CHARS)
+        verb, _, rest = text.partition(" ")
+        verb = verb.casefold()
+        rest = rest.strip()
+        if _PATH.match(rest) and verb in ("show", "list", "compare", "cluster"):
+            return self._command(verb, rest)
+        if not text or (verb in HELP_WORDS and not rest) or text.casefold() == "what can you do":
+            return self.help(platform)
+        if verb in ("frameworks", "framework") and not rest:
+            return compose("lookup/frameworks.j2", frameworks=self.frameworks)
+        if verb == "search":
+            return self.search(rest)
+        if verb in ("compare", "comparison", "diff"):
+            return self.compare(rest)
+        return self.resolution(resolve_query(self.index, text))
+
+    def help(self, platform: str) -> Reply:
+        return compose("help.j2", frameworks=self.frameworks, platform=platform)
+
+    # ---- commands carried by choices ----------------------------------------------
+
+    def _command(self, verb: str, path: str) -> Reply:
+        parts = path.split("/")
+        fw = self.index.by_id.get(parts[0])
+        behaviour = fw.behaviour(parts[1]) if fw and len(parts) > 1 else None
+        levels = [fw.level(p) for p in parts[2:]] if fw else []
+        if fw and None not in levels:
+            if verb == "list" and len(parts) <= 2:
+                level = fw.level(parts[1]) if len(parts) == 2 else None
+                if len(parts) == 1 or level:
+                    return self.resolution(FrameworkView(fw, level))
+            if verb == "cluster" and len(parts) == 2 and (cluster := fw.cluster(parts[1])):
+                return self.resolution(ClusterView(fw, cluster))
+            if verb == "show" and behaviour and len(levels) <= 1:
+                level = levels[0] if levels else None
+                if level is None or level.id in behaviour.texts:
+                    single = fw.levels_of(behaviour)
+                    if level is None and len(single) == 1:
+                        level = single[0]
+                    return self.resolution(BehaviourView(fw, behaviour, level))
+            if verb == "compare" and behaviour and len(levels) in (0, 2):
+                if not levels:
+                    return self._compare_pick(fw, behaviour)
+                return self._compare(fw, behaviour, levels[0], levels[1])  # type: ignore[arg-type]
+        return compose("unknown_command.j2", command=shorten(f"{verb} {path}"))
+
+    # ---- resolutions --------------------------------------------------------------
+
+    def resolution(self, r: Resolution) -> Reply:
+        index = self.index
+        match r:
+            case BehaviourView(framework=fw, behaviour=b, level=level, also=also):
+                levels = fw.levels_of(b)
+                shown = [level] if level else (levels if len(levels) <= 2 else [])
+                lower = None
+                if level and len(levels) > 1:
+                    below = [lv for lv in levels if lv.rank < level.rank]
+                    lower = max(below, key=lambda lv: lv.rank) if below else None
+                cluster = fw.cluster(b.cluster)
+                siblings = [
+                    x for x in fw.behaviours if cluster and x.cluster == b.cluster and x is not b
+                ]
+                return compose(
+                    "lookup/behaviour.j2",
+                    framework=fw,
+                    behaviour=b,
+                    level=level,
+                    levels=levels,
+                    shown=shown,
+                    many_levels=len(levels) > 1,
+                    lower=lower,
+                    cluster=cluster,
+                    siblings=siblings,
+                    also=list(also),
+                    index=index,
+                )
+            case FrameworkView(framework=fw, level=level):
+                groups = [(c, [b for b in fw.behaviours if b.cluster == c.id]) for c in fw.clusters]
+                return compose("lookup/framework.j2", framework=fw, level=level, groups=groups)
+            case ClusterView(framework=fw, cluster=cluster):
+                members = [b for b in fw.behaviours if b.cluster == cluster.id]
+                return compose("lookup/cluster.j2", framework=fw, cluster=cluster, members=members)
+            case Ambiguous(candidates=candidates, levels=refs, query=query):
+                pairs = []
+                for b in candidates:
+                    fw = index.framework_of(b)
+                    resolved = [ref.resolve(fw) for ref in refs]
+                    level = resolved[0] if len(resolved) == 1 else None
+                    pairs.append((b, level if level and level.id in b.texts else None))
+                return compose(
+                    "lookup/ambiguous.j2", candidates=pairs, query=shorten(query), index=index
+                )
+            case NoMatch(query=query, suggestions=suggestions, framework=fw):
+                return compose(
+                    "lookup/no_match.j2",
+                    query=shorten(query) if query else "that",
+                    suggestions=list(suggestions),
+                    framework=fw,
+                    searchable=bool(query) and any(w.isalpha() for w in tokens(query)),
+                    index=index,
+                )
+            case LevelNotFound(framework=fw, typed=typed, behaviour=b):
+                levels = fw.levels_of(b) if b else list(fw.levels)
+                return compose(
+                    "lookup/level_not_found.j2",
+                    framework=fw,
+                    behaviour=b,
+                    typed=shorten(typed),
+                    levels=levels,
+                )
+            case SeveralLevels(framework=fw, behaviour=b, levels=levels):
+                return compose("lookup/several_levels.j2", framework=fw, behaviour=b, levels=levels)
+            case WhichFramework(frameworks=fws, level=ref):
+                pairs = [(fw, ref.resolve(fw) if ref else None) for fw in fws]
+                return compose(
+                    "lookup/which_framework.j2", frameworks=pairs, typed=ref.typed if ref else ""
+                )
+        raise AssertionError(f"unhandled resolution {r!r}")
+
+    # ---- search and compare -------------------------------------------------------
+
+    def search(self, query: str) -> Reply:
+        query = query.strip()
+        if not tokens(query):
+            return compose("lookup/search_empty.j2")
+        hits = self.search_index.search(query)
+        return compose(
+            "lookup/search.j2",
+            query=shorten(query),
+            hits=hits,
+            shown=hits[:SEARCH_SHOWN],
+            complete=bool(hits) and hits[0].complete,
+            words=len(set(tokens(query))),
+        )
+
+    def compare(self, query: str) -> Reply:
+        r = resolve_query(self.index, query)
+        match r:
+            case SeveralLevels(framework=fw, behaviour=b, levels=levels):
+                return self._compare(fw, b, levels[0], levels[-1])
+            case BehaviourView(framework=fw, behaviour=b, level=level) if level is not None:
+                levels = fw.levels_of(b)
+                if len(levels) < 2:
+                    return self._compare_pick(fw, b)
+                below = [lv for lv in levels if lv.rank < level.rank]
+                above = [lv for lv in levels if lv.rank > level.rank]
+                if below:
+                    return self._compare(fw, b, max(below, key=lambda lv: lv.rank), level)
+                return self._compare(fw, b, level, min(above, key=lambda lv: lv.rank))
+            case BehaviourView(framework=fw, behaviour=b):
+                return self._compare_pick(fw, b)
+        if not tokens(query):
+            return self.help("console")
+        return self.resolution(r)
+
+    def _compare_pick(self, fw: Framework, b: Behaviour) -> Reply:
+        levels = fw.levels_of(b)
+        pairs = list(zip(levels, levels[1:], strict=False))
+        return compose(
+            "lookup/compare_pick.j2", framework=fw, behaviour=b, levels=levels, pairs=pairs
+        )
+
+    def _compare(self, fw: Framework, b: Behaviour, one: Level, two: Level) -> Reply:
+        low, high = sorted((one, two), key=lambda lv: lv.rank)
+        if low == high:
+            return self.resolution(BehaviourView(fw, b, low))
+        levels = fw.levels_of(b)
+        lows = [lv for lv in levels if lv.rank < low.rank]
+        highs = [lv for lv in levels if lv.rank > high.rank]
+        return compose(
+            "lookup/compare.j2",
+            framework=fw,
+            behaviour=b,
+            low=low,
+            high=high,
+            result=compare_levels(b.texts[low.id], b.texts[high.id]),
+            below=max(lows, key=lambda lv: lv.rank) if lows else None,
+            above=min(highs, key=lambda lv: lv.rank) if highs else None,
+        )

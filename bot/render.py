@@ -1,0 +1,126 @@
+"""Rendering: every sentence the bot says comes from a jinja2 template in prompts/.
+
+`render(template, **values)` gives the template's text. `compose(template, **values)`
+turns that text into a Reply, reading one block per line prefix:
+
+    # title          ## heading       > quoted source text     - bullet
+    ~ note           || column heading (a line `||` alone ends the columns)
+    => command | label    (a choice)   anything else: a paragraph line
+
+Blank lines separate paragraphs. Values interpolated with {{ }} are marked so that
+nothing inside them can start a block or a choice, whatever a person typed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.text import plural
+from bot.types import Block, Choice, Column, Reply
+
+_VALUE = "\ue000"  # marks the start of an interpolated value (private use, never typed)
+_BREAK = "\u2028"  # a line break inside a value
+
+
+def _mark(value: Any) -> str:
+    text = str(value).replace(_VALUE, "").replace("\r\n", "\n")
+    return _VALUE + text.replace("\n", _BREAK)
+
+
+def prompts_dir() -> Path:
+    return Path(str(resources.files("prompts")))
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(prompts_dir()),
+        undefined=jinja2.StrictUndefined,
+        finalize=_mark,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    env.filters["plural"] = plural
+    return env
+
+
+def render(template: str, **values: Any) -> str:
+    return environment().get_template(template).render(**values)
+
+
+def compose(template: str, **values: Any) -> Reply:
+    return parse_blocks(render(template, **values))
+
+
+def _unmark(text: str) -> str:
+    return text.replace(_VALUE, "").replace(_BREAK, "\n").strip()
+
+
+_PREFIXES = {"# ": "title", "## ": "heading", "> ": "quote", "- ": "bullets", "~ ": "note"}
+
+
+def parse_blocks(text: str) -> Reply:
+    blocks: list[Block] = []
+    choices: list[Choice] = []
+    columns: list[Column] | None = None
+    kind: str | None = None
+    lines: list[str] = []
+
+    def flush() -> None:
+        nonlocal kind, lines
+        if not lines:
+            kind = None
+            return
+        if columns is not None:
+            heading = columns[-1].heading
+            body = (columns[-1].text + "\n\n" if columns[-1].text else "") + "\n".join(lines)
+            columns[-1] = Column(heading, body)
+        elif kind == "bullets":
+            blocks.append(Block("bullets", items=tuple(_unmark(x) for x in lines)))
+        else:
+            blocks.append(Block(kind or "paragraph", text=_unmark("\n".join(lines))))  # type: ignore[arg-type]
+        kind, lines = None, []
+
+    for raw in text.split("\n"):
+        line = raw.rstrip()
+        if not line.strip():
+            flush()
+            continue
+        if line.startswith("=> "):
+            flush()
+            command, _, label = line[3:].partition(" | ")
+            choices.append(Choice(label=_unmark(label), command=_unmark(command)))
+            continue
+        if line.startswith("||"):
+            flush()
+            heading = line[2:].strip()
+            if heading:
+                columns = (columns or []) + [Column(_unmark(heading), "")]
+            elif columns is not None:
+                cols = tuple(Column(c.heading, _unmark(c.text)) for c in columns)
+                blocks.append(Block("columns", columns=cols))
+                columns = None
+            continue
+        line_kind, content = "paragraph", line
+        for prefix, name in _PREFIXES.items():
+            if line.startswith(prefix):
+                line_kind, content = name, line[len(prefix) :]
+                break
+        if columns is None and (line_kind != kind or line_kind in ("title", "heading", "note")):
+            flush()
+        kind = line_kind
+        if columns is not None and line_kind == "bullets":
+            content = "• " + content
+        lines.append(content if columns is None else _unmark(content))
+    flush()
+    if columns is not None:
+        cols = tuple(Column(c.heading, _unmark(c.text)) for c in columns)
+        blocks.append(Block("columns", columns=cols))
+    return Reply(blocks=tuple(blocks), choices=tuple(choices))

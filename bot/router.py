@@ -1,0 +1,69 @@
+"""The core's front door: `Bot.handle(event) -> replies`, the same for every adapter.
+
+Each event is handled in one transaction: the event id is recorded (a retried or
+duplicated delivery gets no second answer), the conversation's state is loaded, the
+step runs, and the new state is saved before the replies go back. A bare number
+answers the choices last offered in that conversation, even after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bot.frameworks import Framework
+from bot.lookup import Lookup, strip_command_prefix
+from bot.render import compose
+from bot.storage import Store
+from bot.text import clean
+from bot.types import Event, Reply
+
+log = logging.getLogger("behaviourbot")
+
+
+class Bot:
+    def __init__(self, frameworks: Sequence[Framework], store: Store):
+        self.lookup = Lookup(frameworks)
+        self.store = store
+
+    def handle(self, event: Event) -> list[Reply]:
+        started = time.perf_counter()
+        try:
+            with self.store.transaction():
+                if event.event_id and not self.store.first_time(event.event_id):
+                    log.info("event=duplicate platform=%s", event.platform)
+                    return []
+                state = self.store.state(event.user, event.conversation)
+                state, replies, kind = self.step(state, event)
+                self.store.save_state(event.user, event.conversation, state)
+        except Exception:
+            # Rolled back whole: nothing half-done is stored, and a retry can succeed.
+            log.exception("event=failed platform=%s", event.platform)
+            return [compose("error.j2")]
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info(
+            "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
+        )
+        return replies
+
+    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply], str]:
+        """(state, event) -> (state, replies, what kind of event it was, for the log)."""
+        offered: list[str] = state.get("choices", [])
+        if event.action is not None:
+            command, kind = event.action, "choice"
+        else:
+            text = strip_command_prefix(clean(event.text))
+            if text.isdigit() and offered:
+                number = int(text)
+                if not 1 <= number <= len(offered):
+                    reply = compose("no_such_choice.j2", number=number, count=len(offered))
+                    return state, [reply], "bad-choice"
+                command, kind = offered[number - 1], "numbered-choice"
+            else:
+                command, kind = event.text, "message"
+        reply = self.lookup.answer(command, platform=event.platform)
+        new_state = dict(state)
+        new_state["choices"] = [c.command for c in reply.choices]
+        return new_state, [reply], kind

@@ -1,0 +1,31 @@
+"""Configuration, read once at the entry point into one Settings object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.frameworks import extra_dirs
+
+
+def default_db_path(env: Mapping[str, str]) -> Path:
+    """$XDG_DATA_HOME/behaviourbot/behaviourbot.db (~/.local/share/... by default)."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "behaviourbot" / "behaviourbot.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    framework_dirs: tuple[Path, ...]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        db = env.get("BEHAVIOURBOT_DB")
+        return cls(
+            db_path=Path(db) if db else default_db_path(env),
+            framework_dirs=tuple(extra_dirs(env.get("BEHAVIOURBOT_FRAMEWORKS"))),
+        )

@@ -1,0 +1,104 @@
+"""SQLite storage through sqlite-utils: recorded migrations, conversation state, and
+the ids of events already handled (so a retried delivery is handled once).
+
+State is JSON, never pickles. Each unit of work runs in one `BEGIN IMMEDIATE`
+transaction, so two processes sharing the file never interleave half-done work.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("behaviourbot")
+HANDLED_EVENTS_KEPT = timedelta(days=2)
+
+
+@MIGRATIONS()
+def m001_conversations_and_events(db: Database) -> None:
+    db["conversations"].create(
+        {"user": str, "conversation": str, "state": str, "updated_at": str},
+        pk=("user", "conversation"),
+    )
+    db["handled_events"].create({"event_id": str, "handled_at": str}, pk="event_id")
+    db["handled_events"].create_index(["handled_at"])
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, db: Database):
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open (creating if needed) the database at `path`, or ":memory:", and migrate it."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+        db = Database(conn)
+        if str(path) != ":memory:":
+            with db.ensure_autocommit_on():
+                db.execute("PRAGMA journal_mode=wal")
+        store = cls(db)
+        with store.transaction():
+            MIGRATIONS.apply(db)
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One unit of work: committed whole, or rolled back whole."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.db.rollback()
+            raise
+        else:
+            self.db.commit()
+
+    def applied_migrations(self) -> list[str]:
+        return [m.name for m in MIGRATIONS.applied(self.db)]
+
+    def first_time(self, event_id: str) -> bool:
+        """Record `event_id`; False when it was recorded before (a retry or duplicate)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO handled_events (event_id, handled_at) VALUES (?, ?)",
+            [event_id, now()],
+        )
+        return cursor.rowcount == 1
+
+    def forget_old_events(self, kept: timedelta = HANDLED_EVENTS_KEPT) -> int:
+        cutoff = (datetime.now(UTC) - kept).isoformat(timespec="seconds")
+        return self.db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff]).rowcount
+
+    def state(self, user: str, conversation: str) -> dict[str, Any]:
+        rows = self.db.execute(
+            "SELECT state FROM conversations WHERE user = ? AND conversation = ?",
+            [user, conversation],
+        ).fetchall()
+        return json.loads(rows[0][0]) if rows else {}
+
+    def save_state(self, user: str, conversation: str, state: dict[str, Any]) -> None:
+        self.db["conversations"].upsert(
+            {
+                "user": user,
+                "conversation": conversation,
+                "state": json.dumps(state, sort_keys=True),
+                "updated_at": now(),
+            },
+            pk=("user", "conversation"),
+        )

@@ -1,0 +1,81 @@
+"""The one contract between adapters and the core: an inbound Event and outbound Replies.
+
+Adapters translate platform payloads into an Event and Replies into platform messages;
+they keep platform payloads in `Event.raw`, which the core never reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["title", "note", "heading", "paragraph", "quote", "bullets", "columns"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a person did: sent text, or picked a choice (`action`)."""
+
+    user: str  # platform:workspace:user, e.g. "console:local:alice"
+    conversation: str  # platform:workspace:channel
+    text: str = ""
+    action: str | None = None  # the `Choice.command` of a picked choice
+    event_id: str | None = None  # for de-duplication of retried deliveries
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def platform(self) -> str:
+        return self.user.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a reply. Text is plain (never markup): adapters style and escape it.
+
+    - title: the reply's headline; note: small print (source, context);
+    - heading / paragraph: ordinary text; quote: text served verbatim from a framework;
+    - bullets: `items`; columns: `columns`, shown side by side where the platform can.
+    """
+
+    kind: BlockKind
+    text: str = ""
+    items: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button, or a numbered option where buttons are not available."""
+
+    label: str
+    command: str  # what the core receives as `Event.action` when it is picked
+
+
+@dataclass(frozen=True)
+class Reply:
+    blocks: tuple[Block, ...]
+    choices: tuple[Choice, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return next((b.text for b in self.blocks if b.kind == "title"), "")
+
+    def plain_text(self) -> str:
+        """The whole reply as plain text: for notifications, logs of tests, and fallbacks."""
+        parts: list[str] = []
+        for block in self.blocks:
+            if block.kind == "bullets":
+                parts.append("\n".join(f"• {item}" for item in block.items))
+            elif block.kind == "columns":
+                parts.append("\n\n".join(f"{c.heading}\n{c.text}" for c in block.columns))
+            else:
+                parts.append(block.text)
+        if self.choices:
+            parts.append("\n".join(f"{n}. {c.label}" for n, c in enumerate(self.choices, 1)))
+        return "\n\n".join(parts)

@@ -1,0 +1,1 @@
+"""Framework data files (one TOML file per framework) and their source documents."""
