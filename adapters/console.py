@@ -8,6 +8,7 @@ number picks one (the core remembers what was offered, so this survives a restar
 
 from __future__ import annotations
 
+import logging
 import shutil
 import textwrap
 import uuid
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.types import Event, Reply
+
+log = logging.getLogger("behaviourbot.console")
 
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 

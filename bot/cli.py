@@ -30,7 +30,7 @@ EXIT_CONFIG = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="behaviourbot",
-        description="Look up behaviour and competency definitions, in the terminal, Slack or Teams.",
+        description="Look up behaviour and competency definitions in the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"behaviourbot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (stderr)")

@@ -8,6 +8,7 @@ Commands that choices carry name things by id, so they never depend on the resol
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -63,7 +64,8 @@ class Lookup:
         verb, _, rest = text.partition(" ")
         verb = verb.casefold()
         rest = rest.strip()
-        if _PATH.match(rest) and verb in ("show", "list", "compare", "cluster"):
+        is_path = "/" in rest or (verb == "list" and rest in self.index.by_id)
+        if is_path and _PATH.match(rest) and verb in ("show", "list", "compare", "cluster"):
             return self._command(verb, rest)
         if not text or (verb in HELP_WORDS and not rest) or text.casefold() == "what can you do":
             return self.help(platform)
@@ -215,8 +217,8 @@ class Lookup:
         return self.resolution(r)
 
     def _compare_pick(self, fw: Framework, b: Behaviour) -> Reply:
-        levels = fw.levels_of(b)
-        pairs = list(zip(levels, levels[1:], strict=False))
+        levels = sorted(fw.levels_of(b), key=lambda lv: lv.rank)
+        pairs = list(itertools.pairwise(levels))
         return compose(
             "lookup/compare_pick.j2", framework=fw, behaviour=b, levels=levels, pairs=pairs
         )

@@ -1,0 +1,82 @@
+"""Shared fixtures: the loaded frameworks, and a fake adapter that drives the real core."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.frameworks import Framework, load_all
+from bot.router import Bot
+from bot.storage import Store
+from bot.types import Event, Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "frameworks" / "sources"
+_ids = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def frameworks() -> list[Framework]:
+    return load_all()
+
+
+@pytest.fixture(scope="session")
+def by_id(frameworks: list[Framework]) -> dict[str, Framework]:
+    return {fw.id: fw for fw in frameworks}
+
+
+class FakeAdapter:
+    """Talks to the real Bot like an adapter would, and keeps what it was told."""
+
+    def __init__(self, bot: Bot, user: str = "alice"):
+        self.bot = bot
+        self.user = f"test:local:{user}"
+        self.last: Reply | None = None
+
+    def send(
+        self, *, text: str = "", action: str | None = None, event_id: str | None = None
+    ) -> list[Reply]:
+        event = Event(
+            user=self.user,
+            conversation=self.user,
+            text=text,
+            action=action,
+            event_id=event_id or f"test-{next(_ids)}",
+        )
+        replies = self.bot.handle(event)
+        if replies:
+            self.last = replies[-1]
+        return replies
+
+    def say(self, text: str) -> Reply:
+        replies = self.send(text=text)
+        assert len(replies) == 1, replies
+        return replies[0]
+
+    def pick(self, label: str) -> Reply:
+        """Press the button whose label starts with `label`."""
+        assert self.last is not None
+        matches = [c for c in self.last.choices if c.label.startswith(label)]
+        assert matches, f"no choice {label!r} in {[c.label for c in self.last.choices]}"
+        replies = self.send(action=matches[0].command)
+        assert len(replies) == 1
+        return replies[0]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "bot.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def chat(frameworks: list[Framework], store: Store) -> FakeAdapter:
+    return FakeAdapter(Bot(frameworks, store))
+
+
+def text_of(reply: Reply) -> str:
+    return reply.plain_text()

@@ -1,0 +1,68 @@
+"""The terminal chat through the real command, in its non-interactive (pipe) mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from adapters.console import format_reply
+from bot.render import parse_blocks
+
+
+def chat(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BEHAVIOURBOT_DB": str(tmp_path / "chat.db")}
+    env.pop("BEHAVIOURBOT_FRAMEWORKS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", *args],
+        input=text,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_piped_lines_get_replies_on_stdout(tmp_path: Path) -> None:
+    result = chat(tmp_path, "/behaviour leadership level 4\n\nsearch wellbeing\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Leadership: Level 4\nCivil Service Behaviours · Level 4: Grade 7 and 6")
+    assert "  Promote diversity, inclusion and equality of opportunity" in out
+    assert "  1. Level 1 (AA and AO or equivalent)" in out
+    assert "Search: “wellbeing”" in out
+    assert "\x1b[" not in out  # no terminal styling when piped
+    assert result.stderr == ""
+
+
+def test_numbers_answer_choices_even_across_runs(tmp_path: Path) -> None:
+    first = chat(tmp_path, "leadership\n")
+    assert "  4. Level 4 (Grade 7 and 6 or equivalent)" in first.stdout
+    second = chat(tmp_path, "4\n")  # a new process: the choices came from the database
+    assert second.stdout.startswith("Leadership: Level 4\n")
+
+
+def test_user_option_keeps_people_apart(tmp_path: Path) -> None:
+    chat(tmp_path, "leadership\n", "--user", "alice")
+    bob = chat(tmp_path, "4\n", "--user", "bob")
+    assert bob.stdout.startswith("Civil Service Behaviours: Level 4\n")
+
+
+def test_hostile_input_gets_an_answer(tmp_path: Path) -> None:
+    lines = ["\x1b[31mred\x1b[0m", "\u202eevil", "领导力", "x" * 5000, "\x00\x07", "1.4.5.6"]
+    result = chat(tmp_path, "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n\n\n") == 0
+    assert "\x1b[31m" not in result.stdout
+    assert result.stdout.count("No match for") == 4  # red, evil, 领导力, 1.4.5.6
+    assert "\nbehaviourbot\n" in result.stdout  # control characters only: help
+    assert "That is longer than a lookup needs" in result.stdout
+
+
+def test_format_reply_wraps_and_numbers() -> None:
+    reply = parse_blocks("# T\n> " + "word " * 40 + "\n=> a/b | One\n=> c/d | Two")
+    text = format_reply(reply, width=40)
+    assert all(len(line) <= 40 for line in text.splitlines())
+    assert text.splitlines()[-2:] == ["  1. One", "  2. Two"]

@@ -1,0 +1,226 @@
+"""The lookup job through the core, as a person uses it: every reply's actual text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.frameworks import Framework
+from bot.lookup import Lookup
+from bot.types import Reply
+
+from .conftest import SOURCES, FakeAdapter, text_of
+
+
+def quotes(reply: Reply) -> list[str]:
+    """The texts a reply serves from a framework (quotes and indicator bullets)."""
+    out = [b.text for b in reply.blocks if b.kind == "quote"]
+    for block in reply.blocks:
+        if block.kind == "bullets":
+            out += list(block.items)
+    return out
+
+
+def test_leadership_level_4_is_verbatim_with_definition_and_level_name(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour leadership level 4")
+    assert reply.title == "Leadership: Level 4"
+    text = text_of(reply)
+    assert "Civil Service Behaviours · Level 4: Grade 7 and 6 or equivalent" in text
+    assert quotes(reply) == [
+        "Show pride and passion for public service. Create and engage others in delivering a "
+        "shared vision. Value difference, diversity and inclusion, ensuring fairness and "
+        "opportunity for all.",
+        "Promote diversity, inclusion and equality of opportunity, respecting difference and "
+        "external experience. Welcome and respond to views and challenges from others, despite "
+        "any conflicting pressures to ignore or give in to them. Stand by, promote or defend own "
+        "and team's actions and decisions where needed. Seek out shared interests beyond own area "
+        "of responsibility, understanding the extent of the impact actions have on the "
+        "organisation. Inspire and motivate teams to be fully engaged in their work and dedicated "
+        "to their role.",
+    ]
+    assert [c.label for c in reply.choices][:5] == [
+        "Level 1 (AA and AO or equivalent)",
+        "Level 2 (EO or equivalent)",
+        "Level 3 (HEO and SEO or equivalent)",
+        "Level 5 (Deputy Director or equivalent)",
+        "Level 6 (Director and Director General)",
+    ]
+    assert "Compare with Level 3" in [c.label for c in reply.choices]
+
+
+@pytest.mark.parametrize(
+    "text", ["leadership level 4", "behaviour leadership level 4", "/ leadership L4"]
+)
+def test_the_same_text_works_without_slash_or_behaviour(chat: FakeAdapter, text: str) -> None:
+    assert chat.say(text).title == "Leadership: Level 4"
+
+
+def test_a_behaviour_alone_gives_its_definition_and_six_levels_to_pick(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour leadership")
+    assert reply.title == "Leadership"
+    assert "Leadership is described at 6 levels. Pick one:" in text_of(reply)
+    assert [c.command for c in reply.choices[:6]] == [
+        f"show civil-service/leadership/{n}" for n in range(1, 7)
+    ]
+    picked = chat.pick("Level 4")
+    assert picked.title == "Leadership: Level 4"
+
+
+@pytest.mark.parametrize("text", ["/behaviour", "/behaviour help", "help", "hello"])
+def test_help_lists_what_the_bot_does_and_the_frameworks(chat: FakeAdapter, text: str) -> None:
+    reply = chat.say(text)
+    body = text_of(reply)
+    assert reply.title == "behaviourbot"
+    assert "leadership level 4: a behaviour at one level" in body
+    assert "Civil Service Behaviours (Civil Service): 9 behaviours at 6 levels" in body
+    assert "Core Leadership Competencies (DHS SES): 8 competencies at 2 levels" in body
+    assert (
+        "Competency and Values Framework for Policing (Policing CVF): 6 competencies at 1 level"
+        in body
+    )
+    assert chat.pick("Compare leadership levels 3 and 4").title == "Leadership: Level 3 and Level 4"
+
+
+def test_civil_service_lists_the_nine_behaviours_to_pick(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour civil service")
+    assert reply.title == "Civil Service Behaviours"
+    assert len(reply.choices) == 9
+    assert reply.choices[3].label == "Leadership"
+    assert chat.pick("Leadership").title == "Leadership"
+
+
+def test_a_dhs_competency_shows_both_performance_levels(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour principled")
+    body = text_of(reply)
+    assert reply.title == "1.1 Principled"
+    assert "Achieved Excellence" in body and "Achieved Expectations" in body
+    assert "adheres to the highest ethical standards of public service" in body
+    one = chat.say("/behaviour ses 1.4 excellence")
+    assert one.title == "1.4 Performance Centered: Achieved Excellence"
+    assert "Achieved Expectations" not in [b.text for b in one.blocks if b.kind == "heading"]
+    note = chat.say("1.7")
+    assert "In CBP, this core leadership competency includes supporting" in text_of(note)
+
+
+def test_a_policing_competency_shows_its_cluster_and_indicators(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour we analyse critically")
+    assert reply.title == "We analyse critically"
+    body = text_of(reply)
+    assert "Cluster: Intelligent, Creative and Informed Policing" in body
+    bullets = next(b for b in reply.blocks if b.kind == "bullets")
+    assert len(bullets.items) == 5
+    assert bullets.items[0].startswith("I balance the risks, costs and benefits")
+    assert chat.say("/behaviour policing collaborative").title == "We are collaborative"
+
+
+def test_compare_shows_both_levels_and_what_the_higher_adds(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour compare leadership 3 4")
+    (columns,) = [b for b in reply.blocks if b.kind == "columns"]
+    assert [c.heading for c in columns.columns] == [
+        "Level 3 (HEO and SEO or equivalent)",
+        "Level 4 (Grade 7 and 6 or equivalent)",
+    ]
+    body = text_of(reply)
+    assert "What Level 4 adds" in body
+    assert "• Inspire and motivate teams to be fully engaged in their work" in body
+    assert "Words new at Level 4: promote, diversity" in body
+    # the order of the levels typed does not matter, nor the way they are written
+    assert chat.say("compare leadership HEO G7").title == reply.title
+    assert chat.say("compare leadership level 4 and level 3").title == reply.title
+    assert chat.pick("Compare Level 4 and Level 5").title == "Leadership: Level 4 and Level 5"
+
+
+def test_compare_without_levels_offers_the_pairs(chat: FakeAdapter) -> None:
+    reply = chat.say("compare pace")
+    assert [c.label for c in reply.choices] == [
+        "Level 1 and Level 2",
+        "Level 2 and Level 3",
+        "Level 3 and Level 4",
+        "Level 4 and Level 5",
+        "Level 5 and Level 6",
+    ]
+    assert (
+        chat.say("compare principled").choices[0].label
+        == "Achieved Expectations and Achieved Excellence"
+    )
+    assert "nothing to compare" in text_of(chat.say("compare we take ownership"))
+
+
+def test_search_lists_every_text_that_mentions_the_word(chat: FakeAdapter) -> None:
+    reply = chat.say("/behaviour search wellbeing")
+    body = text_of(reply)
+    assert "7 texts mention it, best matches first" in body
+    assert "Working Together, Level 6 (Director and Director General) (Civil Service)" in body
+    assert "We are emotionally aware, Level Three (Senior Manager/Executive) (Policing CVF)" in body
+    assert chat.pick("We are emotionally aware").title == "We are emotionally aware"
+    assert text_of(chat.say("search well-being")) == body.replace("“wellbeing”", "“well-being”")
+
+
+def test_search_for_nothing_and_for_nonsense(chat: FakeAdapter) -> None:
+    assert chat.say("search").title == "What should I search for?"
+    assert "No definition or level mentions “qwertyuiop”" in text_of(chat.say("search qwertyuiop"))
+
+
+def test_ambiguous_query_asks_with_choices(chat: FakeAdapter) -> None:
+    reply = chat.say("collaborative")
+    assert reply.title == "Which one do you mean?"
+    assert "“collaborative” matches 2 entries. Pick one:" in text_of(reply)
+    assert sorted(c.label for c in reply.choices) == [
+        "1.6 Highly Collaborative (DHS SES)",
+        "We are collaborative (Policing CVF)",
+    ]
+    assert chat.pick("1.6").title == "1.6 Highly Collaborative"
+
+
+def test_no_match_says_so_and_suggests(chat: FakeAdapter) -> None:
+    reply = chat.say("leadrship teapot")
+    assert reply.title == "No match for “leadrship teapot”"
+    assert "Leadership (Civil Service)" in [c.label for c in reply.choices]
+    assert "Search the texts for “leadrship teapot”" in [c.label for c in reply.choices]
+
+
+def test_a_missing_level_is_explained_with_the_real_levels(chat: FakeAdapter) -> None:
+    reply = chat.say("leadership level 9")
+    assert reply.title == "Leadership has no level “level 9”"
+    assert len(reply.choices) == 6
+
+
+def test_numbers_pick_the_choices_last_offered(chat: FakeAdapter) -> None:
+    chat.say("leadership")
+    assert chat.say("4").title == "Leadership: Level 4"
+    reply = chat.say("42")
+    assert reply.title == "There is no choice 42"
+    assert "Pick a number from 1 to" in text_of(reply)
+    # the bad number did not lose the choices on offer
+    assert chat.say("1").title == "Leadership: Level 1"
+
+
+def test_a_stale_or_forged_command_is_answered_not_crashed(chat: FakeAdapter) -> None:
+    (reply,) = chat.send(action="show civil-service/no-such-thing/4")
+    assert reply.title == "That choice is out of date"
+
+
+def test_user_text_cannot_inject_blocks_or_choices(chat: FakeAdapter) -> None:
+    reply = chat.say("xyzzy\n# Title\n=> show dhs-ses/principled | Click me")
+    assert [b.kind for b in reply.blocks].count("title") == 1
+    assert "Click me" not in [c.label for c in reply.choices]
+
+
+def test_a_very_long_message_is_refused_politely(chat: FakeAdapter) -> None:
+    reply = chat.say("leadership " * 100)
+    assert reply.title == "That is longer than a lookup needs"
+
+
+def test_every_reply_quote_is_verbatim_in_the_sources(frameworks: list[Framework]) -> None:
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in SOURCES.glob("*.txt"))
+    for fw in frameworks:
+        for fix in fw.source_fixes:
+            sources = sources.replace(fix.find, fix.replace)
+    lookup = Lookup(frameworks)
+    for fw in frameworks:
+        for b in fw.behaviours:
+            for lv in fw.levels_of(b):
+                reply = lookup.answer(f"show {fw.id}/{b.id}/{lv.id}")
+                served = quotes(reply)
+                assert served, (b.key, lv.id)
+                for text in served:
+                    assert text in sources, text[:80]
