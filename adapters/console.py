@@ -139,6 +139,8 @@ class Console:
             import readline
         except ImportError:  # not on every platform; input() still works without it
             return None
+        if self.history:
+            self.history.parent.mkdir(parents=True, exist_ok=True)
         if self.history and self.history.exists():
             try:
                 readline.read_history_file(str(self.history))

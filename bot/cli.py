@@ -106,14 +106,13 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         for b in fw.behaviours:
             words.update(w.lower() for w in b.name.split() if len(w) > 3)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    history = db_path.parent / "chat-history" if str(db_path) != ":memory:" else None
     console = Console(
         bot.handle,
         user=name,
         stdin=sys.stdin,
         stdout=sys.stdout,
         interactive=interactive,
-        history=history,
+        history=settings.history_path,
         completions=words,
     )
     try:

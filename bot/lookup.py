@@ -112,7 +112,7 @@ class Lookup:
     def resolution(self, r: Resolution) -> Reply:
         index = self.index
         match r:
-            case BehaviourView(framework=fw, behaviour=b, level=level, also=also):
+            case BehaviourView(framework=fw, behaviour=b, level=level, also=also, ignored=ignored):
                 levels = fw.levels_of(b)
                 shown = [level] if level else (levels if len(levels) <= 2 else [])
                 lower = None
@@ -135,6 +135,7 @@ class Lookup:
                     cluster=cluster,
                     siblings=siblings,
                     also=list(also),
+                    ignored=list(ignored),
                     index=index,
                 )
             case FrameworkView(framework=fw, level=level):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.frameworks import Behaviour, Cluster, Framework, Level
 from bot.text import NUMBER_WORDS, fold, tokens, within_edits, word_similarity
@@ -76,6 +76,42 @@ FILLER = frozenset(
         "which",
         "can",
         "you",
+        "does",
+        "look",
+        "looks",
+        "like",
+        "mean",
+        "means",
+        "expected",
+        "expect",
+        "expectation",
+        "need",
+        "needed",
+        "required",
+        "am",
+        "be",
+        "as",
+        "by",
+        "im",
+        "it",
+        "its",
+        "this",
+        "that",
+        "should",
+        "would",
+        "could",
+        "want",
+        "know",
+        "someone",
+        "person",
+        "role",
+        "job",
+        "interview",
+        "need",
+        "so",
+        "if",
+        "your",
+        "good",
     ]
 )
 _LEVEL_WORDS = frozenset({"level", "levels", "lvl", "lv", "lev", "l"})
@@ -134,6 +170,7 @@ class BehaviourView:
     behaviour: Behaviour
     level: Level | None = None
     also: tuple[Behaviour, ...] = ()  # other behaviours that matched less well
+    ignored: tuple[str, ...] = ()  # words that matched no name, left out
 
 
 @dataclass(frozen=True)
@@ -235,6 +272,12 @@ class Index:
         key = tokens(phrase)
         if key and target not in self.phrases.setdefault(key, []):
             self.phrases[key].append(target)
+
+    def knows(self, word: str) -> bool:
+        """Whether `word` matches a word of any behaviour's name or alias."""
+        if not hasattr(self, "_vocabulary"):
+            self._vocabulary = sorted({w for name in self.names for w in name.words})
+        return any(word_similarity(word, v) > 0 for v in self._vocabulary)
 
     def behaviour(self, framework_id: str, behaviour_id: str) -> Behaviour | None:
         fw = self.by_id.get(framework_id)
@@ -459,6 +502,19 @@ def resolve_query(index: Index, text: str) -> Resolution:
             return _with_level(index, winner.behaviour, parsed.levels, also)
         if tied:
             return Ambiguous(tuple(m.behaviour for m in tied[:8]), parsed.levels, shown)
+        known = tuple(w for w in parsed.words if index.knows(w))
+        if known and len(known) < len(parsed.words):
+            # Some words match no name at all: answer from the others only when they
+            # point at one behaviour exactly, and say which words were left out.
+            ranked, _ = match_behaviours(index, known, "", allowed)
+            winner, _ = _pick(ranked)
+            if winner and winner.all_exact:
+                also = [m.behaviour for m in ranked if m is not winner][:3]
+                ignored = tuple(w for w in parsed.words if w not in known)
+                resolution = _with_level(index, winner.behaviour, parsed.levels, also)
+                if isinstance(resolution, BehaviourView):
+                    return replace(resolution, ignored=ignored)
+                return resolution
         suggestions = partial[:4] or _closest(index, " ".join(parsed.words), allowed)
         if not suggestions and all(_DHS_STYLE.match(w) for w in parsed.words):
             suggestions = [b for b in index.all_behaviours() if b.number][:8]

@@ -10,22 +10,24 @@ from pathlib import Path
 from bot.frameworks import extra_dirs
 
 
-def default_db_path(env: Mapping[str, str]) -> Path:
-    """$XDG_DATA_HOME/behaviourbot/behaviourbot.db (~/.local/share/... by default)."""
+def data_dir(env: Mapping[str, str]) -> Path:
+    """$XDG_DATA_HOME/behaviourbot (~/.local/share/behaviourbot by default)."""
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "behaviourbot" / "behaviourbot.db"
+    return Path(base) / "behaviourbot"
 
 
 @dataclass(frozen=True)
 class Settings:
     db_path: Path
     framework_dirs: tuple[Path, ...]
+    history_path: Path  # the terminal chat's line-editing history
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         db = env.get("BEHAVIOURBOT_DB")
         return cls(
-            db_path=Path(db) if db else default_db_path(env),
+            db_path=Path(db) if db else data_dir(env) / "behaviourbot.db",
             framework_dirs=tuple(extra_dirs(env.get("BEHAVIOURBOT_FRAMEWORKS"))),
+            history_path=data_dir(env) / "chat-history",
         )

@@ -155,8 +155,10 @@ def word_similarity(query_word: str, known_word: str) -> float:
     shorter = min(len(query_word), len(known_word))
     if shared == len(query_word) and shared >= 3:
         return 0.85 if shared >= 4 else 0.7
-    if shared >= 4 and shared >= 0.75 * shorter:
+    if shared >= 4 and shared >= 0.7 * shorter:
         return 0.85
+    if shared == len(known_word) and shared >= 3:
+        return 0.8  # a longer form of a short word: "bigger" for "big"
     if len(query_word) >= 4 and len(known_word) >= 4:
         limit = 1 if min(len(query_word), len(known_word)) <= 6 else 2
         if within_edits(query_word, known_word, limit):

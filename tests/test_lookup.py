@@ -178,6 +178,12 @@ def test_no_match_says_so_and_suggests(chat: FakeAdapter) -> None:
     assert "Search the texts for “leadrship teapot”" in [c.label for c in reply.choices]
 
 
+def test_words_left_out_are_named_in_the_answer(chat: FakeAdapter) -> None:
+    reply = chat.say("leadership teapot")
+    assert reply.title == "Leadership"
+    assert "I did not use this word, which matches no behaviour name: teapot." in text_of(reply)
+
+
 def test_a_missing_level_is_explained_with_the_real_levels(chat: FakeAdapter) -> None:
     reply = chat.say("leadership level 9")
     assert reply.title == "Leadership has no level “level 9”"

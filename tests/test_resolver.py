@@ -143,7 +143,8 @@ def test_a_near_miss_is_answered_with_the_alternatives_shown(index: Index) -> No
     [
         ("dhs leadership", "civil-service/leadership"),
         ("policing leadership", "civil-service/leadership"),
-        ("leadership teapot", "civil-service/leadership"),
+        ("leadrship teapot", "civil-service/leadership"),
+        ("collaborative teapot", "dhs-ses/highly-collaborative"),
         ("1.9", "dhs-ses/principled"),
     ],
 )
@@ -151,6 +152,26 @@ def test_no_match_suggests_the_closest_names(index: Index, query: str, suggestio
     r = resolve_query(index, query)
     assert isinstance(r, NoMatch), r
     assert suggestion in [b.key for b in r.suggestions]
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "level", "ignored"),
+    [
+        ("leadership teapot", "civil-service/leadership", None, ("teapot",)),
+        ("delivering at pace SCS", "civil-service/delivering-at-pace", None, ("scs",)),
+        ("what does leadership look like for a grade 7", "civil-service/leadership", "4", ()),
+        ("what is expected of a G6 in working together", "civil-service/working-together", "4", ()),
+        ("I am a grade 7, leadership", "civil-service/leadership", "4", ()),
+        ("seeing the bigger picture", "civil-service/seeing-the-big-picture", None, ()),
+        ("analytical", "policing-cvf/we-analyse-critically", "3", ()),
+    ],
+)
+def test_natural_phrasings_and_words_left_out(
+    index: Index, query: str, key: str, level: str | None, ignored: tuple[str, ...]
+) -> None:
+    r = resolve_query(index, query)
+    assert isinstance(r, BehaviourView), r
+    assert (r.behaviour.key, r.level.id if r.level else None, r.ignored) == (key, level, ignored)
 
 
 def test_nothing_matches_nonsense(index: Index) -> None:
