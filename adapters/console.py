@@ -20,6 +20,7 @@ from bot.types import Event, Reply
 
 log = logging.getLogger("behaviourbot.console")
 
+QUIT_WORDS = frozenset({"quit", "exit", "bye", "/quit", "/exit"})
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
@@ -102,6 +103,8 @@ class Console:
         if self.interactive:
             return self._run_interactive()
         for line in self.stdin:
+            if line.strip().casefold() in QUIT_WORDS:
+                break
             if line.strip():
                 self.show(self.say(line.rstrip("\n")))
         return 0
@@ -119,7 +122,7 @@ class Console:
                 except KeyboardInterrupt:
                     self.stdout.write("\n")
                     continue
-                if line.strip().casefold() in ("quit", "exit", "bye"):
+                if line.strip().casefold() in QUIT_WORDS:
                     break
                 if line.strip():
                     self.stdout.write("\n")

@@ -78,7 +78,7 @@ def _load(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return load_all(settings.framework_dirs)
     except FrameworkError as exc:
-        print("behaviourbot: cannot start: a framework file is broken:", file=sys.stderr)
+        print("behaviourbot: cannot start: the frameworks could not be loaded:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         print("Run `behaviourbot frameworks check` after fixing it.", file=sys.stderr)

@@ -108,7 +108,7 @@ def _overlap(words: set[str], other: set[str]) -> float:
 
 @dataclass(frozen=True)
 class LevelComparison:
-    added: tuple[str, ...]  # higher-level sentences that are new, most novel first
+    added: tuple[str, ...]  # higher-level sentences that are new, in the source's order
     builds_on: tuple[tuple[str, str], ...]  # (higher sentence, the lower one it extends)
     key_words: tuple[str, ...]  # words of the higher level not found in the lower one
 
@@ -129,7 +129,6 @@ def compare_levels(lower: LevelText, higher: LevelText) -> LevelComparison:
         for raw, f in words:
             if raw not in key_words and not _found(f, lower_all):
                 key_words.append(raw)
-    scored.sort(key=lambda s: s[0])
     return LevelComparison(
         added=tuple(s for score, s, _ in scored if score < NEW_BELOW),
         builds_on=tuple((s, c) for score, s, c in scored if score >= NEW_BELOW),

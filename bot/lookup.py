@@ -16,19 +16,22 @@ from bot.compare import compare_levels
 from bot.frameworks import Behaviour, Framework, Level
 from bot.render import compose
 from bot.resolver import (
+    FILLER,
     Ambiguous,
     BehaviourView,
     ClusterView,
     FrameworkView,
     Index,
     LevelNotFound,
+    LevelRef,
     NoMatch,
     Resolution,
     SeveralLevels,
     WhichFramework,
+    parse_query,
     resolve_query,
 )
-from bot.search import SearchIndex
+from bot.search import Entry, SearchIndex
 from bot.text import clean, tokens
 from bot.types import Reply
 
@@ -38,6 +41,7 @@ SEARCH_SHOWN = 10
 _PREFIX = re.compile(r"^\s*/?\s*(?:behaviours?|behaviors?)\b[\s:,-]*|^\s*/\s*", re.IGNORECASE)
 _PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*){0,3}$")
 HELP_WORDS = frozenset({"help", "?", "start", "hi", "hello", "hey", "menu", "commands", "usage"})
+THANKS = frozenset({("thanks",), ("thank", "you"), ("thankyou",), ("cheers",), ("ta",), ("thx",)})
 
 
 def strip_command_prefix(text: str) -> str:
@@ -67,8 +71,15 @@ class Lookup:
         is_path = "/" in rest or (verb == "list" and rest in self.index.by_id)
         if is_path and _PATH.match(rest) and verb in ("show", "list", "compare", "cluster"):
             return self._command(verb, rest)
-        if not text or (verb in HELP_WORDS and not rest) or text.casefold() == "what can you do":
+        folded = tokens(text)
+        if (
+            not folded
+            or (verb in HELP_WORDS and not rest)
+            or folded == ("what", "can", "you", "do")
+        ):
             return self.help(platform)
+        if folded in THANKS:
+            return compose("thanks.j2")
         if verb in ("frameworks", "framework") and not rest:
             return compose("lookup/frameworks.j2", frameworks=self.frameworks)
         if verb == "search":
@@ -145,20 +156,17 @@ class Lookup:
                 members = [b for b in fw.behaviours if b.cluster == cluster.id]
                 return compose("lookup/cluster.j2", framework=fw, cluster=cluster, members=members)
             case Ambiguous(candidates=candidates, levels=refs, query=query):
-                pairs = []
-                for b in candidates:
-                    fw = index.framework_of(b)
-                    resolved = [ref.resolve(fw) for ref in refs]
-                    level = resolved[0] if len(resolved) == 1 else None
-                    pairs.append((b, level if level and level.id in b.texts else None))
                 return compose(
-                    "lookup/ambiguous.j2", candidates=pairs, query=shorten(query), index=index
+                    "lookup/ambiguous.j2",
+                    candidates=self._with_levels(candidates, refs),
+                    query=shorten(query),
+                    index=index,
                 )
-            case NoMatch(query=query, suggestions=suggestions, framework=fw):
+            case NoMatch(query=query, suggestions=suggestions, framework=fw, levels=refs):
                 return compose(
                     "lookup/no_match.j2",
                     query=shorten(query) if query else "that",
-                    suggestions=list(suggestions),
+                    suggestions=self._with_levels(suggestions, refs),
                     framework=fw,
                     searchable=bool(query) and any(w.isalpha() for w in tokens(query)),
                     index=index,
@@ -181,47 +189,105 @@ class Lookup:
                 )
         raise AssertionError(f"unhandled resolution {r!r}")
 
+    def _with_levels(
+        self, behaviours: Sequence[Behaviour], refs: Sequence[LevelRef]
+    ) -> list[tuple[Behaviour, Level | None]]:
+        """Each behaviour with the one level typed, where it has that level."""
+        pairs = []
+        for b in behaviours:
+            resolved = [ref.resolve(self.index.framework_of(b)) for ref in refs]
+            level = resolved[0] if len(resolved) == 1 else None
+            pairs.append((b, level if level and level.id in b.texts else None))
+        return pairs
+
     # ---- search and compare -------------------------------------------------------
 
     def search(self, query: str) -> Reply:
-        query = query.strip()
+        """Full-text search; framework names and levels in the query narrow it down."""
+        query = query.strip().strip("\"'“”‘’ ")
         if not tokens(query):
             return compose("lookup/search_empty.j2")
-        hits = self.search_index.search(query)
+        parsed = parse_query(self.index, query)
+        words = [w for w in parsed.typed_rest if w not in FILLER] or list(parsed.typed_rest)
+        terms = " ".join(words)
+        frameworks = set(parsed.framework_ids)
+        scope = [self.index.by_id[f].short_name for f in parsed.framework_ids]
+        levels = parsed.levels if terms else ()
+        for ref in levels:
+            names = {lv.name for fw in self.frameworks if (lv := ref.resolve(fw))}
+            scope.append(" or ".join(sorted(names)) or ref.typed)
+        if not terms:  # nothing but names and levels: search for those words themselves
+            terms, frameworks, scope = query, set(), []
+
+        def wanted(entry: Entry) -> bool:
+            if frameworks and entry.framework.id not in frameworks:
+                return False
+            return all(
+                entry.level and ref.resolve(entry.framework) == entry.level for ref in levels
+            )
+
+        hits = self.search_index.search(terms, where=wanted)
         return compose(
             "lookup/search.j2",
-            query=shorten(query),
+            query=shorten(terms),
+            scope=", ".join(scope),
             hits=hits,
             shown=hits[:SEARCH_SHOWN],
             complete=bool(hits) and hits[0].complete,
-            words=len(set(tokens(query))),
+            words=len({w for w in tokens(terms) if w not in FILLER}) or 1,
         )
 
     def compare(self, query: str) -> Reply:
+        """Two levels of one behaviour; guidance when the query is not that."""
+        if not tokens(query):
+            return compose("lookup/compare_help.j2", query="", candidates=[], index=self.index)
+        typed_levels = len(parse_query(self.index, query).levels)
         r = resolve_query(self.index, query)
         match r:
             case SeveralLevels(framework=fw, behaviour=b, levels=levels):
                 return self._compare(fw, b, levels[0], levels[-1])
-            case BehaviourView(framework=fw, behaviour=b, level=level) if level is not None:
+            case BehaviourView(framework=fw, behaviour=b, level=level) if (
+                level and typed_levels > 1
+            ):
+                note = f"Both levels you named are {level.name}. Pick two different levels:"
+                return self._compare_pick(fw, b, note)
+            case BehaviourView(framework=fw, behaviour=b, level=level) if level and typed_levels:
                 levels = fw.levels_of(b)
-                if len(levels) < 2:
-                    return self._compare_pick(fw, b)
                 below = [lv for lv in levels if lv.rank < level.rank]
                 above = [lv for lv in levels if lv.rank > level.rank]
                 if below:
                     return self._compare(fw, b, max(below, key=lambda lv: lv.rank), level)
-                return self._compare(fw, b, level, min(above, key=lambda lv: lv.rank))
+                if above:
+                    return self._compare(fw, b, level, min(above, key=lambda lv: lv.rank))
+                return self._compare_pick(fw, b)
             case BehaviourView(framework=fw, behaviour=b):
                 return self._compare_pick(fw, b)
-        if not tokens(query):
-            return self.help("console")
+            case LevelNotFound(framework=fw, behaviour=b, typed=typed) if b is not None:
+                note = f"{b.name} has no level “{shorten(typed)}”. Pick two of its levels:"
+                return self._compare_pick(fw, b, note)
+            case Ambiguous(candidates=candidates):
+                return compose(
+                    "lookup/compare_help.j2", query="", candidates=candidates, index=self.index
+                )
+            case NoMatch(suggestions=suggestions):
+                return compose(
+                    "lookup/compare_help.j2",
+                    query=shorten(query),
+                    candidates=suggestions,
+                    index=self.index,
+                )
         return self.resolution(r)
 
-    def _compare_pick(self, fw: Framework, b: Behaviour) -> Reply:
+    def _compare_pick(self, fw: Framework, b: Behaviour, note: str = "") -> Reply:
         levels = sorted(fw.levels_of(b), key=lambda lv: lv.rank)
         pairs = list(itertools.pairwise(levels))
         return compose(
-            "lookup/compare_pick.j2", framework=fw, behaviour=b, levels=levels, pairs=pairs
+            "lookup/compare_pick.j2",
+            framework=fw,
+            behaviour=b,
+            levels=levels,
+            pairs=pairs,
+            note=note,
         )
 
     def _compare(self, fw: Framework, b: Behaviour, one: Level, two: Level) -> Reply:

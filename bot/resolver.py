@@ -118,6 +118,7 @@ _LEVEL_WORDS = frozenset({"level", "levels", "lvl", "lv", "lev", "l"})
 _LEVEL_TOKEN = re.compile(r"^(?:level|lvl|lv|l)(\d{1,2})$")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
 _MAX_PHRASE = 6
+_PLURAL_NUMBER = re.compile(r"^(\d{1,2})s$")  # "grade 7s"
 _DHS_STYLE = re.compile(r"^\d+\.\d+$")
 
 
@@ -191,6 +192,7 @@ class NoMatch:
     query: str
     suggestions: tuple[Behaviour, ...] = ()
     framework: Framework | None = None
+    levels: tuple[LevelRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,7 @@ def _is_level_word(word: str) -> bool:
 
 
 def parse_query(index: Index, text: str) -> ParsedQuery:
-    words = tokens(text)[:MAX_QUERY_WORDS]
+    words = tuple(_PLURAL_NUMBER.sub(r"\1", w) for w in tokens(text)[:MAX_QUERY_WORDS])
     framework_ids: list[str] = []
     levels: list[LevelRef] = []
     numbered: list[Behaviour] = []
@@ -340,7 +342,11 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
                 i += size
                 break
         else:
-            if word.isdigit() and len(word) <= 2:
+            if word == "grade" and nxt.isdigit():
+                # A grade no framework names (Grade 7 and 6 are aliases): never a level number.
+                levels.append(LevelRef(f"grade {nxt}"))
+                i += 1
+            elif word.isdigit() and len(word) <= 2:
                 levels.append(LevelRef(word, number=int(word)))
             else:
                 rest.append(word)
@@ -440,6 +446,10 @@ def _closest(index: Index, text: str, allowed: set[str] | None, limit: int = 3) 
     return [b for ratio, b in best[:limit] if ratio >= 0.45]
 
 
+def _numbered_levels(fw: Framework) -> int:
+    return sum(1 for lv in fw.levels if lv.number is not None)
+
+
 def _frameworks_for_levels(index: Index, levels: tuple[LevelRef, ...]) -> set[str] | None:
     """Frameworks in which every level typed exists (None when no level was typed)."""
     if not levels:
@@ -519,7 +529,7 @@ def resolve_query(index: Index, text: str) -> Resolution:
         if not suggestions and all(_DHS_STYLE.match(w) for w in parsed.words):
             suggestions = [b for b in index.all_behaviours() if b.number][:8]
         fw = index.by_id[next(iter(named))] if len(named) == 1 else None
-        return NoMatch(" ".join(parsed.typed_rest), tuple(suggestions), fw)
+        return NoMatch(" ".join(parsed.typed_rest), tuple(suggestions), fw, parsed.levels)
 
     if parsed.clusters:
         fid, cid = parsed.clusters[0]
@@ -543,5 +553,6 @@ def resolve_query(index: Index, text: str) -> Resolution:
             return FrameworkView(fits[0], ref.resolve(fits[0]))
         if fits:
             return WhichFramework(tuple(fits), ref)
-        return NoMatch(ref.typed)
+        # No framework has it: explain with the levels of the one with the most numbers.
+        return LevelNotFound(max(index.frameworks, key=_numbered_levels), ref.typed)
     return NoMatch(shown)

@@ -9,6 +9,7 @@ answers the choices last offered in that conversation, even after a restart.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,11 @@ from bot.text import clean
 from bot.types import Event, Reply
 
 log = logging.getLogger("behaviourbot")
+
+# "2", "2.", "2)", "(2)", "#2", "no. 2", "-1": a number on its own picks a choice.
+_CHOICE_NUMBER = re.compile(
+    r"^(?:#|no\.?|number|option|choice)?\s*[(\[]?\s*(-?\d{1,4})\s*[.)\]]?$", re.I
+)
 
 
 class Bot:
@@ -55,8 +61,9 @@ class Bot:
             command, kind = event.action, "choice"
         else:
             text = strip_command_prefix(clean(event.text))
-            if text.isdigit() and offered:
-                number = int(text)
+            picked = _CHOICE_NUMBER.match(text)
+            if picked and offered:
+                number = int(picked.group(1))
                 if not 1 <= number <= len(offered):
                     reply = compose("no_such_choice.j2", number=number, count=len(offered))
                     return state, [reply], "bad-choice"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.frameworks import Behaviour, Framework, Level
@@ -72,7 +72,8 @@ class SearchIndex:
             return close
         return {v: s for v in self.vocabulary if (s := word_similarity(word, v)) > 0}
 
-    def search(self, query: str) -> list[Hit]:
+    def search(self, query: str, *, where: Callable[[Entry], bool] | None = None) -> list[Hit]:
+        """Entries that mention the words of `query`, best first (only those `where` keeps)."""
         words = [w for w in dict.fromkeys(tokens(query)) if w not in FILLER] or list(tokens(query))
         if not words:
             return []
@@ -91,6 +92,8 @@ class SearchIndex:
         hits = []
         for n, score in scores.items():
             entry = self.entries[n]
+            if where is not None and not where(entry):
+                continue
             complete = len(found[n]) == len(words)
             if len(words) > 1 and phrase in fold(" ".join(entry.pieces)):
                 score *= 1.5

@@ -66,3 +66,11 @@ def test_format_reply_wraps_and_numbers() -> None:
     text = format_reply(reply, width=40)
     assert all(len(line) <= 40 for line in text.splitlines())
     assert text.splitlines()[-2:] == ["  1. One", "  2. Two"]
+
+
+def test_quit_ends_a_piped_chat_too(tmp_path: Path) -> None:
+    result = chat(tmp_path, "help\nquit\nleadership\n")
+    assert result.returncode == 0
+    assert result.stdout.startswith("behaviourbot\n")
+    assert "Leadership" not in result.stdout.split("Frameworks I know")[0]
+    assert "Show pride and passion" not in result.stdout

@@ -37,10 +37,12 @@ def test_leadership_level_4_is_verbatim_with_definition_and_level_name(chat: Fak
         "organisation. Inspire and motivate teams to be fully engaged in their work and dedicated "
         "to their role.",
     ]
-    assert [c.label for c in reply.choices][:5] == [
+    # every level is offered, so that choice numbers are level numbers
+    assert [c.label for c in reply.choices][:6] == [
         "Level 1 (AA and AO or equivalent)",
         "Level 2 (EO or equivalent)",
         "Level 3 (HEO and SEO or equivalent)",
+        "Level 4 (Grade 7 and 6 or equivalent)",
         "Level 5 (Deputy Director or equivalent)",
         "Level 6 (Director and Director General)",
     ]
@@ -152,7 +154,8 @@ def test_search_lists_every_text_that_mentions_the_word(chat: FakeAdapter) -> No
     assert "Working Together, Level 6 (Director and Director General) (Civil Service)" in body
     assert "We are emotionally aware, Level Three (Senior Manager/Executive) (Policing CVF)" in body
     assert chat.pick("We are emotionally aware").title == "We are emotionally aware"
-    assert text_of(chat.say("search well-being")) == body.replace("“wellbeing”", "“well-being”")
+    assert text_of(chat.say("search well-being")) == body
+    assert text_of(chat.say('search "wellbeing"')) == body
 
 
 def test_search_for_nothing_and_for_nonsense(chat: FakeAdapter) -> None:
@@ -230,3 +233,73 @@ def test_every_reply_quote_is_verbatim_in_the_sources(frameworks: list[Framework
                 assert served, (b.key, lv.id)
                 for text in served:
                     assert text in sources, text[:80]
+
+
+def test_search_is_narrowed_by_framework_and_level_words(chat: FakeAdapter) -> None:
+    reply = chat.say("search diversity dhs")
+    assert reply.title == "Search: “diversity” in DHS SES"
+    assert {c.label.split(",")[0] for c in reply.choices} == {
+        "1.5 Diversity Advocate",
+        "1.6 Highly Collaborative",
+    }
+    at_g7 = chat.say("search stakeholders at G7")
+    assert at_g7.title == "Search: “stakeholders” in Level 4"
+    assert at_g7.choices and all(c.label.endswith("Level 4") for c in at_g7.choices)
+
+
+@pytest.mark.parametrize("typed", ["2", "2.", "2)", "(2)", "#2", "no. 2", " 2 "])
+def test_a_choice_number_may_carry_punctuation(chat: FakeAdapter, typed: str) -> None:
+    chat.say("collaborative")
+    assert chat.say(typed).title == chat.last.title  # type: ignore[union-attr]
+    assert chat.last.title in ("1.6 Highly Collaborative", "We are collaborative")  # type: ignore[union-attr]
+
+
+def test_a_negative_choice_number_is_refused(chat: FakeAdapter) -> None:
+    chat.say("collaborative")
+    assert chat.say("-1").title == "There is no choice -1"
+
+
+@pytest.mark.parametrize("text", ["???", "...", "#", "–", "!!!"])
+def test_punctuation_alone_gets_help(chat: FakeAdapter, text: str) -> None:
+    assert chat.say(text).title == "behaviourbot"
+
+
+def test_thanks_is_answered(chat: FakeAdapter) -> None:
+    assert chat.say("thanks!").title == "You're welcome"
+
+
+def test_compare_never_silently_compares_other_levels(chat: FakeAdapter) -> None:
+    reply = chat.say("compare leadership 4 4")
+    assert reply.title == "Compare levels of Leadership"
+    assert "Both levels you named are Level 4. Pick two different levels:" in text_of(reply)
+    missing = chat.say("compare leadership 4 7")
+    assert "Leadership has no level “7”. Pick two of its levels:" in text_of(missing)
+    assert missing.choices[0].command == "compare civil-service/leadership/1/2"
+
+
+def test_compare_explains_itself_when_the_query_is_not_one_behaviour(chat: FakeAdapter) -> None:
+    alone = chat.say("compare")
+    assert alone.title == "Compare two levels of one behaviour"
+    both = chat.say("compare leadership and working together")
+    assert "I could not find one behaviour to compare in" in text_of(both)
+    assert {c.command for c in both.choices} == {
+        "compare civil-service/leadership",
+        "compare civil-service/working-together",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("level 7", "Civil Service Behaviours has no level “level 7”"),
+        ("grade 1", "Civil Service Behaviours has no level “grade 1”"),
+        ("leadership grade 3", "Leadership has no level “grade 3”"),
+    ],
+)
+def test_levels_that_do_not_exist_are_explained(chat: FakeAdapter, text: str, title: str) -> None:
+    assert chat.say(text).title == title
+
+
+def test_suggestions_keep_the_level_typed(chat: FakeAdapter) -> None:
+    reply = chat.say("leadrship teapot G7")
+    assert "Leadership (Civil Service), Level 4" in [c.label for c in reply.choices]

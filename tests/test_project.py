@@ -42,3 +42,31 @@ def test_ruff_is_clean(args: list[str]) -> None:
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def transcripts() -> list[list[tuple[str, str]]]:
+    """The README's `you>` transcripts, as (what was typed, what the bot printed) pairs."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"^```text\n(.*?)\n```", text, flags=re.MULTILINE | re.DOTALL):
+        if block.startswith("you> "):
+            parts = re.split(r"^you> (.*)\n\n", block, flags=re.MULTILINE)[1:]
+            found.append([(parts[i], parts[i + 1].rstrip()) for i in range(0, len(parts), 2)])
+    return found
+
+
+def test_the_readme_tour_is_real_output(frameworks, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from adapters.console import format_reply
+    from bot.router import Bot
+    from bot.storage import Store
+
+    from .conftest import FakeAdapter
+
+    tours = transcripts()
+    assert len(tours) >= 4
+    for n, tour in enumerate(tours):
+        store = Store.open(tmp_path / f"tour{n}.db")
+        chat = FakeAdapter(Bot(frameworks, store))
+        for typed, printed in tour:
+            assert format_reply(chat.say(typed)) == printed, typed
+        store.close()
