@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.text import fold
+
 SCHEMA_VERSION = 1
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -382,8 +384,6 @@ def _level_texts(r: _Reader, value: Any, where: str, level_ids: list[str]) -> di
 
 def _check_aliases(r: _Reader, levels: list[Level], behaviours: list[Behaviour]) -> None:
     """An alias must point at one thing in its framework, or queries could not be resolved."""
-    from bot.text import fold
-
     owners: dict[str, str] = {}
     entries: list[tuple[str, str]] = []
     for i, lv in enumerate(levels):

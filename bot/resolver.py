@@ -269,6 +269,7 @@ class Index:
                 for name in (b.name, *b.aliases):
                     words = tuple(w for w in tokens(name) if w not in FILLER)
                     self.names.append(_Name(b, fold(name), words or tokens(name)))
+        self.vocabulary = sorted({w for name in self.names for w in name.words})
 
     def _add_phrase(self, phrase: str, target: tuple[str, ...]) -> None:
         key = tokens(phrase)
@@ -277,9 +278,7 @@ class Index:
 
     def knows(self, word: str) -> bool:
         """Whether `word` matches a word of any behaviour's name or alias."""
-        if not hasattr(self, "_vocabulary"):
-            self._vocabulary = sorted({w for name in self.names for w in name.words})
-        return any(word_similarity(word, v) > 0 for v in self._vocabulary)
+        return any(word_similarity(word, v) > 0 for v in self.vocabulary)
 
     def behaviour(self, framework_id: str, behaviour_id: str) -> Behaviour | None:
         fw = self.by_id.get(framework_id)

@@ -57,6 +57,7 @@ class SearchIndex:
                     pieces = tuple(sentences(text)) if isinstance(text, str) else text
                     self._add(Entry(fw, b, level, pieces))
         self.vocabulary = sorted(self.postings)
+        self._expansions: dict[str, dict[str, float]] = {}
 
     def _add(self, entry: Entry) -> None:
         n = len(self.entries)
@@ -66,11 +67,14 @@ class SearchIndex:
                 self.postings[word][n] += 1
 
     def expand(self, word: str) -> dict[str, float]:
-        """Indexed words that stand for `word`, with how closely."""
-        close = {v: s for v in self.vocabulary if (s := word_similarity(word, v)) >= 0.85}
-        if close:
-            return close
-        return {v: s for v in self.vocabulary if (s := word_similarity(word, v)) > 0}
+        """Indexed words that stand for `word`, with how closely (memoised per index)."""
+        if word not in self._expansions:
+            scored = {v: s for v in self.vocabulary if (s := word_similarity(word, v)) > 0}
+            close = {v: s for v, s in scored.items() if s >= 0.85}
+            if len(self._expansions) > 4096:
+                self._expansions.clear()
+            self._expansions[word] = close or scored
+        return self._expansions[word]
 
     def search(self, query: str, *, where: Callable[[Entry], bool] | None = None) -> list[Hit]:
         """Entries that mention the words of `query`, best first (only those `where` keeps)."""
