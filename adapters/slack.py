@@ -11,10 +11,21 @@ messages, the choices going with the last one.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
-from bot.types import Block, Reply
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.types import Block, Event, Reply
+
+log = logging.getLogger("behaviourbot.slack")
 
 MAX_TEXT = 3000  # characters in a section's text object
 MAX_FIELD = 2000  # characters in one section field
@@ -141,3 +152,200 @@ def messages_of(reply: Reply, *, extra: list[Json] | None = None) -> list[Json]:
         {"text": fallback if i == 0 else f"{fallback} (continued)", "blocks": chunk}
         for i, chunk in enumerate(chunks)
     ]
+
+
+# ---- from Slack to the core, and back ----------------------------------------------
+
+SHARE_ACTION = "share"
+COMMAND = "/behaviour"
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def identity(team: str | None, user: str) -> str:
+    return f"slack:{team or '-'}:{user}"
+
+
+def event_from_command(body: Json) -> Event:
+    team = body.get("team_id")
+    return Event(
+        user=identity(team, body["user_id"]),
+        conversation=identity(team, body.get("channel_id") or body["user_id"]),
+        text=body.get("text") or "",
+        event_id=f"slack-command-{body.get('trigger_id') or body.get('user_id')}",
+        raw=body,
+    )
+
+
+def _team_of(body: Json) -> str | None:
+    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+
+
+def event_from_action(body: Json) -> Event:
+    team = _team_of(body)
+    action = body["actions"][0]
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return Event(
+        user=identity(team, user),
+        conversation=identity(team, channel or user),
+        action=action.get("value") or "",
+        event_id=f"slack-action-{user}-{action.get('action_ts') or body.get('trigger_id')}",
+        raw=body,
+    )
+
+
+def event_from_message(body: Json) -> Event:
+    event = body["event"]
+    team = body.get("team_id") or event.get("team")
+    return Event(
+        user=identity(team, event["user"]),
+        conversation=identity(team, event["channel"]),
+        text=_MENTION.sub(" ", event.get("text") or "").strip(),
+        event_id=f"slack-event-{body.get('event_id') or event.get('ts')}",
+        raw=body,
+    )
+
+
+def is_person_message(event: Json) -> bool:
+    """A message a person wrote: not the bot's own, not an edit, join or deletion."""
+    return not event.get("bot_id") and not event.get("subtype") and bool(event.get("user"))
+
+
+def share_block(command: str) -> Json:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": SHARE_ACTION,
+                "text": {"type": "plain_text", "text": "Share in channel"},
+                "value": command[:2000],
+            }
+        ],
+    }
+
+
+def shareable(reply: Reply) -> list[Json]:
+    """A Share button for replies that serve framework text (not questions or errors)."""
+    serves = any(b.kind in ("quote", "bullets", "columns") for b in reply.blocks)
+    return [share_block(reply.command)] if reply.command and serves else []
+
+
+class SlackAdapter:
+    """Slack events, commands and interactivity, through one slack-bolt AsyncApp.
+
+    Slash commands are answered in the ack itself (ephemeral, with a Share button);
+    buttons answer by replacing the message they are on; direct messages get replies in
+    the DM and mentions in a thread; the App Home tab shows the help. Retried deliveries
+    carry the same ids, which the core handles once.
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[Event], list[Reply]],
+        *,
+        signing_secret: str,
+        token: str | None,
+        api_url: str,
+        home: Callable[[], Reply],
+    ):
+        self.handle = handle
+        self.home = home
+        client = AsyncWebClient(token=token, base_url=api_url)
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            process_before_response=True,
+            logger=log,
+        )
+        self.app.command(COMMAND)(self.on_command)
+        self.app.action(re.compile(rf"^{CHOICE_ACTION}-\d+$"))(self.on_choice)
+        self.app.action(SHARE_ACTION)(self.on_share)
+        self.app.event("app_mention")(self.on_mention)
+        self.app.event("message")(self.on_message)
+        self.app.event("app_home_opened")(self.on_home)
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        log.info(
+            "slack status=%d retry=%s ms=%.1f",
+            response.status,
+            request.headers.get("X-Slack-Retry-Num", "0"),
+            (time.perf_counter() - started) * 1000,
+        )
+        return await to_aiohttp_response(response)
+
+    async def _answer(self, event: Event) -> list[Reply]:
+        return await asyncio.to_thread(self.handle, event)
+
+    async def on_command(self, ack: Any, body: Json, respond: Any) -> None:
+        replies = await self._answer(event_from_command(body))
+        messages = [m for r in replies for m in messages_of(r, extra=shareable(r))]
+        if not messages:
+            await ack()
+            return
+        await ack(response_type="ephemeral", **messages[0])
+        for message in messages[1:]:
+            await respond(response_type="ephemeral", replace_original=False, **message)
+
+    async def on_choice(self, ack: Any, body: Json, respond: Any, client: AsyncWebClient) -> None:
+        await ack()
+        replies = await self._answer(event_from_action(body))
+        container = body.get("container") or {}
+        if container.get("type") == "view":  # a button on the App Home tab: answer in the DM
+            for reply in replies:
+                for message in messages_of(reply):
+                    await client.chat_postMessage(channel=body["user"]["id"], **message)
+            return
+        ephemeral = bool(container.get("is_ephemeral"))
+        for reply in replies:
+            extra = shareable(reply) if ephemeral else []
+            for n, message in enumerate(messages_of(reply, extra=extra)):
+                await respond(replace_original=n == 0, **message)
+
+    async def on_share(self, ack: Any, body: Json, respond: Any) -> None:
+        await ack()
+        event = event_from_action(body)
+        replies = await self._answer(event)
+        for reply in replies:
+            shared = Reply(blocks=reply.blocks)  # the answer without its buttons
+            for message in messages_of(shared):
+                message["blocks"].append(
+                    {
+                        "type": "context",
+                        "elements": [
+                            {"type": "mrkdwn", "text": f"Shared by <@{body['user']['id']}>"}
+                        ],
+                    }
+                )
+                await respond(
+                    response_type="in_channel",
+                    replace_original=False,
+                    delete_original=True,
+                    **message,
+                )
+
+    async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
+        if event.get("channel_type") != "im" or not is_person_message(event):
+            return
+        for reply in await self._answer(event_from_message(body)):
+            for message in messages_of(reply):
+                await client.chat_postMessage(channel=event["channel"], **message)
+
+    async def on_mention(self, body: Json, event: Json, client: AsyncWebClient) -> None:
+        if not is_person_message(event):
+            return
+        thread = event.get("thread_ts") or event["ts"]
+        for reply in await self._answer(event_from_message(body)):
+            for message in messages_of(reply):
+                await client.chat_postMessage(channel=event["channel"], thread_ts=thread, **message)
+
+    async def on_home(self, event: Json, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        (message,) = messages_of(self.home())[:1]
+        blocks = message["blocks"][:100]  # a Home tab view holds up to 100 blocks
+        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
     )
 
+    serve = commands.add_parser("serve", help="run the web process for Slack (and Teams)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB)")
+
     fw = commands.add_parser("frameworks", help="list or check framework files")
     fw_commands = fw.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = fw_commands.add_parser(
@@ -67,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
+    if args.command == "serve":
+        return _serve(settings, port=args.port or settings.port, host=args.host, db=args.db)
     if args.command == "frameworks" and args.action == "check":
         return _check(args.paths or [builtin_dir(), *settings.framework_dirs])
     if args.command == "frameworks" and args.action == "list":
@@ -119,6 +126,24 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         return console.run()
     finally:
         store.close()
+
+
+def _serve(settings: Settings, *, port: int, host: str, db: Path | None) -> int:
+    from aiohttp import web
+
+    from adapters.web import create_app
+    from bot.router import Bot
+    from bot.storage import Store
+
+    frameworks = _load(settings)
+    if frameworks is None:
+        return EXIT_CONFIG
+    logging.getLogger("behaviourbot").setLevel(logging.INFO)
+    store = Store.open(db or settings.db_path)
+    app = create_app(settings, Bot(frameworks, store))
+    web.run_app(app, host=host, port=port, print=None)
+    store.close()
+    return 0
 
 
 def _check(paths: Sequence[Path]) -> int:

@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.frameworks import Framework
@@ -70,7 +71,7 @@ class Bot:
                 command, kind = offered[number - 1], "numbered-choice"
             else:
                 command, kind = event.text, "message"
-        reply = self.lookup.answer(command, platform=event.platform)
+        reply = replace(self.lookup.answer(command, platform=event.platform), command=command)
         new_state = dict(state)
         new_state["choices"] = [c.command for c in reply.choices]
         return new_state, [reply], kind

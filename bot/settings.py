@@ -9,6 +9,13 @@ from pathlib import Path
 
 from bot.frameworks import extra_dirs
 
+SLACK_API_URL = "https://slack.com/api/"
+
+
+def _with_slash(url: str) -> str:
+    """The Web API client joins method names onto the base URL: it must end with /."""
+    return url if url.endswith("/") else url + "/"
+
 
 def data_dir(env: Mapping[str, str]) -> Path:
     """$XDG_DATA_HOME/behaviourbot (~/.local/share/behaviourbot by default)."""
@@ -21,6 +28,11 @@ class Settings:
     db_path: Path
     framework_dirs: tuple[Path, ...]
     history_path: Path  # the terminal chat's line-editing history
+    port: int = 3000
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None  # Socket Mode
+    slack_api_url: str = SLACK_API_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -30,4 +42,9 @@ class Settings:
             db_path=Path(db) if db else data_dir(env) / "behaviourbot.db",
             framework_dirs=tuple(extra_dirs(env.get("BEHAVIOURBOT_FRAMEWORKS"))),
             history_path=data_dir(env) / "chat-history",
+            port=int(env.get("PORT") or 3000),
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=_with_slash(env.get("SLACK_API_URL") or SLACK_API_URL),
         )

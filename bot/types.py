@@ -61,6 +61,7 @@ class Choice:
 class Reply:
     blocks: tuple[Block, ...]
     choices: tuple[Choice, ...] = ()
+    command: str | None = None  # the command that gives this answer again (to share it)
 
     @property
     def title(self) -> str:

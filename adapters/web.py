@@ -1,0 +1,47 @@
+"""The one web process: an aiohttp application with /slack/events and /healthz.
+
+Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without one,
+/slack/events refuses every request with 401: unsigned requests are never accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from adapters.slack import SlackAdapter
+from bot.router import Bot
+from bot.settings import Settings
+
+log = logging.getLogger("behaviourbot.web")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def slack_not_configured(request: web.Request) -> web.Response:
+    log.warning("slack request refused: SLACK_SIGNING_SECRET is not set, so it cannot be verified")
+    return web.json_response({"error": "slack is not configured on this server"}, status=401)
+
+
+def create_app(settings: Settings, bot: Bot) -> web.Application:
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    if settings.slack_signing_secret:
+        slack = SlackAdapter(
+            bot.handle,
+            signing_secret=settings.slack_signing_secret,
+            token=settings.slack_bot_token,
+            api_url=settings.slack_api_url,
+            home=lambda: bot.lookup.help("slack"),
+        )
+        app.router.add_post("/slack/events", slack.dispatch)
+        log.info("slack: on at /slack/events (Web API %s)", settings.slack_api_url)
+        if not settings.slack_bot_token:
+            log.warning("slack: SLACK_BOT_TOKEN is not set: the bot cannot post messages")
+    else:
+        app.router.add_post("/slack/events", slack_not_configured)
+        log.warning("slack: off (SLACK_SIGNING_SECRET is not set); /slack/events answers 401")
+    return app

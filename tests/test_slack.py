@@ -1,0 +1,251 @@
+"""Slack through its real protocol: signed HTTP requests into the real aiohttp app and
+slack-bolt, with the Web API and response_url pointed at a local fake Slack server."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from adapters.web import create_app
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.settings import Settings
+from bot.storage import Store
+
+from .servers import FakeSlack, ServerThread
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "platform-fixtures"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.skip(
+            f"platform fixtures not found at {FIXTURES} (shared/ sits beside the repo in CI)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Store]]:
+    fake = FakeSlack()
+    with ServerThread(fake.app()) as api:
+        settings = Settings.from_env(
+            {
+                "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_API_URL": api.url + "api",  # no trailing slash: settings add it
+            }
+        )
+        store = Store.open(settings.db_path)
+        with ServerThread(create_app(settings, Bot(frameworks, store))) as bot:
+            fake.response_base = api.url + "response/"  # type: ignore[attr-defined]
+            yield bot.url, fake, store
+        store.close()
+
+
+def post(
+    url: str,
+    body: str,
+    content_type: str,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    request = urllib.request.Request(
+        url + "slack/events",
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def command(url: str, text: str, **kwargs: Any) -> tuple[int, str]:
+    body = fixture("slack_slash_command.json") | {"command": "/behaviour", "text": text}
+    return post(url, urlencode(body), "application/x-www-form-urlencoded", **kwargs)
+
+
+def interaction(url: str, payload: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
+    return post(
+        url,
+        urlencode({"payload": json.dumps(payload)}),
+        "application/x-www-form-urlencoded",
+        **kwargs,
+    )
+
+
+def event(url: str, body: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
+    return post(url, json.dumps(body), "application/json", **kwargs)
+
+
+def button(
+    fake: FakeSlack, value: str, action_id: str = "choice-1", **container: Any
+) -> dict[str, Any]:
+    payload = copy.deepcopy(fixture("slack_block_actions.json"))
+    payload["response_url"] = fake.response_base + "one"  # type: ignore[attr-defined]
+    payload["actions"][0] |= {"action_id": action_id, "value": value, "block_id": "b1"}
+    payload["container"] |= container
+    return payload
+
+
+def header(message: dict[str, Any]) -> str:
+    return message["blocks"][0]["text"]["text"]
+
+
+def test_a_slash_command_is_answered_in_the_ack_only_to_the_asker(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    status, body = command(url, "leadership level 4")
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == "Leadership: Level 4"
+    assert header(answer) == "Leadership: Level 4"
+    assert answer["blocks"][-1]["elements"] == [
+        {
+            "type": "button",
+            "action_id": "share",
+            "text": {"type": "plain_text", "text": "Share in channel"},
+            "value": "leadership level 4",
+        }
+    ]
+    assert [c.path for c in fake.calls] == ["/api/auth.test"]
+    assert fake.calls[0].headers["Authorization"] == "Bearer xoxb-test"
+
+
+def test_unsigned_forged_and_stale_requests_are_refused(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, store = slack
+    assert command(url, "help", secret="not-the-secret")[0] == 401
+    assert command(url, "help", timestamp=int(time.time()) - 6 * 60)[0] == 401
+    request = urllib.request.Request(url + "slack/events", data=b"text=help", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+    assert fake.calls == []
+    assert store.db["handled_events"].count == 0
+
+
+def test_without_a_signing_secret_slack_is_refused(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "x.db")})
+    store = Store.open(settings.db_path)
+    with ServerThread(create_app(settings, Bot(frameworks, store))) as server:
+        assert command(server.url, "help")[0] == 401
+        with urllib.request.urlopen(server.url + "healthz", timeout=10) as response:
+            assert json.loads(response.read()) == {"ok": True}
+    store.close()
+
+
+def test_url_verification_is_answered(slack) -> None:  # type: ignore[no-untyped-def]
+    url, _, _ = slack
+    body = fixture("slack_url_verification.json")
+    status, answer = event(url, body)
+    assert status == 200 and json.loads(answer)["challenge"] == body["challenge"]
+
+
+def test_a_choice_button_replaces_the_message_in_place(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    status, _ = interaction(url, button(fake, "show civil-service/leadership/3", is_ephemeral=True))
+    assert status == 200
+    (sent,) = fake.to("/response/one")
+    assert sent.body["replace_original"] is True
+    assert header(sent.body) == "Leadership: Level 3"
+    assert sent.body["blocks"][-1]["elements"][0]["value"] == "show civil-service/leadership/3"
+
+
+def test_share_posts_the_same_answer_for_everyone(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    payload = button(fake, "leadership level 4", action_id="share", is_ephemeral=True)
+    assert interaction(url, payload)[0] == 200
+    (sent,) = fake.to("/response/one")
+    assert sent.body["response_type"] == "in_channel"
+    assert sent.body["delete_original"] is True and sent.body["replace_original"] is False
+    assert header(sent.body) == "Leadership: Level 4"
+    assert not any(b["type"] == "actions" for b in sent.body["blocks"])
+    assert sent.body["blocks"][-1]["elements"][0]["text"] == "Shared by <@W111>"
+
+
+def test_a_double_click_is_handled_once(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    payload = button(fake, "show civil-service/leadership/3")
+    interaction(url, payload)
+    interaction(url, payload)
+    assert len(fake.to("/response/one")) == 1
+
+
+def test_a_direct_message_is_answered_in_the_dm_and_a_retry_is_not(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, store = slack
+    body = fixture("slack_event_message_im.json")
+    body["event"]["text"] = "principled"
+    assert event(url, body)[0] == 200
+    assert (
+        event(
+            url, body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        )[0]
+        == 200
+    )
+    (posted,) = fake.to("/api/chat.postMessage")
+    assert posted.body["channel"] == body["event"]["channel"]
+    assert posted.body["blocks"][0]["text"]["text"] == "1.1 Principled"
+    assert store.db["handled_events"].count == 1
+
+
+def test_the_bots_own_messages_are_ignored(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    body = fixture("slack_event_message_im.json")
+    body["event"] |= {"bot_id": "B0T", "text": "leadership"}
+    body["event_id"] = "Ev-own"
+    assert event(url, body)[0] == 200
+    assert fake.to("/api/chat.postMessage") == []
+
+
+def test_a_mention_is_answered_in_a_thread_without_the_mention(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    body = fixture("slack_event_app_mention.json")
+    body["event"]["text"] = "<@UB0T> compare leadership 3 4"
+    assert event(url, body)[0] == 200
+    (posted,) = fake.to("/api/chat.postMessage")
+    assert posted.body["thread_ts"] == body["event"]["ts"]
+    assert posted.body["blocks"][0]["text"]["text"] == "Leadership: Level 3 and Level 4"
+
+
+def test_the_home_tab_shows_what_the_bot_does(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    assert event(url, fixture("slack_event_app_home_opened.json"))[0] == 200
+    (published,) = fake.to("/api/views.publish")
+    view = published.body["view"]
+    assert view["type"] == "home"
+    assert view["blocks"][0]["text"]["text"] == "behaviourbot"
+    assert any(b["type"] == "actions" for b in view["blocks"])
+
+
+def test_user_text_is_escaped_on_the_way_out(slack) -> None:  # type: ignore[no-untyped-def]
+    url, _, _ = slack
+    _, body = command(url, "<!channel> <@U123|boss> <https://evil.example|x>")
+    assert "<!channel>" not in body and "<@U123" not in body and "<https://" not in body
+    assert '"action_id": "share"' not in body  # nothing to share in a "no match"
