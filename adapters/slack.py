@@ -20,12 +20,25 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.types import Block, Event, Reply
 
 log = logging.getLogger("behaviourbot.slack")
+
+
+class _DropClientTokenWarning(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN itself and warns that it goes unused because we pass a
+    client (built with that token and SLACK_API_URL): true, and not worth an operator's
+    attention."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "As you gave `client` as well" not in record.getMessage()
+
+
+log.addFilter(_DropClientTokenWarning())
 
 MAX_TEXT = 3000  # characters in a section's text object
 MAX_FIELD = 2000  # characters in one section field
@@ -246,7 +259,7 @@ class SlackAdapter:
         self,
         handle: Callable[[Event], list[Reply]],
         *,
-        signing_secret: str,
+        signing_secret: str | None,
         token: str | None,
         api_url: str,
         home: Callable[[], Reply],
@@ -254,9 +267,12 @@ class SlackAdapter:
         self.handle = handle
         self.home = home
         client = AsyncWebClient(token=token, base_url=api_url)
+        # No signing secret only for Socket Mode, whose requests arrive over the WebSocket
+        # that Slack authenticated with the app token; such an app is never mounted on HTTP.
         self.app = AsyncApp(
             client=client,
-            signing_secret=signing_secret,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=signing_secret is not None,
             process_before_response=True,
             logger=log,
         )
@@ -349,3 +365,53 @@ class SlackAdapter:
         (message,) = messages_of(self.home())[:1]
         blocks = message["blocks"][:100]  # a Home tab view holds up to 100 blocks
         await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+
+
+def socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler:
+    """Slack Socket Mode for `adapter`: no public URL needed."""
+    return AsyncSocketModeHandler(adapter.app, app_token, logger=log)
+
+
+def manifest(*, url: str | None) -> Json:
+    """A Slack app manifest: HTTP mode with `url`, Socket Mode without."""
+    events_url = url.rstrip("/") + "/slack/events" if url else None
+    command: Json = {
+        "command": COMMAND,
+        "description": "Look up a behaviour or competency definition",
+        "usage_hint": "leadership level 4",
+        "should_escape": False,
+    }
+    events: Json = {"bot_events": ["app_home_opened", "app_mention", "message.im"]}
+    interactivity: Json = {"is_enabled": True}
+    if events_url:
+        command["url"] = events_url
+        events["request_url"] = events_url
+        interactivity["request_url"] = events_url
+    return {
+        "display_information": {
+            "name": "behaviourbot",
+            "description": "Behaviour and competency definitions, from their source frameworks",
+            "background_color": "#1d3a5f",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
+            "bot_user": {"display_name": "behaviourbot", "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {
+            "scopes": {
+                "bot": ["app_mentions:read", "chat:write", "commands", "im:history", "im:read"]
+            }
+        },
+        "settings": {
+            "event_subscriptions": events,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": events_url is None,
+            "token_rotation_enabled": False,
+        },
+    }

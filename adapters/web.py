@@ -10,7 +10,7 @@ import logging
 
 from aiohttp import web
 
-from adapters.slack import SlackAdapter
+from adapters.slack import SlackAdapter, socket_mode
 from bot.router import Bot
 from bot.settings import Settings
 
@@ -26,9 +26,12 @@ async def slack_not_configured(request: web.Request) -> web.Response:
     return web.json_response({"error": "slack is not configured on this server"}, status=401)
 
 
-def create_app(settings: Settings, bot: Bot) -> web.Application:
+def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.Application:
+    """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime."""
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    if socket:
+        _add_socket_mode(app, settings, bot)
     if settings.slack_signing_secret:
         slack = SlackAdapter(
             bot.handle,
@@ -45,3 +48,30 @@ def create_app(settings: Settings, bot: Bot) -> web.Application:
         app.router.add_post("/slack/events", slack_not_configured)
         log.warning("slack: off (SLACK_SIGNING_SECRET is not set); /slack/events answers 401")
     return app
+
+
+def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> None:
+    if not (settings.slack_app_token and settings.slack_bot_token):
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN")
+    adapter = SlackAdapter(
+        bot.handle,
+        signing_secret=None,
+        token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        home=lambda: bot.lookup.help("slack"),
+    )
+    app_token = settings.slack_app_token
+    handlers = []
+
+    async def connect(app: web.Application) -> None:
+        handler = socket_mode(adapter, app_token)  # its client needs the running loop
+        handlers.append(handler)
+        await handler.connect_async()
+        log.info("slack: Socket Mode connected")
+
+    async def close(app: web.Application) -> None:
+        for handler in handlers:
+            await handler.close_async()
+
+    app.on_startup.append(connect)
+    app.on_cleanup.append(close)

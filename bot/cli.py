@@ -46,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     serve.add_argument("--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB)")
+    serve.add_argument(
+        "--socket",
+        action="store_true",
+        help="also connect to Slack by Socket Mode (needs SLACK_APP_TOKEN; no public URL)",
+    )
+
+    man = commands.add_parser("manifest", help="print a platform app manifest")
+    man_platforms = man.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    man_slack = man_platforms.add_parser("slack", help="a Slack app manifest (JSON)")
+    mode = man_slack.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--url", help="the public base URL of `behaviourbot serve` (HTTP mode)")
+    mode.add_argument("--socket", action="store_true", help="Socket Mode: no public URL")
 
     fw = commands.add_parser("frameworks", help="list or check framework files")
     fw_commands = fw.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -73,7 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
     if args.command == "serve":
-        return _serve(settings, port=args.port or settings.port, host=args.host, db=args.db)
+        port = args.port or settings.port
+        return _serve(settings, port=port, host=args.host, db=args.db, socket=args.socket)
+    if args.command == "manifest" and args.platform == "slack":
+        import json
+
+        from adapters.slack import manifest
+
+        if args.url and not args.url.startswith("https://"):
+            print("behaviourbot: Slack needs an https:// URL", file=sys.stderr)
+            return EXIT_CONFIG
+        print(json.dumps(manifest(url=None if args.socket else args.url), indent=2))
+        return 0
     if args.command == "frameworks" and args.action == "check":
         return _check(args.paths or [builtin_dir(), *settings.framework_dirs])
     if args.command == "frameworks" and args.action == "list":
@@ -128,7 +151,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         store.close()
 
 
-def _serve(settings: Settings, *, port: int, host: str, db: Path | None) -> int:
+def _serve(settings: Settings, *, port: int, host: str, db: Path | None, socket: bool) -> int:
     from aiohttp import web
 
     from adapters.web import create_app
@@ -140,7 +163,12 @@ def _serve(settings: Settings, *, port: int, host: str, db: Path | None) -> int:
         return EXIT_CONFIG
     logging.getLogger("behaviourbot").setLevel(logging.INFO)
     store = Store.open(db or settings.db_path)
-    app = create_app(settings, Bot(frameworks, store))
+    try:
+        app = create_app(settings, Bot(frameworks, store), socket=socket)
+    except ValueError as exc:
+        print(f"behaviourbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.getLogger("behaviourbot").info("serving on http://%s:%d", host, port)
     web.run_app(app, host=host, port=port, print=None)
     store.close()
     return 0

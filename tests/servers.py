@@ -69,7 +69,25 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self.api)
         app.router.add_post("/response/{name}", self.response_url)
+        app.router.add_get("/link", self.socket)
         return app
+
+    # Socket Mode: apps.connections.open hands out ws://.../link; on connect the fake
+    # sends each queued envelope and records what the client sends back.
+    envelopes: list[dict[str, Any]] = field(default_factory=list)
+    socket_replies: list[dict[str, Any]] = field(default_factory=list)
+    base: str = ""
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_replies.append(json.loads(message.data))
+        return ws
 
     async def _record(self, request: web.Request) -> Call:
         raw = await request.text()
@@ -87,6 +105,8 @@ class FakeSlack:
         answer: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             answer |= {"user_id": self.bot_user, "bot_id": "B0T", "team_id": "T111", "user": "bot"}
+        elif method == "apps.connections.open":
+            answer |= {"url": self.base.replace("http://", "ws://") + "link"}
         elif method == "chat.postMessage":
             answer |= {"channel": call.body.get("channel"), "ts": "1700000000.000100"}
         return web.json_response(answer)

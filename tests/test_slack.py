@@ -249,3 +249,50 @@ def test_user_text_is_escaped_on_the_way_out(slack) -> None:  # type: ignore[no-
     _, body = command(url, "<!channel> <@U123|boss> <https://evil.example|x>")
     assert "<!channel>" not in body and "<@U123" not in body and "<https://" not in body
     assert '"action_id": "share"' not in body  # nothing to share in a "no match"
+
+
+def test_socket_mode_answers_a_slash_command_over_the_websocket(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    fake = FakeSlack()
+    body = fixture("slack_slash_command.json") | {"command": "/behaviour", "text": "pace heo"}
+    fake.envelopes.append(
+        {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": body,
+        }
+    )
+    with ServerThread(fake.app()) as api:
+        fake.base = api.url
+        settings = Settings.from_env(
+            {
+                "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_APP_TOKEN": "xapp-1-test",
+                "SLACK_API_URL": api.url + "api/",
+            }
+        )
+        store = Store.open(settings.db_path)
+        with ServerThread(create_app(settings, Bot(frameworks, store), socket=True)) as server:
+            deadline = time.time() + 10
+            while not fake.socket_replies and time.time() < deadline:
+                time.sleep(0.05)
+            # HTTP stays closed to Slack: no signing secret, so nothing unsigned gets in
+            assert command(server.url, "help")[0] == 401
+        store.close()
+    (reply,) = fake.socket_replies
+    assert reply["envelope_id"] == "env-1"
+    assert reply["payload"]["response_type"] == "ephemeral"
+    assert reply["payload"]["blocks"][0]["text"]["text"] == "Delivering at Pace: Level 3"
+    opened = fake.to("/api/apps.connections.open")
+    assert opened and opened[0].headers["Authorization"] == "Bearer xapp-1-test"
+
+
+def test_socket_mode_needs_its_tokens(tmp_path: Path, frameworks: list[Framework]) -> None:
+    settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "x.db")})
+    store = Store.open(settings.db_path)
+    with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
+        create_app(settings, Bot(frameworks, store), socket=True)
+    store.close()
