@@ -11,7 +11,6 @@ messages, the choices going with the last one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -179,12 +178,13 @@ def identity(team: str | None, user: str) -> str:
 
 
 def event_from_command(body: Json) -> Event:
+    """A slash command. Slack never retries one (an unanswered command shows the person an
+    error instead) and each has its own trigger_id, so it needs no de-duplication."""
     team = body.get("team_id")
     return Event(
         user=identity(team, body["user_id"]),
         conversation=identity(team, body.get("channel_id") or body["user_id"]),
         text=body.get("text") or "",
-        event_id=f"slack-command-{body.get('trigger_id') or body.get('user_id')}",
         raw=body,
     )
 
@@ -266,6 +266,7 @@ class SlackAdapter:
     ):
         self.handle = handle
         self.home = home
+        self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json]]] = {}
         client = AsyncWebClient(token=token, base_url=api_url)
         # No signing secret only for Socket Mode, whose requests arrive over the WebSocket
         # that Slack authenticated with the app token; such an app is never mounted on HTTP.
@@ -295,17 +296,32 @@ class SlackAdapter:
         return await to_aiohttp_response(response)
 
     async def _answer(self, event: Event) -> list[Reply]:
-        return await asyncio.to_thread(self.handle, event)
+        # Called on the event loop: the core's work is local SQLite and a (usually cached)
+        # reply, about 0.05 ms; a hop to a worker thread costs more than that under load.
+        return self.handle(event)
 
-    async def on_command(self, ack: Any, body: Json, respond: Any) -> None:
+    def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
+        """Block Kit for a reply, kept for replies the core serves from its cache (the
+        same object for the same text). Callers must not change what it returns."""
+        key = (id(reply), share)
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] is reply:
+            return cached[1]
+        messages = messages_of(reply, extra=shareable(reply) if share else None)
+        if len(self._rendered) >= 4096:
+            self._rendered.clear()
+        self._rendered[key] = (reply, messages)
+        return messages
+
+    async def on_command(self, ack: Any, body: Json, context: Any) -> None:
         replies = await self._answer(event_from_command(body))
-        messages = [m for r in replies for m in messages_of(r, extra=shareable(r))]
+        messages = [m for r in replies for m in self._messages(r, share=True)]
         if not messages:
             await ack()
             return
         await ack(response_type="ephemeral", **messages[0])
         for message in messages[1:]:
-            await respond(response_type="ephemeral", replace_original=False, **message)
+            await context.respond(response_type="ephemeral", replace_original=False, **message)
 
     async def on_choice(self, ack: Any, body: Json, respond: Any, client: AsyncWebClient) -> None:
         await ack()

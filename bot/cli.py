@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import logging
 import os
@@ -169,6 +170,10 @@ def _serve(settings: Settings, *, port: int, host: str, db: Path | None, socket:
         print(f"behaviourbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     logging.getLogger("behaviourbot").info("serving on http://%s:%d", host, port)
+    # Everything loaded so far (frameworks, indexes, templates) lives as long as the
+    # process: keep it out of the garbage collector's scans of each request's objects.
+    gc.collect()
+    gc.freeze()
     web.run_app(app, host=host, port=port, print=None)
     store.close()
     return 0

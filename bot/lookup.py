@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.compare import compare_levels
 from bot.frameworks import Behaviour, Framework, Level
@@ -38,6 +39,7 @@ from bot.types import Reply
 MAX_QUERY_CHARS = 300
 MAX_ECHO_CHARS = 80
 SEARCH_SHOWN = 10
+REPLY_CACHE_SIZE = 4096
 _PREFIX = re.compile(r"^\s*/?\s*(?:behaviours?|behaviors?)\b[\s:,-]*|^\s*/\s*", re.IGNORECASE)
 _PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*){0,3}$")
 HELP_WORDS = frozenset({"help", "?", "start", "hi", "hello", "hey", "menu", "commands", "usage"})
@@ -58,10 +60,25 @@ class Lookup:
         self.frameworks = list(frameworks)
         self.index = Index(self.frameworks)
         self.search_index = SearchIndex(self.frameworks)
+        self._cache: dict[tuple[str, str], Reply] = {}
 
     # ---- entry point --------------------------------------------------------------
 
     def answer(self, text: str, *, platform: str = "console") -> Reply:
+        """The reply to `text`: a pure function of the frameworks and the text, so replies
+        (immutable) are kept in a bounded cache."""
+        key = (text, platform)
+        reply = self._cache.get(key)
+        if reply is None:
+            if len(self._cache) >= REPLY_CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))  # the oldest entry
+            reply = self._cache[key] = replace(self._answer(text, platform), command=text)
+        return reply
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def _answer(self, text: str, platform: str) -> Reply:
         text = strip_command_prefix(clean(text))
         if len(text) > MAX_QUERY_CHARS:
             return compose("too_long.j2", length=len(text), limit=MAX_QUERY_CHARS)

@@ -12,7 +12,6 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from bot.frameworks import Framework
@@ -40,7 +39,9 @@ class Bot:
         try:
             with self.store.transaction():
                 if event.event_id and not self.store.first_time(event.event_id):
-                    log.info("event=duplicate platform=%s", event.platform)
+                    log.info(
+                        "event=duplicate platform=%s (a retry: not handled again)", event.platform
+                    )
                     return []
                 state = self.store.state(event.user, event.conversation)
                 state, replies, kind = self.step(state, event)
@@ -50,7 +51,7 @@ class Bot:
             log.exception("event=failed platform=%s", event.platform)
             return [compose("error.j2")]
         elapsed = (time.perf_counter() - started) * 1000
-        log.info(
+        log.debug(
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
@@ -71,7 +72,7 @@ class Bot:
                 command, kind = offered[number - 1], "numbered-choice"
             else:
                 command, kind = event.text, "message"
-        reply = replace(self.lookup.answer(command, platform=event.platform), command=command)
+        reply = self.lookup.answer(command, platform=event.platform)
         new_state = dict(state)
         new_state["choices"] = [c.command for c in reply.choices]
         return new_state, [reply], kind

@@ -50,6 +50,10 @@ class Store:
         if str(path) != ":memory:":
             with db.ensure_autocommit_on():
                 db.execute("PRAGMA journal_mode=wal")
+        # Under WAL, NORMAL keeps every commit atomic and durable across a crash of the
+        # process; only an operating-system crash can lose the latest commits. It saves
+        # an fsync per event (about 0.2 ms).
+        db.execute("PRAGMA synchronous=NORMAL")
         store = cls(db)
         with store.transaction():
             MIGRATIONS.apply(db)
@@ -93,12 +97,10 @@ class Store:
         return json.loads(rows[0][0]) if rows else {}
 
     def save_state(self, user: str, conversation: str, state: dict[str, Any]) -> None:
-        self.db["conversations"].upsert(
-            {
-                "user": user,
-                "conversation": conversation,
-                "state": json.dumps(state, sort_keys=True),
-                "updated_at": now(),
-            },
-            pk=("user", "conversation"),
+        # Plain SQL: sqlite-utils' upsert inspects the table on every call (about 0.15 ms).
+        self.db.execute(
+            "INSERT INTO conversations (user, conversation, state, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (user, conversation)"
+            " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            [user, conversation, json.dumps(state, sort_keys=True), now()],
         )

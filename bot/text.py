@@ -67,6 +67,7 @@ NUMBER_WORDS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """NFKC-normalise, drop control, format, private-use and unassigned characters,
     and collapse white space (keeping line breaks when asked)."""
