@@ -6,6 +6,7 @@ Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -26,10 +27,37 @@ async def slack_not_configured(request: web.Request) -> web.Response:
     return web.json_response({"error": "slack is not configured on this server"}, status=401)
 
 
+PRUNE_EVERY_SECONDS = 3600
+
+
+def _prune_handled_events(app: web.Application, bot: Bot) -> None:
+    """Forget handled event ids after two days, at start-up and then every hour: long
+    enough for any retry (Slack retries within minutes), short enough to keep it small."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def prune_forever() -> None:
+        while True:
+            forgotten = bot.store.forget_old_events()
+            if forgotten:
+                log.info("forgot %d handled event ids older than two days", forgotten)
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    async def start(app: web.Application) -> None:
+        tasks.append(asyncio.get_running_loop().create_task(prune_forever()))
+
+    async def stop(app: web.Application) -> None:
+        for task in tasks:
+            task.cancel()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+
 def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.Application:
     """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime."""
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    _prune_handled_events(app, bot)
     if socket:
         _add_socket_mode(app, settings, bot)
     if settings.slack_signing_secret:

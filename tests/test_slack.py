@@ -296,3 +296,20 @@ def test_socket_mode_needs_its_tokens(tmp_path: Path, frameworks: list[Framework
     with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
         create_app(settings, Bot(frameworks, store), socket=True)
     store.close()
+
+
+def test_the_web_process_forgets_old_event_ids(tmp_path: Path, frameworks: list[Framework]) -> None:
+    settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "x.db")})
+    store = Store.open(settings.db_path)
+    store.first_time("slack-event-old")
+    store.first_time("slack-event-new")
+    store.db.execute(
+        "UPDATE handled_events SET handled_at = '2000-01-01T00:00:00+00:00'"
+        " WHERE event_id = 'slack-event-old'"
+    )
+    with ServerThread(create_app(settings, Bot(frameworks, store))):
+        deadline = time.time() + 5
+        while store.db["handled_events"].count > 1 and time.time() < deadline:
+            time.sleep(0.05)
+    assert [r["event_id"] for r in store.db["handled_events"].rows] == ["slack-event-new"]
+    store.close()
