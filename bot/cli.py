@@ -31,7 +31,7 @@ EXIT_CONFIG = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="behaviourbot",
-        description="Look up behaviour and competency definitions in the terminal.",
+        description="Look up behaviour and competency definitions in the terminal and in Slack.",
     )
     parser.add_argument("--version", action="version", version=f"behaviourbot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (stderr)")
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
     )
 
-    serve = commands.add_parser("serve", help="run the web process for Slack (and Teams)")
+    serve = commands.add_parser("serve", help="run the web process for Slack")
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     serve.add_argument("--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB)")
