@@ -221,6 +221,15 @@ def event_from_message(body: Json) -> Event:
     )
 
 
+def request_kind(body: Json) -> str:
+    """What a Slack request is, for the log (never its contents)."""
+    if "command" in body:
+        return "command"
+    if body.get("type") == "event_callback":
+        return "event:" + str((body.get("event") or {}).get("type"))
+    return str(body.get("type") or "unknown")
+
+
 def is_person_message(event: Json) -> bool:
     """A message a person wrote: not the bot's own, not an edit, join or deletion."""
     return not event.get("bot_id") and not event.get("subtype") and bool(event.get("user"))
@@ -264,6 +273,8 @@ class SlackAdapter:
         api_url: str,
         home: Callable[[], Reply],
     ):
+        # The core is called on the event loop: its work is local SQLite and a (usually
+        # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
         self.handle = handle
         self.home = home
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json]]] = {}
@@ -286,19 +297,16 @@ class SlackAdapter:
 
     async def dispatch(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        bolt_request = await to_bolt_request(request)
+        response = await self.app.async_dispatch(bolt_request)
         log.info(
-            "slack status=%d retry=%s ms=%.1f",
+            "slack request=%s status=%d retry=%s ms=%.1f",
+            request_kind(bolt_request.body),
             response.status,
             request.headers.get("X-Slack-Retry-Num", "0"),
             (time.perf_counter() - started) * 1000,
         )
         return await to_aiohttp_response(response)
-
-    async def _answer(self, event: Event) -> list[Reply]:
-        # Called on the event loop: the core's work is local SQLite and a (usually cached)
-        # reply, about 0.05 ms; a hop to a worker thread costs more than that under load.
-        return self.handle(event)
 
     def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
         """Block Kit for a reply, kept for replies the core serves from its cache (the
@@ -314,7 +322,7 @@ class SlackAdapter:
         return messages
 
     async def on_command(self, ack: Any, body: Json, context: Any) -> None:
-        replies = await self._answer(event_from_command(body))
+        replies = self.handle(event_from_command(body))
         messages = [m for r in replies for m in self._messages(r, share=True)]
         if not messages:
             await ack()
@@ -325,23 +333,22 @@ class SlackAdapter:
 
     async def on_choice(self, ack: Any, body: Json, respond: Any, client: AsyncWebClient) -> None:
         await ack()
-        replies = await self._answer(event_from_action(body))
+        replies = self.handle(event_from_action(body))
         container = body.get("container") or {}
         if container.get("type") == "view":  # a button on the App Home tab: answer in the DM
             for reply in replies:
-                for message in messages_of(reply):
+                for message in self._messages(reply, share=False):
                     await client.chat_postMessage(channel=body["user"]["id"], **message)
             return
         ephemeral = bool(container.get("is_ephemeral"))
         for reply in replies:
-            extra = shareable(reply) if ephemeral else []
-            for n, message in enumerate(messages_of(reply, extra=extra)):
+            for n, message in enumerate(self._messages(reply, share=ephemeral)):
                 await respond(replace_original=n == 0, **message)
 
     async def on_share(self, ack: Any, body: Json, respond: Any) -> None:
         await ack()
         event = event_from_action(body)
-        replies = await self._answer(event)
+        replies = self.handle(event)
         for reply in replies:
             shared = Reply(blocks=reply.blocks)  # the answer without its buttons
             for message in messages_of(shared):
@@ -363,16 +370,16 @@ class SlackAdapter:
     async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):
             return
-        for reply in await self._answer(event_from_message(body)):
-            for message in messages_of(reply):
+        for reply in self.handle(event_from_message(body)):
+            for message in self._messages(reply, share=False):
                 await client.chat_postMessage(channel=event["channel"], **message)
 
     async def on_mention(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if not is_person_message(event):
             return
         thread = event.get("thread_ts") or event["ts"]
-        for reply in await self._answer(event_from_message(body)):
-            for message in messages_of(reply):
+        for reply in self.handle(event_from_message(body)):
+            for message in self._messages(reply, share=False):
                 await client.chat_postMessage(channel=event["channel"], thread_ts=thread, **message)
 
     async def on_home(self, event: Json, client: AsyncWebClient) -> None:

@@ -53,6 +53,16 @@ def _prune_handled_events(app: web.Application, bot: Bot) -> None:
     app.on_cleanup.append(stop)
 
 
+def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) -> SlackAdapter:
+    return SlackAdapter(
+        bot.handle,
+        signing_secret=signing_secret,
+        token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        home=lambda: bot.lookup.help("slack"),
+    )
+
+
 def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.Application:
     """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime."""
     app = web.Application()
@@ -61,33 +71,24 @@ def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.App
     if socket:
         _add_socket_mode(app, settings, bot)
     if settings.slack_signing_secret:
-        slack = SlackAdapter(
-            bot.handle,
-            signing_secret=settings.slack_signing_secret,
-            token=settings.slack_bot_token,
-            api_url=settings.slack_api_url,
-            home=lambda: bot.lookup.help("slack"),
-        )
+        slack = _slack_adapter(settings, bot, signing_secret=settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack.dispatch)
         log.info("slack: on at /slack/events (Web API %s)", settings.slack_api_url)
         if not settings.slack_bot_token:
             log.warning("slack: SLACK_BOT_TOKEN is not set: the bot cannot post messages")
     else:
         app.router.add_post("/slack/events", slack_not_configured)
-        log.warning("slack: off (SLACK_SIGNING_SECRET is not set); /slack/events answers 401")
+        log.warning(
+            "slack: HTTP off (SLACK_SIGNING_SECRET is not set); /slack/events answers 401%s",
+            "; Socket Mode on" if socket else "",
+        )
     return app
 
 
 def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> None:
     if not (settings.slack_app_token and settings.slack_bot_token):
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN")
-    adapter = SlackAdapter(
-        bot.handle,
-        signing_secret=None,
-        token=settings.slack_bot_token,
-        api_url=settings.slack_api_url,
-        home=lambda: bot.lookup.help("slack"),
-    )
+    adapter = _slack_adapter(settings, bot, signing_secret=None)
     app_token = settings.slack_app_token
     handlers = []
 

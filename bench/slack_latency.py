@@ -184,8 +184,6 @@ def start(name: str, api_url: str, workdir: Path) -> tuple[subprocess.Popen[byte
         command = [sys.executable, "-c", BASELINE]
     else:
         command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
-        if os.environ.get("BENCH_SERVER_SCRIPT"):  # for profiling: another server script
-            command = [sys.executable, os.environ["BENCH_SERVER_SCRIPT"]]
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     return process, f"http://127.0.0.1:{port}/slack/events"
 

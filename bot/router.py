@@ -2,7 +2,7 @@
 
 Each event is handled in one transaction: the event id is recorded (a retried or
 duplicated delivery gets no second answer), the conversation's state is loaded, the
-step runs, and the new state is saved before the replies go back. A bare number
+step runs, and the new state (when it changed) is saved before the replies go back. A bare number
 answers the choices last offered in that conversation, even after a restart.
 """
 
@@ -44,8 +44,9 @@ class Bot:
                     )
                     return []
                 state = self.store.state(event.user, event.conversation)
-                state, replies, kind = self.step(state, event)
-                self.store.save_state(event.user, event.conversation, state)
+                new_state, replies, kind = self.step(state, event)
+                if new_state != state:
+                    self.store.save_state(event.user, event.conversation, new_state)
         except Exception:
             # Rolled back whole: nothing half-done is stored, and a retry can succeed.
             log.exception("event=failed platform=%s", event.platform)

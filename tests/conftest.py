@@ -16,6 +16,14 @@ from bot.types import Event, Reply
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "frameworks" / "sources"
 _ids = itertools.count()
+CS_LEVEL_LABELS = [
+    "Level 1 (AA and AO or equivalent)",
+    "Level 2 (EO or equivalent)",
+    "Level 3 (HEO and SEO or equivalent)",
+    "Level 4 (Grade 7 and 6 or equivalent)",
+    "Level 5 (Deputy Director or equivalent)",
+    "Level 6 (Director and Director General)",
+]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.types import Reply
 
-from .conftest import SOURCES, FakeAdapter, text_of
+from .conftest import CS_LEVEL_LABELS, SOURCES, FakeAdapter, text_of
 
 
 def quotes(reply: Reply) -> list[str]:
@@ -38,14 +38,7 @@ def test_leadership_level_4_is_verbatim_with_definition_and_level_name(chat: Fak
         "to their role.",
     ]
     # every level is offered, so that choice numbers are level numbers
-    assert [c.label for c in reply.choices][:6] == [
-        "Level 1 (AA and AO or equivalent)",
-        "Level 2 (EO or equivalent)",
-        "Level 3 (HEO and SEO or equivalent)",
-        "Level 4 (Grade 7 and 6 or equivalent)",
-        "Level 5 (Deputy Director or equivalent)",
-        "Level 6 (Director and Director General)",
-    ]
+    assert [c.label for c in reply.choices][:6] == CS_LEVEL_LABELS
     assert "Compare with Level 3" in [c.label for c in reply.choices]
 
 

@@ -80,3 +80,13 @@ def test_old_handled_events_are_forgotten(store: Store) -> None:
     store.db.execute("UPDATE handled_events SET handled_at = '2000-01-01T00:00:00+00:00'")
     assert store.forget_old_events(timedelta(days=2)) == 1
     assert store.first_time("e1")
+
+
+def test_unchanged_state_is_not_written_again(chat: FakeAdapter, store: Store) -> None:
+    chat.say("leadership")
+    statements: list[str] = []
+    with store.db.tracer(lambda sql, params: statements.append(sql)):
+        assert chat.say("42").title == "There is no choice 42"  # nothing changes
+        assert chat.say("2").title == "Leadership: Level 2"  # the choices change
+    writes = [s for s in statements if s.startswith("INSERT INTO conversations")]
+    assert len(writes) == 1
