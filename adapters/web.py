@@ -1,7 +1,8 @@
 """The one web process: an aiohttp application with /slack/events and /healthz.
 
-Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without one,
-/slack/events refuses every request with 401: unsigned requests are never accepted.
+Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without it (or
+without SLACK_BOT_TOKEN, to answer with), /slack/events refuses every request with 401:
+unsigned requests are never accepted, and the server still starts.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def slack_not_configured(request: web.Request) -> web.Response:
-    log.warning("slack request refused: SLACK_SIGNING_SECRET is not set, so it cannot be verified")
+    log.warning("slack request refused: Slack over HTTP is off (see the start-up log)")
     return web.json_response({"error": "slack is not configured on this server"}, status=401)
 
 
@@ -70,16 +71,23 @@ def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.App
     _prune_handled_events(app, bot)
     if socket:
         _add_socket_mode(app, settings, bot)
-    if settings.slack_signing_secret:
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        )
+        if not value
+    ]
+    if not missing:
         slack = _slack_adapter(settings, bot, signing_secret=settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack.dispatch)
         log.info("slack: on at /slack/events (Web API %s)", settings.slack_api_url)
-        if not settings.slack_bot_token:
-            log.warning("slack: SLACK_BOT_TOKEN is not set: the bot cannot post messages")
     else:
         app.router.add_post("/slack/events", slack_not_configured)
         log.warning(
-            "slack: HTTP off (SLACK_SIGNING_SECRET is not set); /slack/events answers 401%s",
+            "slack: HTTP off (%s not set); /slack/events answers 401%s",
+            " and ".join(missing),
             "; Socket Mode on" if socket else "",
         )
     return app

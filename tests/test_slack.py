@@ -161,6 +161,20 @@ def test_without_a_signing_secret_slack_is_refused(
     store.close()
 
 
+def test_a_signing_secret_without_a_bot_token_starts_with_slack_off(
+    tmp_path: Path, frameworks: list[Framework], caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {"BEHAVIOURBOT_DB": str(tmp_path / "x.db"), "SLACK_SIGNING_SECRET": SECRET}
+    settings = Settings.from_env(env)
+    store = Store.open(settings.db_path)
+    with caplog.at_level("WARNING", logger="behaviourbot"):
+        app = create_app(settings, Bot(frameworks, store))
+    assert "slack: HTTP off (SLACK_BOT_TOKEN not set)" in caplog.text
+    with ServerThread(app) as server:
+        assert command(server.url, "help")[0] == 401
+    store.close()
+
+
 def test_url_verification_is_answered(slack) -> None:  # type: ignore[no-untyped-def]
     url, _, _ = slack
     body = fixture("slack_url_verification.json")
