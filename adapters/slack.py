@@ -11,6 +11,7 @@ messages, the choices going with the last one.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -34,6 +35,8 @@ class _DropClientTokenWarning(logging.Filter):
     attention."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:  # the request log: not worth formatting twice
+            return True
         return "As you gave `client` as well" not in record.getMessage()
 
 
@@ -185,6 +188,7 @@ def event_from_command(body: Json) -> Event:
         user=identity(team, body["user_id"]),
         conversation=identity(team, body.get("channel_id") or body["user_id"]),
         text=body.get("text") or "",
+        buttons=True,
         raw=body,
     )
 
@@ -205,6 +209,7 @@ def event_from_action(body: Json) -> Event:
         conversation=identity(team, channel or user),
         action=action.get("value") or "",
         event_id=f"slack-action-{user}-{action.get('action_ts') or body.get('trigger_id')}",
+        buttons=True,
         raw=body,
     )
 
@@ -217,6 +222,7 @@ def event_from_message(body: Json) -> Event:
         conversation=identity(team, event["channel"]),
         text=_MENTION.sub(" ", event.get("text") or "").strip(),
         event_id=f"slack-event-{body.get('event_id') or event.get('ts')}",
+        buttons=True,
         raw=body,
     )
 
@@ -278,6 +284,7 @@ class SlackAdapter:
         self.handle = handle
         self.home = home
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json]]] = {}
+        self._ack_bodies: dict[int, tuple[Json, str]] = {}
         client = AsyncWebClient(token=token, base_url=api_url)
         # No signing secret only for Socket Mode, whose requests arrive over the WebSocket
         # that Slack authenticated with the app token; such an app is never mounted on HTTP.
@@ -321,13 +328,25 @@ class SlackAdapter:
         self._rendered[key] = (reply, messages)
         return messages
 
+    def _ack_body(self, message: Json) -> str:
+        """The JSON of an ephemeral answer in an ack, serialised once per cached message.
+        bolt sends a string body that starts with "{" as application/json, unchanged."""
+        cached = self._ack_bodies.get(id(message))
+        if cached is not None and cached[0] is message:
+            return cached[1]
+        encoded = json.dumps({"response_type": "ephemeral", **message}, ensure_ascii=False)
+        if len(self._ack_bodies) >= 4096:
+            self._ack_bodies.clear()
+        self._ack_bodies[id(message)] = (message, encoded)
+        return encoded
+
     async def on_command(self, ack: Any, body: Json, context: Any) -> None:
         replies = self.handle(event_from_command(body))
         messages = [m for r in replies for m in self._messages(r, share=True)]
         if not messages:
             await ack()
             return
-        await ack(response_type="ephemeral", **messages[0])
+        await ack(self._ack_body(messages[0]))
         for message in messages[1:]:
             await context.respond(response_type="ephemeral", replace_original=False, **message)
 

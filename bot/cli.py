@@ -163,6 +163,10 @@ def _serve(settings: Settings, *, port: int, host: str, db: Path | None, socket:
     if frameworks is None:
         return EXIT_CONFIG
     logging.getLogger("behaviourbot").setLevel(logging.INFO)
+    # One log line per request: skip the record fields the format never shows (the
+    # logging documentation's "Optimization" switches); about 2 µs a line.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     store = Store.open(db or settings.db_path)
     try:
         app = create_app(settings, Bot(frameworks, store), socket=socket)

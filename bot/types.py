@@ -21,6 +21,9 @@ class Event:
     text: str = ""
     action: str | None = None  # the `Choice.command` of a picked choice
     event_id: str | None = None  # for de-duplication of retried deliveries
+    # The platform shows choices as buttons that carry their commands (Slack, Teams), so
+    # there is no numbered list for a later "2" to refer to, and none is remembered.
+    buttons: bool = False
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import Store
+from bot.types import Event
 
 from .conftest import FakeAdapter
 
@@ -85,8 +86,54 @@ def test_old_handled_events_are_forgotten(store: Store) -> None:
 def test_unchanged_state_is_not_written_again(chat: FakeAdapter, store: Store) -> None:
     chat.say("leadership")
     statements: list[str] = []
-    with store.db.tracer(lambda sql, params: statements.append(sql)):
+    store.conn.set_trace_callback(statements.append)
+    try:
         assert chat.say("42").title == "There is no choice 42"  # nothing changes
         assert chat.say("2").title == "Leadership: Level 2"  # the choices change
+    finally:
+        store.conn.set_trace_callback(None)
     writes = [s for s in statements if s.startswith("INSERT INTO conversations")]
     assert len(writes) == 1
+
+
+def test_buttons_platforms_keep_no_numbered_choices(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    event = Event(user="slack:T1:U1", conversation="slack:T1:C1", text="leadership", buttons=True)
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    try:
+        (reply,) = bot.handle(event)
+    finally:
+        store.conn.set_trace_callback(None)
+    assert reply.title == "Leadership" and len(reply.choices) == 7  # offered as buttons
+    assert store.db["conversations"].count == 0
+    # a lookup that changes nothing is one read: no write lock, no transaction
+    assert [s.split()[0] for s in statements] == ["SELECT"]
+
+
+def test_a_change_made_between_read_and_write_is_not_lost(
+    frameworks: list[Framework], tmp_path: Path
+) -> None:
+    """Another process offers choices after this one read the state: the event is
+    handled again on what is stored, so "2" picks from those choices."""
+    mine, other = Store.open(tmp_path / "race.db"), Store.open(tmp_path / "race.db")
+    FakeAdapter(Bot(frameworks, other)).say("civil service")  # choices to overwrite later
+    bot = Bot(frameworks, mine)
+    real_step = bot.step
+    seen: list[dict[str, object]] = []
+
+    def step(state, event):  # type: ignore[no-untyped-def]
+        seen.append(state)
+        if len(seen) == 1:  # between this process's read and its write
+            FakeAdapter(Bot(frameworks, other)).say("leadership")
+        return real_step(state, event)
+
+    bot.step = step  # type: ignore[method-assign]
+    event = Event(user="test:local:alice", conversation="test:local:alice", text="2")
+    (reply,) = bot.handle(event)
+    assert len(seen) == 2 and seen[0] != seen[1]
+    assert reply.title == "Leadership: Level 2"  # not "Changing and Improving"
+    mine.close()
+    other.close()
