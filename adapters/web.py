@@ -1,8 +1,12 @@
-"""The one web process: an aiohttp application with /slack/events and /healthz.
+"""The one web process: an aiohttp application with /slack/events, /api/messages (Teams)
+and /healthz.
 
 Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without it (or
 without SLACK_BOT_TOKEN, to answer with), /slack/events refuses every request with 401:
-unsigned requests are never accepted, and the server still starts.
+unsigned requests are never accepted, and the server still starts. Likewise Teams
+requests are authenticated with MicrosoftAppId and MicrosoftAppPassword; without them
+/api/messages refuses every request, unless the operator asked for local development
+mode (`serve --dev`), which accepts requests without a token and says so loudly.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from aiohttp import web
 
 from adapters.slack import SlackAdapter, socket_mode
+from adapters.teams import Credentials, TeamsAdapter
 from bot.router import Bot
 from bot.settings import Settings
 
@@ -64,21 +69,33 @@ def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) 
     )
 
 
-def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.Application:
-    """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime."""
+def _missing(**variables: str | None) -> list[str]:
+    """The names of the variables that are not set."""
+    return [name for name, value in variables.items() if not value]
+
+
+TEAMS_ADAPTER = web.AppKey("teams", TeamsAdapter)
+
+
+def create_app(
+    settings: Settings,
+    bot: Bot,
+    *,
+    socket: bool = False,
+    dev: bool = False,
+    openid_metadata_url: str | None = None,
+) -> web.Application:
+    """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime;
+    with `dev`, Teams without credentials accepts requests without a token."""
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     _prune_handled_events(app, bot)
     if socket:
         _add_socket_mode(app, settings, bot)
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-        )
-        if not value
-    ]
+    missing = _missing(
+        SLACK_SIGNING_SECRET=settings.slack_signing_secret,
+        SLACK_BOT_TOKEN=settings.slack_bot_token,
+    )
     if not missing:
         slack = _slack_adapter(settings, bot, signing_secret=settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack.dispatch)
@@ -90,7 +107,48 @@ def create_app(settings: Settings, bot: Bot, *, socket: bool = False) -> web.App
             " and ".join(missing),
             "; Socket Mode on" if socket else "",
         )
+    app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, dev, openid_metadata_url)
     return app
+
+
+def _add_teams(
+    app: web.Application, settings: Settings, bot: Bot, dev: bool, openid_metadata_url: str | None
+) -> TeamsAdapter:
+    credentials = Credentials(
+        app_id=settings.microsoft_app_id,
+        password=settings.microsoft_app_password,
+        app_type=settings.microsoft_app_type,
+        tenant_id=settings.microsoft_app_tenant_id,
+    )
+    teams = TeamsAdapter(
+        bot.handle,
+        bot.store,
+        credentials=credentials,
+        dev=dev,
+        welcome=lambda: bot.lookup.help("teams"),
+        openid_metadata_url=openid_metadata_url,
+    )
+    app.router.add_post("/api/messages", teams.dispatch)
+    if credentials.complete:
+        log.info("teams: on at /api/messages (app id %s)", credentials.app_id)
+        if dev:
+            log.warning("teams: --dev ignored: MicrosoftAppId and MicrosoftAppPassword are set")
+    elif teams.dev:
+        log.warning(
+            "teams: LOCAL DEVELOPMENT MODE: /api/messages accepts requests WITHOUT "
+            "authentication. Never expose this server; set MicrosoftAppId and "
+            "MicrosoftAppPassword and drop --dev for real use"
+        )
+    else:
+        missing = _missing(
+            MicrosoftAppId=credentials.app_id, MicrosoftAppPassword=credentials.password
+        )
+        log.warning(
+            "teams: off (%s not set); /api/messages answers 401 (serve --dev for local "
+            "development)",
+            " and ".join(missing),
+        )
+    return teams
 
 
 def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> None:

@@ -31,7 +31,9 @@ EXIT_CONFIG = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="behaviourbot",
-        description="Look up behaviour and competency definitions in the terminal and in Slack.",
+        description=(
+            "Look up behaviour and competency definitions in the terminal, Slack and Teams."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"behaviourbot {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (stderr)")
@@ -43,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
     )
 
-    serve = commands.add_parser("serve", help="run the web process for Slack")
+    serve = commands.add_parser("serve", help="run the web process for Slack and Teams")
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     serve.add_argument("--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB)")
@@ -52,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also connect to Slack by Socket Mode (needs SLACK_APP_TOKEN; no public URL)",
     )
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="Teams local development: accept /api/messages WITHOUT authentication when"
+        " MicrosoftAppId is not set (Bot Framework Emulator; never on a public address)",
+    )
 
     man = commands.add_parser("manifest", help="print a platform app manifest")
     man_platforms = man.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
@@ -59,6 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     mode = man_slack.add_mutually_exclusive_group(required=True)
     mode.add_argument("--url", help="the public base URL of `behaviourbot serve` (HTTP mode)")
     mode.add_argument("--socket", action="store_true", help="Socket Mode: no public URL")
+    man_teams = man_platforms.add_parser(
+        "teams", help="a Teams app package (.zip: manifest and icons) to upload in Teams"
+    )
+    man_teams.add_argument(
+        "--app-id", required=True, help="the bot's Microsoft App ID (a GUID), as MicrosoftAppId"
+    )
+    man_teams.add_argument(
+        "--out", type=Path, default=Path("behaviourbot-teams.zip"), help="where to write it"
+    )
+    man_teams.add_argument(
+        "--app-version",
+        default="1.0.0",
+        help="the package version, MAJOR.MINOR.PATCH: raise it to update an installed app",
+    )
 
     fw = commands.add_parser("frameworks", help="list or check framework files")
     fw_commands = fw.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -87,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
     if args.command == "serve":
         port = args.port or settings.port
-        return _serve(settings, port=port, host=args.host, db=args.db, socket=args.socket)
+        return _serve(
+            settings, port=port, host=args.host, db=args.db, socket=args.socket, dev=args.dev
+        )
     if args.command == "manifest" and args.platform == "slack":
         import json
 
@@ -97,6 +121,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("behaviourbot: Slack needs an https:// URL", file=sys.stderr)
             return EXIT_CONFIG
         print(json.dumps(manifest(url=None if args.socket else args.url), indent=2))
+        return 0
+    if args.command == "manifest" and args.platform == "teams":
+        from adapters.teams_package import build_package
+
+        try:
+            package = build_package(args.app_id, version=args.app_version)
+        except ValueError as exc:
+            print(f"behaviourbot: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        args.out.write_bytes(package)
+        print(f"wrote {args.out} (manifest.json, color.png, outline.png): upload it in Teams")
         return 0
     if args.command == "frameworks" and args.action == "check":
         return _check(args.paths or [builtin_dir(), *settings.framework_dirs])
@@ -152,7 +187,9 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         store.close()
 
 
-def _serve(settings: Settings, *, port: int, host: str, db: Path | None, socket: bool) -> int:
+def _serve(
+    settings: Settings, *, port: int, host: str, db: Path | None, socket: bool, dev: bool
+) -> int:
     from aiohttp import web
 
     from adapters.web import create_app
@@ -169,7 +206,7 @@ def _serve(settings: Settings, *, port: int, host: str, db: Path | None, socket:
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     store = Store.open(db or settings.db_path)
     try:
-        app = create_app(settings, Bot(frameworks, store), socket=socket)
+        app = create_app(settings, Bot(frameworks, store), socket=socket, dev=dev)
     except ValueError as exc:
         print(f"behaviourbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -33,6 +33,10 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None  # Socket Mode
     slack_api_url: str = SLACK_API_URL
+    microsoft_app_id: str | None = None
+    microsoft_app_password: str | None = None
+    microsoft_app_type: str | None = None  # MultiTenant (default), SingleTenant, UserAssignedMSI
+    microsoft_app_tenant_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,4 +51,8 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_api_url=_with_slash(env.get("SLACK_API_URL") or SLACK_API_URL),
+            microsoft_app_id=env.get("MicrosoftAppId") or None,
+            microsoft_app_password=env.get("MicrosoftAppPassword") or None,
+            microsoft_app_type=env.get("MicrosoftAppType") or None,
+            microsoft_app_tenant_id=env.get("MicrosoftAppTenantId") or None,
         )

@@ -32,6 +32,24 @@ def m001_conversations_and_events(db: Database) -> None:
     db["handled_events"].create_index(["handled_at"])
 
 
+@MIGRATIONS()
+def m002_teams_references(db: Database) -> None:
+    """Where each Teams user can be reached: one row per (user, conversation)."""
+    db["teams_references"].create(
+        {
+            "user": str,
+            "conversation": str,
+            "personal": int,
+            "teams_id": str,
+            "tenant": str,
+            "reference": str,
+            "updated_at": str,
+        },
+        pk=("user", "conversation"),
+    )
+    db["teams_references"].create_index(["user", "personal", "updated_at"])
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -107,3 +125,34 @@ class Store:
             " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
             [user, conversation, json.dumps(state, sort_keys=True), now()],
         )
+
+    def save_reference(
+        self,
+        *,
+        user: str,
+        conversation: str,
+        personal: bool,
+        teams_id: str,
+        tenant: str,
+        reference: dict[str, Any],
+    ) -> None:
+        """Keep the latest conversation reference of `user` in `conversation`."""
+        self.conn.execute(
+            "INSERT INTO teams_references"
+            " (user, conversation, personal, teams_id, tenant, reference, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user, conversation) DO UPDATE SET"
+            " personal = excluded.personal, teams_id = excluded.teams_id,"
+            " tenant = excluded.tenant, reference = excluded.reference,"
+            " updated_at = excluded.updated_at",
+            [user, conversation, int(personal), teams_id, tenant, json.dumps(reference), now()],
+        )
+
+    def reference(self, user: str, *, personal: bool) -> dict[str, Any] | None:
+        """The newest stored reference of `user`: of their personal chat with the bot, or
+        of any shared chat or team."""
+        row = self.conn.execute(
+            "SELECT reference FROM teams_references WHERE user = ? AND personal = ?"
+            " ORDER BY updated_at DESC LIMIT 1",
+            [user, int(personal)],
+        ).fetchone()
+        return json.loads(row[0]) if row else None

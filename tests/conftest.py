@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from bot.storage import Store
 from bot.types import Event, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "platform-fixtures"
 SOURCES = ROOT / "frameworks" / "sources"
 _ids = itertools.count()
 CS_LEVEL_LABELS = [
@@ -88,3 +91,14 @@ def chat(frameworks: list[Framework], store: Store) -> FakeAdapter:
 
 def text_of(reply: Reply) -> str:
     return reply.plain_text()
+
+
+def platform_fixture(name: str) -> dict[str, Any]:
+    """A real Slack or Teams payload from ../shared/platform-fixtures (CI has it beside
+    the repository); the test is skipped, saying why, when it is absent."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.skip(
+            f"platform fixtures not found at {FIXTURES} (shared/ sits beside the repo in CI)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -117,3 +117,48 @@ class FakeSlack:
 
     def to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
+
+
+@dataclass
+class FakeConnector:
+    """The Bot Framework connector (a Teams `serviceUrl`): records every activity the bot
+    sends, updates and every conversation it creates."""
+
+    calls: list[Call] = field(default_factory=list)
+    refuse_new_conversations: bool = False
+    _ids: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/v3/conversations", self.conversations)
+        app.router.add_route("*", "/v3/conversations/{rest:.*}", self.activities)
+        return app
+
+    async def _record(self, request: web.Request) -> Call:
+        raw = await request.text()
+        call = Call(
+            f"{request.method} {request.path}", dict(request.headers), json.loads(raw or "{}")
+        )
+        self.calls.append(call)
+        return call
+
+    def _next_id(self) -> str:
+        self._ids += 1
+        return f"activity-{self._ids}"
+
+    async def conversations(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if self.refuse_new_conversations:
+            return web.json_response({"error": {"code": "Forbidden"}}, status=403)
+        return web.json_response({"id": "a:new-1to1", "activityId": self._next_id()}, status=201)
+
+    async def activities(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return web.json_response({"id": self._next_id()})
+
+    def sent(self) -> list[dict[str, Any]]:
+        """Activities posted (new messages and replies), in order."""
+        return [c.body for c in self.calls if c.path.startswith("POST /v3/conversations/")]
+
+    def updated(self) -> list[Call]:
+        return [c for c in self.calls if c.path.startswith("PUT ")]

@@ -22,19 +22,13 @@ from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import Store
 
+from .conftest import platform_fixture
 from .servers import FakeSlack, ServerThread
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "platform-fixtures"
 
 
-def fixture(name: str) -> dict[str, Any]:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(
-            f"platform fixtures not found at {FIXTURES} (shared/ sits beside the repo in CI)"
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
+fixture = platform_fixture
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from .conftest import FakeAdapter
 
 def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
-    assert store.applied_migrations() == ["m001_conversations_and_events"]
+    assert store.applied_migrations() == ["m001_conversations_and_events", "m002_teams_references"]
     store.close()
     again = Store.open(tmp_path / "a.db")  # reopening applies nothing twice
-    assert again.applied_migrations() == ["m001_conversations_and_events"]
+    assert again.applied_migrations() == ["m001_conversations_and_events", "m002_teams_references"]
     assert {"conversations", "handled_events"} <= set(again.db.table_names())
 
 

@@ -1,0 +1,575 @@
+"""Microsoft Teams: converters between Bot Framework activities and the core, and one
+handler on botbuilder's CloudAdapter.
+
+The Bot Framework SDK for Python is archived upstream, so botbuilder is kept at the
+edge: the converters work on plain JSON (dicts), and only `TeamsAdapter` touches the
+SDK (authentication, the connector client, proactive messages). Moving to Microsoft's
+successor SDK should change that class alone.
+
+Replies become Adaptive Cards where cards help (framework text, side-by-side columns,
+choices as buttons) and plain text where they do not. All text is plain: in cards it
+is escaped for Adaptive Cards' markdown, and text messages are sent as `plain`, so
+nothing a person typed can become a link, a mention or formatting, and the card JSON is
+always built by `json`, never by pasting strings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.types import Block, Event, Reply
+
+log = logging.getLogger("behaviourbot.teams")
+
+Json = dict[str, Any]
+
+CARD_VERSION = "1.4"  # Action.Execute needs 1.4; Teams renders 1.4 on every client
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_ACTIONS = 6  # Teams shows at most six buttons on a card; more become a drop-down
+MAX_CARD_CHARS = 24_000  # Teams refuses messages over about 28 KB; keep a margin
+VERB = "behaviour"  # the Action.Execute verb of every choice
+CHOICE_INPUT = "choice"  # the id of the drop-down when the choices are many
+
+
+# ---- from the core to Teams ------------------------------------------------------
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_LIST_START = re.compile(r"^(\s*)(-|\d+\.)(\s)", re.M)
+
+
+def escape(text: str) -> str:
+    """Plain text for an Adaptive Card TextBlock, whose markdown knows bold, italic,
+    links and lists: each markup character is backslash-escaped, and a line that would
+    start a list keeps its text as typed."""
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _LIST_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b{m.group(3)}", text)
+
+
+def _text_block(text: str, **style: Any) -> Json:
+    return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
+
+
+def elements_of(block: Block) -> list[Json]:
+    """Adaptive Card elements for one block."""
+    if block.kind == "title":
+        return [_text_block(block.text, size="Large", weight="Bolder")]
+    if block.kind == "note":
+        return [_text_block(block.text, size="Small", isSubtle=True)]
+    if block.kind == "heading":
+        return [_text_block(block.text, weight="Bolder", spacing="Medium")]
+    if block.kind == "paragraph":
+        return [_text_block(block.text)]
+    if block.kind == "quote":  # framework text, verbatim: set apart
+        return [{"type": "Container", "style": "emphasis", "items": [_text_block(block.text)]}]
+    if block.kind == "bullets":
+        return [_text_block("\u2022 " + item, spacing="Small") for item in block.items]
+    if block.kind == "columns":
+        return [
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [
+                            _text_block(column.heading, weight="Bolder"),
+                            _text_block(column.text),
+                        ],
+                    }
+                    for column in block.columns
+                ],
+            }
+        ]
+    raise ValueError(f"unknown block kind {block.kind!r}")
+
+
+def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
+    """(body elements, actions) for the reply's choices: buttons, or a drop-down and one
+    button when there are more than Teams shows."""
+    if not reply.choices:
+        return [], []
+    if len(reply.choices) <= MAX_ACTIONS:
+        actions = [
+            {
+                "type": "Action.Execute",
+                "title": choice.label,
+                "verb": VERB,
+                "data": {"command": choice.command},
+            }
+            for choice in reply.choices
+        ]
+        return [], actions
+    select = {
+        "type": "Input.ChoiceSet",
+        "id": CHOICE_INPUT,
+        "style": "compact",
+        "label": "Choose one",
+        "value": reply.choices[0].command,
+        "choices": [{"title": c.label, "value": c.command} for c in reply.choices],
+    }
+    show = {"type": "Action.Execute", "title": "Show", "verb": VERB, "data": {}}
+    return [select], [show]
+
+
+def card(elements: list[Json], actions: list[Json] | None = None) -> Json:
+    content: Json = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": elements,
+    }
+    if actions:
+        content["actions"] = actions
+    return content
+
+
+def cards_of(reply: Reply) -> list[Json]:
+    """One or more cards for a reply, each under Teams' message size; the choices go
+    with the last. Nothing is cut: a reply too long for one card becomes several."""
+    choice_body, actions = choice_elements(reply)
+    elements = [e for block in reply.blocks for e in elements_of(block)]
+    chunks: list[list[Json]] = [[]]
+    size = 0
+    for element in elements:
+        element_size = len(json.dumps(element))
+        if chunks[-1] and size + element_size > MAX_CARD_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(element)
+        size += element_size
+    chunks[-1].extend(choice_body)
+    return [
+        card(chunk, actions if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)
+    ]
+
+
+def wants_card(reply: Reply) -> bool:
+    """Framework text, columns and choices are cards; a sentence or two is plain text."""
+    return bool(reply.choices) or any(
+        b.kind in ("quote", "bullets", "columns") for b in reply.blocks
+    )
+
+
+def activities_of(reply: Reply) -> list[Json]:
+    """The message activities (as JSON) for a reply."""
+    if not wants_card(reply):
+        return [{"type": "message", "text": reply.plain_text(), "textFormat": "plain"}]
+    summary = reply.title or "behaviourbot"
+    return [
+        {
+            "type": "message",
+            "summary": summary,
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}],
+        }
+        for content in cards_of(reply)
+    ]
+
+
+def card_for_update(reply: Reply) -> Json:
+    """The card that replaces the one whose button was pressed (always a card)."""
+    return cards_of(reply)[0]
+
+
+# ---- from Teams to the core --------------------------------------------------------
+
+
+def tenant_of(activity: Json) -> str:
+    channel_data = activity.get("channelData") or {}
+    tenant = (channel_data.get("tenant") or {}).get("id")
+    return tenant or (activity.get("conversation") or {}).get("tenantId") or "none"
+
+
+def identity(activity: Json, account: Json) -> str:
+    """teams:<tenant>:<Entra object id>, the same person in every chat and team; the
+    Teams user id when the object id is missing (a guest or the Bot Framework Emulator)."""
+    person = account.get("aadObjectId") or account.get("id") or "unknown"
+    return f"teams:{tenant_of(activity)}:{person}"
+
+
+def conversation_of(activity: Json) -> str:
+    return f"teams:{tenant_of(activity)}:{(activity.get('conversation') or {}).get('id')}"
+
+
+_LEADING_AT = re.compile(r"^\s*<at>[^<]*</at>")
+
+
+def text_without_mention(activity: Json) -> str:
+    """The message text without the @mention of the bot (in channels and group chats).
+    Teams marks a mention as `<at>name</at>` in the text, with an entity naming who."""
+    text = activity.get("text") or ""
+    bot_id = (activity.get("recipient") or {}).get("id")
+    entities = [e for e in activity.get("entities") or [] if e.get("type") == "mention"]
+    for entity in entities:
+        if (entity.get("mentioned") or {}).get("id") == bot_id and entity.get("text"):
+            text = text.replace(entity["text"], " ")
+    if not entities:  # a client that sent the markup without its entity
+        text = _LEADING_AT.sub(" ", text)
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def command_of(value: Any) -> str | None:
+    """The command a card's button carries: Action.Execute's `data`, Action.Submit's or
+    messageBack's `value`; the drop-down's choice when the button is "Show"."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("action"), dict):  # adaptiveCard/action (Action.Execute)
+        value = value["action"].get("data") or {}
+    command = value.get("command") or value.get(CHOICE_INPUT)
+    return command if isinstance(command, str) and command.strip() else None
+
+
+def event_from_activity(activity: Json) -> Event | None:
+    """A person's message or button press as an Event; None for anything else."""
+    kind = activity.get("type")
+    account = activity.get("from") or {}
+    action = None
+    if kind == "invoke":
+        action = command_of(activity.get("value"))
+        if action is None:
+            return None
+    elif kind == "message":
+        if activity.get("value") is not None:
+            action = command_of(activity.get("value"))
+            if action is None:
+                return None
+    else:
+        return None
+    conversation = (activity.get("conversation") or {}).get("id")
+    return Event(
+        user=identity(activity, account),
+        conversation=conversation_of(activity),
+        text="" if action is not None else text_without_mention(activity),
+        action=action,
+        event_id=f"teams-{conversation}-{activity.get('id')}" if activity.get("id") else None,
+        buttons=True,
+        raw=activity,
+    )
+
+
+def is_install(activity: Json) -> bool:
+    """The bot was added: to a personal chat, a group chat or a team."""
+    kind = activity.get("type")
+    if kind == "installationUpdate":
+        return activity.get("action") in ("add", "add-upgrade")
+    if kind == "conversationUpdate":
+        bot_id = (activity.get("recipient") or {}).get("id")
+        return any(m.get("id") == bot_id for m in activity.get("membersAdded") or [])
+    return False
+
+
+# ---- the handler -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    app_id: str | None
+    password: str | None
+    app_type: str | None
+    tenant_id: str | None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.app_id and self.password)
+
+
+class _Config:
+    """What ConfigurationBotFrameworkAuthentication reads, by attribute."""
+
+    def __init__(self, credentials: Credentials):
+        self.APP_ID = credentials.app_id or ""
+        self.APP_PASSWORD = credentials.password or ""
+        self.APP_TYPE = credentials.app_type or "MultiTenant"
+        self.APP_TENANTID = credentials.tenant_id or ""
+
+    def use_metadata_url(self, url: str) -> None:
+        """Fetch the channel's signing keys from `url`. Setting any one endpoint switches
+        botbuilder to its parameterised mode, where every endpoint must be given, so the
+        others are the public cloud's own."""
+        from botframework.connector.auth import AuthenticationConstants as Public
+
+        self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = url
+        self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = Public.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        self.TO_CHANNEL_FROM_BOT_LOGIN_URL = Public.TO_CHANNEL_FROM_BOT_LOGIN_URL
+        self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = Public.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        self.OAUTH_URL = Public.OAUTH_URL
+        self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+            Public.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        )
+
+
+class Unreachable(Exception):
+    """A person the bot cannot message directly, with the reason."""
+
+    def __init__(self, user: str, reason: str):
+        super().__init__(f"{user}: {reason}")
+        self.user = user
+        self.reason = reason
+
+
+class TeamsAdapter:
+    """Bot Framework activities on /api/messages, through botbuilder's CloudAdapter.
+
+    With credentials every request must carry a valid Bot Framework token (401
+    otherwise). Without them every request is refused, unless `dev` is set: local
+    development with the Bot Framework Emulator or tests, where requests carry no token.
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[Event], list[Reply]],
+        references: Any,  # bot.storage.Store
+        *,
+        credentials: Credentials,
+        dev: bool = False,
+        welcome: Callable[[], Reply],
+        openid_metadata_url: str | None = None,
+    ):
+        from botbuilder.integration.aiohttp import (
+            CloudAdapter,
+            ConfigurationBotFrameworkAuthentication,
+        )
+
+        self.handle = handle
+        self.store = references
+        self.credentials = credentials
+        self.dev = dev and not credentials.complete
+        self.welcome = welcome
+        self.open = credentials.complete or self.dev
+        config = _Config(
+            credentials if credentials.complete else Credentials(None, None, None, None)
+        )
+        if openid_metadata_url:  # where the channel's signing keys are published
+            config.use_metadata_url(openid_metadata_url)
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        self.adapter.on_turn_error = self._on_turn_error
+
+    async def _on_turn_error(self, context: Any, error: Exception) -> None:
+        log.error("teams turn failed: %s", type(error).__name__, exc_info=error)
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        kind = ["unknown"]
+        response = await self._dispatch(request, kind)
+        log.info(
+            "teams request=%s status=%d ms=%.1f",
+            kind[0],
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    async def _dispatch(self, request: web.Request, kind: list[str]) -> web.Response:
+        from botbuilder.schema import Activity
+
+        if not self.open:
+            log.warning("teams request refused: no MicrosoftAppId/MicrosoftAppPassword set")
+            return web.json_response(
+                {"error": "teams is not configured on this server"}, status=401
+            )
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except (ValueError, TypeError, AttributeError):
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        kind[0] = activity.type + (f":{activity.name}" if activity.name else "")
+        auth_header = request.headers.get("Authorization", "")
+        if not auth_header and not self.dev:
+            return web.json_response({"error": "no Authorization header"}, status=401)
+        # Authenticate first, apart from the turn: whatever a bad token makes botbuilder
+        # raise (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
+        # IndexError for an unknown key id) is a 401, and an error in the turn stays a 500.
+        import requests  # what botbuilder fetches the channel's signing keys with
+
+        try:
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            log.error("teams: cannot fetch the Bot Framework signing keys: %s", exc)
+            return web.json_response({"error": "cannot check tokens now"}, status=503)
+        except Exception as exc:
+            log.warning("teams request refused: invalid token (%s: %s)", type(exc).__name__, exc)
+            return web.json_response({"error": "invalid token"}, status=401)
+        # process_activity, not CloudAdapter.process: in botbuilder 4.17.1 the latter
+        # answers 500 to every invoke that returns a body (Action.Execute among them).
+        invoke = await self.adapter.process_activity(
+            authenticated, activity, lambda context: self.on_turn(context, body)
+        )
+        if invoke is not None:
+            return web.json_response(invoke.body, status=invoke.status)
+        return web.Response(status=200)
+
+    async def on_turn(self, context: Any, activity: Json) -> None:
+        self.remember(activity)
+        if is_install(activity):
+            await self._welcome(context, activity)
+            return
+        event = event_from_activity(activity)
+        if event is None:
+            if activity.get("type") == "invoke":
+                await self._invoke_response(context, 200, None)
+            return
+        replies = self.handle(event)
+        if activity.get("type") == "invoke":
+            await self._answer_invoke(context, activity, replies)
+        else:
+            await self._answer_message(context, activity, replies)
+
+    async def _welcome(self, context: Any, activity: Json) -> None:
+        # Both a conversationUpdate and an installationUpdate arrive on an install:
+        # welcome once per conversation.
+        key = f"teams-welcome-{(activity.get('conversation') or {}).get('id')}"
+        with self.store.transaction():
+            first = self.store.first_time(key)
+        if first:
+            await self._send(context, activities_of(self.welcome()))
+
+    async def _answer_message(self, context: Any, activity: Json, replies: list[Reply]) -> None:
+        outgoing = [a for reply in replies for a in activities_of(reply)]
+        reply_to = activity.get("replyToId")
+        if activity.get("value") is not None and reply_to and outgoing:
+            # A card's Action.Submit: the answer replaces the card it came from.
+            await self._update(context, reply_to, replies[0])
+            outgoing = [a for reply in replies for a in activities_of(reply)][1:]
+        await self._send(context, outgoing)
+
+    async def _answer_invoke(self, context: Any, activity: Json, replies: list[Reply]) -> None:
+        if not replies:  # a duplicate: the first delivery answered already
+            await self._invoke_response(context, 200, None)
+            return
+        if activity.get("name") == "adaptiveCard/action":
+            # Universal Actions: the card in the response replaces the pressed one.
+            body = {
+                "statusCode": 200,
+                "type": CARD_CONTENT_TYPE,
+                "value": card_for_update(replies[0]),
+            }
+            await self._invoke_response(context, 200, body)
+        else:  # a legacy card invoke: update the card by its id, then acknowledge
+            reply_to = activity.get("replyToId")
+            if reply_to:
+                await self._update(context, reply_to, replies[0])
+            await self._invoke_response(context, 200, None)
+        rest = [a for reply in replies for a in activities_of(reply)][1:]
+        await self._send(context, rest)
+
+    async def _invoke_response(self, context: Any, status: int, body: Json | None) -> None:
+        from botbuilder.core import InvokeResponse
+        from botbuilder.schema import Activity
+
+        await context.send_activity(
+            Activity(type="invokeResponse", value=InvokeResponse(status=status, body=body))
+        )
+
+    async def _send(self, context: Any, activities: list[Json]) -> None:
+        from botbuilder.schema import Activity
+
+        if activities:
+            await context.send_activities([Activity().deserialize(a) for a in activities])
+
+    async def _update(self, context: Any, activity_id: str, reply: Reply) -> None:
+        """Replace the card of message `activity_id` with `reply`'s."""
+        from botbuilder.schema import Activity
+
+        attachment = {"contentType": CARD_CONTENT_TYPE, "content": card_for_update(reply)}
+        update = {"type": "message", "id": activity_id, "attachments": [attachment]}
+        await context.update_activity(Activity().deserialize(update))
+
+    # ---- conversation references and proactive messages ----------------------------
+
+    def remember(self, activity: Json) -> None:
+        """Keep where this person can be reached: the conversation reference of every
+        activity they send, and of installs."""
+        account = activity.get("from") or {}
+        conversation = activity.get("conversation") or {}
+        if not account.get("id") or not conversation.get("id") or not activity.get("serviceUrl"):
+            return
+        reference = {
+            "activityId": activity.get("id"),
+            "user": account,
+            "bot": activity.get("recipient") or {},
+            "conversation": conversation,
+            "channelId": activity.get("channelId") or "msteams",
+            "serviceUrl": activity["serviceUrl"],
+            "locale": activity.get("locale"),
+        }
+        personal = conversation.get("conversationType") == "personal" or (
+            not conversation.get("conversationType")
+            and not conversation.get("isGroup")
+            and not (activity.get("channelData") or {}).get("team")
+        )
+        with self.store.transaction():
+            self.store.save_reference(
+                user=identity(activity, account),
+                conversation=conversation_of(activity),
+                personal=personal,
+                teams_id=account["id"],
+                tenant=tenant_of(activity),
+                reference=reference,
+            )
+
+    async def send_direct(self, user: str, replies: list[Reply]) -> None:
+        """Message `user` (teams:<tenant>:<object id>) in their personal chat with the bot:
+        the stored 1:1 conversation, or a new one created through the connector from any
+        chat or team they share with the bot. Raises Unreachable when there is neither."""
+        from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
+
+        activities = [a for reply in replies for a in activities_of(reply)]
+        personal = self.store.reference(user, personal=True)
+        app_id = self.credentials.app_id or ""
+
+        async def send(context: Any) -> None:
+            # A new message in the conversation, not a reply to the continuation event.
+            from botbuilder.core import TurnContext
+            from botbuilder.schema import Activity
+
+            reference = TurnContext.get_conversation_reference(context.activity)
+            outgoing = []
+            for activity in activities:
+                message = TurnContext.apply_conversation_reference(
+                    Activity().deserialize(activity), reference
+                )
+                message.reply_to_id = None
+                outgoing.append(message)
+            if outgoing:
+                await context.adapter.send_activities(context, outgoing)
+
+        if personal is not None:
+            reference = ConversationReference().deserialize(personal)
+            await self.adapter.continue_conversation(reference, send, app_id)
+            return
+        shared = self.store.reference(user, personal=False)
+        if shared is None:
+            raise Unreachable(user, "has never talked to the bot or shared a chat or team with it")
+        tenant = user.split(":")[1]
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount().deserialize(shared["bot"]),
+            members=[ChannelAccount(id=shared["user"]["id"])],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
+        )
+        created: list[Any] = []
+
+        async def after_create(context: Any) -> None:
+            created.append(context.activity)
+            await send(context)
+
+        try:
+            await self.adapter.create_conversation(
+                app_id, after_create, parameters, shared["channelId"], shared["serviceUrl"], None
+            )
+        except Exception as exc:
+            raise Unreachable(user, f"Teams refused a new chat ({type(exc).__name__})") from exc

@@ -1,0 +1,435 @@
+"""Teams through its real protocol: Bot Framework activities POSTed over HTTP to
+/api/messages on the real aiohttp app and botbuilder's CloudAdapter, with every reply
+captured at a local fake connector (the activities' serviceUrl). Every Adaptive Card
+the bot sends is validated against the official Adaptive Card 1.5 schema."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.teams import CARD_CONTENT_TYPE, TeamsAdapter, Unreachable, activities_of, escape
+from adapters.web import TEAMS_ADAPTER, create_app
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.settings import Settings
+from bot.storage import Store
+from bot.types import Block, Reply
+
+from .conftest import platform_fixture
+from .servers import FakeConnector, ServerThread
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+MEGAN = f"teams:{TENANT}:7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
+
+
+fixture = platform_fixture
+
+
+_validator: Any = None
+
+
+def validate_card(content: dict[str, Any]) -> None:
+    """Valid against the official Adaptive Card 1.5 schema, at a version Teams renders."""
+    global _validator
+    if not SCHEMA.is_file():
+        pytest.skip(f"Adaptive Card schema not found at {SCHEMA}")
+    import jsonschema
+
+    if _validator is None:
+        schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+        _validator = jsonschema.Draft6Validator(
+            schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
+        )
+    errors = list(_validator.iter_errors(content))
+    best = jsonschema.exceptions.best_match(errors)
+    assert not errors, f"invalid card at {list(best.path)}: {[e.message for e in best.context]}"
+    assert content["type"] == "AdaptiveCard" and content["version"] in ("1.2", "1.3", "1.4", "1.5")
+
+
+@dataclass
+class Teams:
+    url: str
+    connector: FakeConnector
+    service_url: str
+    store: Store
+    adapter: TeamsAdapter
+    loop: asyncio.AbstractEventLoop
+
+    def post(
+        self, activity: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        activity = copy.deepcopy(activity)
+        activity["serviceUrl"] = self.service_url
+        request = urllib.request.Request(
+            self.url + "api/messages",
+            data=json.dumps(activity).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read().decode()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def message(self, text: str, **changes: Any) -> tuple[int, Any]:
+        activity = fixture("teams_message_personal.json") | {"text": text, **changes}
+        activity.pop("attachments")  # the rich-text copy of the fixture's own text
+        return self.post(activity)
+
+    def cards(self) -> list[dict[str, Any]]:
+        """Every card sent so far, validated."""
+        found = []
+        for call in self.connector.calls:
+            for attachment in call.body.get("attachments") or []:
+                if attachment["contentType"] == CARD_CONTENT_TYPE:
+                    validate_card(attachment["content"])
+                    found.append(attachment["content"])
+        return found
+
+    def send_direct(self, user: str, text: str) -> None:
+        reply = self.adapter.handle  # the core, to build a real reply
+        from bot.types import Event
+
+        (answer,) = reply(Event(user="console:local:x", conversation="x", text=text))
+        coro = self.adapter.send_direct(user, [answer])
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+
+def texts(card: dict[str, Any]) -> list[str]:
+    """Every TextBlock's text in a card, depth first."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card.get("body"))
+    return out
+
+
+@pytest.fixture
+def teams(tmp_path: Path, frameworks: list[Framework]) -> Iterator[Teams]:
+    connector = FakeConnector()
+    with ServerThread(connector.app()) as service:
+        settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")})
+        store = Store.open(settings.db_path)
+        app = create_app(settings, Bot(frameworks, store), dev=True)
+        with ServerThread(app) as server:
+            yield Teams(server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop)
+        store.close()
+
+
+def test_a_personal_message_is_answered_with_a_card(teams: Teams) -> None:
+    status, _ = teams.message("leadership level 4")
+    assert status == 200
+    (call,) = teams.connector.calls
+    conversation = fixture("teams_message_personal.json")["conversation"]["id"]
+    # a reply to the person's message, in their conversation
+    assert call.path.startswith("POST /v3/conversations/")
+    assert conversation in urllib.request.unquote(call.path)
+    (card,) = teams.cards()
+    lines = texts(card)
+    assert lines[0] == "Leadership: Level 4"
+    assert any("inspire" in line.casefold() for line in lines)  # the verbatim definition
+    titles = [a["title"] for a in card.get("actions", [])] + [
+        c["title"] for e in card["body"] if e["type"] == "Input.ChoiceSet" for c in e["choices"]
+    ]
+    assert any(t.startswith("Level 5") for t in titles)
+
+
+def test_a_channel_mention_is_answered_without_the_mention(teams: Teams) -> None:
+    activity = fixture("teams_message_card_messageback.json")
+    activity.pop("value")
+    activity.pop("replyToId")
+    activity["text"] = "<at>MyBot</at> leadership"
+    activity["entities"] = [
+        {"type": "mention", "text": "<at>MyBot</at>", "mentioned": activity["recipient"]}
+    ]
+    assert teams.post(activity)[0] == 200
+    (card,) = teams.cards()
+    assert texts(card)[0] == "Leadership"
+
+
+def test_a_card_submit_updates_the_card_in_place(teams: Teams) -> None:
+    activity = fixture("teams_message_card_messageback.json")
+    activity["value"] = {"command": "show civil-service/leadership/2"}
+    assert teams.post(activity)[0] == 200
+    (update,) = teams.connector.updated()
+    assert update.path.endswith("/activities/1575667808184")  # the card's own message
+    (card,) = teams.cards()
+    assert texts(card)[0] == "Leadership: Level 2"
+    assert teams.connector.sent() == []  # nothing piled up underneath
+
+
+def test_an_action_execute_answers_with_the_new_card(teams: Teams) -> None:
+    activity = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    activity["value"]["action"]["data"] = {"command": "show civil-service/leadership/3"}
+    status, body = teams.post(activity)
+    assert status == 200
+    assert body["statusCode"] == 200 and body["type"] == CARD_CONTENT_TYPE
+    validate_card(body["value"])
+    assert texts(body["value"])[0] == "Leadership: Level 3"
+    assert teams.connector.calls == []
+
+
+def test_the_drop_down_choice_reaches_the_core(teams: Teams) -> None:
+    teams.message("civil service")  # nine behaviours: more than six buttons
+    (card,) = teams.cards()
+    (select,) = [e for e in card["body"] if e["type"] == "Input.ChoiceSet"]
+    assert len(card["actions"]) == 1 and card["actions"][0]["title"] == "Show"
+    activity = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    activity["value"]["action"]["data"] = {"choice": select["choices"][1]["value"]}
+    status, body = teams.post(activity)
+    assert status == 200 and texts(body["value"])[0] == select["choices"][1]["title"]
+
+
+def test_a_legacy_card_invoke_is_the_same_action(teams: Teams) -> None:
+    activity = fixture("teams_invoke_card_action.json")
+    activity["value"] = {"command": "show civil-service/leadership/1"}
+    status, _ = teams.post(activity)
+    assert status == 200
+    (update,) = teams.connector.updated()
+    assert texts(update.body["attachments"][0]["content"])[0] == "Leadership: Level 1"
+
+
+def test_an_invoke_the_bot_does_not_handle_is_acknowledged(teams: Teams) -> None:
+    activity = fixture("teams_invoke_compose_extension_fetch_task.json")
+    activity.pop("serviceURL", None)  # the docs' misspelling; the test sets serviceUrl
+    status, _ = teams.post(activity)
+    assert status == 200 and teams.connector.calls == []
+
+
+def test_installing_the_bot_says_what_it_does_once(teams: Teams) -> None:
+    assert teams.post(fixture("teams_conversation_update_personal_install.json"))[0] == 200
+    install = fixture("teams_installation_update_add.json")
+    install["conversation"] = fixture("teams_conversation_update_personal_install.json")[
+        "conversation"
+    ]
+    assert teams.post(install)[0] == 200  # the same install, told twice
+    (card,) = teams.cards()
+    assert texts(card)[0] == "behaviourbot"
+    assert any("mention me first" in line for line in texts(card))
+
+
+def test_adding_the_bot_to_a_team_welcomes_the_team(teams: Teams) -> None:
+    assert teams.post(fixture("teams_conversation_update_bot_added_to_team.json"))[0] == 200
+    (card,) = teams.cards()
+    assert texts(card)[0] == "behaviourbot"
+
+
+def test_a_retried_activity_is_answered_once(teams: Teams) -> None:
+    teams.message("leadership", id="retried-1")
+    teams.message("leadership", id="retried-1")
+    assert len(teams.connector.calls) == 1
+
+
+def test_user_text_cannot_mention_link_or_format(teams: Teams) -> None:
+    teams.message("search [click](https://evil.example) <at>everyone</at> **x**")
+    sent = teams.connector.calls[0].body
+    shown = json.dumps(sent)
+    assert "[click](https" not in shown and "**x**" not in shown
+    if sent.get("attachments"):
+        teams.cards()
+    else:
+        assert sent["textFormat"] == "plain"
+
+
+def test_a_reply_without_framework_text_or_choices_is_plain_text() -> None:
+    reply = Reply(blocks=(Block("title", "Sorry"), Block("paragraph", "<at>all</at> *x*")))
+    (activity,) = activities_of(reply)
+    assert activity == {"type": "message", "text": reply.plain_text(), "textFormat": "plain"}
+
+
+def test_card_text_is_escaped_for_markdown() -> None:
+    assert escape("[a](https://x) **b** <at>c</at>") == (
+        r"\[a\]\(https://x\) \*\*b\*\* \<at\>c\</at\>"
+    )
+    assert escape("- not a list\n1. nor this") == "-\u200b not a list\n1.\u200b nor this"
+
+
+def test_proactive_message_to_a_person_in_their_chat(teams: Teams) -> None:
+    teams.message("hello")
+    teams.connector.calls.clear()
+    teams.send_direct(MEGAN, "leadership level 2")
+    (call,) = teams.connector.calls
+    conversation = fixture("teams_message_personal.json")["conversation"]["id"]
+    assert call.path == f"POST /v3/conversations/{conversation}/activities"
+    assert texts(teams.cards()[0])[0] == "Leadership: Level 2"
+
+
+def test_proactive_message_opens_a_chat_with_a_team_member(teams: Teams) -> None:
+    activity = fixture("teams_message_card_messageback.json")  # a message in a channel
+    activity.pop("value")
+    activity["text"] = "<at>MyBot</at> help"
+    assert teams.post(activity)[0] == 200
+    teams.connector.calls.clear()
+    person = "teams:bec8e231-67ad-484e-87f4-3e5438390a77:" + activity["from"]["id"]
+    teams.send_direct(person, "pace heo")
+    create, send = teams.connector.calls
+    assert create.path == "POST /v3/conversations"
+    assert create.body["members"] == [{"id": activity["from"]["id"]}]
+    tenant = "bec8e231-67ad-484e-87f4-3e5438390a77"
+    assert create.body["tenantID"] == tenant  # botbuilder's spelling, which Teams accepts
+    assert create.body["channelData"] == {"tenant": {"id": tenant}}
+    assert send.path == "POST /v3/conversations/a:new-1to1/activities"
+
+
+def test_a_person_who_cannot_be_reached_is_reported(teams: Teams) -> None:
+    with pytest.raises(Unreachable) as caught:
+        teams.send_direct(f"teams:{TENANT}:nobody", "leadership")
+    assert "never talked to the bot" in caught.value.reason
+    assert teams.connector.calls == []
+
+
+def test_a_refused_new_chat_is_reported(teams: Teams) -> None:
+    activity = fixture("teams_message_card_messageback.json")
+    activity.pop("value")
+    activity["text"] = "<at>MyBot</at> help"
+    teams.post(activity)
+    teams.connector.refuse_new_conversations = True
+    person = "teams:bec8e231-67ad-484e-87f4-3e5438390a77:" + activity["from"]["id"]
+    with pytest.raises(Unreachable) as caught:
+        teams.send_direct(person, "leadership")
+    assert "refused" in caught.value.reason
+
+
+def test_bad_requests_are_refused_cleanly(teams: Teams) -> None:
+    request = urllib.request.Request(
+        teams.url + "api/messages",
+        data=b"{not json",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400
+    assert teams.post({"text": "no type"})[0] == 400
+
+
+@pytest.mark.parametrize("app_id", [None, "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0"])
+def test_without_dev_mode_requests_without_a_token_are_refused(
+    tmp_path: Path, frameworks: list[Framework], app_id: str | None
+) -> None:
+    env = {"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")}
+    if app_id:
+        env |= {"MicrosoftAppId": app_id, "MicrosoftAppPassword": "secret"}
+    settings = Settings.from_env(env)
+    store = Store.open(settings.db_path)
+    connector = FakeConnector()
+    with (
+        ServerThread(connector.app()) as service,
+        ServerThread(create_app(settings, Bot(frameworks, store))) as server,
+    ):
+        teams = Teams(server.url, connector, service.url, store, None, server.loop)  # type: ignore[arg-type]
+        activity = fixture("teams_message_personal.json")
+        assert teams.post(activity)[0] == 401
+        assert teams.post(activity, {"Authorization": "Bearer not-a-token"})[0] == 401
+        assert connector.calls == []
+    assert store.db["teams_references"].count == 0
+    store.close()
+
+
+APP_ID = "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0"
+
+
+class KeyService:
+    """Bot Framework's OpenID metadata and signing keys, served locally: a generated RSA
+    key, endorsed for msteams, signs test tokens as the Bot Framework channel would."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from jwt.algorithms import RSAAlgorithm
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        self.jwks = {"keys": [jwk | {"kid": "test-key", "endorsements": ["msteams"]}]}
+        self.base = ""
+
+    def app(self) -> Any:
+        from aiohttp import web
+
+        async def metadata(request: web.Request) -> web.Response:
+            return web.json_response({"jwks_uri": self.base + "keys"})
+
+        async def keys(request: web.Request) -> web.Response:
+            return web.json_response(self.jwks)
+
+        app = web.Application()
+        app.router.add_get("/openid", metadata)
+        app.router.add_get("/keys", keys)
+        return app
+
+    def token(self, service_url: str, *, audience: str = APP_ID, kid: str = "test-key") -> str:
+        import time
+
+        import jwt
+
+        now = int(time.time())
+        claims = {
+            "iss": "https://api.botframework.com",
+            "aud": audience,
+            "serviceurl": service_url,
+            "nbf": now - 10,
+            "exp": now + 600,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": kid})
+
+
+def test_with_credentials_only_a_valid_channel_token_is_accepted(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    keys = KeyService()
+    connector = FakeConnector()
+    settings = Settings.from_env(
+        {
+            "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
+            "MicrosoftAppId": APP_ID,
+            "MicrosoftAppPassword": "secret",
+        }
+    )
+    store = Store.open(settings.db_path)
+    with ServerThread(keys.app()) as key_server, ServerThread(connector.app()) as service:
+        keys.base = key_server.url
+        app = create_app(
+            settings, Bot(frameworks, store), openid_metadata_url=key_server.url + "openid"
+        )
+        with ServerThread(app) as server:
+            teams = Teams(
+                server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop
+            )
+            # someone else joining a chat: answered with nothing, so no outbound call (which
+            # would need a token from Microsoft), but the person's reference is kept
+            activity = fixture("teams_conversation_update_personal_install.json")
+            activity["membersAdded"] = [{"id": "29:someone"}]
+
+            def status(token: str) -> int:
+                return teams.post(activity, {"Authorization": f"Bearer {token}"})[0]
+
+            assert status(keys.token(service.url, audience="another-app")) == 401
+            assert status(keys.token("https://elsewhere.example/")) == 401  # wrong serviceUrl
+            assert status(keys.token(service.url, kid="unknown-key")) == 401
+            assert store.db["teams_references"].count == 0
+            assert status(keys.token(service.url)) == 200
+            assert store.db["teams_references"].count == 1
+            assert connector.calls == []
+    store.close()
