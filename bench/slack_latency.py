@@ -235,6 +235,26 @@ async def measure(api_url: str, workdir: Path, n: int, rounds: int) -> dict[str,
             process.wait(10)
 
 
+def report(results: dict[str, dict[str, float]], extra: tuple[str, str] | None = None) -> None:
+    """The table (with an `extra` column: heading, result key), the ratios, and a JSON line."""
+    heading = f" {extra[0]:>9}" if extra else ""
+    print(
+        f"{'server':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}"
+        f" {'peak MiB':>9} {'failed':>7}{heading}"
+    )
+    for name, r in results.items():
+        cell = f" {r[extra[1]]:9.0f}" if extra else ""
+        print(
+            f"{name:14} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['cpu_us']:11.0f}"
+            f" {r['peak_mib']:9.1f} {r['failures']:7.0f}{cell}"
+        )
+    ratio = results["behaviourbot"]["rps"] / results["baseline"]["rps"]
+    cpu_ratio = results["baseline"]["cpu_us"] / results["behaviourbot"]["cpu_us"]
+    print(f"behaviourbot / baseline throughput: {ratio:.2f}x")
+    print(f"behaviourbot / baseline requests per CPU second: {cpu_ratio:.2f}x")
+    print(json.dumps({"ratio": round(ratio, 3), "cpu_ratio": round(cpu_ratio, 3), **results}))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000, help="per round (default 4000)")
@@ -250,20 +270,7 @@ async def main() -> None:
         f"{CONCURRENCY} connections; {args.rounds} rounds of {args.requests} signed /behaviour"
         " commands per server, taken in turn (medians of the rounds; latency over all)"
     )
-    print(
-        f"{'server':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}"
-        f" {'peak MiB':>9} {'failed':>7}"
-    )
-    for name, r in results.items():
-        print(
-            f"{name:14} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['cpu_us']:11.0f}"
-            f" {r['peak_mib']:9.1f} {r['failures']:7.0f}"
-        )
-    ratio = results["behaviourbot"]["rps"] / results["baseline"]["rps"]
-    cpu_ratio = results["baseline"]["cpu_us"] / results["behaviourbot"]["cpu_us"]
-    print(f"behaviourbot / baseline throughput: {ratio:.2f}x")
-    print(f"behaviourbot / baseline requests per CPU second: {cpu_ratio:.2f}x")
-    print(json.dumps({"ratio": round(ratio, 3), "cpu_ratio": round(cpu_ratio, 3), **results}))
+    report(results)
 
 
 if __name__ == "__main__":
