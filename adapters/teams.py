@@ -41,16 +41,20 @@ CHOICE_INPUT = "choice"  # the id of the drop-down when the choices are many
 
 # ---- from the core to Teams ------------------------------------------------------
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_EMPHASIS = re.compile(r"([\\*_])")
+_LINK = re.compile(r"\]\(")
 _LIST_START = re.compile(r"^(\s*)(-|\d+\.)(\s)", re.M)
 
 
 def escape(text: str) -> str:
-    """Plain text for an Adaptive Card TextBlock, whose markdown knows bold, italic,
-    links and lists: each markup character is backslash-escaped, and a line that would
-    start a list keeps its text as typed."""
-    text = _MARKDOWN.sub(r"\\\1", text)
-    return _LIST_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b{m.group(3)}", text)
+    """Plain text for an Adaptive Card TextBlock. Its markdown knows emphasis (escaped
+    with a backslash, which Teams shows as nothing), links and lists (broken with an
+    invisible zero-width space, as a backslash there would show); a single line break
+    would be joined to the line before, so it becomes a paragraph break."""
+    text = _EMPHASIS.sub(r"\\\1", text)
+    text = _LINK.sub("]\u200b(", text)
+    text = _LIST_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b{m.group(3)}", text)
+    return re.sub(r"(?<!\n)\n(?!\n)", "\n\n", text)
 
 
 def _text_block(text: str, **style: Any) -> Json:
@@ -112,7 +116,9 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
         "id": CHOICE_INPUT,
         "style": "compact",
         "label": "Choose one",
-        "value": reply.choices[0].command,
+        "placeholder": "Choose one",
+        "isRequired": True,
+        "errorMessage": "Choose one first",
         "choices": [{"title": c.label, "value": c.command} for c in reply.choices],
     }
     show = {"type": "Action.Execute", "title": "Show", "verb": VERB, "data": {}}
@@ -268,6 +274,9 @@ def is_install(activity: Json) -> bool:
 # ---- the handler -------------------------------------------------------------------
 
 
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
 @dataclass(frozen=True)
 class Credentials:
     app_id: str | None
@@ -277,7 +286,17 @@ class Credentials:
 
     @property
     def complete(self) -> bool:
-        return bool(self.app_id and self.password)
+        return bool(self.app_id and self.password) and self.problem is None
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with a set of credentials, beyond a missing id or password."""
+        kind = self.app_type or "MultiTenant"
+        if kind not in APP_TYPES:
+            return f"MicrosoftAppType {kind!r} is not one of {', '.join(APP_TYPES)}"
+        if kind == "SingleTenant" and not self.tenant_id:
+            return "MicrosoftAppType SingleTenant needs MicrosoftAppTenantId"
+        return None
 
 
 class _Config:
@@ -340,7 +359,9 @@ class TeamsAdapter:
         self.handle = handle
         self.store = references
         self.credentials = credentials
-        self.dev = dev and not credentials.complete
+        # Development mode only when no app id is set at all: an app id without its
+        # password is a misconfiguration, refused like any other.
+        self.dev = dev and not credentials.app_id
         self.welcome = welcome
         self.open = credentials.complete or self.dev
         config = _Config(
@@ -439,10 +460,10 @@ class TeamsAdapter:
     async def _answer_message(self, context: Any, activity: Json, replies: list[Reply]) -> None:
         outgoing = [a for reply in replies for a in activities_of(reply)]
         reply_to = activity.get("replyToId")
-        if activity.get("value") is not None and reply_to and outgoing:
-            # A card's Action.Submit: the answer replaces the card it came from.
-            await self._update(context, reply_to, replies[0])
-            outgoing = [a for reply in replies for a in activities_of(reply)][1:]
+        # A card's Action.Submit: the answer replaces the card it came from.
+        submitted = activity.get("value") is not None and reply_to and outgoing
+        if submitted and await self._update(context, reply_to, replies[0]):
+            outgoing = outgoing[1:]
         await self._send(context, outgoing)
 
     async def _answer_invoke(self, context: Any, activity: Json, replies: list[Reply]) -> None:
@@ -459,8 +480,8 @@ class TeamsAdapter:
             await self._invoke_response(context, 200, body)
         else:  # a legacy card invoke: update the card by its id, then acknowledge
             reply_to = activity.get("replyToId")
-            if reply_to:
-                await self._update(context, reply_to, replies[0])
+            if not reply_to or not await self._update(context, reply_to, replies[0]):
+                await self._send(context, activities_of(replies[0]))
             await self._invoke_response(context, 200, None)
         rest = [a for reply in replies for a in activities_of(reply)][1:]
         await self._send(context, rest)
@@ -479,13 +500,19 @@ class TeamsAdapter:
         if activities:
             await context.send_activities([Activity().deserialize(a) for a in activities])
 
-    async def _update(self, context: Any, activity_id: str, reply: Reply) -> None:
-        """Replace the card of message `activity_id` with `reply`'s."""
+    async def _update(self, context: Any, activity_id: str, reply: Reply) -> bool:
+        """Replace the card of message `activity_id` with `reply`'s; False when Teams
+        refuses (the message is gone, or too old), and the caller posts it anew."""
         from botbuilder.schema import Activity
 
         attachment = {"contentType": CARD_CONTENT_TYPE, "content": card_for_update(reply)}
         update = {"type": "message", "id": activity_id, "attachments": [attachment]}
-        await context.update_activity(Activity().deserialize(update))
+        try:
+            await context.update_activity(Activity().deserialize(update))
+        except Exception as exc:  # msrest's ErrorResponseException and kin
+            log.warning("teams: card update refused (%s); answering anew", type(exc).__name__)
+            return False
+        return True
 
     # ---- conversation references and proactive messages ----------------------------
 

@@ -129,7 +129,9 @@ def _add_teams(
         openid_metadata_url=openid_metadata_url,
     )
     app.router.add_post("/api/messages", teams.dispatch)
-    if credentials.complete:
+    if credentials.app_id and credentials.password and credentials.problem:
+        log.warning("teams: off (%s); /api/messages answers 401", credentials.problem)
+    elif credentials.complete:
         log.info("teams: on at /api/messages (app id %s)", credentials.app_id)
         if dev:
             log.warning("teams: --dev ignored: MicrosoftAppId and MicrosoftAppPassword are set")
@@ -143,6 +145,8 @@ def _add_teams(
         missing = _missing(
             MicrosoftAppId=credentials.app_id, MicrosoftAppPassword=credentials.password
         )
+        if dev:
+            missing.append("--dev ignored while MicrosoftAppId is set")
         log.warning(
             "teams: off (%s not set); /api/messages answers 401 (serve --dev for local "
             "development)",

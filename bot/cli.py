@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the web process for Slack and Teams")
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, or 3000)")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument(
+        "--host", help="address to listen on (default: all; with --dev, 127.0.0.1 only)"
+    )
     serve.add_argument("--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB)")
     serve.add_argument(
         "--socket",
@@ -109,9 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
     if args.command == "serve":
         port = args.port or settings.port
-        return _serve(
-            settings, port=port, host=args.host, db=args.db, socket=args.socket, dev=args.dev
-        )
+        host = args.host or ("127.0.0.1" if args.dev else "0.0.0.0")
+        return _serve(settings, port=port, host=host, db=args.db, socket=args.socket, dev=args.dev)
     if args.command == "manifest" and args.platform == "slack":
         import json
 

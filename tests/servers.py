@@ -126,6 +126,7 @@ class FakeConnector:
 
     calls: list[Call] = field(default_factory=list)
     refuse_new_conversations: bool = False
+    refuse_updates: bool = False
     _ids: int = 0
 
     def app(self) -> web.Application:
@@ -154,6 +155,8 @@ class FakeConnector:
 
     async def activities(self, request: web.Request) -> web.Response:
         await self._record(request)
+        if request.method == "PUT" and self.refuse_updates:
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
         return web.json_response({"id": self._next_id()})
 
     def sent(self) -> list[dict[str, Any]]:

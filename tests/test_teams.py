@@ -32,6 +32,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 MEGAN = f"teams:{TENANT}:7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
+APP_ID = "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0"
 
 
 fixture = platform_fixture
@@ -196,11 +197,22 @@ def test_the_drop_down_choice_reaches_the_core(teams: Teams) -> None:
     teams.message("civil service")  # nine behaviours: more than six buttons
     (card,) = teams.cards()
     (select,) = [e for e in card["body"] if e["type"] == "Input.ChoiceSet"]
+    assert "value" not in select and select["isRequired"]  # nothing chosen for the person
     assert len(card["actions"]) == 1 and card["actions"][0]["title"] == "Show"
     activity = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
     activity["value"]["action"]["data"] = {"choice": select["choices"][1]["value"]}
     status, body = teams.post(activity)
     assert status == 200 and texts(body["value"])[0] == select["choices"][1]["title"]
+
+
+def test_a_card_teams_will_not_update_is_answered_anew(teams: Teams) -> None:
+    teams.connector.refuse_updates = True
+    activity = fixture("teams_message_card_messageback.json")
+    activity["value"] = {"command": "show civil-service/leadership/2"}
+    assert teams.post(activity)[0] == 200
+    assert len(teams.connector.updated()) == 1  # tried
+    (sent,) = teams.connector.sent()  # then answered as a new message: nothing lost
+    assert texts(sent["attachments"][0]["content"])[0] == "Leadership: Level 2"
 
 
 def test_a_legacy_card_invoke_is_the_same_action(teams: Teams) -> None:
@@ -261,10 +273,12 @@ def test_a_reply_without_framework_text_or_choices_is_plain_text() -> None:
 
 
 def test_card_text_is_escaped_for_markdown() -> None:
-    assert escape("[a](https://x) **b** <at>c</at>") == (
-        r"\[a\]\(https://x\) \*\*b\*\* \<at\>c\</at\>"
+    # emphasis: a backslash (Teams shows none); links and lists: an invisible break;
+    # brackets, which are not markup, stay as they are
+    assert escape("[a](https://x) **b** _c_ (d)") == (
+        "[a]\u200b(https://x) \\*\\*b\\*\\* \\_c\\_ (d)"
     )
-    assert escape("- not a list\n1. nor this") == "-\u200b not a list\n1.\u200b nor this"
+    assert escape("- not a list\n1. nor this") == "-\u200b not a list\n\n1.\u200b nor this"
 
 
 def test_proactive_message_to_a_person_in_their_chat(teams: Teams) -> None:
@@ -326,19 +340,34 @@ def test_bad_requests_are_refused_cleanly(teams: Teams) -> None:
     assert teams.post({"text": "no type"})[0] == 400
 
 
-@pytest.mark.parametrize("app_id", [None, "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0"])
+@pytest.mark.parametrize(
+    ("env", "dev"),
+    [
+        ({}, False),
+        ({"MicrosoftAppId": APP_ID}, True),  # no password: --dev does not open it
+        (
+            {"MicrosoftAppId": "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0", "MicrosoftAppPassword": "x"},
+            False,
+        ),
+        (
+            {
+                "MicrosoftAppId": APP_ID,
+                "MicrosoftAppPassword": "x",
+                "MicrosoftAppType": "SingleTenant",  # without its tenant: Teams stays off
+            },
+            False,
+        ),
+    ],
+)
 def test_without_dev_mode_requests_without_a_token_are_refused(
-    tmp_path: Path, frameworks: list[Framework], app_id: str | None
+    tmp_path: Path, frameworks: list[Framework], env: dict[str, str], dev: bool
 ) -> None:
-    env = {"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")}
-    if app_id:
-        env |= {"MicrosoftAppId": app_id, "MicrosoftAppPassword": "secret"}
-    settings = Settings.from_env(env)
+    settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db"), **env})
     store = Store.open(settings.db_path)
     connector = FakeConnector()
     with (
         ServerThread(connector.app()) as service,
-        ServerThread(create_app(settings, Bot(frameworks, store))) as server,
+        ServerThread(create_app(settings, Bot(frameworks, store), dev=dev)) as server,
     ):
         teams = Teams(server.url, connector, service.url, store, None, server.loop)  # type: ignore[arg-type]
         activity = fixture("teams_message_personal.json")
@@ -347,9 +376,6 @@ def test_without_dev_mode_requests_without_a_token_are_refused(
         assert connector.calls == []
     assert store.db["teams_references"].count == 0
     store.close()
-
-
-APP_ID = "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0"
 
 
 class KeyService:
