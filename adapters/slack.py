@@ -283,8 +283,7 @@ class SlackAdapter:
         # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
         self.handle = handle
         self.home = home
-        self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json]]] = {}
-        self._ack_bodies: dict[int, tuple[Json, str]] = {}
+        self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         client = AsyncWebClient(token=token, base_url=api_url)
         # No signing secret only for Socket Mode, whose requests arrive over the WebSocket
         # that Slack authenticated with the app token; such an app is never mounted on HTTP.
@@ -315,39 +314,34 @@ class SlackAdapter:
         )
         return await to_aiohttp_response(response)
 
-    def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
-        """Block Kit for a reply, kept for replies the core serves from its cache (the
-        same object for the same text). Callers must not change what it returns."""
+    def _render(self, reply: Reply, *, share: bool) -> tuple[list[Json], str]:
+        """Block Kit for a reply, and the JSON of its first message as an ephemeral ack,
+        kept for replies the core serves from its cache (the same object for the same
+        text). Callers must not change what it returns."""
         key = (id(reply), share)
         cached = self._rendered.get(key)
         if cached is not None and cached[0] is reply:
-            return cached[1]
+            return cached[1], cached[2]
         messages = messages_of(reply, extra=shareable(reply) if share else None)
+        # bolt sends a string body that starts with "{" as application/json, unchanged.
+        ack = json.dumps({"response_type": "ephemeral", **messages[0]}, ensure_ascii=False)
         if len(self._rendered) >= 4096:
             self._rendered.clear()
-        self._rendered[key] = (reply, messages)
-        return messages
+        self._rendered[key] = (reply, messages, ack)
+        return messages, ack
 
-    def _ack_body(self, message: Json) -> str:
-        """The JSON of an ephemeral answer in an ack, serialised once per cached message.
-        bolt sends a string body that starts with "{" as application/json, unchanged."""
-        cached = self._ack_bodies.get(id(message))
-        if cached is not None and cached[0] is message:
-            return cached[1]
-        encoded = json.dumps({"response_type": "ephemeral", **message}, ensure_ascii=False)
-        if len(self._ack_bodies) >= 4096:
-            self._ack_bodies.clear()
-        self._ack_bodies[id(message)] = (message, encoded)
-        return encoded
+    def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
+        return self._render(reply, share=share)[0]
 
     async def on_command(self, ack: Any, body: Json, context: Any) -> None:
         replies = self.handle(event_from_command(body))
-        messages = [m for r in replies for m in self._messages(r, share=True)]
-        if not messages:
+        if not replies:
             await ack()
             return
-        await ack(self._ack_body(messages[0]))
-        for message in messages[1:]:
+        messages, first = self._render(replies[0], share=True)
+        await ack(first)
+        rest = messages[1:] + [m for r in replies[1:] for m in self._messages(r, share=True)]
+        for message in rest:
             await context.respond(response_type="ephemeral", replace_original=False, **message)
 
     async def on_choice(self, ack: Any, body: Json, respond: Any, client: AsyncWebClient) -> None:

@@ -23,8 +23,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import requests  # what botbuilder fetches the channel's signing keys with
 from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.auth import AuthenticationConstants
 
+from bot.storage import Store
 from bot.types import Block, Event, Reply
 
 log = logging.getLogger("behaviourbot.teams")
@@ -312,16 +323,15 @@ class _Config:
         """Fetch the channel's signing keys from `url`. Setting any one endpoint switches
         botbuilder to its parameterised mode, where every endpoint must be given, so the
         others are the public cloud's own."""
-        from botframework.connector.auth import AuthenticationConstants as Public
-
         self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = url
-        self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = Public.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-        self.TO_CHANNEL_FROM_BOT_LOGIN_URL = Public.TO_CHANNEL_FROM_BOT_LOGIN_URL
-        self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = Public.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
-        self.OAUTH_URL = Public.OAUTH_URL
-        self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
-            Public.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
-        )
+        for name in (
+            "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER",
+            "TO_CHANNEL_FROM_BOT_LOGIN_URL",
+            "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE",
+            "OAUTH_URL",
+            "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+        ):
+            setattr(self, name, getattr(AuthenticationConstants, name))
 
 
 class Unreachable(Exception):
@@ -344,18 +354,13 @@ class TeamsAdapter:
     def __init__(
         self,
         handle: Callable[[Event], list[Reply]],
-        references: Any,  # bot.storage.Store
+        references: Store,
         *,
         credentials: Credentials,
         dev: bool = False,
         welcome: Callable[[], Reply],
         openid_metadata_url: str | None = None,
     ):
-        from botbuilder.integration.aiohttp import (
-            CloudAdapter,
-            ConfigurationBotFrameworkAuthentication,
-        )
-
         self.handle = handle
         self.store = references
         self.credentials = credentials
@@ -388,8 +393,6 @@ class TeamsAdapter:
         return response
 
     async def _dispatch(self, request: web.Request, kind: list[str]) -> web.Response:
-        from botbuilder.schema import Activity
-
         if not self.open:
             log.warning("teams request refused: no MicrosoftAppId/MicrosoftAppPassword set")
             return web.json_response(
@@ -406,13 +409,10 @@ class TeamsAdapter:
             return web.json_response({"error": "not a Bot Framework activity"}, status=400)
         kind[0] = activity.type + (f":{activity.name}" if activity.name else "")
         auth_header = request.headers.get("Authorization", "")
-        if not auth_header and not self.dev:
-            return web.json_response({"error": "no Authorization header"}, status=401)
         # Authenticate first, apart from the turn: whatever a bad token makes botbuilder
         # raise (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
-        # IndexError for an unknown key id) is a 401, and an error in the turn stays a 500.
-        import requests  # what botbuilder fetches the channel's signing keys with
-
+        # IndexError for an unknown key id) is a 401; an error in the turn itself is
+        # logged by _on_turn_error.
         try:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
                 activity, auth_header
@@ -487,24 +487,17 @@ class TeamsAdapter:
         await self._send(context, rest)
 
     async def _invoke_response(self, context: Any, status: int, body: Json | None) -> None:
-        from botbuilder.core import InvokeResponse
-        from botbuilder.schema import Activity
-
         await context.send_activity(
             Activity(type="invokeResponse", value=InvokeResponse(status=status, body=body))
         )
 
     async def _send(self, context: Any, activities: list[Json]) -> None:
-        from botbuilder.schema import Activity
-
         if activities:
             await context.send_activities([Activity().deserialize(a) for a in activities])
 
     async def _update(self, context: Any, activity_id: str, reply: Reply) -> bool:
         """Replace the card of message `activity_id` with `reply`'s; False when Teams
         refuses (the message is gone, or too old), and the caller posts it anew."""
-        from botbuilder.schema import Activity
-
         attachment = {"contentType": CARD_CONTENT_TYPE, "content": card_for_update(reply)}
         update = {"type": "message", "id": activity_id, "attachments": [attachment]}
         try:
@@ -551,17 +544,12 @@ class TeamsAdapter:
         """Message `user` (teams:<tenant>:<object id>) in their personal chat with the bot:
         the stored 1:1 conversation, or a new one created through the connector from any
         chat or team they share with the bot. Raises Unreachable when there is neither."""
-        from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
-
         activities = [a for reply in replies for a in activities_of(reply)]
         personal = self.store.reference(user, personal=True)
         app_id = self.credentials.app_id or ""
 
         async def send(context: Any) -> None:
             # A new message in the conversation, not a reply to the continuation event.
-            from botbuilder.core import TurnContext
-            from botbuilder.schema import Activity
-
             reference = TurnContext.get_conversation_reference(context.activity)
             outgoing = []
             for activity in activities:
@@ -588,15 +576,9 @@ class TeamsAdapter:
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}},
         )
-        created: list[Any] = []
-
-        async def after_create(context: Any) -> None:
-            created.append(context.activity)
-            await send(context)
-
         try:
             await self.adapter.create_conversation(
-                app_id, after_create, parameters, shared["channelId"], shared["serviceUrl"], None
+                app_id, send, parameters, shared["channelId"], shared["serviceUrl"], None
             )
         except Exception as exc:
             raise Unreachable(user, f"Teams refused a new chat ({type(exc).__name__})") from exc
