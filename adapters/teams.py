@@ -15,12 +15,14 @@ always built by `json`, never by pasting strings.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests  # what botbuilder fetches the channel's signing keys with
@@ -33,7 +35,8 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
-from botframework.connector.auth import AuthenticationConstants
+from botframework.connector.auth import AuthenticationConstants, ConnectorFactory
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
 from bot.storage import Store
 from bot.types import Block, Event, Reply
@@ -215,20 +218,20 @@ def conversation_of(activity: Json) -> str:
     return f"teams:{tenant_of(activity)}:{(activity.get('conversation') or {}).get('id')}"
 
 
-_LEADING_AT = re.compile(r"^\s*<at>[^<]*</at>")
+_MENTION = re.compile(r"<at>.*?</at>", re.S)
 
 
 def text_without_mention(activity: Json) -> str:
-    """The message text without the @mention of the bot (in channels and group chats).
-    Teams marks a mention as `<at>name</at>` in the text, with an entity naming who."""
+    """The message text without @mentions: the bot's (how channels and group chats
+    address it) and anyone else's, which are not part of a command. Teams marks a
+    mention as `<at>name</at>` in the text, with an entity naming who."""
     text = activity.get("text") or ""
-    bot_id = (activity.get("recipient") or {}).get("id")
-    entities = [e for e in activity.get("entities") or [] if e.get("type") == "mention"]
-    for entity in entities:
-        if (entity.get("mentioned") or {}).get("id") == bot_id and entity.get("text"):
-            text = text.replace(entity["text"], " ")
-    if not entities:  # a client that sent the markup without its entity
-        text = _LEADING_AT.sub(" ", text)
+    for entity in activity.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("type") == "mention":
+            mention = entity.get("text")
+            if isinstance(mention, str) and mention:
+                text = text.replace(mention, " ")
+    text = _MENTION.sub(" ", text)  # markup sent without its entity
     return " ".join(text.replace("\u00a0", " ").split())
 
 
@@ -282,7 +285,33 @@ def is_install(activity: Json) -> bool:
     return False
 
 
+_ANSWERED = ("message", "invoke", "conversationUpdate", "installationUpdate")
+
+
+def activity_problem(activity: Any) -> str | None:
+    """Why a request body is not an activity the bot can answer; None when it is."""
+    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+        return "not a Bot Framework activity (no type)"
+    if activity["type"] not in _ANSWERED:
+        return None  # typing, reactions and the like: acknowledged, nothing to answer
+    for field in ("conversation", "from"):
+        part = activity.get(field)
+        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
+            return f"the activity has no {field}.id"
+    service_url = activity.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return "the activity has no serviceUrl to answer at"
+    if not isinstance(activity.get("text", ""), str | None):
+        return "the activity's text is not a string"
+    for field in ("entities", "membersAdded"):
+        if not isinstance(activity.get(field) or [], list):
+            return f"the activity's {field} is not a list"
+    return None
+
+
 # ---- the handler -------------------------------------------------------------------
+
+SORRY = "Sorry, something went wrong on my side and it has been logged. Please try again."
 
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
@@ -308,6 +337,95 @@ class Credentials:
         if kind == "SingleTenant" and not self.tenant_id:
             return "MicrosoftAppType SingleTenant needs MicrosoftAppTenantId"
         return None
+
+
+KEY_FETCH_TIMEOUT = 10.0  # seconds for each of the two requests that fetch signing keys
+KEY_FETCH_RETRY_AFTER = 30.0  # after a failed fetch, answer 503 at once for this long
+
+
+class KeysUnavailable(Exception):
+    """The channel's signing keys cannot be fetched now, so no token can be checked."""
+
+
+class _SigningKeys(_OpenIdMetadata):
+    """botbuilder's cache of the channel's signing keys, fetched off the event loop.
+
+    botbuilder fetches them with a blocking `requests.get` without a timeout, inside its
+    async token check: a slow key endpoint would stop every request the process serves.
+    Here the fetch runs in a worker thread with a timeout, one at a time (concurrent
+    requests wait for the same fetch), and a failure is remembered for a while so that
+    requests get a quick 503 instead of each waiting for another timeout."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self._lock: asyncio.Lock | None = None
+        self._failed_at = -KEY_FETCH_RETRY_AFTER
+        self._refreshed_at = -1.0
+
+    async def _refresh(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        started = time.monotonic()
+        async with self._lock:
+            if self._refreshed_at >= started:  # another request fetched them meanwhile
+                return
+            if time.monotonic() - self._failed_at < KEY_FETCH_RETRY_AFTER:
+                raise KeysUnavailable(f"fetching {self.url} failed moments ago")
+            try:
+                self.keys = await asyncio.to_thread(self._fetch)
+            except Exception as exc:
+                self._failed_at = time.monotonic()
+                raise KeysUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            self.last_updated = datetime.now()
+            self._refreshed_at = time.monotonic()
+
+    def _fetch(self) -> list[Json]:
+        metadata = requests.get(self.url, timeout=KEY_FETCH_TIMEOUT)
+        metadata.raise_for_status()
+        keys = requests.get(metadata.json()["jwks_uri"], timeout=KEY_FETCH_TIMEOUT)
+        keys.raise_for_status()
+        return keys.json()["keys"]
+
+
+def _signing_keys(url: str) -> _OpenIdMetadata:
+    cache = JwtTokenExtractor.metadataCache
+    if not isinstance(cache.get(url), _SigningKeys):
+        cache[url] = _SigningKeys(url)
+    return cache[url]
+
+
+# Every token check in botbuilder looks its keys up here (one cache per metadata URL).
+JwtTokenExtractor.get_open_id_metadata = staticmethod(_signing_keys)
+
+
+CONNECTOR_RETRIES = 1  # msrest's 3, with back-off, wait ~5 s on a dead connector
+
+
+class _QuickRetries(ConnectorFactory):
+    """Connector clients that give up on an unreachable connector within about a second.
+    msrest retries three times with a growing back-off: two sends in a turn (a reply and
+    the apology for it failing) would outlast the 15 seconds Teams waits."""
+
+    def __init__(self, inner: ConnectorFactory):
+        self.inner = inner
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        client = await self.inner.create(service_url, audience)
+        client.config.retry_policy.retries = CONNECTOR_RETRIES
+        client.config.retry_policy.backoff_factor = 0.2
+        return client
+
+
+class _Authentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder's authentication, handing out connector clients with quick retries."""
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> Any:
+        result = await super().authenticate_request(activity, auth_header)
+        result.connector_factory = _QuickRetries(result.connector_factory)
+        return result
+
+    def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
+        return _QuickRetries(super().create_connector_factory(claims_identity))
 
 
 class _Config:
@@ -374,11 +492,7 @@ class TeamsAdapter:
         )
         if openid_metadata_url:  # where the channel's signing keys are published
             config.use_metadata_url(openid_metadata_url)
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
-        self.adapter.on_turn_error = self._on_turn_error
-
-    async def _on_turn_error(self, context: Any, error: Exception) -> None:
-        log.error("teams turn failed: %s", type(error).__name__, exc_info=error)
+        self.adapter = CloudAdapter(_Authentication(config))
 
     async def dispatch(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -402,22 +516,27 @@ class TeamsAdapter:
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
             body = await request.json()
-            activity = Activity().deserialize(body)
-        except (ValueError, TypeError, AttributeError):
-            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        if not isinstance(body, dict) or not activity.type:
-            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        except ValueError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        problem = activity_problem(body)
+        if problem is None:
+            try:
+                activity = Activity().deserialize(body)
+            except (ValueError, TypeError, AttributeError):
+                problem = "not a Bot Framework activity"
+        if problem is not None:
+            return web.json_response({"error": problem}, status=400)
         kind[0] = activity.type + (f":{activity.name}" if activity.name else "")
         auth_header = request.headers.get("Authorization", "")
         # Authenticate first, apart from the turn: whatever a bad token makes botbuilder
         # raise (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
         # IndexError for an unknown key id) is a 401; an error in the turn itself is
-        # logged by _on_turn_error.
+        # answered by _turn.
         try:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
                 activity, auth_header
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except KeysUnavailable as exc:
             log.error("teams: cannot fetch the Bot Framework signing keys: %s", exc)
             return web.json_response({"error": "cannot check tokens now"}, status=503)
         except Exception as exc:
@@ -425,12 +544,41 @@ class TeamsAdapter:
             return web.json_response({"error": "invalid token"}, status=401)
         # process_activity, not CloudAdapter.process: in botbuilder 4.17.1 the latter
         # answers 500 to every invoke that returns a body (Action.Execute among them).
+        failed: list[str] = []
         invoke = await self.adapter.process_activity(
-            authenticated, activity, lambda context: self.on_turn(context, body)
+            authenticated, activity, lambda context: self._turn(context, body, failed)
         )
+        if failed:
+            return web.json_response({"error": failed[0]}, status=502)
         if invoke is not None:
             return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=200)
+
+    async def _turn(self, context: Any, activity: Json, failed: list[str]) -> None:
+        """The turn, with every failure answered: the person hears that something went
+        wrong (a Universal Action shows it on the card); when even that cannot be said,
+        because the connector is unreachable, the request answers 502."""
+        try:
+            await self.on_turn(context, activity)
+        except Exception as error:
+            log.error("teams turn failed: %s: %s", type(error).__name__, error, exc_info=error)
+            try:
+                if activity.get("name") == "adaptiveCard/action":
+                    error_body = {
+                        "statusCode": 500,
+                        "type": "application/vnd.microsoft.error",
+                        "value": {"code": "InternalError", "message": SORRY},
+                    }
+                    await self._invoke_response(context, 200, error_body)
+                else:
+                    await context.send_activity(
+                        Activity(type="message", text=SORRY, text_format="plain")
+                    )
+                    if activity.get("type") == "invoke":
+                        await self._invoke_response(context, 200, None)
+            except Exception as again:
+                log.error("teams: cannot answer at all: %s: %s", type(again).__name__, again)
+                failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, context: Any, activity: Json) -> None:
         self.remember(activity)

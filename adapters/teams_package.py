@@ -35,6 +35,7 @@ import re
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_URL = (
@@ -45,6 +46,32 @@ MANIFEST_VERSION = "1.17"
 WEBSITE_URL = "https://github.com/behaviourbot/behaviourbot"
 PRIVACY_URL = f"{WEBSITE_URL}/blob/main/README.md#privacy"
 TERMS_URL = f"{WEBSITE_URL}/blob/main/README.md#licence"
+
+
+@dataclass(frozen=True)
+class Developer:
+    """Who publishes the app, as Teams shows it on the app's page: an organisation
+    running behaviourbot for its people gives its own name and its own privacy and terms
+    pages; the defaults are the project's."""
+
+    name: str = "behaviourbot"
+    website_url: str = WEBSITE_URL
+    privacy_url: str = PRIVACY_URL
+    terms_url: str = TERMS_URL
+
+    def check(self) -> None:
+        if not self.name.strip() or len(self.name) > 32:
+            raise ValueError(
+                f"The developer name {self.name!r} must be 1 to 32 characters (Teams' limit)."
+            )
+        for option, url in (
+            ("--website-url", self.website_url),
+            ("--privacy-url", self.privacy_url),
+            ("--terms-url", self.terms_url),
+        ):
+            if not re.fullmatch(r"https://[^\s/]+\.[^\s]+", url) or len(url) > 2048:
+                raise ValueError(f"{option} {url!r} must be an https:// address (Teams' rule).")
+
 
 ACCENT = "#1D3A5F"
 COLOR_ICON = "color.png"
@@ -103,7 +130,7 @@ _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
 def _check_app_id(app_id: str) -> None:
     hint = (
         "Use the bot's Microsoft App ID from its Azure Bot resource, "
-        "such as 00000000-0000-0000-0000-000000000000."
+        "such as 5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0."
     )
     if not app_id.strip():
         raise ValueError(f"The Teams app id is empty; it must be a GUID. {hint}")
@@ -112,14 +139,20 @@ def _check_app_id(app_id: str) -> None:
             f"The Teams app id {app_id!r} is not a GUID: it must be 32 hexadecimal digits "
             f"in groups of 8-4-4-4-12, separated by hyphens, with no braces or spaces. {hint}"
         )
+    if not app_id.strip("0-"):
+        raise ValueError(f"The Teams app id is all zeros, a placeholder. {hint}")
 
 
-def manifest(app_id: str, *, version: str = "1.0.0") -> dict[str, Any]:
+def manifest(
+    app_id: str, *, version: str = "1.0.0", developer: Developer = Developer()
+) -> dict[str, Any]:
     """The Teams app manifest (schema 1.17) for the bot whose Microsoft App ID is `app_id`.
 
-    Raises ValueError if `app_id` is not a GUID or `version` is not MAJOR.MINOR.PATCH.
+    Raises ValueError if `app_id` is not a GUID, `version` is not MAJOR.MINOR.PATCH, or
+    the developer's details break Teams' rules.
     """
     _check_app_id(app_id)
+    developer.check()
     if not _VERSION.fullmatch(version):
         raise ValueError(
             f"The Teams app version {version!r} is not MAJOR.MINOR.PATCH, such as 1.0.0."
@@ -131,10 +164,10 @@ def manifest(app_id: str, *, version: str = "1.0.0") -> dict[str, Any]:
         "version": version,
         "id": app_id,
         "developer": {
-            "name": "behaviourbot",
-            "websiteUrl": WEBSITE_URL,
-            "privacyUrl": PRIVACY_URL,
-            "termsOfUseUrl": TERMS_URL,
+            "name": developer.name,
+            "websiteUrl": developer.website_url,
+            "privacyUrl": developer.privacy_url,
+            "termsOfUseUrl": developer.terms_url,
         },
         "name": {
             "short": "behaviourbot",
@@ -223,12 +256,15 @@ def outline_icon() -> bytes:
     return _png(OUTLINE_SIZE, OUTLINE_SIZE, rows, alpha=True)
 
 
-def build_package(app_id: str, *, version: str = "1.0.0") -> bytes:
+def build_package(
+    app_id: str, *, version: str = "1.0.0", developer: Developer = Developer()
+) -> bytes:
     """The Teams app package: a zip of manifest.json, color.png and outline.png at its root.
 
-    Raises ValueError if `app_id` is not a GUID or `version` is not MAJOR.MINOR.PATCH.
+    Raises ValueError as `manifest` does.
     """
-    text = json.dumps(manifest(app_id, version=version), indent=2, ensure_ascii=False) + "\n"
+    content = manifest(app_id, version=version, developer=developer)
+    text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
     files = {
         MANIFEST: text.encode("utf-8"),
         COLOR_ICON: color_icon(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import getpass
 import logging
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters.teams_package import Developer
 from bot import __version__
 from bot.frameworks import (
     FrameworkError,
@@ -26,6 +28,18 @@ from bot.text import plural
 
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
+DEFAULT_PORT = 3000
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,12 +59,25 @@ def _parser() -> argparse.ArgumentParser:
         "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
     )
 
-    serve = commands.add_parser("serve", help="run the web process for Slack and Teams")
-    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, or 3000)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the web process for Slack and Teams",
+        description=(
+            "Run the web process: Slack on /slack/events (and by Socket Mode with --socket),"
+            " Teams on /api/messages, and /healthz. Each platform is on when its variables"
+            " are set (SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN; MicrosoftAppId and"
+            " MicrosoftAppPassword); the start-up log says which are on."
+        ),
+    )
+    serve.add_argument(
+        "--port", type=port_number, help=f"port to listen on (default: $PORT, or {DEFAULT_PORT})"
+    )
     serve.add_argument(
         "--host", help="address to listen on (default: all; with --dev, 127.0.0.1 only)"
     )
-    serve.add_argument("--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB)")
+    serve.add_argument(
+        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
+    )
     serve.add_argument(
         "--socket",
         action="store_true",
@@ -63,25 +90,57 @@ def _parser() -> argparse.ArgumentParser:
         " MicrosoftAppId is not set (Bot Framework Emulator; never on a public address)",
     )
 
-    man = commands.add_parser("manifest", help="print a platform app manifest")
+    man = commands.add_parser(
+        "manifest",
+        help="make the app manifest to install the bot in Slack or Teams",
+        description="Make the app manifest that installs the bot in Slack (printed as JSON)"
+        " or Teams (an app package, a .zip).",
+    )
     man_platforms = man.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
     man_slack = man_platforms.add_parser("slack", help="a Slack app manifest (JSON)")
     mode = man_slack.add_mutually_exclusive_group(required=True)
     mode.add_argument("--url", help="the public base URL of `behaviourbot serve` (HTTP mode)")
     mode.add_argument("--socket", action="store_true", help="Socket Mode: no public URL")
     man_teams = man_platforms.add_parser(
-        "teams", help="a Teams app package (.zip: manifest and icons) to upload in Teams"
+        "teams",
+        help="a Teams app package (.zip: manifest and icons) to upload in Teams",
+        description="Write the Teams app package (manifest.json, color.png, outline.png)"
+        " to upload in Teams. The developer options are what Teams shows on the app's page:"
+        " give your organisation's own when you run behaviourbot for your people.",
     )
     man_teams.add_argument(
         "--app-id", required=True, help="the bot's Microsoft App ID (a GUID), as MicrosoftAppId"
     )
     man_teams.add_argument(
-        "--out", type=Path, default=Path("behaviourbot-teams.zip"), help="where to write it"
+        "--out",
+        type=Path,
+        default=Path("behaviourbot-teams.zip"),
+        help="where to write it (default: %(default)s)",
     )
     man_teams.add_argument(
         "--app-version",
         default="1.0.0",
-        help="the package version, MAJOR.MINOR.PATCH: raise it to update an installed app",
+        help="the package version, MAJOR.MINOR.PATCH: raise it to update an installed app"
+        " (default: %(default)s)",
+    )
+    publisher = Developer()
+    man_teams.add_argument(
+        "--developer", default=publisher.name, help="publisher name (default: %(default)s)"
+    )
+    man_teams.add_argument(
+        "--website-url",
+        default=publisher.website_url,
+        help="publisher website, https:// (default: the project's)",
+    )
+    man_teams.add_argument(
+        "--privacy-url",
+        default=publisher.privacy_url,
+        help="privacy statement, https:// (default: the README's Privacy section)",
+    )
+    man_teams.add_argument(
+        "--terms-url",
+        default=publisher.terms_url,
+        help="terms of use, https:// (default: the README's Licence section)",
     )
 
     fw = commands.add_parser("frameworks", help="list or check framework files")
@@ -110,7 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
     if args.command == "serve":
-        port = args.port or settings.port
+        if args.port is not None:
+            port = args.port
+        else:
+            try:
+                port = port_number(settings.port or str(DEFAULT_PORT))
+            except argparse.ArgumentTypeError as exc:
+                print(f"behaviourbot: PORT {exc}", file=sys.stderr)
+                return EXIT_CONFIG
         host = args.host or ("127.0.0.1" if args.dev else "0.0.0.0")
         return _serve(settings, port=port, host=host, db=args.db, socket=args.socket, dev=args.dev)
     if args.command == "manifest" and args.platform == "slack":
@@ -126,12 +192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "manifest" and args.platform == "teams":
         from adapters.teams_package import build_package
 
+        developer = Developer(args.developer, args.website_url, args.privacy_url, args.terms_url)
         try:
-            package = build_package(args.app_id, version=args.app_version)
+            package = build_package(args.app_id, version=args.app_version, developer=developer)
         except ValueError as exc:
             print(f"behaviourbot: {exc}", file=sys.stderr)
             return EXIT_CONFIG
-        args.out.write_bytes(package)
+        try:
+            args.out.write_bytes(package)
+        except OSError as exc:
+            print(f"behaviourbot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_CONFIG
         print(f"wrote {args.out} (manifest.json, color.png, outline.png): upload it in Teams")
         return 0
     if args.command == "frameworks" and args.action == "check":
@@ -200,7 +271,8 @@ def _serve(
     frameworks = _load(settings)
     if frameworks is None:
         return EXIT_CONFIG
-    logging.getLogger("behaviourbot").setLevel(logging.INFO)
+    log = logging.getLogger("behaviourbot")
+    log.setLevel(logging.INFO)
     # One log line per request: skip the record fields the format never shows (the
     # logging documentation's "Optimization" switches); about 2 µs a line.
     logging._srcfile = None  # type: ignore[attr-defined]
@@ -211,13 +283,23 @@ def _serve(
     except ValueError as exc:
         print(f"behaviourbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    logging.getLogger("behaviourbot").info("serving on http://%s:%d", host, port)
     # Everything loaded so far (frameworks, indexes, templates) lives as long as the
     # process: keep it out of the garbage collector's scans of each request's objects.
     gc.collect()
     gc.freeze()
-    web.run_app(app, host=host, port=port, print=None)
-    store.close()
+    try:
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            print=lambda _: log.info("serving on http://%s:%d", host, port),  # once listening
+        )
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror or exc
+        print(f"behaviourbot: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        store.close()
     return 0
 
 

@@ -28,7 +28,7 @@ class Settings:
     db_path: Path
     framework_dirs: tuple[Path, ...]
     history_path: Path  # the terminal chat's line-editing history
-    port: int = 3000
+    port: str | None = None  # $PORT as given; `behaviourbot serve` checks it (3000 if unset)
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None  # Socket Mode
@@ -46,7 +46,7 @@ class Settings:
             db_path=Path(db) if db else data_dir(env) / "behaviourbot.db",
             framework_dirs=tuple(extra_dirs(env.get("BEHAVIOURBOT_FRAMEWORKS"))),
             history_path=data_dir(env) / "chat-history",
-            port=int(env.get("PORT") or 3000),
+            port=env.get("PORT") or None,
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,

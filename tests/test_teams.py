@@ -6,6 +6,7 @@ the bot sends is validated against the official Adaptive Card 1.5 schema."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import urllib.error
@@ -17,7 +18,14 @@ from typing import Any
 
 import pytest
 
-from adapters.teams import CARD_CONTENT_TYPE, TeamsAdapter, Unreachable, activities_of, escape
+from adapters.teams import (
+    CARD_CONTENT_TYPE,
+    TeamsAdapter,
+    Unreachable,
+    activities_of,
+    escape,
+    text_without_mention,
+)
 from adapters.web import TEAMS_ADAPTER, create_app
 from bot.frameworks import Framework
 from bot.router import Bot
@@ -169,6 +177,24 @@ def test_a_channel_mention_is_answered_without_the_mention(teams: Teams) -> None
     assert teams.post(activity)[0] == 200
     (card,) = teams.cards()
     assert texts(card)[0] == "Leadership"
+
+
+def test_other_mentions_are_not_part_of_the_command() -> None:
+    bot = {"id": "28:bot", "name": "behaviourbot"}
+    megan = {"id": "29:megan", "name": "Megan Bowen"}
+    activity = {
+        "type": "message",
+        "recipient": bot,
+        "text": "<at>behaviourbot</at> leadership level 4 for <at>Megan Bowen</at>\u00a0",
+        "entities": [
+            {"type": "mention", "text": "<at>behaviourbot</at>", "mentioned": bot},
+            {"type": "mention", "text": "<at>Megan Bowen</at>", "mentioned": megan},
+            {"type": "clientInfo", "locale": "en-GB"},
+        ],
+    }
+    assert text_without_mention(activity) == "leadership level 4 for"
+    activity["entities"] = []  # the markup without its entities
+    assert text_without_mention(activity) == "leadership level 4 for"
 
 
 def test_a_card_submit_updates_the_card_in_place(teams: Teams) -> None:
@@ -390,11 +416,15 @@ class KeyService:
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         self.jwks = {"keys": [jwk | {"kid": "test-key", "endorsements": ["msteams"]}]}
         self.base = ""
+        self.delay = 0.0  # seconds before the metadata is answered
+        self.fetches = 0
 
     def app(self) -> Any:
         from aiohttp import web
 
         async def metadata(request: web.Request) -> web.Response:
+            self.fetches += 1
+            await asyncio.sleep(self.delay)
             return web.json_response({"jwks_uri": self.base + "keys"})
 
         async def keys(request: web.Request) -> web.Response:
@@ -421,11 +451,9 @@ class KeyService:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": kid})
 
 
-def test_with_credentials_only_a_valid_channel_token_is_accepted(
-    tmp_path: Path, frameworks: list[Framework]
-) -> None:
-    keys = KeyService()
-    connector = FakeConnector()
+@contextlib.contextmanager
+def authenticated(tmp_path: Path, frameworks: list[Framework], keys: KeyService) -> Iterator[Teams]:
+    """The app with credentials set, taking the channel's signing keys from `keys`."""
     settings = Settings.from_env(
         {
             "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
@@ -434,28 +462,134 @@ def test_with_credentials_only_a_valid_channel_token_is_accepted(
         }
     )
     store = Store.open(settings.db_path)
+    connector = FakeConnector()
     with ServerThread(keys.app()) as key_server, ServerThread(connector.app()) as service:
         keys.base = key_server.url
         app = create_app(
             settings, Bot(frameworks, store), openid_metadata_url=key_server.url + "openid"
         )
         with ServerThread(app) as server:
-            teams = Teams(
-                server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop
-            )
-            # someone else joining a chat: answered with nothing, so no outbound call (which
-            # would need a token from Microsoft), but the person's reference is kept
-            activity = fixture("teams_conversation_update_personal_install.json")
-            activity["membersAdded"] = [{"id": "29:someone"}]
-
-            def status(token: str) -> int:
-                return teams.post(activity, {"Authorization": f"Bearer {token}"})[0]
-
-            assert status(keys.token(service.url, audience="another-app")) == 401
-            assert status(keys.token("https://elsewhere.example/")) == 401  # wrong serviceUrl
-            assert status(keys.token(service.url, kid="unknown-key")) == 401
-            assert store.db["teams_references"].count == 0
-            assert status(keys.token(service.url)) == 200
-            assert store.db["teams_references"].count == 1
-            assert connector.calls == []
+            yield Teams(server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop)
     store.close()
+
+
+def test_with_credentials_only_a_valid_channel_token_is_accepted(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        connector, store, service = teams.connector, teams.store, teams.service_url
+        # someone else joining a chat: answered with nothing, so no outbound call (which
+        # would need a token from Microsoft), but the person's reference is kept
+        activity = fixture("teams_conversation_update_personal_install.json")
+        activity["membersAdded"] = [{"id": "29:someone"}]
+
+        def status(token: str) -> int:
+            return teams.post(activity, {"Authorization": f"Bearer {token}"})[0]
+
+        assert status(keys.token(service, audience="another-app")) == 401
+        assert status(keys.token("https://elsewhere.example/")) == 401  # wrong serviceUrl
+        assert status(keys.token(service, kid="unknown-key")) == 401
+        assert store.db["teams_references"].count == 0
+        assert status(keys.token(service)) == 200
+        assert store.db["teams_references"].count == 1
+        assert connector.calls == []
+
+
+def test_a_hung_key_service_does_not_stop_the_server(
+    tmp_path: Path, frameworks: list[Framework], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import adapters.teams
+
+    monkeypatch.setattr(adapters.teams, "KEY_FETCH_TIMEOUT", 0.5)
+    keys = KeyService()
+    keys.delay = 3.0
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        activity = fixture("teams_message_personal.json")
+        results: list[tuple[int, float]] = []
+
+        def post() -> None:
+            started = time.monotonic()
+            results.append((teams.post(activity, header)[0], time.monotonic() - started))
+
+        waiting = [threading.Thread(target=post) for _ in range(3)]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        with urllib.request.urlopen(teams.url + "healthz", timeout=5) as response:
+            assert response.status == 200
+        assert time.monotonic() - started < 0.3  # the event loop was not blocked
+        for thread in waiting:
+            thread.join(10)
+        # the three requests shared one fetch, which timed out: 503, not 401 or a hang
+        assert [status for status, _ in results] == [503, 503, 503]
+        assert max(seconds for _, seconds in results) < 2.0
+        assert keys.fetches == 1
+        post()  # soon after a failure: refused at once, without another wait
+        assert results[-1][0] == 503 and results[-1][1] < 0.3
+        assert keys.fetches == 1
+        assert teams.connector.calls == [] and teams.store.db["teams_references"].count == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"conversation": None}, "no conversation.id"),
+        ({"from": {"name": "nobody"}}, "no from.id"),
+        ({"text": {"not": "text"}}, "text is not a string"),
+        ({"entities": "mention"}, "entities is not a list"),
+    ],
+)
+def test_a_malformed_activity_is_refused_with_the_reason(
+    teams: Teams, change: dict[str, Any], reason: str
+) -> None:
+    status, body = teams.post(fixture("teams_message_personal.json") | change)
+    assert status == 400 and reason in body
+    assert teams.connector.calls == []
+
+
+def test_an_activity_without_a_service_url_is_refused(teams: Teams) -> None:
+    activity = fixture("teams_message_personal.json")
+    request = urllib.request.Request(
+        teams.url + "api/messages",
+        data=json.dumps(activity | {"serviceUrl": None}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400 and b"serviceUrl" in caught.value.read()
+
+
+def test_a_failure_in_the_turn_is_answered_not_swallowed(
+    teams: Teams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(event: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(teams.adapter, "handle", broken)
+    assert teams.message("leadership")[0] == 200
+    (sent,) = teams.connector.sent()
+    assert sent["text"].startswith("Sorry, something went wrong")
+    activity = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    activity["value"]["action"]["data"] = {"command": "leadership"}
+    status, body = teams.post(activity)
+    assert status == 200 and body["statusCode"] == 500
+    assert body["value"]["message"].startswith("Sorry, something went wrong")
+
+
+def test_an_unreachable_connector_is_a_502(teams: Teams) -> None:
+    import time
+
+    from .servers import free_port
+
+    teams.service_url = f"http://127.0.0.1:{free_port()}/"
+    started = time.monotonic()
+    status, body = teams.message("leadership")
+    assert status == 502 and "cannot reach the connector" in body
+    assert time.monotonic() - started < 5  # well inside the 15 seconds Teams waits

@@ -336,3 +336,43 @@ def test_the_slack_manifest_command_prints_json(capsys) -> None:  # type: ignore
         "https://bot.example.org/slack/events"
     )
     assert main(["manifest", "slack", "--url", "http://bot.example.org"]) == 2
+
+
+def test_the_developer_details_are_the_operators_choice(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    out = tmp_path / "pkg.zip"
+    options = ["--developer", "Example Department", "--website-url", "https://intranet.example"]
+    options += ["--privacy-url", "https://intranet.example/privacy"]
+    options += ["--terms-url", "https://intranet.example/terms"]
+    assert main(["manifest", "teams", "--app-id", APP_ID, "--out", str(out), *options]) == 0
+    with zipfile.ZipFile(out) as package:
+        developer = json.loads(package.read("manifest.json"))["developer"]
+    assert developer == {
+        "name": "Example Department",
+        "websiteUrl": "https://intranet.example",
+        "privacyUrl": "https://intranet.example/privacy",
+        "termsOfUseUrl": "https://intranet.example/terms",
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--privacy-url", "http://intranet.example/privacy"], "--privacy-url 'http://"),
+        (["--terms-url", "intranet.example/terms"], "--terms-url 'intranet"),
+        (["--developer", "x" * 33], "1 to 32 characters"),
+        (["--app-id", "00000000-0000-0000-0000-000000000000"], "all zeros"),
+        (["--out", "/no/such/folder/pkg.zip"], "cannot write /no/such/folder/pkg.zip"),
+    ],
+)
+def test_bad_package_options_are_refused_without_a_traceback(
+    capsys,
+    options: list[str],
+    message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.cli import main
+
+    out = ["--out", "/no/such/folder/pkg.zip"]
+    assert main(["manifest", "teams", "--app-id", APP_ID, *out, *options]) == 2
+    assert message in capsys.readouterr().err

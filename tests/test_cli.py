@@ -1,0 +1,62 @@
+"""The command line's own errors: each a one-line message and exit status 2, no
+traceback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_a_port_already_in_use_is_said_plainly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run("serve", "--dev", "--port", str(port), "--db", str(tmp_path / "bot.db"))
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bad_port_variable_is_said_plainly(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PORT", "http")
+    assert main(["serve"]) == 2
+    assert "PORT 'http' is not a port number (1 to 65535)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "web"])
+def test_a_bad_port_option_is_refused_by_argparse(capsys, port: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit:
+        main(["serve", "--port", port])
+    assert exit.value.code == 2
+    assert f"'{port}' is not a port number" in capsys.readouterr().err
+
+
+def test_a_bad_port_variable_does_not_stop_the_terminal_chat(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "bot.db")],
+        input="frameworks\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "PORT": "http"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Civil Service" in done.stdout
