@@ -180,6 +180,11 @@ def identity(team: str | None, user: str) -> str:
     return f"slack:{team or '-'}:{user}"
 
 
+def is_direct(channel: str | None, channel_name: str | None = None) -> bool:
+    """A direct message between the person and the bot: Slack's DM ids start with D."""
+    return channel_name == "directmessage" or bool(channel and channel.startswith("D"))
+
+
 def event_from_command(body: Json) -> Event:
     """A slash command. Slack never retries one (an unanswered command shows the person an
     error instead) and each has its own trigger_id, so it needs no de-duplication."""
@@ -189,6 +194,8 @@ def event_from_command(body: Json) -> Event:
         conversation=identity(team, body.get("channel_id") or body["user_id"]),
         text=body.get("text") or "",
         buttons=True,
+        private=is_direct(body.get("channel_id"), body.get("channel_name")),
+        slash=True,
         raw=body,
     )
 
@@ -210,6 +217,7 @@ def event_from_action(body: Json) -> Event:
         action=action.get("value") or "",
         event_id=f"slack-action-{user}-{action.get('action_ts') or body.get('trigger_id')}",
         buttons=True,
+        private=is_direct(channel),
         raw=body,
     )
 
@@ -223,6 +231,7 @@ def event_from_message(body: Json) -> Event:
         text=_MENTION.sub(" ", event.get("text") or "").strip(),
         event_id=f"slack-event-{body.get('event_id') or event.get('ts')}",
         buttons=True,
+        private=event.get("channel_type") == "im",
         raw=body,
     )
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests  # what botbuilder fetches the channel's signing keys with
 from aiohttp import web
@@ -218,7 +219,7 @@ def conversation_of(activity: Json) -> str:
     return f"teams:{tenant_of(activity)}:{(activity.get('conversation') or {}).get('id')}"
 
 
-_MENTION = re.compile(r"<at>.*?</at>", re.S)
+_MENTION = re.compile(r"<at>[^<]*</at>")  # no nested markup: linear on any input
 
 
 def text_without_mention(activity: Json) -> str:
@@ -270,7 +271,18 @@ def event_from_activity(activity: Json) -> Event | None:
         action=action,
         event_id=f"teams-{conversation}-{activity.get('id')}" if activity.get("id") else None,
         buttons=True,
+        private=is_personal(activity),
         raw=activity,
+    )
+
+
+def is_personal(activity: Json) -> bool:
+    """A 1:1 chat between the person and the bot (not a channel or group chat)."""
+    conversation = activity.get("conversation") or {}
+    return conversation.get("conversationType") == "personal" or (
+        not conversation.get("conversationType")
+        and not conversation.get("isGroup")
+        and not (activity.get("channelData") or {}).get("team")
     )
 
 
@@ -299,8 +311,19 @@ def activity_problem(activity: Any) -> str | None:
         if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
             return f"the activity has no {field}.id"
     service_url = activity.get("serviceUrl")
-    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+    try:
+        address = urlsplit(service_url) if isinstance(service_url, str) else None
+        valid = bool(address and address.scheme in ("https", "http") and address.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
         return "the activity has no serviceUrl to answer at"
+    for field in ("channelData", "recipient", "value" if activity["type"] == "invoke" else ""):
+        if field and not isinstance(activity.get(field) or {}, dict):
+            return f"the activity's {field} is not an object"
+    tenant = (activity.get("channelData") or {}).get("tenant")
+    if tenant is not None and not isinstance(tenant, dict):
+        return "the activity's channelData.tenant is not an object"
     if not isinstance(activity.get("text", ""), str | None):
         return "the activity's text is not a string"
     for field in ("entities", "membersAdded"):
@@ -310,6 +333,15 @@ def activity_problem(activity: Any) -> str | None:
 
 
 # ---- the handler -------------------------------------------------------------------
+
+NOTHING_TO_DO = "Nothing to do: choose an option first."
+ALREADY_DONE = "Done already."
+
+
+def _toast(text: str) -> Json:
+    """A Universal Actions answer that leaves the card as it is and shows a short note."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
 
 SORRY = "Sorry, something went wrong on my side and it has been logged. Please try again."
 
@@ -399,6 +431,7 @@ JwtTokenExtractor.get_open_id_metadata = staticmethod(_signing_keys)
 
 
 CONNECTOR_RETRIES = 1  # msrest's 3, with back-off, wait ~5 s on a dead connector
+CONNECTOR_TIMEOUT = 5  # seconds for each call (msrest's default is 100; Teams waits 15)
 
 
 class _QuickRetries(ConnectorFactory):
@@ -413,6 +446,7 @@ class _QuickRetries(ConnectorFactory):
         client = await self.inner.create(service_url, audience)
         client.config.retry_policy.retries = CONNECTOR_RETRIES
         client.config.retry_policy.backoff_factor = 0.2
+        client.config.connection.timeout = CONNECTOR_TIMEOUT
         return client
 
 
@@ -587,7 +621,9 @@ class TeamsAdapter:
             return
         event = event_from_activity(activity)
         if event is None:
-            if activity.get("type") == "invoke":
+            if activity.get("name") == "adaptiveCard/action":
+                await self._invoke_response(context, 200, _toast(NOTHING_TO_DO))
+            elif activity.get("type") == "invoke":
                 await self._invoke_response(context, 200, None)
             return
         replies = self.handle(event)
@@ -616,7 +652,8 @@ class TeamsAdapter:
 
     async def _answer_invoke(self, context: Any, activity: Json, replies: list[Reply]) -> None:
         if not replies:  # a duplicate: the first delivery answered already
-            await self._invoke_response(context, 200, None)
+            body = _toast(ALREADY_DONE) if activity.get("name") == "adaptiveCard/action" else None
+            await self._invoke_response(context, 200, body)
             return
         if activity.get("name") == "adaptiveCard/action":
             # Universal Actions: the card in the response replaces the pressed one.
@@ -673,11 +710,7 @@ class TeamsAdapter:
             "serviceUrl": activity["serviceUrl"],
             "locale": activity.get("locale"),
         }
-        personal = conversation.get("conversationType") == "personal" or (
-            not conversation.get("conversationType")
-            and not conversation.get("isGroup")
-            and not (activity.get("channelData") or {}).get("team")
-        )
+        personal = is_personal(activity)
         with self.store.transaction():
             self.store.save_reference(
                 user=identity(activity, account),

@@ -17,11 +17,13 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
+from bot.star import StarFlow
 from bot.storage import Store
 from bot.text import clean
 from bot.types import Event, Reply
@@ -38,6 +40,7 @@ class Bot:
     def __init__(self, frameworks: Sequence[Framework], store: Store):
         self.lookup = Lookup(frameworks)
         self.store = store
+        self.star = StarFlow(self.lookup, store)
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -45,7 +48,10 @@ class Bot:
             read: dict[str, Any] | None = None
             if event.event_id is None:
                 read = self.store.state(event.user, event.conversation)
-                new_state, replies, kind = self.step(read, event)
+                if self.star.wants(read, self._picked(read, event)):
+                    read = None  # a flow that writes drafts: all of it under the lock
+                else:
+                    new_state, replies, kind = self.step(read, event)
             if read is None or new_state != read:
                 with self.store.transaction():
                     if event.event_id and not self.store.first_time(event.event_id):
@@ -55,7 +61,14 @@ class Bot:
                         )
                         return []
                     state = self.store.state(event.user, event.conversation)
-                    if state != read:
+                    if self.star.wants(state, picked := self._picked(state, event)):
+                        new_state, replies = self.star.step(state, picked)
+                        new_state, kind = dict(new_state), "star"
+                        if event.buttons:
+                            new_state.pop("choices", None)
+                        else:
+                            new_state["choices"] = [c.command for c in replies[-1].choices]
+                    elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
                         self.store.save_state(event.user, event.conversation, new_state)
@@ -68,6 +81,16 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    @staticmethod
+    def _picked(state: dict[str, Any], event: Event) -> Event:
+        """The event as a picked choice when it is a bare number naming one on offer."""
+        offered: list[str] = state.get("choices", [])
+        if event.action is None and offered:
+            picked = _CHOICE_NUMBER.match(strip_command_prefix(clean(event.text)))
+            if picked and 1 <= int(picked.group(1)) <= len(offered):
+                return replace(event, action=offered[int(picked.group(1)) - 1])
+        return event
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply], str]:
         """(state, event) -> (state, replies, what kind of event it was, for the log)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +48,27 @@ def m002_teams_references(db: Database) -> None:
         pk=("user", "conversation"),
     )
     db["teams_references"].create_index(["user", "personal", "updated_at"])
+
+
+@MIGRATIONS()
+def m003_star_drafts(db: Database) -> None:
+    """STAR examples in progress: numbered 1, 2, … per owner, the parts as JSON."""
+    db["star_drafts"].create(
+        {
+            "id": int,
+            "owner": str,
+            "number": int,
+            "framework": str,
+            "behaviour": str,
+            "level": str,
+            "parts": str,
+            "target": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["star_drafts"].create_index(["owner", "number"], unique=True)
 
 
 def now() -> str:
@@ -156,3 +177,61 @@ class Store:
             [user, int(personal)],
         ).fetchone()
         return json.loads(row[0]) if row else None
+
+    # ---- STAR drafts ---------------------------------------------------------------
+    # Every query names the owner: a person reaches only their own drafts, whatever id
+    # a typed command or a crafted payload carries.
+
+    def create_draft(
+        self, owner: str, *, framework: str, behaviour: str, level: str, parts: dict[str, str]
+    ) -> int:
+        stamp = now()
+        cursor = self.conn.execute(
+            "INSERT INTO star_drafts (owner, number, framework, behaviour, level, parts,"
+            " target, created_at, updated_at) VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1"
+            " FROM star_drafts WHERE owner = ?), ?, ?, ?, ?, NULL, ?, ?)",
+            [owner, owner, framework, behaviour, level, json.dumps(parts), stamp, stamp],
+        )
+        row = self.conn.execute(
+            "SELECT number FROM star_drafts WHERE id = ?", [cursor.lastrowid]
+        ).fetchone()
+        return int(row[0])
+
+    def draft(self, owner: str, number: int) -> dict[str, Any] | None:
+        """The owner's draft by its number (1, 2, … per person), or None."""
+        row = self.conn.execute(
+            "SELECT number, framework, behaviour, level, parts, target, created_at, updated_at"
+            " FROM star_drafts WHERE owner = ? AND number = ?",
+            [owner, number],
+        ).fetchone()
+        return _draft(row) if row else None
+
+    def drafts(self, owner: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT number, framework, behaviour, level, parts, target, created_at, updated_at"
+            " FROM star_drafts WHERE owner = ? ORDER BY updated_at DESC, number DESC",
+            [owner],
+        ).fetchall()
+        return [_draft(row) for row in rows]
+
+    def save_draft(
+        self, owner: str, number: int, *, parts: dict[str, str], target: int | None = None
+    ) -> None:
+        self.conn.execute(
+            "UPDATE star_drafts SET parts = ?, target = COALESCE(?, target), updated_at = ?"
+            " WHERE owner = ? AND number = ?",
+            [json.dumps(parts), target, now(), owner, number],
+        )
+
+    def delete_draft(self, owner: str, number: int) -> bool:
+        cursor = self.conn.execute(
+            "DELETE FROM star_drafts WHERE owner = ? AND number = ?", [owner, number]
+        )
+        return cursor.rowcount == 1
+
+
+def _draft(row: Sequence[Any]) -> dict[str, Any]:
+    keys = ("number", "framework", "behaviour", "level", "parts", "target", "created", "updated")
+    draft = dict(zip(keys, row, strict=True))
+    draft["parts"] = json.loads(draft["parts"])
+    return draft

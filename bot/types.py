@@ -24,6 +24,10 @@ class Event:
     # The platform shows choices as buttons that carry their commands (Slack, Teams), so
     # there is no numbered list for a later "2" to refer to, and none is remembered.
     buttons: bool = False
+    # Only the person and the bot see the conversation (a direct message, the terminal):
+    # where drafts and feedback may be shown.
+    private: bool = True
+    slash: bool = False  # a Slack slash command: always a command, never a flow's answer
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property

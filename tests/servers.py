@@ -127,6 +127,7 @@ class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     refuse_new_conversations: bool = False
     refuse_updates: bool = False
+    delay: float = 0.0  # seconds before answering a posted activity
     _ids: int = 0
 
     def app(self) -> web.Application:
@@ -155,6 +156,7 @@ class FakeConnector:
 
     async def activities(self, request: web.Request) -> web.Response:
         await self._record(request)
+        await asyncio.sleep(self.delay)
         if request.method == "PUT" and self.refuse_updates:
             return web.json_response({"error": {"code": "NotFound"}}, status=404)
         return web.json_response({"id": self._next_id()})

@@ -68,5 +68,6 @@ def test_the_readme_tour_is_real_output(frameworks, tmp_path: Path) -> None:  # 
         store = Store.open(tmp_path / f"tour{n}.db")
         chat = FakeAdapter(Bot(frameworks, store))
         for typed, printed in tour:
-            assert format_reply(chat.say(typed)) == printed, typed
+            replies = chat.send(text=typed)
+            assert "\n\n".join(format_reply(r) for r in replies) == printed, typed
         store.close()

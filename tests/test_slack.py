@@ -321,3 +321,32 @@ def test_the_web_process_forgets_old_event_ids(tmp_path: Path, frameworks: list[
             time.sleep(0.05)
     assert [r["event_id"] for r in store.db["handled_events"].rows] == ["slack-event-new"]
     store.close()
+
+
+def test_an_example_is_drafted_in_a_dm_and_kept_private_elsewhere(slack) -> None:  # type: ignore[no-untyped-def]
+    from .test_review import STRONG
+
+    url, fake, store = slack
+    base = fixture("slack_event_message_im.json")
+
+    def dm(text: str, n: int) -> None:
+        body = copy.deepcopy(base)
+        body["event_id"] = f"Ev-star-{n}"
+        body["event"] |= {"text": text, "ts": f"1355517523.00000{n}"}
+        assert event(url, body)[0] == 200
+
+    dm("prep leadership level 4", 1)
+    for n, part in enumerate(("situation", "task", "action", "result"), 2):
+        dm(STRONG[part], n)
+    dm("skip", 6)
+    posted = [json.dumps(c.body) for c in fake.to("/api/chat.postMessage")]
+    assert "Prepare an example: Leadership, Level 4" in posted[0]
+    assert all(json.loads(p)["channel"] == base["event"]["channel"] for p in posted)
+    assert any("Saved your Action in draft 1" in p for p in posted)
+    assert "Your example: Leadership, Level 4" in posted[-1]
+    assert "Indicative band" in posted[-1]
+    user = f"slack:{base['team_id']}:{base['event']['user']}"
+    assert store.draft(user, 1)["parts"]["result"] == STRONG["result"]
+    # The same in a channel, by slash command: refused, nothing started
+    status, ack = command(url, "prep leadership level 4")
+    assert status == 200 and "Let's prepare in private" in ack

@@ -11,13 +11,15 @@ from bot.types import Event
 
 from .conftest import FakeAdapter
 
+MIGRATED = ["m001_conversations_and_events", "m002_teams_references", "m003_star_drafts"]
+
 
 def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
-    assert store.applied_migrations() == ["m001_conversations_and_events", "m002_teams_references"]
+    assert store.applied_migrations() == MIGRATED
     store.close()
     again = Store.open(tmp_path / "a.db")  # reopening applies nothing twice
-    assert again.applied_migrations() == ["m001_conversations_and_events", "m002_teams_references"]
+    assert again.applied_migrations() == MIGRATED
     assert {"conversations", "handled_events"} <= set(again.db.table_names())
 
 

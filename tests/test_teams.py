@@ -593,3 +593,86 @@ def test_an_unreachable_connector_is_a_502(teams: Teams) -> None:
     status, body = teams.message("leadership")
     assert status == 502 and "cannot reach the connector" in body
     assert time.monotonic() - started < 5  # well inside the 15 seconds Teams waits
+
+
+def test_a_slow_connector_is_given_up_on_in_time(
+    teams: Teams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import adapters.teams
+
+    monkeypatch.setattr(adapters.teams, "CONNECTOR_TIMEOUT", 0.3)
+    teams.connector.delay = 3.0
+    started = time.monotonic()
+    status, body = teams.message("leadership")
+    assert status == 502 and "cannot reach the connector" in body
+    assert time.monotonic() - started < 2.5
+
+
+def test_mention_markup_cannot_stall_the_server(teams: Teams) -> None:
+    import time
+
+    started = time.monotonic()
+    assert teams.message("<at>" * 25_000)[0] == 200
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"channelData": "x"},
+        {"channelData": {"tenant": "x"}},
+        {"serviceUrl": "http://[::1"},
+        {"recipient": "bot"},
+    ],
+)
+def test_malformed_parts_of_an_activity_are_a_400(teams: Teams, change: dict[str, Any]) -> None:
+    activity = fixture("teams_message_personal.json") | change
+    request = urllib.request.Request(
+        teams.url + "api/messages",
+        data=json.dumps(activity).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400
+    assert teams.connector.calls == []
+
+
+def test_a_button_with_nothing_to_do_answers_with_a_note(teams: Teams) -> None:
+    activity = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    activity["value"]["action"]["data"] = {}
+    status, body = teams.post(activity)
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+    activity["value"]["action"]["data"] = {"command": "leadership"}
+    activity["id"] = "pressed-once"
+    assert teams.post(activity)[1]["type"] == CARD_CONTENT_TYPE
+    status, body = teams.post(activity)  # the same press delivered again
+    assert status == 200 and body["value"] == "Done already."
+
+
+def test_an_example_is_drafted_in_a_personal_chat(teams: Teams) -> None:
+    from .test_review import STRONG
+
+    assert teams.message("prep leadership level 4", id="star-0")[0] == 200
+    for n, part in enumerate(("situation", "task", "action"), 1):
+        assert teams.message(STRONG[part], id=f"star-{n}")[0] == 200
+    ask = teams.cards()[-1]
+    assert "Step 4 of 5: Result" in texts(ask)
+    stop = next(a for a in ask["actions"] if a["title"] == "Stop for now")
+    press = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    press["conversation"] = fixture("teams_message_personal.json")["conversation"]
+    press["from"] = fixture("teams_message_personal.json")["from"]
+    press["value"]["action"]["data"] = stop["data"]
+    status, body = teams.post(press)
+    assert status == 200 and "Stopped. Draft 1 is saved" in json.dumps(body)
+    draft = teams.store.draft(MEGAN, 1)
+    assert draft is not None and draft["parts"]["action"] == STRONG["action"]
+    # in a channel the bot will not start one
+    channel = fixture("teams_message_card_messageback.json")
+    channel.pop("value")
+    channel["text"] = "prep leadership level 4"
+    assert teams.post(channel)[0] == 200
+    assert "Let's prepare in private" in json.dumps(teams.connector.sent()[-1])

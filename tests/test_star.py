@@ -1,0 +1,195 @@
+"""Interview preparation through the core, as an adapter drives it: the guided STAR flow,
+saved drafts, a restart mid-draft, privacy between people, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.storage import Store
+from bot.types import Event, Reply
+
+from .conftest import FakeAdapter
+from .test_review import STRONG
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n\n".join(r.plain_text() for r in replies)
+
+
+def write_example(chat: FakeAdapter, parts: dict[str, str] = STRONG) -> list[Reply]:
+    chat.send(text="prep leadership level 4")
+    for part in ("situation", "task", "action", "result"):
+        chat.send(text=parts[part])
+    return chat.send(text="skip")
+
+
+def test_the_guided_flow_from_start_to_review(chat: FakeAdapter, store: Store) -> None:
+    (start,) = chat.send(text="/behaviour prep leadership level 4")
+    assert start.title == "Prepare an example: Leadership, Level 4"
+    assert "Inspire and motivate teams to be fully engaged" in start.plain_text()
+    assert "Step 1 of 5: Situation" in start.plain_text()
+    saved, ask = chat.send(text=STRONG["situation"])
+    assert saved.plain_text().startswith("Saved your Situation in draft 1.")
+    assert "Step 2 of 5: Task" in ask.plain_text()
+    assert [c.label for c in ask.choices] == ["Rewrite the Situation", "Stop for now"]
+    chat.send(text=STRONG["task"])
+    saved, ask = chat.send(text=STRONG["action"])
+    assert 'the Action is about what you did ("I"' in saved.plain_text()
+    assert "Step 4 of 5: Result" in ask.plain_text()
+    saved, ask = chat.send(text=STRONG["result"])
+    assert "Evidence found: a percentage (18%)" in saved.plain_text()
+    assert "Step 5 of 5: What you learned" in ask.plain_text()
+    saved, review = chat.send(text="skip")
+    assert review.title == "Your example: Leadership, Level 4"
+    body = review.plain_text()
+    assert STRONG["action"] in body
+    assert "Indicative band: " in body and "not an assessor's score" in body
+    assert "Questions an interviewer may ask" in body
+    row = store.draft(chat.user, 1)
+    assert row is not None and row["parts"] == dict(STRONG, learned="")
+    assert "star" not in store.state(chat.user, chat.user)
+
+
+def test_a_we_heavy_action_gets_asked_what_you_did(chat: FakeAdapter) -> None:
+    chat.send(text="prep leadership level 4")
+    chat.send(text=STRONG["situation"])
+    chat.send(text=STRONG["task"])
+    saved, _ = chat.send(text="We planned it and we did it together, and our team won.")
+    assert 'The Action says "we" 3 times and "I" 0 times' in saved.plain_text()
+
+
+def test_a_restart_mid_draft_loses_nothing(tmp_path: Path, frameworks: list[Framework]) -> None:
+    path = tmp_path / "bot.db"
+    for part in ("start", "situation", "task", "action", "result"):
+        store = Store.open(path)  # a new process each turn
+        chat = FakeAdapter(Bot(frameworks, store))
+        replies = chat.send(text="prep leadership 4" if part == "start" else STRONG[part])
+        store.close()
+    assert "Step 5 of 5" in texts(replies)
+    store = Store.open(path)
+    chat = FakeAdapter(Bot(frameworks, store))
+    assert chat.send(text="skip")[-1].title == "Your example: Leadership, Level 4"
+    store.close()
+
+
+def test_stop_and_come_back_days_later(chat: FakeAdapter, store: Store) -> None:
+    chat.send(text="prep leadership level 4")
+    chat.send(text=STRONG["situation"])
+    (paused,) = chat.send(text="stop")
+    assert paused.plain_text().startswith("Stopped. Draft 1 is saved")
+    (looked_up,) = chat.send(text="leadership level 5")  # an ordinary lookup again
+    assert looked_up.title == "Leadership: Level 5"
+    (listed,) = chat.send(text="drafts")
+    assert "Draft 1: Leadership, Level 4 (Civil Service), next: task" in listed.plain_text()
+    (opened,) = chat.send(action="draft 1")
+    assert STRONG["situation"] in opened.plain_text()
+    (ask,) = chat.send(action="draft 1 continue")
+    assert "Step 2 of 5: Task" in ask.plain_text()
+
+
+def test_commands_typed_mid_flow(chat: FakeAdapter, store: Store) -> None:
+    chat.send(text="prep leadership level 4")
+    chat.send(text=STRONG["situation"])
+    help_reply, ask = chat.send(text="help")
+    assert "`back`: rewrite the part before" in help_reply.plain_text()
+    assert "Step 2 of 5: Task" in ask.plain_text()
+    (lookup,) = chat.send(text="/behaviour leadership level 5")  # a lookup, not an answer
+    assert lookup.title == "Leadership: Level 5"
+    edit, ask = chat.send(text="back")
+    assert STRONG["situation"] in edit.plain_text() and "Step 1 of 5" in ask.plain_text()
+    chat.send(text="At a new job, a backlog.")
+    assert store.draft(chat.user, 1)["parts"]["situation"] == "At a new job, a backlog."  # type: ignore[index]
+    (cannot,) = chat.send(text="skip")[:1]
+    assert "cannot be skipped" in cannot.plain_text()
+    assert store.draft(chat.user, 1)["parts"].get("task") is None  # type: ignore[index]
+
+
+def test_bad_input_gets_a_clear_answer_and_loses_nothing(chat: FakeAdapter, store: Store) -> None:
+    chat.send(text="prep leadership level 4")
+    chat.send(text=STRONG["situation"])
+    empty, _ = chat.send(text="   ")
+    assert "That was empty, so nothing was saved" in empty.plain_text()
+    (long,) = chat.send(text="word " * 10_000)
+    assert "10000 words" in long.plain_text() and "the draft is as it was" in long.plain_text()
+    saved, _ = chat.send(text="Je devais réduire l’arriéré de 900 dossiers. 我负责这个项目。")
+    assert saved.plain_text().startswith("Saved your Task")
+    assert store.draft(chat.user, 1)["parts"] == {  # type: ignore[index]
+        "situation": STRONG["situation"],
+        "task": "Je devais réduire l’arriéré de 900 dossiers. 我负责这个项目。",
+    }
+    (unknown,) = chat.send(text="prep nonsense words")
+    assert "no draft was started" in unknown.plain_text()
+
+
+def test_a_level_is_asked_for_when_not_given(chat: FakeAdapter) -> None:
+    (which,) = chat.send(text="prep leadership")
+    assert "Which level" in which.plain_text()
+    assert "prep civil-service/leadership/4" in [c.command for c in which.choices]
+    (start,) = chat.send(action="prep civil-service/leadership/4")
+    assert start.title == "Prepare an example: Leadership, Level 4"
+    (single,) = chat.send(text="prep policing collaborative")  # one level only
+    assert single.title.startswith("Prepare an example: We are collaborative")
+
+
+def test_one_persons_drafts_are_never_anothers(chat: FakeAdapter, store: Store) -> None:
+    bot = chat.bot
+    alice, bob = FakeAdapter(bot, "alice"), FakeAdapter(bot, "bob")
+    write_example(alice)
+    assert "You have no drafts yet" in bob.send(text="drafts")[0].plain_text()
+    for command in (
+        "draft 1",
+        "draft 1 export text",
+        "draft 1 edit action",
+        "draft 1 delete confirm",
+    ):
+        (reply,) = bob.send(action=command)
+        assert reply.plain_text().startswith("You have no draft 1")
+    assert store.draft(alice.user, 1) is not None
+
+
+def test_drafts_only_in_private(chat: FakeAdapter) -> None:
+    bot = chat.bot
+    event = Event(
+        user="slack:T1:U1", conversation="slack:T1:C1", text="prep leadership 4", private=False
+    )
+    (reply,) = bot.handle(event)
+    assert reply.title == "Let's prepare in private"
+    assert bot.store.drafts("slack:T1:U1") == []
+
+
+def test_export_delete_and_edit(chat: FakeAdapter, store: Store) -> None:
+    write_example(chat)
+    (text,) = chat.send(action="draft 1 export text")
+    total = sum(len(STRONG[p].split()) for p in ("situation", "task", "action", "result"))
+    assert f"{total} words" in text.plain_text() and STRONG["result"] in text.plain_text()
+    (markdown,) = chat.send(action="draft 1 export markdown")
+    assert "## Action\n\n" + STRONG["action"] in markdown.plain_text()
+    assert "Indicative band" in markdown.plain_text()
+    edit, _ = chat.send(action="draft 1 edit result")
+    assert STRONG["result"] in edit.plain_text()
+    saved, review = chat.send(text="It went fine.")
+    assert "No evidence yet" in saved.plain_text()
+    assert review.title == "Your example: Leadership, Level 4"
+    (confirm,) = chat.send(action="draft 1 delete")
+    assert [c.label for c in confirm.choices] == ["Delete it", "Keep it"]
+    assert store.draft(chat.user, 1) is not None
+    (deleted,) = chat.send(action="draft 1 delete confirm")
+    assert deleted.plain_text().startswith("Deleted draft 1")
+    assert store.draft(chat.user, 1) is None
+
+
+def test_a_repeated_answer_is_recorded_once(chat: FakeAdapter, store: Store) -> None:
+    chat.send(text="prep leadership level 4")
+    first = chat.send(text=STRONG["situation"], event_id="retry-1")
+    assert chat.send(text=STRONG["situation"], event_id="retry-1") == []
+    assert len(first) == 2
+    assert store.state(chat.user, chat.user)["star"] == {"draft": 1, "part": "task"}
+
+
+def test_numbers_pick_choices_in_the_terminal(chat: FakeAdapter) -> None:
+    chat.send(text="prep leadership level 4")
+    chat.send(text=STRONG["situation"])
+    (paused,) = chat.send(text="2")  # "Stop for now"
+    assert paused.plain_text().startswith("Stopped.")
