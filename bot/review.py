@@ -342,15 +342,11 @@ class Review:
     band: int
     band_steps: tuple[BandStep, ...]
     gaps: tuple[Coverage, ...]  # the indicators to add evidence for, most important first
-    follow_ups: tuple[str, ...] = field(default=())
+    follow_ups: tuple[str, ...] = field(default=())  # keys, see `follow_ups`
 
     @property
     def band_name(self) -> str:
         return BANDS[self.band]
-
-    @property
-    def vague_total(self) -> int:
-        return sum(len(w.vague) for w in self.wording.values())
 
 
 def band(
@@ -387,7 +383,6 @@ def review(
     level_indicators: Sequence[str],
     *,
     target: int = DEFAULT_TARGET,
-    behaviour: str = "this behaviour",
 ) -> Review:
     example = " ".join(parts.get(p, "") for p in PARTS)
     measured = length(parts, target)
@@ -410,23 +405,17 @@ def review(
         band=level_band,
         band_steps=steps,
         gaps=gaps[:2],
-        follow_ups=follow_ups(spoken, shown, gaps, behaviour),
+        follow_ups=follow_ups(spoken, shown, gaps),
     )
 
 
-def follow_ups(
-    spoken: Voice, shown: Evidence, gaps: Sequence[Coverage], behaviour: str
-) -> tuple[str, ...]:
-    """Three questions an interviewer would likely ask next, aimed at the weak spots
-    first. Returned as template names with their values flattened into the text by the
-    caller's template (see prompts/star/follow_up.j2)."""
-    keys: list[str] = []
-    if spoken.mostly_we:
-        keys.append("we")
-    if not shown.any:
-        keys.append("evidence")
-    if gaps:
-        keys.append("gap")
-    for key in ("hardest", "differently", "disagree", "impact"):
-        keys.append(key)
+def follow_ups(spoken: Voice, shown: Evidence, gaps: Sequence[Coverage]) -> tuple[str, ...]:
+    """Three questions an interviewer would likely ask next, weak spots first, as keys
+    ("we", "evidence", "gap", "hardest", …) that prompts/star/review.j2 words."""
+    keys = [
+        key
+        for key, weak in (("we", spoken.mostly_we), ("evidence", not shown.any), ("gap", gaps))
+        if weak
+    ]
+    keys += ["hardest", "differently", "disagree", "impact"]
     return tuple(keys[:3])

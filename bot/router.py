@@ -63,11 +63,7 @@ class Bot:
                     state = self.store.state(event.user, event.conversation)
                     if self.star.wants(state, picked := self._picked(state, event)):
                         new_state, replies = self.star.step(state, picked)
-                        new_state, kind = dict(new_state), "star"
-                        if event.buttons:
-                            new_state.pop("choices", None)
-                        else:
-                            new_state["choices"] = [c.command for c in replies[-1].choices]
+                        new_state, kind = _offering(new_state, replies[-1], event), "star"
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
@@ -94,23 +90,29 @@ class Bot:
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply], str]:
         """(state, event) -> (state, replies, what kind of event it was, for the log)."""
-        offered: list[str] = state.get("choices", [])
+        picked = self._picked(state, event)
         if event.action is not None:
             command, kind = event.action, "choice"
+        elif picked.action is not None:
+            command, kind = picked.action, "numbered-choice"
         else:
-            text = strip_command_prefix(clean(event.text))
-            picked = _CHOICE_NUMBER.match(text)
-            if picked and offered:
-                number = int(picked.group(1))
-                if not 1 <= number <= len(offered):
-                    reply = compose("no_such_choice.j2", number=number, count=len(offered))
-                    return state, [reply], "bad-choice"
-                command, kind = offered[number - 1], "numbered-choice"
-            else:
-                command, kind = event.text, "message"
+            offered: list[str] = state.get("choices", [])
+            number = _CHOICE_NUMBER.match(strip_command_prefix(clean(event.text)))
+            if number and offered:  # a number, but none of those on offer
+                reply = compose(
+                    "no_such_choice.j2", number=int(number.group(1)), count=len(offered)
+                )
+                return state, [reply], "bad-choice"
+            command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
-        if event.buttons:
-            return state, [reply], kind
-        new_state = dict(state)
-        new_state["choices"] = [c.command for c in reply.choices]
-        return new_state, [reply], kind
+        return _offering(state, reply, event), [reply], kind
+
+
+def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, Any]:
+    """The state with `reply`'s choices remembered for a later bare number; where the
+    platform shows buttons there is no number to pick by, and nothing is remembered."""
+    if event.buttons:
+        return (
+            state if "choices" not in state else {k: v for k, v in state.items() if k != "choices"}
+        )
+    return dict(state, choices=[c.command for c in reply.choices])

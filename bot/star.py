@@ -66,9 +66,6 @@ class Target:
     def indicators(self) -> tuple[str, ...]:
         return indicators(self.behaviour.texts[self.level.id])
 
-    def path(self) -> str:
-        return f"{self.framework.id}/{self.behaviour.id}/{self.level.id}"
-
 
 def next_part(parts: dict[str, str]) -> str | None:
     """The first part still to write: a STAR part that is empty, then the optional
@@ -313,9 +310,7 @@ class StarFlow:
 
     def _review(self, target: Target, draft: dict[str, Any]) -> Reply:
         goal = draft.get("target") or DEFAULT_TARGET
-        result = review(
-            draft["parts"], target.indicators, target=goal, behaviour=target.behaviour.name
-        )
+        result = review(draft["parts"], target.indicators, target=goal)
         return compose(
             "star/review.j2",
             target=target,
