@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import shutil
 import textwrap
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
@@ -86,10 +85,8 @@ class Console:
         self.completions = sorted(set(completions))
 
     def say(self, text: str) -> list[Reply]:
-        event = Event(
-            user=self.user, conversation=self.user, text=text, event_id=f"console-{uuid.uuid4()}"
-        )
-        return self.handle(event)
+        # No event id: a terminal line is never delivered twice.
+        return self.handle(Event(user=self.user, conversation=self.user, text=text))
 
     def show(self, replies: list[Reply]) -> None:
         width = min(shutil.get_terminal_size((100, 24)).columns, 100) if self.interactive else None

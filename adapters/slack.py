@@ -24,6 +24,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.delivery import Handle, Settle, answer
 from bot.types import Block, Event, Reply
 
 log = logging.getLogger("behaviourbot.slack")
@@ -281,8 +282,9 @@ class SlackAdapter:
 
     def __init__(
         self,
-        handle: Callable[[Event], list[Reply]],
+        handle: Handle,
         *,
+        settle: Settle,
         signing_secret: str | None,
         token: str | None,
         api_url: str,
@@ -291,6 +293,7 @@ class SlackAdapter:
         # The core is called on the event loop: its work is local SQLite and a (usually
         # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
         self.handle = handle
+        self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         client = AsyncWebClient(token=token, base_url=api_url)
@@ -312,7 +315,11 @@ class SlackAdapter:
 
     async def dispatch(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
-        bolt_request = await to_bolt_request(request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except web.HTTPRequestEntityTooLarge as too_large:
+            log.warning("slack request refused: %s", too_large.text)
+            return web.json_response({"error": too_large.text}, status=413)
         response = await self.app.async_dispatch(bolt_request)
         log.info(
             "slack request=%s status=%d retry=%s ms=%.1f",
@@ -355,54 +362,66 @@ class SlackAdapter:
 
     async def on_choice(self, ack: Any, body: Json, respond: Any, client: AsyncWebClient) -> None:
         await ack()
-        replies = self.handle(event_from_action(body))
         container = body.get("container") or {}
-        if container.get("type") == "view":  # a button on the App Home tab: answer in the DM
+
+        async def send(replies: list[Reply]) -> None:
+            if container.get("type") == "view":  # a button on the App Home tab: the DM
+                for reply in replies:
+                    for message in self._messages(reply, share=False):
+                        await client.chat_postMessage(channel=body["user"]["id"], **message)
+                return
+            ephemeral = bool(container.get("is_ephemeral"))
             for reply in replies:
-                for message in self._messages(reply, share=False):
-                    await client.chat_postMessage(channel=body["user"]["id"], **message)
-            return
-        ephemeral = bool(container.get("is_ephemeral"))
-        for reply in replies:
-            for n, message in enumerate(self._messages(reply, share=ephemeral)):
-                await respond(replace_original=n == 0, **message)
+                for n, message in enumerate(self._messages(reply, share=ephemeral)):
+                    await respond(replace_original=n == 0, **message)
+
+        await answer(self.handle, self.settle, event_from_action(body), send)
 
     async def on_share(self, ack: Any, body: Json, respond: Any) -> None:
         await ack()
-        event = event_from_action(body)
-        replies = self.handle(event)
-        for reply in replies:
-            shared = Reply(blocks=reply.blocks)  # the answer without its buttons
-            for message in messages_of(shared):
-                message["blocks"].append(
-                    {
-                        "type": "context",
-                        "elements": [
-                            {"type": "mrkdwn", "text": f"Shared by <@{body['user']['id']}>"}
-                        ],
-                    }
-                )
-                await respond(
-                    response_type="in_channel",
-                    replace_original=False,
-                    delete_original=True,
-                    **message,
-                )
+
+        async def send(replies: list[Reply]) -> None:
+            for reply in replies:
+                shared = Reply(blocks=reply.blocks)  # the answer without its buttons
+                for message in messages_of(shared):
+                    message["blocks"].append(
+                        {
+                            "type": "context",
+                            "elements": [
+                                {"type": "mrkdwn", "text": f"Shared by <@{body['user']['id']}>"}
+                            ],
+                        }
+                    )
+                    await respond(
+                        response_type="in_channel",
+                        replace_original=False,
+                        delete_original=True,
+                        **message,
+                    )
+
+        await answer(self.handle, self.settle, event_from_action(body), send)
 
     async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):
             return
-        for reply in self.handle(event_from_message(body)):
-            for message in self._messages(reply, share=False):
-                await client.chat_postMessage(channel=event["channel"], **message)
+        await self._post(body, client, channel=event["channel"])
 
     async def on_mention(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if not is_person_message(event):
             return
         thread = event.get("thread_ts") or event["ts"]
-        for reply in self.handle(event_from_message(body)):
-            for message in self._messages(reply, share=False):
-                await client.chat_postMessage(channel=event["channel"], thread_ts=thread, **message)
+        await self._post(body, client, channel=event["channel"], thread_ts=thread)
+
+    async def _post(self, body: Json, client: AsyncWebClient, **where: str) -> None:
+        """Answer a message event with chat.postMessage; when that fails, the event
+        answers 500 and Slack's retry gets the same replies (see adapters.delivery)."""
+
+        async def send(replies: list[Reply]) -> None:
+            for reply in replies:
+                for message in self._messages(reply, share=False):
+                    await client.chat_postMessage(**where, **message)
+
+        await answer(self.handle, self.settle, event_from_message(body), send)
 
     async def on_home(self, event: Json, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":

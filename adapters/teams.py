@@ -16,6 +16,7 @@ always built by `json`, never by pasting strings.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -39,6 +40,7 @@ from botbuilder.schema import (
 from botframework.connector.auth import AuthenticationConstants, ConnectorFactory
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
+from adapters.delivery import Handle, Settle, answer
 from bot.storage import Store
 from bot.types import Block, Event, Reply
 
@@ -505,15 +507,17 @@ class TeamsAdapter:
 
     def __init__(
         self,
-        handle: Callable[[Event], list[Reply]],
+        handle: Handle,
         references: Store,
         *,
+        settle: Settle,
         credentials: Credentials,
         dev: bool = False,
         welcome: Callable[[], Reply],
         openid_metadata_url: str | None = None,
     ):
         self.handle = handle
+        self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.store = references
         self.credentials = credentials
         # Development mode only when no app id is set at all: an app id without its
@@ -552,6 +556,9 @@ class TeamsAdapter:
             body = await request.json()
         except ValueError:
             return web.json_response({"error": "the body is not JSON"}, status=400)
+        except web.HTTPRequestEntityTooLarge as too_large:
+            log.warning("teams request refused: %s", too_large.text)
+            return web.json_response({"error": too_large.text}, status=413)
         problem = activity_problem(body)
         if problem is None:
             try:
@@ -626,11 +633,11 @@ class TeamsAdapter:
             elif activity.get("type") == "invoke":
                 await self._invoke_response(context, 200, None)
             return
-        replies = self.handle(event)
         if activity.get("type") == "invoke":
-            await self._answer_invoke(context, activity, replies)
+            send = functools.partial(self._answer_invoke, context, activity)
         else:
-            await self._answer_message(context, activity, replies)
+            send = functools.partial(self._answer_message, context, activity)
+        await answer(self.handle, self.settle, event, send)
 
     async def _welcome(self, context: Any, activity: Json) -> None:
         # Both a conversationUpdate and an installationUpdate arrive on an install:

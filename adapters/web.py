@@ -62,6 +62,7 @@ def _prune_handled_events(app: web.Application, bot: Bot) -> None:
 def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) -> SlackAdapter:
     return SlackAdapter(
         bot.handle,
+        settle=bot.settle,
         signing_secret=signing_secret,
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
@@ -123,6 +124,7 @@ def _add_teams(
     teams = TeamsAdapter(
         bot.handle,
         bot.store,
+        settle=bot.settle,
         credentials=credentials,
         dev=dev,
         welcome=lambda: bot.lookup.help("teams"),
@@ -145,12 +147,14 @@ def _add_teams(
         missing = _missing(
             MicrosoftAppId=credentials.app_id, MicrosoftAppPassword=credentials.password
         )
-        if dev:
-            log.warning("teams: --dev ignored: MicrosoftAppId is set (without its password)")
+        if credentials.app_id:  # an app id without its password: never development mode
+            hint = "set it, or unset MicrosoftAppId and use serve --dev for local development"
+            if dev:
+                log.warning("teams: --dev ignored: MicrosoftAppId is set (without its password)")
+        else:
+            hint = "serve --dev for local development"
         log.warning(
-            "teams: off (%s not set); /api/messages answers 401 (serve --dev for local "
-            "development)",
-            " and ".join(missing),
+            "teams: off (%s not set); /api/messages answers 401 (%s)", " and ".join(missing), hint
         )
     return teams
 

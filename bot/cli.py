@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=Path("behaviourbot-teams.zip"),
-        help="where to write it (default: %(default)s)",
+        help="where to write it; - for standard output (default: %(default)s)",
     )
     man_teams.add_argument(
         "--app-version",
@@ -198,6 +198,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"behaviourbot: {exc}", file=sys.stderr)
             return EXIT_CONFIG
+        if str(args.out) == "-":  # standard output, for a pipe or a redirect
+            if sys.stdout.isatty():
+                print(
+                    "behaviourbot: --out - would write a zip file to the terminal; redirect"
+                    " it (> behaviourbot-teams.zip) or name a file",
+                    file=sys.stderr,
+                )
+                return EXIT_CONFIG
+            sys.stdout.buffer.write(package)
+            sys.stdout.flush()
+            return 0
         try:
             args.out.write_bytes(package)
         except OSError as exc:

@@ -81,7 +81,7 @@ class Lookup:
     def _answer(self, text: str, platform: str) -> Reply:
         text = strip_command_prefix(clean(text))
         if len(text) > MAX_QUERY_CHARS:
-            return compose("too_long.j2", length=len(text), limit=MAX_QUERY_CHARS)
+            return compose("too_long.j2", limit=MAX_QUERY_CHARS)
         verb, _, rest = text.partition(" ")
         verb = verb.casefold()
         rest = rest.strip()

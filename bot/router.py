@@ -2,8 +2,11 @@
 
 `step` is pure: (state, event) -> (new state, replies), never writing. `handle` does the
 writing, in one transaction: the event id is recorded (a retried or duplicated delivery
-gets no second answer) and the new state is saved before the replies go back. A bare
-number answers the choices last offered in that conversation, even after a restart.
+is not handled again) and the new state is saved before the replies go back. The replies
+are kept with the event until the adapter reports them delivered (`settle`): a retry of
+an event whose replies could not be delivered gets those same replies, never a second
+handling. A bare number answers the choices last offered in that conversation, even
+after a restart.
 
 Most events are lookups that change nothing; one without an id (a slash command) is
 answered from a plain read of the state, and takes the write lock only when the state
@@ -18,6 +21,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from bot.frameworks import Framework
@@ -26,9 +30,13 @@ from bot.render import compose
 from bot.star import StarFlow
 from bot.storage import Store
 from bot.text import clean
-from bot.types import Event, Reply
+from bot.types import Event, Reply, replies_from_json, replies_to_json
 
 log = logging.getLogger("behaviourbot")
+
+# A delivery still under way after this long was cut short (the process stopped): a retry
+# of its event sends the replies again. Shorter attempts are left to finish.
+SEND_AGAIN_AFTER = timedelta(seconds=60)
 
 # "2", "2.", "2)", "(2)", "#2", "no. 2", "-1": a number on its own picks a choice.
 _CHOICE_NUMBER = re.compile(
@@ -55,11 +63,7 @@ class Bot:
             if read is None or new_state != read:
                 with self.store.transaction():
                     if event.event_id and not self.store.first_time(event.event_id):
-                        log.info(
-                            "event=duplicate platform=%s (a retry: not handled again)",
-                            event.platform,
-                        )
-                        return []
+                        return self._again(event)
                     state = self.store.state(event.user, event.conversation)
                     if self.star.wants(state, picked := self._picked(state, event)):
                         new_state, replies = self.star.step(state, picked)
@@ -68,6 +72,8 @@ class Bot:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
                         self.store.save_state(event.user, event.conversation, new_state)
+                    if event.event_id and replies:
+                        self.store.keep_replies(event.event_id, replies_to_json(replies))
         except Exception:
             # Rolled back whole: nothing half-done is stored, and a retry can succeed.
             log.exception("event=failed platform=%s", event.platform)
@@ -77,6 +83,28 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    def _again(self, event: Event) -> list[Reply]:
+        """A retried or duplicated event: handled once, but its replies are sent again
+        when the first attempt could not deliver them."""
+        assert event.event_id is not None
+        kept = self.store.replies_to_send_again(event.event_id, SEND_AGAIN_AFTER)
+        if kept is None:
+            log.info("event=duplicate platform=%s (a retry: not handled again)", event.platform)
+            return []
+        log.info("event=redelivery platform=%s (a retry of undelivered replies)", event.platform)
+        return replies_from_json(kept)
+
+    def settle(self, event: Event, *, delivered: bool) -> None:
+        """The adapter's word on `event`'s replies: delivered (forget them), or not (keep
+        them for the platform's retry of the event)."""
+        if event.event_id is None:
+            return
+        try:
+            with self.store.transaction():
+                self.store.settle(event.event_id, delivered=delivered)
+        except Exception:  # the replies stay kept: at worst a retry sends them twice
+            log.exception("event=settle-failed platform=%s", event.platform)
 
     @staticmethod
     def _picked(state: dict[str, Any], event: Event) -> Event:

@@ -71,6 +71,14 @@ def m003_star_drafts(db: Database) -> None:
     db["star_drafts"].create_index(["owner", "number"], unique=True)
 
 
+@MIGRATIONS()
+def m004_undelivered_replies(db: Database) -> None:
+    """An event's replies until they are known to be delivered, and since when the
+    latest attempt to deliver them has been under way (NULL once it failed)."""
+    db["handled_events"].add_column("replies", str)
+    db["handled_events"].add_column("sending_since", str)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -126,6 +134,40 @@ class Store:
             [event_id, now()],
         )
         return cursor.rowcount == 1
+
+    def keep_replies(self, event_id: str, replies: str) -> None:
+        """Keep `event_id`'s replies (JSON) until `settle` says they were delivered."""
+        self.conn.execute(
+            "UPDATE handled_events SET replies = ?, sending_since = ? WHERE event_id = ?",
+            [replies, now(), event_id],
+        )
+
+    def replies_to_send_again(self, event_id: str, stale_after: timedelta) -> str | None:
+        """The kept replies of a handled event when they are due again: the last attempt
+        to deliver them failed, or it began `stale_after` ago and never ended (the process
+        stopped). None when they were delivered, or an attempt is still under way."""
+        row = self.conn.execute(
+            "SELECT replies, sending_since FROM handled_events WHERE event_id = ?", [event_id]
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        stale = (datetime.now(UTC) - stale_after).isoformat(timespec="seconds")
+        if row[1] is not None and row[1] >= stale:
+            return None
+        self.conn.execute(
+            "UPDATE handled_events SET sending_since = ? WHERE event_id = ?", [now(), event_id]
+        )
+        return str(row[0])
+
+    def settle(self, event_id: str, *, delivered: bool) -> None:
+        """The end of an attempt to deliver `event_id`'s replies: once delivered they are
+        forgotten; after a failure they wait for the platform's retry."""
+        self.conn.execute(
+            "UPDATE handled_events SET sending_since = NULL"
+            + (", replies = NULL" if delivered else "")
+            + " WHERE event_id = ?",
+            [event_id],
+        )
 
     def forget_old_events(self, kept: timedelta = HANDLED_EVENTS_KEPT) -> int:
         cutoff = (datetime.now(UTC) - kept).isoformat(timespec="seconds")

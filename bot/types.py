@@ -6,6 +6,7 @@ they keep platform payloads in `Event.raw`, which the core never reads.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -87,3 +88,49 @@ class Reply:
         if self.choices:
             parts.append("\n".join(f"{n}. {c.label}" for n, c in enumerate(self.choices, 1)))
         return "\n\n".join(parts)
+
+
+# ---- replies kept for a retry ------------------------------------------------------
+# A reply that could not be delivered is kept with its event (as JSON, never pickles), so
+# that the platform's retry of the event delivers it instead of handling the event again.
+
+
+def replies_to_json(replies: list[Reply]) -> str:
+    return json.dumps(
+        [
+            {
+                "blocks": [
+                    {
+                        "kind": b.kind,
+                        "text": b.text,
+                        "items": list(b.items),
+                        "columns": [[c.heading, c.text] for c in b.columns],
+                    }
+                    for b in reply.blocks
+                ],
+                "choices": [[c.label, c.command] for c in reply.choices],
+                "command": reply.command,
+            }
+            for reply in replies
+        ],
+        ensure_ascii=False,
+    )
+
+
+def replies_from_json(text: str) -> list[Reply]:
+    return [
+        Reply(
+            blocks=tuple(
+                Block(
+                    kind=b["kind"],
+                    text=b["text"],
+                    items=tuple(b["items"]),
+                    columns=tuple(Column(h, t) for h, t in b["columns"]),
+                )
+                for b in reply["blocks"]
+            ),
+            choices=tuple(Choice(label, command) for label, command in reply["choices"]),
+            command=reply["command"],
+        )
+        for reply in json.loads(text)
+    ]

@@ -48,8 +48,14 @@ class FakeAdapter:
         self.last: Reply | None = None
 
     def send(
-        self, *, text: str = "", action: str | None = None, event_id: str | None = None
+        self,
+        *,
+        text: str = "",
+        action: str | None = None,
+        event_id: str | None = None,
+        delivered: bool = True,
     ) -> list[Reply]:
+        """Send an event; then report its replies `delivered` (or not), as adapters do."""
         event = Event(
             user=self.user,
             conversation=self.user,
@@ -58,6 +64,7 @@ class FakeAdapter:
             event_id=event_id or f"test-{next(_ids)}",
         )
         replies = self.bot.handle(event)
+        self.bot.settle(event, delivered=delivered)
         if replies:
             self.last = replies[-1]
         return replies

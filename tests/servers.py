@@ -64,6 +64,8 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     bot_user: str = "UB0T"
+    # method -> how many of its next calls to answer with Slack's error
+    failures: dict[str, int] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -102,6 +104,9 @@ class FakeSlack:
     async def api(self, request: web.Request) -> web.Response:
         call = await self._record(request)
         method = request.match_info["method"]
+        if self.failures.get(method):
+            self.failures[method] -= 1
+            return web.json_response({"ok": False, "error": "fatal_error"})
         answer: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             answer |= {"user_id": self.bot_user, "bot_id": "B0T", "team_id": "T111", "user": "bot"}

@@ -60,3 +60,22 @@ def test_a_bad_port_variable_does_not_stop_the_terminal_chat(tmp_path) -> None: 
     )
     assert done.returncode == 0, done.stderr
     assert "Civil Service" in done.stdout
+
+
+APP_ID = "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0"
+
+
+def test_the_teams_package_can_go_to_standard_output(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "manifest", "teams", "--out", "-", "--app-id", APP_ID],
+        capture_output=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    names = zipfile.ZipFile(io.BytesIO(done.stdout)).namelist()
+    assert names == ["manifest.json", "color.png", "outline.png"]
+    assert list(tmp_path.iterdir()) == []  # no file named "-"

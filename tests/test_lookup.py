@@ -210,6 +210,11 @@ def test_user_text_cannot_inject_blocks_or_choices(chat: FakeAdapter) -> None:
 def test_a_very_long_message_is_refused_politely(chat: FakeAdapter) -> None:
     reply = chat.say("leadership " * 100)
     assert reply.title == "That is longer than a lookup needs"
+    assert "I read lookups of up to 300 characters, and your message is longer." in (
+        reply.plain_text()
+    )
+    # No count to contradict what the person typed: NFKC turns one "ﬃ" into three letters.
+    assert chat.say("ﬃ" * 150).title == "That is longer than a lookup needs"
 
 
 def test_every_reply_quote_is_verbatim_in_the_sources(frameworks: list[Framework]) -> None:

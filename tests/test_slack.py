@@ -223,6 +223,31 @@ def test_a_direct_message_is_answered_in_the_dm_and_a_retry_is_not(slack) -> Non
     assert store.db["handled_events"].count == 1
 
 
+def test_a_retry_after_a_failed_post_gets_the_answer_once(slack) -> None:  # type: ignore[no-untyped-def]
+    """When the answer cannot be posted the event answers 500; Slack's retry gets the same
+    answer, and the event is not handled again."""
+    url, fake, store = slack
+    body = fixture("slack_event_message_im.json")
+    body["event"]["text"] = "principled"
+    fake.failures["chat.postMessage"] = 1
+    assert event(url, body)[0] == 500
+    retried = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert event(url, body, headers=retried)[0] == 200
+    failed, posted = fake.to("/api/chat.postMessage")
+    assert posted.body == failed.body and header(posted.body) == "1.1 Principled"
+    assert event(url, body, headers=retried | {"X-Slack-Retry-Num": "2"})[0] == 200
+    assert len(fake.to("/api/chat.postMessage")) == 2  # delivered: not posted again
+    (row,) = store.db["handled_events"].rows
+    assert row["replies"] is None
+
+
+def test_an_oversized_request_is_refused_plainly(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, _ = slack
+    status, body = command(url, "leadership " * 200_000)
+    assert status == 413 and "Maximum request body size" in json.loads(body)["error"]
+    assert fake.to("/api/chat.postMessage") == []
+
+
 def test_the_bots_own_messages_are_ignored(slack) -> None:  # type: ignore[no-untyped-def]
     url, fake, _ = slack
     body = fixture("slack_event_message_im.json")

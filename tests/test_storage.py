@@ -11,7 +11,12 @@ from bot.types import Event
 
 from .conftest import FakeAdapter
 
-MIGRATED = ["m001_conversations_and_events", "m002_teams_references", "m003_star_drafts"]
+MIGRATED = [
+    "m001_conversations_and_events",
+    "m002_teams_references",
+    "m003_star_drafts",
+    "m004_undelivered_replies",
+]
 
 
 def test_migrations_are_recorded_once(tmp_path: Path) -> None:
@@ -139,3 +144,47 @@ def test_a_change_made_between_read_and_write_is_not_lost(
     assert reply.title == "Leadership: Level 2"  # not "Changing and Improving"
     mine.close()
     other.close()
+
+
+def test_a_retry_of_an_undelivered_answer_gets_it_again_once(
+    frameworks: list[Framework], tmp_path: Path
+) -> None:
+    """Replies are kept until the adapter says they arrived: a retry after a failed
+    delivery gets the same replies (even after a restart), without handling the event
+    again; once they arrive they are forgotten, and a further retry gets nothing."""
+    from .test_review import STRONG
+
+    path = tmp_path / "bot.db"
+    store = Store.open(path)
+    chat = FakeAdapter(Bot(frameworks, store))
+    chat.send(text="prep leadership level 4")
+    first = chat.send(text=STRONG["situation"], event_id="slack-Ev1", delivered=False)
+    assert first[0].plain_text().startswith("Saved your Situation in draft 1.")
+    store.close()
+
+    store = Store.open(path)  # a restart between the failure and the retry
+    chat = FakeAdapter(Bot(frameworks, store))
+    again = chat.send(text=STRONG["situation"], event_id="slack-Ev1")
+    assert again == first  # the same replies, rebuilt from the stored JSON
+    assert store.draft(chat.user, 1)["parts"] == {"situation": STRONG["situation"]}  # once
+    assert store.state(chat.user, chat.user)["star"]["part"] == "task"
+    row = store.db["handled_events"].get("slack-Ev1")
+    assert row["replies"] is None and row["sending_since"] is None  # delivered: forgotten
+    assert chat.send(text=STRONG["situation"], event_id="slack-Ev1") == []
+    store.close()
+
+
+def test_a_retry_while_the_first_delivery_is_under_way_gets_nothing(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = "test:local:a"
+    event = Event(user=who, conversation=who, text="leadership", event_id="e1")
+    (answer,) = bot.handle(event)  # being delivered: not settled yet
+    assert bot.handle(event) == []  # the first attempt may still deliver it
+    # An attempt under way for longer than a minute was cut short (the process stopped).
+    store.db.execute("UPDATE handled_events SET sending_since = '2000-01-01T00:00:00+00:00'")
+    store.conn.commit()
+    assert bot.handle(event) == [answer]
+    bot.settle(event, delivered=True)
+    assert bot.handle(event) == []

@@ -364,6 +364,8 @@ def test_bad_requests_are_refused_cleanly(teams: Teams) -> None:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 400
     assert teams.post({"text": "no type"})[0] == 400
+    status, body = teams.post({"type": "message", "text": "x" * 2_000_000})
+    assert status == 413 and "Maximum request body size" in json.loads(body)["error"]
 
 
 @pytest.mark.parametrize(
@@ -595,6 +597,27 @@ def test_an_unreachable_connector_is_a_502(teams: Teams) -> None:
     assert time.monotonic() - started < 5  # well inside the 15 seconds Teams waits
 
 
+def test_a_retry_after_an_unreachable_connector_gets_the_answer_once(teams: Teams) -> None:
+    """The answer that could not be delivered is sent on Teams' retry of the activity,
+    and the STAR answer in it is saved once, not again as the next part."""
+    from .servers import free_port
+    from .test_review import STRONG
+
+    assert teams.message("prep leadership level 4", id="undelivered-0")[0] == 200
+    reachable = teams.service_url
+    teams.service_url = f"http://127.0.0.1:{free_port()}/"
+    assert teams.message(STRONG["situation"], id="undelivered-1")[0] == 502
+    teams.service_url = reachable
+    before = len(teams.connector.sent())
+    assert teams.message(STRONG["situation"], id="undelivered-1")[0] == 200  # the retry
+    saved, ask = teams.connector.sent()[before:]
+    assert saved["text"].startswith("Saved your Situation")
+    assert "Step 2 of 5: Task" in json.dumps(ask)
+    assert teams.message(STRONG["situation"], id="undelivered-1")[0] == 200  # once more
+    assert len(teams.connector.sent()) == before + 2  # delivered: not sent again
+    assert teams.store.draft(MEGAN, 1)["parts"] == {"situation": STRONG["situation"]}
+
+
 def test_a_slow_connector_is_given_up_on_in_time(
     teams: Teams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -676,3 +699,21 @@ def test_an_example_is_drafted_in_a_personal_chat(teams: Teams) -> None:
     channel["text"] = "prep leadership level 4"
     assert teams.post(channel)[0] == 200
     assert "Let's prepare in private" in json.dumps(teams.connector.sent()[-1])
+
+
+def test_start_up_says_how_to_turn_teams_on(
+    tmp_path: Path, frameworks: list[Framework], caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store.open(tmp_path / "bot.db")
+    half = Settings.from_env({"MicrosoftAppId": APP_ID})
+    with caplog.at_level("WARNING", logger="behaviourbot.web"):
+        create_app(half, Bot(frameworks, store), dev=True)
+    said = caplog.text
+    assert "--dev ignored: MicrosoftAppId is set (without its password)" in said
+    assert "(set it, or unset MicrosoftAppId and use serve --dev" in said
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="behaviourbot.web"):
+        create_app(Settings.from_env({}), Bot(frameworks, store))
+    assert "MicrosoftAppId and MicrosoftAppPassword not set" in caplog.text
+    assert "(serve --dev for local development)" in caplog.text
+    store.close()

@@ -1,0 +1,33 @@
+"""Answering an event and reporting whether the answer arrived.
+
+The core keeps an event's replies until the adapter says they were delivered
+(`Bot.settle`). When sending fails, the platform's retry of the same event (Slack after
+a 500, Teams after a 502 or a timeout) gets those replies again, instead of nothing, and
+the event is still handled only once: a STAR answer is never saved twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.types import Event, Reply
+
+Handle = Callable[[Event], list[Reply]]
+Settle = Callable[..., None]  # settle(event, delivered=bool)
+
+
+async def answer(
+    handle: Handle,
+    settle: Settle,
+    event: Event,
+    send: Callable[[list[Reply]], Awaitable[None]],
+) -> None:
+    """Handle `event`, send its replies with `send`, and settle the outcome; a failure
+    to send is raised after it is settled (the adapter answers it as its platform wants)."""
+    replies = handle(event)
+    try:
+        await send(replies)
+    except BaseException:
+        settle(event, delivered=False)
+        raise
+    settle(event, delivered=True)
