@@ -25,7 +25,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.delivery import Handle, Settle, answer
-from bot.types import Block, Event, Reply
+from bot.types import Block, Choice, Event, Form, Reply
 
 log = logging.getLogger("behaviourbot.slack")
 
@@ -131,7 +131,12 @@ def _button_label(label: str) -> str:
 
 
 def choice_blocks(reply: Reply) -> list[Json]:
-    """Buttons for the reply's choices, at most 25 to an actions block."""
+    """Buttons for the reply's choices, at most 25 to an actions block; a form that
+    cannot open by itself (a modal needs a button press or a slash command) comes first,
+    as a button that opens it."""
+    choices = list(reply.choices)
+    if reply.form is not None:
+        choices.insert(0, Choice(reply.form.open_label, reply.form.command))
     buttons = [
         {
             "type": "button",
@@ -139,8 +144,10 @@ def choice_blocks(reply: Reply) -> list[Json]:
             "text": {"type": "plain_text", "text": _button_label(choice.label)},
             "value": choice.command,
         }
-        for n, choice in enumerate(reply.choices, 1)
+        for n, choice in enumerate(choices, 1)
     ]
+    if reply.form is not None:
+        buttons[0]["style"] = "primary"
     return [
         {"type": "actions", "elements": buttons[i : i + MAX_BUTTONS]}
         for i in range(0, len(buttons), MAX_BUTTONS)
@@ -170,6 +177,55 @@ def messages_of(reply: Reply, *, extra: list[Json] | None = None) -> list[Json]:
     ]
 
 
+FORM_CALLBACK = "star-form"
+MAX_MODAL_TITLE = 24  # characters in a modal's title and its buttons
+MAX_PLACEHOLDER = 150
+MAX_INPUT = 3000  # characters in a plain_text_input
+
+
+def modal_of(reply: Reply, form: Form, channel: str | None) -> Json:
+    """A modal for `form`: the reply's text (its title is the modal's), then one
+    multi-line input per field. `private_metadata` carries the command to submit with
+    and the conversation it belongs to."""
+
+    def plain(text: str, limit: int) -> Json:
+        return {
+            "type": "plain_text",
+            "text": text if len(text) <= limit else text[: limit - 1] + "…",
+        }
+
+    blocks = [b for block in reply.blocks if block.kind != "title" for b in blocks_of(block)]
+    for field in form.fields:
+        element: Json = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": True,
+            "max_length": MAX_INPUT,
+        }
+        if field.value:
+            element["initial_value"] = field.value
+        if field.hint:
+            element["placeholder"] = plain(field.hint, MAX_PLACEHOLDER)
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": field.name,
+                "optional": field.optional,
+                "label": plain(field.label, MAX_PLACEHOLDER),
+                "element": element,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": plain(form.title, MAX_MODAL_TITLE),
+        "submit": plain(form.submit_label, MAX_MODAL_TITLE),
+        "close": plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"submit": form.submit, "channel": channel}),
+        "blocks": blocks,
+    }
+
+
 # ---- from Slack to the core, and back ----------------------------------------------
 
 SHARE_ACTION = "share"
@@ -197,6 +253,7 @@ def event_from_command(body: Json) -> Event:
         buttons=True,
         private=is_direct(body.get("channel_id"), body.get("channel_name")),
         slash=True,
+        forms=True,
         raw=body,
     )
 
@@ -219,6 +276,38 @@ def event_from_action(body: Json) -> Event:
         event_id=f"slack-action-{user}-{action.get('action_ts') or body.get('trigger_id')}",
         buttons=True,
         private=is_direct(channel),
+        forms=True,
+        raw=body,
+    )
+
+
+def event_from_view(body: Json) -> Event:
+    """A submitted form (a modal's view_submission): its values by field name. The
+    modal was opened from a direct message, whose conversation it belongs to."""
+    view = body["view"]
+    team = _team_of(body) or view.get("team_id")
+    user = body["user"]["id"]
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    channel = meta.get("channel") if isinstance(meta, dict) else None
+    submit = meta.get("submit") if isinstance(meta, dict) else None
+    values = (view.get("state") or {}).get("values") or {}
+    fields = {
+        name: str((inputs.get("value") or {}).get("value") or "")
+        for name, inputs in values.items()
+        if isinstance(inputs, dict)
+    }
+    return Event(
+        user=identity(team, user),
+        conversation=identity(team, channel if is_direct(channel) else user),
+        action=submit if isinstance(submit, str) else "",
+        fields=fields,
+        event_id=f"slack-view-{view.get('id')}-{view.get('hash')}",
+        buttons=True,
+        private=True,  # a modal is seen by the one person who opened it
+        forms=True,
         raw=body,
     )
 
@@ -233,6 +322,7 @@ def event_from_message(body: Json) -> Event:
         event_id=f"slack-event-{body.get('event_id') or event.get('ts')}",
         buttons=True,
         private=event.get("channel_type") == "im",
+        forms=True,
         raw=body,
     )
 
@@ -312,6 +402,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self.on_mention)
         self.app.event("message")(self.on_message)
         self.app.event("app_home_opened")(self.on_home)
+        self.app.view(FORM_CALLBACK)(self.on_form)
 
     async def dispatch(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -349,10 +440,16 @@ class SlackAdapter:
     def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
         return self._render(reply, share=share)[0]
 
-    async def on_command(self, ack: Any, body: Json, context: Any) -> None:
+    async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
         replies = self.handle(event_from_command(body))
         if not replies:
             await ack()
+            return
+        form = replies[0].form
+        if form is not None and body.get("trigger_id"):  # a form opens as a modal at once
+            await ack()
+            view = modal_of(replies[0], form, body.get("channel_id"))
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         messages, first = self._render(replies[0], share=True)
         await ack(first)
@@ -365,6 +462,13 @@ class SlackAdapter:
         container = body.get("container") or {}
 
         async def send(replies: list[Reply]) -> None:
+            forms = [r for r in replies if r.form is not None]
+            for reply in forms[:1]:  # the button opens the form as a modal
+                assert reply.form is not None
+                channel = container.get("channel_id")
+                view = modal_of(reply, reply.form, channel)
+                await client.views_open(trigger_id=body["trigger_id"], view=view)
+            replies = [r for r in replies if r.form is None]
             if container.get("type") == "view":  # a button on the App Home tab: the DM
                 for reply in replies:
                     for message in self._messages(reply, share=False):
@@ -400,6 +504,25 @@ class SlackAdapter:
                     )
 
         await answer(self.handle, self.settle, event_from_action(body), send)
+
+    async def on_form(self, ack: Any, body: Json, client: AsyncWebClient) -> None:
+        """A submitted form: refused fields are shown in the modal, which stays open with
+        what was typed; otherwise the modal closes and the answer comes in the DM."""
+        event = event_from_view(body)
+
+        async def send(replies: list[Reply]) -> None:
+            refused = replies[0].form if replies and replies[0].form else None
+            errors = {f.name: f.error for f in refused.fields if f.error} if refused else {}
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack()
+            channel = event.conversation.rsplit(":", 1)[1]
+            for reply in replies:
+                for message in self._messages(reply, share=False):
+                    await client.chat_postMessage(channel=channel, **message)
+
+        await answer(self.handle, self.settle, event, send)
 
     async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):

@@ -42,7 +42,7 @@ from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _
 
 from adapters.delivery import Handle, Settle, answer
 from bot.storage import Store
-from bot.types import Block, Event, Reply
+from bot.types import Block, Event, Form, Reply
 
 log = logging.getLogger("behaviourbot.teams")
 
@@ -142,6 +142,38 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
     return [select], [show]
 
 
+MAX_INPUT = 3000  # characters in a form's text input (the core's limit for a field)
+
+
+def form_elements(form: Form) -> tuple[list[Json], list[Json]]:
+    """(body elements, actions) for a form: a multi-line input per field, with its
+    error above it, and a button that submits them all with the form's command."""
+    body: list[Json] = []
+    for field in form.fields:
+        if field.error:
+            body.append(_text_block(field.error, color="Attention", spacing="Medium"))
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": field.name,
+                "label": field.label,
+                "isMultiline": True,
+                "isRequired": False,
+                "maxLength": MAX_INPUT,
+                "placeholder": field.hint,
+                "value": field.value,
+            }
+        )
+    submit = {
+        "type": "Action.Execute",
+        "title": form.submit_label,
+        "verb": VERB,
+        "data": {"command": form.submit},
+        "style": "positive",
+    }
+    return body, [submit]
+
+
 def card(elements: list[Json], actions: list[Json] | None = None) -> Json:
     content: Json = {
         "type": "AdaptiveCard",
@@ -158,6 +190,9 @@ def cards_of(reply: Reply) -> list[Json]:
     """One or more cards for a reply, each under Teams' message size; the choices go
     with the last. Nothing is cut: a reply too long for one card becomes several."""
     choice_body, actions = choice_elements(reply)
+    if reply.form is not None:  # the inputs and their button go first, in the last card
+        form_body, submit = form_elements(reply.form)
+        choice_body, actions = form_body + choice_body, submit + actions
     elements = [e for block in reply.blocks for e in elements_of(block)]
     chunks: list[list[Json]] = [[]]
     size = 0
@@ -176,8 +211,10 @@ def cards_of(reply: Reply) -> list[Json]:
 
 def wants_card(reply: Reply) -> bool:
     """Framework text, columns and choices are cards; a sentence or two is plain text."""
-    return bool(reply.choices) or any(
-        b.kind in ("quote", "bullets", "columns") for b in reply.blocks
+    return (
+        bool(reply.choices)
+        or reply.form is not None
+        or any(b.kind in ("quote", "bullets", "columns") for b in reply.blocks)
     )
 
 
@@ -249,6 +286,21 @@ def command_of(value: Any) -> str | None:
     return command if isinstance(command, str) and command.strip() else None
 
 
+def fields_of(value: Any) -> dict[str, str] | None:
+    """A submitted form's values: the card's inputs, which Teams sends along with the
+    button's data (Action.Execute's `data`, Action.Submit's `value`)."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("action"), dict):
+        value = value["action"].get("data") or {}
+    if not isinstance(value, dict):
+        return None
+    fields = {
+        k: v for k, v in value.items() if k not in ("command", CHOICE_INPUT) and isinstance(v, str)
+    }
+    return fields or None
+
+
 def event_from_activity(activity: Json) -> Event | None:
     """A person's message or button press as an Event; None for anything else."""
     kind = activity.get("type")
@@ -274,6 +326,8 @@ def event_from_activity(activity: Json) -> Event | None:
         event_id=f"teams-{conversation}-{activity.get('id')}" if activity.get("id") else None,
         buttons=True,
         private=is_personal(activity),
+        forms=True,
+        fields=fields_of(activity.get("value")) if action is not None else None,
         raw=activity,
     )
 

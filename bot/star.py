@@ -20,13 +20,13 @@ Commands that choices carry name drafts by number and parts by name:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
-from bot.render import compose
+from bot.render import compose, environment
 from bot.resolver import BehaviourView, resolve_query
 from bot.review import DEFAULT_TARGET, PARTS, STAR, count_words, indicators, review
 from bot.review import coverage as indicator_coverage
@@ -35,7 +35,7 @@ from bot.review import voice as part_voice
 from bot.review import wording as part_wording
 from bot.storage import Store
 from bot.text import clean
-from bot.types import Event, Reply
+from bot.types import Event, Field, Form, Reply
 
 START_VERBS = frozenset({"prep", "prepare", "star"})
 DRAFT_VERBS = frozenset({"draft", "drafts"})
@@ -52,6 +52,8 @@ QUESTIONS = {
 }
 EXPORTS = {"text": "star/export_text.j2", "markdown": "star/export_markdown.j2"}
 _WORD_ONLY = re.compile(r"^[a-z ]+[.!]?$")
+MIN_TARGET, MAX_TARGET = 50, 2000  # words: a word target the person sets
+FORM_MAX_CHARS = 3000  # characters in one field of a form: Slack's limit, the smallest
 
 
 @dataclass(frozen=True)
@@ -166,21 +168,30 @@ class StarFlow:
         found = self._resolve(query)
         if isinstance(found, Reply):
             return state, [found]
-        number = self.store.create_draft(
-            event.user,
-            framework=found.framework.id,
-            behaviour=found.behaviour.id,
-            level=found.level.id,
-            parts={},
-        )
+        number = self._new_draft(event.user, found, {})
         new_state = dict(state, star={"draft": number, "part": "situation"})
         reply = compose(
             "star/start.j2",
             target=found,
             number=number,
+            forms=event.forms,
             question=self._question(found, "situation", {}, number),
         )
         return new_state, [reply]
+
+    def _new_draft(
+        self, owner: str, target: Target, parts: dict[str, str], goal: int | None = None
+    ) -> int:
+        number = self.store.create_draft(
+            owner,
+            framework=target.framework.id,
+            behaviour=target.behaviour.id,
+            level=target.level.id,
+            parts=parts,
+        )
+        if goal:
+            self.store.save_draft(owner, number, parts=parts, target=goal)
+        return number
 
     # ---- answering ------------------------------------------------------------------
 
@@ -269,7 +280,8 @@ class StarFlow:
         following = next_part(parts)
         if following is None:
             done = compose("star/saved.j2", part=part, number=number, feedback=feedback, last=True)
-            return _without_flow(state), [done, self._review(target, dict(draft, parts=parts))]
+            review = self._review(target, dict(draft, parts=parts), event.forms)
+            return _without_flow(state), [done, review]
         new_state = dict(state, star={"draft": number, "part": following})
         saved = compose("star/saved.j2", part=part, number=number, feedback=feedback, last=False)
         return new_state, [saved, self._ask(target, number, following, parts)]
@@ -278,7 +290,7 @@ class StarFlow:
         """Short, concrete notes on one part just written, as template keys and values."""
         text = parts.get(part, "")
         words = count_words(text)
-        guide = max(15, round(goal * GUIDE_SHARE[part]))
+        guide = _guide(goal, part)
         notes: list[str] = []
         values: dict[str, Any] = {"words": words, "guide": guide, "part": part}
         if part in ("situation", "task") and words > guide * 1.6:
@@ -308,7 +320,7 @@ class StarFlow:
 
     # ---- reviewing, opening, exporting ------------------------------------------------
 
-    def _review(self, target: Target, draft: dict[str, Any]) -> Reply:
+    def _review(self, target: Target, draft: dict[str, Any], forms: bool = False) -> Reply:
         goal = draft.get("target") or DEFAULT_TARGET
         result = review(draft["parts"], target.indicators, target=goal)
         return compose(
@@ -318,6 +330,7 @@ class StarFlow:
             parts=draft["parts"],
             review=result,
             focus=focus,
+            forms=forms,
         )
 
     def _edit(
@@ -349,17 +362,17 @@ class StarFlow:
         if draft is None or target is None:
             return state, [compose("star/no_draft.j2", number=number)]
         if action == "open":
-            return state, [self._opened(target, draft)]
+            return state, [self._opened(target, draft, event.forms)]
         if action == "continue":
             following = next_part(draft["parts"])
             if following is None:
-                return state, [self._review(target, draft)]
+                return state, [self._review(target, draft, event.forms)]
             new_state = dict(state, star={"draft": number, "part": following})
             return new_state, [self._ask(target, number, following, draft["parts"])]
         if action in ("stop", "skip"):
             flow = state.get("star") or {}
             if flow.get("draft") != number:
-                return state, [self._opened(target, draft)]
+                return state, [self._opened(target, draft, event.forms)]
             if action == "stop":
                 return _without_flow(state), [compose("star/paused.j2", number=number)]
             if flow.get("part") == "learned":
@@ -368,9 +381,25 @@ class StarFlow:
         if action == "edit" and argument in PARTS:
             return self._edit(state, draft, target, argument)
         if action == "review":
-            return state, [self._review(target, draft)]
+            return state, [self._review(target, draft, event.forms)]
         if action == "export" and argument in EXPORTS:
             return state, [self._export(target, draft, argument)]
+        if action == "form":
+            if not event.forms:
+                return state, [compose("star/no_form.j2", number=number, long=None)]
+            longest = max(PARTS, key=lambda part: len(draft["parts"].get(part, "")))
+            if len(draft["parts"].get(longest, "")) > FORM_MAX_CHARS:
+                reply = compose(
+                    "star/no_form.j2", number=number, long=longest, limit=FORM_MAX_CHARS
+                )
+                return state, [reply]
+            return state, [self._form(target, draft)]
+        if action == "save" and event.fields is not None:
+            return self._submit(state, event, draft, target)
+        if action in ("duplicate", "copy"):
+            return self._duplicate(state, event, draft, target, " ".join(words[2:]))
+        if action == "target":
+            return self._set_target(state, event, draft, target, argument)
         if action == "delete":
             if argument != "confirm":
                 return state, [compose("star/confirm_delete.j2", number=number, target=target)]
@@ -380,7 +409,7 @@ class StarFlow:
             return new_state, [compose("star/deleted.j2", number=number, target=target)]
         return state, [compose("star/draft_help.j2", number=number)]
 
-    def _opened(self, target: Target, draft: dict[str, Any]) -> Reply:
+    def _opened(self, target: Target, draft: dict[str, Any], forms: bool = False) -> Reply:
         return compose(
             "star/draft.j2",
             target=target,
@@ -388,7 +417,125 @@ class StarFlow:
             parts=draft["parts"],
             following=next_part(draft["parts"]),
             counts={p: count_words(draft["parts"].get(p, "")) for p in PARTS},
+            goal=draft.get("target") or DEFAULT_TARGET,
+            forms=forms,
         )
+
+    # ---- the whole draft as one form (Slack modal, Teams card) ----------------------
+
+    def _form(
+        self,
+        target: Target,
+        draft: dict[str, Any],
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> Reply:
+        number, errors = draft["number"], errors or {}
+        values = draft["parts"] if values is None else values
+        goal = draft.get("target") or DEFAULT_TARGET
+        words = _parts_module()
+        fields = tuple(
+            Field(
+                name=part,
+                label=words.names[part],
+                value=values.get(part, ""),
+                hint=_say("star/form_hint.j2", part=part, words=_guide(goal, part)),
+                optional=part == "learned",
+                error=errors.get(part, ""),
+            )
+            for part in PARTS
+        )
+        reply = compose("star/form.j2", target=target, number=number, errors=errors)
+        form = Form(
+            title=f"Draft {number}",
+            fields=fields,
+            submit=f"draft {number} save",
+            command=f"draft {number} form",
+            submit_label="Save and review",
+        )
+        return replace(reply, form=form)
+
+    def _submit(
+        self, state: dict[str, Any], event: Event, draft: dict[str, Any], target: Target
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """A submitted form: every part checked first; saved whole, or not at all."""
+        submitted = event.fields or {}
+        values = {
+            part: clean(str(submitted.get(part) or ""), keep_newlines=True).strip()
+            for part in PARTS
+        }
+        errors: dict[str, str] = {}
+        for part, text in values.items():
+            if len(text) > FORM_MAX_CHARS:
+                errors[part] = _say(
+                    "star/form_error.j2", problem="long", chars=len(text), limit=FORM_MAX_CHARS
+                )
+        if not any(values[part] for part in STAR):
+            errors["situation"] = _say("star/form_error.j2", problem="empty")
+        if errors:
+            return state, [self._form(target, draft, values, errors)]
+        parts = {part: values[part] for part in STAR if values[part]}
+        if values["learned"] or len(parts) == len(STAR):
+            parts["learned"] = values["learned"]  # left empty in a full form: not wanted
+        number = draft["number"]
+        self.store.save_draft(event.user, number, parts=parts)
+        saved = dict(draft, parts=parts)
+        flow = state.get("star") or {}
+        new_state = _without_flow(state) if flow.get("draft") == number else state
+        following = next_part(parts)
+        done = compose("star/form_saved.j2", number=number, missing=following)
+        if following is None or following == "learned":
+            return new_state, [done, self._review(target, saved, forms=True)]
+        return new_state, [done, self._opened(target, saved, forms=True)]
+
+    # ---- another behaviour, another target ----------------------------------------------
+
+    def _duplicate(
+        self, state: dict[str, Any], event: Event, draft: dict[str, Any], target: Target, query: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """A copy of the draft for another behaviour (or level), reviewed against it."""
+        number = draft["number"]
+        if not query:
+            others = [
+                (b, target.level)
+                for b in target.framework.behaviours
+                if b.id != target.behaviour.id and target.level.id in b.texts
+            ]
+            return state, [
+                compose("star/duplicate_which.j2", number=number, target=target, others=others)
+            ]
+        found = self._resolve(query)
+        if isinstance(found, Reply):
+            return state, [found]
+        copied = self._new_draft(event.user, found, draft["parts"], draft.get("target"))
+        new = self.store.draft(event.user, copied)
+        assert new is not None
+        done = compose("star/duplicated.j2", number=number, copied=copied, target=found)
+        return state, [done, self._review(found, new, event.forms)]
+
+    def _set_target(
+        self,
+        state: dict[str, Any],
+        event: Event,
+        draft: dict[str, Any],
+        target: Target,
+        argument: str,
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        number = draft["number"]
+        goal = int(argument) if argument.isdigit() else None
+        if goal is None or not MIN_TARGET <= goal <= MAX_TARGET:
+            reply = compose(
+                "star/target.j2",
+                number=number,
+                asked=argument[:20],
+                current=draft.get("target") or DEFAULT_TARGET,
+                low=MIN_TARGET,
+                high=MAX_TARGET,
+            )
+            return state, [reply]
+        self.store.save_draft(event.user, number, parts=draft["parts"], target=goal)
+        done = compose("star/target_set.j2", number=number, goal=goal)
+        return state, [done, self._review(target, dict(draft, target=goal), event.forms)]
 
     def _export(self, target: Target, draft: dict[str, Any], kind: str) -> Reply:
         parts = draft["parts"]
@@ -405,6 +552,21 @@ class StarFlow:
             review=result,
             focus=focus,
         )
+
+
+def _say(template: str, **values: Any) -> str:
+    """A template's words as plain text, for a form's labels, hints and errors."""
+    return compose(template, **values).plain_text()
+
+
+def _guide(goal: int, part: str) -> int:
+    """About how many words `part` should have, for a whole example of `goal` words."""
+    return max(15, round(goal * GUIDE_SHARE[part]))
+
+
+def _parts_module() -> Any:
+    """The part names of prompts/star/_parts.j2, for field labels."""
+    return environment().get_template("star/_parts.j2").module
 
 
 def _without_flow(state: dict[str, Any]) -> dict[str, Any]:

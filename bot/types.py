@@ -7,7 +7,7 @@ they keep platform payloads in `Event.raw`, which the core never reads.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 BlockKind = Literal["title", "note", "heading", "paragraph", "quote", "bullets", "columns"]
@@ -29,6 +29,11 @@ class Event:
     # where drafts and feedback may be shown.
     private: bool = True
     slash: bool = False  # a Slack slash command: always a command, never a flow's answer
+    # The platform shows a Reply's form (a Slack modal, an Adaptive Card with inputs)...
+    forms: bool = False
+    # ...and a submitted form's values arrive here, by field name, with `action` the
+    # form's `submit` command.
+    fields: dict[str, str] | None = field(default=None, hash=False)
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -66,10 +71,36 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Field:
+    """One multi-line text input of a form."""
+
+    name: str  # the key its value comes back under, in `Event.fields`
+    label: str
+    value: str = ""  # what it holds when the form opens
+    hint: str = ""  # shown while it is empty
+    optional: bool = False
+    error: str = ""  # why the value submitted was refused, shown with the field
+
+
+@dataclass(frozen=True)
+class Form:
+    """Several inputs answered in one go. `submit` is the command the submission carries;
+    `command` shows the form again (a button, where a form cannot open by itself)."""
+
+    title: str  # short: a Slack modal's title holds 24 characters
+    fields: tuple[Field, ...]
+    submit: str
+    command: str
+    submit_label: str = "Save"
+    open_label: str = "Open the form"
+
+
+@dataclass(frozen=True)
 class Reply:
     blocks: tuple[Block, ...]
     choices: tuple[Choice, ...] = ()
     command: str | None = None  # the command that gives this answer again (to share it)
+    form: Form | None = None  # shown as a form where the platform can (`Event.forms`)
 
     @property
     def title(self) -> str:
@@ -110,6 +141,7 @@ def replies_to_json(replies: list[Reply]) -> str:
                 ],
                 "choices": [[c.label, c.command] for c in reply.choices],
                 "command": reply.command,
+                "form": asdict(reply.form) if reply.form else None,
             }
             for reply in replies
         ],
@@ -131,6 +163,14 @@ def replies_from_json(text: str) -> list[Reply]:
             ),
             choices=tuple(Choice(label, command) for label, command in reply["choices"]),
             command=reply["command"],
+            form=_form(reply.get("form")),
         )
         for reply in json.loads(text)
     ]
+
+
+def _form(data: dict[str, Any] | None) -> Form | None:
+    if data is None:
+        return None
+    fields = tuple(Field(**f) for f in data["fields"])
+    return Form(**(data | {"fields": fields}))

@@ -54,6 +54,8 @@ class FakeAdapter:
         action: str | None = None,
         event_id: str | None = None,
         delivered: bool = True,
+        forms: bool = False,
+        fields: dict[str, str] | None = None,
     ) -> list[Reply]:
         """Send an event; then report its replies `delivered` (or not), as adapters do."""
         event = Event(
@@ -62,6 +64,8 @@ class FakeAdapter:
             text=text,
             action=action,
             event_id=event_id or f"test-{next(_ids)}",
+            forms=forms,
+            fields=fields,
         )
         replies = self.bot.handle(event)
         self.bot.settle(event, delivered=delivered)

@@ -243,7 +243,7 @@ def test_a_retry_after_a_failed_post_gets_the_answer_once(slack) -> None:  # typ
 
 def test_an_oversized_request_is_refused_plainly(slack) -> None:  # type: ignore[no-untyped-def]
     url, fake, _ = slack
-    status, body = command(url, "leadership " * 200_000)
+    status, body = command(url, "leadership " * 96_000)  # just over 1 MB: nothing left unread
     assert status == 413 and "Maximum request body size" in json.loads(body)["error"]
     assert fake.to("/api/chat.postMessage") == []
 
@@ -375,3 +375,74 @@ def test_an_example_is_drafted_in_a_dm_and_kept_private_elsewhere(slack) -> None
     # The same in a channel, by slash command: refused, nothing started
     status, ack = command(url, "prep leadership level 4")
     assert status == 200 and "Let's prepare in private" in ack
+
+
+def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-untyped-def]
+    """In a DM: the button opens a modal (views.open) with one multi-line input per part;
+    a refused field keeps the modal open with the reason; a good submission closes it,
+    saves the draft once, and the review comes in the DM."""
+    from .test_review import STRONG
+
+    url, fake, store = slack
+    dm = fixture("slack_event_message_im.json")
+    dm["event"]["text"] = "prep leadership level 4"
+    assert event(url, dm)[0] == 200
+    (started,) = fake.to("/api/chat.postMessage")
+    buttons = [e for b in started.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["text"]["text"] for b in buttons] == [
+        "Write it all in one form",
+        "Discard this draft",
+    ]
+
+    press = button(fake, buttons[0]["value"])
+    press["container"] |= {"channel_id": dm["event"]["channel"], "is_ephemeral": False}
+    press["channel"] = {"id": dm["event"]["channel"], "name": "directmessage"}
+    press["team"]["id"] = dm["team_id"]
+    press["user"] |= {"id": dm["event"]["user"], "team_id": dm["team_id"]}
+    assert interaction(url, press)[0] == 200
+    (opened,) = fake.to("/api/views.open")
+    view = (
+        json.loads(opened.body["view"])
+        if isinstance(opened.body["view"], str)
+        else opened.body["view"]
+    )
+    assert opened.body["trigger_id"] == press["trigger_id"]
+    assert view["callback_id"] == "star-form" and view["title"]["text"] == "Draft 1"
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs] == ["situation", "task", "action", "result", "learned"]
+    assert all(b["element"]["multiline"] for b in inputs) and inputs[-1]["optional"]
+
+    def submit(values: dict[str, str], view_hash: str) -> tuple[int, str]:
+        payload = fixture("slack_view_submission.json")
+        payload["team"]["id"] = dm["team_id"]
+        payload["user"] |= {"id": dm["event"]["user"], "team_id": dm["team_id"]}
+        payload["view"] |= {
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "hash": view_hash,
+            "state": {
+                "values": {
+                    k: {"value": {"type": "plain_text_input", "value": v}}
+                    for k, v in values.items()
+                }
+            },
+        }
+        return interaction(url, payload)
+
+    user = f"slack:{dm['team_id']}:{dm['event']['user']}"
+    status, body = submit(dict(STRONG, action="x" * 3001), "h1")
+    assert status == 200
+    refused = json.loads(body)
+    assert refused["response_action"] == "errors"
+    assert (
+        list(refused["errors"]) == ["action"] and "3001 characters" in refused["errors"]["action"]
+    )
+    assert store.draft(user, 1)["parts"] == {}  # nothing saved half-way
+
+    assert submit(dict(STRONG), "h2") == (200, "")  # closes the modal
+    assert submit(dict(STRONG), "h2") == (200, "")  # a resubmission: handled once
+    saved, review = fake.to("/api/chat.postMessage")[1:]
+    assert saved.body["channel"] == review.body["channel"] == dm["event"]["channel"]
+    assert "Saved draft 1. Here is the review." in json.dumps(saved.body)
+    assert header(review.body) == "Your example: Leadership, Level 4"
+    assert store.draft(user, 1)["parts"] == dict(STRONG, learned="")

@@ -193,3 +193,77 @@ def test_numbers_pick_choices_in_the_terminal(chat: FakeAdapter) -> None:
     chat.send(text=STRONG["situation"])
     (paused,) = chat.send(text="2")  # "Stop for now"
     assert paused.plain_text().startswith("Stopped.")
+
+
+def test_the_whole_draft_in_one_form(chat: FakeAdapter, store: Store) -> None:
+    (start,) = chat.send(text="prep leadership level 4", forms=True)
+    assert "Write it all in one form" in [c.label for c in start.choices]
+    (shown,) = chat.send(action="draft 1 form", forms=True)
+    assert shown.form is not None and shown.form.submit == "draft 1 save"
+    assert [f.name for f in shown.form.fields] == [
+        "situation",
+        "task",
+        "action",
+        "result",
+        "learned",
+    ]
+    assert "about 138 words" in shown.form.fields[2].hint
+    empty = dict.fromkeys(("situation", "task", "action", "result", "learned"), " ")
+    (refused,) = chat.send(action="draft 1 save", forms=True, fields=empty)
+    assert refused.form is not None and refused.form.fields[0].error.startswith("Write at least")
+    half = dict(empty, situation=STRONG["situation"], task=STRONG["task"])
+    saved, opened = chat.send(action="draft 1 save", forms=True, fields=half)
+    assert "The Action is still to write" in saved.plain_text()
+    assert opened.choices[0].label == "Continue: Action"
+    assert store.draft(chat.user, 1)["parts"] == {
+        "situation": STRONG["situation"],
+        "task": STRONG["task"],
+    }
+    assert "star" not in store.state(chat.user, chat.user)  # the form replaced the questions
+    saved, review = chat.send(action="draft 1 save", forms=True, fields=dict(STRONG, learned=""))
+    assert review.title == "Your example: Leadership, Level 4"
+    assert "Edit in one form" in [c.label for c in review.choices]
+    # The terminal has no forms: it says how to go on instead.
+    (here,) = chat.send(text="draft 1 form")
+    assert here.form is None and "part by part" in here.plain_text()
+    assert chat.send(text="draft 1 save") and store.draft(chat.user, 1)["parts"]["task"]
+
+
+def test_a_part_too_long_for_a_form_is_edited_part_by_part(chat: FakeAdapter) -> None:
+    chat.send(text="prep leadership level 4")
+    chat.send(text="word " * 700)  # 3,500 characters: fine part by part
+    (reply,) = chat.send(action="draft 1 form", forms=True)
+    assert reply.form is None
+    assert "longer than a form holds (3000 characters)" in reply.plain_text()
+
+
+def test_a_draft_duplicated_for_another_behaviour(chat: FakeAdapter, store: Store) -> None:
+    write_example(chat)
+    (which,) = chat.send(text="draft 1 duplicate")
+    assert "Seeing the Big Picture" in [c.label for c in which.choices]
+    assert "Leadership" not in [c.label for c in which.choices]
+    picked = next(c for c in which.choices if c.label == "Seeing the Big Picture")
+    done, review = chat.send(action=picked.command)
+    assert "Copied draft 1 to draft 2, for Seeing the Big Picture at Level 4" in done.plain_text()
+    assert review.title == "Your example: Seeing the Big Picture, Level 4"
+    copy = store.draft(chat.user, 2)
+    assert (
+        copy["behaviour"] == "seeing-the-big-picture"
+        and copy["parts"] == store.draft(chat.user, 1)["parts"]
+    )
+    (unknown,) = chat.send(text="draft 1 duplicate zzzz")
+    assert store.draft(chat.user, 3) is None and "no draft was started" in unknown.plain_text()
+
+
+def test_the_word_target_can_be_set(chat: FakeAdapter, store: Store) -> None:
+    write_example(chat)
+    (asked,) = chat.send(text="draft 1 target")
+    assert "word target is 250" in asked.plain_text()
+    (refused,) = chat.send(text="draft 1 target 20")
+    assert '"20" is not a word target' in refused.plain_text()
+    done, review = chat.send(text="draft 1 target 150")
+    assert "now 150 words" in done.plain_text()
+    assert "191 words is over the 150-word target" in review.plain_text()
+    assert store.draft(chat.user, 1)["target"] == 150
+    (opened,) = chat.send(text="draft 1")
+    assert "word target 150" in opened.plain_text()

@@ -364,7 +364,7 @@ def test_bad_requests_are_refused_cleanly(teams: Teams) -> None:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 400
     assert teams.post({"text": "no type"})[0] == 400
-    status, body = teams.post({"type": "message", "text": "x" * 2_000_000})
+    status, body = teams.post({"type": "message", "text": "x" * 1_050_000})
     assert status == 413 and "Maximum request body size" in json.loads(body)["error"]
 
 
@@ -717,3 +717,51 @@ def test_start_up_says_how_to_turn_teams_on(
     assert "MicrosoftAppId and MicrosoftAppPassword not set" in caplog.text
     assert "(serve --dev for local development)" in caplog.text
     store.close()
+
+
+def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
+    """The form is an Adaptive Card with a multi-line input per part; its button sends
+    them all; a refused field comes back on the card with what was typed; a good one
+    saves the draft once and the review follows."""
+    from .test_review import STRONG
+
+    assert teams.message("prep leadership level 4", id="form-0")[0] == 200
+    (started,) = teams.cards()
+    form_button = next(a for a in started["actions"] if a["title"] == "Write it all in one form")
+    press = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    press["conversation"] = fixture("teams_message_personal.json")["conversation"]
+    press["from"] = fixture("teams_message_personal.json")["from"]
+
+    def execute(data: dict[str, Any], activity_id: str) -> dict[str, Any]:
+        activity = copy.deepcopy(press)
+        activity["id"] = activity_id
+        activity["value"]["action"]["data"] = data
+        status, body = teams.post(activity)
+        assert status == 200 and body["statusCode"] == 200
+        validate_card(body["value"])
+        return body["value"]
+
+    form = execute(form_button["data"], "form-1")
+    inputs = [e for e in form["body"] if e["type"] == "Input.Text"]
+    assert [i["id"] for i in inputs] == ["situation", "task", "action", "result", "learned"]
+    assert all(i["isMultiline"] for i in inputs)
+    (submit,) = [a for a in form["actions"] if a["title"] == "Save and review"]
+    assert submit["data"] == {"command": "draft 1 save"}
+
+    typed = dict(STRONG, action="x" * 3001, learned="")
+    refused = execute(submit["data"] | typed, "form-2")
+    assert any("3001 characters" in t for t in texts(refused))
+    kept = {e["id"]: e["value"] for e in refused["body"] if e["type"] == "Input.Text"}
+    assert kept == typed  # what was typed is still there to fix
+    assert teams.store.draft(MEGAN, 1)["parts"] == {}
+
+    before = len(teams.connector.sent())
+    saved = execute(submit["data"] | dict(STRONG, learned=""), "form-3")
+    assert texts(saved) == ["Saved draft 1. Here is the review."]
+    (review,) = teams.connector.sent()[before:]
+    assert "Your example: Leadership, Level 4" in json.dumps(review)
+    again = copy.deepcopy(press) | {"id": "form-3"}
+    again["value"]["action"]["data"] = submit["data"] | dict(STRONG, learned="")
+    assert teams.post(again)[0] == 200  # a retry: handled once
+    assert len(teams.connector.sent()) == before + 1
+    assert teams.store.draft(MEGAN, 1)["parts"] == dict(STRONG, learned="")
