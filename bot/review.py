@@ -419,3 +419,91 @@ def follow_ups(spoken: Voice, shown: Evidence, gaps: Sequence[Coverage]) -> tupl
     ]
     keys += ["hardest", "differently", "disagree", "impact"]
     return tuple(keys[:3])
+
+
+# ---- finding the STAR parts in a free answer ---------------------------------------
+
+_LABEL = re.compile(
+    r"(?:^|(?<=[\s.!?]))(situation|task|actions?|results?|outcome|what i learn(?:ed|t)|"
+    r"learn(?:ed|t)|lessons?(?: learn(?:ed|t))?)\s*[:\-–—]\s*",
+    re.I,
+)
+_LABEL_PART = {
+    "situation": "situation",
+    "task": "task",
+    "action": "action",
+    "actions": "action",
+    "result": "result",
+    "results": "result",
+    "outcome": "result",
+}
+_CUES = {
+    "learned": (
+        r"\b(?:i learn(?:ed|t)|i have learn(?:ed|t)|lessons?|next time|in future|looking back|"
+        r"on reflection|i would now|i now)\b"
+    ),
+    "result": (
+        r"\b(?:as a result|the result|resulted|outcome|in the end|by the end|ended up|"
+        r"which meant|this meant|that meant|led to|achieved|we delivered|we cleared|"
+        r"feedback|praised|thanked|commended|survey)\b|\d\s?(?:%|per ?cent)"
+    ),
+    "task": (
+        r"\b(?:my (?:role|task|job|responsibility|goal|aim|remit)|i was (?:asked|responsible|"
+        r"tasked|given|appointed|brought in)|i needed to|i had to|i was required|"
+        r"the (?:goal|aim|objective|task) was|i set out to)\b"
+    ),
+    "action": r"\b(?:i|we)\b",
+}
+_CUE_RE = {part: re.compile(pattern, re.I) for part, pattern in _CUES.items()}
+
+
+def sentences(text: str) -> list[str]:
+    """A free answer's sentences, in order (line breaks end a sentence too)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out += [s.strip() for s in _SENTENCE_END.split(line) if s.strip()]
+    return out
+
+
+def find_parts(answer: str) -> dict[str, str]:
+    """The STAR parts of an answer given in one go. Labels ("Situation:", "Result -")
+    are followed where the person wrote them; otherwise each sentence is placed by its
+    cues: the opening scene is the Situation, "my role was", "I had to" the Task, what
+    "I" or "we" did the Action, outcomes and evidence after it the Result, and "I
+    learned" or "next time" what was learned. Parts not found are left out."""
+    labelled = list(_LABEL.finditer(answer))
+    if len(labelled) >= 2:
+        found: dict[str, list[str]] = {}
+        for n, label in enumerate(labelled):
+            end = labelled[n + 1].start() if n + 1 < len(labelled) else len(answer)
+            name = label.group(1).casefold()
+            part = _LABEL_PART.get(name, "learned")
+            text = answer[label.end() : end].strip()
+            if text:
+                found.setdefault(part, []).append(text)
+        return {p: " ".join(found[p]) for p in PARTS if p in found}
+    placed: dict[str, list[str]] = {}
+    acted = False
+    for sentence in sentences(answer):
+        if acted and _CUE_RE["learned"].search(sentence):
+            part = "learned"
+        elif acted and (_CUE_RE["result"].search(sentence) or evidence_only(sentence)):
+            part = "result"
+        elif _CUE_RE["task"].search(sentence) and "action" not in placed:
+            part = "task"
+        elif _CUE_RE["action"].search(sentence) and ("task" in placed or "situation" in placed):
+            part, acted = "action", True
+        elif not acted and "task" not in placed:
+            part = "situation"
+        else:
+            part = "action" if "result" not in placed else "result"
+        if part == "learned" and "result" not in placed and "action" not in placed:
+            part = "action"
+        placed.setdefault(part, []).append(sentence)
+    return {p: " ".join(placed[p]) for p in PARTS if p in placed}
+
+
+def evidence_only(sentence: str) -> bool:
+    """A sentence that reports a change in numbers ("the wait fell from 14 weeks to 5")."""
+    shown = evidence(sentence).found
+    return "a comparison" in shown and ("a number" in shown or "a percentage" in shown)

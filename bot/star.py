@@ -28,7 +28,15 @@ from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose, environment
 from bot.resolver import BehaviourView, resolve_query
-from bot.review import DEFAULT_TARGET, PARTS, STAR, count_words, indicators, review
+from bot.review import (
+    DEFAULT_TARGET,
+    PARTS,
+    STAR,
+    count_words,
+    find_parts,
+    indicators,
+    review,
+)
 from bot.review import coverage as indicator_coverage
 from bot.review import evidence as result_evidence
 from bot.review import voice as part_voice
@@ -39,6 +47,20 @@ from bot.types import Event, Field, Form, Reply
 
 START_VERBS = frozenset({"prep", "prepare", "star"})
 DRAFT_VERBS = frozenset({"draft", "drafts"})
+PRACTICE_VERBS = frozenset({"practice", "practise"})
+# Where a follow-up question's answer goes in the example.
+FOLLOW_UP_PART = {
+    "we": "action",
+    "evidence": "result",
+    "gap": "action",
+    "hardest": "action",
+    "differently": "learned",
+    "disagree": "action",
+    "impact": "result",
+}
+# Indicators that describe rather than ask (the DHS SES texts: "The executive has…")
+# are quoted in a practice question instead of being made into one.
+_DESCRIBES = re.compile(r"^(?:the|his|her|his/her|success|a|an|this|their)\b", re.I)
 STOP_WORDS = frozenset({"cancel", "stop", "pause", "quit", "exit", "later"})
 MAX_PART_WORDS = 2000  # a part longer than this is refused, and the draft kept as it was
 # Guide lengths per part for the default 250-word target, scaled with the target.
@@ -98,9 +120,9 @@ class StarFlow:
         """Whether this event is the flow's: a STAR command, or any answer while a draft
         is being written in this conversation."""
         verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in START_VERBS or verb in DRAFT_VERBS:
+        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
             return True
-        if "star" in state and event.action is None:
+        if ("star" in state or "practice" in state) and event.action is None:
             return not self._is_command(event)
         return False
 
@@ -123,13 +145,132 @@ class StarFlow:
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
         verb, rest = verb.casefold(), rest.strip()
-        if verb in START_VERBS or verb in DRAFT_VERBS:
+        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
             if verb in START_VERBS:
-                return self.start(state, event, rest)
-            return self.drafts_command(state, event, verb, rest)
+                return self.start(_without(state, "practice"), event, rest)
+            if verb in PRACTICE_VERBS:
+                return self.practice_command(state, event, rest)
+            new_state, replies = self.drafts_command(state, event, verb, rest)
+            if new_state.get("star") not in (None, state.get("star")):
+                new_state = _without(new_state, "practice")  # back to writing a draft
+            return new_state, replies
+        if "practice" in state:
+            return self.practice_answer(state, event)
         return self.answer(state, event)
+
+    # ---- practice: a question, a free answer, the review, a follow-up ------------------
+
+    def practice_command(
+        self, state: dict[str, Any], event: Event, rest: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """`practice QUERY` asks a question; `practice save`, `practice again`, `practice
+        stop` act on the practice under way."""
+        word = rest.casefold()
+        practice = state.get("practice")
+        if word in ("save", "again", "stop") and practice is None:
+            return state, [compose("star/practice_none.j2")]
+        if word == "stop":
+            return _without(state, "practice"), [compose("star/practice_stopped.j2")]
+        if word == "save":
+            return self._practice_save(state, event)
+        if word == "again" or (not rest and practice is not None):
+            assert practice is not None
+            target = self._practice_target(practice)
+            if target is None:
+                return _without(state, "practice"), [compose("star/practice_none.j2")]
+            return self._practice_ask(state, target, practice["indicator"] % len(target.indicators))
+        found = self._resolve(rest, verb="practice")
+        if isinstance(found, Reply):
+            return state, [found]
+        asked = int(state.get("practised", 0))
+        indicator = asked % len(found.indicators)
+        new_state = dict(_without_flow(state), practised=asked + 1)
+        return self._practice_ask(new_state, found, indicator)
+
+    def _practice_target(self, practice: dict[str, Any]) -> Target | None:
+        fw_id, _, rest = str(practice.get("target", "")).partition("/")
+        behaviour_id, _, level_id = rest.partition("/")
+        return self.target_of({"framework": fw_id, "behaviour": behaviour_id, "level": level_id})
+
+    def _practice_ask(
+        self, state: dict[str, Any], target: Target, indicator: int
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        path = f"{target.framework.id}/{target.behaviour.id}/{target.level.id}"
+        phrase, quoted = practice_question(target.indicators[indicator])
+        practice = {"target": path, "indicator": indicator, "answer": None, "asked": []}
+        reply = compose(
+            "star/practice_question.j2",
+            target=target,
+            phrase=phrase,
+            quoted=quoted,
+            path=path,
+            number=indicator + 1,
+            total=len(target.indicators),
+        )
+        return dict(state, practice=practice), [reply]
+
+    def practice_answer(
+        self, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        practice = state["practice"]
+        target = self._practice_target(practice)
+        if target is None:
+            return _without(state, "practice"), [compose("star/practice_none.j2")]
+        text = clean(event.text, keep_newlines=True).strip()
+        word = text.casefold().rstrip(".!")
+        if _WORD_ONLY.match(text.casefold()) and word in STOP_WORDS:
+            return _without(state, "practice"), [compose("star/practice_stopped.j2")]
+        if _WORD_ONLY.match(text.casefold()) and word == "help":
+            return state, [compose("star/practice_help.j2", answered=bool(practice["answer"]))]
+        if not text:
+            return state, [compose("star/practice_help.j2", answered=bool(practice["answer"]))]
+        words = count_words(text)
+        if words > MAX_PART_WORDS:
+            reply = compose("star/too_long.j2", part="answer", words=words, limit=MAX_PART_WORDS)
+            return state, [reply]
+        parts: dict[str, str] = dict(practice["answer"] or {})
+        asked: list[str] = list(practice.get("asked", []))
+        if practice["answer"] is None:
+            parts = find_parts(text)
+        else:  # the answer to the follow-up question adds to its part
+            part = FOLLOW_UP_PART.get(asked[-1] if asked else "", "action")
+            parts[part] = (parts.get(part, "") + " " + text).strip()
+        result = review(parts, target.indicators, target=DEFAULT_TARGET)
+        follow_up = next((k for k in result.follow_ups if k not in asked), None)
+        if follow_up is None:
+            follow_up = next((k for k in FOLLOW_UP_PART if k not in asked), None)
+        if follow_up is not None:
+            asked.append(follow_up)
+        practice = dict(practice, answer=parts, asked=asked)
+        reply = compose(
+            "star/practice_review.j2",
+            target=target,
+            parts=parts,
+            review=result,
+            focus=focus,
+            follow_up=follow_up,
+            added=len(asked) > 1,
+            path=practice["target"],
+            missing=[p for p in STAR if not parts.get(p)],
+            asked=target.indicators[practice["indicator"] % len(target.indicators)],
+        )
+        return dict(state, practice=practice), [reply]
+
+    def _practice_save(
+        self, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        practice = state["practice"]
+        target = self._practice_target(practice)
+        if target is None or not practice.get("answer"):
+            return state, [compose("star/practice_help.j2", answered=False)]
+        parts = dict(practice["answer"])
+        number = self._new_draft(event.user, target, parts)
+        draft = self.store.draft(event.user, number)
+        assert draft is not None
+        saved = compose("star/practice_saved.j2", number=number)
+        return _without(state, "practice"), [saved, self._opened(target, draft, event.forms)]
 
     # ---- starting -------------------------------------------------------------------
 
@@ -141,10 +282,10 @@ class StarFlow:
             return Target(fw, behaviour, level)
         return None
 
-    def _resolve(self, query: str) -> Target | Reply:
+    def _resolve(self, query: str, verb: str = "prep") -> Target | Reply:
         """The behaviour and level named in `query`, or the reply that asks for them."""
         if not query:
-            return compose("star/which.j2")
+            return compose("star/which.j2", verb=verb)
         parts = query.split("/")
         if len(parts) == 3 and (fw := self.lookup.index.by_id.get(parts[0])):
             behaviour, level = fw.behaviour(parts[1]), fw.level(parts[2])
@@ -158,9 +299,13 @@ class StarFlow:
                 level = levels[0]
             if level is not None:
                 return Target(fw, behaviour, level)
-            return compose("star/which_level.j2", framework=fw, behaviour=behaviour, levels=levels)
+            return compose(
+                "star/which_level.j2", framework=fw, behaviour=behaviour, levels=levels, verb=verb
+            )
         answer = self.lookup.resolution(resolution)
-        return compose("star/not_understood.j2", query=query[:80], answer=answer.plain_text())
+        return compose(
+            "star/not_understood.j2", query=query[:80], answer=answer.plain_text(), verb=verb
+        )
 
     def start(
         self, state: dict[str, Any], event: Event, query: str
@@ -570,4 +715,17 @@ def _parts_module() -> Any:
 
 
 def _without_flow(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k != "star"}
+    return _without(state, "star")
+
+
+def _without(state: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != key}
+
+
+def practice_question(indicator: str) -> tuple[str, bool]:
+    """(the phrase to ask about, whether it is quoted): "inspire and motivate teams…" from
+    "Inspire and motivate teams…" (or "I inspire…"); a describing sentence is quoted."""
+    text = re.sub(r"^I\s+", "", indicator.strip()).rstrip(".")
+    if _DESCRIBES.match(text):
+        return text, True
+    return text[:1].lower() + text[1:], False

@@ -128,3 +128,23 @@ def test_follow_up_questions_aim_at_the_weak_spots(level_4: tuple[str, ...]) -> 
     assert review(WE_HEAVY, level_4).follow_ups[0] == "we"
     assert review(NO_RESULT, level_4).follow_ups[0] == "evidence"
     assert len(review(STRONG, level_4).follow_ups) == 3
+
+
+def test_the_star_parts_are_found_in_one_answer() -> None:
+    from bot.review import find_parts
+
+    spoken = " ".join(STRONG[p] for p in ("situation", "task", "action", "result"))
+    assert find_parts(spoken) == {p: STRONG[p] for p in ("situation", "task", "action", "result")}
+    labelled = "Situation: a merger. Task - I had to keep the service running. Action: I planned it. Result: no outages."
+    assert find_parts(labelled) == {
+        "situation": "a merger.",
+        "task": "I had to keep the service running.",
+        "action": "I planned it.",
+        "result": "no outages.",
+    }
+    no_result = find_parts(
+        f"{STRONG['situation']} {STRONG['task']} I rang everyone and I made a plan."
+    )
+    assert "result" not in no_result and no_result["action"] == "I rang everyone and I made a plan."
+    learned = find_parts(spoken + " Next time I would involve the union earlier.")
+    assert learned["learned"] == "Next time I would involve the union earlier."
