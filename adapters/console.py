@@ -9,6 +9,7 @@ number picks one (the core remembers what was offered, so this survives a restar
 from __future__ import annotations
 
 import logging
+import select
 import shutil
 import textwrap
 from collections.abc import Callable, Iterable
@@ -61,6 +62,18 @@ def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False
         for n, choice in enumerate(reply.choices, 1):
             out.append(wrap(choice.label, f"  {n:>{digits}}. ", " " * (digits + 4)))
     return "\n".join(out).strip("\n")
+
+
+PASTE_WAIT = 0.05  # seconds: lines arriving this close together were pasted together
+
+
+def _waiting(stream: TextIO, seconds: float) -> bool:
+    """Whether more input is already waiting on `stream` (a terminal), within `seconds`."""
+    try:
+        ready, _, _ = select.select([stream], [], [], seconds)
+    except (OSError, ValueError):  # no file descriptor (a test's StringIO), or Windows
+        return False
+    return bool(ready)
 
 
 class Console:
@@ -116,6 +129,7 @@ class Console:
             while True:
                 try:
                     line = input("you> ")
+                    line = self._rest_of_paste(line)
                 except KeyboardInterrupt:
                     self.stdout.write("\n")
                     continue
@@ -133,6 +147,18 @@ class Console:
                 except OSError:
                     log.warning("could not save the chat history to %s", self.history)
         return 0
+
+    def _rest_of_paste(self, line: str) -> str:
+        """`line` and the lines pasted with it: text pasted in one go arrives faster than
+        anyone types, so what is already waiting on the terminal joins the same message
+        (a STAR part written over several lines is one answer, not several)."""
+        lines = [line]
+        while _waiting(self.stdin, PASTE_WAIT):
+            try:
+                lines.append(input())
+            except EOFError:
+                break
+        return "\n".join(lines)
 
     def _setup_line_editing(self):  # type: ignore[no-untyped-def]
         try:

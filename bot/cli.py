@@ -59,6 +59,26 @@ def _parser() -> argparse.ArgumentParser:
         "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
     )
 
+    export = commands.add_parser(
+        "export",
+        help="write one of your STAR drafts to a file, or to standard output",
+        description="Write a STAR draft you wrote in the terminal chat: as plain text, ready"
+        " to paste into an application form, or as Markdown with the review.",
+    )
+    export.add_argument("draft", type=int, help="the draft's number, as `drafts` lists them")
+    export.add_argument(
+        "--markdown", action="store_true", help="Markdown with the review (default: plain text)"
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        help="the file to write (default: standard output); replaced if it exists",
+    )
+    export.add_argument("--user", help="whose draft (default: your login name, as in chat)")
+    export.add_argument(
+        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
+    )
+
     serve = commands.add_parser(
         "serve",
         help="run the web process for Slack and Teams",
@@ -168,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
+    if args.command == "export":
+        return _export(settings, args)
     if args.command == "serve":
         if args.port is not None:
             port = args.port
@@ -234,6 +256,49 @@ def _load(settings: Settings):  # type: ignore[no-untyped-def]
         return None
 
 
+def _console_user(user: str | None) -> str:
+    return user or os.environ.get("USER") or getpass.getuser() or "you"
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.router import Bot
+    from bot.storage import Store
+
+    frameworks = _load(settings)
+    if frameworks is None:
+        return EXIT_CONFIG
+    db_path = args.db or settings.db_path
+    try:
+        store = Store.open(db_path)
+    except Exception as exc:
+        print(f"behaviourbot: cannot open the database {db_path}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        owner = f"console:local:{_console_user(args.user)}"
+        exported = Bot(frameworks, store).star.exported(
+            owner, args.draft, "markdown" if args.markdown else "text"
+        )
+    finally:
+        store.close()
+    if exported is None:
+        print(
+            f"behaviourbot: you have no draft {args.draft} (`drafts` in the chat lists them)",
+            file=sys.stderr,
+        )
+        return 1
+    body, words = exported
+    if args.out is None:
+        sys.stdout.write(body + "\n")
+        return 0
+    try:
+        args.out.write_text(body + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"behaviourbot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"wrote draft {args.draft} to {args.out} ({words} words)", file=sys.stderr)
+    return 0
+
+
 def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
     from adapters.console import Console
     from bot.router import Bot
@@ -249,7 +314,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         print(f"behaviourbot: cannot open the database {db_path}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     bot = Bot(frameworks, store)
-    name = user or os.environ.get("USER") or getpass.getuser() or "you"
+    name = _console_user(user)
     words = {"help", "compare", "search", "frameworks"}
     for fw in frameworks:
         for b in fw.behaviours:

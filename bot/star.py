@@ -528,7 +528,7 @@ class StarFlow:
         if action == "review":
             return state, [self._review(target, draft, event.forms)]
         if action == "export" and argument in EXPORTS:
-            return state, [self._export(target, draft, argument)]
+            return state, [self._export(target, draft, argument, event.platform)]
         if action == "form":
             if not event.forms:
                 return state, [compose("star/no_form.j2", number=number, long=None)]
@@ -682,7 +682,20 @@ class StarFlow:
         done = compose("star/target_set.j2", number=number, goal=goal)
         return state, [done, self._review(target, dict(draft, target=goal), event.forms)]
 
-    def _export(self, target: Target, draft: dict[str, Any], kind: str) -> Reply:
+    def exported(self, owner: str, number: int, kind: str) -> tuple[str, int] | None:
+        """Draft `number` of `owner` as a file's text ("text" or "markdown") and its STAR
+        word count; None when there is no such draft."""
+        draft = self.store.draft(owner, number)
+        target = self.target_of(draft) if draft else None
+        if draft is None or target is None:
+            return None
+        reply = self._export(target, draft, kind)
+        body = "\n\n".join(b.text for b in reply.blocks if b.kind == "paragraph")
+        return body, sum(count_words(draft["parts"].get(p, "")) for p in STAR)
+
+    def _export(
+        self, target: Target, draft: dict[str, Any], kind: str, platform: str = "console"
+    ) -> Reply:
         parts = draft["parts"]
         goal = draft.get("target") or DEFAULT_TARGET
         total = sum(count_words(parts.get(p, "")) for p in STAR)
@@ -696,6 +709,7 @@ class StarFlow:
             goal=goal,
             review=result,
             focus=focus,
+            platform=platform,
         )
 
 

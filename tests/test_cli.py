@@ -79,3 +79,29 @@ def test_the_teams_package_can_go_to_standard_output(tmp_path) -> None:  # type:
     names = zipfile.ZipFile(io.BytesIO(done.stdout)).namelist()
     assert names == ["manifest.json", "color.png", "outline.png"]
     assert list(tmp_path.iterdir()) == []  # no file named "-"
+
+
+def test_a_draft_is_exported_to_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .test_review import STRONG
+
+    db = str(tmp_path / "bot.db")
+    typed = ["prep leadership level 4", *(STRONG[p] for p in ("situation", "task", "action"))]
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", db, "--user", "sam"],
+        input="\n".join([*typed, STRONG["result"], "skip"]) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    out = tmp_path / "draft.txt"
+    done = run("export", "1", "--db", db, "--user", "sam", "--out", str(out))
+    assert done.returncode == 0 and "wrote draft 1" in done.stderr and "(191 words)" in done.stderr
+    parts = [STRONG[p] for p in ("situation", "task", "action", "result")]
+    assert out.read_text(encoding="utf-8") == "\n\n".join(parts) + "\n"
+    markdown = run("export", "1", "--markdown", "--db", db, "--user", "sam")
+    assert markdown.stdout.startswith("# Leadership, Level 4\n") and "## Review" in markdown.stdout
+    missing = run("export", "2", "--db", db, "--user", "sam")
+    assert missing.returncode == 1 and "you have no draft 2" in missing.stderr
+    other = run("export", "1", "--db", db, "--user", "alex")  # someone else's: not there
+    assert other.returncode == 1

@@ -74,3 +74,53 @@ def test_quit_ends_a_piped_chat_too(tmp_path: Path) -> None:
     assert result.stdout.startswith("behaviourbot\n")
     assert "Leadership" not in result.stdout.split("Frameworks I know")[0]
     assert "Show pride and passion" not in result.stdout
+
+
+def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> None:
+    """In a terminal (a pseudo-terminal here), a STAR part pasted over several lines is
+    saved as one part; lines typed one at a time stay separate messages."""
+    import pty
+    import select
+    import time
+
+    from bot.storage import Store
+
+    main, child = pty.openpty()
+    db = tmp_path / "bot.db"
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", "sam"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path)},
+    )
+    os.close(child)
+    seen = b""
+
+    def wait_for(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 20
+        while text not in seen:
+            assert time.monotonic() < deadline, seen[-500:]
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 65536)
+
+    try:
+        wait_for(b"you> ")
+        os.write(main, b"prep leadership level 4\r")
+        wait_for(b"Step 1 of 5")
+        os.write(main, b"Line one of the scene.\rLine two of the scene.\r")
+        wait_for(b"Step 2 of 5")
+        time.sleep(0.3)
+        os.write(main, b"stop\r")
+        wait_for(b"Stopped.")
+    finally:
+        chat.kill()
+        chat.wait(10)
+        os.close(main)
+    assert seen.count(b"Saved your ") == 1
+    store = Store.open(db)
+    draft = store.draft("console:local:sam", 1)
+    assert draft is not None
+    assert draft["parts"] == {"situation": "Line one of the scene.\nLine two of the scene."}
+    store.close()

@@ -135,7 +135,10 @@ def test_the_star_parts_are_found_in_one_answer() -> None:
 
     spoken = " ".join(STRONG[p] for p in ("situation", "task", "action", "result"))
     assert find_parts(spoken) == {p: STRONG[p] for p in ("situation", "task", "action", "result")}
-    labelled = "Situation: a merger. Task - I had to keep the service running. Action: I planned it. Result: no outages."
+    labelled = (
+        "Situation: a merger. Task - I had to keep the service running. "
+        "Action: I planned it. Result: no outages."
+    )
     assert find_parts(labelled) == {
         "situation": "a merger.",
         "task": "I had to keep the service running.",

@@ -295,6 +295,7 @@ def test_practice_a_question_answer_follow_up_and_save(
     assert f"• Result: {STRONG['result']}" in more.plain_text()
     saved, opened = chat.send(action="practice save")
     assert "Saved your practice answer as draft 1" in saved.plain_text()
+    assert opened.title == "Draft 1: Leadership, Level 4"
     assert store.draft(chat.user, 1)["parts"] == {
         p: STRONG[p] for p in ("situation", "task", "action", "result")
     }
