@@ -247,7 +247,9 @@ CONCEPTS = {
     "challeng": "challeng disagre object",
     "stand": "stand stood defend",
     "decid": "decid decision",
-    "inclusion": "divers inclus equalit",
+    "inclusion": "divers inclus includ equal fair",
+    "engag": "engag",
+    "differen": "differen",
     "improv": "improv",
     "chang": "chang",
     "cost": "cost budget fund",
@@ -305,17 +307,18 @@ class Coverage:
 def coverage(level_indicators: Sequence[str], example: str) -> tuple[Coverage, ...]:
     """For each indicator, how much of its content the example speaks to: clear when at
     least two fifths of its content words (or their near forms and concepts) appear, or
-    four of them; partial from a sixth."""
+    four of them; partial from a sixth, or when one of its concepts (CONCEPTS) does."""
     said = content_stems(example)
     out = []
     for indicator in level_indicators:
         wanted = content_stems(indicator)
-        matched = tuple(word for s, word in wanted.items() if s in said)
+        found = [s for s in wanted if s in said]
+        matched = tuple(said[s] for s in found)  # in the example's own words
         share = len(matched) / len(wanted) if wanted else 0.0
         if (share >= 0.4 and len(matched) >= 2) or len(matched) >= 4:
             grade = "clear"
-        elif share >= 0.15 and matched:
-            grade = "partial"
+        elif matched and (share >= 0.15 or any(s in CONCEPTS for s in found)):
+            grade = "partial"  # a sixth of its words, or one of its concepts
         else:
             grade = "none"
         out.append(Coverage(indicator, grade, matched, share))

@@ -103,7 +103,7 @@ def test_coverage_of_the_level(level_4: tuple[str, ...]) -> None:
     grades = [c.grade for c in cover]
     assert grades[2] == "clear"  # stood by the decision
     assert grades[4] == "clear"  # inspired and motivated the team
-    assert "Inspire" in cover[4].matched
+    assert "motivated" in cover[4].matched  # the example's word for "Inspire"
     assert grades[0] in ("none", "partial")  # diversity: hardly shown
     nothing = coverage(level_4, "I wrote a report.")
     assert [c.grade for c in nothing] == ["none"] * 5

@@ -446,3 +446,45 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
     assert "Saved draft 1. Here is the review." in json.dumps(saved.body)
     assert header(review.body) == "Your example: Leadership, Level 4"
     assert store.draft(user, 1)["parts"] == dict(STRONG, learned="")
+
+
+def test_drafts_export_and_practice_in_a_dm(slack) -> None:  # type: ignore[no-untyped-def]
+    from .test_review import STRONG
+
+    url, fake, store = slack
+    base = fixture("slack_event_message_im.json")
+
+    def dm(text: str, n: int) -> dict[str, Any]:
+        body = copy.deepcopy(base)
+        body["event_id"] = f"Ev-drafts-{n}"
+        body["event"] |= {"text": text, "ts": f"1355517600.00000{n}"}
+        assert event(url, body)[0] == 200
+        return fake.to("/api/chat.postMessage")[-1].body
+
+    dm("prep leadership level 4", 1)
+    for n, part in enumerate(("situation", "task", "action", "result"), 2):
+        dm(STRONG[part], n)
+    dm("skip", 6)
+    listed = dm("drafts", 7)
+    assert header(listed) == "Your drafts"
+    buttons = [e for b in listed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["text"]["text"], b["value"]) for b in buttons] == [("Open draft 1", "draft 1")]
+
+    press = button(fake, "draft 1 export markdown")
+    press["container"] |= {"channel_id": base["event"]["channel"], "is_ephemeral": False}
+    press["channel"] = {"id": base["event"]["channel"], "name": "directmessage"}
+    press["team"]["id"] = base["team_id"]
+    press["user"] |= {"id": base["event"]["user"], "team_id": base["team_id"]}
+    assert interaction(url, press)[0] == 200
+    (exported,) = fake.to("/response/one")
+    assert header(exported.body) == "Draft 1 as Markdown"
+    assert "## Review" in json.dumps(exported.body)
+
+    question = dm("practice leadership level 4", 8)
+    assert header(question) == "Practice question: Leadership, Level 4"
+    answered = dm(" ".join(STRONG[p] for p in ("situation", "task", "action")), 9)
+    assert "Not found: the Result." in json.dumps(answered)
+    saved = dm("practice save", 10)
+    assert header(saved) == "Draft 2: Leadership, Level 4"
+    user = f"slack:{base['team_id']}:{base['event']['user']}"
+    assert store.draft(user, 2)["parts"]["action"] == STRONG["action"]

@@ -765,3 +765,37 @@ def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
     assert teams.post(again)[0] == 200  # a retry: handled once
     assert len(teams.connector.sent()) == before + 1
     assert teams.store.draft(MEGAN, 1)["parts"] == dict(STRONG, learned="")
+
+
+def test_drafts_export_and_practice_in_a_personal_chat(teams: Teams) -> None:
+    from .test_review import STRONG
+
+    teams.message("prep leadership level 4", id="d-0")
+    for n, part in enumerate(("situation", "task", "action", "result"), 1):
+        teams.message(STRONG[part], id=f"d-{n}")
+    teams.message("skip", id="d-5")
+    assert teams.message("drafts", id="d-6")[0] == 200
+    listed = teams.cards()[-1]
+    assert texts(listed)[0] == "Your drafts"
+    assert any("Draft 1: Leadership, Level 4" in t for t in texts(listed))
+    press = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    press["conversation"] = fixture("teams_message_personal.json")["conversation"]
+    press["from"] = fixture("teams_message_personal.json")["from"]
+    press["value"]["action"]["data"] = {"command": "draft 1 export text"}
+    status, body = teams.post(press)
+    assert status == 200
+    exported = texts(body["value"])
+    assert exported[0] == "Draft 1 as plain text" and STRONG["action"] in exported
+    assert not any("behaviourbot export" in t for t in exported)  # the terminal's hint only
+    press["id"], press["value"]["action"]["data"] = "edit-1", {"command": "draft 1 edit task"}
+    status, body = teams.post(press)
+    assert "Type the new version to replace it." in json.dumps(body)
+    teams.message("As team leader I owned the plan.", id="d-7")
+    assert teams.store.draft(MEGAN, 1)["parts"]["task"] == "As team leader I owned the plan."
+    # practice: a question, a free answer, the review and a follow-up, as cards
+    teams.message("practice leadership level 4", id="p-1")
+    assert texts(teams.cards()[-1])[0] == "Practice question: Leadership, Level 4"
+    teams.message(" ".join(STRONG[p] for p in ("situation", "task", "action")), id="p-2")
+    answered = teams.cards()[-1]
+    assert "Not found: the Result." in " ".join(texts(answered))
+    assert answered["actions"][0]["title"] == "Save as a draft"
