@@ -63,6 +63,9 @@ _LINK = re.compile(r"\]\(")
 _LIST_START = re.compile(r"^(\s*)(-|\d+\.)(\s)", re.M)
 
 
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
 def escape(text: str) -> str:
     """Plain text for an Adaptive Card TextBlock. Its markdown knows emphasis (escaped
     with a backslash, which Teams shows as nothing), links and lists (broken with an
@@ -71,6 +74,7 @@ def escape(text: str) -> str:
     text = _EMPHASIS.sub(r"\\\1", text)
     text = _LINK.sub("]\u200b(", text)
     text = _LIST_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b{m.group(3)}", text)
+    text = _CODE.sub(r"**\1**", text)  # cards show backticks as they are: bold instead
     return re.sub(r"(?<!\n)\n(?!\n)", "\n\n", text)
 
 

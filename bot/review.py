@@ -36,7 +36,9 @@ BANDS = {
     7: "Outstanding",
 }
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# Chinese and Japanese are written without spaces: each character counts as a word.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’-][^\W_{_CJK}]+)*")
 
 
 def words(text: str) -> list[str]:
@@ -111,8 +113,9 @@ def voice(text: str) -> Voice:
 # ---- evidence in the result ----------------------------------------------------------
 
 _EVIDENCE = {
-    "a percentage": r"\b\d+(?:\.\d+)?\s?(?:%|per ?cent\b)",
-    "a number": r"(?<![\w.])£?\$?€?\d[\d,]*(?:\.\d+)?\b(?!\s?(?:%|per ?cent))",
+    # (no \b before a number: "从41%提高到68%" has none)
+    "a percentage": r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?\s?(?:%|per ?cent\b)",
+    "a number": r"(?<![0-9A-Za-z.])£?\$?€?\d(?:[\d,]*\d)?(?:\.\d+)?(?![\d%])(?!\s?(?:%|per ?cent))",
     "a time": (
         r"\b(?:hours?|days?|weeks?|months?|years?|minutes?|deadline|ahead of schedule|"
         r"on time|early|earlier|faster|quicker|sooner)\b"
@@ -247,7 +250,7 @@ CONCEPTS = {
     "challeng": "challeng disagre object",
     "stand": "stand stood defend",
     "decid": "decid decision",
-    "inclusion": "divers inclus includ equal fair",
+    "inclusion": "diversit diverse inclus includ equal fair",
     "engag": "engag",
     "differen": "differen",
     "improv": "improv",
@@ -255,6 +258,13 @@ CONCEPTS = {
     "cost": "cost budget fund",
     "deliver": "deliver achiev complet",
 }
+# What may follow a concept's prefix: word endings, so that "objected" is a challenge
+# but "objectives" is not, nor "standardise" a stand, "fundamental" a cost.
+_ENDINGS = _wordlist(
+    """s e es ed d ing ings ion ions ation ations ational ive ively ity ities y ies ly
+    ness er ers ment ments ement ements ce ces t tly ship ships ional iasm iastic al ally
+    ate ated ates ating"""
+) | {""}
 _CONCEPT_OF = sorted(
     ((prefix, concept) for concept, prefixes in CONCEPTS.items() for prefix in prefixes.split()),
     key=lambda pair: -len(pair[0]),
@@ -270,7 +280,7 @@ def stem(word: str) -> str:
     'teams' and 'colleagues' both 'team'."""
     word = word.casefold().replace("’", "'").split("'")[0]
     for prefix, concept in _CONCEPT_OF:
-        if word.startswith(prefix):
+        if word.startswith(prefix) and word[len(prefix) :] in _ENDINGS:
             return concept
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:

@@ -133,7 +133,10 @@ class Bot:
                 return state, [reply], "bad-choice"
             command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
-        return _offering(state, reply, event), [reply], kind
+        replies = [reply]
+        if "star" in state or "practice" in state:  # a lookup in the middle of a flow
+            replies.append(self.star.still_going(state))
+        return _offering(state, reply, event), replies, kind
 
 
 def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, Any]:

@@ -74,6 +74,7 @@ QUESTIONS = {
 }
 EXPORTS = {"text": "star/export_text.j2", "markdown": "star/export_markdown.j2"}
 _WORD_ONLY = re.compile(r"^[a-z ]+[.!]?$")
+_BARE_NUMBER = re.compile(r"^(?:#|no\.?)?\s*[(\[]?\s*-?\d{1,6}\s*[.)\]]?$", re.I)
 MIN_TARGET, MAX_TARGET = 50, 2000  # words: a word target the person sets
 FORM_MAX_CHARS = 3000  # characters in one field of a form: Slack's limit, the smallest
 
@@ -160,6 +161,17 @@ class StarFlow:
             return self.practice_answer(state, event)
         return self.answer(state, event)
 
+    def still_going(self, state: dict[str, Any]) -> Reply:
+        """A reminder, after a lookup in the middle of a draft or a practice, that what
+        is typed next is still taken as the answer."""
+        flow = state.get("star") or {}
+        return compose(
+            "star/still_going.j2",
+            number=flow.get("draft"),
+            part=flow.get("part"),
+            practising="practice" in state and not flow,
+        )
+
     # ---- practice: a question, a free answer, the review, a follow-up ------------------
 
     def practice_command(
@@ -172,7 +184,7 @@ class StarFlow:
         if word in ("save", "again", "stop") and practice is None:
             return state, [compose("star/practice_none.j2")]
         if word == "stop":
-            return _without(state, "practice"), [compose("star/practice_stopped.j2")]
+            return self._practice_stop(state)
         if word == "save":
             return self._practice_save(state, event)
         if word == "again" or (not rest and practice is not None):
@@ -184,10 +196,19 @@ class StarFlow:
         found = self._resolve(rest, verb="practice")
         if isinstance(found, Reply):
             return state, [found]
-        asked = int(state.get("practised", 0))
-        indicator = asked % len(found.indicators)
-        new_state = dict(_without_flow(state), practised=asked + 1)
-        return self._practice_ask(new_state, found, indicator)
+        path = f"{found.framework.id}/{found.behaviour.id}/{found.level.id}"
+        counts = state.get("practised")
+        counts = dict(counts) if isinstance(counts, dict) else {}
+        asked = int(counts.get(path, 0))
+        counts[path] = asked + 1
+        new_state = dict(_without_flow(state), practised=counts)
+        return self._practice_ask(new_state, found, asked % len(found.indicators))
+
+    def _practice_stop(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
+        target = self._practice_target(state.get("practice") or {})
+        path = state.get("practice", {}).get("target") if target else None
+        reply = compose("star/practice_stopped.j2", target=target, path=path)
+        return _without(state, "practice"), [reply]
 
     def _practice_target(self, practice: dict[str, Any]) -> Target | None:
         fw_id, _, rest = str(practice.get("target", "")).partition("/")
@@ -218,10 +239,10 @@ class StarFlow:
         target = self._practice_target(practice)
         if target is None:
             return _without(state, "practice"), [compose("star/practice_none.j2")]
-        text = clean(event.text, keep_newlines=True).strip()
+        text = clean(event.text, keep_newlines=True, exact=True).strip()
         word = text.casefold().rstrip(".!")
         if _WORD_ONLY.match(text.casefold()) and word in STOP_WORDS:
-            return _without(state, "practice"), [compose("star/practice_stopped.j2")]
+            return self._practice_stop(state)
         if _WORD_ONLY.match(text.casefold()) and word == "help":
             return state, [compose("star/practice_help.j2", answered=bool(practice["answer"]))]
         if not text:
@@ -374,7 +395,7 @@ class StarFlow:
         target = self.target_of(draft) if draft else None
         if draft is None or target is None:
             return _without_flow(state), [compose("star/gone.j2", number=number)]
-        text = clean(event.text, keep_newlines=True).strip()
+        text = clean(event.text, keep_newlines=True, exact=True).strip()
         word = text.casefold().rstrip(".!")
         if _WORD_ONLY.match(text.casefold()):
             if word in STOP_WORDS:
@@ -402,6 +423,11 @@ class StarFlow:
                 compose("star/empty.j2", part=part),
                 self._ask(target, number, part, draft["parts"]),
             ]
+        if _BARE_NUMBER.match(text):  # a choice that is not on offer, not an answer
+            return state, [
+                compose("star/bare_number.j2", part=part, typed=text[:10]),
+                self._ask(target, number, part, draft["parts"]),
+            ]
         words = count_words(text)
         if words > MAX_PART_WORDS:
             return state, [
@@ -424,11 +450,15 @@ class StarFlow:
         feedback = self._feedback(target, part, parts, draft.get("target") or DEFAULT_TARGET)
         following = next_part(parts)
         if following is None:
-            done = compose("star/saved.j2", part=part, number=number, feedback=feedback, last=True)
+            done = compose(
+                "star/saved.j2", part=part, number=number, feedback=feedback, skipped=not text
+            )
             review = self._review(target, dict(draft, parts=parts), event.forms)
             return _without_flow(state), [done, review]
         new_state = dict(state, star={"draft": number, "part": following})
-        saved = compose("star/saved.j2", part=part, number=number, feedback=feedback, last=False)
+        saved = compose(
+            "star/saved.j2", part=part, number=number, feedback=feedback, skipped=not text
+        )
         return new_state, [saved, self._ask(target, number, following, parts)]
 
     def _feedback(self, target: Target, part: str, parts: dict[str, str], goal: int) -> list[str]:
@@ -606,7 +636,7 @@ class StarFlow:
         """A submitted form: every part checked first; saved whole, or not at all."""
         submitted = event.fields or {}
         values = {
-            part: clean(str(submitted.get(part) or ""), keep_newlines=True).strip()
+            part: clean(str(submitted.get(part) or ""), keep_newlines=True, exact=True).strip()
             for part in PARTS
         }
         errors: dict[str, str] = {}
@@ -615,20 +645,26 @@ class StarFlow:
                 errors[part] = _say(
                     "star/form_error.j2", problem="long", chars=len(text), limit=FORM_MAX_CHARS
                 )
-        if not any(values[part] for part in STAR):
+        saved_parts: dict[str, str] = draft["parts"]
+        if not any(values[part] or saved_parts.get(part) for part in STAR):
             errors["situation"] = _say("star/form_error.j2", problem="empty")
         if errors:
             return state, [self._form(target, draft, values, errors)]
-        parts = {part: values[part] for part in STAR if values[part]}
-        if values["learned"] or len(parts) == len(STAR):
-            parts["learned"] = values["learned"]  # left empty in a full form: not wanted
+        # A box left empty keeps what the draft already holds: nothing is lost.
+        kept = [p for p in STAR if not values[p] and saved_parts.get(p)]
+        parts = {p: values[p] or saved_parts.get(p, "") for p in STAR}
+        parts = {p: text for p, text in parts.items() if text}
+        if values["learned"] or saved_parts.get("learned"):
+            parts["learned"] = values["learned"] or saved_parts["learned"]
+        elif len(parts) == len(STAR):
+            parts["learned"] = ""  # left empty in a full form: not wanted
         number = draft["number"]
         self.store.save_draft(event.user, number, parts=parts)
         saved = dict(draft, parts=parts)
         flow = state.get("star") or {}
         new_state = _without_flow(state) if flow.get("draft") == number else state
         following = next_part(parts)
-        done = compose("star/form_saved.j2", number=number, missing=following)
+        done = compose("star/form_saved.j2", number=number, missing=following, kept=kept)
         if following is None or following == "learned":
             return new_state, [done, self._review(target, saved, forms=True)]
         return new_state, [done, self._opened(target, saved, forms=True)]

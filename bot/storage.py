@@ -241,6 +241,8 @@ class Store:
 
     def draft(self, owner: str, number: int) -> dict[str, Any] | None:
         """The owner's draft by its number (1, 2, … per person), or None."""
+        if not 0 < number < 2**63:  # SQLite's integers: a typed number may be larger
+            return None
         row = self.conn.execute(
             "SELECT number, framework, behaviour, level, parts, target, created_at, updated_at"
             " FROM star_drafts WHERE owner = ? AND number = ?",

@@ -67,18 +67,25 @@ NUMBER_WORDS = {
 }
 
 
+# Joiners that some scripts need (Persian, the Indic scripts, emoji sequences): format
+# characters, but never dropped from what a person wrote.
+_JOINERS = "\u200c\u200d"
+
+
 @lru_cache(maxsize=4096)
-def clean(text: str, *, keep_newlines: bool = False) -> str:
+def clean(text: str, *, keep_newlines: bool = False, exact: bool = False) -> str:
     """NFKC-normalise, drop control, format, private-use and unassigned characters,
-    and collapse white space (keeping line breaks when asked)."""
-    text = unicodedata.normalize("NFKC", text)
+    and collapse white space (keeping line breaks when asked). With `exact`, for text
+    kept as the person wrote it (a STAR answer): only NFC (so "½", "m²" and full-width
+    punctuation stay as typed), and joiners are kept."""
+    text = unicodedata.normalize("NFC" if exact else "NFKC", text)
     kept: list[str] = []
     for ch in text:
         if ch == "\n" and keep_newlines:
             kept.append(ch)
         elif ch in "\t\n\r\v\f":
             kept.append(" ")
-        elif unicodedata.category(ch) not in _DROP_CATEGORIES:
+        elif unicodedata.category(ch) not in _DROP_CATEGORIES or (exact and ch in _JOINERS):
             kept.append(ch)
     if keep_newlines:
         lines = (" ".join(line.split()) for line in "".join(kept).split("\n"))

@@ -435,7 +435,7 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
     refused = json.loads(body)
     assert refused["response_action"] == "errors"
     assert (
-        list(refused["errors"]) == ["action"] and "3001 characters" in refused["errors"]["action"]
+        list(refused["errors"]) == ["action"] and "3,001 characters" in refused["errors"]["action"]
     )
     assert store.draft(user, 1)["parts"] == {}  # nothing saved half-way
 
