@@ -125,7 +125,11 @@ class StarFlow:
             return True
         if ("star" in state or "practice" in state) and event.action is None:
             return not self._is_command(event)
-        return False
+        return (
+            event.action is None
+            and verb.rstrip(".!") in STOP_WORDS
+            and " " not in (strip_command_prefix(clean(event.text)))
+        )  # "stop" with nothing under way: say so, rather than look it up
 
     @staticmethod
     def _verb(text: str) -> str:
@@ -159,6 +163,8 @@ class StarFlow:
             return new_state, replies
         if "practice" in state:
             return self.practice_answer(state, event)
+        if "star" not in state:
+            return state, [compose("star/nothing_to_stop.j2")]
         return self.answer(state, event)
 
     def still_going(self, state: dict[str, Any]) -> Reply:

@@ -381,3 +381,9 @@ def test_word_families_do_not_match_by_accident() -> None:
     assert stem("stood") == stem("stand") != stem("standardise")
     assert stem("funding") == stem("cost") != stem("fundamental")
     assert stem("diversity") == stem("included") != stem("diversion")
+
+
+def test_stop_with_nothing_under_way_says_so(chat: FakeAdapter) -> None:
+    (reply,) = chat.send(text="stop")
+    assert reply.plain_text().startswith("There is nothing to stop")
+    assert chat.send(text="stop the clock")[0].title.startswith("No match")
