@@ -446,6 +446,17 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
     assert "Saved draft 1. Here is the review." in json.dumps(saved.body)
     assert header(review.body) == "Your example: Leadership, Level 4"
     assert store.draft(user, 1)["parts"] == dict(STRONG, learned="")
+    # typed in the DM, with no button press to open a modal from: a button that opens it
+    typed = copy.deepcopy(dm)
+    typed["event_id"], typed["event"]["text"] = "Ev-typed-form", "draft 1 form"
+    assert event(url, typed)[0] == 200
+    shown = fake.to("/api/chat.postMessage")[-1].body
+    first = next(b for b in shown["blocks"] if b["type"] == "actions")["elements"][0]
+    assert (first["text"]["text"], first["value"], first["style"]) == (
+        "Open the form",
+        "draft 1 form",
+        "primary",
+    )
 
 
 def test_drafts_export_and_practice_in_a_dm(slack) -> None:  # type: ignore[no-untyped-def]
