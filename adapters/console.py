@@ -106,7 +106,7 @@ class Console:
         for reply in replies:
             self.stdout.write(format_reply(reply, width=width, styled=self.interactive) + "\n\n")
         if self.interactive and any(r.choices for r in replies):
-            self.stdout.write(DIM + "Reply with a number, or type a question." + RESET + "\n\n")
+            self.stdout.write(DIM + "Type a number to pick one of these." + RESET + "\n\n")
         self.stdout.flush()
 
     def run(self) -> int:
