@@ -1,0 +1,176 @@
+"""The 360 report, as pure functions: peers' answers in, an anonymised report out.
+
+The anonymity rule is here, in one place: nothing from peers is shown unless at least
+`threshold` of them answered (never fewer than two), and a behaviour's ratings only when
+that many rated it. Comments come in an order that does not follow who answered when,
+and never with a name. Nothing here reads or writes storage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+MIN_THRESHOLD = 2
+DEFAULT_THRESHOLD = 3
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A short rating scale: `labels[0]` is rating 1."""
+
+    labels: tuple[str, ...]
+
+    @property
+    def top(self) -> int:
+        return len(self.labels)
+
+    def label(self, rating: int) -> str:
+        return self.labels[rating - 1]
+
+
+# The DHS SES competencies are rated on the framework's own performance levels; the
+# other frameworks on how often the person shows the behaviour at the chosen level.
+DHS_SCALE = Scale(("Not yet", "Achieved Expectations", "Achieved Excellence"))
+FREQUENCY_SCALE = Scale(("Not yet", "Sometimes", "Usually", "Consistently"))
+
+
+def scale_for(framework_id: str) -> Scale:
+    return DHS_SCALE if framework_id == "dhs-ses" else FREQUENCY_SCALE
+
+
+@dataclass(frozen=True)
+class PeerAnswer:
+    """One peer's answers: a rating per behaviour (absent: they could not say), an
+    optional example per behaviour, and the two closing comments."""
+
+    ratings: Mapping[str, int]
+    examples: Mapping[str, str]
+    keep: str = ""
+    develop: str = ""
+
+
+@dataclass(frozen=True)
+class BehaviourResult:
+    behaviour: str
+    count: int  # peers who rated it
+    shown: bool  # at least `threshold` of them
+    mean: float | None  # None unless shown
+    low: int | None
+    high: int | None
+    self_rating: int | None
+    examples: tuple[str, ...]
+
+    @property
+    def gap(self) -> float | None:
+        """How far the self-rating is above the peers' average (negative: below)."""
+        if self.mean is None or self.self_rating is None:
+            return None
+        return round(self.self_rating - self.mean, 2)
+
+
+@dataclass(frozen=True)
+class Report:
+    asked: int
+    answered: int
+    threshold: int
+    behaviours: tuple[BehaviourResult, ...]
+    keep: tuple[str, ...]
+    develop: tuple[str, ...]
+    gaps: tuple[str, ...]  # behaviour ids to develop, the biggest gap first
+
+    @property
+    def shown(self) -> bool:
+        return self.answered >= self.threshold
+
+
+def effective_threshold(threshold: int) -> int:
+    return max(MIN_THRESHOLD, threshold)
+
+
+def build_report(
+    behaviours: Sequence[str],
+    self_ratings: Mapping[str, int],
+    answers: Sequence[PeerAnswer],
+    *,
+    asked: int,
+    scale: Scale,
+    threshold: int = DEFAULT_THRESHOLD,
+    seed: str = "",
+) -> Report:
+    """The report on `behaviours` from the peers' `answers`. `seed` (kept with the
+    request) fixes the order comments appear in, so that it never follows the order in
+    which people answered, and stays the same each time the report is shown."""
+    threshold = effective_threshold(threshold)
+    shuffle = random.Random(f"360:{seed}").shuffle
+    enough = len(answers) >= threshold
+    results = []
+    for behaviour in behaviours:
+        ratings = [
+            a.ratings[behaviour]
+            for a in answers
+            if isinstance(a.ratings.get(behaviour), int) and 1 <= a.ratings[behaviour] <= scale.top
+        ]
+        shown = enough and len(ratings) >= threshold
+        examples = [a.examples[behaviour].strip() for a in answers if a.examples.get(behaviour)]
+        examples = [e for e in examples if e]
+        shuffle(examples)
+        results.append(
+            BehaviourResult(
+                behaviour=behaviour,
+                count=len(ratings),
+                shown=shown,
+                mean=round(sum(ratings) / len(ratings), 2) if shown else None,
+                low=min(ratings) if shown else None,
+                high=max(ratings) if shown else None,
+                self_rating=self_ratings.get(behaviour),
+                examples=tuple(examples) if enough else (),
+            )
+        )
+    keep = [a.keep.strip() for a in answers if a.keep.strip()] if enough else []
+    develop = [a.develop.strip() for a in answers if a.develop.strip()] if enough else []
+    shuffle(keep)
+    shuffle(develop)
+    return Report(
+        asked=asked,
+        answered=len(answers),
+        threshold=threshold,
+        behaviours=tuple(results),
+        keep=tuple(keep),
+        develop=tuple(develop),
+        gaps=gaps(results, scale),
+    )
+
+
+def gaps(results: Sequence[BehaviourResult], scale: Scale, limit: int = 3) -> tuple[str, ...]:
+    """The behaviours to develop: those peers rate below the top of the scale, the
+    lowest first; where peers agree, the one the person rates themselves highest above
+    the peers (a blind spot) first."""
+    candidates = [r for r in results if r.mean is not None and r.mean < scale.top - 0.25]
+    candidates.sort(key=lambda r: (r.mean, -(r.gap or 0.0), r.behaviour))
+    return tuple(r.behaviour for r in candidates[:limit])
+
+
+def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> str:
+    """The report's aggregates as CSV: one row per behaviour, nothing per person."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["behaviour", "peers_rated", "peer_average", "lowest", "highest", "self", "scale_top"]
+    )
+    for r in report.behaviours:
+        writer.writerow(
+            [
+                names.get(r.behaviour, r.behaviour),
+                r.count if r.shown else f"under {report.threshold}",
+                "" if r.mean is None else f"{r.mean:.2f}",
+                "" if r.low is None else r.low,
+                "" if r.high is None else r.high,
+                "" if r.self_rating is None else r.self_rating,
+                scale.top,
+            ]
+        )
+    return out.getvalue()

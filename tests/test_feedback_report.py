@@ -1,0 +1,95 @@
+"""The 360 report's pure functions: aggregates, the anonymity threshold, gaps, CSV."""
+
+from __future__ import annotations
+
+from bot.feedback_report import (
+    DHS_SCALE,
+    FREQUENCY_SCALE,
+    PeerAnswer,
+    aggregates_csv,
+    build_report,
+    scale_for,
+)
+
+BEHAVIOURS = ("leadership", "delivering-at-pace")
+
+
+def peer(lead: int | None, pace: int | None, keep: str = "", develop: str = "") -> PeerAnswer:
+    ratings = {k: v for k, v in (("leadership", lead), ("delivering-at-pace", pace)) if v}
+    examples = {"leadership": f"example {lead}"} if lead else {}
+    return PeerAnswer(ratings=ratings, examples=examples, keep=keep, develop=develop)
+
+
+def test_aggregates_self_versus_peers_and_gaps() -> None:
+    answers = [
+        peer(4, 2, keep="calm", develop="deadlines"),
+        peer(3, 1, keep="listens"),
+        peer(4, 2, develop="say no sooner"),
+    ]
+    report = build_report(
+        BEHAVIOURS,
+        {"leadership": 4, "delivering-at-pace": 4},
+        answers,
+        asked=5,
+        scale=FREQUENCY_SCALE,
+        seed="r1",
+    )
+    assert report.shown and report.answered == 3 and report.asked == 5
+    lead, pace = report.behaviours
+    assert (lead.count, lead.mean, lead.low, lead.high) == (3, 3.67, 3, 4)
+    assert (pace.mean, pace.gap) == (1.67, 2.33)  # a blind spot: self 4, peers 1.67
+    assert report.gaps == ("delivering-at-pace", "leadership")
+    assert sorted(report.keep) == ["calm", "listens"]
+    assert sorted(report.develop) == ["deadlines", "say no sooner"]
+    assert sorted(lead.examples) == ["example 3", "example 4", "example 4"]
+
+
+def test_below_the_threshold_nothing_from_peers_is_shown() -> None:
+    answers = [peer(1, 1, keep="a", develop="b"), peer(4, 4, keep="c")]
+    report = build_report(BEHAVIOURS, {"leadership": 3}, answers, asked=4, scale=FREQUENCY_SCALE)
+    assert not report.shown and report.answered == 2
+    assert all(r.mean is None and r.low is None and not r.examples for r in report.behaviours)
+    assert report.keep == () and report.develop == () and report.gaps == ()
+    assert report.behaviours[0].self_rating == 3  # the person's own ratings are theirs
+
+
+def test_the_threshold_is_never_below_two_and_applies_per_behaviour() -> None:
+    one = build_report(BEHAVIOURS, {}, [peer(2, 2)], asked=1, scale=FREQUENCY_SCALE, threshold=1)
+    assert one.threshold == 2 and not one.shown
+    answers = [peer(2, 3), peer(3, None), peer(4, None)]  # only one rated the pace
+    report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=FREQUENCY_SCALE)
+    lead, pace = report.behaviours
+    assert lead.shown and lead.mean == 3.0
+    assert not pace.shown and pace.mean is None and pace.count == 1
+
+
+def test_comment_order_never_follows_the_order_of_answers() -> None:
+    answers = [peer(3, 3, keep=f"keep {n}") for n in range(12)]
+    orders = {
+        build_report(BEHAVIOURS, {}, answers, asked=12, scale=FREQUENCY_SCALE, seed=s).keep
+        for s in ("a", "b", "c")
+    }
+    in_order = tuple(f"keep {n}" for n in range(12))
+    assert in_order not in orders and len(orders) > 1
+    again = build_report(BEHAVIOURS, {}, answers, asked=12, scale=FREQUENCY_SCALE, seed="a")
+    assert again.keep in orders  # the same each time the report is shown
+
+
+def test_ratings_outside_the_scale_are_ignored_and_dhs_has_its_own_scale() -> None:
+    assert scale_for("dhs-ses") is DHS_SCALE and DHS_SCALE.label(3) == "Achieved Excellence"
+    assert scale_for("civil-service") is FREQUENCY_SCALE
+    answers = [peer(3, 3), peer(3, 3), PeerAnswer({"leadership": 9}, {})]
+    report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=DHS_SCALE)
+    assert report.behaviours[0].count == 2 and report.behaviours[0].mean is None
+
+
+def test_the_csv_holds_aggregates_only() -> None:
+    answers = [peer(4, 2, keep="secret words"), peer(3, 1), peer(4, None)]
+    report = build_report(BEHAVIOURS, {"leadership": 4}, answers, asked=3, scale=FREQUENCY_SCALE)
+    text = aggregates_csv(report, {"leadership": "Leadership"}, FREQUENCY_SCALE)
+    assert text.splitlines() == [
+        "behaviour,peers_rated,peer_average,lowest,highest,self,scale_top",
+        "Leadership,3,3.67,3,4,4,4",
+        "delivering-at-pace,under 3,,,,,4",
+    ]
+    assert "secret" not in text and "example" not in text
