@@ -25,6 +25,11 @@ async def answer(
     """Handle `event`, send its replies with `send`, and settle the outcome; a failure
     to send is raised after it is settled (the adapter answers it as its platform wants)."""
     replies = handle(event)
+    if not replies:
+        # A duplicate while the first attempt is still sending (or nothing to say): the
+        # replies, if any, belong to that attempt, and only it may settle them.
+        await send(replies)
+        return
     try:
         await send(replies)
     except BaseException:

@@ -289,22 +289,25 @@ def event_from_view(body: Json) -> Event:
     user = body["user"]["id"]
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, TypeError):
         meta = {}
-    channel = meta.get("channel") if isinstance(meta, dict) else None
-    submit = meta.get("submit") if isinstance(meta, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
+    submit = meta.get("submit") if isinstance(meta.get("submit"), str) else ""
     values = (view.get("state") or {}).get("values") or {}
-    fields = {
-        name: str((inputs.get("value") or {}).get("value") or "")
-        for name, inputs in values.items()
-        if isinstance(inputs, dict)
-    }
+    fields = {}
+    for name, inputs in values.items() if isinstance(values, dict) else ():
+        value = inputs.get("value") if isinstance(inputs, dict) else None
+        text = value.get("value") if isinstance(value, dict) else None
+        fields[str(name)] = text if isinstance(text, str) else ""
     return Event(
         user=identity(team, user),
         conversation=identity(team, channel if is_direct(channel) else user),
-        action=submit if isinstance(submit, str) else "",
+        action=submit,
         fields=fields,
-        event_id=f"slack-view-{view.get('id')}-{view.get('hash')}",
+        # Slack does not retry a view_submission; each submission has its own trigger_id,
+        # so a corrected form after a refusal is a new event, not a duplicate.
+        event_id=f"slack-view-{view.get('id')}-{body.get('trigger_id')}",
         buttons=True,
         private=True,  # a modal is seen by the one person who opened it
         forms=True,
@@ -517,10 +520,11 @@ class SlackAdapter:
                 await ack(response_action="errors", errors=errors)
                 return
             await ack()
-            channel = event.conversation.rsplit(":", 1)[1]
+            # To the person's own DM with the bot (a user id as the channel), which is
+            # where the modal was opened from, or at least where the bot may post.
             for reply in replies:
                 for message in self._messages(reply, share=False):
-                    await client.chat_postMessage(channel=channel, **message)
+                    await client.chat_postMessage(channel=body["user"]["id"], **message)
 
         await answer(self.handle, self.settle, event, send)
 

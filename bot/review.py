@@ -436,9 +436,11 @@ def follow_ups(spoken: Voice, shown: Evidence, gaps: Sequence[Coverage]) -> tupl
 
 # ---- finding the STAR parts in a free answer ---------------------------------------
 
+# A label starts the text, a line or a sentence, and is followed by a colon or a spaced
+# dash: "Task: …", "Result – …"; never "results-driven" or "a task-force".
 _LABEL = re.compile(
-    r"(?:^|(?<=[\s.!?]))(situation|task|actions?|results?|outcome|what i learn(?:ed|t)|"
-    r"learn(?:ed|t)|lessons?(?: learn(?:ed|t))?)\s*[:\-–—]\s*",
+    r"(?:^|(?<=\n)|(?<=[.!?]\s))\s*(situation|task|actions?|results?|outcome|"
+    r"what i learn(?:ed|t)|learn(?:ed|t)|lessons?(?: learn(?:ed|t))?)(?:\s*:|\s+[-–—])\s*",
     re.I,
 )
 _LABEL_PART = {
@@ -487,6 +489,9 @@ def find_parts(answer: str) -> dict[str, str]:
     labelled = list(_LABEL.finditer(answer))
     if len(labelled) >= 2:
         found: dict[str, list[str]] = {}
+        before = answer[: labelled[0].start()].strip()
+        for part, text in _by_cues(before).items():  # words before the first label stay
+            found[part] = [text]
         for n, label in enumerate(labelled):
             end = labelled[n + 1].start() if n + 1 < len(labelled) else len(answer)
             name = label.group(1).casefold()
@@ -495,6 +500,11 @@ def find_parts(answer: str) -> dict[str, str]:
             if text:
                 found.setdefault(part, []).append(text)
         return {p: " ".join(found[p]) for p in PARTS if p in found}
+    return _by_cues(answer)
+
+
+def _by_cues(answer: str) -> dict[str, str]:
+    """Each sentence placed by its cues (see `find_parts`)."""
     placed: dict[str, list[str]] = {}
     acted = False
     for sentence in sentences(answer):

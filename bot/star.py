@@ -19,6 +19,7 @@ Commands that choices carry name drafts by number and parts by name:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -576,7 +577,7 @@ class StarFlow:
                 return state, [reply]
             return state, [self._form(target, draft)]
         if action == "save" and event.fields is not None:
-            return self._submit(state, event, draft, target)
+            return self._submit(state, event, draft, target, argument)
         if action in ("duplicate", "copy"):
             return self._duplicate(state, event, draft, target, " ".join(words[2:]))
         if action == "target":
@@ -630,22 +631,39 @@ class StarFlow:
         form = Form(
             title=f"Draft {number}",
             fields=fields,
-            submit=f"draft {number} save",
+            submit=f"draft {number} save {_version(draft)}",
             command=f"draft {number} form",
             submit_label="Save and review",
         )
         return replace(reply, form=form)
 
     def _submit(
-        self, state: dict[str, Any], event: Event, draft: dict[str, Any], target: Target
+        self,
+        state: dict[str, Any],
+        event: Event,
+        draft: dict[str, Any],
+        target: Target,
+        version: str,
     ) -> tuple[dict[str, Any], list[Reply]]:
-        """A submitted form: every part checked first; saved whole, or not at all."""
+        """A submitted form: every part checked first; saved whole, or not at all. A
+        part changed in the chat since the form opened is not overwritten unasked."""
         submitted = event.fields or {}
         values = {
             part: clean(str(submitted.get(part) or ""), keep_newlines=True, exact=True).strip()
             for part in PARTS
         }
         errors: dict[str, str] = {}
+        shown = version.split(".")
+        if len(shown) == len(PARTS) and version != _version(draft):
+            for part, then in zip(PARTS, shown, strict=True):
+                saved = draft["parts"].get(part, "")
+                changed = then != _fingerprint(draft["parts"].get(part))
+                if changed and values[part] and values[part] != saved:
+                    errors[part] = _say("star/form_error.j2", problem="changed", saved=saved)
+            if errors:
+                # The form comes back marked, with a fresh version: saving it again
+                # replaces those parts on purpose.
+                return state, [self._form(target, draft, values, errors)]
         for part, text in values.items():
             if len(text) > FORM_MAX_CHARS:
                 errors[part] = _say(
@@ -709,7 +727,7 @@ class StarFlow:
         argument: str,
     ) -> tuple[dict[str, Any], list[Reply]]:
         number = draft["number"]
-        goal = int(argument) if argument.isdigit() else None
+        goal = int(argument) if argument.isdecimal() and len(argument) < 6 else None
         if goal is None or not MIN_TARGET <= goal <= MAX_TARGET:
             reply = compose(
                 "star/target.j2",
@@ -758,6 +776,16 @@ class StarFlow:
 def _say(template: str, **values: Any) -> str:
     """A template's words as plain text, for a form's labels, hints and errors."""
     return compose(template, **values).plain_text()
+
+
+def _fingerprint(text: str | None) -> str:
+    return hashlib.sha256((text if text is not None else "\0").encode()).hexdigest()[:6]
+
+
+def _version(draft: dict[str, Any]) -> str:
+    """A fingerprint of each part, as the form showed it: the form carries it, to
+    notice parts changed in the chat while it was open."""
+    return ".".join(_fingerprint(draft["parts"].get(part)) for part in PARTS)
 
 
 def _guide(goal: int, part: str) -> int:

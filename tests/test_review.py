@@ -151,3 +151,24 @@ def test_the_star_parts_are_found_in_one_answer() -> None:
     assert "result" not in no_result and no_result["action"] == "I rang everyone and I made a plan."
     learned = find_parts(spoken + " Next time I would involve the union earlier.")
     assert learned["learned"] == "Next time I would involve the union earlier."
+
+
+def test_words_with_hyphens_are_not_labels_and_nothing_is_dropped() -> None:
+    from bot.review import find_parts
+
+    answer = (
+        "Our claims backlog had grown to 14 weeks. I took a results-driven approach and "
+        "rebuilt the plan. My task-force colleagues praised it."
+    )
+    found = find_parts(answer)
+    assert " ".join(found.values()).split() == answer.split()  # every word kept
+    opening = find_parts(
+        "Last spring our team missed every deadline. I rebuilt the plan with the team. "
+        "Result: we hit every date. Lesson: plan early."
+    )
+    assert opening == {
+        "situation": "Last spring our team missed every deadline.",
+        "action": "I rebuilt the plan with the team.",
+        "result": "we hit every date.",
+        "learned": "plan early.",
+    }

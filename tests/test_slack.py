@@ -412,14 +412,13 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
     assert [b["block_id"] for b in inputs] == ["situation", "task", "action", "result", "learned"]
     assert all(b["element"]["multiline"] for b in inputs) and inputs[-1]["optional"]
 
-    def submit(values: dict[str, str], view_hash: str) -> tuple[int, str]:
+    def submit(values: dict[str, str], trigger: str) -> tuple[int, str]:
         payload = fixture("slack_view_submission.json")
         payload["team"]["id"] = dm["team_id"]
         payload["user"] |= {"id": dm["event"]["user"], "team_id": dm["team_id"]}
         payload["view"] |= {
             "callback_id": view["callback_id"],
             "private_metadata": view["private_metadata"],
-            "hash": view_hash,
             "state": {
                 "values": {
                     k: {"value": {"type": "plain_text_input", "value": v}}
@@ -427,6 +426,7 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
                 }
             },
         }
+        payload["trigger_id"] = trigger  # each submission has its own
         return interaction(url, payload)
 
     user = f"slack:{dm['team_id']}:{dm['event']['user']}"
@@ -439,10 +439,11 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
     )
     assert store.draft(user, 1)["parts"] == {}  # nothing saved half-way
 
+    # corrected after the refusal, in the same modal: saved (a new submission)
     assert submit(dict(STRONG), "h2") == (200, "")  # closes the modal
-    assert submit(dict(STRONG), "h2") == (200, "")  # a resubmission: handled once
+    assert submit(dict(STRONG), "h2") == (200, "")  # the same submission again: once
     saved, review = fake.to("/api/chat.postMessage")[1:]
-    assert saved.body["channel"] == review.body["channel"] == dm["event"]["channel"]
+    assert saved.body["channel"] == review.body["channel"] == dm["event"]["user"]
     assert "Saved draft 1. Here is the review." in json.dumps(saved.body)
     assert header(review.body) == "Your example: Leadership, Level 4"
     assert store.draft(user, 1)["parts"] == dict(STRONG, learned="")

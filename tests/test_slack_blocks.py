@@ -142,3 +142,23 @@ def test_long_button_labels_are_shortened_visibly() -> None:
     (message,) = messages_of(reply)
     label = message["blocks"][0]["elements"][0]["text"]["text"]
     assert len(label) == MAX_BUTTON_TEXT and label.endswith("…")
+
+
+def test_a_crafted_view_submission_cannot_crash_the_parser() -> None:
+    from adapters.slack import event_from_view
+
+    body = {
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "trigger_id": "t1",
+        "view": {
+            "id": "V1",
+            "private_metadata": '{"channel": 5, "submit": ["x"]}',
+            "state": {"values": {"situation": {"value": "plain"}, "task": [], "action": None}},
+        },
+    }
+    event = event_from_view(body)
+    assert event.fields == {"situation": "", "task": "", "action": ""}
+    assert event.action == "" and event.conversation == "slack:T1:U1" and event.private
+    body["view"]["private_metadata"] = "not json"
+    assert event_from_view(body).action == ""

@@ -205,7 +205,7 @@ def test_the_whole_draft_in_one_form(chat: FakeAdapter, store: Store) -> None:
     (start,) = chat.send(text="prep leadership level 4", forms=True)
     assert "Write it all in one form" in [c.label for c in start.choices]
     (shown,) = chat.send(action="draft 1 form", forms=True)
-    assert shown.form is not None and shown.form.submit == "draft 1 save"
+    assert shown.form is not None and shown.form.submit.startswith("draft 1 save ")
     assert [f.name for f in shown.form.fields] == [
         "situation",
         "task",
@@ -387,3 +387,24 @@ def test_stop_with_nothing_under_way_says_so(chat: FakeAdapter) -> None:
     (reply,) = chat.send(text="stop")
     assert reply.plain_text().startswith("There is nothing to stop")
     assert chat.send(text="stop the clock")[0].title.startswith("No match")
+
+
+def test_a_form_does_not_overwrite_a_part_changed_in_the_chat_unasked(
+    chat: FakeAdapter, store: Store
+) -> None:
+    write_example(chat)
+    (opened,) = chat.send(action="draft 1 form", forms=True)
+    assert opened.form is not None
+    chat.send(text="draft 1 edit task")
+    chat.send(text="As team leader I owned the recovery plan.")  # changed in the chat
+    typed = {f.name: f.value for f in opened.form.fields}  # the form, as it was opened
+    typed["result"] = STRONG["result"] + " It also cut complaints by half."
+    (marked,) = chat.send(action=opened.form.submit, forms=True, fields=typed)
+    assert marked.form is not None
+    errors = {f.name: f.error for f in marked.form.fields if f.error}
+    assert list(errors) == ["task"]  # the Result changed in the form only: no question
+    assert "changed in the chat since you opened the form" in errors["task"]
+    assert store.draft(chat.user, 1)["parts"]["task"] == "As team leader I owned the recovery plan."
+    saved, _ = chat.send(action=marked.form.submit, forms=True, fields=typed)  # on purpose
+    assert saved.plain_text().startswith("Saved draft 1.")
+    assert store.draft(chat.user, 1)["parts"]["task"] == STRONG["task"]

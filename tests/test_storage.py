@@ -188,3 +188,27 @@ def test_a_retry_while_the_first_delivery_is_under_way_gets_nothing(
     assert bot.handle(event) == [answer]
     bot.settle(event, delivered=True)
     assert bot.handle(event) == []
+
+
+def test_a_duplicate_during_delivery_does_not_settle_the_first_attempt(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Only the attempt that sends the replies settles them: a retry that gets nothing
+    (the first attempt is still sending) leaves them kept, so a failure of the first
+    attempt is still retried."""
+    import asyncio
+
+    from adapters.delivery import answer
+
+    bot = Bot(frameworks, store)
+    who = "test:local:a"
+    event = Event(user=who, conversation=who, text="leadership", event_id="slow-1")
+    (first,) = bot.handle(event)  # the first attempt, still sending
+
+    async def send(replies: list) -> None:  # type: ignore[type-arg]
+        assert replies == []
+
+    asyncio.run(answer(bot.handle, bot.settle, event, send))  # the retry
+    assert store.db["handled_events"].get("slow-1")["replies"] is not None
+    bot.settle(event, delivered=False)  # the first attempt fails after all
+    assert bot.handle(event) == [first]  # and the next retry still gets the answer

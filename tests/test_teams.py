@@ -746,7 +746,7 @@ def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
     assert [i["id"] for i in inputs] == ["situation", "task", "action", "result", "learned"]
     assert all(i["isMultiline"] for i in inputs)
     (submit,) = [a for a in form["actions"] if a["title"] == "Save and review"]
-    assert submit["data"] == {"command": "draft 1 save"}
+    assert submit["data"]["command"].startswith("draft 1 save ")
 
     typed = dict(STRONG, action="x" * 3001, learned="")
     refused = execute(submit["data"] | typed, "form-2")
