@@ -9,14 +9,16 @@ number picks one (the core remembers what was offered, so this survives a restar
 from __future__ import annotations
 
 import logging
+import re
 import select
 import shutil
 import textwrap
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.types import Event, Reply
+from bot.types import Block, Event, Reply
 
 log = logging.getLogger("behaviourbot.console")
 
@@ -64,6 +66,8 @@ def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False
     return "\n".join(out).strip("\n")
 
 
+_AS = re.compile(r"^as\s+@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$", re.I)
+_DIRECT = Block("note", text="A direct message for you:")
 PASTE_WAIT = 0.05  # seconds: lines arriving this close together were pasted together
 
 
@@ -89,8 +93,10 @@ class Console:
         interactive: bool,
         history: Path | None = None,
         completions: Iterable[str] = (),
+        inbox: Callable[[str], list[Reply]] | None = None,
     ):
         self.handle = handle
+        self.inbox = inbox  # the direct messages waiting for a user (Bot.inbox)
         self.user = f"console:local:{user}"
         self.stdin, self.stdout = stdin, stdout
         self.interactive = interactive
@@ -98,8 +104,21 @@ class Console:
         self.completions = sorted(set(completions))
 
     def say(self, text: str) -> list[Reply]:
-        # No event id: a terminal line is never delivered twice.
-        return self.handle(Event(user=self.user, conversation=self.user, text=text))
+        """Send `text` as the current person; `as NAME` switches who is speaking (to try
+        flows between people, such as 360 feedback). Direct messages waiting for the
+        person follow the answer."""
+        switch = _AS.match(text.strip())
+        if switch:
+            self.user = f"console:local:{switch.group(1).casefold()}"
+            self.stdout.write(f"(now speaking as {switch.group(1).casefold()})\n\n")
+            replies: list[Reply] = []
+        else:
+            # No event id: a terminal line is never delivered twice.
+            replies = self.handle(Event(user=self.user, conversation=self.user, text=text))
+        waiting = self.inbox(self.user) if self.inbox else []
+        if waiting:
+            replies = [*replies, *(replace(r, blocks=(_DIRECT, *r.blocks)) for r in waiting)]
+        return replies
 
     def show(self, replies: list[Reply]) -> None:
         width = min(shutil.get_terminal_size((100, 24)).columns, 100) if self.interactive else None

@@ -315,7 +315,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         return EXIT_CONFIG
     bot = Bot(frameworks, store)
     name = _console_user(user)
-    words = {"help", "compare", "search", "frameworks"}
+    words = {"help", "compare", "search", "frameworks", "360", "prep", "practice", "drafts"}
     for fw in frameworks:
         for b in fw.behaviours:
             words.update(w.lower() for w in b.name.split() if len(w) > 3)
@@ -328,6 +328,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         interactive=interactive,
         history=settings.history_path,
         completions=words,
+        inbox=bot.inbox,
     )
     try:
         return console.run()

@@ -21,16 +21,17 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.feedback import FeedbackFlow
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
 from bot.star import StarFlow
 from bot.storage import Store
 from bot.text import clean
-from bot.types import Event, Reply, replies_from_json, replies_to_json
+from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json
 
 log = logging.getLogger("behaviourbot")
 
@@ -49,6 +50,7 @@ class Bot:
         self.lookup = Lookup(frameworks)
         self.store = store
         self.star = StarFlow(self.lookup, store)
+        self.feedback = FeedbackFlow(self.lookup, store)
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -56,8 +58,8 @@ class Bot:
             read: dict[str, Any] | None = None
             if event.event_id is None:
                 read = self.store.state(event.user, event.conversation)
-                if self.star.wants(read, self._picked(read, event)):
-                    read = None  # a flow that writes drafts: all of it under the lock
+                if self._flow(read, self._picked(read, event)) is not None:
+                    read = None  # a flow that writes: all of it under the lock
                 else:
                     new_state, replies, kind = self.step(read, event)
             if read is None or new_state != read:
@@ -65,9 +67,11 @@ class Bot:
                     if event.event_id and not self.store.first_time(event.event_id):
                         return self._again(event)
                     state = self.store.state(event.user, event.conversation)
-                    if self.star.wants(state, picked := self._picked(state, event)):
-                        new_state, replies = self.star.step(state, picked)
-                        new_state, kind = _offering(new_state, replies[-1], event), "star"
+                    picked = self._picked(state, event)
+                    if (flow := self._flow(state, picked)) is not None:
+                        new_state, replies = flow.step(state, picked)
+                        new_state = _offering(new_state, replies[-1], event)
+                        kind = "star" if flow is self.star else "360"
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
@@ -82,6 +86,61 @@ class Bot:
         log.debug(
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
+        return replies
+
+    def _flow(self, state: dict[str, Any], event: Event) -> StarFlow | FeedbackFlow | None:
+        """The flow this event belongs to: the one under way first, then by its verb."""
+        under_way = "feedback" in state or "answering" in state
+        flows = (self.feedback, self.star) if under_way else (self.star, self.feedback)
+        return next((f for f in flows if f.wants(state, event)), None)
+
+    # ---- direct messages and the schedule (360 feedback) ----------------------------
+
+    def tick(self, at: datetime | None = None) -> int:
+        """Run the reminders and closings that are due; how many ran."""
+        with self.store.transaction():
+            return self.feedback.tick(at)
+
+    def outgoing(self, prefix: str, *, user: str | None = None, limit: int = 100) -> list[Outgoing]:
+        """Direct messages due for users of one platform (`prefix`, e.g. "slack:"), or
+        for one user, oldest first. The caller reports each one's fate."""
+        rows = self.feedback.db.due_messages(
+            prefix=prefix,
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            limit=limit,
+            user=user,
+        )
+        return [Outgoing(i, u, replies_from_json(r), q) for i, u, r, q in rows]
+
+    def sent(self, message: Outgoing) -> None:
+        with self.store.transaction():
+            self.feedback.db.sent(message.id)
+
+    def send_later(self, message: Outgoing, seconds: float) -> None:
+        """The platform asked to slow down (Slack's 429): try again after `seconds`."""
+        due = datetime.now(UTC) + timedelta(seconds=max(1.0, seconds))
+        with self.store.transaction():
+            self.feedback.db.retry_later(message.id, due.isoformat(timespec="seconds"))
+
+    def undeliverable(self, message: Outgoing, reason: str) -> None:
+        """The person cannot be reached: never silently skipped, the requester is told."""
+        with self.store.transaction():
+            self.feedback.db.failed(message.id, reason)
+            self.feedback.unreachable(message.request_id, message.user, reason)
+
+    def inbox(self, user: str) -> list[Reply]:
+        """For the terminal: run what is due, then take `user`'s direct messages."""
+        self.tick()
+        messages = self.outgoing(user.rsplit(":", 1)[0] + ":", user=user)
+        replies = [reply for message in messages for reply in message.replies]
+        with self.store.transaction():
+            for message in messages:
+                self.feedback.db.sent(message.id)
+            if replies:  # a number answers the message's choices, as for any reply
+                state = self.store.state(user, user)
+                offered = _offering(state, replies[-1], Event(user=user, conversation=user))
+                if offered != state:
+                    self.store.save_state(user, user, offered)
         return replies
 
     def _again(self, event: Event) -> list[Reply]:

@@ -79,6 +79,71 @@ def m004_undelivered_replies(db: Database) -> None:
     db["handled_events"].add_column("sending_since", str)
 
 
+@MIGRATIONS()
+def m005_feedback(db: Database) -> None:
+    """360 feedback: requests and their peers (with each peer's answers), the outbox of
+    direct messages still to deliver, and the schedule of reminders and closings."""
+    db["feedback_requests"].create(
+        {
+            "id": int,
+            "requester": str,
+            "framework": str,
+            "level": str,
+            "behaviours": str,  # JSON list of behaviour ids
+            "self_ratings": str,  # JSON {behaviour: rating}
+            "manager": str,  # an identity, or NULL
+            "manager_name": str,
+            "requester_name": str,
+            "deadline": str,  # UTC ISO time
+            "threshold": int,
+            "seed": str,  # fixes the report's comment order
+            "status": str,  # "open" or "closed"
+            "created_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+    )
+    db["feedback_requests"].create_index(["requester"])
+    db["feedback_peers"].create(
+        {
+            "request_id": int,
+            "peer": str,  # an identity
+            "name": str,  # as the requester named them
+            "status": str,  # "asked", "answered", "declined", "unreachable"
+            "ratings": str,  # JSON {behaviour: rating}
+            "examples": str,  # JSON {behaviour: text}
+            "keep": str,
+            "develop": str,
+            "asked_at": str,
+            "reminded_at": str,
+            "answered_at": str,
+        },
+        pk=("request_id", "peer"),
+    )
+    db["feedback_peers"].create_index(["peer"])
+    db["outbox"].create(
+        {
+            "id": int,
+            "user": str,  # whom to send it to, directly
+            "key": str,  # unique: the same message is never queued twice
+            "replies": str,  # JSON, as bot.types.replies_to_json
+            "request_id": int,  # the 360 request it is about, if any
+            "due_at": str,
+            "attempts": int,
+            "sent_at": str,
+            "failed": str,  # why it could not be delivered, once given up
+        },
+        pk="id",
+    )
+    db["outbox"].create_index(["key"], unique=True)
+    db["outbox"].create_index(["sent_at", "due_at"])
+    db["schedule"].create(
+        {"id": int, "kind": str, "request_id": int, "due_at": str, "done_at": str}, pk="id"
+    )
+    db["schedule"].create_index(["kind", "request_id"], unique=True)
+    db["schedule"].create_index(["done_at", "due_at"])
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -279,3 +344,247 @@ def _draft(row: Sequence[Any]) -> dict[str, Any]:
     draft = dict(zip(keys, row, strict=True))
     draft["parts"] = json.loads(draft["parts"])
     return draft
+
+
+# ---- 360 feedback: requests, peers, the outbox and the schedule ------------------------
+# Every query names whose row it is; the flow checks who may see what before it asks.
+
+
+def _json(text: str | None, default: Any) -> Any:
+    return json.loads(text) if text else default
+
+
+_REQUEST_COLUMNS = (
+    "id, requester, framework, level, behaviours, self_ratings, manager, manager_name,"
+    " requester_name, deadline, threshold, seed, status, created_at, closed_at"
+)
+
+
+def _request(row: Sequence[Any]) -> dict[str, Any]:
+    keys = [k.strip() for k in _REQUEST_COLUMNS.split(",")]
+    request = dict(zip(keys, row, strict=True))
+    request["behaviours"] = _json(request["behaviours"], [])
+    request["self_ratings"] = _json(request["self_ratings"], {})
+    return request
+
+
+_PEER_COLUMNS = (
+    "request_id, peer, name, status, ratings, examples, keep, develop, asked_at,"
+    " reminded_at, answered_at"
+)
+
+
+def _peer(row: Sequence[Any]) -> dict[str, Any]:
+    keys = [k.strip() for k in _PEER_COLUMNS.split(",")]
+    peer = dict(zip(keys, row, strict=True))
+    peer["ratings"] = _json(peer["ratings"], {})
+    peer["examples"] = _json(peer["examples"], {})
+    return peer
+
+
+class FeedbackStore:
+    """The 360 tables, over the same connection and transactions as `Store`."""
+
+    def __init__(self, store: Store):
+        self.conn = store.conn
+
+    def create_request(
+        self,
+        *,
+        requester: str,
+        requester_name: str,
+        framework: str,
+        level: str,
+        behaviours: list[str],
+        self_ratings: dict[str, int],
+        manager: str | None,
+        manager_name: str | None,
+        deadline: str,
+        threshold: int,
+        seed: str,
+        peers: list[tuple[str, str]],
+    ) -> int:
+        stamp = now()
+        cursor = self.conn.execute(
+            f"INSERT INTO feedback_requests ({_REQUEST_COLUMNS}) VALUES"
+            " (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, NULL)",
+            [
+                requester,
+                framework,
+                level,
+                json.dumps(behaviours),
+                json.dumps(self_ratings),
+                manager,
+                manager_name,
+                requester_name,
+                deadline,
+                threshold,
+                seed,
+                stamp,
+            ],
+        )
+        request_id = int(cursor.lastrowid or 0)
+        self.conn.executemany(
+            "INSERT INTO feedback_peers (request_id, peer, name, status, ratings, examples,"
+            " keep, develop, asked_at) VALUES (?, ?, ?, 'asked', '{}', '{}', '', '', ?)",
+            [(request_id, peer, name, stamp) for peer, name in peers],
+        )
+        return request_id
+
+    def request(self, request_id: int) -> dict[str, Any] | None:
+        if not 0 < request_id < 2**63:
+            return None
+        row = self.conn.execute(
+            f"SELECT {_REQUEST_COLUMNS} FROM feedback_requests WHERE id = ?", [request_id]
+        ).fetchone()
+        return _request(row) if row else None
+
+    def requests_of(self, requester: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            f"SELECT {_REQUEST_COLUMNS} FROM feedback_requests WHERE requester = ?"
+            " ORDER BY id DESC",
+            [requester],
+        ).fetchall()
+        return [_request(row) for row in rows]
+
+    def requests_managed_by(self, manager: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            f"SELECT {_REQUEST_COLUMNS} FROM feedback_requests WHERE manager = ? ORDER BY id DESC",
+            [manager],
+        ).fetchall()
+        return [_request(row) for row in rows]
+
+    def peers(self, request_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            f"SELECT {_PEER_COLUMNS} FROM feedback_peers WHERE request_id = ? ORDER BY rowid",
+            [request_id],
+        ).fetchall()
+        return [_peer(row) for row in rows]
+
+    def peer(self, request_id: int, peer: str) -> dict[str, Any] | None:
+        if not 0 < request_id < 2**63:
+            return None
+        row = self.conn.execute(
+            f"SELECT {_PEER_COLUMNS} FROM feedback_peers WHERE request_id = ? AND peer = ?",
+            [request_id, peer],
+        ).fetchone()
+        return _peer(row) if row else None
+
+    def asked_of(self, peer: str) -> list[dict[str, Any]]:
+        """The requests `peer` was asked to answer, newest first, with their own row."""
+        rows = self.conn.execute(
+            f"SELECT {_PEER_COLUMNS} FROM feedback_peers WHERE peer = ? ORDER BY request_id DESC",
+            [peer],
+        ).fetchall()
+        return [_peer(row) for row in rows]
+
+    def save_answer(
+        self,
+        request_id: int,
+        peer: str,
+        *,
+        ratings: dict[str, int],
+        examples: dict[str, str],
+        keep: str,
+        develop: str,
+    ) -> None:
+        self.conn.execute(
+            "UPDATE feedback_peers SET status = 'answered', ratings = ?, examples = ?,"
+            " keep = ?, develop = ?, answered_at = ? WHERE request_id = ? AND peer = ?",
+            [json.dumps(ratings), json.dumps(examples), keep, develop, now(), request_id, peer],
+        )
+
+    def set_peer_status(self, request_id: int, peer: str, status: str) -> None:
+        self.conn.execute(
+            "UPDATE feedback_peers SET status = ? WHERE request_id = ? AND peer = ?",
+            [status, request_id, peer],
+        )
+
+    def mark_reminded(self, request_id: int, peer: str) -> None:
+        self.conn.execute(
+            "UPDATE feedback_peers SET reminded_at = ? WHERE request_id = ? AND peer = ?",
+            [now(), request_id, peer],
+        )
+
+    def close(self, request_id: int) -> bool:
+        """Close an open request; False when it was closed already."""
+        cursor = self.conn.execute(
+            "UPDATE feedback_requests SET status = 'closed', closed_at = ?"
+            " WHERE id = ? AND status = 'open'",
+            [now(), request_id],
+        )
+        return cursor.rowcount == 1
+
+    # ---- the outbox: direct messages, written in the same transaction as the change
+    # that causes them, delivered afterwards (and again after a restart) -------------
+
+    def queue(
+        self, user: str, key: str, replies: str, *, request_id: int | None = None, due: str = ""
+    ) -> bool:
+        """Queue a direct message; False when one with this key was queued before."""
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO outbox (user, key, replies, request_id, due_at, attempts)"
+            " VALUES (?, ?, ?, ?, ?, 0)",
+            [user, key, replies, request_id, due or now()],
+        )
+        return cursor.rowcount == 1
+
+    def due_messages(
+        self, *, prefix: str, at: str, limit: int = 100, user: str | None = None
+    ) -> list[tuple[int, str, str, int | None]]:
+        """(id, user, replies, request id) of messages due for users whose identity starts
+        with `prefix` (a platform), oldest first."""
+        sql = (
+            "SELECT id, user, replies, request_id FROM outbox WHERE sent_at IS NULL"
+            " AND failed IS NULL AND due_at <= ? AND user LIKE ? ESCAPE '\\'"
+        )
+        args: list[Any] = [at, prefix.replace("%", "\\%").replace("_", "\\_") + "%"]
+        if user is not None:
+            sql += " AND user = ?"
+            args.append(user)
+        rows = self.conn.execute(sql + " ORDER BY due_at, id LIMIT ?", [*args, limit]).fetchall()
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+    def sent(self, message_id: int) -> None:
+        self.conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", [now(), message_id])
+
+    def retry_later(self, message_id: int, due: str) -> None:
+        self.conn.execute(
+            "UPDATE outbox SET due_at = ?, attempts = attempts + 1 WHERE id = ?",
+            [due, message_id],
+        )
+
+    def failed(self, message_id: int, reason: str) -> None:
+        self.conn.execute(
+            "UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?",
+            [reason, message_id],
+        )
+
+    def delivery(self, request_id: int) -> tuple[int, int]:
+        """(messages delivered, messages queued) for a request: its progress."""
+        row = self.conn.execute(
+            "SELECT COUNT(sent_at), COUNT(*) FROM outbox WHERE request_id = ?", [request_id]
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    # ---- the schedule: reminders and closings, by time, not by timers in memory ------
+
+    def schedule(self, kind: str, request_id: int, due: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO schedule (kind, request_id, due_at) VALUES (?, ?, ?)",
+            [kind, request_id, due],
+        )
+
+    def due_tasks(self, at: str, limit: int = 100) -> list[tuple[int, str, int]]:
+        rows = self.conn.execute(
+            "SELECT id, kind, request_id FROM schedule WHERE done_at IS NULL AND due_at <= ?"
+            " ORDER BY due_at, id LIMIT ?",
+            [at, limit],
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def task_done(self, task_id: int) -> bool:
+        cursor = self.conn.execute(
+            "UPDATE schedule SET done_at = ? WHERE id = ? AND done_at IS NULL", [now(), task_id]
+        )
+        return cursor.rowcount == 1

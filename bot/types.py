@@ -121,6 +121,17 @@ class Reply:
         return "\n\n".join(parts)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A direct message the core wants delivered to `user` (a 360 request, a reminder,
+    a report), kept in the outbox until the adapter reports it sent."""
+
+    id: int
+    user: str
+    replies: list[Reply]
+    request_id: int | None = None
+
+
 # ---- replies kept for a retry ------------------------------------------------------
 # A reply that could not be delivered is kept with its event (as JSON, never pickles), so
 # that the platform's retry of the event delivers it instead of handling the event again.

@@ -124,3 +124,45 @@ def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> N
     assert draft is not None
     assert draft["parts"] == {"situation": "Line one of the scene.\nLine two of the scene."}
     store.close()
+
+
+def test_360_feedback_end_to_end_switching_who_is_speaking(tmp_path: Path) -> None:
+    typed = """as alice
+360 leadership level 4
+done
+bob, carol, dan
+1 week
+none
+3
+send
+as bob
+1
+4
+Ran the restructure calmly.
+skip
+skip
+as carol
+360 answer 1
+3
+skip
+skip
+More delegation
+as dan
+360 answer 1
+2
+skip
+skip
+skip
+as alice
+360 close 1
+"""
+    done = chat(tmp_path, typed)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "(now speaking as bob)" in out and "A direct message for you:" in out
+    assert "alice asks for your feedback" in out
+    report = out[out.rindex("360 feedback: request 1") :]
+    assert "3 of 3 answered" in report
+    assert "Leadership: peers 3.0 (3 rated, from Sometimes to Consistently)" in report
+    assert "Ran the restructure calmly." in report and "More delegation" in report
+    assert "bob" not in report and "carol" not in report and "dan" not in report

@@ -16,6 +16,7 @@ MIGRATED = [
     "m002_teams_references",
     "m003_star_drafts",
     "m004_undelivered_replies",
+    "m005_feedback",
 ]
 
 

@@ -1,0 +1,816 @@
+"""360 feedback: a person asks peers for quick feedback on chosen behaviours.
+
+The requester builds a request step by step (`360`): framework, level, one to five
+behaviours, peers, a deadline, optionally a manager, and their own ratings; `360 send`
+stores it and queues a direct message to each peer in the outbox, in the same
+transaction. A peer answers (`360 answer N`): a rating per behaviour, an optional
+example, one thing to keep doing and one to develop; they can change it until the
+request closes. One reminder and the closing are rows in the schedule, run by `tick`
+whatever restarts happen in between; at the close the requester (and the manager) get
+the anonymised report (bot/feedback_report.py).
+
+Who sees what: a peer sees only their own answers; the requester and the manager see
+the report, only once closed, and never who said what; nobody else sees anything.
+Every command checks that before it reads a row.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bot.feedback_report import (
+    DEFAULT_THRESHOLD,
+    Report,
+    Scale,
+    aggregates_csv,
+    build_report,
+    scale_for,
+)
+from bot.frameworks import Behaviour, Framework, Level
+from bot.lookup import Lookup, strip_command_prefix
+from bot.render import compose
+from bot.resolver import BehaviourView, resolve_query
+from bot.review import indicators
+from bot.storage import FeedbackStore, Store
+from bot.text import clean
+from bot.types import Event, Reply, replies_to_json
+
+VERBS = frozenset({"360", "feedback"})
+# Platforms whose adapters do not deliver the outbox's direct messages yet: a request
+# there would never reach the peers, so none is started.
+NOT_YET = frozenset({"slack", "teams"})
+MAX_BEHAVIOURS = 5
+MAX_PEERS = 200
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+MAX_COMMENT_WORDS = 300
+STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
+SKIP_WORDS = frozenset({"skip", "none", "no", "nobody", "-"})
+CANNOT_SAY = ("i can't say", "can't say", "cannot say", "i cannot say", "don't know", "n/a")
+_NAME = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$")
+_IN_DAYS = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|d|w)$", re.I)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The framework and level a request is about."""
+
+    framework: Framework
+    level: Level
+
+    def behaviours(self) -> list[Behaviour]:
+        return [b for b in self.framework.behaviours if self.level.id in b.texts]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_deadline(text: str, today: date) -> date | str:
+    """A deadline typed as `2 weeks`, `10 days`, `tomorrow` or `2026-12-01`; or why not."""
+    text = text.strip().casefold().rstrip(".")
+    if text in ("", "default", "1 week", "a week", "one week"):
+        return today + timedelta(days=DEFAULT_DAYS)
+    if text == "tomorrow":
+        return today + timedelta(days=1)
+    if match := _IN_DAYS.match(text):
+        count = int(match.group(1))
+        days = count * 7 if match.group(2).startswith("w") else count
+        if days < 1:
+            return "past"
+        return today + timedelta(days=days) if days <= MAX_DAYS else "far"
+    if match := _ISO_DATE.match(text):
+        try:
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            return "unreadable"
+        if day <= today:
+            return "past"
+        return day if (day - today).days <= MAX_DAYS else "far"
+    return "unreadable"
+
+
+def parse_names(text: str) -> tuple[list[str], list[str]]:
+    """(names, what could not be read as a name) from `bob, carol and dan`."""
+    words = re.split(r"[,;\s]+|\band\b", text.strip())
+    names, bad = [], []
+    for word in (w for w in words if w):
+        match = _NAME.match(word)
+        (names if match else bad).append(match.group(1) if match else word)
+    return names, bad
+
+
+def identity_of(name: str, requester: str) -> str:
+    """A named person's identity on the requester's platform and workspace."""
+    return f"{requester.rsplit(':', 1)[0]}:{name.casefold()}"
+
+
+def reminder_time(sent: datetime, deadline: datetime) -> datetime:
+    """One reminder: two days before the deadline, or halfway for a short request."""
+    if deadline - sent > timedelta(days=4):
+        return deadline - timedelta(days=2)
+    return sent + (deadline - sent) / 2
+
+
+def activity_for(result_mean: float, self_rating: int | None, scale: Scale) -> str:
+    """A starter development activity for a gap: formal training for a wide gap, a
+    mentor where the person rates themselves well above their peers (a blind spot), a
+    developmental assignment otherwise. A template key."""
+    if self_rating is not None and self_rating - result_mean >= 1:
+        return "mentoring"
+    if result_mean <= (scale.top + 1) / 2 - 0.5:
+        return "training"
+    return "assignment"
+
+
+class FeedbackFlow:
+    def __init__(self, lookup: Lookup, store: Store):
+        self.lookup = lookup
+        self.store = store
+        self.db = FeedbackStore(store)
+
+    # ---- routing --------------------------------------------------------------------
+
+    def wants(self, state: dict[str, Any], event: Event) -> bool:
+        command = event.action if event.action is not None else event.text
+        verb = strip_command_prefix(clean(command)).partition(" ")[0].casefold()
+        if verb in VERBS:
+            return True
+        if ("feedback" in state or "answering" in state) and event.action is None:
+            text = clean(event.text)
+            return not event.slash and strip_command_prefix(text) == text.strip()
+        return False
+
+    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        command = event.action if event.action is not None else event.text
+        text = strip_command_prefix(clean(command))
+        verb, _, rest = text.partition(" ")
+        if verb.casefold() in VERBS:
+            if event.platform in NOT_YET:
+                return state, [compose("feedback/not_yet.j2", platform=event.platform)]
+            if not event.private:
+                return state, [compose("feedback/private_only.j2")]
+            return self.command(state, event, rest.strip())
+        typed = clean(event.text, keep_newlines=True, exact=True).strip()
+        if "answering" in state:
+            return self.answer_typed(state, event, typed)
+        return self.build_typed(state, event, typed)
+
+    def command(
+        self, state: dict[str, Any], event: Event, rest: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        words = rest.split()
+        sub = words[0].casefold() if words else ""
+        args = words[1:]
+        number = int(args[0]) if args and args[0].isdigit() and len(args[0]) < 12 else None
+        if sub in ("", "new", "start"):
+            return self.start(state, event, " ".join(args))
+        if sub in ("list", "status", "requests"):
+            return state, [self.listing(event.user)]
+        if sub in ("cancel", "stop"):
+            return self.cancel(state)
+        if sub in ("framework", "level", "add", "remove", "done", "deadline", "manager"):
+            return self.build_command(state, event, sub, args)
+        if sub == "self" and len(args) == 2 and args[1].isdigit():
+            return self.build_self(state, event, args[0], int(args[1]))
+        if sub == "send":
+            return self.send(state, event)
+        if sub in ("answer", "decline", "later") and number is not None:
+            return self.peer_command(state, event, sub, number)
+        if sub == "rate" and number is not None and len(args) == 3 and args[2].isdigit():
+            return self.rate(state, event, number, args[1], int(args[2]))
+        if sub == "skip" and "answering" in state:
+            return self.answer_typed(state, event, "skip")
+        if sub in ("close", "report", "export", "plan") and number is not None:
+            return self.requester_command(state, event, sub, number, args[1:])
+        if sub not in ("", "help") and "feedback" not in state:
+            # `360 leadership level 4`: start with a behaviour named
+            return self.start(state, event, rest)
+        return state, [compose("feedback/help.j2")]
+
+    # ---- building a request ---------------------------------------------------------
+
+    def _scope(self, draft: dict[str, Any]) -> Scope | None:
+        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
+        level = fw.level(draft.get("level", "")) if fw else None
+        return Scope(fw, level) if fw and level else None
+
+    def start(
+        self, state: dict[str, Any], event: Event, query: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        if "feedback" in state and not query:
+            return state, [self.prompt(state["feedback"])]
+        draft: dict[str, Any] = {"behaviours": [], "self": {}}
+        if query:
+            found = resolve_query(self.lookup.index, query)
+            if isinstance(found, BehaviourView):
+                draft["framework"] = found.framework.id
+                draft["behaviours"] = [found.behaviour.id]
+                if found.level is not None:
+                    draft["level"] = found.level.id
+            else:
+                fw = next(
+                    (f for f in self.lookup.index.frameworks if query.casefold() in _names(f)),
+                    None,
+                )
+                if fw is None:
+                    reply = compose("feedback/not_understood.j2", query=query[:80])
+                    return state, [reply]
+                draft["framework"] = fw.id
+        draft["step"] = _next_step(draft)
+        new_state = _without(_without(state, "answering"), "star")
+        new_state["feedback"] = draft
+        return new_state, [self.prompt(draft)]
+
+    def prompt(self, draft: dict[str, Any], problem: str | None = None, **values: Any) -> Reply:
+        """The question for the request's current step (after `problem`, if any)."""
+        step = draft["step"]
+        scope = self._scope(draft)
+        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
+        chosen = [fw.behaviour(b) for b in draft["behaviours"]] if fw else []
+        behaviours = scope.behaviours() if scope else []
+        unrated = [b for b in chosen if b and b.id not in draft["self"]]
+        return compose(
+            "feedback/build.j2",
+            step=step,
+            draft=draft,
+            frameworks=self.lookup.index.frameworks,
+            framework=fw,
+            levels=[lv for lv in fw.levels if any(lv.id in b.texts for b in fw.behaviours)]
+            if fw
+            else [],
+            scope=scope,
+            chosen=[b for b in chosen if b],
+            others=[b for b in behaviours if b.id not in draft["behaviours"]],
+            most=MAX_BEHAVIOURS,
+            scale=scale_for(fw.id) if fw else None,
+            rating=unrated[0] if unrated else None,
+            problem=problem,
+            **values,
+        )
+
+    def build_command(
+        self, state: dict[str, Any], event: Event, sub: str, args: list[str]
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        if "feedback" not in state:
+            return state, [compose("feedback/no_request.j2")]
+        draft = dict(state["feedback"])
+        value = " ".join(args)
+        if sub == "framework" and value in self.lookup.index.by_id:
+            draft = {"framework": value, "behaviours": [], "self": {}}
+        elif sub == "level" and (scope := self._scope(dict(draft, level=value))):
+            draft["level"] = scope.level.id
+            draft["behaviours"] = [b for b in draft["behaviours"] if value in _texts(scope, b)]
+        elif sub == "add":
+            return self._add(state, draft, value)
+        elif sub == "remove":
+            draft["behaviours"] = [b for b in draft["behaviours"] if b != value]
+            draft["self"] = {k: v for k, v in draft["self"].items() if k != value}
+            draft["done"] = False
+        elif sub == "done" and draft.get("behaviours"):
+            draft["done"] = True
+        elif sub == "deadline":
+            return self._deadline(state, draft, value)
+        elif sub == "manager":
+            return self._manager(state, event, draft, value)
+        else:
+            return state, [self.prompt(draft)]
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def _add(
+        self, state: dict[str, Any], draft: dict[str, Any], value: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        scope = self._scope(draft)
+        if scope is None:
+            return state, [self.prompt(draft)]
+        behaviour = scope.framework.behaviour(value)
+        if behaviour is None:
+            found = resolve_query(self.lookup.index, f"{value} {scope.framework.short_name}")
+            behaviour = found.behaviour if isinstance(found, BehaviourView) else None
+            if behaviour is not None and behaviour.framework_id != scope.framework.id:
+                behaviour = None
+        if behaviour is None or scope.level.id not in behaviour.texts:
+            return state, [self.prompt(draft, "unknown-behaviour", typed=value[:80])]
+        if behaviour.id in draft["behaviours"]:
+            return state, [self.prompt(draft, "already-chosen", typed=behaviour.label)]
+        if len(draft["behaviours"]) >= MAX_BEHAVIOURS:
+            return state, [self.prompt(draft, "too-many")]
+        draft["behaviours"] = [*draft["behaviours"], behaviour.id]
+        if len(draft["behaviours"]) == MAX_BEHAVIOURS:
+            draft["done"] = True
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def _deadline(
+        self, state: dict[str, Any], draft: dict[str, Any], value: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        day = parse_deadline(value, _now().date())
+        if isinstance(day, str):
+            return state, [self.prompt(draft, f"deadline-{day}", typed=value[:40])]
+        draft["deadline"] = day.isoformat()
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def _manager(
+        self, state: dict[str, Any], event: Event, draft: dict[str, Any], value: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        if value.casefold() in SKIP_WORDS:
+            draft["manager"] = None
+        else:
+            names, bad = parse_names(value)
+            if bad or len(names) != 1:
+                return state, [self.prompt(draft, "one-manager", typed=value[:80])]
+            manager = identity_of(names[0], event.user)
+            if manager == event.user:
+                return state, [self.prompt(draft, "self-manager")]
+            draft["manager"] = names[0]
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def _peers(
+        self, state: dict[str, Any], event: Event, draft: dict[str, Any], value: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        names, bad = parse_names(value)
+        if bad:
+            return state, [self.prompt(draft, "bad-names", typed=", ".join(bad)[:80])]
+        if not names:
+            return state, [self.prompt(draft)]
+        identities = [identity_of(n, event.user) for n in names]
+        if event.user in identities:
+            return state, [self.prompt(draft, "self-peer")]
+        seen: set[str] = set()
+        repeated = [n for n, i in zip(names, identities, strict=True) if i in seen or seen.add(i)]
+        if repeated:
+            return state, [self.prompt(draft, "repeated", typed=", ".join(repeated)[:80])]
+        if len(names) > MAX_PEERS:
+            return state, [self.prompt(draft, "too-many-peers", most=MAX_PEERS)]
+        draft["peers"] = names
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def build_self(
+        self, state: dict[str, Any], event: Event, behaviour: str, rating: int
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        if "feedback" not in state:
+            return state, [compose("feedback/no_request.j2")]
+        draft = dict(state["feedback"])
+        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
+        if fw is None or behaviour not in draft["behaviours"]:
+            return state, [self.prompt(draft)]
+        if not 1 <= rating <= scale_for(fw.id).top:
+            return state, [self.prompt(draft, "bad-rating")]
+        draft["self"] = dict(draft["self"], **{behaviour: rating})
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def build_typed(
+        self, state: dict[str, Any], event: Event, typed: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        draft = dict(state["feedback"])
+        word = typed.casefold().rstrip(".!")
+        if word in STOP_WORDS:
+            return self.cancel(state)
+        step = draft["step"]
+        if step == "behaviours" and word in ("done", "that's all", "that is all"):
+            return self.build_command(state, event, "done", [])
+        if step == "behaviours":
+            return self._add(state, draft, typed)
+        if step == "peers":
+            return self._peers(state, event, draft, typed)
+        if step == "deadline":
+            return self._deadline(state, draft, typed)
+        if step == "manager":
+            return self._manager(state, event, draft, typed)
+        if step == "confirm" and word in ("send", "yes"):
+            return self.send(state, event)
+        if step == "framework":
+            fw = next((f for f in self.lookup.index.frameworks if word in _names(f)), None)
+            if fw is not None:
+                return self.build_command(state, event, "framework", [fw.id])
+        if step == "level" and (scope := self._level_typed(draft, typed)):
+            return self.build_command(state, event, "level", [scope.level.id])
+        return state, [self.prompt(draft, "not-understood", typed=typed[:80])]
+
+    def _level_typed(self, draft: dict[str, Any], typed: str) -> Scope | None:
+        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
+        if fw is None:
+            return None
+        found = resolve_query(self.lookup.index, f"{fw.short_name} {typed}")
+        level = getattr(found, "level", None)
+        if isinstance(level, Level) and fw.level(level.id):
+            return Scope(fw, level)
+        return next(
+            (Scope(fw, lv) for lv in fw.levels if typed.casefold() in (lv.id, lv.name.casefold())),
+            None,
+        )
+
+    def cancel(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
+        if "answering" in state:
+            return _without(state, "answering"), [compose("feedback/answer_paused.j2")]
+        if "feedback" not in state:
+            return state, [compose("feedback/no_request.j2")]
+        return _without(state, "feedback"), [compose("feedback/cancelled.j2")]
+
+    def send(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        draft = state.get("feedback")
+        if draft is None:
+            return state, [compose("feedback/no_request.j2")]
+        scope = self._scope(draft)
+        if draft.get("step") != "confirm" or scope is None:
+            return state, [self.prompt(draft, "not-ready")]
+        deadline_day = date.fromisoformat(draft["deadline"])
+        if deadline_day <= _now().date():
+            draft = dict(draft, step="deadline")
+            draft.pop("deadline", None)
+            return dict(state, feedback=draft), [self.prompt(draft, "deadline-past", typed="")]
+        sent = _now()
+        deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
+        requester_name = event.user.rsplit(":", 1)[1]
+        manager = identity_of(draft["manager"], event.user) if draft.get("manager") else None
+        peers = [(identity_of(n, event.user), n) for n in draft["peers"]]
+        request_id = self.db.create_request(
+            requester=event.user,
+            requester_name=requester_name,
+            framework=scope.framework.id,
+            level=scope.level.id,
+            behaviours=list(draft["behaviours"]),
+            self_ratings=dict(draft["self"]),
+            manager=manager,
+            manager_name=draft.get("manager"),
+            deadline=_iso(deadline),
+            threshold=DEFAULT_THRESHOLD,
+            seed=secrets.token_hex(8),
+            peers=peers,
+        )
+        request = self.db.request(request_id)
+        assert request is not None
+        for peer, name in peers:
+            ask = compose("feedback/ask.j2", **self._about(request), name=name)
+            self.db.queue(
+                peer, f"ask-{request_id}-{peer}", replies_to_json([ask]), request_id=request_id
+            )
+        self.db.schedule("remind", request_id, _iso(reminder_time(sent, deadline)))
+        self.db.schedule("close", request_id, _iso(deadline))
+        reply = compose("feedback/sent.j2", **self._about(request), peers=peers)
+        return _without(state, "feedback"), [reply]
+
+    # ---- describing a request -------------------------------------------------------
+
+    def _about(self, request: dict[str, Any]) -> dict[str, Any]:
+        fw = self.lookup.index.by_id.get(request["framework"])
+        level = fw.level(request["level"]) if fw else None
+        behaviours = [fw.behaviour(b) for b in request["behaviours"]] if fw else []
+        return {
+            "request": request,
+            "framework": fw,
+            "level": level,
+            "behaviours": [b for b in behaviours if b],
+            "deadline": request["deadline"][:10],
+            "scale": scale_for(request["framework"]),
+        }
+
+    def listing(self, user: str) -> Reply:
+        mine = self.db.requests_of(user)
+        progress = {r["id"]: self._progress(r["id"]) for r in mine}
+        asked = [(p, self.db.request(p["request_id"])) for p in self.db.asked_of(user)]
+        managed = self.db.requests_managed_by(user)
+        return compose(
+            "feedback/list.j2",
+            mine=[self._about(r) for r in mine],
+            progress=progress,
+            asked=[(p, self._about(r)) for p, r in asked if r],
+            managed=[self._about(r) for r in managed],
+        )
+
+    def _progress(self, request_id: int) -> dict[str, int]:
+        peers = self.db.peers(request_id)
+        delivered, queued = self.db.delivery(request_id)
+        return {
+            "answered": sum(p["status"] == "answered" for p in peers),
+            "declined": sum(p["status"] == "declined" for p in peers),
+            "unreachable": sum(p["status"] == "unreachable" for p in peers),
+            "total": len(peers),
+            "delivered": delivered,
+            "queued": queued,
+        }
+
+    # ---- answering, as a peer -------------------------------------------------------
+
+    def peer_command(
+        self, state: dict[str, Any], event: Event, sub: str, number: int
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        peer = self.db.peer(number, event.user)
+        request = self.db.request(number) if peer else None
+        if peer is None or request is None:  # never say whether someone else's exists
+            return state, [compose("feedback/not_yours.j2", number=number)]
+        about = self._about(request)
+        if request["status"] != "open":
+            return state, [compose("feedback/closed.j2", **about)]
+        if sub == "later":
+            return state, [compose("feedback/later.j2", **about)]
+        if sub == "decline":
+            self.db.set_peer_status(number, event.user, "declined")
+            return _without(state, "answering"), [compose("feedback/declined.j2", **about)]
+        answering = {
+            "request": number,
+            "index": 0,
+            "part": "rate",
+            "ratings": {},
+            "examples": {},
+        }
+        new_state = dict(_without(_without(state, "feedback"), "star"), answering=answering)
+        return new_state, [self._question(about, answering, changing=peer["status"] == "answered")]
+
+    def _question(
+        self, about: dict[str, Any], answering: dict[str, Any], changing: bool = False
+    ) -> Reply:
+        behaviours = about["behaviours"]
+        index = answering["index"]
+        behaviour = behaviours[index] if index < len(behaviours) else None
+        return compose(
+            "feedback/question.j2",
+            **about,
+            part=answering["part"],
+            behaviour=behaviour,
+            position=index + 1,
+            text=behaviour.texts.get(about["level"].id) if behaviour and about["level"] else "",
+            changing=changing,
+        )
+
+    def _answering(
+        self, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], dict[str, Any]] | Reply:
+        """(answering state, the request described) while the request is still open."""
+        answering = state["answering"]
+        request = self.db.request(answering["request"])
+        peer = self.db.peer(answering["request"], event.user)
+        if request is None or peer is None:
+            return compose("feedback/not_yours.j2", number=answering["request"])
+        if request["status"] != "open":
+            return compose("feedback/closed.j2", **self._about(request))
+        return answering, self._about(request)
+
+    def rate(
+        self, state: dict[str, Any], event: Event, number: int, behaviour: str, rating: int
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        current = state.get("answering")
+        if current is None or current["request"] != number:
+            return self.peer_command(state, event, "answer", number)
+        found = self._answering(state, event)
+        if isinstance(found, Reply):
+            return _without(state, "answering"), [found]
+        answering, about = found
+        ids = [b.id for b in about["behaviours"]]
+        index = answering["index"]
+        if answering["part"] != "rate" or index >= len(ids) or ids[index] != behaviour:
+            return state, [self._question(about, answering)]  # a stale button
+        if not 0 <= rating <= about["scale"].top:
+            return state, [self._question(about, answering)]
+        ratings = dict(answering["ratings"])
+        if rating:
+            ratings[behaviour] = rating  # 0: "I can't say"
+        answering = dict(answering, ratings=ratings, part="example")
+        return dict(state, answering=answering), [self._question(about, answering)]
+
+    def answer_typed(
+        self, state: dict[str, Any], event: Event, typed: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        found = self._answering(state, event)
+        if isinstance(found, Reply):
+            return _without(state, "answering"), [found]
+        answering, about = found
+        word = typed.casefold().rstrip(".!")
+        if word in STOP_WORDS:
+            return self.cancel(state)
+        part = answering["part"]
+        if part == "rate":
+            scale: Scale = about["scale"]
+            labels = {label.casefold(): n for n, label in enumerate(scale.labels, 1)}
+            labels.update(dict.fromkeys(CANNOT_SAY, 0))
+            word = word.replace("’", "'")
+            behaviour = about["behaviours"][answering["index"]].id
+            if word in labels:
+                return self.rate(state, event, answering["request"], behaviour, labels[word])
+            return state, [compose("feedback/pick_rating.j2"), self._question(about, answering)]
+        if len(typed.split()) > MAX_COMMENT_WORDS:
+            reply = compose(
+                "feedback/too_long.j2", words=len(typed.split()), most=MAX_COMMENT_WORDS
+            )
+            return state, [reply]
+        text = "" if word in SKIP_WORDS else typed
+        if part == "example":
+            behaviour = about["behaviours"][answering["index"]].id
+            examples = dict(answering["examples"])
+            if text:
+                examples[behaviour] = text
+            following = answering["index"] + 1
+            if following < len(about["behaviours"]):
+                answering = dict(answering, examples=examples, index=following, part="rate")
+            else:
+                answering = dict(answering, examples=examples, part="keep")
+            return dict(state, answering=answering), [self._question(about, answering)]
+        if part == "keep":
+            answering = dict(answering, keep=text, part="develop")
+            return dict(state, answering=answering), [self._question(about, answering)]
+        self.db.save_answer(
+            answering["request"],
+            event.user,
+            ratings=answering["ratings"],
+            examples=answering["examples"],
+            keep=answering.get("keep", ""),
+            develop=text,
+        )
+        return _without(state, "answering"), [compose("feedback/thanks.j2", **about)]
+
+    # ---- the requester: closing, the report, exports -------------------------------
+
+    def requester_command(
+        self, state: dict[str, Any], event: Event, sub: str, number: int, args: list[str]
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        request = self.db.request(number)
+        may_see = request is not None and event.user in (request["requester"], request["manager"])
+        if request is None or not may_see:
+            return state, [compose("feedback/not_yours.j2", number=number)]
+        about = self._about(request)
+        if sub == "close":
+            if request["requester"] != event.user:
+                return state, [compose("feedback/not_yours.j2", number=number)]
+            if not self.close(number, tell_requester=False):  # the reply is the report
+                return state, [compose("feedback/closed.j2", **about)]
+            request = self.db.request(number)
+            assert request is not None
+            return state, [self.report(request)]
+        if request["status"] == "open":
+            return state, [
+                compose("feedback/still_open.j2", **about, progress=self._progress(number))
+            ]
+        if sub == "report":
+            return state, [self.report(request)]
+        if sub == "plan":
+            return state, [self.report(request, kind="plan")]
+        kind = args[0].casefold() if args else ""
+        if kind in ("markdown", "csv"):
+            return state, [self.report(request, kind=kind)]
+        return state, [compose("feedback/help.j2")]
+
+    def close(self, request_id: int, *, tell_requester: bool = True) -> bool:
+        """Close the request and send its report to the requester and the manager."""
+        if not self.db.close(request_id):
+            return False
+        request = self.db.request(request_id)
+        assert request is not None
+        report = self.report(request)
+        told = (request["requester"] if tell_requester else None, request["manager"])
+        for user in filter(None, told):
+            self.db.queue(
+                user,
+                f"report-{request_id}-{user}",
+                replies_to_json([report]),
+                request_id=request_id,
+            )
+        return True
+
+    def built_report(self, request: dict[str, Any]) -> Report:
+        from bot.feedback_report import PeerAnswer
+
+        answered = [p for p in self.db.peers(request["id"]) if p["status"] == "answered"]
+        return build_report(
+            request["behaviours"],
+            request["self_ratings"],
+            [
+                PeerAnswer(p["ratings"], p["examples"], p["keep"] or "", p["develop"] or "")
+                for p in answered
+            ],
+            asked=len(self.db.peers(request["id"])),
+            scale=scale_for(request["framework"]),
+            threshold=request["threshold"],
+            seed=request["seed"],
+        )
+
+    def report(self, request: dict[str, Any], kind: str = "report") -> Reply:
+        about = self._about(request)
+        result = self.built_report(request)
+        names = {b.id: b.label for b in about["behaviours"]}
+        fw: Framework | None = about["framework"]
+        pointers = {}
+        activities = {}
+        for gap in result.gaps:
+            behaviour = fw.behaviour(gap) if fw else None
+            if behaviour and about["level"]:
+                above = (
+                    [lv for lv in fw.levels_of(behaviour) if lv.rank > about["level"].rank]
+                    if fw
+                    else []
+                )
+                target = above[0] if above else about["level"]
+                pointers[gap] = (target, indicators(behaviour.texts[target.id])[:3])
+            found = next(r for r in result.behaviours if r.behaviour == gap)
+            activities[gap] = activity_for(found.mean or 0.0, found.self_rating, about["scale"])
+        template = {
+            "report": "feedback/report.j2",
+            "plan": "feedback/plan.j2",
+            "markdown": "feedback/report_markdown.j2",
+            "csv": "feedback/report_csv.j2",
+        }[kind]
+        csv_text = aggregates_csv(result, names, about["scale"]) if kind == "csv" else ""
+        return compose(
+            template,
+            **about,
+            result=result,
+            names=names,
+            pointers=pointers,
+            activities=activities,
+            csv=csv_text,
+        )
+
+    # ---- the schedule ---------------------------------------------------------------
+
+    def tick(self, at: datetime | None = None) -> int:
+        """Run the reminders and closings that are due (inside the caller's
+        transaction); how many ran."""
+        moment = _iso(at or _now())
+        ran = 0
+        for task_id, kind, request_id in self.db.due_tasks(moment):
+            if not self.db.task_done(task_id):
+                continue
+            request = self.db.request(request_id)
+            if request is None or request["status"] != "open":
+                continue
+            if kind == "close":
+                self.close(request_id)
+            elif kind == "remind":
+                about = self._about(request)
+                for peer in self.db.peers(request_id):
+                    if peer["status"] == "asked" and not peer["reminded_at"]:
+                        reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
+                        self.db.queue(
+                            peer["peer"],
+                            f"remind-{request_id}-{peer['peer']}",
+                            replies_to_json([reminder]),
+                            request_id=request_id,
+                        )
+                        self.db.mark_reminded(request_id, peer["peer"])
+            ran += 1
+        return ran
+
+    def unreachable(self, request_id: int | None, user: str, reason: str) -> None:
+        """A direct message to `user` could not be delivered: a peer of a request is
+        marked unreachable, and the requester told who (inside the caller's transaction)."""
+        if request_id is None:
+            return
+        request = self.db.request(request_id)
+        peer = self.db.peer(request_id, user) if request else None
+        if request is None or peer is None or peer["status"] != "asked":
+            return
+        self.db.set_peer_status(request_id, user, "unreachable")
+        note = compose(
+            "feedback/unreachable.j2", **self._about(request), name=peer["name"], reason=reason
+        )
+        self.db.queue(
+            request["requester"],
+            f"unreachable-{request_id}-{user}",
+            replies_to_json([note]),
+            request_id=None,
+        )
+
+
+def _names(fw: Framework) -> set[str]:
+    return {fw.id, fw.name.casefold(), fw.short_name.casefold(), *fw.id.split("-")}
+
+
+def _texts(scope: Scope, behaviour_id: str) -> dict[str, Any]:
+    behaviour = scope.framework.behaviour(behaviour_id)
+    return behaviour.texts if behaviour else {}
+
+
+def _next_step(draft: dict[str, Any]) -> str:
+    """The first thing the request still needs."""
+    if not draft.get("framework"):
+        return "framework"
+    if not draft.get("level"):
+        return "level"
+    if not draft.get("behaviours") or not draft.get("done"):
+        return "behaviours"
+    if not draft.get("peers"):
+        return "peers"
+    if not draft.get("deadline"):
+        return "deadline"
+    if "manager" not in draft:
+        return "manager"
+    if any(b not in draft.get("self", {}) for b in draft["behaviours"]):
+        return "self"
+    return "confirm"
+
+
+def _without(state: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != key}

@@ -1,0 +1,229 @@
+"""360 feedback through the core, as adapters drive it: building a request, peers
+answering by direct message (the outbox), the schedule, the report checked against the
+stored answers, privacy, restarts and duplicates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.storage import FeedbackStore, Store
+from bot.types import Event, Reply
+
+from .conftest import FakeAdapter
+
+PEERS = ("bob", "carol", "dan")
+
+
+def text(replies: list[Reply]) -> str:
+    return "\n\n".join(r.plain_text() for r in replies)
+
+
+def people(bot: Bot, *names: str) -> dict[str, FakeAdapter]:
+    return {n: FakeAdapter(bot, n) for n in names}
+
+
+def request(alice: FakeAdapter, peers: str = "bob, carol, dan", manager: str = "none") -> str:
+    """Alice asks for feedback on Leadership and Delivering at Pace at Level 4."""
+    alice.send(text="360 leadership level 4")
+    alice.send(text="delivering at pace")
+    alice.send(text="done")
+    alice.send(text=peers)
+    alice.send(text="2 weeks")
+    alice.send(text=manager)
+    alice.send(text="3")  # Usually, for Leadership
+    alice.send(text="4")  # Consistently, for Delivering at Pace
+    return text(alice.send(text="send"))
+
+
+def answer(peer: FakeAdapter, lead: str, pace: str, example: str, keep: str, develop: str) -> str:
+    peer.send(text="360 answer 1")
+    for typed in (lead, example, pace, "skip", keep, develop):
+        last = text(peer.send(text=typed))
+    return last
+
+
+def test_the_whole_flow_and_the_report_against_the_stored_answers(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "dana")
+    sent = request(who["alice"], manager="dana")
+    assert "Request 1 is on its way" in sent and "asking 3 people" in sent
+    (ask,) = bot.inbox(who["bob"].user)
+    assert ask.title == "alice asks for your feedback"
+    assert "only if at least 3 people answer" in ask.plain_text()
+    assert "alice and their manager dana will see" in ask.plain_text()
+    assert bot.inbox(who["bob"].user) == []  # delivered once
+    assert answer(who["bob"], "4", "2", "Ran the restructure calmly.", "Listening", "Say no")
+    bob_row = FeedbackStore(store).peer(1, who["bob"].user)
+    assert bob_row["ratings"] == {"leadership": 4, "delivering-at-pace": 2}
+    assert bob_row["examples"] == {"leadership": "Ran the restructure calmly."}
+    answer(who["carol"], "3", "1", "skip", "Calm", "skip")
+    answer(who["dan"], "3", "I can't say", "skip", "skip", "Deadlines")
+    listed = text(who["alice"].send(text="360 list"))
+    assert "3 of 3 answered" in listed
+    (report,) = who["alice"].send(text="360 close 1")
+    body = report.plain_text()
+    assert (
+        "Leadership: peers 3.3 (3 rated, from Usually to Consistently) · you: Usually (3)" in body
+    )
+    # Delivering at Pace: two rated it (dan could not say), under the threshold of 3
+    assert "Delivering at Pace: fewer than 3 rated it, so it is not shown" in body
+    assert "Ran the restructure calmly." in body
+    assert "Listening" in body and "Calm" in body and "Deadlines" in body and "Say no" in body
+    for name in PEERS:
+        assert name not in body  # never who said what
+    (managers,) = bot.inbox(who["dana"].user)  # the manager gets the report too
+    assert managers.plain_text() == body
+    assert bot.inbox(who["alice"].user) == []  # alice had it as the reply already
+    csv = text(who["alice"].send(text="360 export 1 csv"))
+    assert "Leadership,3,3.33,3,4,3,4" in csv and "Delivering at Pace,under 3,,,,4,4" in csv
+    late = text(who["bob"].send(text="360 answer 1"))
+    assert "closed on" in late and "nothing more can be recorded" in late
+
+
+def test_bad_input_gets_a_clear_answer_and_nothing_half_stored(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    alice.send(text="360 leadership level 4")
+    for name in ("delivering at pace", "working together", "seeing the big picture"):
+        alice.send(text=name)
+    (full,) = alice.send(text="changing and improving")  # the fifth: chosen, and done
+    assert "Whom should I ask?" in full.plain_text()
+    assert "You named yourself" in text(alice.send(text="bob, alice"))
+    assert "You named Bob twice" in text(alice.send(text="bob, carol, Bob"))
+    assert "could not read !!! as a name" in text(alice.send(text="bob, !!!"))
+    alice.send(text="bob, carol, dan")
+    assert "The deadline has to be in the future" in text(alice.send(text="2020-01-01"))
+    assert "more than 90 days away" in text(alice.send(text="20 weeks"))
+    assert "could not read" in text(alice.send(text="whenever"))
+    assert "could not read" in text(alice.send(text="2026-02-31"))
+    assert FeedbackStore(store).requests_of(alice.user) == []  # nothing stored yet
+    assert "Cancelled: nothing was sent" in text(alice.send(text="cancel"))
+    assert "You are not putting a request together" in text(alice.send(text="360 send"))
+    assert "could not tell which framework" in text(alice.send(text="360 zzzz"))
+
+
+def test_nobody_reaches_anyone_elses_data(frameworks: list[Framework], store: Store) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "mallory")
+    request(who["alice"])
+    mallory = who["mallory"]
+    for typed in ("360 answer 1", "360 rate 1 leadership 1", "360 report 1", "360 close 1",
+                  "360 export 1 csv", "360 decline 1"):  # fmt: skip
+        assert "There is no request 1 for you" in text(mallory.send(text=typed)), typed
+    assert "There is no request 1 for you" in text(who["bob"].send(text="360 report 1"))
+    assert "There is no request 1 for you" in text(who["bob"].send(text="360 close 1"))
+    assert bot.inbox(mallory.user) == []
+    assert FeedbackStore(store).request(1)["status"] == "open"
+    # not in a shared channel either
+    shared = Event(user=who["alice"].user, conversation="test:local:general", text="360",
+                   private=False)  # fmt: skip
+    (refused,) = bot.handle(shared)
+    assert "in private" in refused.plain_text()
+
+
+def test_a_restart_at_each_step_loses_nothing(frameworks: list[Framework], tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    steps = [
+        ("alice", "360 leadership level 4"), ("alice", "done"), ("alice", "bob, carol, dan"),
+        ("alice", "1 week"), ("alice", "none"), ("alice", "2"), ("alice", "send"),
+        ("bob", "360 answer 1"), ("bob", "4"), ("bob", "skip"), ("bob", "Keep calm"),
+        ("bob", "skip"),
+        ("carol", "360 answer 1"), ("carol", "3"), ("carol", "skip"), ("carol", "skip"),
+        ("carol", "skip"),
+        ("dan", "360 answer 1"), ("dan", "2"), ("dan", "skip"), ("dan", "skip"), ("dan", "skip"),
+    ]  # fmt: skip
+    for name, typed in steps:
+        store = Store.open(path)  # a new process for every message
+        FakeAdapter(Bot(frameworks, store), name).send(text=typed)
+        store.close()
+    store = Store.open(path)
+    rows = FeedbackStore(store).peers(1)
+    assert [r["status"] for r in rows] == ["answered"] * 3
+    assert [r["ratings"] for r in rows] == [{"leadership": 4}, {"leadership": 3}, {"leadership": 2}]
+    (report,) = FakeAdapter(Bot(frameworks, store), "alice").send(text="360 close 1")
+    assert "Leadership: peers 3.0 (3 rated" in report.plain_text()
+    store.close()
+
+
+def test_a_retried_last_answer_is_recorded_once(frameworks: list[Framework], store: Store) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    bob = who["bob"]
+    bob.send(text="360 answer 1")
+    for typed in ("4", "skip", "2", "skip", "skip"):
+        bob.send(text=typed)
+    first = bob.send(text="Last words", event_id="slack-Ev-last")
+    again = bob.send(text="Last words", event_id="slack-Ev-last")  # a retry
+    assert "your answer to request 1 is recorded" in text(first) and again == []
+    assert FeedbackStore(store).peer(1, bob.user)["develop"] == "Last words"
+    # changing the answer replaces it: still one row, still one answer
+    bob.send(text="360 answer 1")
+    for typed in ("1", "skip", "1", "skip", "skip", "New words"):
+        bob.send(text=typed)
+    rows = [r for r in FeedbackStore(store).peers(1) if r["peer"] == bob.user]
+    assert len(rows) == 1 and rows[0]["ratings"] == {"leadership": 1, "delivering-at-pace": 1}
+
+
+def test_the_schedule_reminds_once_and_closes_at_the_deadline(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "dana")
+    request(who["alice"], manager="dana")
+    for name in PEERS:
+        bot.inbox(who[name].user)  # the requests, delivered
+    answer(who["bob"], "4", "3", "skip", "skip", "skip")
+    soon = datetime.now(UTC) + timedelta(days=13)  # two days before a two-week deadline
+    assert bot.tick(soon) == 1
+    assert bot.tick(soon) == 0  # once
+    reminders = {n: bot.outgoing("test:", user=who[n].user) for n in PEERS}
+    assert reminders["bob"] == []  # bob answered: no reminder
+    assert [m.replies[0].title for m in reminders["carol"]] == [
+        "A reminder: alice's feedback request"
+    ]
+    later = datetime.now(UTC) + timedelta(days=15)
+    assert bot.tick(later) == 1
+    assert FeedbackStore(store).request(1)["status"] == "closed"
+    (alices,) = bot.outgoing("test:", user=who["alice"].user)
+    (danas,) = bot.outgoing("test:", user=who["dana"].user)
+    assert alices.replies[0].title == danas.replies[0].title == "360 feedback: request 1"
+    assert "1 of 3 people answered: fewer than 3" in alices.replies[0].plain_text()
+
+
+def test_a_person_who_cannot_be_reached_is_reported_by_name(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    (to_carol,) = bot.outgoing("test:", user=who["carol"].user)
+    bot.undeliverable(to_carol, "they have not installed the app")
+    (told,) = bot.outgoing("test:", user=who["alice"].user)
+    assert "I could not reach carol for request 1 (they have not installed the app)" in (
+        told.replies[0].plain_text()
+    )
+    assert FeedbackStore(store).peer(1, who["carol"].user)["status"] == "unreachable"
+    assert "could not be reached" in text(who["alice"].send(text="360 list"))
+
+
+def test_not_started_where_peers_could_not_be_messaged_yet(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    for platform in ("slack", "teams"):
+        who = f"{platform}:T1:U1"
+        (reply,) = bot.handle(Event(user=who, conversation=who, text="360"))
+        assert (
+            "not available in" in reply.plain_text() and "nothing was started" in reply.plain_text()
+        )
+        assert "360: ask peers" not in bot.lookup.help(platform).plain_text()
+        assert "feedback" not in store.state(who, who)
+    assert "360: ask peers" in bot.lookup.help("console").plain_text()
