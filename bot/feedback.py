@@ -353,7 +353,7 @@ class FeedbackFlow:
         if repeated:
             return state, [self.prompt(draft, "repeated", typed=", ".join(repeated)[:80])]
         if len(names) > MAX_PEERS:
-            return state, [self.prompt(draft, "too-many-peers", most=MAX_PEERS)]
+            return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
         draft["peers"] = names
         draft["step"] = _next_step(draft)
         return dict(state, feedback=draft), [self.prompt(draft)]

@@ -98,6 +98,8 @@ def test_bad_input_gets_a_clear_answer_and_nothing_half_stored(
     assert "You named yourself" in text(alice.send(text="bob, alice"))
     assert "You named Bob twice" in text(alice.send(text="bob, carol, Bob"))
     assert "could not read !!! as a name" in text(alice.send(text="bob, !!!"))
+    many = ", ".join(f"p{n}" for n in range(201))
+    assert "That is more than 200 people" in text(alice.send(text=many))
     alice.send(text="bob, carol, dan")
     assert "The deadline has to be in the future" in text(alice.send(text="2020-01-01"))
     assert "more than 90 days away" in text(alice.send(text="20 weeks"))
