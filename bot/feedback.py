@@ -24,6 +24,7 @@ from typing import Any
 
 from bot.feedback_report import (
     DEFAULT_THRESHOLD,
+    PeerAnswer,
     Report,
     Scale,
     aggregates_csv,
@@ -681,9 +682,8 @@ class FeedbackFlow:
         return True
 
     def built_report(self, request: dict[str, Any]) -> Report:
-        from bot.feedback_report import PeerAnswer
-
-        answered = [p for p in self.db.peers(request["id"]) if p["status"] == "answered"]
+        peers = self.db.peers(request["id"])
+        answered = [p for p in peers if p["status"] == "answered"]
         return build_report(
             request["behaviours"],
             request["self_ratings"],
@@ -691,7 +691,7 @@ class FeedbackFlow:
                 PeerAnswer(p["ratings"], p["examples"], p["keep"] or "", p["develop"] or "")
                 for p in answered
             ],
-            asked=len(self.db.peers(request["id"])),
+            asked=len(peers),
             scale=scale_for(request["framework"]),
             threshold=request["threshold"],
             seed=request["seed"],
