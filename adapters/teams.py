@@ -279,28 +279,27 @@ def text_without_mention(activity: Json) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-def command_of(value: Any) -> str | None:
-    """The command a card's button carries: Action.Execute's `data`, Action.Submit's or
-    messageBack's `value`; the drop-down's choice when the button is "Show"."""
-    if not isinstance(value, dict):
-        return None
-    if isinstance(value.get("action"), dict):  # adaptiveCard/action (Action.Execute)
+def button_data(value: Any) -> Json | None:
+    """What a card's button sent: Action.Execute's `data` (inside an adaptiveCard/action
+    invoke's `action`), or Action.Submit's and messageBack's `value`, with the card's
+    inputs merged in; None when it is not an object."""
+    if isinstance(value, dict) and isinstance(value.get("action"), dict):
         value = value["action"].get("data") or {}
-    command = value.get("command") or value.get(CHOICE_INPUT)
+    return value if isinstance(value, dict) else None
+
+
+def command_of(value: Any) -> str | None:
+    """The command a button carries; the drop-down's choice when the button is "Show"."""
+    data = button_data(value)
+    command = data.get("command") or data.get(CHOICE_INPUT) if data else None
     return command if isinstance(command, str) and command.strip() else None
 
 
 def fields_of(value: Any) -> dict[str, str] | None:
-    """A submitted form's values: the card's inputs, which Teams sends along with the
-    button's data (Action.Execute's `data`, Action.Submit's `value`)."""
-    if not isinstance(value, dict):
-        return None
-    if isinstance(value.get("action"), dict):
-        value = value["action"].get("data") or {}
-    if not isinstance(value, dict):
-        return None
+    """A submitted form's values: the card's text inputs, sent with the button's data."""
+    data = button_data(value) or {}
     fields = {
-        k: v for k, v in value.items() if k not in ("command", CHOICE_INPUT) and isinstance(v, str)
+        k: v for k, v in data.items() if k not in ("command", CHOICE_INPUT) and isinstance(v, str)
     }
     return fields or None
 

@@ -38,7 +38,7 @@ from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
 from bot.storage import FeedbackStore, Store
 from bot.text import clean
-from bot.types import Event, Reply, replies_to_json
+from bot.types import Event, Reply, replies_to_json, without
 
 VERBS = frozenset({"360", "feedback"})
 # Platforms whose adapters do not deliver the outbox's direct messages yet: a request
@@ -228,7 +228,7 @@ class FeedbackFlow:
                     return state, [reply]
                 draft["framework"] = fw.id
         draft["step"] = _next_step(draft)
-        new_state = _without(_without(state, "answering"), "star")
+        new_state = without(without(state, "answering"), "star")
         new_state["feedback"] = draft
         return new_state, [self.prompt(draft)]
 
@@ -417,10 +417,10 @@ class FeedbackFlow:
 
     def cancel(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
         if "answering" in state:
-            return _without(state, "answering"), [compose("feedback/answer_paused.j2")]
+            return without(state, "answering"), [compose("feedback/answer_paused.j2")]
         if "feedback" not in state:
             return state, [compose("feedback/no_request.j2")]
-        return _without(state, "feedback"), [compose("feedback/cancelled.j2")]
+        return without(state, "feedback"), [compose("feedback/cancelled.j2")]
 
     def send(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
         draft = state.get("feedback")
@@ -463,7 +463,7 @@ class FeedbackFlow:
         self.db.schedule("remind", request_id, _iso(reminder_time(sent, deadline)))
         self.db.schedule("close", request_id, _iso(deadline))
         reply = compose("feedback/sent.j2", **self._about(request), peers=peers)
-        return _without(state, "feedback"), [reply]
+        return without(state, "feedback"), [reply]
 
     # ---- describing a request -------------------------------------------------------
 
@@ -521,7 +521,7 @@ class FeedbackFlow:
             return state, [compose("feedback/later.j2", **about)]
         if sub == "decline":
             self.db.set_peer_status(number, event.user, "declined")
-            return _without(state, "answering"), [compose("feedback/declined.j2", **about)]
+            return without(state, "answering"), [compose("feedback/declined.j2", **about)]
         answering = {
             "request": number,
             "index": 0,
@@ -529,7 +529,7 @@ class FeedbackFlow:
             "ratings": {},
             "examples": {},
         }
-        new_state = dict(_without(_without(state, "feedback"), "star"), answering=answering)
+        new_state = dict(without(without(state, "feedback"), "star"), answering=answering)
         return new_state, [self._question(about, answering, changing=peer["status"] == "answered")]
 
     def _question(
@@ -569,7 +569,7 @@ class FeedbackFlow:
             return self.peer_command(state, event, "answer", number)
         found = self._answering(state, event)
         if isinstance(found, Reply):
-            return _without(state, "answering"), [found]
+            return without(state, "answering"), [found]
         answering, about = found
         ids = [b.id for b in about["behaviours"]]
         index = answering["index"]
@@ -588,7 +588,7 @@ class FeedbackFlow:
     ) -> tuple[dict[str, Any], list[Reply]]:
         found = self._answering(state, event)
         if isinstance(found, Reply):
-            return _without(state, "answering"), [found]
+            return without(state, "answering"), [found]
         answering, about = found
         word = typed.casefold().rstrip(".!")
         if word in STOP_WORDS:
@@ -631,7 +631,7 @@ class FeedbackFlow:
             keep=answering.get("keep", ""),
             develop=text,
         )
-        return _without(state, "answering"), [compose("feedback/thanks.j2", **about)]
+        return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
 
     # ---- the requester: closing, the report, exports -------------------------------
 
@@ -810,7 +810,3 @@ def _next_step(draft: dict[str, Any]) -> str:
     if any(b not in draft.get("self", {}) for b in draft["behaviours"]):
         return "self"
     return "confirm"
-
-
-def _without(state: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k != key}

@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import feedback, star
 from bot.feedback import FeedbackFlow
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
@@ -34,6 +35,12 @@ from bot.text import clean
 from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json
 
 log = logging.getLogger("behaviourbot")
+
+# What starts a flow, and the state entries of flows under way.
+_VERBS = (
+    star.START_VERBS | star.DRAFT_VERBS | star.PRACTICE_VERBS | star.STOP_WORDS | feedback.VERBS
+)
+_FLOW_KEYS = ("star", "practice", "feedback", "answering")
 
 # A delivery still under way after this long was cut short (the process stopped): a retry
 # of its event sends the replies again. Shorter attempts are left to finish.
@@ -89,7 +96,13 @@ class Bot:
         return replies
 
     def _flow(self, state: dict[str, Any], event: Event) -> StarFlow | FeedbackFlow | None:
-        """The flow this event belongs to: the one under way first, then by its verb."""
+        """The flow this event belongs to: the one under way first, then by its verb.
+        Most events are lookups with no flow under way: their verb alone settles it."""
+        if not any(key in state for key in _FLOW_KEYS):
+            command = event.action if event.action is not None else event.text
+            verb = strip_command_prefix(clean(command)).partition(" ")[0]
+            if verb.casefold().rstrip(".!") not in _VERBS:
+                return None
         under_way = "feedback" in state or "answering" in state
         flows = (self.feedback, self.star) if under_way else (self.star, self.feedback)
         return next((f for f in flows if f.wants(state, event)), None)

@@ -44,7 +44,7 @@ from bot.review import voice as part_voice
 from bot.review import wording as part_wording
 from bot.storage import Store
 from bot.text import clean
-from bot.types import Event, Field, Form, Reply
+from bot.types import Event, Field, Form, Reply, without
 
 START_VERBS = frozenset({"prep", "prepare", "star"})
 DRAFT_VERBS = frozenset({"draft", "drafts"})
@@ -155,12 +155,12 @@ class StarFlow:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
             if verb in START_VERBS:
-                return self.start(_without(state, "practice"), event, rest)
+                return self.start(without(state, "practice"), event, rest)
             if verb in PRACTICE_VERBS:
                 return self.practice_command(state, event, rest)
             new_state, replies = self.drafts_command(state, event, verb, rest)
             if new_state.get("star") not in (None, state.get("star")):
-                new_state = _without(new_state, "practice")  # back to writing a draft
+                new_state = without(new_state, "practice")  # back to writing a draft
             return new_state, replies
         if "practice" in state:
             return self.practice_answer(state, event)
@@ -198,7 +198,7 @@ class StarFlow:
             assert practice is not None
             target = self._practice_target(practice)
             if target is None:
-                return _without(state, "practice"), [compose("star/practice_none.j2")]
+                return without(state, "practice"), [compose("star/practice_none.j2")]
             return self._practice_ask(state, target, practice["indicator"] % len(target.indicators))
         found = self._resolve(rest, verb="practice")
         if isinstance(found, Reply):
@@ -215,7 +215,7 @@ class StarFlow:
         target = self._practice_target(state.get("practice") or {})
         path = state.get("practice", {}).get("target") if target else None
         reply = compose("star/practice_stopped.j2", target=target, path=path)
-        return _without(state, "practice"), [reply]
+        return without(state, "practice"), [reply]
 
     def _practice_target(self, practice: dict[str, Any]) -> Target | None:
         fw_id, _, rest = str(practice.get("target", "")).partition("/")
@@ -245,7 +245,7 @@ class StarFlow:
         practice = state["practice"]
         target = self._practice_target(practice)
         if target is None:
-            return _without(state, "practice"), [compose("star/practice_none.j2")]
+            return without(state, "practice"), [compose("star/practice_none.j2")]
         text = clean(event.text, keep_newlines=True, exact=True).strip()
         word = text.casefold().rstrip(".!")
         if _WORD_ONLY.match(text.casefold()) and word in STOP_WORDS:
@@ -298,7 +298,7 @@ class StarFlow:
         draft = self.store.draft(event.user, number)
         assert draft is not None
         saved = compose("star/practice_saved.j2", number=number)
-        return _without(state, "practice"), [saved, self._opened(target, draft, event.forms)]
+        return without(state, "practice"), [saved, self._opened(target, draft, event.forms)]
 
     # ---- starting -------------------------------------------------------------------
 
@@ -799,11 +799,7 @@ def _parts_module() -> Any:
 
 
 def _without_flow(state: dict[str, Any]) -> dict[str, Any]:
-    return _without(state, "star")
-
-
-def _without(state: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k != key}
+    return without(state, "star")
 
 
 def practice_question(indicator: str) -> tuple[str, bool]:

@@ -41,6 +41,11 @@ class Event:
         return self.user.split(":", 1)[0]
 
 
+def without(state: dict[str, Any], key: str) -> dict[str, Any]:
+    """A conversation state without one flow's entry (`star`, `practice`, `feedback`…)."""
+    return {k: v for k, v in state.items() if k != key}
+
+
 @dataclass(frozen=True)
 class Column:
     heading: str

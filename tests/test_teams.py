@@ -799,3 +799,10 @@ def test_drafts_export_and_practice_in_a_personal_chat(teams: Teams) -> None:
     answered = teams.cards()[-1]
     assert "Not found: the Result." in " ".join(texts(answered))
     assert answered["actions"][0]["title"] == "Save as a draft"
+
+
+def test_a_button_whose_data_is_not_an_object_is_answered_plainly(teams: Teams) -> None:
+    activity = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    activity["value"]["action"]["data"] = ["not", "an", "object"]
+    status, body = teams.post(activity)
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
