@@ -253,6 +253,7 @@ class FeedbackFlow:
             chosen=[b for b in chosen if b],
             others=[b for b in behaviours if b.id not in draft["behaviours"]],
             most=MAX_BEHAVIOURS,
+            threshold=DEFAULT_THRESHOLD,
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
@@ -392,6 +393,11 @@ class FeedbackFlow:
             return self._deadline(state, draft, typed)
         if step == "manager":
             return self._manager(state, event, draft, typed)
+        if step == "self" and (fw := self.lookup.index.by_id.get(draft.get("framework", ""))):
+            labels = {label.casefold(): n for n, label in enumerate(scale_for(fw.id).labels, 1)}
+            unrated = [b for b in draft["behaviours"] if b not in draft["self"]]
+            if word in labels and unrated:
+                return self.build_self(state, event, unrated[0], labels[word])
         if step == "confirm" and word in ("send", "yes"):
             return self.send(state, event)
         if step == "framework":
@@ -653,7 +659,12 @@ class FeedbackFlow:
             return state, [self.report(request)]
         if request["status"] == "open":
             return state, [
-                compose("feedback/still_open.j2", **about, progress=self._progress(number))
+                compose(
+                    "feedback/still_open.j2",
+                    **about,
+                    progress=self._progress(number),
+                    can_close=request["requester"] == event.user,
+                )
             ]
         if sub == "report":
             return state, [self.report(request)]

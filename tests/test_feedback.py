@@ -51,6 +51,9 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     bot = Bot(frameworks, store)
     who = people(bot, "alice", *PEERS, "dana")
     sent = request(who["alice"], manager="dana")
+    (waiting,) = who["dana"].send(text="360 report 1")  # the manager, before the close
+    assert "You will get the report when it closes." in waiting.plain_text()
+    assert waiting.choices == ()  # only the requester can close it
     assert "Request 1 is on its way" in sent and "asking 3 people" in sent
     (ask,) = bot.inbox(who["bob"].user)
     assert ask.title == "alice asks for your feedback"
@@ -229,3 +232,16 @@ def test_not_started_where_peers_could_not_be_messaged_yet(
         assert "360: ask peers" not in bot.lookup.help(platform).plain_text()
         assert "feedback" not in store.state(who, who)
     assert "360: ask peers" in bot.lookup.help("console").plain_text()
+
+
+def test_a_new_users_trial_self_ratings_by_label_and_too_few_peers_said(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    for typed in ("360 ses 1.4", "excellence", "done", "bob, carol", "10 days", "dana"):
+        alice.send(text=typed)
+    (ready,) = alice.send(text="Achieved Expectations")  # the label, typed
+    body = ready.plain_text()
+    assert "(you: Achieved Expectations)" in body
+    assert "You and your manager dana will see" in body
+    assert "you are asking 2, fewer than 3, so the report can show nothing from them" in body
