@@ -12,6 +12,24 @@ from collections.abc import Awaitable, Callable
 
 from bot.types import Event, Reply
 
+
+class Unreachable(Exception):
+    """A person the bot cannot message directly, with the reason (for the requester)."""
+
+    def __init__(self, user: str, reason: str):
+        super().__init__(f"{user}: {reason}")
+        self.user = user
+        self.reason = reason
+
+
+class SlowDown(Exception):
+    """The platform asked to wait `seconds` before sending more (Slack's 429)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"rate limited: retry after {seconds:g} s")
+        self.seconds = seconds
+
+
 Handle = Callable[[Event], list[Reply]]
 Settle = Callable[..., None]  # settle(event, delivered=bool)
 

@@ -11,21 +11,24 @@ messages, the choices going with the last one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.delivery import Handle, Settle, answer
-from bot.types import Block, Choice, Event, Form, Reply
+from adapters.delivery import Handle, Settle, SlowDown, Unreachable, answer
+from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
 log = logging.getLogger("behaviourbot.slack")
 
@@ -196,15 +199,8 @@ def modal_of(reply: Reply, form: Form, channel: str | None) -> Json:
 
     blocks = [b for block in reply.blocks if block.kind != "title" for b in blocks_of(block)]
     for field in form.fields:
-        element: Json = {
-            "type": "plain_text_input",
-            "action_id": "value",
-            "multiline": True,
-            "max_length": MAX_INPUT,
-        }
-        if field.value:
-            element["initial_value"] = field.value
-        if field.hint:
+        element = _input_element(field)
+        if field.hint and field.kind != "choice":
             element["placeholder"] = plain(field.hint, MAX_PLACEHOLDER)
         blocks.append(
             {
@@ -224,6 +220,74 @@ def modal_of(reply: Reply, form: Form, channel: str | None) -> Json:
         "private_metadata": json.dumps({"submit": form.submit, "channel": channel}),
         "blocks": blocks,
     }
+
+
+MAX_OPTION_TEXT = 75  # characters in an option's text
+MAX_RADIO = 10  # options in radio buttons; more go in a menu
+
+
+def _user_id(identity: str) -> str:
+    return identity.rsplit(":", 1)[-1]
+
+
+def _input_element(field: Field) -> Json:
+    """The input of one form field: text, one choice of a few, or people of the workspace
+    (a user picker). Every element's action_id is "value", where `event_from_view`
+    looks for it."""
+    if field.kind == "people":
+        chosen = [_user_id(i) for i in field.value.split() if i]
+        if field.most == 1:
+            element: Json = {"type": "users_select", "action_id": "value"}
+            if chosen:
+                element["initial_user"] = chosen[0]
+            return element
+        element = {"type": "multi_users_select", "action_id": "value"}
+        if field.most:
+            element["max_selected_items"] = field.most
+        if chosen:
+            element["initial_users"] = chosen
+        return element
+    if field.kind == "choice":
+        options = [
+            {
+                "text": {"type": "plain_text", "text": _button_label(o.label)[:MAX_OPTION_TEXT]},
+                "value": o.command,
+            }
+            for o in field.options
+        ]
+        kind = "radio_buttons" if len(options) <= MAX_RADIO else "static_select"
+        element = {"type": kind, "action_id": "value", "options": options}
+        initial = next((o for o in options if o["value"] == field.value), None)
+        if initial is not None:
+            element["initial_option"] = initial
+        return element
+    element = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": MAX_INPUT,
+    }
+    if field.value:
+        element["initial_value"] = field.value
+    return element
+
+
+def _submitted(value: Any, team: str | None) -> tuple[str, list[str]]:
+    """(the core's value, the user ids picked) of one input in a view's state."""
+    if not isinstance(value, dict):
+        return "", []
+    if isinstance(value.get("selected_users"), list):
+        users = [u for u in value["selected_users"] if isinstance(u, str)]
+        return "\n".join(identity(team, u) for u in users), users
+    if "selected_user" in value:
+        user = value["selected_user"]
+        return (identity(team, user), [user]) if isinstance(user, str) else ("", [])
+    if "selected_option" in value:
+        option = value["selected_option"]
+        chosen = option.get("value") if isinstance(option, dict) else None
+        return (chosen if isinstance(chosen, str) else ""), []
+    text = value.get("value")
+    return (text if isinstance(text, str) else ""), []
 
 
 # ---- from Slack to the core, and back ----------------------------------------------
@@ -298,8 +362,7 @@ def event_from_view(body: Json) -> Event:
     fields = {}
     for name, inputs in values.items() if isinstance(values, dict) else ():
         value = inputs.get("value") if isinstance(inputs, dict) else None
-        text = value.get("value") if isinstance(value, dict) else None
-        fields[str(name)] = text if isinstance(text, str) else ""
+        fields[str(name)] = _submitted(value, team)[0]
     return Event(
         user=identity(team, user),
         conversation=identity(team, channel if is_direct(channel) else user),
@@ -313,6 +376,61 @@ def event_from_view(body: Json) -> Event:
         forms=True,
         raw=body,
     )
+
+
+def picked_users(body: Json) -> list[str]:
+    """The user ids picked in a submitted view's user pickers, in order, once each."""
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    picked: list[str] = []
+    for inputs in values.values() if isinstance(values, dict) else ():
+        value = inputs.get("value") if isinstance(inputs, dict) else None
+        picked += _submitted(value, None)[1]
+    return list(dict.fromkeys(picked))
+
+
+def person_of(team: str | None, user: Json) -> Person:
+    """A Slack user (users.info's `user`) as the core's Person: the name people know
+    them by, their time zone, and whether they can answer at all."""
+    profile = user.get("profile") or {}
+    name = next(
+        (
+            n
+            for n in (
+                profile.get("real_name"),
+                user.get("real_name"),
+                profile.get("display_name"),
+                user.get("name"),
+            )
+            if isinstance(n, str) and n.strip()
+        ),
+        str(user.get("id")),
+    )
+    problem = ""
+    if user.get("is_bot") or user.get("is_app_user") or user.get("id") == "USLACKBOT":
+        problem = "bot"
+    elif user.get("deleted"):
+        problem = "deleted"
+    offset = user.get("tz_offset")
+    return Person(
+        identity(team, str(user.get("id"))),
+        name.strip(),
+        offset if isinstance(offset, int) else None,
+        problem,
+    )
+
+
+# Errors of chat.postMessage that mean the person cannot be messaged (not a passing fault).
+UNREACHABLE_ERRORS = {
+    "user_not_found": "not a user of this workspace",
+    "channel_not_found": "not a user of this workspace",
+    "account_inactive": "their account is deactivated",
+    "user_disabled": "their account is deactivated",
+    "cannot_dm_bot": "an app, not a person",
+    "messages_tab_disabled": "direct messages to the app are turned off",
+    "restricted_action": "the workspace does not allow it",
+    "not_allowed_token_type": "the workspace does not allow it",
+}
+LOOKUP_SECONDS = 2.0  # for names of picked people: a modal must be answered in 3 s
 
 
 def event_from_message(body: Json) -> Event:
@@ -389,6 +507,7 @@ class SlackAdapter:
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
+        self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         client = AsyncWebClient(token=token, base_url=api_url)
         # No signing secret only for Socket Mode, whose requests arrive over the WebSocket
         # that Slack authenticated with the app token; such an app is never mounted on HTTP.
@@ -466,12 +585,13 @@ class SlackAdapter:
 
         async def send(replies: list[Reply]) -> None:
             forms = [r for r in replies if r.form is not None]
-            for reply in forms[:1]:  # the button opens the form as a modal
+            for reply in forms[:1]:  # the button opens the form as a modal...
                 assert reply.form is not None
                 channel = container.get("channel_id")
                 view = modal_of(reply, reply.form, channel)
                 await client.views_open(trigger_id=body["trigger_id"], view=view)
-            replies = [r for r in replies if r.form is None]
+            # ...and the message shows where things are, with a button to open it again
+            # (the modal may be closed without an answer)
             if container.get("type") == "view":  # a button on the App Home tab: the DM
                 for reply in replies:
                     for message in self._messages(reply, share=False):
@@ -512,6 +632,13 @@ class SlackAdapter:
         """A submitted form: refused fields are shown in the modal, which stays open with
         what was typed; otherwise the modal closes and the answer comes in the DM."""
         event = event_from_view(body)
+        picked = picked_users(body)
+        if picked:  # who they are, from Slack itself: never from the payload
+            team = event.user.split(":")[1]
+            me = _user_id(event.user)
+            found = await self.people(client, team, [*picked, me])
+            speaker = next((p for p in found if p.identity == event.user), None)
+            event = replace(event, people=tuple(found), name=speaker.name if speaker else "")
 
         async def send(replies: list[Reply]) -> None:
             refused = replies[0].form if replies and replies[0].form else None
@@ -527,6 +654,56 @@ class SlackAdapter:
                     await client.chat_postMessage(channel=body["user"]["id"], **message)
 
         await answer(self.handle, self.settle, event, send)
+
+    async def people(self, client: AsyncWebClient, team: str, users: list[str]) -> list[Person]:
+        """Each user as a Person, looked up with users.info (at most ten at a time, and
+        within LOOKUP_SECONDS: one not found in time keeps their id for a name)."""
+        limit = asyncio.Semaphore(10)
+
+        async def one(user: str) -> Person:
+            cached = self._people.get((team, user))
+            if cached is not None and cached[0] > time.monotonic():
+                return cached[1]
+            async with limit:
+                try:
+                    found = await client.users_info(user=user)
+                except SlackApiError as error:
+                    if error.response.get("error") == "user_not_found":
+                        return Person(identity(team, user), user, problem="unknown")
+                    log.warning("slack: users.info failed (%s)", error.response.get("error"))
+                    return Person(identity(team, user), user)
+            person = person_of(team, found.get("user") or {"id": user})
+            self._people[(team, user)] = (time.monotonic() + 3600, person)
+            return person
+
+        tasks = [asyncio.ensure_future(one(u)) for u in users]
+        await asyncio.wait(tasks, timeout=LOOKUP_SECONDS)
+        out = []
+        for user, task in zip(users, tasks, strict=True):
+            if task.done() and not task.exception():
+                out.append(task.result())
+            else:
+                task.cancel()
+                out.append(Person(identity(team, user), user))
+        return out
+
+    async def send_direct(self, user: str, replies: list[Reply]) -> None:
+        """A direct message to `user` (slack:<team>:<user id>) from the app. Raises
+        SlowDown on a 429 (with its Retry-After) and Unreachable when the person cannot
+        be messaged; any other failure passes (the outbox tries again later)."""
+        channel = _user_id(user)
+        try:
+            for reply in replies:
+                for message in self._messages(reply, share=False):
+                    await self.app.client.chat_postMessage(channel=channel, **message)
+        except SlackApiError as error:
+            response = error.response
+            if response.status_code == 429:
+                raise SlowDown(float(response.headers.get("Retry-After", 1))) from error
+            code = str(response.get("error"))
+            if code in UNREACHABLE_ERRORS:
+                raise Unreachable(user, UNREACHABLE_ERRORS[code]) from error
+            raise
 
     async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):
@@ -595,7 +772,14 @@ def manifest(*, url: str | None) -> Json:
         },
         "oauth_config": {
             "scopes": {
-                "bot": ["app_mentions:read", "chat:write", "commands", "im:history", "im:read"]
+                "bot": [
+                    "app_mentions:read",
+                    "chat:write",
+                    "commands",
+                    "im:history",
+                    "im:read",
+                    "users:read",
+                ]
             }
         },
         "settings": {

@@ -16,20 +16,19 @@ always built by `json`, never by pasting strings.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests  # what botbuilder fetches the channel's signing keys with
 from aiohttp import web
-from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
@@ -40,9 +39,9 @@ from botbuilder.schema import (
 from botframework.connector.auth import AuthenticationConstants, ConnectorFactory
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
-from adapters.delivery import Handle, Settle, answer
+from adapters.delivery import Handle, Settle, Unreachable, answer
 from bot.storage import Store
-from bot.types import Block, Event, Form, Reply
+from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
 log = logging.getLogger("behaviourbot.teams")
 
@@ -156,7 +155,30 @@ def form_elements(form: Form) -> tuple[list[Json], list[Json]]:
     for field in form.fields:
         if field.error:
             body.append(_text_block(field.error, color="Attention", spacing="Medium"))
-        body.append(
+        body += _input(field)
+    submit = {
+        "type": "Action.Execute",
+        "title": form.submit_label,
+        "verb": VERB,
+        "data": {"command": form.submit},
+        "style": "positive",
+    }
+    return body, [submit]
+
+
+NO_COLLEAGUES = (
+    "I found nobody to choose from: I can offer the people of the teams and group chats "
+    "that you and I are both in. Add me to one of yours, then choose again."
+)
+
+
+def _input(field: Field) -> list[Json]:
+    """The card input of one form field: multi-line text; one choice of a few, as
+    radio buttons; or people (the options the adapter filled in from the rosters), as a
+    drop-down to tick several in. Their values: text, the option's command, commands
+    separated by commas."""
+    if field.kind == "text":
+        return [
             {
                 "type": "Input.Text",
                 "id": field.name,
@@ -167,15 +189,23 @@ def form_elements(form: Form) -> tuple[list[Json], list[Json]]:
                 "placeholder": field.hint,
                 "value": field.value,
             }
-        )
-    submit = {
-        "type": "Action.Execute",
-        "title": form.submit_label,
-        "verb": VERB,
-        "data": {"command": form.submit},
-        "style": "positive",
+        ]
+    if field.kind == "people" and not field.options:
+        return [_text_block(field.label, weight="Bolder"), _text_block(NO_COLLEAGUES)]
+    chosen = [v for v in re.split(r"[\s,]+", field.value) if v]
+    element: Json = {
+        "type": "Input.ChoiceSet",
+        "id": field.name,
+        "label": field.label,
+        "style": "expanded" if field.kind == "choice" else "compact",
+        "isRequired": False,
+        "choices": [{"title": o.label, "value": o.command} for o in field.options],
+        "value": ",".join(chosen),
     }
-    return body, [submit]
+    if field.kind == "people":
+        element["isMultiSelect"] = field.most != 1
+        element["placeholder"] = field.hint or "Choose"
+    return [element]
 
 
 def card(elements: list[Json], actions: list[Json] | None = None) -> Json:
@@ -304,6 +334,18 @@ def fields_of(value: Any) -> dict[str, str] | None:
     return fields or None
 
 
+def people_in(fields: dict[str, str] | None) -> list[str]:
+    """The Teams identities among a submitted form's values (a people field's value is
+    identities separated by commas), once each."""
+    found = [
+        token
+        for value in (fields or {}).values()
+        for token in re.split(r"[\s,]+", value)
+        if token.startswith("teams:")
+    ]
+    return list(dict.fromkeys(found))
+
+
 def event_from_activity(activity: Json) -> Event | None:
     """A person's message or button press as an Event; None for anything else."""
     kind = activity.get("type")
@@ -331,6 +373,7 @@ def event_from_activity(activity: Json) -> Event | None:
         private=is_personal(activity),
         forms=True,
         fields=fields_of(activity.get("value")) if action is not None else None,
+        name=account.get("name") if isinstance(account.get("name"), str) else "",
         raw=activity,
     )
 
@@ -545,13 +588,7 @@ class _Config:
             setattr(self, name, getattr(AuthenticationConstants, name))
 
 
-class Unreachable(Exception):
-    """A person the bot cannot message directly, with the reason."""
-
-    def __init__(self, user: str, reason: str):
-        super().__init__(f"{user}: {reason}")
-        self.user = user
-        self.reason = reason
+ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
 
 
 class TeamsAdapter:
@@ -588,6 +625,7 @@ class TeamsAdapter:
         if openid_metadata_url:  # where the channel's signing keys are published
             config.use_metadata_url(openid_metadata_url)
         self.adapter = CloudAdapter(_Authentication(config))
+        self._rosters: dict[str, tuple[float, list[Json]]] = {}
 
     async def dispatch(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -690,10 +728,17 @@ class TeamsAdapter:
             elif activity.get("type") == "invoke":
                 await self._invoke_response(context, 200, None)
             return
+        if event.fields:  # who picked people are: from the stored rosters, never the payload
+            event = replace(event, people=tuple(self.people(people_in(event.fields))))
         if activity.get("type") == "invoke":
-            send = functools.partial(self._answer_invoke, context, activity)
+            answer_with = self._answer_invoke
         else:
-            send = functools.partial(self._answer_message, context, activity)
+            answer_with = self._answer_message
+
+        async def send(replies: list[Reply]) -> None:
+            replies = await self.with_colleagues(event.user, replies)
+            await answer_with(context, activity, replies)
+
         await answer(self.handle, self.settle, event, send)
 
     async def _welcome(self, context: Any, activity: Json) -> None:
@@ -774,6 +819,9 @@ class TeamsAdapter:
             "serviceUrl": activity["serviceUrl"],
             "locale": activity.get("locale"),
         }
+        team = ((activity.get("channelData") or {}).get("team") or {}).get("id")
+        if isinstance(team, str) and team:
+            reference["teamId"] = team  # whose roster the people pickers offer
         personal = is_personal(activity)
         with self.store.transaction():
             self.store.save_reference(
@@ -784,6 +832,98 @@ class TeamsAdapter:
                 tenant=tenant_of(activity),
                 reference=reference,
             )
+
+    # ---- people: the rosters of the teams and chats the bot is in ------------------
+
+    def people(self, identities: list[str]) -> list[Person]:
+        """Who these identities are, from the stored references (the rosters fetched
+        for pickers, and everyone who wrote to the bot); unknown ones say so."""
+        found = []
+        for identity in identities:
+            reference = self.store.reference(identity, personal=False) or self.store.reference(
+                identity, personal=True
+            )
+            name = ((reference or {}).get("user") or {}).get("name")
+            if reference is None:
+                found.append(Person(identity, identity.rsplit(":", 1)[-1], problem="unknown"))
+            else:
+                found.append(Person(identity, name or "someone"))
+        return found
+
+    async def with_colleagues(self, user: str, replies: list[Reply]) -> list[Reply]:
+        """Replies whose forms pick people, with the people to pick from filled in."""
+        wanted = [r for r in replies if r.form and any(f.kind == "people" for f in r.form.fields)]
+        if not wanted:
+            return replies
+        options = tuple(Choice(name, identity) for identity, name in await self.colleagues(user))
+        filled = []
+        for reply in replies:
+            if reply in wanted and reply.form is not None:
+                fields = tuple(
+                    replace(f, options=options) if f.kind == "people" else f
+                    for f in reply.form.fields
+                )
+                reply = replace(reply, form=replace(reply.form, fields=fields))
+            filled.append(reply)
+        return filled
+
+    async def colleagues(self, user: str) -> list[tuple[str, str]]:
+        """(identity, name) of the people who share a team or group chat with `user` and
+        the bot, by name; each is kept as reachable there, so that a direct message can
+        open a chat with them later."""
+        tenant = user.split(":")[1]
+        me = user.rsplit(":", 1)[-1]
+        found: dict[str, str] = {}
+        for reference in self.store.shared_conversations(tenant):
+            try:
+                members = await self._members(reference)
+            except Exception as exc:  # one team's roster failing leaves the others
+                log.warning("teams: roster unavailable (%s: %s)", type(exc).__name__, exc)
+                continue
+            if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):
+                continue
+            bot_id = (reference.get("bot") or {}).get("id")
+            with self.store.transaction():
+                for member in members:
+                    who = f"teams:{tenant}:{member.get('aadObjectId') or member.get('id')}"
+                    if who == user or member.get("id") == bot_id or not member.get("id"):
+                        continue
+                    found[who] = member.get("name") or "someone"
+                    self.store.save_reference(
+                        user=who,
+                        conversation=f"teams:{tenant}:{reference['conversation']['id']}",
+                        personal=False,
+                        teams_id=member["id"],
+                        tenant=tenant,
+                        reference=dict(reference, user=member, activityId=None),
+                    )
+        return sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
+
+    async def _members(self, reference: Json) -> list[Json]:
+        """A team's or chat's members (pagedmembers, every page), kept ten minutes."""
+        conversation = reference.get("teamId") or str(reference["conversation"]["id"]).split(";")[0]
+        cached = self._rosters.get(conversation)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        members: list[Json] = []
+
+        async def fetch(context: Any) -> None:
+            client = context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+            token = None
+            while True:
+                page = await client.conversations.get_conversation_paged_members(
+                    conversation, page_size=500, continuation_token=token
+                )
+                members.extend(m.serialize() for m in page.members or [])
+                token = page.continuation_token
+                if not token:
+                    break
+
+        await self.adapter.continue_conversation(
+            ConversationReference().deserialize(reference), fetch, self.credentials.app_id or ""
+        )
+        self._rosters[conversation] = (time.monotonic() + ROSTER_KEPT, members)
+        return members
 
     async def send_direct(self, user: str, replies: list[Reply]) -> None:
         """Message `user` (teams:<tenant>:<object id>) in their personal chat with the bot:

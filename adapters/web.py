@@ -16,6 +16,7 @@ import logging
 
 from aiohttp import web
 
+from adapters.outbox import OUTBOX_EVERY, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
 from bot.router import Bot
@@ -85,14 +86,17 @@ def create_app(
     socket: bool = False,
     dev: bool = False,
     openid_metadata_url: str | None = None,
+    outbox_every: float = OUTBOX_EVERY,
 ) -> web.Application:
     """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime;
-    with `dev`, Teams without credentials accepts requests without a token."""
+    with `dev`, Teams without credentials accepts requests without a token. While it
+    runs, the outbox is delivered every `outbox_every` seconds."""
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     _prune_handled_events(app, bot)
+    senders: dict[str, SendDirect] = {}
     if socket:
-        _add_socket_mode(app, settings, bot)
+        senders["slack:"] = _add_socket_mode(app, settings, bot).send_direct
     missing = _missing(
         SLACK_SIGNING_SECRET=settings.slack_signing_secret,
         SLACK_BOT_TOKEN=settings.slack_bot_token,
@@ -100,6 +104,7 @@ def create_app(
     if not missing:
         slack = _slack_adapter(settings, bot, signing_secret=settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack.dispatch)
+        senders.setdefault("slack:", slack.send_direct)
         log.info("slack: on at /slack/events (Web API %s)", settings.slack_api_url)
     else:
         app.router.add_post("/slack/events", slack_not_configured)
@@ -108,8 +113,35 @@ def create_app(
             " and ".join(missing),
             "; Socket Mode on" if socket else "",
         )
-    app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, dev, openid_metadata_url)
+    teams = app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, dev, openid_metadata_url)
+    if teams.open:
+        senders["teams:"] = teams.send_direct
+    _deliver_outbox(app, Outbox(bot, senders, every=outbox_every))
     return app
+
+
+OUTBOX = web.AppKey("outbox", Outbox)
+
+
+def _deliver_outbox(app: web.Application, outbox: Outbox) -> None:
+    """Deliver the 360 direct messages and run the schedule while the app runs."""
+    app[OUTBOX] = outbox
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(app: web.Application) -> None:
+        tasks.append(asyncio.get_running_loop().create_task(outbox.run_forever()))
+        log.info(
+            "outbox: delivering direct messages to %s every %g s",
+            " and ".join(p.rstrip(":") for p in outbox.senders) or "nobody (no platform on)",
+            outbox.every,
+        )
+
+    async def stop(app: web.Application) -> None:
+        for task in tasks:
+            task.cancel()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 def _add_teams(
@@ -159,7 +191,7 @@ def _add_teams(
     return teams
 
 
-def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> None:
+def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> SlackAdapter:
     if not (settings.slack_app_token and settings.slack_bot_token):
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN")
     adapter = _slack_adapter(settings, bot, signing_secret=None)
@@ -178,3 +210,4 @@ def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> None
 
     app.on_startup.append(connect)
     app.on_cleanup.append(close)
+    return adapter

@@ -13,8 +13,7 @@ rendering). Baseline: reading the same answers back from SQLite.
 
     .venv/bin/python bench/feedback.py [--answers N]
 
-The delivery of a 200-peer request through Slack (with 429s) needs the Slack outbox
-delivery, which is not built yet.
+The delivery of a 200-peer request through Slack (with 429s) is bench/slack_delivery.py.
 """
 
 from __future__ import annotations
@@ -139,7 +138,7 @@ def report_time(frameworks: list, answers: int, repeat: int = 5) -> tuple[float,
                 deadline="2099-01-01T17:00:00+00:00",
                 threshold=3,
                 seed="bench",
-                peers=[(f"console:local:{n}", n) for n in names],
+                peers=[(f"console:local:{n}", n, None) for n in names],
             )
             for n, name in enumerate(names):
                 db.save_answer(

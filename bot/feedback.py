@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -38,12 +38,9 @@ from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
 from bot.storage import FeedbackStore, Store
 from bot.text import clean
-from bot.types import Event, Reply, replies_to_json, without
+from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json, without
 
 VERBS = frozenset({"360", "feedback"})
-# Platforms whose adapters do not deliver the outbox's direct messages yet: a request
-# there would never reach the peers, so none is started.
-NOT_YET = frozenset({"slack", "teams"})
 MAX_BEHAVIOURS = 5
 MAX_PEERS = 200
 DEFAULT_DAYS = 7
@@ -115,6 +112,24 @@ def identity_of(name: str, requester: str) -> str:
     return f"{requester.rsplit(':', 1)[0]}:{name.casefold()}"
 
 
+def working_moment(moment: datetime, tz_offset: int | None, deadline: datetime) -> datetime:
+    """`moment`, or the next start of working hours (09:00 to 17:00, Monday to Friday)
+    in the person's time zone when it falls outside them; never later than an hour
+    before the deadline. Without a time zone, `moment` itself."""
+    if tz_offset is None:
+        return moment
+    zone = timedelta(seconds=tz_offset)
+    local = moment + zone
+    if local.weekday() < 5 and 9 <= local.hour < 17:
+        return moment
+    start = local.replace(hour=9, minute=0, second=0, microsecond=0)
+    if local.hour >= 9:
+        start += timedelta(days=1)
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
+    return max(moment, min(start - zone, deadline - timedelta(hours=1)))
+
+
 def reminder_time(sent: datetime, deadline: datetime) -> datetime:
     """One reminder: two days before the deadline, or halfway for a short request."""
     if deadline - sent > timedelta(days=4):
@@ -156,8 +171,6 @@ class FeedbackFlow:
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
         if verb.casefold() in VERBS:
-            if event.platform in NOT_YET:
-                return state, [compose("feedback/not_yet.j2", platform=event.platform)]
             if not event.private:
                 return state, [compose("feedback/private_only.j2")]
             return self.command(state, event, rest.strip())
@@ -181,12 +194,16 @@ class FeedbackFlow:
             return self.cancel(state)
         if sub in ("framework", "level", "add", "remove", "done", "deadline", "manager"):
             return self.build_command(state, event, sub, args)
+        if sub in ("people", "boss") and not args:  # the people pickers (Slack, Teams)
+            return self.picked(state, event, sub)
         if sub == "self" and len(args) == 2 and args[1].isdigit():
             return self.build_self(state, event, args[0], int(args[1]))
         if sub == "send":
             return self.send(state, event)
         if sub in ("answer", "decline", "later") and number is not None:
             return self.peer_command(state, event, sub, number)
+        if sub == "submit" and number is not None:
+            return self.submit(state, event, number)
         if sub == "rate" and number is not None and len(args) == 3 and args[2].isdigit():
             return self.rate(state, event, number, args[1], int(args[2]))
         if sub == "skip" and "answering" in state:
@@ -210,7 +227,7 @@ class FeedbackFlow:
     ) -> tuple[dict[str, Any], list[Reply]]:
         if "feedback" in state and not query:
             return state, [self.prompt(state["feedback"])]
-        draft: dict[str, Any] = {"behaviours": [], "self": {}}
+        draft: dict[str, Any] = {"behaviours": [], "self": {}, "forms": event.forms}
         if query:
             found = resolve_query(self.lookup.index, query)
             if isinstance(found, BehaviourView):
@@ -240,7 +257,8 @@ class FeedbackFlow:
         chosen = [fw.behaviour(b) for b in draft["behaviours"]] if fw else []
         behaviours = scope.behaviours() if scope else []
         unrated = [b for b in chosen if b and b.id not in draft["self"]]
-        return compose(
+        manager = draft.get("manager")
+        reply = compose(
             "feedback/build.j2",
             step=step,
             draft=draft,
@@ -257,7 +275,50 @@ class FeedbackFlow:
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
+            forms=bool(draft.get("forms")),
+            peer_names=[p if isinstance(p, str) else p["name"] for p in draft.get("peers", [])],
+            manager_name=manager if isinstance(manager, str | None) else manager["name"],
             **values,
+        )
+        if draft.get("forms") and step in ("peers", "manager"):
+            reply = replace(reply, form=self._picker(draft, step, problem, values.get("typed")))
+        return reply
+
+    def _picker(
+        self, draft: dict[str, Any], step: str, problem: str | None, typed: str | None
+    ) -> Form:
+        """The people picker of the peers or the manager step: a Slack user picker in a
+        modal, the team's and chats' people in a Teams card."""
+        error = {
+            "not-people": f"{typed}: choose people who can answer.",
+            "self-peer": "That includes you: you rate yourself separately, so choose only others.",
+            "self-manager": "You cannot be your own manager here: choose someone else.",
+            "too-many-peers": f"That is more than {MAX_PEERS} people: choose fewer.",
+        }.get(problem or "", "")
+        if step == "peers":
+            chosen = [p["id"] for p in draft.get("peers", []) if isinstance(p, dict)]
+            field = Field(
+                "peers",
+                "People to ask",
+                value="\n".join(chosen),
+                hint="Three or more colleagues who have seen your work",
+                kind="people",
+                most=MAX_PEERS,
+                error=error,
+            )
+            return Form(
+                "Choose people", (field,), "360 people", "360 people", "Choose", "Choose people"
+            )
+        field = Field(
+            "manager",
+            "Manager (optional)",
+            kind="people",
+            most=1,
+            optional=True,
+            error=error,
+        )
+        return Form(
+            "Choose a manager", (field,), "360 boss", "360 boss", "Choose", "Choose a manager"
         )
 
     def build_command(
@@ -328,6 +389,8 @@ class FeedbackFlow:
     ) -> tuple[dict[str, Any], list[Reply]]:
         if value.casefold() in SKIP_WORDS:
             draft["manager"] = None
+        elif draft.get("forms"):
+            return state, [self.prompt(draft, "use-picker", typed=value[:80])]
         else:
             names, bad = parse_names(value)
             if bad or len(names) != 1:
@@ -335,13 +398,15 @@ class FeedbackFlow:
             manager = identity_of(names[0], event.user)
             if manager == event.user:
                 return state, [self.prompt(draft, "self-manager")]
-            draft["manager"] = names[0]
+            draft["manager"] = {"id": manager, "name": names[0]}
         draft["step"] = _next_step(draft)
         return dict(state, feedback=draft), [self.prompt(draft)]
 
     def _peers(
         self, state: dict[str, Any], event: Event, draft: dict[str, Any], value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
+        if draft.get("forms"):
+            return state, [self.prompt(draft, "use-picker", typed=value[:80])]
         names, bad = parse_names(value)
         if bad:
             return state, [self.prompt(draft, "bad-names", typed=", ".join(bad)[:80])]
@@ -356,7 +421,53 @@ class FeedbackFlow:
             return state, [self.prompt(draft, "repeated", typed=", ".join(repeated)[:80])]
         if len(names) > MAX_PEERS:
             return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
-        draft["peers"] = names
+        draft["peers"] = [
+            {"id": i, "name": n, "tz": None} for n, i in zip(names, identities, strict=True)
+        ]
+        draft["step"] = _next_step(draft)
+        return dict(state, feedback=draft), [self.prompt(draft)]
+
+    def picked(
+        self, state: dict[str, Any], event: Event, sub: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """People chosen in a picker: the peers (`people`) or the manager (`boss`). Who
+        they are comes from the platform (`Event.people`), never from the payload: an
+        id it does not know, an app or a deactivated account is refused by name."""
+        if "feedback" not in state:
+            return state, [compose("feedback/no_request.j2")]
+        draft = dict(state["feedback"])
+        step = "peers" if sub == "people" else "manager"
+        reached = STEPS.index(draft.get("step", "framework")) >= STEPS.index(step)
+        if event.fields is None or not reached:
+            return state, [self.prompt(draft)]
+        ids = [i for i in re.split(r"[\s,]+", event.fields.get(step) or "") if i]
+        known = {p.identity: p for p in event.people}
+        people: list[Person] = []
+        for identity in dict.fromkeys(ids):  # a picker never repeats; a payload may
+            person = known.get(identity)
+            if (
+                person is None
+                or person.problem
+                or not identity.startswith(event.user.rsplit(":", 1)[0] + ":")
+            ):
+                name = person.name if person else identity.rsplit(":", 1)[-1]
+                return state, [self.prompt(dict(draft, step=step), "not-people", typed=name[:80])]
+            people.append(person)
+        if any(p.identity == event.user for p in people):
+            problem = "self-peer" if step == "peers" else "self-manager"
+            return state, [self.prompt(dict(draft, step=step), problem)]
+        if event.name:
+            draft["me"] = event.name
+        if step == "manager":
+            draft["manager"] = (
+                {"id": people[0].identity, "name": people[0].name} if people else None
+            )
+        elif not people:
+            return state, [self.prompt(dict(draft, step=step))]
+        elif len(people) > MAX_PEERS:
+            return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
+        else:
+            draft["peers"] = [{"id": p.identity, "name": p.name, "tz": p.tz_offset} for p in people]
         draft["step"] = _next_step(draft)
         return dict(state, feedback=draft), [self.prompt(draft)]
 
@@ -442,9 +553,16 @@ class FeedbackFlow:
             return dict(state, feedback=draft), [self.prompt(draft, "deadline-past", typed="")]
         sent = _now()
         deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
-        requester_name = event.user.rsplit(":", 1)[1]
-        manager = identity_of(draft["manager"], event.user) if draft.get("manager") else None
-        peers = [(identity_of(n, event.user), n) for n in draft["peers"]]
+        requester_name = draft.get("me") or event.name or event.user.rsplit(":", 1)[1]
+        boss = draft.get("manager")
+        if isinstance(boss, str):  # a request begun before names carried identities
+            boss = {"id": identity_of(boss, event.user), "name": boss}
+        peers = [
+            (identity_of(p, event.user), p, None)
+            if isinstance(p, str)
+            else (p["id"], p["name"], p.get("tz"))
+            for p in draft["peers"]
+        ]
         request_id = self.db.create_request(
             requester=event.user,
             requester_name=requester_name,
@@ -452,8 +570,8 @@ class FeedbackFlow:
             level=scope.level.id,
             behaviours=list(draft["behaviours"]),
             self_ratings=dict(draft["self"]),
-            manager=manager,
-            manager_name=draft.get("manager"),
+            manager=boss["id"] if boss else None,
+            manager_name=boss["name"] if boss else None,
             deadline=_iso(deadline),
             threshold=DEFAULT_THRESHOLD,
             seed=secrets.token_hex(8),
@@ -461,7 +579,7 @@ class FeedbackFlow:
         )
         request = self.db.request(request_id)
         assert request is not None
-        for peer, name in peers:
+        for peer, name, _ in peers:
             ask = compose("feedback/ask.j2", **self._about(request), name=name)
             self.db.queue(
                 peer, f"ask-{request_id}-{peer}", replies_to_json([ask]), request_id=request_id
@@ -528,6 +646,8 @@ class FeedbackFlow:
         if sub == "decline":
             self.db.set_peer_status(number, event.user, "declined")
             return without(state, "answering"), [compose("feedback/declined.j2", **about)]
+        if event.forms:  # the whole answer in one form: a Slack modal, a Teams card
+            return without(state, "answering"), [self._answer_form(about, peer)]
         answering = {
             "request": number,
             "index": 0,
@@ -537,6 +657,125 @@ class FeedbackFlow:
         }
         new_state = dict(without(without(state, "feedback"), "star"), answering=answering)
         return new_state, [self._question(about, answering, changing=peer["status"] == "answered")]
+
+    def _answer_form(
+        self,
+        about: dict[str, Any],
+        peer: dict[str, Any],
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> Reply:
+        """Every question of a request in one form, holding the peer's earlier answer
+        (or what they just submitted, with why it was refused)."""
+        request, scale = about["request"], about["scale"]
+        errors = errors or {}
+        if values is None:
+            values = {f"rate-{b}": str(r) for b, r in peer["ratings"].items()}
+            if peer["status"] == "answered":  # "I can't say" is an answer too
+                for b in about["behaviours"]:
+                    values.setdefault(f"rate-{b.id}", "0")
+            values |= {f"example-{b}": t for b, t in peer["examples"].items()}
+            values |= {"keep": peer["keep"] or "", "develop": peer["develop"] or ""}
+        options = (
+            *(Choice(label, str(n)) for n, label in enumerate(scale.labels, 1)),
+            Choice("I can't say", "0"),
+        )
+        name = request["requester_name"]
+        fields: list[Field] = []
+        for b in about["behaviours"]:
+            fields.append(
+                Field(
+                    f"rate-{b.id}",
+                    b.label,
+                    value=values.get(f"rate-{b.id}", ""),
+                    kind="choice",
+                    options=options,
+                    error=errors.get(f"rate-{b.id}", ""),
+                )
+            )
+            fields.append(
+                Field(
+                    f"example-{b.id}",
+                    f"An example of {b.label} you have seen (optional)",
+                    value=values.get(f"example-{b.id}", ""),
+                    optional=True,
+                    error=errors.get(f"example-{b.id}", ""),
+                )
+            )
+        for key, label in (("keep", "keep doing"), ("develop", "develop")):
+            fields.append(
+                Field(
+                    key,
+                    f"One thing {name} should {label} (optional)"
+                    if key == "keep"
+                    else f"One thing {name} could {label} (optional)",
+                    value=values.get(key, ""),
+                    optional=True,
+                    error=errors.get(key, ""),
+                )
+            )
+        reply = compose(
+            "feedback/answer_form.j2",
+            **about,
+            changing=peer["status"] == "answered",
+            refused=bool(errors),
+        )
+        form = Form(
+            title=f"Feedback for {name}"[:24],
+            fields=tuple(fields),
+            submit=f"360 submit {request['id']}",
+            command=f"360 answer {request['id']}",
+            submit_label="Send",
+            open_label="Answer now",
+        )
+        return replace(reply, form=form)
+
+    def submit(
+        self, state: dict[str, Any], event: Event, number: int
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """A submitted answer form: all of it checked first, then saved whole. A second
+        submission (a double click, a resubmitted form) replaces the answer, never adds."""
+        peer = self.db.peer(number, event.user)
+        request = self.db.request(number) if peer else None
+        if peer is None or request is None:
+            return state, [compose("feedback/not_yours.j2", number=number)]
+        about = self._about(request)
+        if request["status"] != "open":
+            return state, [compose("feedback/closed.j2", **about)]
+        if event.fields is None:
+            return state, [self._answer_form(about, peer)]
+        values = {
+            k: clean(str(v), keep_newlines=True, exact=True).strip()
+            for k, v in event.fields.items()
+        }
+        errors: dict[str, str] = {}
+        ratings: dict[str, int] = {}
+        examples: dict[str, str] = {}
+        top = about["scale"].top
+        for b in about["behaviours"]:
+            rating = values.get(f"rate-{b.id}", "")
+            if not (rating.isascii() and rating.isdigit() and 0 <= int(rating) <= top):
+                errors[f"rate-{b.id}"] = "Choose a rating, or I can't say."
+            elif int(rating):
+                ratings[b.id] = int(rating)
+            if example := values.get(f"example-{b.id}", ""):
+                examples[b.id] = example
+        for key, text in values.items():
+            if len(text.split()) > MAX_COMMENT_WORDS:
+                errors[key] = (
+                    f"That is {len(text.split()):,} words: keep it to {MAX_COMMENT_WORDS}."
+                )
+        if errors:
+            return state, [self._answer_form(about, peer, values, errors)]
+        self.db.save_answer(
+            number,
+            event.user,
+            ratings=ratings,
+            examples=examples,
+            keep=values.get("keep", ""),
+            develop=values.get("develop", ""),
+        )
+        return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
 
     def _question(
         self, about: dict[str, Any], answering: dict[str, Any], changing: bool = False
@@ -761,14 +1000,18 @@ class FeedbackFlow:
                 self.close(request_id)
             elif kind == "remind":
                 about = self._about(request)
+                deadline = datetime.fromisoformat(request["deadline"])
                 for peer in self.db.peers(request_id):
                     if peer["status"] == "asked" and not peer["reminded_at"]:
                         reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
+                        ran_at = datetime.fromisoformat(moment)
+                        due = working_moment(ran_at, peer["tz_offset"], deadline)
                         self.db.queue(
                             peer["peer"],
                             f"remind-{request_id}-{peer['peer']}",
                             replies_to_json([reminder]),
                             request_id=request_id,
+                            due=_iso(due) if due > ran_at else "",  # "": now
                         )
                         self.db.mark_reminded(request_id, peer["peer"])
             ran += 1
@@ -802,6 +1045,9 @@ def _names(fw: Framework) -> set[str]:
 def _texts(scope: Scope, behaviour_id: str) -> dict[str, Any]:
     behaviour = scope.framework.behaviour(behaviour_id)
     return behaviour.texts if behaviour else {}
+
+
+STEPS = ("framework", "level", "behaviours", "peers", "deadline", "manager", "self", "confirm")
 
 
 def _next_step(draft: dict[str, Any]) -> str:

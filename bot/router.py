@@ -46,6 +46,13 @@ _FLOW_KEYS = ("star", "practice", "feedback", "answering")
 # of its event sends the replies again. Shorter attempts are left to finish.
 SEND_AGAIN_AFTER = timedelta(seconds=60)
 
+# A direct message taken for delivery is not taken again for this long (by this or
+# another process), unless its sending is reported first.
+DELIVERY_LEASE = timedelta(minutes=2)
+# Passing failures: tried again after 30 s, 1 min, 2 min, … and given up on the eighth.
+RETRY_PAUSE = timedelta(seconds=30)
+MAX_ATTEMPTS = 8
+
 # "2", "2.", "2)", "(2)", "#2", "no. 2", "-1": a number on its own picks a choice.
 _CHOICE_NUMBER = re.compile(
     r"^(?:#|no\.?|number|option|choice)?\s*[(\[]?\s*(-?\d{1,4})\s*[.)\]]?$", re.I
@@ -116,30 +123,46 @@ class Bot:
 
     def outgoing(self, prefix: str, *, user: str | None = None, limit: int = 100) -> list[Outgoing]:
         """Direct messages due for users of one platform (`prefix`, e.g. "slack:"), or
-        for one user, oldest first. The caller reports each one's fate."""
-        rows = self.feedback.db.due_messages(
-            prefix=prefix,
-            at=datetime.now(UTC).isoformat(timespec="seconds"),
-            limit=limit,
-            user=user,
-        )
-        return [Outgoing(i, u, replies_from_json(r), q) for i, u, r, q in rows]
+        for one user, oldest first, taken for delivery (another process leaves them be,
+        and they come back only if this one stops before reporting). The caller reports
+        each one's fate: `sent`, `send_later`, `try_again` or `undeliverable`."""
+        now = datetime.now(UTC)
+        with self.store.transaction():
+            rows = self.feedback.db.due_messages(
+                prefix=prefix, at=now.isoformat(timespec="seconds"), limit=limit, user=user
+            )
+            until = (now + DELIVERY_LEASE).isoformat(timespec="seconds")
+            self.feedback.db.claim([row[0] for row in rows], until)
+        return [Outgoing(i, u, replies_from_json(r), q, a) for i, u, r, q, a in rows]
 
     def sent(self, message: Outgoing) -> None:
         with self.store.transaction():
             self.feedback.db.sent(message.id)
 
-    def send_later(self, message: Outgoing, seconds: float) -> None:
-        """The platform asked to slow down (Slack's 429): try again after `seconds`."""
+    def send_later(self, message: Outgoing, seconds: float, *, failed: bool = False) -> None:
+        """The platform asked to slow down (Slack's 429), or the message was taken and
+        not tried: again after `seconds`. `failed`: this attempt failed (see try_again)."""
         due = datetime.now(UTC) + timedelta(seconds=max(1.0, seconds))
         with self.store.transaction():
-            self.feedback.db.retry_later(message.id, due.isoformat(timespec="seconds"))
+            self.feedback.db.retry_later(
+                message.id, due.isoformat(timespec="seconds"), failed=failed
+            )
 
     def undeliverable(self, message: Outgoing, reason: str) -> None:
         """The person cannot be reached: never silently skipped, the requester is told."""
         with self.store.transaction():
             self.feedback.db.failed(message.id, reason)
             self.feedback.unreachable(message.request_id, message.user, reason)
+
+    def try_again(self, message: Outgoing, reason: str) -> None:
+        """Sending failed for a passing reason (the platform had an error, the network
+        was down): again after a growing pause, and given up after `MAX_ATTEMPTS`, when
+        the requester is told."""
+        if message.attempts + 1 >= MAX_ATTEMPTS:
+            self.undeliverable(message, reason)
+            return
+        log.warning("outbox: message %d not sent (%s); trying again later", message.id, reason)
+        self.send_later(message, RETRY_PAUSE.total_seconds() * 2**message.attempts, failed=True)
 
     def inbox(self, user: str) -> list[Reply]:
         """For the terminal: run what is due, then take `user`'s direct messages."""

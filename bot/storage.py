@@ -144,6 +144,13 @@ def m005_feedback(db: Database) -> None:
     db["schedule"].create_index(["done_at", "due_at"])
 
 
+@MIGRATIONS()
+def m006_peer_time_zones(db: Database) -> None:
+    """A peer's time zone (seconds east of UTC) where the platform gives one, so that
+    their reminder comes in their working hours."""
+    db["feedback_peers"].add_column("tz_offset", int)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -275,6 +282,16 @@ class Store:
             [user, conversation, int(personal), teams_id, tenant, json.dumps(reference), now()],
         )
 
+    def shared_conversations(self, tenant: str) -> list[dict[str, Any]]:
+        """The newest reference of each team or group chat the bot is in, in `tenant`."""
+        rows = self.conn.execute(
+            # SQLite takes the bare column from the row with the MAX
+            "SELECT reference, MAX(updated_at) FROM teams_references"
+            " WHERE tenant = ? AND personal = 0 GROUP BY conversation",
+            [tenant],
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
     def reference(self, user: str, *, personal: bool) -> dict[str, Any] | None:
         """The newest stored reference of `user`: of their personal chat with the bot, or
         of any shared chat or team."""
@@ -370,7 +387,7 @@ def _request(row: Sequence[Any]) -> dict[str, Any]:
 
 _PEER_COLUMNS = (
     "request_id, peer, name, status, ratings, examples, keep, develop, asked_at,"
-    " reminded_at, answered_at"
+    " reminded_at, answered_at, tz_offset"
 )
 
 
@@ -402,7 +419,7 @@ class FeedbackStore:
         deadline: str,
         threshold: int,
         seed: str,
-        peers: list[tuple[str, str]],
+        peers: list[tuple[str, str, int | None]],
     ) -> int:
         stamp = now()
         cursor = self.conn.execute(
@@ -426,8 +443,9 @@ class FeedbackStore:
         request_id = int(cursor.lastrowid or 0)
         self.conn.executemany(
             "INSERT INTO feedback_peers (request_id, peer, name, status, ratings, examples,"
-            " keep, develop, asked_at) VALUES (?, ?, ?, 'asked', '{}', '{}', '', '', ?)",
-            [(request_id, peer, name, stamp) for peer, name in peers],
+            " keep, develop, asked_at, tz_offset)"
+            " VALUES (?, ?, ?, 'asked', '{}', '{}', '', '', ?, ?)",
+            [(request_id, peer, name, stamp, tz) for peer, name, tz in peers],
         )
         return request_id
 
@@ -531,11 +549,11 @@ class FeedbackStore:
 
     def due_messages(
         self, *, prefix: str, at: str, limit: int = 100, user: str | None = None
-    ) -> list[tuple[int, str, str, int | None]]:
-        """(id, user, replies, request id) of messages due for users whose identity starts
-        with `prefix` (a platform), oldest first."""
+    ) -> list[tuple[int, str, str, int | None, int]]:
+        """(id, user, replies, request id, attempts) of messages due for users whose
+        identity starts with `prefix` (a platform), oldest first."""
         sql = (
-            "SELECT id, user, replies, request_id FROM outbox WHERE sent_at IS NULL"
+            "SELECT id, user, replies, request_id, attempts FROM outbox WHERE sent_at IS NULL"
             " AND failed IS NULL AND due_at <= ? AND user LIKE ? ESCAPE '\\'"
         )
         args: list[Any] = [at, prefix.replace("%", "\\%").replace("_", "\\_") + "%"]
@@ -543,15 +561,23 @@ class FeedbackStore:
             sql += " AND user = ?"
             args.append(user)
         rows = self.conn.execute(sql + " ORDER BY due_at, id LIMIT ?", [*args, limit]).fetchall()
-        return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4])) for r in rows]
+
+    def claim(self, message_ids: list[int], until: str) -> None:
+        """Take messages for delivery: not due again until `until`, when a delivery cut
+        short (the process stopped) is tried again; another process leaves them be."""
+        self.conn.executemany(
+            "UPDATE outbox SET due_at = ? WHERE id = ?", [(until, i) for i in message_ids]
+        )
 
     def sent(self, message_id: int) -> None:
         self.conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", [now(), message_id])
 
-    def retry_later(self, message_id: int, due: str) -> None:
+    def retry_later(self, message_id: int, due: str, *, failed: bool = False) -> None:
+        """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down)."""
         self.conn.execute(
-            "UPDATE outbox SET due_at = ?, attempts = attempts + 1 WHERE id = ?",
-            [due, message_id],
+            "UPDATE outbox SET due_at = ?, attempts = attempts + ? WHERE id = ?",
+            [due, int(failed), message_id],
         )
 
     def failed(self, message_id: int, reason: str) -> None:

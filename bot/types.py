@@ -14,6 +14,16 @@ BlockKind = Literal["title", "note", "heading", "paragraph", "quote", "bullets",
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone chosen in a form's people field (a Slack user, a Teams roster member)."""
+
+    identity: str  # platform:workspace:user, as Event.user
+    name: str
+    tz_offset: int | None = None  # seconds east of UTC, where the platform gives it
+    problem: str = ""  # "unknown", "bot" or "deleted": not someone who can answer
+
+
+@dataclass(frozen=True)
 class Event:
     """One thing a person did: sent text, or picked a choice (`action`)."""
 
@@ -34,6 +44,10 @@ class Event:
     # ...and a submitted form's values arrive here, by field name, with `action` the
     # form's `submit` command.
     fields: dict[str, str] | None = field(default=None, hash=False)
+    # The people named in a submitted form's people fields, as the platform describes
+    # them (never as the payload claims): their names, time zones, or why not a person.
+    people: tuple[Person, ...] = ()
+    name: str = ""  # the speaker's display name, where the platform gives it
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -75,9 +89,14 @@ class Choice:
     command: str  # what the core receives as `Event.action` when it is picked
 
 
+FieldKind = Literal["text", "choice", "people"]
+
+
 @dataclass(frozen=True)
 class Field:
-    """One multi-line text input of a form."""
+    """One input of a form: multi-line text; one of `options` (their commands are the
+    values); or people of the workspace (values: identities, one per line; `most` of
+    them, 1 for a single person), whom the platform lets the person pick."""
 
     name: str  # the key its value comes back under, in `Event.fields`
     label: str
@@ -85,6 +104,9 @@ class Field:
     hint: str = ""  # shown while it is empty
     optional: bool = False
     error: str = ""  # why the value submitted was refused, shown with the field
+    kind: FieldKind = "text"
+    options: tuple[Choice, ...] = ()
+    most: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,6 +157,7 @@ class Outgoing:
     user: str
     replies: list[Reply]
     request_id: int | None = None
+    attempts: int = 0  # earlier attempts that failed or were asked to wait
 
 
 # ---- replies kept for a retry ------------------------------------------------------
@@ -188,5 +211,8 @@ def replies_from_json(text: str) -> list[Reply]:
 def _form(data: dict[str, Any] | None) -> Form | None:
     if data is None:
         return None
-    fields = tuple(Field(**f) for f in data["fields"])
+    fields = tuple(
+        Field(**(f | {"options": tuple(Choice(**o) for o in f.get("options", ()))}))
+        for f in data["fields"]
+    )
     return Form(**(data | {"fields": fields}))

@@ -7,11 +7,23 @@ import asyncio
 import json
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
+
+
+def wait_for(check: Callable[[], Any], seconds: float = 10.0) -> Any:
+    """What `check` returns once it is truthy (polled), for work done in the background."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {seconds:g} s waiting")
 
 
 def free_port() -> int:
@@ -56,6 +68,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -66,10 +79,19 @@ class FakeSlack:
     bot_user: str = "UB0T"
     # method -> how many of its next calls to answer with Slack's error
     failures: dict[str, int] = field(default_factory=dict)
+    # users.info: user id -> Slack's user object; others are user_not_found
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # chat.postMessage: channel -> the error Slack answers a post there with
+    post_errors: dict[str, str] = field(default_factory=dict)
+    # every Nth chat.postMessage is answered 429 with Retry-After (0: never)
+    limit_every: int = 0
+    retry_after: int = 1
+    posts: int = 0
+    limited: list[Call] = field(default_factory=list)  # the posts answered 429
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_post("/api/{method}", self.api)
+        app.router.add_route("*", "/api/{method}", self.api)  # users.info is a GET
         app.router.add_post("/response/{name}", self.response_url)
         app.router.add_get("/link", self.socket)
         return app
@@ -97,6 +119,7 @@ class FakeSlack:
             body = json.loads(raw) if raw else {}
         else:
             body = {k: v[0] for k, v in parse_qs(raw).items()}
+        body |= dict(request.query)  # a GET's arguments
         call = Call(request.path, dict(request.headers), body)
         self.calls.append(call)
         return call
@@ -107,8 +130,23 @@ class FakeSlack:
         if self.failures.get(method):
             self.failures[method] -= 1
             return web.json_response({"ok": False, "error": "fatal_error"})
+        if method == "chat.postMessage":
+            self.posts += 1
+            if self.limit_every and self.posts % self.limit_every == 0:
+                self.limited.append(call)
+                headers = {"Retry-After": str(self.retry_after)}
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+                )
+            if (error := self.post_errors.get(str(call.body.get("channel")))) is not None:
+                return web.json_response({"ok": False, "error": error})
         answer: dict[str, Any] = {"ok": True}
-        if method == "auth.test":
+        if method == "users.info":
+            user = self.users.get(str(call.body.get("user")))
+            if user is None:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            answer |= {"user": user}
+        elif method == "auth.test":
             answer |= {"user_id": self.bot_user, "bot_id": "B0T", "team_id": "T111", "user": "bot"}
         elif method == "apps.connections.open":
             answer |= {"url": self.base.replace("http://", "ws://") + "link"}
@@ -123,6 +161,31 @@ class FakeSlack:
     def to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
 
+    def delivered(self) -> list[Call]:
+        """chat.postMessage calls that Slack accepted."""
+        return [
+            c
+            for c in self.to("/api/chat.postMessage")
+            if c.body.get("channel") not in self.post_errors
+            and not any(c is limited for limited in self.limited)
+        ]
+
+
+def slack_user(user: str, name: str, *, tz_offset: int = 0, **more: Any) -> dict[str, Any]:
+    """A users.info `user`, in the shape Slack's documentation gives."""
+    return {
+        "id": user,
+        "team_id": "T123ABC456",
+        "name": name.split()[0].lower(),
+        "deleted": False,
+        "real_name": name,
+        "tz": "Europe/London",
+        "tz_offset": tz_offset,
+        "profile": {"real_name": name, "display_name": name.split()[0]},
+        "is_bot": False,
+        "is_app_user": False,
+    } | more
+
 
 @dataclass
 class FakeConnector:
@@ -133,6 +196,8 @@ class FakeConnector:
     refuse_new_conversations: bool = False
     refuse_updates: bool = False
     delay: float = 0.0  # seconds before answering a posted activity
+    # conversation or team id -> its members (pagedmembers), as Teams gives them
+    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _ids: int = 0
 
     def app(self) -> web.Application:
@@ -161,6 +226,12 @@ class FakeConnector:
 
     async def activities(self, request: web.Request) -> web.Response:
         await self._record(request)
+        rest = request.match_info["rest"]
+        if request.method == "GET" and rest.endswith("/pagedmembers"):
+            conversation = rest.removesuffix("/pagedmembers")
+            if conversation not in self.members:
+                return web.json_response({"error": {"code": "NotFound"}}, status=404)
+            return web.json_response({"members": self.members[conversation]})
         await asyncio.sleep(self.delay)
         if request.method == "PUT" and self.refuse_updates:
             return web.json_response({"error": {"code": "NotFound"}}, status=404)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.feedback import working_moment
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import FeedbackStore, Store
-from bot.types import Event, Reply
+from bot.types import Event, Person, Reply
 
 from .conftest import FakeAdapter
 
@@ -219,19 +220,139 @@ def test_a_person_who_cannot_be_reached_is_reported_by_name(
     assert "could not be reached" in text(who["alice"].send(text="360 list"))
 
 
-def test_not_started_where_peers_could_not_be_messaged_yet(
+def test_people_are_picked_on_platforms_with_forms_and_checked(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Where the platform picks people (Slack, Teams), typed names are not guessed at,
+    and who a picked id is comes from the adapter's `Event.people`, never the payload."""
+    bot = Bot(frameworks, store)
+    me = "slack:T1:U1"
+    mine = Person(me, "Alice Smith")
+
+    def send(text: str = "", action: str | None = None, **more: object) -> Reply:
+        event = Event(user=me, conversation=me, text=text, action=action, forms=True, **more)  # type: ignore[arg-type]
+        (reply,) = bot.handle(event)
+        return reply
+
+    for typed in ("360 leadership level 4", "done"):
+        asked = send(typed)
+    assert asked.form is not None and asked.form.fields[0].kind == "people"
+    assert "Choose people" in asked.plain_text()
+    assert "cannot tell who" in send("bob, carol").plain_text()  # typed names: no guess
+
+    def pick(*ids: str, people: tuple[Person, ...]) -> Reply:
+        return send(action="360 people", fields={"peers": "\n".join(ids)}, people=people)
+
+    bob, app, gone = (
+        Person("slack:T1:U2", "Bob"),
+        Person("slack:T1:B1", "Deploys", problem="bot"),
+        Person("slack:T1:U9", "Old", problem="deleted"),
+    )
+    refused = pick("slack:T1:U2", "slack:T1:B1", people=(bob, app, mine))
+    assert refused.form is not None and "Deploys: choose people" in refused.form.fields[0].error
+    assert "Old: choose people" in pick("slack:T1:U9", people=(gone,)).form.fields[0].error  # type: ignore[union-attr]
+    assert "U7: choose people" in pick("slack:T1:U7", people=(bob,)).form.fields[0].error  # type: ignore[union-attr]
+    other = Person("slack:T2:U3", "Elsewhere")  # another workspace: not the requester's
+    assert "Elsewhere: choose people" in pick("slack:T2:U3", people=(other,)).form.fields[0].error  # type: ignore[union-attr]
+    assert "You named yourself" in pick(me, "slack:T1:U2", people=(bob, mine)).plain_text()
+    assert "feedback" in store.state(me, me) and store.state(me, me)["feedback"]["step"] == "peers"
+
+    people = tuple(Person(f"slack:T1:U{n}", f"Peer {n}", 3600) for n in range(2, 5))
+    deadline = send(
+        action="360 people",
+        fields={"peers": "\n".join(p.identity for p in people)},
+        people=(*people, mine),
+        name="Alice Smith",
+    )
+    assert "Asking: Peer 2, Peer 3, Peer 4" in deadline.plain_text()
+    manager = send(action="360 deadline 2 weeks")
+    assert manager.form is not None and manager.form.fields[0].most == 1
+    dana = Person("slack:T1:U8", "Dana Jones")
+    rating = send(action="360 boss", fields={"manager": dana.identity}, people=(dana,))
+    assert "rate yourself" in rating.plain_text()
+    for behaviour, n in (("leadership", 3),):
+        ready = send(action=f"360 self {behaviour} {n}")
+    assert "Manager: Dana Jones" in ready.plain_text()
+    send(action="360 send")
+    db = FeedbackStore(store)
+    request = db.request(1)
+    assert request is not None and request["requester_name"] == "Alice Smith"
+    assert (request["manager"], request["manager_name"]) == (dana.identity, "Dana Jones")
+    assert [(p["peer"], p["name"], p["tz_offset"]) for p in db.peers(1)] == [
+        (p.identity, p.name, 3600) for p in people
+    ]
+    (ask,) = bot.outgoing("slack:", user="slack:T1:U2")[0].replies
+    assert ask.title == "Alice Smith asks for your feedback"
+    assert "360: ask peers" in bot.lookup.help("slack").plain_text()
+
+
+def test_a_peer_answers_in_one_form_checked_whole(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
-    for platform in ("slack", "teams"):
-        who = f"{platform}:T1:U1"
-        (reply,) = bot.handle(Event(user=who, conversation=who, text="360"))
-        assert (
-            "not available in" in reply.plain_text() and "nothing was started" in reply.plain_text()
-        )
-        assert "360: ask peers" not in bot.lookup.help(platform).plain_text()
-        assert "feedback" not in store.state(who, who)
-    assert "360: ask peers" in bot.lookup.help("console").plain_text()
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    bob = who["bob"]
+    (form,) = bob.send(action="360 answer 1", forms=True)
+    assert form.form is not None and form.form.submit == "360 submit 1"
+    names = [f.name for f in form.form.fields]
+    assert names == [
+        "rate-leadership",
+        "example-leadership",
+        "rate-delivering-at-pace",
+        "example-delivering-at-pace",
+        "keep",
+        "develop",
+    ]
+    assert [c.label for c in form.form.fields[0].options][-1] == "I can't say"
+    (refused,) = bob.send(
+        action="360 submit 1", forms=True, fields={"rate-leadership": "3", "keep": "word " * 301}
+    )
+    assert refused.form is not None
+    errors = {f.name: f.error for f in refused.form.fields if f.error}
+    assert errors == {
+        "rate-delivering-at-pace": "Choose a rating, or I can't say.",
+        "keep": "That is 301 words: keep it to 300.",
+    }
+    assert refused.form.fields[0].value == "3"  # what was typed is kept
+    assert FeedbackStore(store).peer(1, bob.user)["status"] == "asked"  # nothing saved
+    answer = {
+        "rate-leadership": "3",
+        "rate-delivering-at-pace": "0",
+        "example-leadership": "Ran the <b>review</b>",
+        "keep": "Listening",
+        "develop": "",
+    }
+    for _ in range(2):  # a resubmitted form: the same answer, once
+        (thanks,) = bob.send(action="360 submit 1", forms=True, fields=answer)
+        assert "your answer to request 1 is recorded" in thanks.plain_text()
+    peer = FeedbackStore(store).peer(1, bob.user)
+    assert peer["ratings"] == {"leadership": 3}  # "I can't say" is no rating
+    assert peer["examples"] == {"leadership": "Ran the <b>review</b>"}
+    assert (peer["keep"], peer["develop"]) == ("Listening", "")
+    (again,) = bob.send(action="360 answer 1", forms=True)  # changing it: held as given
+    assert again.form is not None
+    assert [f.value for f in again.form.fields][:4] == ["3", "Ran the <b>review</b>", "0", ""]
+    (stranger,) = who["dan"].send(action="360 submit 2", forms=True, fields=answer)
+    assert "There is no request 2 for you." in stranger.plain_text()
+
+
+def test_reminders_come_in_working_hours_where_the_zone_is_known() -> None:
+    deadline = datetime(2026, 12, 4, 17, tzinfo=UTC)  # a Friday
+    tuesday_night = datetime(2026, 12, 1, 22, tzinfo=UTC)
+    assert working_moment(tuesday_night, None, deadline) == tuesday_night
+    assert working_moment(tuesday_night, 0, deadline) == datetime(2026, 12, 2, 9, tzinfo=UTC)
+    # 22:00 UTC is 09:00 on Wednesday in Sydney (UTC+11): now
+    assert working_moment(tuesday_night, 11 * 3600, deadline) == tuesday_night
+    saturday = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    later = datetime(2026, 12, 11, 17, tzinfo=UTC)
+    assert working_moment(saturday, -5 * 3600, later) == datetime(2026, 11, 30, 14, tzinfo=UTC)
+    # never later than an hour before the deadline
+    assert working_moment(datetime(2026, 12, 4, 16, 30, tzinfo=UTC), 0, deadline) == datetime(
+        2026, 12, 4, 16, 30, tzinfo=UTC
+    )
+    friday_evening = datetime(2026, 12, 3, 18, tzinfo=UTC)
+    assert working_moment(friday_evening, 0, deadline) == datetime(2026, 12, 4, 9, tzinfo=UTC)
 
 
 def test_a_new_users_trial_self_ratings_by_label_and_too_few_peers_said(

@@ -17,6 +17,7 @@ MIGRATED = [
     "m003_star_drafts",
     "m004_undelivered_replies",
     "m005_feedback",
+    "m006_peer_time_zones",
 ]
 
 

@@ -136,16 +136,24 @@ def texts(card: dict[str, Any]) -> list[str]:
     return out
 
 
-@pytest.fixture
-def teams(tmp_path: Path, frameworks: list[Framework]) -> Iterator[Teams]:
+@contextlib.contextmanager
+def teams_server(tmp_path: Path, frameworks: list[Framework]) -> Iterator[Teams]:
+    """The web app in local development mode, its connector a local fake; the outbox
+    is delivered often, for the 360 tests."""
     connector = FakeConnector()
     with ServerThread(connector.app()) as service:
         settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")})
         store = Store.open(settings.db_path)
-        app = create_app(settings, Bot(frameworks, store), dev=True)
+        app = create_app(settings, Bot(frameworks, store), dev=True, outbox_every=0.05)
         with ServerThread(app) as server:
             yield Teams(server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop)
         store.close()
+
+
+@pytest.fixture
+def teams(tmp_path: Path, frameworks: list[Framework]) -> Iterator[Teams]:
+    with teams_server(tmp_path, frameworks) as running:
+        yield running
 
 
 def test_a_personal_message_is_answered_with_a_card(teams: Teams) -> None:

@@ -1,0 +1,290 @@
+"""360 feedback in Slack, end to end through its real protocol: signed requests into the
+real app, the outbox delivered by the web process to a local fake Slack Web API (with
+its users, its errors and its 429s), the report checked against the stored answers."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.web import create_app
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.settings import Settings
+from bot.storage import FeedbackStore, Store
+
+from .servers import FakeSlack, ServerThread, slack_user, wait_for
+from .test_slack import SECRET, event, fixture, interaction
+
+TEAM = "T123ABC456"
+ALICE, BOB, CAROL, DAN, DANA = "U0ALICE", "U0BOB", "U0CAROL", "U0DAN", "U0DANA"
+NAMES = {
+    ALICE: "Alice Smith",
+    BOB: "Bob Jones",
+    CAROL: "Carol White",
+    DAN: "Dan Brown",
+    DANA: "Dana Green",
+}
+
+
+@pytest.fixture
+def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Store]]:
+    fake = FakeSlack()
+    fake.users = {u: slack_user(u, n, tz_offset=3600) for u, n in NAMES.items()}
+    fake.users["B0APP"] = slack_user("B0APP", "Deploy Bot", is_bot=True)
+    with ServerThread(fake.app()) as api:
+        settings = Settings.from_env(
+            {
+                "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_API_URL": api.url + "api",
+            }
+        )
+        store = Store.open(settings.db_path)
+        app = create_app(settings, Bot(frameworks, store), outbox_every=0.05)
+        with ServerThread(app) as bot:
+            fake.response_base = api.url + "response/"  # type: ignore[attr-defined]
+            yield bot.url, fake, store
+        store.close()
+
+
+class Person:
+    """Someone in the workspace, talking to the app in their DM with it."""
+
+    def __init__(self, url: str, fake: FakeSlack, user: str):
+        self.url, self.fake, self.user = url, fake, user
+        self.channel = "D" + user
+        self.n = 0
+
+    def _id(self) -> str:
+        self.n += 1
+        return f"{self.user}-{self.n}"
+
+    def say(self, text: str) -> None:
+        body = fixture("slack_event_message_im.json")
+        body["event"] |= {"user": self.user, "channel": self.channel, "text": text}
+        body["event"]["ts"] = body["event_id"] = self._id()
+        assert event(self.url, body)[0] == 200
+
+    def press(self, value: str) -> None:
+        payload = copy.deepcopy(fixture("slack_block_actions.json"))
+        payload["response_url"] = self.fake.response_base + self.user  # type: ignore[attr-defined]
+        payload["team"]["id"] = TEAM
+        payload["user"] |= {"id": self.user, "team_id": TEAM}
+        payload["channel"] = {"id": self.channel, "name": "directmessage"}
+        payload["container"] |= {"channel_id": self.channel, "is_ephemeral": False}
+        payload["actions"][0] |= {"action_id": "choice-1", "value": value}
+        payload["actions"][0]["action_ts"] = payload["trigger_id"] = self._id()
+        assert interaction(self.url, payload)[0] == 200
+
+    def opened(self) -> dict[str, Any]:
+        """The last modal opened (views.open)."""
+        view = self.fake.to("/api/views.open")[-1].body["view"]
+        return json.loads(view) if isinstance(view, str) else view
+
+    def submit(self, view: dict[str, Any], values: dict[str, Any], trigger: str = "") -> Any:
+        payload = fixture("slack_view_submission.json")
+        payload["team"]["id"] = TEAM
+        payload["user"] |= {"id": self.user, "team_id": TEAM}
+        payload["view"] |= {
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": {"values": {k: {"value": v} for k, v in values.items()}},
+        }
+        payload["trigger_id"] = trigger or self._id()
+        status, body = interaction(self.url, payload)
+        assert status == 200
+        return json.loads(body) if body else None
+
+    def last(self) -> dict[str, Any]:
+        """The last message to this person: posted in their DM, or replacing the one
+        whose button they pressed (response_url)."""
+        return [
+            c.body
+            for c in self.fake.calls
+            if c.path == f"/response/{self.user}"
+            or (
+                c.path == "/api/chat.postMessage"
+                and c.body.get("channel") in (self.user, self.channel)
+            )
+        ][-1]
+
+    def buttons(self) -> dict[str, str]:
+        message = self.last()
+        blocks = (
+            message["blocks"]
+            if isinstance(message["blocks"], list)
+            else json.loads(message["blocks"])
+        )
+        return {
+            e["text"]["text"]: e["value"]
+            for b in blocks
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def picked(*users: str) -> dict[str, Any]:
+    return {"type": "multi_users_select", "selected_users": list(users)}
+
+
+def rated(value: str) -> dict[str, Any]:
+    return {"type": "radio_buttons", "selected_option": {"value": value}}
+
+
+def typed(text: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": text}
+
+
+def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, store = slack
+    alice = Person(url, fake, ALICE)
+    alice.say("360 leadership level 4")
+    alice.press(alice.buttons()["Done: 1 behaviour"])  # opens the people picker at once
+    assert alice.opened()["blocks"][-1]["element"]["type"] == "multi_users_select"
+    assert "Choose them with Choose people" in text_of(alice.last())
+    alice.say("bob, carol")  # typed names cannot be told apart here: said, not guessed
+    assert "cannot tell who" in text_of(alice.last())
+
+    alice.press(alice.buttons()["Choose people"])
+    view = alice.opened()
+    (picker,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert picker["block_id"] == "peers" and picker["element"]["type"] == "multi_users_select"
+
+    # an app and someone Slack does not know are refused by name, in the modal
+    refused = alice.submit(view, {"peers": picked(BOB, "B0APP", "U0GONE")})
+    assert refused["response_action"] == "errors"
+    assert refused["errors"] == {"peers": "Deploy Bot: choose people who can answer."}
+    assert alice.submit(view, {"peers": picked(BOB, ALICE)})["errors"]["peers"]
+    looked_up = {c.body["user"] for c in fake.to("/api/users.info")}
+    assert {BOB, ALICE, "B0APP"} <= looked_up
+
+    assert alice.submit(view, {"peers": picked(BOB, CAROL, DAN)}) is None  # closes
+    assert "Asking: Bob Jones, Carol White, Dan Brown" in text_of(alice.last())
+    alice.press("360 deadline 2 weeks")
+    alice.press(alice.buttons()["Choose a manager"])
+    manager = alice.opened()
+    (field,) = [b for b in manager["blocks"] if b["type"] == "input"]
+    assert field["element"]["type"] == "users_select" and field["optional"]
+    alice.submit(manager, {"manager": {"type": "users_select", "selected_user": DANA}})
+    alice.press("360 self leadership 3")
+    ready = text_of(alice.last())
+    assert "Manager: Dana Green" in ready and "You and your manager Dana Green" in ready
+    alice.press("360 send")
+    assert "Request 1 is on its way" in text_of(alice.last())
+
+    # the web process delivers the asks by direct message: to each user id
+    asks = wait_for(
+        lambda: (
+            [c for c in fake.delivered() if c.body["channel"] in (BOB, CAROL, DAN)]
+            if len([c for c in fake.delivered() if c.body["channel"] in (BOB, CAROL, DAN)]) == 3
+            else None
+        )
+    )
+    assert all("Alice Smith asks for your feedback" in text_of(a.body) for a in asks)
+    assert all("Dana Green will see" in text_of(a.body) for a in asks)
+
+    answers = {BOB: ("3", "Chaired the <!channel> review"), CAROL: ("2", ""), DAN: ("1", "")}
+    for user, (rating, example) in answers.items():
+        peer = Person(url, fake, user)
+        peer.press(peer.buttons()["Answer now"])
+        form = peer.opened()
+        kinds = {
+            b["block_id"]: b["element"]["type"] for b in form["blocks"] if b["type"] == "input"
+        }
+        assert kinds == {
+            "rate-leadership": "radio_buttons",
+            "example-leadership": "plain_text_input",
+            "keep": "plain_text_input",
+            "develop": "plain_text_input",
+        }
+        values = {
+            "rate-leadership": rated(rating),
+            "example-leadership": typed(example),
+            "keep": typed(f"keep from {user}"),
+            "develop": typed(""),
+        }
+        if user == BOB:  # a rating left out: refused in the modal, nothing saved
+            missing = peer.submit(
+                form,
+                values | {"rate-leadership": {"type": "radio_buttons", "selected_option": None}},
+            )
+            assert missing["errors"] == {"rate-leadership": "Choose a rating, or I can't say."}
+            assert FeedbackStore(store).peer(1, f"slack:{TEAM}:{BOB}")["status"] == "asked"
+        assert peer.submit(form, values, trigger=f"t-{user}") is None
+        assert peer.submit(form, values, trigger=f"t-{user}") is None  # resubmitted: once
+        assert "your answer to request 1 is recorded" in text_of(peer.last())
+
+    db = FeedbackStore(store)
+    stored = {p["peer"]: p for p in db.peers(1)}
+    assert [p["status"] for p in stored.values()] == ["answered"] * 3
+    assert stored[f"slack:{TEAM}:{BOB}"]["ratings"] == {"leadership": 3}
+    assert stored[f"slack:{TEAM}:{DAN}"]["ratings"] == {"leadership": 1}
+    assert stored[f"slack:{TEAM}:{BOB}"]["tz_offset"] == 3600
+
+    # a stranger's crafted submission reaches nothing
+    stranger = Person(url, fake, "U0EVE")
+    fake.users["U0EVE"] = slack_user("U0EVE", "Eve Black")
+    stranger.submit(form, values)
+    assert "There is no request 1 for you." in text_of(stranger.last())
+
+    alice.press("360 close 1")
+    report = text_of(alice.last())
+    ratings = [int(p["ratings"]["leadership"]) for p in stored.values() if p["ratings"]]
+    mean = sum(ratings) / len(ratings)
+    assert f"peers {mean:.1f} (3 rated" in report and "3 of 3 answered" in report
+    assert "Chaired the &lt;!channel&gt; review" in report  # escaped on the way out
+    # the manager gets it by direct message too
+    (to_manager,) = wait_for(
+        lambda: [c.body for c in fake.delivered() if c.body["channel"] == DANA]
+    )
+    assert to_manager["text"] == "360 feedback: request 1"
+    assert f"peers {mean:.1f} (3 rated" in text_of(to_manager)
+
+
+def test_429s_are_honoured_and_unreachable_people_are_named(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, store = slack
+    fake.limit_every, fake.retry_after = 3, 1
+    fake.post_errors = {"U0LEFT": "account_inactive"}
+    fake.users["U0LEFT"] = slack_user("U0LEFT", "Lee Left")
+    alice = Person(url, fake, ALICE)
+    alice.say("360 leadership level 4")
+    alice.press("360 done")
+    alice.press("360 people")
+    alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN, DANA, "U0LEFT")})
+    alice.press("360 deadline 1 week")
+    alice.press("360 manager none")
+    alice.press("360 self leadership 2")
+    alice.press("360 send")
+    peers = {BOB, CAROL, DAN, DANA}
+    wait_for(lambda: peers <= {c.body["channel"] for c in fake.delivered()}, seconds=15)
+    note = wait_for(
+        lambda: [
+            c
+            for c in fake.delivered()
+            if c.body["channel"] == ALICE and "could not reach Lee Left" in text_of(c.body)
+        ]
+    )
+    assert "their account is deactivated" in text_of(note[0].body)
+    db = FeedbackStore(store)
+    assert db.peer(1, f"slack:{TEAM}:U0LEFT")["status"] == "unreachable"
+    # each ask delivered exactly once, whatever the 429s
+    asks = [
+        c.body["channel"] for c in fake.delivered() if "asks for your feedback" in text_of(c.body)
+    ]
+    assert sorted(asks) == sorted(peers)
+    assert len(fake.limited) >= 2  # every third post was refused, and sent again later
+    posts = fake.to("/api/chat.postMessage")
+    for limited in fake.limited:  # nothing more was posted until Retry-After passed
+        after = [c for c in posts if c.at > limited.at]
+        assert not after or after[0].at - limited.at >= fake.retry_after - 0.05
