@@ -366,3 +366,51 @@ def test_a_new_users_trial_self_ratings_by_label_and_too_few_peers_said(
     assert "(you: Achieved Expectations)" in body
     assert "You and your manager dana will see" in body
     assert "you are asking 2, fewer than 3, so the report can show nothing from them" in body
+
+
+def expire(store: Store, message_id: int) -> None:
+    """As if the message's lease (or wait) had run out."""
+    with store.transaction():
+        store.conn.execute("UPDATE outbox SET due_at = '2000-01-01' WHERE id = ?", [message_id])
+
+
+def test_a_message_taken_for_sending_is_taken_once_and_again_only_if_unreported(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """The outbox's lease: a second process does not take a message being sent; one
+    whose sending was never reported (the process stopped) comes back after the lease;
+    passing failures wait longer each time and are given up on, the requester told."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    (taken,) = bot.outgoing("test:", user=who["bob"].user)
+    assert bot.outgoing("test:", user=who["bob"].user) == []  # taken: not again
+    expire(store, taken.id)
+    (again,) = bot.outgoing("test:", user=who["bob"].user)  # the lease ran out: again
+    assert again.id == taken.id
+    bot.sent(again)
+    expire(store, taken.id)
+    assert bot.outgoing("test:", user=who["bob"].user) == []  # sent: never again
+
+    (carol,) = bot.outgoing("test:", user=who["carol"].user)
+    pauses = []
+    for attempt in range(8):
+        bot.try_again(carol, "ConnectionError")
+        due = store.conn.execute("SELECT due_at FROM outbox WHERE id = ?", [carol.id]).fetchone()
+        pauses.append((datetime.fromisoformat(due[0]) - datetime.now(UTC)).total_seconds())
+        expire(store, carol.id)
+        found = bot.outgoing("test:", user=who["carol"].user)
+        if attempt < 7:
+            (carol,) = found
+            assert carol.attempts == attempt + 1
+    assert found == []  # given up on the eighth failure
+    assert [round(p / 30) for p in pauses[:3]] == [1, 2, 4]  # 30 s, 1 min, 2 min
+    assert FeedbackStore(store).peer(1, who["carol"].user)["status"] == "unreachable"
+    (told,) = bot.outgoing("test:", user=who["alice"].user)
+    assert "I could not reach carol for request 1 (ConnectionError)" in told.replies[0].plain_text()
+    # a slow-down is no failure: it does not count towards giving up
+    (dan,) = bot.outgoing("test:", user=who["dan"].user)
+    bot.send_later(dan, 1)
+    assert store.conn.execute("SELECT attempts FROM outbox WHERE id = ?", [dan.id]).fetchone() == (
+        0,
+    )
