@@ -23,9 +23,10 @@ from bot.types import Reply
 
 log = logging.getLogger("behaviourbot.outbox")
 
+PLATFORMS = {"slack:": "Slack", "teams:": "Teams"}
 SendDirect = Callable[[str, list[Reply]], Awaitable[None]]
 OUTBOX_EVERY = 2.0  # seconds between rounds
-BATCH = 50
+BATCH = 1  # taken one at a time, so that none waits taken while others are sent
 
 
 @dataclass
@@ -72,7 +73,13 @@ class Outbox:
                     log.info("outbox: message %d undeliverable: %s", message.id, unreachable)
                     self.bot.undeliverable(message, unreachable.reason)
                 except Exception as error:
-                    self.bot.try_again(message, f"{type(error).__name__}: {error}"[:200])
+                    log.warning(
+                        "outbox: message %d not sent: %s: %s",
+                        message.id,
+                        type(error).__name__,
+                        str(error)[:300],
+                    )
+                    self.bot.try_again(message, f"{PLATFORMS.get(prefix, prefix)} kept failing")
                 else:
                     self.bot.sent(message)
                     sent += 1

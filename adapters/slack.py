@@ -431,6 +431,12 @@ UNREACHABLE_ERRORS = {
     "not_allowed_token_type": "the workspace does not allow it",
 }
 LOOKUP_SECONDS = 2.0  # for names of picked people: a modal must be answered in 3 s
+PART_TRIES = 5  # tries for each later part of a direct message split in several
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a person's id; C…, G…, D… are conversations
+
+
+async def _unknown(team: str, user: str) -> Person:
+    return Person(identity(team, user), user, problem="unknown")
 
 
 def event_from_message(body: Json) -> Event:
@@ -658,7 +664,7 @@ class SlackAdapter:
     async def people(self, client: AsyncWebClient, team: str, users: list[str]) -> list[Person]:
         """Each user as a Person, looked up with users.info (at most ten at a time, and
         within LOOKUP_SECONDS: one not found in time keeps their id for a name)."""
-        limit = asyncio.Semaphore(10)
+        limit = asyncio.Semaphore(20)
 
         async def one(user: str) -> Person:
             cached = self._people.get((team, user))
@@ -671,20 +677,25 @@ class SlackAdapter:
                     if error.response.get("error") == "user_not_found":
                         return Person(identity(team, user), user, problem="unknown")
                     log.warning("slack: users.info failed (%s)", error.response.get("error"))
-                    return Person(identity(team, user), user)
+                    return Person(identity(team, user), user, problem="unchecked")
             person = person_of(team, found.get("user") or {"id": user})
             self._people[(team, user)] = (time.monotonic() + 3600, person)
             return person
 
-        tasks = [asyncio.ensure_future(one(u)) for u in users]
+        tasks = [
+            asyncio.ensure_future(one(u))
+            if _USER_ID.match(u)
+            else asyncio.ensure_future(_unknown(team, u))
+            for u in users
+        ]
         await asyncio.wait(tasks, timeout=LOOKUP_SECONDS)
         out = []
         for user, task in zip(users, tasks, strict=True):
             if task.done() and not task.exception():
                 out.append(task.result())
-            else:
+            else:  # not checked in time: refused, never taken on trust
                 task.cancel()
-                out.append(Person(identity(team, user), user))
+                out.append(Person(identity(team, user), user, problem="unchecked"))
         return out
 
     async def send_direct(self, user: str, replies: list[Reply]) -> None:
@@ -692,10 +703,9 @@ class SlackAdapter:
         SlowDown on a 429 (with its Retry-After) and Unreachable when the person cannot
         be messaged; any other failure passes (the outbox tries again later)."""
         channel = _user_id(user)
+        messages = [m for reply in replies for m in self._messages(reply, share=False)]
         try:
-            for reply in replies:
-                for message in self._messages(reply, share=False):
-                    await self.app.client.chat_postMessage(channel=channel, **message)
+            await self.app.client.chat_postMessage(channel=channel, **messages[0])
         except SlackApiError as error:
             response = error.response
             if response.status_code == 429:
@@ -704,6 +714,21 @@ class SlackAdapter:
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(user, UNREACHABLE_ERRORS[code]) from error
             raise
+        # The first part is out: the rest are sent here, waiting as Slack asks, and never
+        # by sending the whole message again (which would repeat the first part).
+        for message in messages[1:]:
+            for attempt in range(PART_TRIES):
+                try:
+                    await self.app.client.chat_postMessage(channel=channel, **message)
+                    break
+                except SlackApiError as error:
+                    wait = float(error.response.headers.get("Retry-After", 2**attempt))
+                    log.warning(
+                        "slack: part of a message not sent (%s)", error.response.get("error")
+                    )
+                    await asyncio.sleep(min(wait, 30.0))
+            else:
+                log.error("slack: gave up on part of a direct message to %s", user)
 
     async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):

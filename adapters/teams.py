@@ -190,8 +190,10 @@ def _input(field: Field) -> list[Json]:
                 "value": field.value,
             }
         ]
-    if field.kind == "people" and not field.options:
-        return [_text_block(field.label, weight="Bolder"), _text_block(NO_COLLEAGUES)]
+    if field.kind == "people" and not field.options:  # nobody, or the rosters failed
+        return [_text_block(field.label, weight="Bolder")] + (
+            [] if field.error else [_text_block(NO_COLLEAGUES)]
+        )
     chosen = [v for v in re.split(r"[\s,]+", field.value) if v]
     element: Json = {
         "type": "Input.ChoiceSet",
@@ -589,6 +591,11 @@ class _Config:
 
 
 ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
+MAX_PEOPLE_CHOICES = 150  # keeps the picker card well under Teams' message size
+ROSTER_FAILED = (
+    "I could not fetch the members of your teams and chats just now (Teams did not "
+    "answer): try again in a minute."
+)
 
 
 class TeamsAdapter:
@@ -855,30 +862,41 @@ class TeamsAdapter:
         wanted = [r for r in replies if r.form and any(f.kind == "people" for f in r.form.fields)]
         if not wanted:
             return replies
-        options = tuple(Choice(name, identity) for identity, name in await self.colleagues(user))
+        found, failed = await self.colleagues(user)
+        options = tuple(Choice(name, identity) for identity, name in found[:MAX_PEOPLE_CHOICES])
+        label = (
+            f" (the first {MAX_PEOPLE_CHOICES} of {len(found)}, by name)"
+            if len(found) > len(options)
+            else ""
+        )
+        error = ROSTER_FAILED if failed and not options else ""
         filled = []
         for reply in replies:
             if reply in wanted and reply.form is not None:
                 fields = tuple(
-                    replace(f, options=options) if f.kind == "people" else f
+                    replace(f, options=options, label=f.label + label, error=f.error or error)
+                    if f.kind == "people"
+                    else f
                     for f in reply.form.fields
                 )
                 reply = replace(reply, form=replace(reply.form, fields=fields))
             filled.append(reply)
         return filled
 
-    async def colleagues(self, user: str) -> list[tuple[str, str]]:
+    async def colleagues(self, user: str) -> tuple[list[tuple[str, str]], bool]:
         """(identity, name) of the people who share a team or group chat with `user` and
-        the bot, by name; each is kept as reachable there, so that a direct message can
-        open a chat with them later."""
+        the bot, by name, and whether a roster could not be fetched; each is kept as
+        reachable there, so that a direct message can open a chat with them later."""
         tenant = user.split(":")[1]
         me = user.rsplit(":", 1)[-1]
         found: dict[str, str] = {}
+        failed = False
         for reference in self.store.shared_conversations(tenant):
             try:
                 members = await self._members(reference)
             except Exception as exc:  # one team's roster failing leaves the others
                 log.warning("teams: roster unavailable (%s: %s)", type(exc).__name__, exc)
+                failed = True
                 continue
             if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):
                 continue
@@ -897,7 +915,8 @@ class TeamsAdapter:
                         tenant=tenant,
                         reference=dict(reference, user=member, activityId=None),
                     )
-        return sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
+        ordered = sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
+        return ordered, failed
 
     async def _members(self, reference: Json) -> list[Json]:
         """A team's or chat's members (pagedmembers, every page), kept ten minutes."""
@@ -966,4 +985,7 @@ class TeamsAdapter:
                 app_id, send, parameters, shared["channelId"], shared["serviceUrl"], None
             )
         except Exception as exc:
-            raise Unreachable(user, f"Teams refused a new chat ({type(exc).__name__})") from exc
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if status in (400, 401, 403, 404):  # a refusal, not a passing fault
+                raise Unreachable(user, "Teams refused to open a chat with them") from exc
+            raise

@@ -99,11 +99,14 @@ def parse_deadline(text: str, today: date) -> date | str:
 
 def parse_names(text: str) -> tuple[list[str], list[str]]:
     """(names, what could not be read as a name) from `bob, carol and dan`."""
-    words = re.split(r"[,;\s]+|\band\b", text.strip())
+    pieces = re.split(r"[,;\n]+|\s+and\s+|\s+&\s+", text.strip())
     names, bad = [], []
-    for word in (w for w in words if w):
-        match = _NAME.match(word)
-        (names if match else bad).append(match.group(1) if match else word)
+    for piece in (p.strip() for p in pieces if p.strip()):
+        # one word each: "delivering at pace" or "Bob Jones" is not three or two people,
+        # and a bare number is a choice typed too late, not a person
+        match = _NAME.match(piece)
+        ok = match is not None and not piece.lstrip("@").isdigit()
+        (names if ok else bad).append(match.group(1) if match and ok else piece)
     return names, bad
 
 
@@ -291,9 +294,13 @@ class FeedbackFlow:
         modal, the team's and chats' people in a Teams card."""
         error = {
             "not-people": f"{typed}: choose people who can answer.",
+            "unchecked": f"I could not check {typed} with the platform just now: "
+            "choose again in a moment.",
             "self-peer": "That includes you: you rate yourself separately, so choose only others.",
             "self-manager": "You cannot be your own manager here: choose someone else.",
             "too-many-peers": f"That is more than {MAX_PEERS} people: choose fewer.",
+            "manager-peer": f"{typed} is asked as a peer: a manager sees the report, so "
+            "choose someone who is not answering.",
         }.get(problem or "", "")
         if step == "peers":
             chosen = [p["id"] for p in draft.get("peers", []) if isinstance(p, dict)]
@@ -398,6 +405,8 @@ class FeedbackFlow:
             manager = identity_of(names[0], event.user)
             if manager == event.user:
                 return state, [self.prompt(draft, "self-manager")]
+            if manager in _peer_ids(draft, event.user):
+                return state, [self.prompt(draft, "manager-peer", typed=names[0])]
             draft["manager"] = {"id": manager, "name": names[0]}
         draft["step"] = _next_step(draft)
         return dict(state, feedback=draft), [self.prompt(draft)]
@@ -451,11 +460,15 @@ class FeedbackFlow:
                 or not identity.startswith(event.user.rsplit(":", 1)[0] + ":")
             ):
                 name = person.name if person else identity.rsplit(":", 1)[-1]
-                return state, [self.prompt(dict(draft, step=step), "not-people", typed=name[:80])]
+                problem = "unchecked" if person and person.problem == "unchecked" else "not-people"
+                return state, [self.prompt(dict(draft, step=step), problem, typed=name[:80])]
             people.append(person)
         if any(p.identity == event.user for p in people):
             problem = "self-peer" if step == "peers" else "self-manager"
             return state, [self.prompt(dict(draft, step=step), problem)]
+        if step == "manager" and people and people[0].identity in _peer_ids(draft, event.user):
+            reply = self.prompt(dict(draft, step=step), "manager-peer", typed=people[0].name)
+            return state, [reply]
         if event.name:
             draft["me"] = event.name
         if step == "manager":
@@ -905,8 +918,9 @@ class FeedbackFlow:
                     can_close=request["requester"] == event.user,
                 )
             ]
+        reader = "requester" if request["requester"] == event.user else "manager"
         if sub == "report":
-            return state, [self.report(request)]
+            return state, [self.report(request, reader=reader)]
         if sub == "plan":
             return state, [self.report(request, kind="plan")]
         kind = args[0].casefold() if args else ""
@@ -920,13 +934,14 @@ class FeedbackFlow:
             return False
         request = self.db.request(request_id)
         assert request is not None
-        report = self.report(request)
-        told = (request["requester"] if tell_requester else None, request["manager"])
-        for user in filter(None, told):
+        told = [(request["requester"], "requester")] if tell_requester else []
+        if request["manager"]:
+            told.append((request["manager"], "manager"))
+        for user, reader in told:
             self.db.queue(
                 user,
                 f"report-{request_id}-{user}",
-                replies_to_json([report]),
+                replies_to_json([self.report(request, reader=reader)]),
                 request_id=request_id,
             )
         return True
@@ -947,7 +962,10 @@ class FeedbackFlow:
             seed=request["seed"],
         )
 
-    def report(self, request: dict[str, Any], kind: str = "report") -> Reply:
+    def report(
+        self, request: dict[str, Any], kind: str = "report", reader: str = "requester"
+    ) -> Reply:
+        """The report, worded for its `reader`: the requester, or their "manager"."""
         about = self._about(request)
         result = self.built_report(request)
         names = {b.id: b.label for b in about["behaviours"]}
@@ -981,6 +999,8 @@ class FeedbackFlow:
             pointers=pointers,
             activities=activities,
             csv=csv_text,
+            gap_names=[names.get(g, g) for g in result.gaps],
+            reader=reader,
         )
 
     # ---- the schedule ---------------------------------------------------------------
@@ -1036,6 +1056,11 @@ class FeedbackFlow:
             replies_to_json([note]),
             request_id=None,
         )
+
+
+def _peer_ids(draft: dict[str, Any], user: str) -> set[str]:
+    """The identities of the people a request being built asks."""
+    return {identity_of(p, user) if isinstance(p, str) else p["id"] for p in draft.get("peers", [])}
 
 
 def _names(fw: Framework) -> set[str]:

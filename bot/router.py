@@ -133,7 +133,7 @@ class Bot:
             )
             until = (now + DELIVERY_LEASE).isoformat(timespec="seconds")
             self.feedback.db.claim([row[0] for row in rows], until)
-        return [Outgoing(i, u, replies_from_json(r), q, a) for i, u, r, q, a in rows]
+        return [Outgoing(i, u, replies_from_json(r), q, a, k) for i, u, r, q, a, k in rows]
 
     def sent(self, message: Outgoing) -> None:
         with self.store.transaction():
@@ -152,7 +152,8 @@ class Bot:
         """The person cannot be reached: never silently skipped, the requester is told."""
         with self.store.transaction():
             self.feedback.db.failed(message.id, reason)
-            self.feedback.unreachable(message.request_id, message.user, reason)
+            if message.key.startswith("ask-"):  # they were never asked (not a reminder)
+                self.feedback.unreachable(message.request_id, message.user, reason)
 
     def try_again(self, message: Outgoing, reason: str) -> None:
         """Sending failed for a passing reason (the platform had an error, the network

@@ -511,12 +511,22 @@ class FeedbackStore:
             " keep = ?, develop = ?, answered_at = ? WHERE request_id = ? AND peer = ?",
             [json.dumps(ratings), json.dumps(examples), keep, develop, now(), request_id, peer],
         )
+        self.drop_reminder(request_id, peer)
+
+    def drop_reminder(self, request_id: int, peer: str) -> None:
+        """A reminder not sent yet (held for working hours) is not needed any more."""
+        self.conn.execute(
+            "DELETE FROM outbox WHERE key = ? AND sent_at IS NULL",
+            [f"remind-{request_id}-{peer}"],
+        )
 
     def set_peer_status(self, request_id: int, peer: str, status: str) -> None:
         self.conn.execute(
             "UPDATE feedback_peers SET status = ? WHERE request_id = ? AND peer = ?",
             [status, request_id, peer],
         )
+        if status != "asked":
+            self.drop_reminder(request_id, peer)
 
     def mark_reminded(self, request_id: int, peer: str) -> None:
         self.conn.execute(
@@ -549,11 +559,12 @@ class FeedbackStore:
 
     def due_messages(
         self, *, prefix: str, at: str, limit: int = 100, user: str | None = None
-    ) -> list[tuple[int, str, str, int | None, int]]:
-        """(id, user, replies, request id, attempts) of messages due for users whose
+    ) -> list[tuple[int, str, str, int | None, int, str]]:
+        """(id, user, replies, request id, attempts, key) of messages due for users whose
         identity starts with `prefix` (a platform), oldest first."""
         sql = (
-            "SELECT id, user, replies, request_id, attempts FROM outbox WHERE sent_at IS NULL"
+            "SELECT id, user, replies, request_id, attempts, key FROM outbox"
+            " WHERE sent_at IS NULL"
             " AND failed IS NULL AND due_at <= ? AND user LIKE ? ESCAPE '\\'"
         )
         args: list[Any] = [at, prefix.replace("%", "\\%").replace("_", "\\_") + "%"]
@@ -561,7 +572,7 @@ class FeedbackStore:
             sql += " AND user = ?"
             args.append(user)
         rows = self.conn.execute(sql + " ORDER BY due_at, id LIMIT ?", [*args, limit]).fetchall()
-        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4])) for r in rows]
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), str(r[5])) for r in rows]
 
     def claim(self, message_ids: list[int], until: str) -> None:
         """Take messages for delivery: not due again until `until`, when a delivery cut

@@ -157,7 +157,8 @@ class Outgoing:
     user: str
     replies: list[Reply]
     request_id: int | None = None
-    attempts: int = 0  # earlier attempts that failed or were asked to wait
+    attempts: int = 0  # earlier attempts that failed
+    key: str = ""  # what it is: "ask-…", "remind-…", "report-…", "unreachable-…"
 
 
 # ---- replies kept for a retry ------------------------------------------------------

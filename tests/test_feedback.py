@@ -81,10 +81,15 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     for name in PEERS:
         assert name not in body  # never who said what
     (managers,) = bot.inbox(who["dana"].user)  # the manager gets the report too
-    assert managers.plain_text() == body
+    to_manager = managers.plain_text()  # worded for the manager: alice's ratings, not theirs
+    assert "3 rated, from Usually to Consistently) · alice: Usually (3)" in to_manager
+    assert " you" not in to_manager.replace("your", "") and to_manager != body
     assert bot.inbox(who["alice"].user) == []  # alice had it as the reply already
     csv = text(who["alice"].send(text="360 export 1 csv"))
     assert "Leadership,3,3.33,3,4,3,4" in csv and "Delivering at Pace,under 3,,,,4,4" in csv
+    markdown = text(who["alice"].send(text="360 export 1 markdown"))
+    assert "## Biggest gaps\n\n- Leadership" in markdown  # the gaps, by name
+    assert "Sorry" not in markdown
     late = text(who["bob"].send(text="360 answer 1"))
     assert "closed on" in late and "nothing more can be recorded" in late
 
@@ -101,7 +106,10 @@ def test_bad_input_gets_a_clear_answer_and_nothing_half_stored(
     assert "Whom should I ask?" in full.plain_text()
     assert "You named yourself" in text(alice.send(text="bob, alice"))
     assert "You named Bob twice" in text(alice.send(text="bob, carol, Bob"))
-    assert "could not read !!! as a name" in text(alice.send(text="bob, !!!"))
+    assert 'could not read "!!!" as a name' in text(alice.send(text="bob, !!!"))
+    assert 'could not read "delivering at pace"' in text(alice.send(text="delivering at pace"))
+    assert 'could not read "6"' in text(alice.send(text="6"))
+    assert 'could not read "Bob Jones"' in text(alice.send(text="Bob Jones, Carol"))
     many = ", ".join(f"p{n}" for n in range(201))
     assert "That is more than 200 people" in text(alice.send(text=many))
     alice.send(text="bob, carol, dan")
@@ -237,7 +245,7 @@ def test_people_are_picked_on_platforms_with_forms_and_checked(
     for typed in ("360 leadership level 4", "done"):
         asked = send(typed)
     assert asked.form is not None and asked.form.fields[0].kind == "people"
-    assert "Choose people" in asked.plain_text()
+    assert "Choose three or more people" in asked.plain_text()
     assert "cannot tell who" in send("bob, carol").plain_text()  # typed names: no guess
 
     def pick(*ids: str, people: tuple[Person, ...]) -> Reply:
@@ -414,3 +422,33 @@ def test_a_message_taken_for_sending_is_taken_once_and_again_only_if_unreported(
     assert store.conn.execute("SELECT attempts FROM outbox WHERE id = ?", [dan.id]).fetchone() == (
         0,
     )
+
+
+def test_a_held_reminder_is_dropped_once_answered_and_a_failed_one_marks_nobody(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    for name in PEERS:
+        bot.inbox(who[name].user)
+    db = FeedbackStore(store)
+    with store.transaction():  # reminders held for working hours, not sent yet
+        for name in ("bob", "carol"):
+            db.queue(
+                who[name].user,
+                f"remind-1-{who[name].user}",
+                "[]",
+                request_id=1,
+                due="2999-01-01T09:00:00+00:00",
+            )
+    answer(who["bob"], "4", "3", "skip", "skip", "skip")
+    keys = {r[0] for r in store.conn.execute("SELECT key FROM outbox WHERE sent_at IS NULL")}
+    assert f"remind-1-{who['bob'].user}" not in keys  # answered: no reminder
+    assert f"remind-1-{who['carol'].user}" in keys
+    with store.transaction():
+        store.conn.execute("UPDATE outbox SET due_at = '2000-01-01' WHERE key LIKE 'remind-%'")
+    (reminder,) = bot.outgoing("test:", user=who["carol"].user)
+    bot.undeliverable(reminder, "Slack kept failing")
+    assert db.peer(1, who["carol"].user)["status"] == "asked"  # she was asked: not unreachable
+    assert bot.outgoing("test:", user=who["alice"].user) == []  # nothing said wrongly

@@ -17,6 +17,7 @@ from bot.frameworks import Framework
 from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import FeedbackStore, Store
+from bot.types import Reply
 
 from .servers import FakeSlack, ServerThread, slack_user, wait_for
 from .test_slack import SECRET, event, fixture, interaction
@@ -36,7 +37,7 @@ NAMES = {
 def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Store]]:
     fake = FakeSlack()
     fake.users = {u: slack_user(u, n, tz_offset=3600) for u, n in NAMES.items()}
-    fake.users["B0APP"] = slack_user("B0APP", "Deploy Bot", is_bot=True)
+    fake.users["U0APPBOT"] = slack_user("U0APPBOT", "Deploy Bot", is_bot=True)
     with ServerThread(fake.app()) as api:
         settings = Settings.from_env(
             {
@@ -152,7 +153,7 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
     alice.say("360 leadership level 4")
     alice.press(alice.buttons()["Done: 1 behaviour"])  # opens the people picker at once
     assert alice.opened()["blocks"][-1]["element"]["type"] == "multi_users_select"
-    assert "Choose them with Choose people" in text_of(alice.last())
+    assert "Choose three or more people" in text_of(alice.last())
     alice.say("bob, carol")  # typed names cannot be told apart here: said, not guessed
     assert "cannot tell who" in text_of(alice.last())
 
@@ -162,12 +163,18 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
     assert picker["block_id"] == "peers" and picker["element"]["type"] == "multi_users_select"
 
     # an app and someone Slack does not know are refused by name, in the modal
-    refused = alice.submit(view, {"peers": picked(BOB, "B0APP", "U0GONE")})
+    refused = alice.submit(view, {"peers": picked(BOB, "U0APPBOT", "U0GONE")})
     assert refused["response_action"] == "errors"
     assert refused["errors"] == {"peers": "Deploy Bot: choose people who can answer."}
     assert alice.submit(view, {"peers": picked(BOB, ALICE)})["errors"]["peers"]
+    fake.failures["users.info"] = 4  # Slack failing: nobody is taken on trust
+    unchecked = alice.submit(view, {"peers": picked(BOB, CAROL, "C0GENERAL")})
+    assert "could not check" in unchecked["errors"]["peers"]
+    fake.failures.clear()
+    channel = alice.submit(view, {"peers": picked(BOB, "C0GENERAL")})  # not a person's id
+    assert channel["errors"] == {"peers": "C0GENERAL: choose people who can answer."}
     looked_up = {c.body["user"] for c in fake.to("/api/users.info")}
-    assert {BOB, ALICE, "B0APP"} <= looked_up
+    assert {BOB, ALICE, "U0APPBOT"} <= looked_up
 
     assert alice.submit(view, {"peers": picked(BOB, CAROL, DAN)}) is None  # closes
     assert "Asking: Bob Jones, Carol White, Dan Brown" in text_of(alice.last())
@@ -288,3 +295,30 @@ def test_429s_are_honoured_and_unreachable_people_are_named(slack) -> None:  # t
     for limited in fake.limited:  # nothing more was posted until Retry-After passed
         after = [c for c in posts if c.at > limited.at]
         assert not after or after[0].at - limited.at >= fake.retry_after - 0.05
+
+
+def test_a_long_direct_message_is_sent_in_parts_each_once_through_429s() -> None:
+    """A report over 50 blocks is several posts: a 429 on a later part waits and sends
+    that part, never the whole message again (which would repeat the first)."""
+    import asyncio
+
+    from adapters.slack import SlackAdapter
+    from bot.types import Block
+
+    fake = FakeSlack(limit_every=2, retry_after=0)
+    reply = Reply(blocks=tuple(Block("paragraph", text=f"Comment {n}") for n in range(120)))
+    with ServerThread(fake.app()) as api:
+        adapter = SlackAdapter(
+            lambda event: [],
+            settle=lambda *a, **k: None,
+            signing_secret="x",
+            token="xoxb-test",
+            api_url=api.url + "api/",
+            home=lambda: reply,
+        )
+        asyncio.run(adapter.send_direct(f"slack:{TEAM}:{BOB}", [reply]))
+    parts = [c.body for c in fake.delivered()]
+    assert len(parts) == 3  # 120 blocks: three posts of at most 50, each once
+    assert [p["text"].endswith("(continued)") for p in parts] == [False, True, True]
+    assert [len(p["blocks"]) for p in parts] == [50, 50, 20]
+    assert len(fake.limited) == 2  # the second and fourth posts: refused, sent again

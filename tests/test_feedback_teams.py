@@ -190,7 +190,7 @@ def test_a_peer_teams_will_not_open_a_chat_with_is_named(teams: Teams) -> None:
             s for s in teams.connector.sent() if "could not reach Carol White" in json.dumps(s)
         ]
     )
-    assert "Teams refused a new chat" in json.dumps(told[0])
+    assert "Teams refused to open a chat with them" in json.dumps(told[0])
     assert {p["status"] for p in FeedbackStore(teams.store).peers(1)} == {"unreachable"}
 
 
