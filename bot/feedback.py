@@ -48,7 +48,17 @@ MAX_DAYS = 90
 MAX_COMMENT_WORDS = 300
 STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
 SKIP_WORDS = frozenset({"skip", "none", "no", "nobody", "-"})
-CANNOT_SAY = ("i can't say", "can't say", "cannot say", "i cannot say", "don't know", "n/a")
+CANNOT_SAY = (
+    "i can't say",
+    "can't say",
+    "cannot say",
+    "i cannot say",
+    "i cant say",
+    "cant say",
+    "don't know",
+    "dont know",
+    "n/a",
+)
 _NAME = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$")
 _IN_DAYS = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|d|w)$", re.I)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -904,6 +914,14 @@ class FeedbackFlow:
         if sub == "close":
             if request["requester"] != event.user:
                 return state, [compose("feedback/not_yours.j2", number=number)]
+            progress = self._progress(number)
+            sure = [a.casefold() for a in args] == ["confirm"]
+            if (
+                request["status"] == "open"
+                and progress["answered"] < request["threshold"]
+                and (not sure)
+            ):  # closing now would show nothing from anyone: asked first
+                return state, [compose("feedback/close_early.j2", **about, progress=progress)]
             if not self.close(number, tell_requester=False):  # the reply is the report
                 return state, [compose("feedback/closed.j2", **about)]
             request = self.db.request(number)
@@ -924,8 +942,10 @@ class FeedbackFlow:
         if sub == "plan":
             return state, [self.report(request, kind="plan")]
         kind = args[0].casefold() if args else ""
-        if kind in ("markdown", "csv"):
-            return state, [self.report(request, kind=kind)]
+        if kind in ("markdown", "md", "csv"):
+            return state, [self.report(request, kind="csv" if kind == "csv" else "markdown")]
+        if sub == "export":
+            return state, [compose("feedback/export_which.j2", **about)]
         return state, [compose("feedback/help.j2")]
 
     def close(self, request_id: int, *, tell_requester: bool = True) -> bool:

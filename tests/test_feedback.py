@@ -452,3 +452,24 @@ def test_a_held_reminder_is_dropped_once_answered_and_a_failed_one_marks_nobody(
     bot.undeliverable(reminder, "Slack kept failing")
     assert db.peer(1, who["carol"].user)["status"] == "asked"  # she was asked: not unreachable
     assert bot.outgoing("test:", user=who["alice"].user) == []  # nothing said wrongly
+
+
+def test_closing_before_enough_have_answered_asks_first(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    answer(who["bob"], "4", "3", "skip", "skip", "skip")
+    (asked,) = who["alice"].send(text="360 close 1")
+    assert "Only 1 of 3 answered so far, fewer than 3" in asked.plain_text()
+    assert [c.command for c in asked.choices] == ["360 close 1 confirm", "360 list"]
+    assert FeedbackStore(store).request(1)["status"] == "open"  # nothing closed yet
+    (which,) = who["alice"].send(text="360 export 1")  # open: the report is not ready
+    assert "is open until" in which.plain_text()
+    (report,) = who["alice"].send(action="360 close 1 confirm")
+    assert "fewer than 3, so nothing from them is shown" in report.plain_text()
+    assert FeedbackStore(store).request(1)["status"] == "closed"
+    (which,) = who["alice"].send(text="360 export 1")
+    assert [c.command for c in which.choices] == ["360 export 1 markdown", "360 export 1 csv"]
+    assert "I can't say" not in text(who["carol"].send(text="360 answer 1"))  # closed
