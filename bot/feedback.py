@@ -24,6 +24,7 @@ from typing import Any
 
 from bot.feedback_report import (
     DEFAULT_THRESHOLD,
+    MIN_THRESHOLD,
     PeerAnswer,
     Report,
     Scale,
@@ -205,7 +206,16 @@ class FeedbackFlow:
             return state, [self.listing(event.user)]
         if sub in ("cancel", "stop"):
             return self.cancel(state)
-        if sub in ("framework", "level", "add", "remove", "done", "deadline", "manager"):
+        if sub in (
+            "framework",
+            "level",
+            "add",
+            "remove",
+            "done",
+            "deadline",
+            "manager",
+            "threshold",
+        ):
             return self.build_command(state, event, sub, args)
         if sub in ("people", "boss") and not args:  # the people pickers (Slack, Teams)
             return self.picked(state, event, sub)
@@ -284,7 +294,7 @@ class FeedbackFlow:
             chosen=[b for b in chosen if b],
             others=[b for b in behaviours if b.id not in draft["behaviours"]],
             most=MAX_BEHAVIOURS,
-            threshold=DEFAULT_THRESHOLD,
+            threshold=draft.get("threshold", DEFAULT_THRESHOLD),
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
@@ -360,6 +370,13 @@ class FeedbackFlow:
             draft["done"] = True
         elif sub == "deadline":
             return self._deadline(state, draft, value)
+        elif sub == "threshold":
+            if not (
+                value.isascii() and value.isdigit() and MIN_THRESHOLD <= int(value) <= MAX_PEERS
+            ):
+                return state, [self.prompt(draft, "bad-threshold", typed=value[:20])]
+            draft["threshold"] = int(value)
+            return dict(state, feedback=draft), [self.prompt(draft)]
         elif sub == "manager":
             return self._manager(state, event, draft, value)
         else:
@@ -596,7 +613,7 @@ class FeedbackFlow:
             manager=boss["id"] if boss else None,
             manager_name=boss["name"] if boss else None,
             deadline=_iso(deadline),
-            threshold=DEFAULT_THRESHOLD,
+            threshold=draft.get("threshold", DEFAULT_THRESHOLD),
             seed=secrets.token_hex(8),
             peers=peers,
         )

@@ -473,3 +473,25 @@ def test_closing_before_enough_have_answered_asks_first(
     (which,) = who["alice"].send(text="360 export 1")
     assert [c.command for c in which.choices] == ["360 export 1 markdown", "360 export 1 csv"]
     assert "I can't say" not in text(who["carol"].send(text="360 answer 1"))  # closed
+
+
+def test_the_anonymity_threshold_can_be_raised_never_below_two(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
+        alice.send(text=typed)
+    assert "at least 2" in text(alice.send(text="360 threshold 1"))
+    assert "at least 2" in text(alice.send(text="360 threshold two"))
+    ready = text(alice.send(text="360 threshold 4"))
+    assert "Shown only if at least 4 answer" in ready and "fewer than 4" in ready
+    alice.send(text="send")
+    assert FeedbackStore(store).request(1)["threshold"] == 4
+    (ask,) = bot.inbox(who["bob"].user)
+    assert "only if at least 4 people answer" in ask.plain_text()
+    for name in PEERS:
+        answer(who[name], "4", "3", "skip", "skip", "skip")
+    report = text(alice.send(action="360 close 1 confirm"))
+    assert "3 of 3 people answered: fewer than 4, so nothing from them is shown" in report
