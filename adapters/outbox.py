@@ -3,8 +3,8 @@ reports), sent by the web process to Slack and Teams users, and the schedule run
 
 Every few seconds the loop runs what is due (`Bot.tick`: reminders, closings), then
 takes each platform's due messages and reports each one's fate to the core, which keeps
-it in SQLite: sent; wait (Slack's 429: its Retry-After is honoured, and that platform
-pauses, the rest of the batch put back for then); unreachable (the requester is told
+it in SQLite: sent; wait (Slack's 429: its Retry-After is honoured, and sending to that
+platform pauses); unreachable (the requester is told
 who); or a passing failure (tried again later, given up after several tries). A message
 taken but not reported (the process stopped) is taken again after two minutes.
 """
@@ -26,7 +26,6 @@ log = logging.getLogger("behaviourbot.outbox")
 PLATFORMS = {"slack:": "Slack", "teams:": "Teams"}
 SendDirect = Callable[[str, list[Reply]], Awaitable[None]]
 OUTBOX_EVERY = 2.0  # seconds between rounds
-BATCH = 1  # taken one at a time, so that none waits taken while others are sent
 
 
 @dataclass
@@ -52,35 +51,34 @@ class Outbox:
         return {prefix: await self.deliver(prefix) for prefix in self.senders}
 
     async def deliver(self, prefix: str) -> int:
-        """Send `prefix`'s due messages, batch after batch, until none is due or the
-        platform asks to wait; how many were sent."""
+        """Send `prefix`'s due messages one by one, each taken just before it is sent
+        (so none sits taken while a pause runs), until none is due or the platform asks
+        to wait; how many were sent."""
         send = self.senders[prefix]
         sent = 0
         while self.paused_until.get(prefix, 0.0) <= time.monotonic():
-            batch = self.bot.outgoing(prefix, limit=BATCH)
-            if not batch:
+            taken = self.bot.outgoing(prefix, limit=1)
+            if not taken:
                 break
-            for n, message in enumerate(batch):
-                try:
-                    await send(message.user, message.replies)
-                except SlowDown as slow:
-                    self.paused_until[prefix] = time.monotonic() + slow.seconds
-                    log.info("outbox: %s asked to wait %g s", prefix.rstrip(":"), slow.seconds)
-                    for waiting in batch[n:]:  # this one and the rest, for then
-                        self.bot.send_later(waiting, slow.seconds)
-                    break
-                except Unreachable as unreachable:
-                    log.info("outbox: message %d undeliverable: %s", message.id, unreachable)
-                    self.bot.undeliverable(message, unreachable.reason)
-                except Exception as error:
-                    log.warning(
-                        "outbox: message %d not sent: %s: %s",
-                        message.id,
-                        type(error).__name__,
-                        str(error)[:300],
-                    )
-                    self.bot.try_again(message, f"{PLATFORMS.get(prefix, prefix)} kept failing")
-                else:
-                    self.bot.sent(message)
-                    sent += 1
+            message = taken[0]
+            try:
+                await send(message.user, message.replies)
+            except SlowDown as slow:
+                self.paused_until[prefix] = time.monotonic() + slow.seconds
+                log.info("outbox: %s asked to wait %g s", prefix.rstrip(":"), slow.seconds)
+                self.bot.send_later(message, slow.seconds)
+            except Unreachable as unreachable:
+                log.info("outbox: message %d undeliverable: %s", message.id, unreachable)
+                self.bot.undeliverable(message, unreachable.reason)
+            except Exception as error:
+                log.warning(
+                    "outbox: message %d not sent: %s: %s",
+                    message.id,
+                    type(error).__name__,
+                    str(error)[:300],
+                )
+                self.bot.try_again(message, f"{PLATFORMS.get(prefix, prefix)} kept failing")
+            else:
+                self.bot.sent(message)
+                sent += 1
         return sent

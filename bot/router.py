@@ -140,8 +140,8 @@ class Bot:
             self.feedback.db.sent(message.id)
 
     def send_later(self, message: Outgoing, seconds: float, *, failed: bool = False) -> None:
-        """The platform asked to slow down (Slack's 429), or the message was taken and
-        not tried: again after `seconds`. `failed`: this attempt failed (see try_again)."""
+        """The platform asked to slow down (Slack's 429): again after `seconds`, not
+        counted as a failure unless `failed` (see try_again)."""
         due = datetime.now(UTC) + timedelta(seconds=max(1.0, seconds))
         with self.store.transaction():
             self.feedback.db.retry_later(
