@@ -181,6 +181,8 @@ class FeedbackFlow:
         return False
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        if "feedback" in state:
+            state = dict(state, feedback=_upgraded(state["feedback"], event.user))
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
@@ -299,8 +301,8 @@ class FeedbackFlow:
             rating=unrated[0] if unrated else None,
             problem=problem,
             forms=bool(draft.get("forms")),
-            peer_names=[p if isinstance(p, str) else p["name"] for p in draft.get("peers", [])],
-            manager_name=manager if isinstance(manager, str | None) else manager["name"],
+            peer_names=[p["name"] for p in draft.get("peers", [])],
+            manager_name=manager["name"] if manager else None,
             **values,
         )
         if draft.get("forms") and step in ("peers", "manager"):
@@ -323,7 +325,7 @@ class FeedbackFlow:
             "choose someone who is not answering.",
         }.get(problem or "", "")
         if step == "peers":
-            chosen = [p["id"] for p in draft.get("peers", []) if isinstance(p, dict)]
+            chosen = [p["id"] for p in draft.get("peers", [])]
             field = Field(
                 "peers",
                 "People to ask",
@@ -432,7 +434,7 @@ class FeedbackFlow:
             manager = identity_of(names[0], event.user)
             if manager == event.user:
                 return state, [self.prompt(draft, "self-manager")]
-            if manager in _peer_ids(draft, event.user):
+            if manager in _peer_ids(draft):
                 return state, [self.prompt(draft, "manager-peer", typed=names[0])]
             draft["manager"] = {"id": manager, "name": names[0]}
         draft["step"] = _next_step(draft)
@@ -493,7 +495,7 @@ class FeedbackFlow:
         if any(p.identity == event.user for p in people):
             problem = "self-peer" if step == "peers" else "self-manager"
             return state, [self.prompt(dict(draft, step=step), problem)]
-        if step == "manager" and people and people[0].identity in _peer_ids(draft, event.user):
+        if step == "manager" and people and people[0].identity in _peer_ids(draft):
             reply = self.prompt(dict(draft, step=step), "manager-peer", typed=people[0].name)
             return state, [reply]
         if event.name:
@@ -595,14 +597,7 @@ class FeedbackFlow:
         deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
         requester_name = draft.get("me") or event.name or event.user.rsplit(":", 1)[1]
         boss = draft.get("manager")
-        if isinstance(boss, str):  # a request begun before names carried identities
-            boss = {"id": identity_of(boss, event.user), "name": boss}
-        peers = [
-            (identity_of(p, event.user), p, None)
-            if isinstance(p, str)
-            else (p["id"], p["name"], p.get("tz"))
-            for p in draft["peers"]
-        ]
+        peers = [(p["id"], p["name"], p.get("tz")) for p in draft["peers"]]
         request_id = self.db.create_request(
             requester=event.user,
             requester_name=requester_name,
@@ -1095,9 +1090,25 @@ class FeedbackFlow:
         )
 
 
-def _peer_ids(draft: dict[str, Any], user: str) -> set[str]:
+def _upgraded(draft: dict[str, Any], user: str) -> dict[str, Any]:
+    """A request being built before people carried identities (names alone, kept in a
+    conversation's state across an upgrade), with the identities the names stand for."""
+    peers, boss = draft.get("peers", []), draft.get("manager")
+    if not any(isinstance(p, str) for p in peers) and not isinstance(boss, str):
+        return draft
+    upgraded = dict(draft)
+    upgraded["peers"] = [
+        {"id": identity_of(p, user), "name": p, "tz": None} if isinstance(p, str) else p
+        for p in peers
+    ]
+    if isinstance(boss, str):
+        upgraded["manager"] = {"id": identity_of(boss, user), "name": boss}
+    return upgraded
+
+
+def _peer_ids(draft: dict[str, Any]) -> set[str]:
     """The identities of the people a request being built asks."""
-    return {identity_of(p, user) if isinstance(p, str) else p["id"] for p in draft.get("peers", [])}
+    return {p["id"] for p in draft.get("peers", [])}
 
 
 def _names(fw: Framework) -> set[str]:

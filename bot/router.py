@@ -118,6 +118,9 @@ class Bot:
 
     def tick(self, at: datetime | None = None) -> int:
         """Run the reminders and closings that are due; how many ran."""
+        moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+        if not self.feedback.db.due_tasks(moment, limit=1):
+            return 0  # nothing due: no write lock taken
         with self.store.transaction():
             return self.feedback.tick(at)
 
@@ -127,10 +130,11 @@ class Bot:
         and they come back only if this one stops before reporting). The caller reports
         each one's fate: `sent`, `send_later`, `try_again` or `undeliverable`."""
         now = datetime.now(UTC)
-        with self.store.transaction():
-            rows = self.feedback.db.due_messages(
-                prefix=prefix, at=now.isoformat(timespec="seconds"), limit=limit, user=user
-            )
+        due = {"prefix": prefix, "at": now.isoformat(timespec="seconds"), "user": user}
+        if not self.feedback.db.due_messages(**due, limit=1):
+            return []  # the usual case, every few seconds: no write lock taken
+        with self.store.transaction():  # read again under the lock, then take them
+            rows = self.feedback.db.due_messages(**due, limit=limit)
             until = (now + DELIVERY_LEASE).isoformat(timespec="seconds")
             self.feedback.db.claim([row[0] for row in rows], until)
         return [Outgoing(i, u, replies_from_json(r), q, a, k) for i, u, r, q, a, k in rows]

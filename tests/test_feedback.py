@@ -495,3 +495,22 @@ def test_the_anonymity_threshold_can_be_raised_never_below_two(
         answer(who[name], "4", "3", "skip", "skip", "skip")
     report = text(alice.send(action="360 close 1 confirm"))
     assert "3 of 3 people answered: fewer than 4, so nothing from them is shown" in report
+
+
+def test_a_request_begun_before_people_carried_identities_still_sends(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """State saved by the previous version held bare names: it is read as identities."""
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
+        alice.send(text=typed)
+    state = store.state(alice.user, alice.user)
+    old = dict(state["feedback"], peers=["bob", "carol", "dan"], manager="dana")
+    with store.transaction():
+        store.save_state(alice.user, alice.user, dict(state, feedback=old))
+    assert "Manager: dana" in text(alice.send(text="360 threshold 3"))
+    alice.send(text="send")
+    db = FeedbackStore(store)
+    assert [p["peer"] for p in db.peers(1)] == [f"test:local:{n}" for n in PEERS]
+    assert db.request(1)["manager"] == "test:local:dana"
