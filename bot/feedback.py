@@ -261,14 +261,25 @@ class FeedbackFlow:
                 if found.level is not None:
                     draft["level"] = found.level.id
             else:
-                fw = next(
-                    (f for f in self.lookup.index.frameworks if query.casefold() in _names(f)),
-                    None,
-                )
-                if fw is None:
+                # a framework, perhaps with a level: "policing", "civil service level 4"
+                typed = " ".join(query.casefold().split())
+                named = [
+                    (len(name), fw, typed[len(name) :].strip())
+                    for fw in self.lookup.index.frameworks
+                    for name in _names(fw)
+                    if typed == name or typed.startswith(name + " ")
+                ]
+                if not named:
                     reply = compose("feedback/not_understood.j2", query=query[:80])
                     return state, [reply]
+                _, fw, rest = max(named, key=lambda found: found[0])
                 draft["framework"] = fw.id
+                scope = self._level_typed(draft, rest) if rest else None
+                if rest and scope is None:
+                    reply = compose("feedback/not_understood.j2", query=query[:80])
+                    return state, [reply]
+                if scope is not None:
+                    draft["level"] = scope.level.id
         draft["step"] = _next_step(draft)
         new_state = without(without(state, "answering"), "star")
         new_state["feedback"] = draft

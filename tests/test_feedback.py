@@ -514,3 +514,18 @@ def test_a_request_begun_before_people_carried_identities_still_sends(
     db = FeedbackStore(store)
     assert [p["peer"] for p in db.peers(1)] == [f"test:local:{n}" for n in PEERS]
     assert db.request(1)["manager"] == "test:local:dana"
+
+
+def test_a_request_can_start_with_a_framework_and_level(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """What a new user typed: '360 policing level 3' goes straight to the behaviours."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    (asked,) = alice.send(text="360 policing level 3")
+    assert "Which competencies should your peers rate?" in asked.plain_text()
+    assert store.state(alice.user, alice.user)["feedback"]["level"] == "3"
+    alice.send(text="cancel")
+    (level,) = alice.send(text="360 civil service")  # a framework alone: its level next
+    assert "At which level?" in level.plain_text()
+    alice.send(text="cancel")
+    assert "could not tell" in text(alice.send(text="360 policing level 9"))
