@@ -529,3 +529,26 @@ def test_a_request_can_start_with_a_framework_and_level(
     assert "At which level?" in level.plain_text()
     alice.send(text="cancel")
     assert "could not tell" in text(alice.send(text="360 policing level 9"))
+
+
+def test_no_gap_is_claimed_when_no_rating_can_be_shown(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Seen in a new user's trial: three answered, two could not say, and the report
+    said peers rate everything at the top of the scale."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "2"):
+        alice.send(text=typed)
+    alice.send(text="send")
+    for name, rating in (("bob", "3"), ("carol", "I can't say"), ("dan", "I can't say")):
+        who[name].send(text="360 answer 1")
+        for typed in (rating, "skip", "skip", "skip"):
+            who[name].send(text=typed)
+    report = text(alice.send(text="360 close 1"))
+    assert "fewer than 3 rated it, so it is not shown" in report
+    assert "None can be shown: fewer than 3 people rated any behaviour." in report
+    assert "top of the scale" not in report
+    assert "no gap can be pointed at" in text(alice.send(text="360 plan 1"))
+    assert "None can be shown: too few ratings." in text(alice.send(text="360 export 1 markdown"))
