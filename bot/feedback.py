@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -163,6 +164,8 @@ def activity_for(result_mean: float, self_rating: int | None, scale: Scale) -> s
 
 
 class FeedbackFlow:
+    name = "360"
+
     def __init__(self, lookup: Lookup, store: Store):
         self.lookup = lookup
         self.store = store
@@ -1048,13 +1051,21 @@ class FeedbackFlow:
 
     # ---- the schedule ---------------------------------------------------------------
 
-    def tick(self, at: datetime | None = None) -> int:
+    def tick(
+        self, at: datetime | None = None, others: Callable[[str, int, datetime], None] | None = None
+    ) -> int:
         """Run the reminders and closings that are due (inside the caller's
-        transaction); how many ran."""
+        transaction), and hand the schedule's other tasks to `others` (kind, id, time);
+        how many ran."""
         moment = _iso(at or _now())
         ran = 0
         for task_id, kind, request_id in self.db.due_tasks(moment):
             if not self.db.task_done(task_id):
+                continue
+            if kind not in ("close", "remind"):
+                if others is not None:
+                    others(kind, request_id, datetime.fromisoformat(moment))
+                ran += 1
                 continue
             request = self.db.request(request_id)
             if request is None or request["status"] != "open":

@@ -24,23 +24,33 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import feedback, star
+from bot import expectations, feedback, plans, star
+from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
+from bot.filling import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
+from bot.plans import PlanFlow
 from bot.render import compose
 from bot.star import StarFlow
 from bot.storage import Store
 from bot.text import clean
-from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json
+from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json, without
 
 log = logging.getLogger("behaviourbot")
 
 # What starts a flow, and the state entries of flows under way.
 _VERBS = (
-    star.START_VERBS | star.DRAFT_VERBS | star.PRACTICE_VERBS | star.STOP_WORDS | feedback.VERBS
+    star.START_VERBS
+    | star.DRAFT_VERBS
+    | star.PRACTICE_VERBS
+    | star.STOP_WORDS
+    | feedback.VERBS
+    | plans.VERBS
+    | expectations.VERBS
 )
-_FLOW_KEYS = ("star", "practice", "feedback", "answering")
+_FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
+Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
 
 # A delivery still under way after this long was cut short (the process stopped): a retry
 # of its event sends the replies again. Shorter attempts are left to finish.
@@ -65,6 +75,9 @@ class Bot:
         self.store = store
         self.star = StarFlow(self.lookup, store)
         self.feedback = FeedbackFlow(self.lookup, store)
+        self.plans = PlanFlow(self.lookup, store, self.feedback)
+        self.expectations = ExpectationFlow(self.lookup, store)
+        self.filler = FormFiller()
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -83,9 +96,8 @@ class Bot:
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
                     if (flow := self._flow(state, picked)) is not None:
-                        new_state, replies = flow.step(state, picked)
+                        new_state, replies, kind = self._run(flow, state, picked)
                         new_state = _offering(new_state, replies[-1], event)
-                        kind = "star" if flow is self.star else "360"
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
@@ -102,17 +114,50 @@ class Bot:
         )
         return replies
 
-    def _flow(self, state: dict[str, Any], event: Event) -> StarFlow | FeedbackFlow | None:
-        """The flow this event belongs to: the one under way first, then by its verb.
-        Most events are lookups with no flow under way: their verb alone settles it."""
+    def _flow(self, state: dict[str, Any], event: Event) -> Flow | None:
+        """The flow this event belongs to: a form being filled in, then the one under
+        way, then by its verb. Most events are lookups with no flow under way: their
+        verb alone settles it."""
         if not any(key in state for key in _FLOW_KEYS):
             command = event.action if event.action is not None else event.text
             verb = strip_command_prefix(clean(command)).partition(" ")[0]
             if verb.casefold().rstrip(".!") not in _VERBS:
                 return None
+        if self.filler.wants(state, event):
+            return self.filler
         under_way = "feedback" in state or "answering" in state
-        flows = (self.feedback, self.star) if under_way else (self.star, self.feedback)
+        flows: tuple[Flow, ...] = (
+            (self.feedback, self.star) if under_way else (self.star, self.feedback)
+        )
+        flows += (self.plans, self.expectations)
         return next((f for f in flows if f.wants(state, event)), None)
+
+    def _run(
+        self, flow: Flow, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply], str]:
+        """One step of `flow`. Where the platform shows no forms (the terminal), a form
+        in a plan's or an expectation's reply is asked one field at a time, and the
+        filled-in form is handled as the platform's submission would be."""
+        if flow is self.filler:
+            new_state, out = self.filler.step(state, event)
+            if isinstance(out, list):
+                return new_state, out, "form"
+            event, state = out, new_state
+            found = self._flow(state, event)
+            if found is None:  # never: a form's submit command names its flow
+                return state, [compose("error.j2")], "form"
+            flow = found
+        elif "filling" in state:  # something else came first: that form is left
+            state = without(state, "filling")
+        new_state, replies = flow.step(state, event)
+        if (
+            not event.forms
+            and replies
+            and replies[-1].form is not None
+            and flow in (self.plans, self.expectations)
+        ):
+            new_state, replies = self.filler.begin(new_state, replies, event)
+        return new_state, replies, flow.name
 
     # ---- direct messages and the schedule (360 feedback) ----------------------------
 
@@ -122,7 +167,14 @@ class Bot:
         if not self.feedback.db.due_tasks(moment, limit=1):
             return 0  # nothing due: no write lock taken
         with self.store.transaction():
-            return self.feedback.tick(at)
+            return self.feedback.tick(at, others=self._task)
+
+    def _task(self, kind: str, number: int, at: datetime) -> None:
+        """A task of the schedule that is not 360's: a development plan's check-in."""
+        if kind == "checkin":
+            self.plans.run_checkin(number, at)
+        else:
+            log.warning("schedule: unknown task kind %r", kind)
 
     def outgoing(self, prefix: str, *, user: str | None = None, limit: int = 100) -> list[Outgoing]:
         """Direct messages due for users of one platform (`prefix`, e.g. "slack:"), or
@@ -141,7 +193,13 @@ class Bot:
 
     def sent(self, message: Outgoing) -> None:
         with self.store.transaction():
-            self.feedback.db.sent(message.id)
+            self._delivered(message.id, message.key)
+
+    def _delivered(self, message_id: int, key: str) -> None:
+        """A direct message reached its person (inside the caller's transaction): an
+        expectation it carried has been communicated."""
+        self.feedback.db.sent(message_id)
+        self.expectations.delivered(key)
 
     def send_later(self, message: Outgoing, seconds: float, *, failed: bool = False) -> None:
         """The platform asked to slow down (Slack's 429): again after `seconds`, not
@@ -158,6 +216,7 @@ class Bot:
             self.feedback.db.failed(message.id, reason)
             if message.key.startswith("ask-"):  # they were never asked (not a reminder)
                 self.feedback.unreachable(message.request_id, message.user, reason)
+            self.expectations.undelivered(message.key, reason)
 
     def try_again(self, message: Outgoing, reason: str) -> None:
         """Sending failed for a passing reason (the platform had an error, the network
@@ -176,7 +235,7 @@ class Bot:
         replies = [reply for message in messages for reply in message.replies]
         with self.store.transaction():
             for message in messages:
-                self.feedback.db.sent(message.id)
+                self._delivered(message.id, message.key)
             if replies:  # a number answers the message's choices, as for any reply
                 state = self.store.state(user, user)
                 offered = _offering(state, replies[-1], Event(user=user, conversation=user))

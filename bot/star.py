@@ -112,6 +112,8 @@ def focus(indicator: str, limit: int = 9) -> str:
 
 
 class StarFlow:
+    name = "star"
+
     def __init__(self, lookup: Lookup, store: Store):
         self.lookup = lookup
         self.store = store

@@ -151,6 +151,132 @@ def m006_peer_time_zones(db: Database) -> None:
     db["feedback_peers"].add_column("tz_offset", int)
 
 
+@MIGRATIONS()
+def m007_plans_and_expectations(db: Database) -> None:
+    """Development plans (items, notes, check-ins), performance expectations (versions
+    and what happened to each, append-only), and people's names and time zones."""
+    db["people"].create(
+        {"identity": str, "name": str, "tz_offset": int, "tz_name": str, "updated_at": str},
+        pk="identity",
+    )
+    db["plans"].create(
+        {
+            "id": int,
+            "owner": str,
+            "owner_name": str,
+            "mentor": str,  # an identity, or NULL
+            "mentor_name": str,
+            "every_days": int,  # check-ins: every so many days; NULL or 0 for none
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["plans"].create_index(["owner"], unique=True)
+    db["plans"].create_index(["mentor"])
+    db["plan_items"].create(
+        {
+            "plan_id": int,
+            "number": int,  # 1, 2, … within the plan
+            "framework": str,
+            "behaviour": str,
+            "level": str,  # the target level
+            "gap": str,
+            "activity": str,  # "training", "assignment", "mentoring", "other"
+            "starts": str,  # ISO dates, or ""
+            "due": str,
+            "status": str,  # "not started", "in progress", "done", "dropped"
+            "source": str,  # e.g. "360 request 4"
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk=("plan_id", "number"),
+    )
+    db["plan_checkins"].create(
+        {
+            "id": int,
+            "plan_id": int,
+            "due_at": str,
+            "asked_at": str,
+            "answered_at": str,
+            "cancelled_at": str,
+        },
+        pk="id",
+    )
+    db["plan_checkins"].create_index(["plan_id"])
+    db["plan_notes"].create(
+        {
+            "id": int,
+            "plan_id": int,
+            "item": int,  # the item's number; 0 for the plan as a whole
+            "author": str,
+            "author_name": str,
+            "kind": str,  # "comment", "progress", "status"
+            "text": str,
+            "checkin_id": int,  # 0 outside a check-in
+            "created_at": str,
+        },
+        pk="id",
+    )
+    # the same note twice (a retried or double-clicked submission) is recorded once
+    db["plan_notes"].create_index(
+        ["plan_id", "item", "author", "kind", "text", "checkin_id"], unique=True
+    )
+    db["expectations"].create(
+        {
+            "id": int,
+            "manager": str,
+            "manager_name": str,
+            "employee": str,
+            "employee_name": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["expectations"].create_index(["manager"])
+    db["expectations"].create_index(["employee"])
+    db["expectation_versions"].create(
+        {
+            "expectation_id": int,
+            "version": int,
+            "kind": str,  # "goal", "requirement", "assignment", "competency", "other"
+            "text": str,
+            "standards": str,  # an assignment's quality, quantity, accuracy, timeliness
+            "framework": str,  # a competency's behaviour and level
+            "behaviour": str,
+            "level": str,
+            "starts": str,
+            "due": str,
+            "reason": str,  # why it changed (a later version)
+            "set_by": str,
+            "set_at": str,
+        },
+        pk=("expectation_id", "version"),
+    )
+    db["expectation_events"].create(
+        {
+            "id": int,
+            "expectation_id": int,
+            "version": int,
+            "what": str,  # "communicated", "acknowledged", "comment", "proposal", "undelivered"
+            "person": str,
+            "text": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db["expectation_events"].create_index(
+        ["expectation_id", "version", "what", "person", "text"], unique=True
+    )
+    # The record is the point: what was set, and what happened to it, is never changed
+    # or removed afterwards, by this code or any other.
+    for table in ("expectation_versions", "expectation_events"):
+        for verb in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}"
+                f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -48,6 +48,10 @@ class Event:
     # them (never as the payload claims): their names, time zones, or why not a person.
     people: tuple[Person, ...] = ()
     name: str = ""  # the speaker's display name, where the platform gives it
+    # The speaker's time zone, where the platform gives it: an IANA name (Teams), or
+    # seconds east of UTC (Slack, the terminal).
+    tz_name: str = ""
+    tz_offset: int | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -107,6 +111,9 @@ class Field:
     kind: FieldKind = "text"
     options: tuple[Choice, ...] = ()
     most: int = 0
+    # Asked only when another field holds a value ("kind=competency"), where fields are
+    # asked one at a time (the terminal); a form on screen shows it, saying when it counts.
+    only_if: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,9 @@ class Form:
     command: str
     submit_label: str = "Save"
     open_label: str = "Open the form"
+    # Asked one field at a time (the terminal): whether fields that already hold a value
+    # are asked too (a change), or passed by (values the person gave with the command).
+    ask_filled: bool = True
 
 
 @dataclass(frozen=True)

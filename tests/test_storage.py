@@ -18,6 +18,7 @@ MIGRATED = [
     "m004_undelivered_replies",
     "m005_feedback",
     "m006_peer_time_zones",
+    "m007_plans_and_expectations",
 ]
 
 

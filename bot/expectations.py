@@ -1,0 +1,532 @@
+"""Performance expectations: set by a manager, communicated to and acknowledged by the
+employee, and kept as a record (5 CFR 9701.406, seed 003).
+
+Expectations must be communicated before anyone is held to them, and employees are
+involved in developing them. A manager sets one (`expectations @person`): its kind (a
+goal or objective, a work requirement, a particular assignment with its quality,
+quantity, accuracy or timeliness, a competency linked to a framework behaviour and
+level, or another), its text and optional dates. The employee gets it by direct message
+and can acknowledge it, comment, or propose a change; the manager is told of each.
+
+The record is the point, so it is append-only: a change is a new version, and when each
+version was communicated (delivered to the employee) and acknowledged is written once
+and never altered (triggers in the database refuse an UPDATE or DELETE). Only the
+manager and the employee can see an expectation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from bot.clock import Zone, parse_date, show_date, zone_of
+from bot.feedback import identity_of, parse_names
+from bot.frameworks import Framework
+from bot.lookup import Lookup, strip_command_prefix
+from bot.records import ExpectationStore, PeopleStore, picked_person, remember
+from bot.render import compose
+from bot.resolver import BehaviourView, resolve_query
+from bot.storage import FeedbackStore, Store
+from bot.text import clean
+from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
+
+VERBS = frozenset({"expectations", "expectation", "expect"})
+KINDS = {
+    "goal": "Goal or objective",
+    "requirement": "Work requirement",
+    "assignment": "A particular assignment",
+    "competency": "Competency to demonstrate",
+    "other": "Other",
+}
+MAX_WORDS = 300
+SUBCOMMANDS = frozenset(
+    {"list", "new", "for", "save", "show", "open", "change", "ack", "acknowledge"}
+    | {"comment", "propose", "export", "markdown", "help"}
+)
+_KEY = re.compile(r"^expect-(\d+)-v(\d+)$")
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _number(text: str) -> int | None:
+    text = text.lstrip("#")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+class ExpectationFlow:
+    name = "expectations"
+
+    def __init__(self, lookup: Lookup, store: Store):
+        self.lookup = lookup
+        self.store = store
+        self.db = ExpectationStore(store)
+        self.people = PeopleStore(store)
+        self.outbox = FeedbackStore(store)
+
+    def wants(self, state: dict[str, Any], event: Event) -> bool:
+        command = event.action if event.action is not None else event.text
+        verb = strip_command_prefix(clean(command)).partition(" ")[0].casefold()
+        return verb in VERBS
+
+    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        if not event.private:
+            return state, [compose("expectations/private_only.j2")]
+        remember(self.people, event)
+        command = event.action if event.action is not None else event.text
+        words = strip_command_prefix(clean(command)).split()[1:]
+        sub = words[0].casefold() if words else ""
+        args = words[1:]
+        number = _number(args[0]) if args else None
+        if sub in ("", "list"):
+            return state, [self.listing(event.user)]
+        if _number(sub) is not None and not args:
+            return state, [self.show(event, _number(sub) or 0)]
+        if sub in ("show", "open") and number is not None:
+            return state, [self.show(event, number)]
+        if sub == "save":
+            return state, [self.save(event, number)]
+        if sub == "change" and number is not None:
+            return state, [self.change_form(event, number)]
+        if sub in ("ack", "acknowledge") and number is not None:
+            version = _number(args[1].lstrip("v")) if len(args) > 1 else None
+            return state, [self.acknowledge(event, number, version)]
+        if sub in ("comment", "propose") and number is not None:
+            saving = len(args) > 1 and args[1].casefold() == "save"
+            return state, [self.respond(event, sub, number, saving)]
+        if sub in ("export", "markdown"):
+            return state, [self.export(event, number)]
+        if sub == "help":
+            return state, [compose("expectations/help.j2")]
+        # `expectations @bob`, `expectations for bob`, `expectations new`
+        return state, [self.new_form(event, " ".join(a for a in words if a.casefold() != "for"))]
+
+    # ---- who is who -----------------------------------------------------------------
+
+    def _name(self, identity: str) -> str:
+        known = self.people.get(identity)
+        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
+
+    def _zone(self, identity: str) -> Zone:
+        return zone_of(self.people.get(identity))
+
+    def _readable(self, event: Event, number: int) -> dict[str, Any] | None:
+        found = self.db.expectation(number)
+        if found is None or event.user not in (found["manager"], found["employee"]):
+            return None
+        return found
+
+    # ---- describing -----------------------------------------------------------------
+
+    def _described(self, expectation: dict[str, Any], reader: str) -> dict[str, Any]:
+        zone = self._zone(reader)
+        versions = []
+        for v in self.db.versions(expectation["id"]):
+            fw: Framework | None = self.lookup.index.by_id.get(v["framework"])
+            behaviour = fw.behaviour(v["behaviour"]) if fw and v["behaviour"] else None
+            level = fw.level(v["level"]) if fw and v["level"] else None
+            versions.append(
+                {
+                    **v,
+                    "kind_label": KINDS.get(v["kind"], v["kind"]),
+                    "competency": f"{behaviour.label}, {level.label} ({fw.short_name})"
+                    if behaviour and level and fw
+                    else "",
+                    "lookup": f"behaviour {behaviour.id} level {level.id}"
+                    if behaviour and level
+                    else "",
+                    "starts_shown": show_date(v["starts"]) if v["starts"] else "",
+                    "due_shown": show_date(v["due"]) if v["due"] else "",
+                    "communicated": self.db.when(expectation["id"], v["version"], "communicated"),
+                    "acknowledged": self.db.when(expectation["id"], v["version"], "acknowledged"),
+                }
+            )
+        events = self.db.events(expectation["id"])
+        names = {
+            expectation["manager"]: expectation["manager_name"],
+            expectation["employee"]: expectation["employee_name"],
+        }
+        said = {
+            "comment": "commented",
+            "proposal": "proposed a change",
+            "communicated": "received",
+            "acknowledged": "acknowledged",
+            "undelivered": "could not be sent",
+        }
+        history = [
+            (
+                v["set_at"],
+                0,
+                f"Version {v['version']} set by {names.get(v['set_by'], '?')}"
+                + (f": {v['reason']}" if v["reason"] else ""),
+            )
+            for v in versions
+        ]
+        for n, e in enumerate(events, 1):
+            who = names.get(e["person"], "")
+            if e["what"] in ("comment", "proposal"):
+                line = f"{who} {said[e['what']]}: {e['text']}"
+            elif e["what"] == "undelivered":
+                line = f"Version {e['version']} could not be sent: {e['text']}"
+            else:
+                line = f"{who} {said.get(e['what'], e['what'])} version {e['version']}"
+            history.append((e["at"], n, line))
+        history.sort(key=lambda h: (h[0], h[1]))
+        return {
+            "e": expectation,
+            "history": [(zone.show(at), line) for at, _, line in history],
+            "versions": versions,
+            "current": versions[-1],
+            "events": events,
+            "names": names,
+            "role": "manager" if reader == expectation["manager"] else "employee",
+            "when": zone.show,
+            "zone": zone,
+        }
+
+    def listing(self, user: str) -> Reply:
+        described = [self._described(e, user) for e in self.db.between(user)]
+        return compose(
+            "expectations/list.j2",
+            mine=[d for d in described if d["role"] == "employee"],
+            set=[d for d in described if d["role"] == "manager"],
+            when=self._zone(user).show,
+        )
+
+    def show(self, event: Event, number: int, **extra: Any) -> Reply:
+        found = self._readable(event, number)
+        if found is None:
+            return compose("expectations/not_yours.j2", number=number)
+        return compose("expectations/show.j2", **self._described(found, event.user), **extra)
+
+    # ---- setting and changing, by the manager ---------------------------------------
+
+    def new_form(self, event: Event, typed: str = "") -> Reply:
+        employee = ""
+        note = ""
+        people = [p for p in event.people if not p.problem and p.identity != event.user]
+        if len(people) == 1:  # a mention the platform resolved
+            employee = people[0].identity
+        elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:") and event.forms:
+            employee = typed.split()[0]  # "set another" for the same person
+        elif typed and not event.forms:
+            names, bad = parse_names(typed)
+            if len(names) == 1 and not bad:
+                employee = identity_of(names[0], event.user)
+            else:
+                note = "one-person"
+        elif typed:
+            note = "use-picker"
+        if employee == event.user:
+            employee, note = "", "self"
+        return self._form(event, None, {"employee": employee}, {}, note=note)
+
+    def change_form(self, event: Event, number: int) -> Reply:
+        found = self._readable(event, number)
+        if found is None or found["manager"] != event.user:
+            if found is not None:
+                return self.show(event, number, said="manager-only")
+            return compose("expectations/not_yours.j2", number=number)
+        current = self.db.versions(number)[-1]
+        values = {k: current[k] for k in ("kind", "text", "standards", "starts", "due")}
+        fw = self.lookup.index.by_id.get(current["framework"])
+        behaviour = fw.behaviour(current["behaviour"]) if fw and current["behaviour"] else None
+        level = fw.level(current["level"]) if fw and current["level"] else None
+        values["competency"] = (
+            f"{behaviour.label} {level.label} {fw.short_name}" if fw and behaviour and level else ""
+        )
+        return self._form(event, found, values, {})
+
+    def _form(
+        self,
+        event: Event,
+        expectation: dict[str, Any] | None,
+        values: dict[str, str],
+        errors: dict[str, str],
+        note: str = "",
+    ) -> Reply:
+        def field(name: str, label: str, **more: Any) -> Field:
+            return Field(
+                name, label, value=values.get(name, "") or "", error=errors.get(name, ""), **more
+            )
+
+        fields: list[Field] = []
+        if expectation is None:
+            fields.append(field("employee", "For", kind="people", most=1))
+        fields += [
+            field(
+                "kind",
+                "Kind of expectation",
+                kind="choice",
+                options=tuple(Choice(label, key) for key, label in KINDS.items()),
+            ),
+            field("text", "What is expected", hint="Clear the appeals backlog to under 50 cases"),
+            field(
+                "competency",
+                "For a competency: the behaviour and level",
+                hint="leadership level 4",
+                optional=True,
+                only_if="kind=competency",
+            ),
+            field(
+                "standards",
+                "For an assignment: the quality, quantity, accuracy or timeliness expected",
+                hint="Every case answered within 20 working days",
+                optional=True,
+                only_if="kind=assignment",
+            ),
+            field("starts", "From (optional)", hint="2027-01-04", optional=True),
+            field("due", "By (optional)", hint="2027-03-31", optional=True),
+        ]
+        if expectation is not None:
+            fields.append(
+                field(
+                    "reason", "Why it changes (optional)", hint="Agreed at our 1:1", optional=True
+                )
+            )
+        number = expectation["id"] if expectation else None
+        reply = compose(
+            "expectations/form.j2",
+            number=number,
+            employee_name=expectation["employee_name"] if expectation else "",
+            refused=bool(errors),
+            note=note,
+        )
+        form = Form(
+            title=f"Change expectation {number}" if number else "Set an expectation",
+            fields=tuple(fields),
+            submit=f"expectations save {number}" if number else "expectations save",
+            command=f"expectations change {number}" if number else "expectations new",
+            submit_label="Send",
+            open_label="Open the form",
+            ask_filled=number is not None,
+        )
+        return replace(reply, form=form)
+
+    def save(self, event: Event, number: int | None) -> Reply:
+        expectation = self._readable(event, number) if number is not None else None
+        if number is not None and (expectation is None or expectation["manager"] != event.user):
+            if expectation is not None:
+                return self.show(event, number, said="manager-only")
+            return compose("expectations/not_yours.j2", number=number)
+        if event.fields is None:
+            return self.change_form(event, number) if number else self.new_form(event)
+        values = {
+            k: clean(str(v), keep_newlines=True, exact=True).strip()
+            for k, v in event.fields.items()
+        }
+        errors: dict[str, str] = {}
+        person = None
+        if expectation is None:
+            chosen = picked_person(event, "employee")
+            if chosen is None or isinstance(chosen, str):
+                errors["employee"] = {
+                    None: "Choose whom the expectation is for.",
+                    "one": "Choose one person.",
+                    "self": "You cannot set expectations for yourself: choose someone else.",
+                    "unchecked": "I could not check that person with the platform just now: "
+                    "choose again in a moment.",
+                }.get(chosen, "Choose a person: not an app or a former colleague.")
+            else:
+                person = chosen
+        kind = values.get("kind", "")
+        if kind not in KINDS:
+            errors["kind"] = "Choose the kind of expectation."
+        text = values.get("text", "")
+        if not text:
+            errors["text"] = "Say what is expected."
+        elif _words(text) > MAX_WORDS:
+            errors["text"] = f"That is {_words(text)} words: keep it to {MAX_WORDS}."
+        linked: dict[str, str] = {}
+        competency = values.get("competency", "")
+        if competency:
+            found = resolve_query(self.lookup.index, competency)
+            if not isinstance(found, BehaviourView) or found.level is None:
+                errors["competency"] = "Name a behaviour and its level, such as leadership level 4."
+            else:
+                linked = {
+                    "framework": found.framework.id,
+                    "behaviour": found.behaviour.id,
+                    "level": found.level.id,
+                }
+        elif kind == "competency":
+            errors["competency"] = (
+                "Name the behaviour and level to demonstrate, such as leadership level 4."
+            )
+        standards = values.get("standards", "")
+        if kind == "assignment" and not standards:
+            errors["standards"] = "Say what quality, quantity, accuracy or timeliness is expected."
+        for key in ("standards", "reason"):
+            if _words(values.get(key, "")) > MAX_WORDS:
+                errors[key] = f"That is {_words(values[key])} words: keep it to {MAX_WORDS}."
+        today = self._zone(event.user).today()
+        dates: dict[str, str] = {}
+        for key in ("starts", "due"):
+            day = parse_date(values.get(key, ""), today)
+            if day is None:
+                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
+            else:
+                dates[key] = day
+        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
+            errors["due"] = "That is before the start date."
+        if errors:
+            return self._form(event, expectation, values, errors)
+        content = {
+            "kind": kind,
+            "text": text,
+            "standards": standards,
+            **linked,
+            **dates,
+            "reason": values.get("reason", "") if expectation else "",
+        }
+        if expectation is None:
+            assert person is not None
+            number = self.db.create(
+                manager=event.user,
+                manager_name=self._name(event.user),
+                employee=person.identity,
+                employee_name=person.name,
+            )
+            said = "set"
+        else:
+            assert number is not None
+            said = "changed"
+        version = self.db.add_version(number, set_by=event.user, **content)
+        found = self.db.expectation(number)
+        assert found is not None
+        told = compose(
+            "expectations/sent_to_employee.j2",
+            **self._described(found, found["employee"]),
+            version=version,
+        )
+        self.outbox.queue(found["employee"], f"expect-{number}-v{version}", replies_to_json([told]))
+        return self.show(event, number, said=said)
+
+    # ---- what happened to it --------------------------------------------------------
+
+    def delivered(self, key: str) -> None:
+        """A direct message was delivered: when it carried an expectation, that version
+        was communicated (inside the caller's transaction)."""
+        match = _KEY.match(key)
+        if match:
+            number, version = int(match.group(1)), int(match.group(2))
+            found = self.db.expectation(number)
+            if found is not None:
+                self.db.record(number, version, "communicated", found["employee"])
+
+    def undelivered(self, key: str, reason: str) -> None:
+        """An expectation could not be delivered: recorded, and the manager told."""
+        match = _KEY.match(key)
+        if not match:
+            return
+        number, version = int(match.group(1)), int(match.group(2))
+        found = self.db.expectation(number)
+        if found is None or not self.db.record(number, version, "undelivered", "", reason):
+            return
+        note = compose(
+            "expectations/undelivered.j2",
+            **self._described(found, found["manager"]),
+            version=version,
+            reason=reason,
+        )
+        self.outbox.queue(
+            found["manager"], f"expect-undelivered-{number}-v{version}", replies_to_json([note])
+        )
+
+    def acknowledge(self, event: Event, number: int, version: int | None) -> Reply:
+        found = self._readable(event, number)
+        if found is None:
+            return compose("expectations/not_yours.j2", number=number)
+        if found["employee"] != event.user:
+            return self.show(event, number, said="employee-only")
+        latest = self.db.versions(number)[-1]["version"]
+        if version is None or version != latest:
+            stale = version is not None and version < latest
+            return self.show(event, number, said="changed-since" if stale else "")
+        already = self.db.when(number, version, "acknowledged")
+        if already:
+            return self.show(event, number, said="already-acknowledged")
+        self.db.record(number, version, "communicated", event.user)  # they have seen it
+        self.db.record(number, version, "acknowledged", event.user)
+        told = compose(
+            "expectations/acknowledged.j2",
+            **self._described(found, found["manager"]),
+            version=version,
+        )
+        self.outbox.queue(
+            found["manager"], f"expect-ack-{number}-v{version}", replies_to_json([told])
+        )
+        return self.show(event, number, said="acknowledged")
+
+    def respond(self, event: Event, what: str, number: int, saving: bool) -> Reply:
+        """A comment (either side) or a proposed change (the employee)."""
+        found = self._readable(event, number)
+        if found is None:
+            return compose("expectations/not_yours.j2", number=number)
+        if what == "propose" and found["employee"] != event.user:
+            return self.show(event, number, said="employee-only")
+        text, error = "", ""
+        if saving and event.fields is not None:
+            text = clean(str(event.fields.get("text", "")), keep_newlines=True, exact=True).strip()
+            if not text:
+                error = "Write something first."
+            elif _words(text) > MAX_WORDS:
+                error = f"That is {_words(text)} words: keep it to {MAX_WORDS}."
+            else:
+                version = self.db.versions(number)[-1]["version"]
+                kind = "proposal" if what == "propose" else "comment"
+                if self.db.record(number, version, kind, event.user, text):
+                    other = (
+                        found["manager"] if event.user == found["employee"] else found["employee"]
+                    )
+                    told = compose(
+                        "expectations/response.j2",
+                        **self._described(found, other),
+                        what=kind,
+                        author=self._name(event.user),
+                        text=text,
+                    )
+                    key = f"expect-{kind}-{number}-{len(self.db.events(number))}"
+                    self.outbox.queue(other, key, replies_to_json([told]))
+                return self.show(event, number, said=kind)
+        field = Field(
+            "text",
+            "The change you propose" if what == "propose" else "Your comment",
+            value=text,
+            error=error,
+            hint="The deadline clashes with the audit: could it be April?"
+            if what == "propose"
+            else "",
+        )
+        reply = compose(
+            "expectations/respond_form.j2",
+            **self._described(found, event.user),
+            what=what,
+        )
+        form = Form(
+            "Propose a change" if what == "propose" else "Comment",
+            (field,),
+            f"expectations {what} {number} save",
+            f"expectations {what} {number}",
+            "Send",
+            "Write it",
+        )
+        return replace(reply, form=form)
+
+    def export(self, event: Event, number: int | None) -> Reply:
+        if number is not None:
+            found = self._readable(event, number)
+            if found is None:
+                return compose("expectations/not_yours.j2", number=number)
+            chosen = [found]
+        else:
+            chosen = self.db.between(event.user)
+        return compose(
+            "expectations/markdown.j2",
+            all=[self._described(e, event.user) for e in chosen],
+            number=number,
+            reader=self._name(event.user),
+            when=self._zone(event.user).show,
+        )

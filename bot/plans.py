@@ -1,0 +1,752 @@
+"""Development plans: what a person will develop, how, by when, and how it is going.
+
+As in the DHS SES Candidate Development Program (seed 001): a 360 report points at gaps,
+the person writes a plan with a mentor, and progress is looked at at intervals. Each
+person has one plan (`plan`), whose items are a behaviour and the level aimed for, the
+gap in a sentence, an activity (formal training, a developmental assignment, mentoring,
+or another), dates and a status. Items come from a closed 360 report's gaps or are added
+one by one.
+
+The owner may name a mentor, who can open the plan and comment on it; nobody else can
+see it, and a former mentor no longer can. Check-ins are rows in the schedule, run by
+`tick` whatever restarts happen: the bot asks the owner about each open item at the
+interval they chose, records what they say, and sends the mentor a short summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.clock import Zone, parse_date, show_date, zone_of
+from bot.feedback import FeedbackFlow, activity_for, identity_of, parse_names, working_moment
+from bot.frameworks import Behaviour, Framework, Level
+from bot.lookup import Lookup, strip_command_prefix
+from bot.records import PeopleStore, PlanStore, picked_person, remember
+from bot.render import compose
+from bot.resolver import BehaviourView, resolve_query
+from bot.storage import FeedbackStore, Store
+from bot.text import clean
+from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
+
+VERBS = frozenset({"plan", "plans"})
+ACTIVITIES = {
+    "training": "Formal training",
+    "assignment": "A developmental assignment",
+    "mentoring": "Mentoring",
+    "other": "Something else",
+}
+STATUSES = ("not started", "in progress", "done", "dropped")
+OPEN = ("not started", "in progress")
+MAX_GAP_WORDS = 60
+MAX_NOTE_WORDS = 300
+MAX_ITEMS = 20
+MAX_WEEKS = 12
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+class PlanFlow:
+    name = "plan"
+
+    def __init__(self, lookup: Lookup, store: Store, feedback: FeedbackFlow):
+        self.lookup = lookup
+        self.store = store
+        self.db = PlanStore(store)
+        self.people = PeopleStore(store)
+        self.feedback: FeedbackStore = feedback.db
+        self.reports = feedback
+
+    # ---- routing --------------------------------------------------------------------
+
+    def wants(self, state: dict[str, Any], event: Event) -> bool:
+        command = event.action if event.action is not None else event.text
+        verb = strip_command_prefix(clean(command)).partition(" ")[0].casefold()
+        return verb in VERBS
+
+    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        if not event.private:
+            return state, [compose("plans/private_only.j2")]
+        remember(self.people, event)
+        command = event.action if event.action is not None else event.text
+        words = strip_command_prefix(clean(command)).split()[1:]
+        sub = words[0].casefold() if words else ""
+        args = words[1:]
+        number = _number(args[0]) if args else None
+        if sub in ("", "open", "show", "view") and not args:
+            return state, [self.view(self._own(event), event.user)]
+        if sub in ("open", "show", "view") and number is not None:
+            return state, [self._open(event, number)]
+        if sub.isdigit():
+            return state, [self._open(event, _number(sub) or 0)]
+        if sub in ("add", "new"):
+            return state, [self._item_form(event, query=" ".join(args))]
+        if sub == "edit" and number is not None:
+            return state, [self._edit(event, number)]
+        if sub == "save":
+            return state, [self._save(event, number)]
+        if sub == "item" and number is not None:
+            return state, [self._item(event, number)]
+        if sub == "status" and number is not None and len(args) > 1:
+            return state, [self._status(event, number, " ".join(args[1:]).casefold())]
+        if sub == "from":
+            return state, [self._from_360(event, args)]
+        if sub == "mentor":
+            return state, [self._mentor(event, args)]
+        if sub in ("checkins", "checkin", "check-ins", "check-in"):
+            return state, [self._checkins(event, args)]
+        if sub == "progress":
+            return state, [self._progress(event, args)]
+        if sub == "comment":
+            return state, [self._comment(event, args)]
+        if sub in ("export", "markdown"):
+            return state, [self._export(event, number)]
+        return state, [compose("plans/help.j2")]
+
+    # ---- whose plan -----------------------------------------------------------------
+
+    def _name(self, identity: str) -> str:
+        known = self.people.get(identity)
+        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
+
+    def _zone(self, identity: str) -> Zone:
+        return zone_of(self.people.get(identity))
+
+    def _own(self, event: Event) -> dict[str, Any]:
+        plan = self.db.plan_of(event.user)
+        return plan if plan else self.db.create(event.user, self._name(event.user))
+
+    def _readable(self, event: Event, plan_id: int) -> dict[str, Any] | None:
+        """Plan `plan_id` when the speaker owns it or is its mentor; else None (and the
+        reply is the same whether or not it exists)."""
+        plan = self.db.plan(plan_id)
+        if plan is None or event.user not in (plan["owner"], plan["mentor"]):
+            return None
+        return plan
+
+    def _open(self, event: Event, plan_id: int) -> Reply:
+        plan = self._readable(event, plan_id)
+        if plan is None:
+            return compose("plans/not_yours.j2", number=plan_id)
+        return self.view(plan, event.user)
+
+    # ---- describing -----------------------------------------------------------------
+
+    def _behaviour(
+        self, item: dict[str, Any]
+    ) -> tuple[Framework | None, Behaviour | None, Level | None]:
+        fw = self.lookup.index.by_id.get(item["framework"])
+        behaviour = fw.behaviour(item["behaviour"]) if fw else None
+        level = fw.level(item["level"]) if fw else None
+        return fw, behaviour, level
+
+    def _described(self, plan: dict[str, Any], reader: str) -> dict[str, Any]:
+        zone = self._zone(reader)
+        items = []
+        notes = self.db.notes(plan["id"])
+        for item in self.db.items(plan["id"]):
+            fw, behaviour, level = self._behaviour(item)
+            history = [n for n in notes if n["item"] == item["number"]]
+            progress = [n for n in history if n["kind"] == "progress"]
+            items.append(
+                {
+                    **item,
+                    "label": behaviour.label if behaviour else item["behaviour"],
+                    "framework_name": fw.short_name if fw else item["framework"],
+                    "level_label": level.label if level else item["level"],
+                    "activity_label": ACTIVITIES.get(item["activity"], item["activity"]),
+                    "starts_shown": show_date(item["starts"]) if item["starts"] else "",
+                    "due_shown": show_date(item["due"]) if item["due"] else "",
+                    "latest": progress[-1] if progress else None,
+                    "history": history,
+                }
+            )
+        upcoming = self.db.next_checkin(plan["id"]) if plan["every_days"] else None
+        return {
+            "plan": plan,
+            "items": items,
+            "comments": [n for n in notes if n["kind"] == "comment"],
+            "mine": reader == plan["owner"],
+            "owner_name": plan["owner_name"],
+            "mentor_name": plan["mentor_name"],
+            "every_weeks": (plan["every_days"] or 0) // 7,
+            "every": _every(plan["every_days"] or 0),
+            "next_checkin": zone.show(upcoming["due_at"]) if upcoming else "",
+            "when": zone.show,
+            "has_360": bool(
+                [r for r in self.feedback.requests_of(plan["owner"]) if r["status"] == "closed"]
+            ),
+            "mentoring": self.db.mentored_by(reader) if reader == plan["owner"] else [],
+        }
+
+    def view(self, plan: dict[str, Any], reader: str, **extra: Any) -> Reply:
+        return compose("plans/plan.j2", **self._described(plan, reader), **extra)
+
+    # ---- items ----------------------------------------------------------------------
+
+    def _item_form(
+        self,
+        event: Event,
+        *,
+        query: str = "",
+        number: int | None = None,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> Reply:
+        plan = self._own(event)
+        if number is None and values is None and len(self.db.items(plan["id"])) >= MAX_ITEMS:
+            return compose("plans/too_many.j2", most=MAX_ITEMS)
+        values = values if values is not None else {"behaviour": query[:80]}
+        errors = errors or {}
+
+        def field(name: str, label: str, **more: Any) -> Field:
+            return Field(
+                name, label, value=values.get(name, ""), error=errors.get(name, ""), **more
+            )
+
+        fields = (
+            field(
+                "behaviour",
+                "The behaviour, and the level you aim for",
+                hint="leadership level 5",
+            ),
+            field("gap", "The gap, in a sentence", hint="I rarely set direction for the team"),
+            field(
+                "activity",
+                "How you will develop it",
+                kind="choice",
+                options=tuple(Choice(label, key) for key, label in ACTIVITIES.items()),
+            ),
+            field("starts", "Start date (optional)", hint="2027-01-04", optional=True),
+            field("due", "Review or end date (optional)", hint="in 3 months", optional=True),
+        )
+        reply = compose("plans/item_form.j2", number=number, refused=bool(errors))
+        form = Form(
+            title=f"Plan item {number}" if number else "Add to your plan",
+            fields=fields,
+            submit=f"plan save {number}" if number else "plan save",
+            command=f"plan edit {number}" if number else "plan add",
+            submit_label="Save",
+            open_label="Open the form",
+            ask_filled=number is not None,
+        )
+        return replace(reply, form=form)
+
+    def _edit(self, event: Event, number: int) -> Reply:
+        plan = self._own(event)
+        item = self.db.item(plan["id"], number)
+        if item is None:
+            return compose("plans/no_item.j2", number=number)
+        _, behaviour, level = self._behaviour(item)
+        values = {
+            "behaviour": f"{behaviour.label if behaviour else item['behaviour']} "
+            f"{level.label if level else item['level']}",
+            "gap": item["gap"],
+            "activity": item["activity"],
+            "starts": item["starts"],
+            "due": item["due"],
+        }
+        return self._item_form(event, number=number, values=values)
+
+    def _save(self, event: Event, number: int | None) -> Reply:
+        plan = self._own(event)
+        if number is not None and self.db.item(plan["id"], number) is None:
+            return compose("plans/no_item.j2", number=number)
+        if event.fields is None:
+            return self._edit(event, number) if number else self._item_form(event)
+        values = {
+            k: clean(str(v), keep_newlines=True, exact=True).strip()
+            for k, v in event.fields.items()
+        }
+        errors: dict[str, str] = {}
+        found = (
+            resolve_query(self.lookup.index, values.get("behaviour", ""))
+            if values.get("behaviour")
+            else None
+        )
+        if not isinstance(found, BehaviourView):
+            errors["behaviour"] = (
+                "I could not tell which behaviour that is: name one, with its level, "
+                "such as leadership level 5."
+            )
+        elif found.level is None:
+            errors["behaviour"] = (
+                f"Which level of {found.behaviour.label} do you aim for? "
+                f"Add it, such as {found.behaviour.label.casefold()} "
+                f"{found.framework.levels_of(found.behaviour)[-1].label.casefold()}."
+            )
+        gap = values.get("gap", "")
+        if not gap:
+            errors["gap"] = "Say what the gap is, in a sentence."
+        elif _words(gap) > MAX_GAP_WORDS:
+            errors["gap"] = f"That is {_words(gap)} words: keep it to one sentence."
+        activity = values.get("activity", "")
+        if activity not in ACTIVITIES:
+            errors["activity"] = "Choose how you will develop it."
+        today = self._zone(event.user).today()
+        dates = {}
+        for key in ("starts", "due"):
+            day = parse_date(values.get(key, ""), today)
+            if day is None:
+                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
+            else:
+                dates[key] = day
+        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
+            errors["due"] = "That is before the start date."
+        if errors:
+            return self._item_form(event, number=number, values=values, errors=errors)
+        assert isinstance(found, BehaviourView) and found.level is not None
+        fields = {
+            "framework": found.framework.id,
+            "behaviour": found.behaviour.id,
+            "level": found.level.id,
+            "gap": gap,
+            "activity": activity,
+            **dates,
+        }
+        if number is None:
+            number = self.db.add_item(plan["id"], **fields)
+            said = "added"
+        else:
+            self.db.update_item(plan["id"], number, **fields)
+            said = "changed"
+        plan = self.db.plan(plan["id"])
+        assert plan is not None
+        return self.view(plan, event.user, said=said, said_item=number)
+
+    def _item(self, event: Event, number: int) -> Reply:
+        plan = self._own(event)
+        described = self._described(plan, event.user)
+        item = next((i for i in described["items"] if i["number"] == number), None)
+        if item is None:
+            return compose("plans/no_item.j2", number=number)
+        return compose("plans/item.j2", **described, item=item, statuses=STATUSES)
+
+    def _status(self, event: Event, number: int, status: str) -> Reply:
+        plan = self._own(event)
+        item = self.db.item(plan["id"], number)
+        if item is None:
+            return compose("plans/no_item.j2", number=number)
+        if status not in STATUSES:
+            return self._item(event, number)
+        if status != item["status"]:
+            self.db.update_item(plan["id"], number, status=status)
+            self.db.note(
+                plan["id"],
+                item=number,
+                author=event.user,
+                author_name=self._name(event.user),
+                kind="status",
+                text=f"{item['status']} → {status}",
+            )
+        return self._item(event, number)
+
+    # ---- from a 360 report ----------------------------------------------------------
+
+    def _from_360(self, event: Event, args: list[str]) -> Reply:
+        closed = [r for r in self.feedback.requests_of(event.user) if r["status"] == "closed"]
+        words = [a for a in args if a.casefold() not in ("360", "request", "report")]
+        number = _number(words[0]) if words else None
+        if number is None:
+            return compose("plans/which_360.j2", requests=[self.reports._about(r) for r in closed])
+        request = next((r for r in closed if r["id"] == number), None)
+        if request is None:  # someone else's, still open, or none: said the same way
+            return compose("plans/no_360.j2", number=number)
+        plan = self._own(event)
+        about = self.reports._about(request)
+        report = self.reports.built_report(request)
+        fw: Framework | None = about["framework"]
+        level: Level | None = about["level"]
+        if fw is None or level is None:
+            return compose("plans/no_360.j2", number=number)
+        already = {i["behaviour"] for i in self.db.items(plan["id"]) if i["status"] in OPEN}
+        added, kept = [], []
+        for gap in report.gaps:
+            behaviour = fw.behaviour(gap)
+            if behaviour is None:
+                continue
+            if gap in already:
+                kept.append(behaviour.label)
+                continue
+            above = [lv for lv in fw.levels_of(behaviour) if lv.rank > level.rank]
+            target = above[0] if above else level
+            result = next(r for r in report.behaviours if r.behaviour == gap)
+            sentence = compose(
+                "plans/gap_sentence.j2",
+                behaviour=behaviour,
+                mean=result.mean or 0.0,
+                scale=about["scale"],
+                self_rating=result.self_rating,
+            ).plain_text()
+            self.db.add_item(
+                plan["id"],
+                framework=fw.id,
+                behaviour=gap,
+                level=target.id,
+                gap=sentence,
+                activity=activity_for(result.mean or 0.0, result.self_rating, about["scale"]),
+                source=f"360 request {number}",
+            )
+            added.append(behaviour.label)
+        plan = self.db.plan(plan["id"])
+        assert plan is not None
+        return self.view(
+            plan, event.user, from_request=number, added=added, kept=kept, no_gaps=not report.gaps
+        )
+
+    # ---- the mentor -----------------------------------------------------------------
+
+    def _mentor(self, event: Event, args: list[str]) -> Reply:
+        plan = self._own(event)
+        typed = " ".join(args)
+        if typed.casefold() in ("none", "remove", "nobody", "off"):
+            if plan["mentor"]:
+                self._tell_former(plan)
+                self.db.set_mentor(plan["id"], None, None)
+                plan = self.db.plan(plan["id"])
+                assert plan is not None
+            return self.view(plan, event.user, said="no-mentor")
+        if typed and typed.casefold() != "set" and not event.forms:
+            # the terminal: a name typed with the command, taken as the form would be
+            names, bad = parse_names(typed)
+            if bad or len(names) != 1:
+                return self._mentor_form(event, plan, error="Name one person, such as dan.")
+            chosen_id = identity_of(names[0], event.user)
+            event = replace(
+                event, fields={"mentor": chosen_id}, people=(Person(chosen_id, names[0]),)
+            )
+        elif typed.casefold() != "set" or event.fields is None:
+            return self._mentor_form(event, plan)
+        chosen = picked_person(event, "mentor")
+        if not isinstance(chosen, type(None)) and not isinstance(chosen, str):
+            person = chosen
+        else:
+            problem = {
+                None: "Choose your mentor.",
+                "one": "Choose one person.",
+                "self": "You cannot mentor yourself: choose someone else.",
+                "unchecked": "I could not check that person with the platform just now: "
+                "choose again in a moment.",
+            }.get(chosen, "Choose a person who can answer: not an app or a former colleague.")
+            return self._mentor_form(event, plan, error=problem)
+        if plan["mentor"] == person.identity:
+            return self.view(plan, event.user, said="same-mentor")
+        if plan["mentor"]:
+            self._tell_former(plan)
+        self.db.set_mentor(plan["id"], person.identity, person.name)
+        plan = self.db.plan(plan["id"])
+        assert plan is not None
+        told = compose("plans/mentor_named.j2", plan=plan, owner_name=plan["owner_name"])
+        self.feedback.queue(
+            person.identity,
+            f"mentor-{plan['id']}-{person.identity}-{_iso(_now())}",
+            replies_to_json([told]),
+        )
+        return self.view(plan, event.user, said="mentor")
+
+    def _mentor_form(self, event: Event, plan: dict[str, Any], *, error: str = "") -> Reply:
+        field = Field(
+            "mentor",
+            "Your mentor",
+            value="" if not event.forms else (plan["mentor"] or ""),
+            hint="Someone more senior who has done what you are aiming for",
+            kind="people",
+            most=1,
+            error=error,
+        )
+        reply = compose("plans/mentor_form.j2", plan=plan, refused=bool(error))
+        form = Form("Your mentor", (field,), "plan mentor set", "plan mentor", "Save", "Choose")
+        return replace(reply, form=form)
+
+    def _tell_former(self, plan: dict[str, Any]) -> None:
+        note = compose("plans/mentor_removed.j2", plan=plan)
+        self.feedback.queue(
+            plan["mentor"],
+            f"unmentor-{plan['id']}-{plan['mentor']}-{_iso(_now())}",
+            replies_to_json([note]),
+        )
+
+    # ---- check-ins ------------------------------------------------------------------
+
+    def _checkins(self, event: Event, args: list[str]) -> Reply:
+        plan = self._own(event)
+        words = [a.casefold() for a in args if a.casefold() not in ("every", "weeks", "week")]
+        if not words:
+            return compose("plans/checkins.j2", **self._described(plan, event.user))
+        if words[0] in ("off", "stop", "none", "0"):
+            self.db.cancel_checkins(plan["id"])
+            self.db.set_every(plan["id"], 0)
+            plan = self.db.plan(plan["id"])
+            assert plan is not None
+            return self.view(plan, event.user, said="checkins-off")
+        weeks = _number(words[0])
+        if weeks is None or not 1 <= weeks <= MAX_WEEKS:
+            return compose(
+                "plans/checkins.j2", **self._described(plan, event.user), bad=words[0][:20]
+            )
+        self.db.cancel_checkins(plan["id"])
+        self.db.set_every(plan["id"], weeks * 7)
+        self._schedule_checkin(plan, _now() + timedelta(weeks=weeks))
+        plan = self.db.plan(plan["id"])
+        assert plan is not None
+        return self.view(plan, event.user, said="checkins")
+
+    def _schedule_checkin(self, plan: dict[str, Any], moment: datetime) -> None:
+        """The next check-in, in the owner's working hours where their time zone is known."""
+        zone = self._zone(plan["owner"])
+        offset = None
+        if zone.zone is not None:
+            delta = moment.astimezone(zone.zone).utcoffset()
+            offset = int(delta.total_seconds()) if delta is not None else None
+        due = working_moment(moment, offset, moment + timedelta(days=4))
+        checkin = self.db.add_checkin(plan["id"], _iso(due))
+        self.feedback.schedule("checkin", checkin, _iso(due))
+
+    def run_checkin(self, checkin_id: int, at: datetime) -> None:
+        """A check-in that is due (inside the caller's transaction): the owner is asked
+        about each open item, and the next one is scheduled."""
+        checkin = self.db.checkin(checkin_id)
+        if checkin is None or checkin["cancelled_at"] or checkin["asked_at"]:
+            return
+        plan = self.db.plan(checkin["plan_id"])
+        if plan is None or not plan["every_days"]:
+            return
+        self.db.mark_asked(checkin_id)
+        described = self._described(plan, plan["owner"])
+        open_items = [i for i in described["items"] if i["status"] in OPEN]
+        if open_items:
+            ask = compose("plans/checkin.j2", **described, open_items=open_items, checkin=checkin)
+            self.feedback.queue(plan["owner"], f"checkin-{checkin_id}", replies_to_json([ask]))
+        following = datetime.fromisoformat(checkin["due_at"]) + timedelta(days=plan["every_days"])
+        self._schedule_checkin(plan, max(following, at + timedelta(hours=1)))
+
+    def _progress(self, event: Event, args: list[str]) -> Reply:
+        plan = self._own(event)
+        number = _number(args[0]) if args else None
+        saving = len(args) > 1 and args[1].casefold() == "save"
+        checkin = self.db.checkin(number) if number is not None else None
+        if number is not None and (checkin is None or checkin["plan_id"] != plan["id"]):
+            return compose("plans/no_checkin.j2", number=number)
+        described = self._described(plan, event.user)
+        open_items = [i for i in described["items"] if i["status"] in OPEN]
+        if not open_items:
+            return compose("plans/nothing_open.j2", **described)
+        if checkin is not None and checkin["answered_at"]:
+            return compose(
+                "plans/checkin_done.j2",
+                **described,
+                answered=described["when"](checkin["answered_at"]),
+            )
+        if checkin is None:  # a check-in of the person's own accord
+            number = self.db.add_checkin(plan["id"], _iso(_now()), asked=True)
+            checkin = self.db.checkin(number)
+            assert checkin is not None
+        if not saving or event.fields is None:
+            return self._progress_form(described, open_items, checkin)
+        values = {
+            k: clean(str(v), keep_newlines=True, exact=True).strip()
+            for k, v in event.fields.items()
+        }
+        errors: dict[str, str] = {}
+        for item in open_items:
+            said = values.get(f"progress-{item['number']}", "")
+            if _words(said) > MAX_NOTE_WORDS:
+                errors[f"progress-{item['number']}"] = (
+                    f"That is {_words(said)} words: keep it to {MAX_NOTE_WORDS}."
+                )
+            if values.get(f"status-{item['number']}", item["status"]) not in STATUSES:
+                errors[f"status-{item['number']}"] = "Choose a status."
+        changed = [
+            i
+            for i in open_items
+            if values.get(f"progress-{i['number']}")
+            or values.get(f"status-{i['number']}", i["status"]) != i["status"]
+        ]
+        if not changed and not errors:
+            first = open_items[0]["number"]
+            errors[f"progress-{first}"] = (
+                "Say what you did on at least one item, or change a status."
+            )
+        if errors:
+            return self._progress_form(described, open_items, checkin, values, errors)
+        if not self.db.mark_answered(checkin["id"]):
+            return compose(
+                "plans/checkin_done.j2",
+                **described,
+                answered=described["when"](checkin["answered_at"]),
+            )
+        name = self._name(event.user)
+        for item in changed:
+            said = values.get(f"progress-{item['number']}", "")
+            status = values.get(f"status-{item['number']}", item["status"])
+            if said:
+                self.db.note(
+                    plan["id"],
+                    item=item["number"],
+                    author=event.user,
+                    author_name=name,
+                    kind="progress",
+                    text=said,
+                    checkin_id=checkin["id"],
+                )
+            if status != item["status"]:
+                self.db.update_item(plan["id"], item["number"], status=status)
+                self.db.note(
+                    plan["id"],
+                    item=item["number"],
+                    author=event.user,
+                    author_name=name,
+                    kind="status",
+                    text=f"{item['status']} → {status}",
+                    checkin_id=checkin["id"],
+                )
+        if plan["mentor"]:
+            summary = compose(
+                "plans/checkin_summary.j2",
+                **self._described(plan, plan["mentor"]),
+                now_iso=_iso(_now()),
+                changed=[
+                    (
+                        i,
+                        values.get(f"progress-{i['number']}", ""),
+                        values.get(f"status-{i['number']}", i["status"]),
+                    )
+                    for i in changed
+                ],
+            )
+            self.feedback.queue(
+                plan["mentor"], f"checkin-{checkin['id']}-summary", replies_to_json([summary])
+            )
+        plan = self.db.plan(plan["id"])
+        assert plan is not None
+        return self.view(plan, event.user, said="progress")
+
+    def _progress_form(
+        self,
+        described: dict[str, Any],
+        open_items: list[dict[str, Any]],
+        checkin: dict[str, Any],
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> Reply:
+        values = values or {}
+        errors = errors or {}
+        fields: list[Field] = []
+        for item in open_items:
+            key = item["number"]
+            fields.append(
+                Field(
+                    f"progress-{key}",
+                    f"{key}. {item['label']}: what did you do, and how did it go?",
+                    value=values.get(f"progress-{key}", ""),
+                    optional=True,
+                    error=errors.get(f"progress-{key}", ""),
+                    hint="Led the planning day; next, chair the review",
+                )
+            )
+            fields.append(
+                Field(
+                    f"status-{key}",
+                    f"{key}. {item['label']}: status",
+                    value=values.get(f"status-{key}", item["status"]),
+                    kind="choice",
+                    options=tuple(Choice(s.capitalize(), s) for s in STATUSES),
+                    error=errors.get(f"status-{key}", ""),
+                )
+            )
+        reply = compose(
+            "plans/progress_form.j2", **described, open_items=open_items, refused=bool(errors)
+        )
+        form = Form(
+            "Check-in",
+            tuple(fields),
+            f"plan progress {checkin['id']} save",
+            f"plan progress {checkin['id']}",
+            "Save",
+            "Record progress",
+        )
+        return replace(reply, form=form)
+
+    # ---- comments -------------------------------------------------------------------
+
+    def _comment(self, event: Event, args: list[str]) -> Reply:
+        number = _number(args[0]) if args else None
+        plan = self._readable(event, number) if number is not None else self._own(event)
+        if plan is None:
+            return compose("plans/not_yours.j2", number=number)
+        saving = len(args) > 1 and args[1].casefold() == "save"
+        text = ""
+        error = ""
+        if saving and event.fields is not None:
+            text = clean(str(event.fields.get("comment", "")), keep_newlines=True, exact=True)
+            text = text.strip()
+            if not text:
+                error = "Write a comment first."
+            elif _words(text) > MAX_NOTE_WORDS:
+                error = f"That is {_words(text)} words: keep it to {MAX_NOTE_WORDS}."
+            else:
+                name = self._name(event.user)
+                recorded = self.db.note(
+                    plan["id"],
+                    item=0,
+                    author=event.user,
+                    author_name=name,
+                    kind="comment",
+                    text=text,
+                )
+                other = plan["mentor"] if event.user == plan["owner"] else plan["owner"]
+                if recorded and other:
+                    told = compose(
+                        "plans/comment_told.j2",
+                        **self._described(plan, other),
+                        author=name,
+                        text=text,
+                    )
+                    key = f"comment-{plan['id']}-{len(self.db.notes(plan['id']))}"
+                    self.feedback.queue(other, key, replies_to_json([told]))
+                return self.view(plan, event.user, said="comment")
+        field = Field(
+            "comment",
+            "Your comment",
+            value=text,
+            hint="What stands out, and what to try next",
+            error=error,
+        )
+        reply = compose("plans/comment_form.j2", plan=plan, mine=plan["owner"] == event.user)
+        form = Form(
+            "Comment on the plan",
+            (field,),
+            f"plan comment {plan['id']} save",
+            f"plan comment {plan['id']}",
+            "Send",
+            "Write a comment",
+        )
+        return replace(reply, form=form)
+
+    # ---- export ---------------------------------------------------------------------
+
+    def _export(self, event: Event, number: int | None) -> Reply:
+        plan = self._readable(event, number) if number is not None else self._own(event)
+        if plan is None:
+            return compose("plans/not_yours.j2", number=number)
+        return compose("plans/markdown.j2", **self._described(plan, event.user))
+
+
+def _every(days: int) -> str:
+    return "week" if days == 7 else f"{days // 7} weeks"
+
+
+def _number(text: str) -> int | None:
+    text = text.lstrip("#")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
