@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.delivery import Handle, Settle, SlowDown, Unreachable, answer
+from bot.router import wants_people
 from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
 log = logging.getLogger("behaviourbot.slack")
@@ -295,6 +296,7 @@ def _submitted(value: Any, team: str | None) -> tuple[str, list[str]]:
 SHARE_ACTION = "share"
 COMMAND = "/behaviour"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_MENTIONED = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def identity(team: str | None, user: str) -> str:
@@ -568,8 +570,29 @@ class SlackAdapter:
     def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
         return self._render(reply, share=share)[0]
 
+    async def with_people(self, event: Event, client: AsyncWebClient, text: str = "") -> Event:
+        """For a command about people (plans, expectations): the speaker's name and time
+        zone, and who the people mentioned in `text` (`<@U123|name>`) are, from Slack
+        (looked up, and kept for an hour)."""
+        command = event.action if event.action is not None else event.text
+        if not wants_people(command):
+            return event
+        team = event.user.split(":")[1]
+        mentioned = [m for m in _MENTIONED.findall(text) if m != _user_id(event.user)]
+        found = await self.people(client, team, [_user_id(event.user), *mentioned])
+        speaker, others = found[0], found[1:]
+        if not speaker.problem:
+            event = replace(event, name=event.name or speaker.name, tz_offset=speaker.tz_offset)
+        if others:
+            named = {p.identity.rsplit(":", 1)[-1]: p.name for p in others}
+            plain = _MENTIONED.sub(lambda m: "@" + named.get(m.group(1), "someone"), text)
+            event = replace(event, text=plain, people=(*event.people, *others))
+        return event
+
     async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
-        replies = self.handle(event_from_command(body))
+        event = event_from_command(body)
+        event = await self.with_people(event, client, event.text)
+        replies = self.handle(event)
         if not replies:
             await ack()
             return
@@ -608,7 +631,8 @@ class SlackAdapter:
                 for n, message in enumerate(self._messages(reply, share=ephemeral)):
                     await respond(replace_original=n == 0, **message)
 
-        await answer(self.handle, self.settle, event_from_action(body), send)
+        event = await self.with_people(event_from_action(body), client)
+        await answer(self.handle, self.settle, event, send)
 
     async def on_share(self, ack: Any, body: Json, respond: Any) -> None:
         await ack()
@@ -637,14 +661,19 @@ class SlackAdapter:
     async def on_form(self, ack: Any, body: Json, client: AsyncWebClient) -> None:
         """A submitted form: refused fields are shown in the modal, which stays open with
         what was typed; otherwise the modal closes and the answer comes in the DM."""
-        event = event_from_view(body)
+        event = await self.with_people(event_from_view(body), client)
         picked = picked_users(body)
         if picked:  # who they are, from Slack itself: never from the payload
             team = event.user.split(":")[1]
             me = _user_id(event.user)
             found = await self.people(client, team, [*picked, me])
             speaker = next((p for p in found if p.identity == event.user), None)
-            event = replace(event, people=tuple(found), name=speaker.name if speaker else "")
+            event = replace(
+                event,
+                people=tuple(found),
+                name=speaker.name if speaker else "",
+                tz_offset=speaker.tz_offset if speaker else event.tz_offset,
+            )
 
         async def send(replies: list[Reply]) -> None:
             refused = replies[0].form if replies and replies[0].form else None
@@ -750,7 +779,15 @@ class SlackAdapter:
                 for message in self._messages(reply, share=False):
                     await client.chat_postMessage(**where, **message)
 
-        await answer(self.handle, self.settle, event_from_message(body), send)
+        event = event_from_message(body)
+        bots = {a.get("user_id") for a in body.get("authorizations") or [] if isinstance(a, dict)}
+        raw = str(body["event"].get("text") or "")
+        event = await self.with_people(
+            event,
+            client,
+            _MENTIONED.sub(lambda m: " " if m.group(1) in bots else m.group(0), raw).strip(),
+        )
+        await answer(self.handle, self.settle, event, send)
 
     async def on_home(self, event: Json, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
@@ -772,7 +809,8 @@ def manifest(*, url: str | None) -> Json:
         "command": COMMAND,
         "description": "Look up a behaviour or competency definition",
         "usage_hint": "leadership level 4",
-        "should_escape": False,
+        # mentions arrive as <@U123|name>: `/behaviour expectations @bob` names a person
+        "should_escape": True,
     }
     events: Json = {"bot_events": ["app_home_opened", "app_mention", "message.im"]}
     interactivity: Json = {"is_enabled": True}

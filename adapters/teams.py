@@ -194,7 +194,9 @@ def _input(field: Field) -> list[Json]:
         return [_text_block(field.label, weight="Bolder")] + (
             [] if field.error else [_text_block(NO_COLLEAGUES)]
         )
-    chosen = [v for v in re.split(r"[\s,]+", field.value) if v]
+    # people: identities, any of several; a choice: one option's command, spaces and all
+    chosen = [v for v in re.split(r"[\s,]+", field.value) if v] if field.kind == "people" else []
+    chosen = chosen or ([field.value] if field.value else [])
     element: Json = {
         "type": "Input.ChoiceSet",
         "id": field.name,
@@ -376,8 +378,20 @@ def event_from_activity(activity: Json) -> Event | None:
         forms=True,
         fields=fields_of(activity.get("value")) if action is not None else None,
         name=account.get("name") if isinstance(account.get("name"), str) else "",
+        tz_name=time_zone_of(activity),
         raw=activity,
     )
+
+
+def time_zone_of(activity: Json) -> str:
+    """The speaker's time zone, as Teams' clientInfo entity names it (an IANA name such
+    as America/Los_Angeles), or ""."""
+    for entity in activity.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("type") == "clientInfo":
+            zone = entity.get("timezone")
+            if isinstance(zone, str) and 0 < len(zone) <= 64:
+                return zone
+    return ""
 
 
 def is_personal(activity: Json) -> bool:

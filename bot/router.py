@@ -52,6 +52,17 @@ _VERBS = (
 _FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
 
+# Commands about people (plans, expectations): an adapter tells the core who the speaker
+# is (name, time zone) and whom they mention, where the platform has to be asked.
+PERSONAL_VERBS = plans.VERBS | expectations.VERBS
+
+
+def wants_people(command: str) -> bool:
+    """Whether `command` (typed or a button's) is one the core needs people's details for."""
+    verb = strip_command_prefix(clean(command or "")).partition(" ")[0]
+    return verb.casefold() in PERSONAL_VERBS
+
+
 # A delivery still under way after this long was cut short (the process stopped): a retry
 # of its event sends the replies again. Shorter attempts are left to finish.
 SEND_AGAIN_AFTER = timedelta(seconds=60)

@@ -1,0 +1,230 @@
+"""Development plans and performance expectations in Slack, end to end through its real
+protocol: signed slash commands, button presses and modal submissions into the real
+app; direct messages delivered by the web process's outbox to a local fake Slack Web
+API, whose users.info gives names and time zones; the record checked in SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from adapters.web import create_app
+from bot.frameworks import Framework
+from bot.records import ExpectationStore, PlanStore
+from bot.router import Bot
+from bot.settings import Settings
+from bot.storage import Store
+
+from .servers import FakeSlack, ServerThread, slack_user, wait_for
+from .test_feedback_slack import NAMES, TEAM, Person, text_of
+from .test_slack import SECRET, fixture, post
+
+ALICE, BOB, CAROL, DAN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAN"
+
+
+@pytest.fixture
+def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Bot]]:
+    fake = FakeSlack()
+    fake.users = {u: slack_user(u, n, tz_offset=3600) for u, n in NAMES.items()}
+    fake.users[BOB]["tz_offset"] = -18000  # Bob works in New York
+    with ServerThread(fake.app()) as api:
+        settings = Settings.from_env(
+            {
+                "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_API_URL": api.url + "api",
+            }
+        )
+        store = Store.open(settings.db_path)
+        bot = Bot(frameworks, store)
+        app = create_app(settings, bot, outbox_every=0.05)
+        with ServerThread(app) as server:
+            fake.response_base = api.url + "response/"  # type: ignore[attr-defined]
+            yield server.url, fake, bot
+        store.close()
+
+
+def slash(url: str, user: str, text: str) -> tuple[int, str]:
+    """`/behaviour <text>` typed in the person's DM with the app."""
+    body = fixture("slack_slash_command.json") | {
+        "command": "/behaviour",
+        "text": text,
+        "team_id": TEAM,
+        "user_id": user,
+        "channel_id": "D" + user,
+        "channel_name": "directmessage",
+        "trigger_id": f"trigger-{user}-{text}",
+    }
+    return post(url, urlencode(body), "application/x-www-form-urlencoded")
+
+
+def dms(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
+    """Messages posted to `user` by the app (their DM), oldest first."""
+    return [
+        c.body
+        for c in fake.to("/api/chat.postMessage")
+        if c.body.get("channel") in (user, "D" + user)
+    ]
+
+
+def fields_of(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+
+
+def option(value: str) -> dict[str, Any]:
+    return {"type": "radio_buttons", "selected_option": {"value": value}}
+
+
+def typed(value: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def user(value: str) -> dict[str, Any]:
+    return {"type": "users_select", "selected_user": value}
+
+
+def test_expectations_set_acknowledged_and_changed_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, bot = slack
+    dan, bob, carol = Person(url, fake, DAN), Person(url, fake, BOB), Person(url, fake, CAROL)
+    # the slash command names Bob by mention: the modal opens with him chosen
+    assert slash(url, DAN, f"expectations <@{BOB}|bob>")[0] == 200
+    view = dan.opened()
+    inputs = fields_of(view)
+    assert inputs["employee"] == {
+        "type": "users_select",
+        "action_id": "value",
+        "initial_user": BOB,
+    }
+    assert [o["value"] for o in inputs["kind"]["options"]] == [
+        "goal",
+        "requirement",
+        "assignment",
+        "competency",
+        "other",
+    ]
+    values = {
+        "employee": user(BOB),
+        "kind": option("assignment"),
+        "text": typed("Write the Q1 casework report"),
+        "competency": typed(""),
+        "standards": typed(""),
+        "starts": typed(""),
+        "due": typed("2027-03-31"),
+    }
+    refused = dan.submit(view, values)
+    assert refused["response_action"] == "errors"
+    assert refused["errors"] == {
+        "standards": "Say what quality, quantity, accuracy or timeliness is expected."
+    }
+    assert ExpectationStore(bot.store).between(f"slack:{TEAM}:{DAN}") == []
+    dan.submit(view, values | {"standards": typed("Every case within 20 working days")})
+    saved = wait_for(lambda: [m for m in dms(fake, DAN) if "Expectation 1" in text_of(m)])
+    assert "for Bob Jones" in text_of(saved[-1])
+    (row,) = ExpectationStore(bot.store).between(f"slack:{TEAM}:{DAN}")
+    assert (row["employee"], row["employee_name"], row["manager_name"]) == (
+        f"slack:{TEAM}:{BOB}",
+        "Bob Jones",
+        "Dan Brown",
+    )
+    # the outbox delivers it to Bob; delivery is when it was communicated
+    sent = wait_for(lambda: [m for m in dms(fake, BOB) if "set an expectation" in text_of(m)])
+    assert "Dan Brown set an expectation for you" in text_of(sent[0])
+    assert "UTC-5" in text_of(sent[0])  # Bob's time zone, from users.info
+    wait_for(lambda: ExpectationStore(bot.store).when(1, 1, "communicated"))
+    # Carol presses a crafted button: nothing recorded, nothing said about it
+    carol.press("expectations ack 1 1")
+    assert "There is no expectation 1" in text_of(carol.last())
+    bob.press("expectations ack 1 1")
+    assert "Acknowledged: Dan Brown sees that you did" in text_of(bob.last())
+    bob.press("expectations ack 1 1")  # a double click: recorded once
+    events = [e["what"] for e in ExpectationStore(bot.store).events(1)]
+    assert events == ["communicated", "acknowledged"]
+    told = wait_for(lambda: [m for m in dms(fake, DAN) if "acknowledged expectation" in text_of(m)])
+    assert "Bob Jones acknowledged expectation 1" in text_of(told[0])
+    assert "UTC+1" in text_of(told[0])  # Dan's time zone
+    # a change is a new version, sent again; the first stays as it was
+    dan.press("expectations change 1")
+    change = dan.opened()
+    assert "employee" not in fields_of(change)
+    assert fields_of(change)["due"]["initial_value"] == "2027-03-31"
+    dan.submit(
+        change,
+        {
+            "kind": option("assignment"),
+            "text": typed("Write the Q1 casework report"),
+            "standards": typed("Every case within 20 working days"),
+            "due": typed("2027-04-30"),
+            "reason": typed("Moved after the audit"),
+        },
+    )
+    wait_for(lambda: [m for m in dms(fake, BOB) if "changed an expectation" in text_of(m)])
+    v1, v2 = ExpectationStore(bot.store).versions(1)
+    assert (v1["due"], v2["due"], v2["reason"]) == (
+        "2027-03-31",
+        "2027-04-30",
+        "Moved after the audit",
+    )
+    wait_for(lambda: ExpectationStore(bot.store).when(1, 2, "communicated"))
+    assert ExpectationStore(bot.store).when(1, 2, "acknowledged") is None
+
+
+def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, bot = slack
+    alice, dan, carol = Person(url, fake, ALICE), Person(url, fake, DAN), Person(url, fake, CAROL)
+    alice.say("plan")
+    assert "Your development plan" in text_of(alice.last())
+    alice.press("plan add")
+    form = alice.opened()
+    assert set(fields_of(form)) == {"behaviour", "gap", "activity", "starts", "due"}
+    alice.submit(
+        form,
+        {
+            "behaviour": typed("leadership level 5"),
+            "gap": typed("I rarely set direction for the team"),
+            "activity": option("assignment"),
+            "starts": typed(""),
+            "due": typed("in 3 months"),
+        },
+    )
+    wait_for(lambda: PlanStore(bot.store).items(1))
+    alice.press("plan mentor")
+    picker = alice.opened()
+    assert fields_of(picker)["mentor"]["type"] == "users_select"
+    alice.submit(picker, {"mentor": user(DAN)})
+    named = wait_for(
+        lambda: [m for m in dms(fake, DAN) if "named you as their mentor" in text_of(m)]
+    )
+    assert "Alice Smith has named you as their mentor" in text_of(named[0])
+    assert PlanStore(bot.store).plan(1)["mentor"] == f"slack:{TEAM}:{DAN}"
+    dan.press("plan open 1")
+    assert "I rarely set direction for the team" in text_of(dan.last())
+    carol.press("plan open 1")  # not hers to see
+    assert "There is no plan 1 for you" in text_of(carol.last())
+    assert "I rarely set direction" not in text_of(carol.last())
+    # check-ins: chosen with a button, run by the schedule, answered in a modal
+    alice.press("plan checkins 1")
+    assert "I will ask about your open items every week" in text_of(alice.last())
+    assert bot.tick(datetime.now(UTC) + timedelta(days=10)) == 1
+    ask = wait_for(lambda: [m for m in dms(fake, ALICE) if "Check-in on your" in text_of(m)])
+    assert "plan progress 1" in text_of(ask[0])
+    alice.press("plan progress 1")
+    progress = alice.opened()
+    assert fields_of(progress)["status-1"]["initial_option"]["value"] == "not started"
+    alice.submit(
+        progress,
+        {"progress-1": typed("Led the planning day"), "status-1": option("in progress")},
+    )
+    summary = wait_for(lambda: [m for m in dms(fake, DAN) if "check-in" in text_of(m)])
+    assert "Alice Smith's check-in" in text_of(summary[0])
+    assert "Led the planning day" in text_of(summary[0])
+    notes = PlanStore(bot.store).notes(1)
+    assert [(n["kind"], n["text"]) for n in notes] == [
+        ("progress", "Led the planning day"),
+        ("status", "not started → in progress"),
+    ]

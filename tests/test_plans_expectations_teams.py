@@ -1,0 +1,137 @@
+"""Development plans and performance expectations in Teams, end to end through its real
+protocol: activities POSTed to /api/messages, people chosen from the team's roster
+(pagedmembers at the fake connector), Adaptive Card forms submitted with Action.Execute,
+direct messages sent by the web process's outbox as proactive messages, and the record
+checked in SQLite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.frameworks import Framework
+from bot.records import ExpectationStore, PlanStore
+from bot.router import Bot
+
+from .servers import wait_for
+from .test_feedback_teams import PEOPLE, Chat, command, identity, inputs, install_in_team
+from .test_teams import MEGAN, Teams, fixture, teams_server, texts
+
+
+@pytest.fixture
+def teams(tmp_path: Path, frameworks: list[Framework]) -> Iterator[Teams]:
+    with teams_server(tmp_path, frameworks) as running:
+        yield running
+
+
+def megan_chat(teams: Teams) -> Chat:
+    message = fixture("teams_message_personal.json")
+    return Chat(teams, message["from"], message["conversation"]["id"])
+
+
+def chat_of(teams: Teams, aad: str) -> Chat:
+    teams_id, name = PEOPLE[aad]
+    return Chat(teams, {"id": teams_id, "name": name, "aadObjectId": aad}, f"a:{aad}-chat")
+
+
+def sent_with(teams: Teams, words: str) -> list[Any]:
+    return [s for s in teams.connector.sent() if words in json.dumps(s, ensure_ascii=False)]
+
+
+def test_expectations_set_from_the_roster_acknowledged_and_private(teams: Teams) -> None:
+    install_in_team(teams)
+    megan = megan_chat(teams)
+    assert teams.message("expectations")[0] == 200  # her time zone comes with it
+    form = megan.execute({"command": "expectations new"})
+    fields = inputs(form)
+    assert [c["title"] for c in fields["employee"]["choices"]] == [
+        "Bob Jones",
+        "Carol White",
+        "Dan Brown",
+        "Dana Green",
+    ]
+    send = command(form, "Send")
+    values = {
+        "employee": identity("bob-aad"),
+        "kind": "competency",
+        "text": "Lead the team through the reorganisation",
+        "competency": "leadership",
+        "standards": "",
+        "starts": "",
+        "due": "",
+    }
+    refused = megan.execute(send | values)  # no level: refused, what was typed kept
+    assert any("Name a behaviour and its level" in t for t in texts(refused))
+    assert inputs(refused)["text"]["value"] == "Lead the team through the reorganisation"
+    # a crafted id of someone the bot never saw is refused too
+    crafted = megan.execute(send | values | {"employee": identity("mallory-aad")})
+    assert any("Choose a person" in t for t in texts(crafted))
+    saved = megan.execute(send | values | {"competency": "leadership level 4"})
+    assert any("Expectation 1: for Bob Jones" in t for t in texts(saved))
+    (version,) = ExpectationStore(teams.store).versions(1)
+    assert (version["behaviour"], version["level"]) == ("leadership", "4")
+    # the outbox opens a chat with Bob and sends it; that delivery is the communication
+    sent = wait_for(lambda: sent_with(teams, "Megan Bowen set an expectation for you"))
+    assert "Leadership, Level 4" in json.dumps(sent[0])
+    wait_for(lambda: ExpectationStore(teams.store).when(1, 1, "communicated"))
+    bob = chat_of(teams, "bob-aad")
+    acked = bob.execute({"command": "expectations ack 1 1"})
+    assert any("Acknowledged: Megan Bowen sees that you did" in t for t in texts(acked))
+    told = wait_for(lambda: sent_with(teams, "Bob Jones acknowledged expectation 1"))
+    assert "PST" in json.dumps(told[0]) or "PDT" in json.dumps(told[0])  # Megan's zone
+    carol = chat_of(teams, "carol-aad")
+    for data in ({"command": "expectations show 1"}, {"command": "expectations export 1"}):
+        card = carol.execute(data)
+        assert any("There is no expectation 1" in t for t in texts(card))
+    assert [e["what"] for e in ExpectationStore(teams.store).events(1)] == [
+        "communicated",
+        "acknowledged",
+    ]
+
+
+def test_a_plan_with_a_mentor_from_the_roster_and_a_check_in(
+    teams: Teams, frameworks: list[Framework]
+) -> None:
+    install_in_team(teams)
+    megan = megan_chat(teams)
+    teams.message("plan")
+    add = megan.execute({"command": "plan add"})
+    megan.execute(
+        command(add, "Save")
+        | {
+            "behaviour": "leadership level 5",
+            "gap": "I rarely set direction for the team",
+            "activity": "training",
+            "starts": "",
+            "due": "",
+        }
+    )
+    (item,) = PlanStore(teams.store).items(1)
+    assert item["activity"] == "training"
+    picker = megan.execute({"command": "plan mentor"})
+    assert "Dan Brown" in [c["title"] for c in inputs(picker)["mentor"]["choices"]]
+    named = megan.execute(command(picker, "Save") | {"mentor": identity("dan-aad")})
+    assert any("Dan Brown is your mentor now" in t for t in texts(named))
+    wait_for(lambda: sent_with(teams, "Megan Bowen has named you as their mentor"))
+    dan = chat_of(teams, "dan-aad")
+    opened = dan.execute({"command": "plan open 1"})
+    assert any("I rarely set direction for the team" in t for t in texts(opened))
+    stranger = chat_of(teams, "carol-aad").execute({"command": "plan open 1"})
+    assert any("There is no plan 1 for you" in t for t in texts(stranger))
+    megan.execute({"command": "plan checkins 2"})
+    Bot(frameworks, teams.store).tick(datetime.now(UTC) + timedelta(days=15))
+    wait_for(lambda: sent_with(teams, "Check-in on your development plan"))
+    form = megan.execute({"command": "plan progress 1"})
+    assert inputs(form)["status-1"]["value"] == "not started"
+    megan.execute(
+        command(form, "Save") | {"progress-1": "Booked the course", "status-1": "in progress"}
+    )
+    summary = wait_for(lambda: sent_with(teams, "Megan Bowen's check-in"))
+    assert "Booked the course" in json.dumps(summary[0])
+    assert PlanStore(teams.store).item(1, 1)["status"] == "in progress"
+    assert PlanStore(teams.store).plan(1)["owner"] == MEGAN
