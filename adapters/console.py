@@ -15,6 +15,7 @@ import shutil
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -80,6 +81,12 @@ def _waiting(stream: TextIO, seconds: float) -> bool:
     return bool(ready)
 
 
+def _local_offset() -> int | None:
+    """This machine's time zone, seconds east of UTC: the terminal's person's own."""
+    offset = datetime.now().astimezone().utcoffset()
+    return int(offset.total_seconds()) if offset is not None else None
+
+
 class Console:
     """Drives `handle` (the core's Bot.handle) from a terminal or a pipe."""
 
@@ -114,7 +121,9 @@ class Console:
             replies: list[Reply] = []
         else:
             # No event id: a terminal line is never delivered twice.
-            replies = self.handle(Event(user=self.user, conversation=self.user, text=text))
+            replies = self.handle(
+                Event(user=self.user, conversation=self.user, text=text, tz_offset=_local_offset())
+            )
         waiting = self.inbox(self.user) if self.inbox else []
         if waiting:
             replies = [*replies, *(replace(r, blocks=(_DIRECT, *r.blocks)) for r in waiting)]

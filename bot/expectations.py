@@ -158,6 +158,7 @@ class ExpectationFlow:
         history = [
             (
                 v["set_at"],
+                v["version"],
                 0,
                 f"Version {v['version']} set by {names.get(v['set_by'], '?')}"
                 + (f": {v['reason']}" if v["reason"] else ""),
@@ -172,11 +173,11 @@ class ExpectationFlow:
                 line = f"Version {e['version']} could not be sent: {e['text']}"
             else:
                 line = f"{who} {said.get(e['what'], e['what'])} version {e['version']}"
-            history.append((e["at"], n, line))
-        history.sort(key=lambda h: (h[0], h[1]))
+            history.append((e["at"], e["version"], n, line))
+        history.sort(key=lambda h: (h[0], h[1], h[2]))
         return {
             "e": expectation,
-            "history": [(zone.show(at), line) for at, _, line in history],
+            "history": [(zone.show(at), line) for at, _, _, line in history],
             "versions": versions,
             "current": versions[-1],
             "events": events,
