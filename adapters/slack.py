@@ -201,7 +201,7 @@ def modal_of(reply: Reply, form: Form, channel: str | None) -> Json:
     blocks = [b for block in reply.blocks if block.kind != "title" for b in blocks_of(block)]
     for field in form.fields:
         element = _input_element(field)
-        if field.hint and field.kind != "choice":
+        if field.hint and field.kind not in ("choice", "date"):
             element["placeholder"] = plain(field.hint, MAX_PLACEHOLDER)
         blocks.append(
             {
@@ -248,6 +248,11 @@ def _input_element(field: Field) -> Json:
         if chosen:
             element["initial_users"] = chosen
         return element
+    if field.kind == "date":
+        element = {"type": "datepicker", "action_id": "value"}
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", field.value):
+            element["initial_date"] = field.value
+        return element
     if field.kind == "choice":
         options = [
             {
@@ -283,6 +288,9 @@ def _submitted(value: Any, team: str | None) -> tuple[str, list[str]]:
     if "selected_user" in value:
         user = value["selected_user"]
         return (identity(team, user), [user]) if isinstance(user, str) else ("", [])
+    if "selected_date" in value:
+        day = value["selected_date"]
+        return (day if isinstance(day, str) else ""), []
     if "selected_option" in value:
         option = value["selected_option"]
         chosen = option.get("value") if isinstance(option, dict) else None
@@ -297,6 +305,22 @@ SHARE_ACTION = "share"
 COMMAND = "/behaviour"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _MENTIONED = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+_ESCAPED = re.compile(r"<([@#!]?)([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def unescaped(text: str) -> str:
+    """Slack's escaped command text as typed: `<@U1|bob>` as @bob, `<#C1|general>` as
+    #general, a link as its label or address."""
+
+    def plain(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil in ("@", "#"):
+            return sigil + (label or target)
+        return label or ("" if sigil == "!" else target)
+
+    return _ESCAPED.sub(plain, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def identity(team: str | None, user: str) -> str:
@@ -591,7 +615,10 @@ class SlackAdapter:
 
     async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
         event = event_from_command(body)
-        event = await self.with_people(event, client, event.text)
+        if wants_people(event.text):
+            event = await self.with_people(event, client, event.text)
+        else:  # the command escapes mentions, channels and links: plain text for the rest
+            event = replace(event, text=unescaped(event.text))
         replies = self.handle(event)
         if not replies:
             await ack()

@@ -190,6 +190,11 @@ def _input(field: Field) -> list[Json]:
                 "value": field.value,
             }
         ]
+    if field.kind == "date":
+        date_input: Json = {"type": "Input.Date", "id": field.name, "label": field.label}
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", field.value):
+            date_input["value"] = field.value
+        return [date_input]
     if field.kind == "people" and not field.options:  # nobody, or the rosters failed
         return [_text_block(field.label, weight="Bolder")] + (
             [] if field.error else [_text_block(NO_COLLEAGUES)]

@@ -16,6 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _RELATIVE = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|month|months|d|w|m)$", re.I)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_UK_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_WORDS_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\s+(\d{4})$")
+_MONTHS = {
+    m: n
+    for n, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 SKIP = frozenset({"", "skip", "none", "no", "-", "n/a"})
 
 
@@ -56,7 +64,7 @@ def zone_of(person: dict[str, Any] | None) -> Zone:
     if person.get("tz_name"):
         try:
             return Zone(ZoneInfo(str(person["tz_name"])), "name")
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # not a zone: a directory…
             pass
     offset = person.get("tz_offset")
     if isinstance(offset, int) and -18 * 3600 < offset < 18 * 3600:
@@ -79,8 +87,9 @@ def show_date(iso: str) -> str:
 
 
 def parse_date(text: str, today: date) -> str | None:
-    """A date typed as `2027-03-31`, `today`, `tomorrow`, `in 6 weeks` or `3 months`, as
-    an ISO date; "" for none (skip); None when it cannot be read."""
+    """A date typed as `2027-03-31`, `31/03/2027`, `31 March 2027`, `today`, `tomorrow`,
+    `in 6 weeks` or `3 months`, as an ISO date; "" for none (skip); None when it cannot
+    be read."""
     typed = " ".join(text.strip().casefold().rstrip(".").split())
     if typed in SKIP:
         return ""
@@ -95,6 +104,13 @@ def parse_date(text: str, today: date) -> str | None:
             year, month = today.year + months // 12, months % 12 + 1
             return date(year, month, min(today.day, monthrange(year, month)[1])).isoformat()
         return (today + timedelta(days=count * (7 if unit == "w" else 1))).isoformat()
+    if match := _UK_DATE.match(typed):  # 31/03/2027: day first, as written in the UK
+        typed = f"{match.group(3)}-{match.group(2)}-{match.group(1)}"
+    elif match := _WORDS_DATE.match(typed):  # 31 march 2027, 31 mar 2027
+        month = _MONTHS.get(match.group(2)[:3])
+        if month is None:
+            return None
+        typed = f"{match.group(3)}-{month}-{match.group(1)}"
     if match := _ISO_DATE.match(typed):
         try:
             return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import Zone, parse_date, show_date, zone_of
@@ -87,21 +88,26 @@ class ExpectationFlow:
         if sub in ("show", "open") and number is not None:
             return state, [self.show(event, number)]
         if sub == "save":
-            return state, [self.save(event, number)]
+            base = _number(args[2]) if len(args) > 2 and args[1].casefold() == "from" else None
+            return state, [self.save(event, number, base)]
         if sub == "change" and number is not None:
             return state, [self.change_form(event, number)]
         if sub in ("ack", "acknowledge") and number is not None:
             version = _number(args[1].lstrip("v")) if len(args) > 1 else None
+            if version is None:  # "ack 3": the version they have in front of them
+                versions = self.db.versions(number) if self._readable(event, number) else []
+                version = versions[-1]["version"] if versions else None
             return state, [self.acknowledge(event, number, version)]
         if sub in ("comment", "propose") and number is not None:
             saving = len(args) > 1 and args[1].casefold() == "save"
             return state, [self.respond(event, sub, number, saving)]
         if sub in ("export", "markdown"):
             return state, [self.export(event, number)]
-        if sub == "help":
-            return state, [compose("expectations/help.j2")]
+        if sub == "help" or (sub in SUBCOMMANDS and sub not in ("new", "for")):
+            return state, [compose("expectations/help.j2", which=sub != "help")]
         # `expectations @bob`, `expectations for bob`, `expectations new`
-        return state, [self.new_form(event, " ".join(a for a in words if a.casefold() != "for"))]
+        named = [a for a in words if a.casefold() not in ("for", "new")]
+        return state, [self.new_form(event, " ".join(named))]
 
     # ---- who is who -----------------------------------------------------------------
 
@@ -161,7 +167,12 @@ class ExpectationFlow:
                 v["version"],
                 0,
                 f"Version {v['version']} set by {names.get(v['set_by'], '?')}"
-                + (f": {v['reason']}" if v["reason"] else ""),
+                + (f" (why: {v['reason']})" if v["reason"] else "")
+                + f": {v['kind_label']}: {v['text']}"
+                + (f"; standard: {v['standards']}" if v["standards"] else "")
+                + (f"; competency: {v['competency']}" if v["competency"] else "")
+                + (f"; from {v['starts_shown']}" if v["starts_shown"] else "")
+                + (f"; by {v['due_shown']}" if v["due_shown"] else ""),
             )
             for v in versions
         ]
@@ -232,6 +243,7 @@ class ExpectationFlow:
             return compose("expectations/not_yours.j2", number=number)
         current = self.db.versions(number)[-1]
         values = {k: current[k] for k in ("kind", "text", "standards", "starts", "due")}
+        values["version"] = str(current["version"])
         fw = self.lookup.index.by_id.get(current["framework"])
         behaviour = fw.behaviour(current["behaviour"]) if fw and current["behaviour"] else None
         level = fw.level(current["level"]) if fw and current["level"] else None
@@ -278,8 +290,8 @@ class ExpectationFlow:
                 optional=True,
                 only_if="kind=assignment",
             ),
-            field("starts", "From (optional)", hint="2027-01-04", optional=True),
-            field("due", "By (optional)", hint="2027-03-31", optional=True),
+            field("starts", "From (optional)", hint="2027-01-04", optional=True, kind="date"),
+            field("due", "By (optional)", hint="2027-03-31", optional=True, kind="date"),
         ]
         if expectation is not None:
             fields.append(
@@ -298,7 +310,9 @@ class ExpectationFlow:
         form = Form(
             title=f"Change expectation {number}" if number else "Set an expectation",
             fields=tuple(fields),
-            submit=f"expectations save {number}" if number else "expectations save",
+            submit=f"expectations save {number} from {values.get('version', '')}".strip()
+            if number
+            else "expectations save",
             command=f"expectations change {number}" if number else "expectations new",
             submit_label="Send",
             open_label="Open the form",
@@ -306,7 +320,7 @@ class ExpectationFlow:
         )
         return replace(reply, form=form)
 
-    def save(self, event: Event, number: int | None) -> Reply:
+    def save(self, event: Event, number: int | None, base: int | None = None) -> Reply:
         expectation = self._readable(event, number) if number is not None else None
         if number is not None and (expectation is None or expectation["manager"] != event.user):
             if expectation is not None:
@@ -314,6 +328,10 @@ class ExpectationFlow:
             return compose("expectations/not_yours.j2", number=number)
         if event.fields is None:
             return self.change_form(event, number) if number else self.new_form(event)
+        if number is not None and base is not None:
+            latest = self.db.versions(number)[-1]["version"]
+            if latest != base:  # a second submission, or a change made meanwhile
+                return self.show(event, number, said="moved-on", base=base)
         values = {
             k: clean(str(v), keep_newlines=True, exact=True).strip()
             for k, v in event.fields.items()
@@ -341,7 +359,7 @@ class ExpectationFlow:
         elif _words(text) > MAX_WORDS:
             errors["text"] = f"That is {_words(text)} words: keep it to {MAX_WORDS}."
         linked: dict[str, str] = {}
-        competency = values.get("competency", "")
+        competency = values.get("competency", "") if kind == "competency" else ""
         if competency:
             found = resolve_query(self.lookup.index, competency)
             if not isinstance(found, BehaviourView) or found.level is None:
@@ -384,6 +402,9 @@ class ExpectationFlow:
         }
         if expectation is None:
             assert person is not None
+            same = self._just_set(event.user, person.identity, content)
+            if same is not None:  # the same form submitted twice: set once
+                return self.show(event, same, said="set")
             number = self.db.create(
                 manager=event.user,
                 manager_name=self._name(event.user),
@@ -404,6 +425,20 @@ class ExpectationFlow:
         )
         self.outbox.queue(found["employee"], f"expect-{number}-v{version}", replies_to_json([told]))
         return self.show(event, number, said=said)
+
+    def _just_set(self, manager: str, employee: str, content: dict[str, str]) -> int | None:
+        """An expectation this manager set for this person with this very content in
+        the last ten minutes (a resubmitted form), if any."""
+        since = (datetime.now(UTC) - timedelta(minutes=10)).isoformat(timespec="seconds")
+        for found in self.db.between(manager):
+            if found["manager"] != manager or found["employee"] != employee:
+                continue
+            latest = self.db.versions(found["id"])[-1]
+            if latest["set_at"] >= since and all(
+                latest[k] == content.get(k, "") for k in ("kind", "text", "standards", "due")
+            ):
+                return int(found["id"])
+        return None
 
     # ---- what happened to it --------------------------------------------------------
 

@@ -11,9 +11,12 @@ is asked again, with why, and the rest are kept.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, replace
+from datetime import UTC, datetime
 from typing import Any
 
+from bot.clock import parse_date
 from bot.feedback import identity_of, parse_names
 from bot.render import compose
 from bot.text import clean
@@ -21,7 +24,16 @@ from bot.types import Event, Field, Form, Person, Reply, without
 from bot.types import _form as form_from_dict
 
 KEEP_WORDS = frozenset({"keep", "same", "unchanged"})
-SKIP_WORDS = frozenset({"skip", "none", "-", "n/a", "no"})
+# A command of a flow with forms typed while a form is open leaves the form: "plan item 2",
+# "expectations", "360 list". Text that merely starts with such a word ("plan the day")
+# is still an answer.
+_COMMAND = re.compile(
+    r"^/?(?:behaviour\s+)?(?:plans?|expectations?|360|feedback)"
+    r"(?:\s+(?:list|open|show|add|new|edit|item|status|from|mentor|checkins?|progress|comment"
+    r"|export|help|change|ack|acknowledge|propose|close|report|answer|for|@\S+|\d+)\b.*)?$",
+    re.I,
+)
+SKIP_WORDS = frozenset({"skip", "-", "n/a"})
 STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
 
 
@@ -32,7 +44,7 @@ class FormFiller:
         if "filling" not in state or event.slash:
             return False
         if event.action is None:
-            return True
+            return not _COMMAND.match(clean(event.text).strip())
         field = self._field(state["filling"])
         return field is not None and any(o.command == event.action for o in field.options)
 
@@ -118,6 +130,8 @@ class FormFiller:
             return without(state, "filling"), [compose("filling/stopped.j2", command="")]
         typed = clean(event.text, keep_newlines=True, exact=True).strip()
         word = typed.casefold().rstrip(".!")
+        if event.action is None and word == "help":
+            return state, [self.question(filling, "help")]
         if event.action is None and word in STOP_WORDS:
             form = self._form(filling)
             return without(state, "filling"), [compose("filling/stopped.j2", command=form.command)]
@@ -150,6 +164,11 @@ class FormFiller:
             identities = [identity_of(n, event.user) for n in names]
             people.update(dict(zip(identities, names, strict=True)))
             value = "\n".join(identities)
+        elif field.kind == "date":
+            day = parse_date(typed, datetime.now(UTC).date())
+            if not day:
+                return state, [self.question(filling, "date")]
+            value = day
         else:
             value = typed
         values[field.name] = value

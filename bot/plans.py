@@ -228,8 +228,14 @@ class PlanFlow:
                 kind="choice",
                 options=tuple(Choice(label, key) for key, label in ACTIVITIES.items()),
             ),
-            field("starts", "Start date (optional)", hint="2027-01-04", optional=True),
-            field("due", "Review or end date (optional)", hint="in 3 months", optional=True),
+            field("starts", "Start date (optional)", hint="2027-01-04", optional=True, kind="date"),
+            field(
+                "due",
+                "Review or end date (optional)",
+                hint="in 3 months",
+                optional=True,
+                kind="date",
+            ),
         )
         reply = compose("plans/item_form.j2", number=number, refused=bool(errors))
         form = Form(
@@ -315,7 +321,14 @@ class PlanFlow:
             "activity": activity,
             **dates,
         }
-        if number is None:
+        same = [
+            i["number"]
+            for i in self.db.items(plan["id"])
+            if all(i[k] == fields[k] for k in ("behaviour", "level", "gap"))
+        ]
+        if number is None and same:  # the same form submitted twice: added once
+            number, said = same[0], "added"
+        elif number is None:
             number = self.db.add_item(plan["id"], **fields)
             said = "added"
         else:

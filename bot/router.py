@@ -158,9 +158,13 @@ class Bot:
             if found is None:  # never: a form's submit command names its flow
                 return state, [compose("error.j2")], "form"
             flow = found
-        elif "filling" in state:  # something else came first: that form is left
+        left = None
+        if flow is not self.filler and "filling" in state:  # a command came first
+            left = compose("filling/left.j2", form=state["filling"]["form"])
             state = without(state, "filling")
         new_state, replies = flow.step(state, event)
+        if left is not None:
+            replies = [left, *replies]
         if (
             not event.forms
             and replies
@@ -183,7 +187,14 @@ class Bot:
     def _task(self, kind: str, number: int, at: datetime) -> None:
         """A task of the schedule that is not 360's: a development plan's check-in."""
         if kind == "checkin":
-            self.plans.run_checkin(number, at)
+            # one that fails is logged and left, never blocking the rest of the schedule
+            self.store.conn.execute("SAVEPOINT task")
+            try:
+                self.plans.run_checkin(number, at)
+            except Exception:
+                self.store.conn.execute("ROLLBACK TO task")
+                log.exception("schedule: check-in %d failed", number)
+            self.store.conn.execute("RELEASE task")
         else:
             log.warning("schedule: unknown task kind %r", kind)
 
@@ -247,8 +258,9 @@ class Bot:
         with self.store.transaction():
             for message in messages:
                 self._delivered(message.id, message.key)
-            if replies:  # a number answers the message's choices, as for any reply
-                state = self.store.state(user, user)
+            state = self.store.state(user, user)
+            if replies and "filling" not in state:  # a number answers its choices (not
+                # while a form's question is waiting for one)
                 offered = _offering(state, replies[-1], Event(user=user, conversation=user))
                 if offered != state:
                     self.store.save_state(user, user, offered)

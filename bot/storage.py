@@ -217,9 +217,9 @@ def m007_plans_and_expectations(db: Database) -> None:
         },
         pk="id",
     )
-    # the same note twice (a retried or double-clicked submission) is recorded once
+    # the same note twice at once (a retried or double-clicked submission) is recorded once
     db["plan_notes"].create_index(
-        ["plan_id", "item", "author", "kind", "text", "checkin_id"], unique=True
+        ["plan_id", "item", "author", "kind", "text", "checkin_id", "created_at"], unique=True
     )
     db["expectations"].create(
         {
@@ -265,7 +265,7 @@ def m007_plans_and_expectations(db: Database) -> None:
         pk="id",
     )
     db["expectation_events"].create_index(
-        ["expectation_id", "version", "what", "person", "text"], unique=True
+        ["expectation_id", "version", "what", "person", "text", "at"], unique=True
     )
     # The record is the point: what was set, and what happened to it, is never changed
     # or removed afterwards, by this code or any other.

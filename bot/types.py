@@ -93,14 +93,15 @@ class Choice:
     command: str  # what the core receives as `Event.action` when it is picked
 
 
-FieldKind = Literal["text", "choice", "people"]
+FieldKind = Literal["text", "choice", "people", "date"]
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input of a form: multi-line text; one of `options` (their commands are the
-    values); or people of the workspace (values: identities, one per line; `most` of
-    them, 1 for a single person), whom the platform lets the person pick."""
+    """One input of a form: multi-line text; a date (an ISO date, `2027-03-31`); one of
+    `options` (their commands are the values); or people of the workspace (values:
+    identities, one per line; `most` of them, 1 for a single person), whom the platform
+    lets the person pick."""
 
     name: str  # the key its value comes back under, in `Event.fields`
     label: str

@@ -5,6 +5,7 @@ failures and time zones."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from bot.frameworks import Framework
 from bot.records import ExpectationStore
 from bot.router import Bot
 from bot.storage import Store
-from bot.types import Event, Outgoing
+from bot.types import Event, Outgoing, Person
 
 from .conftest import FakeAdapter
 from .test_feedback import people, text
@@ -49,7 +50,9 @@ def test_set_delivered_acknowledged_and_the_record(
     assert "Every case answered" not in needed
     who["dan"].send(text="skip")
     refused = text(who["dan"].send(text="2027-03-31"))
-    assert "Not yet: Say what quality, quantity, accuracy or timeliness is expected." in refused
+    assert (
+        "Please check: Say what quality, quantity, accuracy or timeliness is expected." in refused
+    )
     saved = text(who["dan"].send(text="Every case answered within 20 working days"))
     assert "Expectation 1: for bob" in saved and "not delivered yet" in saved
     (v1,) = ExpectationStore(store).versions(1)
@@ -125,7 +128,7 @@ def test_a_change_is_a_new_version_and_the_old_one_stays(
     ]
     shown = text(who["dan"].send(text="expectations show 1"))
     assert "bob proposed a change: Could it be April?" in shown
-    assert "Version 2 set by dan: Moved after the audit, as Bob asked" in shown
+    assert "Version 2 set by dan (why: Moved after the audit, as Bob asked)" in shown
     assert "bob acknowledged version 2" in shown
     markdown = text(who["bob"].send(text="expectations export"))
     assert "## Expectation 1: A particular assignment" in markdown
@@ -255,3 +258,50 @@ def test_delivery_records_communication_once(frameworks: list[Framework], store:
     bot.sent(message)
     bot.sent(Outgoing(message.id, message.user, message.replies, key=message.key))  # again
     assert whats(store) == [(1, "communicated", "bob")]
+
+
+def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob")
+    # a response command without a number asks which, never starts one for "comment"
+    assert "Which expectation?" in text(who["dan"].send(text="expectations comment"))
+    # a command typed mid-form leaves the form, saying so
+    who["dan"].send(text="expectations @bob")
+    left = text(who["dan"].send(text="expectations"))
+    assert "was left unfinished, and nothing from it was saved" in left
+    assert ExpectationStore(store).between(who["dan"].user) == []
+    # dates in the British order are read when typed, and a bad one is asked again
+    who["dan"].send(text="expectations @bob")
+    for typed in ("goal", "Cut the backlog to 50"):
+        who["dan"].send(text=typed)
+    assert "I could not read that as a date" in text(who["dan"].send(text="next friday"))
+    who["dan"].send(text="01/02/2027")
+    who["dan"].send(text="31 March 2027")
+    (v1,) = ExpectationStore(store).versions(1)
+    assert (v1["starts"], v1["due"]) == ("2027-02-01", "2027-03-31")
+    # the same form twice (a Teams double click) sets it once; a stale change is refused
+    fields = {"employee": "test:local:bob", "kind": "goal", "text": "Cut the backlog to 50"}
+    fields |= {"starts": "2027-02-01", "due": "2027-03-31"}
+    again = Event(
+        user=who["dan"].user,
+        conversation=who["dan"].user,
+        action="expectations save",
+        fields=fields,
+        people=(Person("test:local:bob", "bob"),),
+    )
+    bot.handle(again)
+    assert len(ExpectationStore(store).between(who["dan"].user)) == 1
+    change = {"kind": "goal", "text": "Cut the backlog to 40", "due": "2027-03-31"}
+    who["dan"].send(action="expectations save 1 from 1", fields=change)
+    stale = text(who["dan"].send(action="expectations save 1 from 1", fields=change))
+    assert "is at version 2 now, not 1" in stale
+    assert len(ExpectationStore(store).versions(1)) == 2
+
+
+def test_a_zone_name_that_is_no_zone_is_shown_in_utc(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    odd = Event(user="test:local:zed", conversation="test:local:zed", text="expectations")
+    (reply,) = bot.handle(replace(odd, tz_name="America"))  # a directory, not a zone
+    assert reply.title == "Expectations"

@@ -43,7 +43,7 @@ def test_an_item_is_asked_field_by_field_checked_and_stored(
     alice.send(text="a developmental assignment")
     alice.send(text="2027-03-31")
     refused = text(alice.send(text="2027-01-04"))  # before the start
-    assert "Not yet: That is before the start date." in refused
+    assert "Please check: That is before the start date." in refused
     assert "Add to your plan: 1 of 1" in refused  # only the refused field again
     saved = text(alice.send(text="2027-06-30"))
     assert "Added item 1." in saved

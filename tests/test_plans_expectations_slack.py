@@ -85,6 +85,10 @@ def typed(value: str) -> dict[str, Any]:
     return {"type": "plain_text_input", "value": value}
 
 
+def day(value: str) -> dict[str, Any]:
+    return {"type": "datepicker", "selected_date": value or None}
+
+
 def user(value: str) -> dict[str, Any]:
     return {"type": "users_select", "selected_user": value}
 
@@ -114,8 +118,8 @@ def test_expectations_set_acknowledged_and_changed_in_slack(slack) -> None:  # t
         "text": typed("Write the Q1 casework report"),
         "competency": typed(""),
         "standards": typed(""),
-        "starts": typed(""),
-        "due": typed("2027-03-31"),
+        "starts": day(""),
+        "due": day("2027-03-31"),
     }
     refused = dan.submit(view, values)
     assert refused["response_action"] == "errors"
@@ -152,14 +156,18 @@ def test_expectations_set_acknowledged_and_changed_in_slack(slack) -> None:  # t
     dan.press("expectations change 1")
     change = dan.opened()
     assert "employee" not in fields_of(change)
-    assert fields_of(change)["due"]["initial_value"] == "2027-03-31"
+    assert fields_of(change)["due"] == {
+        "type": "datepicker",
+        "action_id": "value",
+        "initial_date": "2027-03-31",
+    }
     dan.submit(
         change,
         {
             "kind": option("assignment"),
             "text": typed("Write the Q1 casework report"),
             "standards": typed("Every case within 20 working days"),
-            "due": typed("2027-04-30"),
+            "due": day("2027-04-30"),
             "reason": typed("Moved after the audit"),
         },
     )
@@ -188,8 +196,8 @@ def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: i
             "behaviour": typed("leadership level 5"),
             "gap": typed("I rarely set direction for the team"),
             "activity": option("assignment"),
-            "starts": typed(""),
-            "due": typed("in 3 months"),
+            "starts": day(""),
+            "due": day("2027-02-22"),
         },
     )
     wait_for(lambda: PlanStore(bot.store).items(1))

@@ -500,3 +500,10 @@ def test_drafts_export_and_practice_in_a_dm(slack) -> None:  # type: ignore[no-u
     assert header(saved) == "Draft 2: Leadership, Level 4"
     user = f"slack:{base['team_id']}:{base['event']['user']}"
     assert store.draft(user, 2)["parts"]["action"] == STRONG["action"]
+
+
+def test_escaped_mentions_and_links_reach_a_lookup_as_typed() -> None:
+    from adapters.slack import unescaped
+
+    assert unescaped("leadership <@U123|bob> <#C1|general>") == "leadership @bob #general"
+    assert unescaped("see <https://example.org|the site> &amp; more") == "see the site & more"
