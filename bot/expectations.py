@@ -21,15 +21,21 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import Zone, parse_date, show_date, zone_of
+from bot.clock import show_date
 from bot.feedback import identity_of, parse_names
 from bot.frameworks import Framework
-from bot.lookup import Lookup, strip_command_prefix
-from bot.records import ExpectationStore, PeopleStore, picked_person, remember
+from bot.lookup import Lookup
+from bot.records import (
+    ExpectationStore,
+    PersonalFlow,
+    form_values,
+    number_of,
+    picked_person,
+    word_count,
+)
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
-from bot.storage import FeedbackStore, Store
-from bot.text import clean
+from bot.storage import Store
 from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
 
 VERBS = frozenset({"expectations", "expectation", "expect"})
@@ -48,75 +54,48 @@ SUBCOMMANDS = frozenset(
 _KEY = re.compile(r"^expect-(\d+)-v(\d+)$")
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def _number(text: str) -> int | None:
-    text = text.lstrip("#")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
-
-
-class ExpectationFlow:
+class ExpectationFlow(PersonalFlow):
     name = "expectations"
+    verbs = VERBS
+    private_only = "expectations/private_only.j2"
 
     def __init__(self, lookup: Lookup, store: Store):
-        self.lookup = lookup
-        self.store = store
+        super().__init__(lookup, store)
         self.db = ExpectationStore(store)
-        self.people = PeopleStore(store)
-        self.outbox = FeedbackStore(store)
 
-    def wants(self, state: dict[str, Any], event: Event) -> bool:
-        command = event.action if event.action is not None else event.text
-        verb = strip_command_prefix(clean(command)).partition(" ")[0].casefold()
-        return verb in VERBS
-
-    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        if not event.private:
-            return state, [compose("expectations/private_only.j2")]
-        remember(self.people, event)
-        command = event.action if event.action is not None else event.text
-        words = strip_command_prefix(clean(command)).split()[1:]
+    def command(self, event: Event, words: list[str]) -> Reply:
         sub = words[0].casefold() if words else ""
         args = words[1:]
-        number = _number(args[0]) if args else None
+        number = number_of(args[0]) if args else None
         if sub in ("", "list"):
-            return state, [self.listing(event.user)]
-        if _number(sub) is not None and not args:
-            return state, [self.show(event, _number(sub) or 0)]
+            return self.listing(event.user)
+        if number_of(sub) is not None and not args:
+            return self.show(event, number_of(sub) or 0)
         if sub in ("show", "open") and number is not None:
-            return state, [self.show(event, number)]
+            return self.show(event, number)
         if sub == "save":
-            base = _number(args[2]) if len(args) > 2 and args[1].casefold() == "from" else None
-            return state, [self.save(event, number, base)]
+            base = number_of(args[2]) if len(args) > 2 and args[1].casefold() == "from" else None
+            return self.save(event, number, base)
         if sub == "change" and number is not None:
-            return state, [self.change_form(event, number)]
+            return self.change_form(event, number)
         if sub in ("ack", "acknowledge") and number is not None:
-            version = _number(args[1].lstrip("v")) if len(args) > 1 else None
+            version = number_of(args[1].lstrip("v")) if len(args) > 1 else None
             if version is None:  # "ack 3": the version they have in front of them
                 versions = self.db.versions(number) if self._readable(event, number) else []
                 version = versions[-1]["version"] if versions else None
-            return state, [self.acknowledge(event, number, version)]
+            return self.acknowledge(event, number, version)
         if sub in ("comment", "propose") and number is not None:
             saving = len(args) > 1 and args[1].casefold() == "save"
-            return state, [self.respond(event, sub, number, saving)]
+            return self.respond(event, sub, number, saving)
         if sub in ("export", "markdown"):
-            return state, [self.export(event, number)]
+            return self.export(event, number)
         if sub == "help" or (sub in SUBCOMMANDS and sub not in ("new", "for")):
-            return state, [compose("expectations/help.j2", which=sub != "help")]
+            return compose("expectations/help.j2", which=sub != "help")
         # `expectations @bob`, `expectations for bob`, `expectations new`
         named = [a for a in words if a.casefold() not in ("for", "new")]
-        return state, [self.new_form(event, " ".join(named))]
+        return self.new_form(event, " ".join(named))
 
     # ---- who is who -----------------------------------------------------------------
-
-    def _name(self, identity: str) -> str:
-        known = self.people.get(identity)
-        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
-
-    def _zone(self, identity: str) -> Zone:
-        return zone_of(self.people.get(identity))
 
     def _readable(self, event: Event, number: int) -> dict[str, Any] | None:
         found = self.db.expectation(number)
@@ -127,7 +106,14 @@ class ExpectationFlow:
     # ---- describing -----------------------------------------------------------------
 
     def _described(self, expectation: dict[str, Any], reader: str) -> dict[str, Any]:
-        zone = self._zone(reader)
+        zone = self.zone(reader)
+        events = self.db.events(expectation["id"])  # oldest first: the first is when
+
+        def first(version: int, what: str) -> str | None:
+            return next(
+                (e["at"] for e in events if e["version"] == version and e["what"] == what), None
+            )
+
         versions = []
         for v in self.db.versions(expectation["id"]):
             fw: Framework | None = self.lookup.index.by_id.get(v["framework"])
@@ -145,11 +131,10 @@ class ExpectationFlow:
                     else "",
                     "starts_shown": show_date(v["starts"]) if v["starts"] else "",
                     "due_shown": show_date(v["due"]) if v["due"] else "",
-                    "communicated": self.db.when(expectation["id"], v["version"], "communicated"),
-                    "acknowledged": self.db.when(expectation["id"], v["version"], "acknowledged"),
+                    "communicated": first(v["version"], "communicated"),
+                    "acknowledged": first(v["version"], "acknowledged"),
                 }
             )
-        events = self.db.events(expectation["id"])
         names = {
             expectation["manager"]: expectation["manager_name"],
             expectation["employee"]: expectation["employee_name"],
@@ -204,7 +189,7 @@ class ExpectationFlow:
             "expectations/list.j2",
             mine=[d for d in described if d["role"] == "employee"],
             set=[d for d in described if d["role"] == "manager"],
-            when=self._zone(user).show,
+            when=self.zone(user).show,
         )
 
     def show(self, event: Event, number: int, **extra: Any) -> Reply:
@@ -332,10 +317,7 @@ class ExpectationFlow:
             latest = self.db.versions(number)[-1]["version"]
             if latest != base:  # a second submission, or a change made meanwhile
                 return self.show(event, number, said="moved-on", base=base)
-        values = {
-            k: clean(str(v), keep_newlines=True, exact=True).strip()
-            for k, v in event.fields.items()
-        }
+        values = form_values(event)
         errors: dict[str, str] = {}
         person = None
         if expectation is None:
@@ -356,8 +338,8 @@ class ExpectationFlow:
         text = values.get("text", "")
         if not text:
             errors["text"] = "Say what is expected."
-        elif _words(text) > MAX_WORDS:
-            errors["text"] = f"That is {_words(text)} words: keep it to {MAX_WORDS}."
+        elif word_count(text) > MAX_WORDS:
+            errors["text"] = f"That is {word_count(text)} words: keep it to {MAX_WORDS}."
         linked: dict[str, str] = {}
         competency = values.get("competency", "") if kind == "competency" else ""
         if competency:
@@ -378,18 +360,9 @@ class ExpectationFlow:
         if kind == "assignment" and not standards:
             errors["standards"] = "Say what quality, quantity, accuracy or timeliness is expected."
         for key in ("standards", "reason"):
-            if _words(values.get(key, "")) > MAX_WORDS:
-                errors[key] = f"That is {_words(values[key])} words: keep it to {MAX_WORDS}."
-        today = self._zone(event.user).today()
-        dates: dict[str, str] = {}
-        for key in ("starts", "due"):
-            day = parse_date(values.get(key, ""), today)
-            if day is None:
-                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
-            else:
-                dates[key] = day
-        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
-            errors["due"] = "That is before the start date."
+            if word_count(values.get(key, "")) > MAX_WORDS:
+                errors[key] = f"That is {word_count(values[key])} words: keep it to {MAX_WORDS}."
+        dates = self.dates(event, values, errors)
         if errors:
             return self._form(event, expectation, values, errors)
         content = {
@@ -407,7 +380,7 @@ class ExpectationFlow:
                 return self.show(event, same, said="set")
             number = self.db.create(
                 manager=event.user,
-                manager_name=self._name(event.user),
+                manager_name=self.name_of(event.user),
                 employee=person.identity,
                 employee_name=person.name,
             )
@@ -430,15 +403,7 @@ class ExpectationFlow:
         """An expectation this manager set for this person with this very content in
         the last ten minutes (a resubmitted form), if any."""
         since = (datetime.now(UTC) - timedelta(minutes=10)).isoformat(timespec="seconds")
-        for found in self.db.between(manager):
-            if found["manager"] != manager or found["employee"] != employee:
-                continue
-            latest = self.db.versions(found["id"])[-1]
-            if latest["set_at"] >= since and all(
-                latest[k] == content.get(k, "") for k in ("kind", "text", "standards", "due")
-            ):
-                return int(found["id"])
-        return None
+        return self.db.same_since(manager, employee, content, since)
 
     # ---- what happened to it --------------------------------------------------------
 
@@ -505,11 +470,11 @@ class ExpectationFlow:
             return self.show(event, number, said="employee-only")
         text, error = "", ""
         if saving and event.fields is not None:
-            text = clean(str(event.fields.get("text", "")), keep_newlines=True, exact=True).strip()
+            text = form_values(event).get("text", "")
             if not text:
                 error = "Write something first."
-            elif _words(text) > MAX_WORDS:
-                error = f"That is {_words(text)} words: keep it to {MAX_WORDS}."
+            elif word_count(text) > MAX_WORDS:
+                error = f"That is {word_count(text)} words: keep it to {MAX_WORDS}."
             else:
                 version = self.db.versions(number)[-1]["version"]
                 kind = "proposal" if what == "propose" else "comment"
@@ -521,7 +486,7 @@ class ExpectationFlow:
                         "expectations/response.j2",
                         **self._described(found, other),
                         what=kind,
-                        author=self._name(event.user),
+                        author=self.name_of(event.user),
                         text=text,
                     )
                     key = f"expect-{kind}-{number}-{len(self.db.events(number))}"
@@ -563,6 +528,6 @@ class ExpectationFlow:
             "expectations/markdown.j2",
             all=[self._described(e, event.user) for e in chosen],
             number=number,
-            reader=self._name(event.user),
-            when=self._zone(event.user).show,
+            reader=self.name_of(event.user),
+            when=self.zone(event.user).show,
         )

@@ -35,6 +35,7 @@ from bot.feedback_report import (
 )
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
+from bot.records import form_values
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
@@ -793,10 +794,7 @@ class FeedbackFlow:
             return state, [compose("feedback/closed.j2", **about)]
         if event.fields is None:
             return state, [self._answer_form(about, peer)]
-        values = {
-            k: clean(str(v), keep_newlines=True, exact=True).strip()
-            for k, v in event.fields.items()
-        }
+        values = form_values(event)
         errors: dict[str, str] = {}
         ratings: dict[str, int] = {}
         examples: dict[str, str] = {}

@@ -19,15 +19,21 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import Zone, parse_date, show_date, zone_of
+from bot.clock import show_date
 from bot.feedback import FeedbackFlow, activity_for, identity_of, parse_names, working_moment
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import Lookup, strip_command_prefix
-from bot.records import PeopleStore, PlanStore, picked_person, remember
+from bot.lookup import Lookup
+from bot.records import (
+    PersonalFlow,
+    PlanStore,
+    form_values,
+    number_of,
+    picked_person,
+    word_count,
+)
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
-from bot.storage import FeedbackStore, Store
-from bot.text import clean
+from bot.storage import Store
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
 VERBS = frozenset({"plan", "plans"})
@@ -53,79 +59,57 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-class PlanFlow:
+class PlanFlow(PersonalFlow):
     name = "plan"
+    verbs = VERBS
+    private_only = "plans/private_only.j2"
 
     def __init__(self, lookup: Lookup, store: Store, feedback: FeedbackFlow):
-        self.lookup = lookup
-        self.store = store
+        super().__init__(lookup, store)
         self.db = PlanStore(store)
-        self.people = PeopleStore(store)
-        self.feedback: FeedbackStore = feedback.db
-        self.reports = feedback
+        self.reports = feedback  # 360 reports, to start a plan from
 
     # ---- routing --------------------------------------------------------------------
 
-    def wants(self, state: dict[str, Any], event: Event) -> bool:
-        command = event.action if event.action is not None else event.text
-        verb = strip_command_prefix(clean(command)).partition(" ")[0].casefold()
-        return verb in VERBS
-
-    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        if not event.private:
-            return state, [compose("plans/private_only.j2")]
-        remember(self.people, event)
-        command = event.action if event.action is not None else event.text
-        words = strip_command_prefix(clean(command)).split()[1:]
+    def command(self, event: Event, words: list[str]) -> Reply:
         sub = words[0].casefold() if words else ""
         args = words[1:]
-        number = _number(args[0]) if args else None
+        number = number_of(args[0]) if args else None
         if sub in ("", "open", "show", "view") and not args:
-            return state, [self.view(self._own(event), event.user)]
+            return self.view(self._own(event), event.user)
         if sub in ("open", "show", "view") and number is not None:
-            return state, [self._open(event, number)]
+            return self._open(event, number)
         if sub.isdigit():
-            return state, [self._open(event, _number(sub) or 0)]
+            return self._open(event, number_of(sub) or 0)
         if sub in ("add", "new"):
-            return state, [self._item_form(event, query=" ".join(args))]
+            return self._item_form(event, query=" ".join(args))
         if sub == "edit" and number is not None:
-            return state, [self._edit(event, number)]
+            return self._edit(event, number)
         if sub == "save":
-            return state, [self._save(event, number)]
+            return self._save(event, number)
         if sub == "item" and number is not None:
-            return state, [self._item(event, number)]
+            return self._item(event, number)
         if sub == "status" and number is not None and len(args) > 1:
-            return state, [self._status(event, number, " ".join(args[1:]).casefold())]
+            return self._status(event, number, " ".join(args[1:]).casefold())
         if sub == "from":
-            return state, [self._from_360(event, args)]
+            return self._from_360(event, args)
         if sub == "mentor":
-            return state, [self._mentor(event, args)]
+            return self._mentor(event, args)
         if sub in ("checkins", "checkin", "check-ins", "check-in"):
-            return state, [self._checkins(event, args)]
+            return self._checkins(event, args)
         if sub == "progress":
-            return state, [self._progress(event, args)]
+            return self._progress(event, args)
         if sub == "comment":
-            return state, [self._comment(event, args)]
+            return self._comment(event, args)
         if sub in ("export", "markdown"):
-            return state, [self._export(event, number)]
-        return state, [compose("plans/help.j2")]
+            return self._export(event, number)
+        return compose("plans/help.j2")
 
     # ---- whose plan -----------------------------------------------------------------
 
-    def _name(self, identity: str) -> str:
-        known = self.people.get(identity)
-        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
-
-    def _zone(self, identity: str) -> Zone:
-        return zone_of(self.people.get(identity))
-
     def _own(self, event: Event) -> dict[str, Any]:
         plan = self.db.plan_of(event.user)
-        return plan if plan else self.db.create(event.user, self._name(event.user))
+        return plan if plan else self.db.create(event.user, self.name_of(event.user))
 
     def _readable(self, event: Event, plan_id: int) -> dict[str, Any] | None:
         """Plan `plan_id` when the speaker owns it or is its mentor; else None (and the
@@ -152,7 +136,7 @@ class PlanFlow:
         return fw, behaviour, level
 
     def _described(self, plan: dict[str, Any], reader: str) -> dict[str, Any]:
-        zone = self._zone(reader)
+        zone = self.zone(reader)
         items = []
         notes = self.db.notes(plan["id"])
         for item in self.db.items(plan["id"]):
@@ -185,7 +169,7 @@ class PlanFlow:
             "next_checkin": zone.show(upcoming["due_at"]) if upcoming else "",
             "when": zone.show,
             "has_360": bool(
-                [r for r in self.feedback.requests_of(plan["owner"]) if r["status"] == "closed"]
+                [r for r in self.reports.db.requests_of(plan["owner"]) if r["status"] == "closed"]
             ),
             "mentoring": self.db.mentored_by(reader) if reader == plan["owner"] else [],
         }
@@ -271,10 +255,7 @@ class PlanFlow:
             return compose("plans/no_item.j2", number=number)
         if event.fields is None:
             return self._edit(event, number) if number else self._item_form(event)
-        values = {
-            k: clean(str(v), keep_newlines=True, exact=True).strip()
-            for k, v in event.fields.items()
-        }
+        values = form_values(event)
         errors: dict[str, str] = {}
         found = (
             resolve_query(self.lookup.index, values.get("behaviour", ""))
@@ -295,21 +276,12 @@ class PlanFlow:
         gap = values.get("gap", "")
         if not gap:
             errors["gap"] = "Say what the gap is, in a sentence."
-        elif _words(gap) > MAX_GAP_WORDS:
-            errors["gap"] = f"That is {_words(gap)} words: keep it to one sentence."
+        elif word_count(gap) > MAX_GAP_WORDS:
+            errors["gap"] = f"That is {word_count(gap)} words: keep it to one sentence."
         activity = values.get("activity", "")
         if activity not in ACTIVITIES:
             errors["activity"] = "Choose how you will develop it."
-        today = self._zone(event.user).today()
-        dates = {}
-        for key in ("starts", "due"):
-            day = parse_date(values.get(key, ""), today)
-            if day is None:
-                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
-            else:
-                dates[key] = day
-        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
-            errors["due"] = "That is before the start date."
+        dates = self.dates(event, values, errors)
         if errors:
             return self._item_form(event, number=number, values=values, errors=errors)
         assert isinstance(found, BehaviourView) and found.level is not None
@@ -359,7 +331,7 @@ class PlanFlow:
                 plan["id"],
                 item=number,
                 author=event.user,
-                author_name=self._name(event.user),
+                author_name=self.name_of(event.user),
                 kind="status",
                 text=f"{item['status']} → {status}",
             )
@@ -368,9 +340,9 @@ class PlanFlow:
     # ---- from a 360 report ----------------------------------------------------------
 
     def _from_360(self, event: Event, args: list[str]) -> Reply:
-        closed = [r for r in self.feedback.requests_of(event.user) if r["status"] == "closed"]
+        closed = [r for r in self.reports.db.requests_of(event.user) if r["status"] == "closed"]
         words = [a for a in args if a.casefold() not in ("360", "request", "report")]
-        number = _number(words[0]) if words else None
+        number = number_of(words[0]) if words else None
         if number is None:
             return compose("plans/which_360.j2", requests=[self.reports._about(r) for r in closed])
         request = next((r for r in closed if r["id"] == number), None)
@@ -442,9 +414,7 @@ class PlanFlow:
         elif typed.casefold() != "set" or event.fields is None:
             return self._mentor_form(event, plan)
         chosen = picked_person(event, "mentor")
-        if not isinstance(chosen, type(None)) and not isinstance(chosen, str):
-            person = chosen
-        else:
+        if not isinstance(chosen, Person):
             problem = {
                 None: "Choose your mentor.",
                 "one": "Choose one person.",
@@ -453,6 +423,7 @@ class PlanFlow:
                 "choose again in a moment.",
             }.get(chosen, "Choose a person who can answer: not an app or a former colleague.")
             return self._mentor_form(event, plan, error=problem)
+        person = chosen
         if plan["mentor"] == person.identity:
             return self.view(plan, event.user, said="same-mentor")
         if plan["mentor"]:
@@ -461,7 +432,7 @@ class PlanFlow:
         plan = self.db.plan(plan["id"])
         assert plan is not None
         told = compose("plans/mentor_named.j2", plan=plan, owner_name=plan["owner_name"])
-        self.feedback.queue(
+        self.outbox.queue(
             person.identity,
             f"mentor-{plan['id']}-{person.identity}-{_iso(_now())}",
             replies_to_json([told]),
@@ -484,7 +455,7 @@ class PlanFlow:
 
     def _tell_former(self, plan: dict[str, Any]) -> None:
         note = compose("plans/mentor_removed.j2", plan=plan)
-        self.feedback.queue(
+        self.outbox.queue(
             plan["mentor"],
             f"unmentor-{plan['id']}-{plan['mentor']}-{_iso(_now())}",
             replies_to_json([note]),
@@ -503,7 +474,7 @@ class PlanFlow:
             plan = self.db.plan(plan["id"])
             assert plan is not None
             return self.view(plan, event.user, said="checkins-off")
-        weeks = _number(words[0])
+        weeks = number_of(words[0])
         if weeks is None or not 1 <= weeks <= MAX_WEEKS:
             return compose(
                 "plans/checkins.j2", **self._described(plan, event.user), bad=words[0][:20]
@@ -517,14 +488,14 @@ class PlanFlow:
 
     def _schedule_checkin(self, plan: dict[str, Any], moment: datetime) -> None:
         """The next check-in, in the owner's working hours where their time zone is known."""
-        zone = self._zone(plan["owner"])
+        zone = self.zone(plan["owner"])
         offset = None
         if zone.zone is not None:
             delta = moment.astimezone(zone.zone).utcoffset()
             offset = int(delta.total_seconds()) if delta is not None else None
         due = working_moment(moment, offset, moment + timedelta(days=4))
         checkin = self.db.add_checkin(plan["id"], _iso(due))
-        self.feedback.schedule("checkin", checkin, _iso(due))
+        self.outbox.schedule("checkin", checkin, _iso(due))
 
     def run_checkin(self, checkin_id: int, at: datetime) -> None:
         """A check-in that is due (inside the caller's transaction): the owner is asked
@@ -540,13 +511,13 @@ class PlanFlow:
         open_items = [i for i in described["items"] if i["status"] in OPEN]
         if open_items:
             ask = compose("plans/checkin.j2", **described, open_items=open_items, checkin=checkin)
-            self.feedback.queue(plan["owner"], f"checkin-{checkin_id}", replies_to_json([ask]))
+            self.outbox.queue(plan["owner"], f"checkin-{checkin_id}", replies_to_json([ask]))
         following = datetime.fromisoformat(checkin["due_at"]) + timedelta(days=plan["every_days"])
         self._schedule_checkin(plan, max(following, at + timedelta(hours=1)))
 
     def _progress(self, event: Event, args: list[str]) -> Reply:
         plan = self._own(event)
-        number = _number(args[0]) if args else None
+        number = number_of(args[0]) if args else None
         saving = len(args) > 1 and args[1].casefold() == "save"
         checkin = self.db.checkin(number) if number is not None else None
         if number is not None and (checkin is None or checkin["plan_id"] != plan["id"]):
@@ -567,16 +538,13 @@ class PlanFlow:
             assert checkin is not None
         if not saving or event.fields is None:
             return self._progress_form(described, open_items, checkin)
-        values = {
-            k: clean(str(v), keep_newlines=True, exact=True).strip()
-            for k, v in event.fields.items()
-        }
+        values = form_values(event)
         errors: dict[str, str] = {}
         for item in open_items:
             said = values.get(f"progress-{item['number']}", "")
-            if _words(said) > MAX_NOTE_WORDS:
+            if word_count(said) > MAX_NOTE_WORDS:
                 errors[f"progress-{item['number']}"] = (
-                    f"That is {_words(said)} words: keep it to {MAX_NOTE_WORDS}."
+                    f"That is {word_count(said)} words: keep it to {MAX_NOTE_WORDS}."
                 )
             if values.get(f"status-{item['number']}", item["status"]) not in STATUSES:
                 errors[f"status-{item['number']}"] = "Choose a status."
@@ -599,29 +567,22 @@ class PlanFlow:
                 **described,
                 answered=described["when"](checkin["answered_at"]),
             )
-        name = self._name(event.user)
+        name = self.name_of(event.user)
         for item in changed:
             said = values.get(f"progress-{item['number']}", "")
             status = values.get(f"status-{item['number']}", item["status"])
-            if said:
-                self.db.note(
-                    plan["id"],
-                    item=item["number"],
-                    author=event.user,
-                    author_name=name,
-                    kind="progress",
-                    text=said,
-                    checkin_id=checkin["id"],
-                )
+            notes = [("progress", said)] if said else []
             if status != item["status"]:
                 self.db.update_item(plan["id"], item["number"], status=status)
+                notes.append(("status", f"{item['status']} → {status}"))
+            for kind, text in notes:
                 self.db.note(
                     plan["id"],
                     item=item["number"],
                     author=event.user,
                     author_name=name,
-                    kind="status",
-                    text=f"{item['status']} → {status}",
+                    kind=kind,
+                    text=text,
                     checkin_id=checkin["id"],
                 )
         if plan["mentor"]:
@@ -638,7 +599,7 @@ class PlanFlow:
                     for i in changed
                 ],
             )
-            self.feedback.queue(
+            self.outbox.queue(
                 plan["mentor"], f"checkin-{checkin['id']}-summary", replies_to_json([summary])
             )
         plan = self.db.plan(plan["id"])
@@ -694,7 +655,7 @@ class PlanFlow:
     # ---- comments -------------------------------------------------------------------
 
     def _comment(self, event: Event, args: list[str]) -> Reply:
-        number = _number(args[0]) if args else None
+        number = number_of(args[0]) if args else None
         plan = self._readable(event, number) if number is not None else self._own(event)
         if plan is None:
             return compose("plans/not_yours.j2", number=number)
@@ -702,14 +663,13 @@ class PlanFlow:
         text = ""
         error = ""
         if saving and event.fields is not None:
-            text = clean(str(event.fields.get("comment", "")), keep_newlines=True, exact=True)
-            text = text.strip()
+            text = form_values(event).get("comment", "")
             if not text:
                 error = "Write a comment first."
-            elif _words(text) > MAX_NOTE_WORDS:
-                error = f"That is {_words(text)} words: keep it to {MAX_NOTE_WORDS}."
+            elif word_count(text) > MAX_NOTE_WORDS:
+                error = f"That is {word_count(text)} words: keep it to {MAX_NOTE_WORDS}."
             else:
-                name = self._name(event.user)
+                name = self.name_of(event.user)
                 recorded = self.db.note(
                     plan["id"],
                     item=0,
@@ -727,7 +687,7 @@ class PlanFlow:
                         text=text,
                     )
                     key = f"comment-{plan['id']}-{len(self.db.notes(plan['id']))}"
-                    self.feedback.queue(other, key, replies_to_json([told]))
+                    self.outbox.queue(other, key, replies_to_json([told]))
                 return self.view(plan, event.user, said="comment")
         field = Field(
             "comment",
@@ -758,8 +718,3 @@ class PlanFlow:
 
 def _every(days: int) -> str:
     return "week" if days == 7 else f"{days // 7} weeks"
-
-
-def _number(text: str) -> int | None:
-    text = text.lstrip("#")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None

@@ -12,8 +12,12 @@ import re
 import sqlite3
 from typing import Any
 
-from bot.storage import Store, now
-from bot.types import Event, Person
+from bot.clock import Zone, parse_date, zone_of
+from bot.lookup import Lookup, strip_command_prefix
+from bot.render import compose
+from bot.storage import FeedbackStore, Store, now
+from bot.text import clean
+from bot.types import Event, Person, Reply
 
 
 def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -93,6 +97,77 @@ def remember(people: PeopleStore, event: Event) -> None:
     for person in event.people:
         if not person.problem:
             people.seen(person.identity, person.name, person.tz_offset)
+
+
+def number_of(text: str) -> int | None:
+    """A number typed as `3` or `#3` (never one too long to be an id)."""
+    text = text.lstrip("#")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def form_values(event: Event) -> dict[str, str]:
+    """A submitted form's values, cleaned as typed text is."""
+    return {
+        k: clean(str(v), keep_newlines=True, exact=True).strip()
+        for k, v in (event.fields or {}).items()
+    }
+
+
+class PersonalFlow:
+    """What plans and expectations share: routed by their verb; in private
+    conversations only; what the platform says of the speaker kept; people's names and
+    time zones; direct messages through the outbox. Their records are tables, so they
+    keep nothing in the conversation: a subclass answers `command(event, words)`."""
+
+    name = ""
+    verbs: frozenset[str] = frozenset()
+    private_only = ""  # the template that asks for a direct message instead
+
+    def __init__(self, lookup: Lookup, store: Store):
+        self.lookup = lookup
+        self.store = store
+        self.people = PeopleStore(store)
+        self.outbox = FeedbackStore(store)
+
+    def wants(self, state: dict[str, Any], event: Event) -> bool:
+        command = event.action if event.action is not None else event.text
+        return strip_command_prefix(clean(command)).partition(" ")[0].casefold() in self.verbs
+
+    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        if not event.private:
+            return state, [compose(self.private_only)]
+        remember(self.people, event)
+        command = event.action if event.action is not None else event.text
+        return state, [self.command(event, strip_command_prefix(clean(command)).split()[1:])]
+
+    def command(self, event: Event, words: list[str]) -> Reply:
+        raise NotImplementedError
+
+    def dates(self, event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, str]:
+        """A form's `starts` and `due` dates as ISO dates ("" for none), read in the
+        speaker's time zone; what cannot be read, or ends before it starts, in `errors`."""
+        today = self.zone(event.user).today()
+        dates: dict[str, str] = {}
+        for key in ("starts", "due"):
+            day = parse_date(values.get(key, ""), today)
+            if day is None:
+                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
+            else:
+                dates[key] = day
+        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
+            errors["due"] = "That is before the start date."
+        return dates
+
+    def name_of(self, identity: str) -> str:
+        known = self.people.get(identity)
+        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
+
+    def zone(self, identity: str) -> Zone:
+        return zone_of(self.people.get(identity))
 
 
 class PlanStore:
@@ -313,6 +388,26 @@ class ExpectationStore:
             ],
         )
         return version
+
+    def same_since(
+        self, manager: str, employee: str, content: dict[str, str], since: str
+    ) -> int | None:
+        """An expectation from `manager` to `employee` whose latest version, set since
+        `since`, has this kind, text, standard and due date."""
+        row = self.conn.execute(
+            "SELECT e.id FROM expectations e JOIN expectation_versions v"
+            " ON v.expectation_id = e.id AND v.version = (SELECT MAX(version)"
+            " FROM expectation_versions WHERE expectation_id = e.id)"
+            " WHERE e.manager = ? AND e.employee = ? AND v.set_at >= ? AND v.kind = ?"
+            " AND v.text = ? AND v.standards = ? AND v.due = ? ORDER BY e.id DESC LIMIT 1",
+            [
+                manager,
+                employee,
+                since,
+                *(content.get(k, "") for k in ("kind", "text", "standards", "due")),
+            ],
+        ).fetchone()
+        return int(row[0]) if row else None
 
     def versions(self, expectation_id: int) -> list[dict[str, Any]]:
         return _dicts(

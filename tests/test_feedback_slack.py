@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,16 @@ NAMES = {
 }
 
 
-@pytest.fixture
-def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Store]]:
+@contextmanager
+def slack_server(
+    tmp_path: Path, frameworks: list[Framework], users: dict[str, dict[str, Any]] | None = None
+) -> Iterator[tuple[str, FakeSlack, Bot]]:
+    """The web app with Slack on, its Web API a local fake whose users are the NAMES
+    (an hour east of UTC) and an app, or `users`; the outbox delivered often."""
     fake = FakeSlack()
     fake.users = {u: slack_user(u, n, tz_offset=3600) for u, n in NAMES.items()}
     fake.users["U0APPBOT"] = slack_user("U0APPBOT", "Deploy Bot", is_bot=True)
+    fake.users |= users or {}
     with ServerThread(fake.app()) as api:
         settings = Settings.from_env(
             {
@@ -48,11 +54,18 @@ def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, Fa
             }
         )
         store = Store.open(settings.db_path)
-        app = create_app(settings, Bot(frameworks, store), outbox_every=0.05)
-        with ServerThread(app) as bot:
+        bot = Bot(frameworks, store)
+        app = create_app(settings, bot, outbox_every=0.05)
+        with ServerThread(app) as server:
             fake.response_base = api.url + "response/"  # type: ignore[attr-defined]
-            yield bot.url, fake, store
+            yield server.url, fake, bot
         store.close()
+
+
+@pytest.fixture
+def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Store]]:
+    with slack_server(tmp_path, frameworks) as (url, fake, bot):
+        yield url, fake, bot.store
 
 
 class Person:

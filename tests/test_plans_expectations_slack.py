@@ -13,41 +13,22 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.web import create_app
 from bot.frameworks import Framework
 from bot.records import ExpectationStore, PlanStore
 from bot.router import Bot
-from bot.settings import Settings
-from bot.storage import Store
 
-from .servers import FakeSlack, ServerThread, slack_user, wait_for
-from .test_feedback_slack import NAMES, TEAM, Person, text_of
-from .test_slack import SECRET, fixture, post
+from .servers import FakeSlack, slack_user, wait_for
+from .test_feedback_slack import NAMES, TEAM, Person, slack_server, text_of
+from .test_slack import fixture, post
 
 ALICE, BOB, CAROL, DAN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAN"
 
 
 @pytest.fixture
 def slack(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, FakeSlack, Bot]]:
-    fake = FakeSlack()
-    fake.users = {u: slack_user(u, n, tz_offset=3600) for u, n in NAMES.items()}
-    fake.users[BOB]["tz_offset"] = -18000  # Bob works in New York
-    with ServerThread(fake.app()) as api:
-        settings = Settings.from_env(
-            {
-                "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_API_URL": api.url + "api",
-            }
-        )
-        store = Store.open(settings.db_path)
-        bot = Bot(frameworks, store)
-        app = create_app(settings, bot, outbox_every=0.05)
-        with ServerThread(app) as server:
-            fake.response_base = api.url + "response/"  # type: ignore[attr-defined]
-            yield server.url, fake, bot
-        store.close()
+    new_york = {BOB: slack_user(BOB, NAMES[BOB], tz_offset=-18000)}  # Bob works there
+    with slack_server(tmp_path, frameworks, new_york) as running:
+        yield running
 
 
 def slash(url: str, user: str, text: str) -> tuple[int, str]:
