@@ -9,16 +9,18 @@ number picks one (the core remembers what was offered, so this survives a restar
 from __future__ import annotations
 
 import logging
+import os
 import re
 import select
 import shutil
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.clock import named_zone
 from bot.types import Block, Event, Reply
 
 log = logging.getLogger("behaviourbot.console")
@@ -81,10 +83,21 @@ def _waiting(stream: TextIO, seconds: float) -> bool:
     return bool(ready)
 
 
-def _local_offset() -> int | None:
-    """This machine's time zone, seconds east of UTC: the terminal's person's own."""
+def local_zone(env: Mapping[str, str] | None = None) -> tuple[str, int | None]:
+    """This machine's time zone, the terminal's person's own: its IANA name where the
+    machine says it ($TZ, or what /etc/localtime links to), and its offset now."""
+    env = os.environ if env is None else env
+    name = env.get("TZ", "").removeprefix(":")
+    if not name:
+        try:
+            name = os.path.realpath("/etc/localtime").partition("zoneinfo/")[2]
+        except OSError:
+            name = ""
     offset = datetime.now().astimezone().utcoffset()
-    return int(offset.total_seconds()) if offset is not None else None
+    return (
+        name if named_zone(name) is not None else "",
+        int(offset.total_seconds()) if offset is not None else None,
+    )
 
 
 class Console:
@@ -121,8 +134,15 @@ class Console:
             replies: list[Reply] = []
         else:
             # No event id: a terminal line is never delivered twice.
+            zone, offset = local_zone()
             replies = self.handle(
-                Event(user=self.user, conversation=self.user, text=text, tz_offset=_local_offset())
+                Event(
+                    user=self.user,
+                    conversation=self.user,
+                    text=text,
+                    tz_name=zone,
+                    tz_offset=offset,
+                )
             )
         waiting = self.inbox(self.user) if self.inbox else []
         if waiting:

@@ -436,12 +436,13 @@ def person_of(team: str | None, user: Json) -> Person:
         problem = "bot"
     elif user.get("deleted"):
         problem = "deleted"
-    offset = user.get("tz_offset")
+    offset, zone = user.get("tz_offset"), user.get("tz")
     return Person(
         identity(team, str(user.get("id"))),
         name.strip(),
         offset if isinstance(offset, int) else None,
         problem,
+        zone if isinstance(zone, str) and len(zone) < 64 else "",
     )
 
 
@@ -606,7 +607,12 @@ class SlackAdapter:
         found = await self.people(client, team, [_user_id(event.user), *mentioned])
         speaker, others = found[0], found[1:]
         if not speaker.problem:
-            event = replace(event, name=event.name or speaker.name, tz_offset=speaker.tz_offset)
+            event = replace(
+                event,
+                name=event.name or speaker.name,
+                tz_offset=speaker.tz_offset,
+                tz_name=speaker.tz_name,
+            )
         if others:
             named = {p.identity.rsplit(":", 1)[-1]: p.name for p in others}
             plain = _MENTIONED.sub(lambda m: "@" + named.get(m.group(1), "someone"), text)
@@ -700,6 +706,7 @@ class SlackAdapter:
                 people=tuple(found),
                 name=speaker.name if speaker else "",
                 tz_offset=speaker.tz_offset if speaker else event.tz_offset,
+                tz_name=speaker.tz_name if speaker else event.tz_name,
             )
 
         async def send(replies: list[Reply]) -> None:

@@ -6,6 +6,7 @@ import argparse
 import errno
 import gc
 import getpass
+import io
 import logging
 import os
 import sys
@@ -320,6 +321,10 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         for b in fw.behaviours:
             words.update(w.lower() for w in b.name.split() if len(w) > 3)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not valid in the terminal's encoding become U+FFFD: a stray byte
+        # never ends the chat or loses what was typed before it.
+        sys.stdin.reconfigure(errors="replace")
     console = Console(
         bot.handle,
         user=name,

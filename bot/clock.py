@@ -1,17 +1,23 @@
-"""Times as a reader sees them, and dates as people type them.
+"""The clock the core reads, times as a reader sees them, and dates as people type them.
+
+The core never reads the system clock itself: the Store carries a `Clock` (the system's
+in production, a `FixedClock` in tests), so no test depends on today's date.
 
 Every time is stored in UTC (ISO 8601). It is shown in the reader's time zone where a
-platform told us it (Teams gives the zone's name, Slack its offset, the terminal the
-machine's); otherwise in UTC, saying so.
+platform told us it (Teams and Slack give the zone's IANA name, the terminal the
+machine's; an offset alone where that is all we have); otherwise in UTC, saying so.
+Working hours are found in the named zone, so a reminder weeks ahead keeps its hour
+across a daylight-saving change.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _RELATIVE = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|month|months|d|w|m)$", re.I)
@@ -25,6 +31,98 @@ _MONTHS = {
     )
 }
 SKIP = frozenset({"", "skip", "none", "no", "-", "n/a"})
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The time now, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock: production's."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that moves only when told to (tests, benchmarks, replays)."""
+
+    def __init__(self, at: datetime):
+        self.at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> None:
+        self.at = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.at += delta
+        return self.at
+
+
+class RunningClock(FixedClock):
+    """A clock set to a chosen time that then runs at the machine's pace: for servers in
+    tests, where waits are real but the date must not be today's."""
+
+    def __init__(self, at: datetime):
+        super().__init__(at)
+        self.started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.at + timedelta(seconds=time.monotonic() - self.started)
+
+    def set(self, at: datetime) -> None:
+        super().set(at)
+        self.started = time.monotonic()
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.at += delta
+        return self.now()
+
+
+def iso(moment: datetime) -> str:
+    """A moment as stored: UTC, ISO 8601, to the second."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def named_zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone called `name` ("Europe/London"), or None when it is no zone."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # not a zone: a directory…
+        return None
+
+
+def zone_for(tz_name: str | None, tz_offset: int | None) -> tzinfo | None:
+    """A person's zone: the named one where known, else a fixed offset, else None."""
+    named = named_zone(tz_name)
+    if named is not None:
+        return named
+    if isinstance(tz_offset, int) and -18 * 3600 < tz_offset < 18 * 3600:
+        return timezone(timedelta(seconds=tz_offset))
+    return None
+
+
+def working_moment(moment: datetime, zone: tzinfo | None, deadline: datetime) -> datetime:
+    """`moment`, or the next start of working hours (09:00 to 17:00, Monday to Friday)
+    in the person's time zone when it falls outside them; never later than an hour
+    before the deadline. Without a time zone, `moment` itself."""
+    if zone is None:
+        return moment
+    local = moment.astimezone(zone)
+    if local.weekday() < 5 and 9 <= local.hour < 17:
+        return moment
+    day = local.date() + timedelta(days=1 if local.hour >= 9 else 0)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    # 09:00 on that day as the zone has it then (its offset may differ from today's)
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=zone).astimezone(UTC)
+    return max(moment, min(start, deadline - timedelta(hours=1)))
 
 
 @dataclass(frozen=True)
@@ -53,19 +151,18 @@ class Zone:
         local, label = self.at(moment)
         return f"{local.day} {local:%b %Y, %H:%M} {label}"
 
-    def today(self) -> date:
-        return self.at(datetime.now(UTC))[0].date()
+    def today(self, now: datetime) -> date:
+        """The date it is in this zone at `now`."""
+        return self.at(now)[0].date()
 
 
 def zone_of(person: dict[str, Any] | None) -> Zone:
     """The zone of a `people` row (see bot.records.PeopleStore)."""
     if person is None:
         return Zone()
-    if person.get("tz_name"):
-        try:
-            return Zone(ZoneInfo(str(person["tz_name"])), "name")
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # not a zone: a directory…
-            pass
+    named = named_zone(person.get("tz_name"))
+    if named is not None:
+        return Zone(named, "name")
     offset = person.get("tz_offset")
     if isinstance(offset, int) and -18 * 3600 < offset < 18 * 3600:
         if offset == 0:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.clock import show_date
@@ -402,7 +402,7 @@ class ExpectationFlow(PersonalFlow):
     def _just_set(self, manager: str, employee: str, content: dict[str, str]) -> int | None:
         """An expectation this manager set for this person with this very content in
         the last ten minutes (a resubmitted form), if any."""
-        since = (datetime.now(UTC) - timedelta(minutes=10)).isoformat(timespec="seconds")
+        since = (self.store.now() - timedelta(minutes=10)).isoformat(timespec="seconds")
         return self.db.same_since(manager, employee, content, since)
 
     # ---- what happened to it --------------------------------------------------------

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.clock import working_moment, zone_for
 from bot.feedback_report import (
     DEFAULT_THRESHOLD,
     MIN_THRESHOLD,
@@ -35,7 +36,7 @@ from bot.feedback_report import (
 )
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
-from bot.records import form_values
+from bot.records import PeopleStore, form_values, remember
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
@@ -76,10 +77,6 @@ class Scope:
 
     def behaviours(self) -> list[Behaviour]:
         return [b for b in self.framework.behaviours if self.level.id in b.texts]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -128,24 +125,6 @@ def identity_of(name: str, requester: str) -> str:
     return f"{requester.rsplit(':', 1)[0]}:{name.casefold()}"
 
 
-def working_moment(moment: datetime, tz_offset: int | None, deadline: datetime) -> datetime:
-    """`moment`, or the next start of working hours (09:00 to 17:00, Monday to Friday)
-    in the person's time zone when it falls outside them; never later than an hour
-    before the deadline. Without a time zone, `moment` itself."""
-    if tz_offset is None:
-        return moment
-    zone = timedelta(seconds=tz_offset)
-    local = moment + zone
-    if local.weekday() < 5 and 9 <= local.hour < 17:
-        return moment
-    start = local.replace(hour=9, minute=0, second=0, microsecond=0)
-    if local.hour >= 9:
-        start += timedelta(days=1)
-    while start.weekday() >= 5:
-        start += timedelta(days=1)
-    return max(moment, min(start - zone, deadline - timedelta(hours=1)))
-
-
 def reminder_time(sent: datetime, deadline: datetime) -> datetime:
     """One reminder: two days before the deadline, or halfway for a short request."""
     if deadline - sent > timedelta(days=4):
@@ -171,6 +150,7 @@ class FeedbackFlow:
         self.lookup = lookup
         self.store = store
         self.db = FeedbackStore(store)
+        self.people = PeopleStore(store)
 
     # ---- routing --------------------------------------------------------------------
 
@@ -190,6 +170,8 @@ class FeedbackFlow:
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
+        if event.people:  # their time zones, for reminders in their working hours
+            remember(self.people, event)
         if verb.casefold() in VERBS:
             if not event.private:
                 return state, [compose("feedback/private_only.j2")]
@@ -428,7 +410,7 @@ class FeedbackFlow:
     def _deadline(
         self, state: dict[str, Any], draft: dict[str, Any], value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
-        day = parse_deadline(value, _now().date())
+        day = parse_deadline(value, self.store.now().date())
         if isinstance(day, str):
             return state, [self.prompt(draft, f"deadline-{day}", typed=value[:40])]
         draft["deadline"] = day.isoformat()
@@ -604,11 +586,11 @@ class FeedbackFlow:
         if draft.get("step") != "confirm" or scope is None:
             return state, [self.prompt(draft, "not-ready")]
         deadline_day = date.fromisoformat(draft["deadline"])
-        if deadline_day <= _now().date():
+        if deadline_day <= self.store.now().date():
             draft = dict(draft, step="deadline")
             draft.pop("deadline", None)
             return dict(state, feedback=draft), [self.prompt(draft, "deadline-past", typed="")]
-        sent = _now()
+        sent = self.store.now()
         deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
         requester_name = draft.get("me") or event.name or event.user.rsplit(":", 1)[1]
         boss = draft.get("manager")
@@ -1055,7 +1037,7 @@ class FeedbackFlow:
         """Run the reminders and closings that are due (inside the caller's
         transaction), and hand the schedule's other tasks to `others` (kind, id, time);
         how many ran."""
-        moment = _iso(at or _now())
+        moment = _iso(at or self.store.now())
         ran = 0
         for task_id, kind, request_id in self.db.due_tasks(moment):
             if not self.db.task_done(task_id):
@@ -1077,7 +1059,9 @@ class FeedbackFlow:
                     if peer["status"] == "asked" and not peer["reminded_at"]:
                         reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
                         ran_at = datetime.fromisoformat(moment)
-                        due = working_moment(ran_at, peer["tz_offset"], deadline)
+                        known = self.people.get(peer["peer"]) or {}
+                        zone = zone_for(known.get("tz_name"), peer["tz_offset"])
+                        due = working_moment(ran_at, zone, deadline)
                         self.db.queue(
                             peer["peer"],
                             f"remind-{request_id}-{peer['peer']}",

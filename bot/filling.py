@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from bot.clock import parse_date
+from bot.clock import Clock, parse_date
 from bot.feedback import identity_of, parse_names
 from bot.render import compose
 from bot.text import clean
@@ -39,6 +38,9 @@ STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
 
 class FormFiller:
     name = "form"
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
 
     def wants(self, state: dict[str, Any], event: Event) -> bool:
         if "filling" not in state or event.slash:
@@ -165,7 +167,7 @@ class FormFiller:
             people.update(dict(zip(identities, names, strict=True)))
             value = "\n".join(identities)
         elif field.kind == "date":
-            day = parse_date(typed, datetime.now(UTC).date())
+            day = parse_date(typed, self.clock.now().date())
             if not day:
                 return state, [self.question(filling, "date")]
             value = day

@@ -19,8 +19,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import show_date
-from bot.feedback import FeedbackFlow, activity_for, identity_of, parse_names, working_moment
+from bot.clock import show_date, working_moment
+from bot.feedback import FeedbackFlow, activity_for, identity_of, parse_names
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup
 from bot.records import (
@@ -49,10 +49,6 @@ MAX_GAP_WORDS = 60
 MAX_NOTE_WORDS = 300
 MAX_ITEMS = 20
 MAX_WEEKS = 12
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -434,7 +430,7 @@ class PlanFlow(PersonalFlow):
         told = compose("plans/mentor_named.j2", plan=plan, owner_name=plan["owner_name"])
         self.outbox.queue(
             person.identity,
-            f"mentor-{plan['id']}-{person.identity}-{_iso(_now())}",
+            f"mentor-{plan['id']}-{person.identity}-{_iso(self.store.now())}",
             replies_to_json([told]),
         )
         return self.view(plan, event.user, said="mentor")
@@ -457,7 +453,7 @@ class PlanFlow(PersonalFlow):
         note = compose("plans/mentor_removed.j2", plan=plan)
         self.outbox.queue(
             plan["mentor"],
-            f"unmentor-{plan['id']}-{plan['mentor']}-{_iso(_now())}",
+            f"unmentor-{plan['id']}-{plan['mentor']}-{_iso(self.store.now())}",
             replies_to_json([note]),
         )
 
@@ -481,19 +477,14 @@ class PlanFlow(PersonalFlow):
             )
         self.db.cancel_checkins(plan["id"])
         self.db.set_every(plan["id"], weeks * 7)
-        self._schedule_checkin(plan, _now() + timedelta(weeks=weeks))
+        self._schedule_checkin(plan, self.store.now() + timedelta(weeks=weeks))
         plan = self.db.plan(plan["id"])
         assert plan is not None
         return self.view(plan, event.user, said="checkins")
 
     def _schedule_checkin(self, plan: dict[str, Any], moment: datetime) -> None:
         """The next check-in, in the owner's working hours where their time zone is known."""
-        zone = self.zone(plan["owner"])
-        offset = None
-        if zone.zone is not None:
-            delta = moment.astimezone(zone.zone).utcoffset()
-            offset = int(delta.total_seconds()) if delta is not None else None
-        due = working_moment(moment, offset, moment + timedelta(days=4))
+        due = working_moment(moment, self.zone(plan["owner"]).zone, moment + timedelta(days=4))
         checkin = self.db.add_checkin(plan["id"], _iso(due))
         self.outbox.schedule("checkin", checkin, _iso(due))
 
@@ -533,7 +524,7 @@ class PlanFlow(PersonalFlow):
                 answered=described["when"](checkin["answered_at"]),
             )
         if checkin is None:  # a check-in of the person's own accord
-            number = self.db.add_checkin(plan["id"], _iso(_now()), asked=True)
+            number = self.db.add_checkin(plan["id"], _iso(self.store.now()), asked=True)
             checkin = self.db.checkin(number)
             assert checkin is not None
         if not saving or event.fields is None:
@@ -589,7 +580,7 @@ class PlanFlow(PersonalFlow):
             summary = compose(
                 "plans/checkin_summary.j2",
                 **self._described(plan, plan["mentor"]),
-                now_iso=_iso(_now()),
+                now_iso=_iso(self.store.now()),
                 changed=[
                     (
                         i,

@@ -15,7 +15,7 @@ from typing import Any
 from bot.clock import Zone, parse_date, zone_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
-from bot.storage import FeedbackStore, Store, now
+from bot.storage import FeedbackStore, Store
 from bot.text import clean
 from bot.types import Event, Person, Reply
 
@@ -39,6 +39,7 @@ class PeopleStore:
 
     def __init__(self, store: Store):
         self.conn = store.conn
+        self.stamp = store.stamp
 
     def get(self, identity: str) -> dict[str, Any] | None:
         return _one(
@@ -66,7 +67,7 @@ class PeopleStore:
             " tz_offset = COALESCE(excluded.tz_offset, tz_offset),"
             " tz_name = COALESCE(NULLIF(excluded.tz_name, ''), tz_name),"
             " updated_at = excluded.updated_at",
-            [identity, name, tz_offset, tz_name, now()],
+            [identity, name, tz_offset, tz_name, self.stamp()],
         )
 
 
@@ -96,7 +97,7 @@ def remember(people: PeopleStore, event: Event) -> None:
         people.seen(event.user, event.name, event.tz_offset, event.tz_name)
     for person in event.people:
         if not person.problem:
-            people.seen(person.identity, person.name, person.tz_offset)
+            people.seen(person.identity, person.name, person.tz_offset, person.tz_name)
 
 
 def number_of(text: str) -> int | None:
@@ -150,7 +151,7 @@ class PersonalFlow:
     def dates(self, event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, str]:
         """A form's `starts` and `due` dates as ISO dates ("" for none), read in the
         speaker's time zone; what cannot be read, or ends before it starts, in `errors`."""
-        today = self.zone(event.user).today()
+        today = self.zone(event.user).today(self.store.now())
         dates: dict[str, str] = {}
         for key in ("starts", "due"):
             day = parse_date(values.get(key, ""), today)
@@ -173,6 +174,7 @@ class PersonalFlow:
 class PlanStore:
     def __init__(self, store: Store):
         self.conn = store.conn
+        self.stamp = store.stamp
 
     # ---- plans ----------------------------------------------------------------------
 
@@ -188,7 +190,7 @@ class PlanStore:
         self.conn.execute(
             "INSERT OR IGNORE INTO plans (owner, owner_name, every_days, created_at)"
             " VALUES (?, ?, 0, ?)",
-            [owner, owner_name, now()],
+            [owner, owner_name, self.stamp()],
         )
         plan = self.plan_of(owner)
         assert plan is not None
@@ -226,7 +228,7 @@ class PlanStore:
         )
 
     def add_item(self, plan_id: int, **values: str) -> int:
-        stamp = now()
+        stamp = self.stamp()
         row = self.conn.execute(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM plan_items WHERE plan_id = ?", [plan_id]
         ).fetchone()
@@ -261,7 +263,7 @@ class PlanStore:
         sets = ", ".join(f"{k} = ?" for k in chosen)
         self.conn.execute(
             f"UPDATE plan_items SET {sets}, updated_at = ? WHERE plan_id = ? AND number = ?",
-            [*chosen.values(), now(), plan_id, number],
+            [*chosen.values(), self.stamp(), plan_id, number],
         )
 
     # ---- notes: comments, progress, status changes ------------------------------------
@@ -281,7 +283,7 @@ class PlanStore:
         cursor = self.conn.execute(
             "INSERT OR IGNORE INTO plan_notes (plan_id, item, author, author_name, kind, text,"
             " checkin_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [plan_id, item, author, author_name, kind, text, checkin_id, now()],
+            [plan_id, item, author, author_name, kind, text, checkin_id, self.stamp()],
         )
         return cursor.rowcount == 1
 
@@ -298,7 +300,7 @@ class PlanStore:
     def add_checkin(self, plan_id: int, due: str, *, asked: bool = False) -> int:
         cursor = self.conn.execute(
             "INSERT INTO plan_checkins (plan_id, due_at, asked_at) VALUES (?, ?, ?)",
-            [plan_id, due, now() if asked else None],
+            [plan_id, due, self.stamp() if asked else None],
         )
         return int(cursor.lastrowid or 0)
 
@@ -320,16 +322,18 @@ class PlanStore:
         self.conn.execute(
             "UPDATE plan_checkins SET cancelled_at = ? WHERE plan_id = ? AND asked_at IS NULL"
             " AND cancelled_at IS NULL",
-            [now(), plan_id],
+            [self.stamp(), plan_id],
         )
 
     def mark_asked(self, checkin_id: int) -> None:
-        self.conn.execute("UPDATE plan_checkins SET asked_at = ? WHERE id = ?", [now(), checkin_id])
+        self.conn.execute(
+            "UPDATE plan_checkins SET asked_at = ? WHERE id = ?", [self.stamp(), checkin_id]
+        )
 
     def mark_answered(self, checkin_id: int) -> bool:
         cursor = self.conn.execute(
             "UPDATE plan_checkins SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
-            [now(), checkin_id],
+            [self.stamp(), checkin_id],
         )
         return cursor.rowcount == 1
 
@@ -337,12 +341,13 @@ class PlanStore:
 class ExpectationStore:
     def __init__(self, store: Store):
         self.conn = store.conn
+        self.stamp = store.stamp
 
     def create(self, *, manager: str, manager_name: str, employee: str, employee_name: str) -> int:
         cursor = self.conn.execute(
             "INSERT INTO expectations (manager, manager_name, employee, employee_name,"
             " created_at) VALUES (?, ?, ?, ?, ?)",
-            [manager, manager_name, employee, employee_name, now()],
+            [manager, manager_name, employee, employee_name, self.stamp()],
         )
         return int(cursor.lastrowid or 0)
 
@@ -384,7 +389,7 @@ class ExpectationStore:
                 values.get("due", ""),
                 values.get("reason", ""),
                 set_by,
-                now(),
+                self.stamp(),
             ],
         )
         return version
@@ -427,7 +432,7 @@ class ExpectationStore:
         cursor = self.conn.execute(
             "INSERT OR IGNORE INTO expectation_events (expectation_id, version, what, person,"
             " text, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [expectation_id, version, what, person, text, now()],
+            [expectation_id, version, what, person, text, self.stamp()],
         )
         return cursor.rowcount == 1
 

@@ -21,10 +21,11 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import expectations, feedback, plans, star
+from bot.clock import iso
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.filling import FormFiller
@@ -88,7 +89,7 @@ class Bot:
         self.feedback = FeedbackFlow(self.lookup, store)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
-        self.filler = FormFiller()
+        self.filler = FormFiller(store.clock)
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -178,7 +179,7 @@ class Bot:
 
     def tick(self, at: datetime | None = None) -> int:
         """Run the reminders and closings that are due; how many ran."""
-        moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+        moment = iso(at or self.store.now())
         if not self.feedback.db.due_tasks(moment, limit=1):
             return 0  # nothing due: no write lock taken
         with self.store.transaction():
@@ -203,7 +204,7 @@ class Bot:
         for one user, oldest first, taken for delivery (another process leaves them be,
         and they come back only if this one stops before reporting). The caller reports
         each one's fate: `sent`, `send_later`, `try_again` or `undeliverable`."""
-        now = datetime.now(UTC)
+        now = self.store.now()
         due = {"prefix": prefix, "at": now.isoformat(timespec="seconds"), "user": user}
         if not self.feedback.db.due_messages(**due, limit=1):
             return []  # the usual case, every few seconds: no write lock taken
@@ -226,7 +227,7 @@ class Bot:
     def send_later(self, message: Outgoing, seconds: float, *, failed: bool = False) -> None:
         """The platform asked to slow down (Slack's 429): again after `seconds`, not
         counted as a failure unless `failed` (see try_again)."""
-        due = datetime.now(UTC) + timedelta(seconds=max(1.0, seconds))
+        due = self.store.now() + timedelta(seconds=max(1.0, seconds))
         with self.store.transaction():
             self.feedback.db.retry_later(
                 message.id, due.isoformat(timespec="seconds"), failed=failed

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.frameworks import Behaviour, Framework, Level
@@ -535,7 +534,7 @@ class StarFlow:
         if verb == "drafts" or not words or not words[0].isdigit():
             drafts = self.store.drafts(event.user)
             listed = [(d, self.target_of(d)) for d in drafts]
-            today = datetime.now(UTC).date().isoformat()
+            today = self.store.now().date().isoformat()
             reply = compose("star/drafts.j2", drafts=listed, next_part=next_part, today=today)
             return state, [reply]
         number = int(words[0])

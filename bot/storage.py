@@ -11,12 +11,14 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from bot.clock import Clock, SystemClock, iso
 
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
@@ -277,20 +279,18 @@ def m007_plans_and_expectations(db: Database) -> None:
             )
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class Store:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, clock: Clock | None = None):
         self.db = db
+        self.clock: Clock = clock or SystemClock()
         # The per-event statements go straight to sqlite3: sqlite-utils' execute wrapper
         # doubles the cost of a short statement (7 µs against 14 µs for a state write).
         self.conn = db.conn
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
-        """Open (creating if needed) the database at `path`, or ":memory:", and migrate it."""
+    def open(cls, path: str | Path, clock: Clock | None = None) -> Store:
+        """Open (creating if needed) the database at `path`, or ":memory:", and migrate it.
+        Every time the core reads comes from `clock` (the system's by default)."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
@@ -302,13 +302,20 @@ class Store:
         # process; only an operating-system crash can lose the latest commits. It saves
         # an fsync per event (about 0.2 ms).
         db.execute("PRAGMA synchronous=NORMAL")
-        store = cls(db)
+        store = cls(db, clock)
         with store.transaction():
             MIGRATIONS.apply(db)
         return store
 
     def close(self) -> None:
         self.db.close()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def stamp(self) -> str:
+        """Now, as stored (UTC, ISO 8601, to the second)."""
+        return iso(self.clock.now())
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -329,7 +336,7 @@ class Store:
         """Record `event_id`; False when it was recorded before (a retry or duplicate)."""
         cursor = self.conn.execute(
             "INSERT OR IGNORE INTO handled_events (event_id, handled_at) VALUES (?, ?)",
-            [event_id, now()],
+            [event_id, self.stamp()],
         )
         return cursor.rowcount == 1
 
@@ -337,7 +344,7 @@ class Store:
         """Keep `event_id`'s replies (JSON) until `settle` says they were delivered."""
         self.conn.execute(
             "UPDATE handled_events SET replies = ?, sending_since = ? WHERE event_id = ?",
-            [replies, now(), event_id],
+            [replies, self.stamp(), event_id],
         )
 
     def replies_to_send_again(self, event_id: str, stale_after: timedelta) -> str | None:
@@ -349,11 +356,12 @@ class Store:
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        stale = (datetime.now(UTC) - stale_after).isoformat(timespec="seconds")
+        stale = (self.now() - stale_after).isoformat(timespec="seconds")
         if row[1] is not None and row[1] >= stale:
             return None
         self.conn.execute(
-            "UPDATE handled_events SET sending_since = ? WHERE event_id = ?", [now(), event_id]
+            "UPDATE handled_events SET sending_since = ? WHERE event_id = ?",
+            [self.stamp(), event_id],
         )
         return str(row[0])
 
@@ -368,7 +376,7 @@ class Store:
         )
 
     def forget_old_events(self, kept: timedelta = HANDLED_EVENTS_KEPT) -> int:
-        cutoff = (datetime.now(UTC) - kept).isoformat(timespec="seconds")
+        cutoff = (self.now() - kept).isoformat(timespec="seconds")
         return self.db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff]).rowcount
 
     def state(self, user: str, conversation: str) -> dict[str, Any]:
@@ -384,7 +392,7 @@ class Store:
             "INSERT INTO conversations (user, conversation, state, updated_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (user, conversation)"
             " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            [user, conversation, json.dumps(state, sort_keys=True), now()],
+            [user, conversation, json.dumps(state, sort_keys=True), self.stamp()],
         )
 
     def save_reference(
@@ -405,7 +413,15 @@ class Store:
             " personal = excluded.personal, teams_id = excluded.teams_id,"
             " tenant = excluded.tenant, reference = excluded.reference,"
             " updated_at = excluded.updated_at",
-            [user, conversation, int(personal), teams_id, tenant, json.dumps(reference), now()],
+            [
+                user,
+                conversation,
+                int(personal),
+                teams_id,
+                tenant,
+                json.dumps(reference),
+                self.stamp(),
+            ],
         )
 
     def shared_conversations(self, tenant: str) -> list[dict[str, Any]]:
@@ -435,7 +451,7 @@ class Store:
     def create_draft(
         self, owner: str, *, framework: str, behaviour: str, level: str, parts: dict[str, str]
     ) -> int:
-        stamp = now()
+        stamp = self.stamp()
         cursor = self.conn.execute(
             "INSERT INTO star_drafts (owner, number, framework, behaviour, level, parts,"
             " target, created_at, updated_at) VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1"
@@ -472,7 +488,7 @@ class Store:
         self.conn.execute(
             "UPDATE star_drafts SET parts = ?, target = COALESCE(?, target), updated_at = ?"
             " WHERE owner = ? AND number = ?",
-            [json.dumps(parts), target, now(), owner, number],
+            [json.dumps(parts), target, self.stamp(), owner, number],
         )
 
     def delete_draft(self, owner: str, number: int) -> bool:
@@ -530,6 +546,7 @@ class FeedbackStore:
 
     def __init__(self, store: Store):
         self.conn = store.conn
+        self.stamp = store.stamp
 
     def create_request(
         self,
@@ -547,7 +564,7 @@ class FeedbackStore:
         seed: str,
         peers: list[tuple[str, str, int | None]],
     ) -> int:
-        stamp = now()
+        stamp = self.stamp()
         cursor = self.conn.execute(
             f"INSERT INTO feedback_requests ({_REQUEST_COLUMNS}) VALUES"
             " (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, NULL)",
@@ -635,7 +652,15 @@ class FeedbackStore:
         self.conn.execute(
             "UPDATE feedback_peers SET status = 'answered', ratings = ?, examples = ?,"
             " keep = ?, develop = ?, answered_at = ? WHERE request_id = ? AND peer = ?",
-            [json.dumps(ratings), json.dumps(examples), keep, develop, now(), request_id, peer],
+            [
+                json.dumps(ratings),
+                json.dumps(examples),
+                keep,
+                develop,
+                self.stamp(),
+                request_id,
+                peer,
+            ],
         )
         self.drop_reminder(request_id, peer)
 
@@ -657,7 +682,7 @@ class FeedbackStore:
     def mark_reminded(self, request_id: int, peer: str) -> None:
         self.conn.execute(
             "UPDATE feedback_peers SET reminded_at = ? WHERE request_id = ? AND peer = ?",
-            [now(), request_id, peer],
+            [self.stamp(), request_id, peer],
         )
 
     def close(self, request_id: int) -> bool:
@@ -665,7 +690,7 @@ class FeedbackStore:
         cursor = self.conn.execute(
             "UPDATE feedback_requests SET status = 'closed', closed_at = ?"
             " WHERE id = ? AND status = 'open'",
-            [now(), request_id],
+            [self.stamp(), request_id],
         )
         return cursor.rowcount == 1
 
@@ -679,7 +704,7 @@ class FeedbackStore:
         cursor = self.conn.execute(
             "INSERT OR IGNORE INTO outbox (user, key, replies, request_id, due_at, attempts)"
             " VALUES (?, ?, ?, ?, ?, 0)",
-            [user, key, replies, request_id, due or now()],
+            [user, key, replies, request_id, due or self.stamp()],
         )
         return cursor.rowcount == 1
 
@@ -708,7 +733,7 @@ class FeedbackStore:
         )
 
     def sent(self, message_id: int) -> None:
-        self.conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", [now(), message_id])
+        self.conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", [self.stamp(), message_id])
 
     def retry_later(self, message_id: int, due: str, *, failed: bool = False) -> None:
         """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down)."""
@@ -748,6 +773,7 @@ class FeedbackStore:
 
     def task_done(self, task_id: int) -> bool:
         cursor = self.conn.execute(
-            "UPDATE schedule SET done_at = ? WHERE id = ? AND done_at IS NULL", [now(), task_id]
+            "UPDATE schedule SET done_at = ? WHERE id = ? AND done_at IS NULL",
+            [self.stamp(), task_id],
         )
         return cursor.rowcount == 1

@@ -21,6 +21,7 @@ class Person:
     name: str
     tz_offset: int | None = None  # seconds east of UTC, where the platform gives it
     problem: str = ""  # "unknown", "bot" or "deleted": not someone who can answer
+    tz_name: str = ""  # the IANA zone ("Europe/London"), where the platform gives it
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class Event:
     # them (never as the payload claims): their names, time zones, or why not a person.
     people: tuple[Person, ...] = ()
     name: str = ""  # the speaker's display name, where the platform gives it
-    # The speaker's time zone, where the platform gives it: an IANA name (Teams), or
-    # seconds east of UTC (Slack, the terminal).
+    # The speaker's time zone, where the platform gives it: an IANA name (Teams, Slack,
+    # the terminal where the machine names its zone), or seconds east of UTC.
     tz_name: str = ""
     tz_offset: int | None = None
     raw: Any = field(default=None, compare=False, repr=False)

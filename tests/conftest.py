@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.clock import FixedClock
 from bot.frameworks import Framework, load_all
 from bot.router import Bot
 from bot.storage import Store
@@ -88,9 +90,19 @@ class FakeAdapter:
         return replies[0]
 
 
+# The time the core reads in tests, whatever the day the suite runs on. Tests of the
+# schedule move it, or start it on other weekdays, times and around clock changes.
+START = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday morning
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "bot.db")
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
+    s = Store.open(tmp_path / "bot.db", clock)
     yield s
     s.close()
 

@@ -171,6 +171,15 @@ class FakeSlack:
         ]
 
 
+# The zone Slack would name for a winter offset (the tests' clock is in March).
+ZONE_OF_OFFSET = {
+    0: "Europe/London",
+    3600: "Europe/Paris",
+    -18000: "America/New_York",
+    19800: "Asia/Kolkata",
+}
+
+
 def slack_user(user: str, name: str, *, tz_offset: int = 0, **more: Any) -> dict[str, Any]:
     """A users.info `user`, in the shape Slack's documentation gives."""
     return {
@@ -179,7 +188,7 @@ def slack_user(user: str, name: str, *, tz_offset: int = 0, **more: Any) -> dict
         "name": name.split()[0].lower(),
         "deleted": False,
         "real_name": name,
-        "tz": "Europe/London",
+        "tz": ZONE_OF_OFFSET.get(tz_offset, "Etc/UTC"),
         "tz_offset": tz_offset,
         "profile": {"real_name": name, "display_name": name.split()[0]},
         "is_bot": False,

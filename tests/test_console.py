@@ -166,3 +166,23 @@ as alice
     assert "Leadership: peers 3.0 (3 rated, from Sometimes to Consistently)" in report
     assert "Ran the restructure calmly." in report and "More delegation" in report
     assert "bob" not in report and "carol" not in report and "dan" not in report
+
+
+def test_invalid_utf8_on_a_strict_terminal_loses_nothing(tmp_path: Path) -> None:
+    """A stray byte that is not UTF-8 (a Latin-1 'é' pasted in) under a strict UTF-8
+    locale: the chat goes on, the line is read with U+FFFD in its place, and what was
+    typed before and after it is answered."""
+    typed = b"leadership level 4\nr\xe9sum\xe9 \xff\xfe level 2\nstop\nframeworks\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "bot.db")],
+        input=typed,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"},
+    )
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert done.returncode == 0, err
+    assert "Traceback" not in err
+    assert "Leadership: Level 4" in out
+    assert "There is nothing to stop" in out  # the line after the bad one was read
+    assert "UK Policing" in out or "Policing" in out  # and the last one

@@ -4,10 +4,9 @@ stored answers, privacy, restarts and duplicates."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.feedback import working_moment
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import FeedbackStore, Store
@@ -195,7 +194,7 @@ def test_the_schedule_reminds_once_and_closes_at_the_deadline(
     for name in PEERS:
         bot.inbox(who[name].user)  # the requests, delivered
     answer(who["bob"], "4", "3", "skip", "skip", "skip")
-    soon = datetime.now(UTC) + timedelta(days=13)  # two days before a two-week deadline
+    soon = store.now() + timedelta(days=13)  # two days before a two-week deadline
     assert bot.tick(soon) == 1
     assert bot.tick(soon) == 0  # once
     reminders = {n: bot.outgoing("test:", user=who[n].user) for n in PEERS}
@@ -203,7 +202,7 @@ def test_the_schedule_reminds_once_and_closes_at_the_deadline(
     assert [m.replies[0].title for m in reminders["carol"]] == [
         "A reminder: alice's feedback request"
     ]
-    later = datetime.now(UTC) + timedelta(days=15)
+    later = store.now() + timedelta(days=15)
     assert bot.tick(later) == 1
     assert FeedbackStore(store).request(1)["status"] == "closed"
     (alices,) = bot.outgoing("test:", user=who["alice"].user)
@@ -345,24 +344,6 @@ def test_a_peer_answers_in_one_form_checked_whole(
     assert "There is no request 2 for you." in stranger.plain_text()
 
 
-def test_reminders_come_in_working_hours_where_the_zone_is_known() -> None:
-    deadline = datetime(2026, 12, 4, 17, tzinfo=UTC)  # a Friday
-    tuesday_night = datetime(2026, 12, 1, 22, tzinfo=UTC)
-    assert working_moment(tuesday_night, None, deadline) == tuesday_night
-    assert working_moment(tuesday_night, 0, deadline) == datetime(2026, 12, 2, 9, tzinfo=UTC)
-    # 22:00 UTC is 09:00 on Wednesday in Sydney (UTC+11): now
-    assert working_moment(tuesday_night, 11 * 3600, deadline) == tuesday_night
-    saturday = datetime(2026, 11, 28, 12, tzinfo=UTC)
-    later = datetime(2026, 12, 11, 17, tzinfo=UTC)
-    assert working_moment(saturday, -5 * 3600, later) == datetime(2026, 11, 30, 14, tzinfo=UTC)
-    # never later than an hour before the deadline
-    assert working_moment(datetime(2026, 12, 4, 16, 30, tzinfo=UTC), 0, deadline) == datetime(
-        2026, 12, 4, 16, 30, tzinfo=UTC
-    )
-    friday_evening = datetime(2026, 12, 3, 18, tzinfo=UTC)
-    assert working_moment(friday_evening, 0, deadline) == datetime(2026, 12, 4, 9, tzinfo=UTC)
-
-
 def test_a_new_users_trial_self_ratings_by_label_and_too_few_peers_said(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -405,7 +386,7 @@ def test_a_message_taken_for_sending_is_taken_once_and_again_only_if_unreported(
     for attempt in range(8):
         bot.try_again(carol, "ConnectionError")
         due = store.conn.execute("SELECT due_at FROM outbox WHERE id = ?", [carol.id]).fetchone()
-        pauses.append((datetime.fromisoformat(due[0]) - datetime.now(UTC)).total_seconds())
+        pauses.append((datetime.fromisoformat(due[0]) - store.now()).total_seconds())
         expire(store, carol.id)
         found = bot.outgoing("test:", user=who["carol"].user)
         if attempt < 7:

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 
 from adapters.web import create_app
+from bot.clock import RunningClock
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import FeedbackStore, Store
 from bot.types import Reply
 
+from .conftest import START
 from .servers import FakeSlack, ServerThread, slack_user, wait_for
 from .test_slack import SECRET, event, fixture, interaction
 
@@ -36,10 +38,14 @@ NAMES = {
 
 @contextmanager
 def slack_server(
-    tmp_path: Path, frameworks: list[Framework], users: dict[str, dict[str, Any]] | None = None
+    tmp_path: Path,
+    frameworks: list[Framework],
+    users: dict[str, dict[str, Any]] | None = None,
+    clock: RunningClock | None = None,
 ) -> Iterator[tuple[str, FakeSlack, Bot]]:
     """The web app with Slack on, its Web API a local fake whose users are the NAMES
-    (an hour east of UTC) and an app, or `users`; the outbox delivered often."""
+    (an hour east of UTC) and an app, or `users`; the outbox delivered often; its time
+    `clock`'s (the tests' START by default)."""
     fake = FakeSlack()
     fake.users = {u: slack_user(u, n, tz_offset=3600) for u, n in NAMES.items()}
     fake.users["U0APPBOT"] = slack_user("U0APPBOT", "Deploy Bot", is_bot=True)
@@ -53,7 +59,7 @@ def slack_server(
                 "SLACK_API_URL": api.url + "api",
             }
         )
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.db_path, clock or RunningClock(START))
         bot = Bot(frameworks, store)
         app = create_app(settings, bot, outbox_every=0.05)
         with ServerThread(app) as server:

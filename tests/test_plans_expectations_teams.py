@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import RunningClock
 from bot.frameworks import Framework
 from bot.records import ExpectationStore, PlanStore
 from bot.router import Bot
@@ -94,9 +96,22 @@ def test_expectations_set_from_the_roster_acknowledged_and_private(teams: Teams)
     ]
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(2026, 3, 1, 8, tzinfo=UTC),  # a Sunday morning: the day the suite failed
+        datetime(2026, 3, 6, 23, 30, tzinfo=UTC),  # late on a Friday; clocks change on the 8th
+    ],
+)
 def test_a_plan_with_a_mentor_from_the_roster_and_a_check_in(
-    teams: Teams, frameworks: list[Framework]
+    tmp_path: Path, frameworks: list[Framework], start: datetime
 ) -> None:
+    clock = RunningClock(start)
+    with teams_server(tmp_path, frameworks, clock) as teams:
+        mentor_and_check_in(teams, frameworks, clock)
+
+
+def mentor_and_check_in(teams: Teams, frameworks: list[Framework], clock: RunningClock) -> None:
     install_in_team(teams)
     megan = megan_chat(teams)
     teams.message("plan")
@@ -124,7 +139,15 @@ def test_a_plan_with_a_mentor_from_the_roster_and_a_check_in(
     stranger = chat_of(teams, "carol-aad").execute({"command": "plan open 1"})
     assert any("There is no plan 1 for you" in t for t in texts(stranger))
     megan.execute({"command": "plan checkins 2"})
-    Bot(frameworks, teams.store).tick(datetime.now(UTC) + timedelta(days=15))
+    (due,) = teams.store.conn.execute("SELECT due_at FROM schedule WHERE done_at IS NULL")
+    due_at = datetime.fromisoformat(due[0])
+    # two weeks on, in Megan's working hours (America/Los_Angeles, from clientInfo)
+    local = due_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert due_at >= clock.at + timedelta(days=14) and local.weekday() < 5
+    assert 9 <= local.hour < 17
+    assert Bot(frameworks, teams.store).tick(due_at - timedelta(minutes=1)) == 0  # not yet
+    assert not sent_with(teams, "Check-in on your development plan")
+    clock.advance(due_at - clock.now())  # the web process's schedule runs it
     wait_for(lambda: sent_with(teams, "Check-in on your development plan"))
     form = megan.execute({"command": "plan progress 1"})
     assert inputs(form)["status-1"]["value"] == "not started"

@@ -27,13 +27,14 @@ from adapters.teams import (
     text_without_mention,
 )
 from adapters.web import TEAMS_ADAPTER, create_app
+from bot.clock import RunningClock
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import Store
 from bot.types import Block, Reply
 
-from .conftest import platform_fixture
+from .conftest import START, platform_fixture
 from .servers import FakeConnector, ServerThread
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -137,13 +138,16 @@ def texts(card: dict[str, Any]) -> list[str]:
 
 
 @contextlib.contextmanager
-def teams_server(tmp_path: Path, frameworks: list[Framework]) -> Iterator[Teams]:
+def teams_server(
+    tmp_path: Path, frameworks: list[Framework], clock: RunningClock | None = None
+) -> Iterator[Teams]:
     """The web app in local development mode, its connector a local fake; the outbox
-    is delivered often, for the 360 tests."""
+    is delivered often, for the 360 tests; its time `clock`'s (the tests' START by
+    default)."""
     connector = FakeConnector()
     with ServerThread(connector.app()) as service:
         settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")})
-        store = Store.open(settings.db_path)
+        store = Store.open(settings.db_path, clock or RunningClock(START))
         app = create_app(settings, Bot(frameworks, store), dev=True, outbox_every=0.05)
         with ServerThread(app) as server:
             yield Teams(server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop)
