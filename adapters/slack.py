@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -595,17 +595,23 @@ class SlackAdapter:
     def _messages(self, reply: Reply, *, share: bool) -> list[Json]:
         return self._render(reply, share=share)[0]
 
-    async def with_people(self, event: Event, client: AsyncWebClient, text: str = "") -> Event:
-        """For a command about people (plans, expectations): the speaker's name and time
-        zone, and who the people mentioned in `text` (`<@U123|name>`) are, from Slack
-        (looked up, and kept for an hour)."""
+    async def with_people(
+        self, event: Event, client: AsyncWebClient, text: str = "", picked: Sequence[str] = ()
+    ) -> Event:
+        """Who the people are, from Slack (looked up together, within one deadline, and
+        kept for an hour): those `picked` in a form's people fields, as `Event.people`
+        with the speaker; and for a command about people (plans, expectations), the
+        speaker's name and time zone and the people mentioned in `text` (`<@U123|name>`)."""
         command = event.action if event.action is not None else event.text
-        if not wants_people(command):
+        personal = wants_people(command)
+        if not personal and not picked:
             return event
-        team = event.user.split(":")[1]
-        mentioned = [m for m in _MENTIONED.findall(text) if m != _user_id(event.user)]
-        found = await self.people(client, team, [_user_id(event.user), *mentioned])
-        speaker, others = found[0], found[1:]
+        team, me = event.user.split(":")[1], _user_id(event.user)
+        mentioned = [m for m in _MENTIONED.findall(text) if m != me] if personal else []
+        found = await self.people(client, team, [me, *mentioned, *picked])
+        speaker, others = found[0], found[1 : 1 + len(mentioned)]
+        if picked:
+            event = replace(event, people=(*found[1 + len(mentioned) :], speaker))
         if not speaker.problem:
             event = replace(
                 event,
@@ -694,20 +700,8 @@ class SlackAdapter:
     async def on_form(self, ack: Any, body: Json, client: AsyncWebClient) -> None:
         """A submitted form: refused fields are shown in the modal, which stays open with
         what was typed; otherwise the modal closes and the answer comes in the DM."""
-        event = await self.with_people(event_from_view(body), client)
-        picked = picked_users(body)
-        if picked:  # who they are, from Slack itself: never from the payload
-            team = event.user.split(":")[1]
-            me = _user_id(event.user)
-            found = await self.people(client, team, [*picked, me])
-            speaker = next((p for p in found if p.identity == event.user), None)
-            event = replace(
-                event,
-                people=tuple(found),
-                name=speaker.name if speaker else "",
-                tz_offset=speaker.tz_offset if speaker else event.tz_offset,
-                tz_name=speaker.tz_name if speaker else event.tz_name,
-            )
+        # who the picked people are comes from Slack itself, never from the payload
+        event = await self.with_people(event_from_view(body), client, picked=picked_users(body))
 
         async def send(replies: list[Reply]) -> None:
             refused = replies[0].form if replies and replies[0].form else None

@@ -88,6 +88,8 @@ class FakeSlack:
     retry_after: int = 1
     posts: int = 0
     limited: list[Call] = field(default_factory=list)  # the posts answered 429
+    # method -> seconds to wait before answering it (a slow Slack)
+    slow: dict[str, float] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -127,6 +129,8 @@ class FakeSlack:
     async def api(self, request: web.Request) -> web.Response:
         call = await self._record(request)
         method = request.match_info["method"]
+        if self.slow.get(method):
+            await asyncio.sleep(self.slow[method])
         if self.failures.get(method):
             self.failures[method] -= 1
             return web.json_response({"ok": False, "error": "fatal_error"})

@@ -217,3 +217,25 @@ def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: i
         ("progress", "Led the planning day"),
         ("status", "not started → in progress"),
     ]
+
+
+def test_people_in_a_submitted_form_are_looked_up_together(slack) -> None:  # type: ignore[no-untyped-def]
+    """A picker submitted by someone Slack has not told us about yet: the speaker and the
+    person picked are looked up at once, not one after the other (each lookup may take
+    up to two seconds when Slack is slow, and the modal must be answered in three)."""
+    url, fake, bot = slack
+    alice, carol = Person(url, fake, ALICE), Person(url, fake, CAROL)
+    alice.press("plan mentor")
+    picker = alice.opened()
+    fake.slow["users.info"] = 0.6
+    before = len(fake.to("/api/users.info"))
+    carol.submit(picker, {"mentor": user(DAN)})  # Carol and Dan are not known yet
+    asked = fake.to("/api/users.info")[before:]
+    assert sorted(c.body["user"] for c in asked) == [CAROL, DAN]
+    assert abs(asked[0].at - asked[1].at) < 0.4  # together, not 0.6 s apart
+    named = wait_for(
+        lambda: [m for m in dms(fake, DAN) if "named you as their mentor" in text_of(m)]
+    )
+    assert "Carol White has named you as their mentor" in text_of(named[0])
+    mentors = bot.store.conn.execute("SELECT owner, mentor FROM plans WHERE mentor IS NOT NULL")
+    assert list(mentors) == [(f"slack:{TEAM}:{CAROL}", f"slack:{TEAM}:{DAN}")]
