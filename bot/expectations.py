@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import show_date
-from bot.feedback import identity_of, parse_names
+from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.records import (
@@ -208,7 +208,7 @@ class ExpectationFlow(PersonalFlow):
             employee = people[0].identity
         elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:") and event.forms:
             employee = typed.split()[0]  # "set another" for the same person
-        elif typed and not event.forms:
+        elif typed and names_typed(event.user):
             names, bad = parse_names(typed)
             if len(names) == 1 and not bad:
                 employee = identity_of(names[0], event.user)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.clock import parse_date
-from bot.feedback import identity_of, parse_names
+from bot.feedback import identity_of, names_typed, parse_names
 from bot.render import compose
 from bot.text import clean
 from bot.types import Event, Field, Form, Person, Reply, without
@@ -156,6 +156,11 @@ class FormFiller:
             if len(found) != 1:
                 return state, [self.question(filling, "pick")]
             value = found[0]
+        elif field.kind == "people" and not names_typed(event.user):
+            # Slack, Teams: people only as the platform's picker names them, never typed
+            form = self._form(filling)
+            reply = compose("filling/use_picker.j2", form=form, typed=typed[:80])
+            return without(state, "filling"), [replace(reply, form=form)]
         elif field.kind == "people":
             names, bad = parse_names(typed)
             most = field.most or len(names)

@@ -157,7 +157,10 @@ def test_only_the_manager_and_employee_see_it(frameworks: list[Framework], store
     assert "There is no expectation 1" in text(forged)
     assert whats(store) == []
     in_channel = Event(
-        user=who["dan"].user, conversation="test:local:general", text="expectations", private=False
+        user=who["dan"].user,
+        conversation="console:local:general",
+        text="expectations",
+        private=False,
     )
     assert "Expectations are private" in text(bot.handle(in_channel))
 
@@ -216,7 +219,7 @@ def test_an_undeliverable_expectation_is_recorded_and_the_manager_told(
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
     set_assignment(who["dan"])
-    (message,) = bot.outgoing("test:", user=who["bob"].user)
+    (message,) = bot.outgoing("console:", user=who["bob"].user)
     bot.undeliverable(message, "their account is deactivated")
     assert whats(store) == [(1, "undelivered", "")]
     (told,) = bot.inbox(who["dan"].user)
@@ -254,7 +257,7 @@ def test_delivery_records_communication_once(frameworks: list[Framework], store:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
     set_assignment(who["dan"])
-    (message,) = bot.outgoing("test:", user=who["bob"].user)
+    (message,) = bot.outgoing("console:", user=who["bob"].user)
     bot.sent(message)
     bot.sent(Outgoing(message.id, message.user, message.replies, key=message.key))  # again
     assert whats(store) == [(1, "communicated", "bob")]
@@ -280,14 +283,14 @@ def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) ->
     (v1,) = ExpectationStore(store).versions(1)
     assert (v1["starts"], v1["due"]) == ("2027-02-01", "2027-03-31")
     # the same form twice (a Teams double click) sets it once; a stale change is refused
-    fields = {"employee": "test:local:bob", "kind": "goal", "text": "Cut the backlog to 50"}
+    fields = {"employee": "console:local:bob", "kind": "goal", "text": "Cut the backlog to 50"}
     fields |= {"starts": "2027-02-01", "due": "2027-03-31"}
     again = Event(
         user=who["dan"].user,
         conversation=who["dan"].user,
         action="expectations save",
         fields=fields,
-        people=(Person("test:local:bob", "bob"),),
+        people=(Person("console:local:bob", "bob"),),
     )
     bot.handle(again)
     assert len(ExpectationStore(store).between(who["dan"].user)) == 1
@@ -302,6 +305,33 @@ def test_a_zone_name_that_is_no_zone_is_shown_in_utc(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
-    odd = Event(user="test:local:zed", conversation="test:local:zed", text="expectations")
+    odd = Event(user="console:local:zed", conversation="console:local:zed", text="expectations")
     (reply,) = bot.handle(replace(odd, tz_name="America"))  # a directory, not a zone
     assert reply.title == "Expectations"
+
+
+def test_the_employee_is_never_a_typed_name_on_slack_or_teams(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """`expectations for bob` on Slack or Teams offers the picker instead of guessing
+    who bob is, even from an event that claims no forms; a submitted form naming
+    someone the platform did not describe is refused."""
+    bot = Bot(frameworks, store)
+    for me in ("slack:T1:U1", "teams:tenant:dan-aad"):
+        ask = Event(user=me, conversation=me, text="expectations for bob", forms=True)
+        (form,) = bot.handle(ask)
+        assert form.form is not None and form.form.fields[0].value == ""
+        assert "Choose the person in the form" in form.plain_text()
+        crafted = {"employee": f"{me[:-3]}:bob", "kind": "goal", "text": "Cut the backlog"}
+        (refused,) = bot.handle(
+            replace(ask, text="", action="expectations save", fields=crafted, people=())
+        )
+        assert refused.form is not None and refused.form.fields[0].error
+        # an event that claims no forms: asked one field at a time, names still refused
+        said = [
+            text(bot.handle(replace(ask, text=typed, forms=False)))
+            for typed in ("expectations for bob", "bob", "goal", "Cut the backlog", "skip")
+        ]
+        assert "Choose the person in the form" in said[0] and "cannot tell who" in said[1]
+        assert ExpectationStore(store).between(me) == []
+    assert bot.outgoing("slack:") == [] and bot.outgoing("teams:") == []

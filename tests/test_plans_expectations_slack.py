@@ -217,3 +217,15 @@ def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: i
         ("progress", "Led the planning day"),
         ("status", "not started → in progress"),
     ]
+
+
+def test_a_typed_mentor_is_refused_and_a_mentioned_one_resolved_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, bot = slack
+    alice = Person(url, fake, ALICE)
+    alice.say("plan mentor u0dan")  # typed: refused, the picker offered
+    assert "cannot tell who" in text_of(alice.last())
+    assert alice.buttons()["Choose"] == "plan mentor"
+    assert PlanStore(bot.store).plan(1)["mentor"] is None
+    assert slash(url, ALICE, f"plan mentor <@{DAN}|dan>")[0] == 200  # a mention Slack resolves
+    assert PlanStore(bot.store).plan(1)["mentor"] == f"slack:{TEAM}:{DAN}"
+    assert wait_for(lambda: [m for m in dms(fake, DAN) if "named you as" in text_of(m)])
