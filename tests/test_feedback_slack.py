@@ -129,8 +129,8 @@ class Person:
             )
         ][-1]
 
-    def buttons(self) -> dict[str, str]:
-        message = self.last()
+    def buttons(self, message: dict[str, Any] | None = None) -> dict[str, str]:
+        message = message or self.last()
         blocks = (
             message["blocks"]
             if isinstance(message["blocks"], list)
