@@ -30,7 +30,8 @@ KEEP_WORDS = frozenset({"keep", "same", "unchanged"})
 _COMMAND = re.compile(
     r"^/?(?:behaviour\s+)?(?:plans?|expectations?|360|feedback)"
     r"(?:\s+(?:list|open|show|add|new|edit|item|status|from|mentor|checkins?|progress|comment"
-    r"|export|help|change|ack|acknowledge|propose|close|report|answer|for|@\S+|\d+)\b.*)?$",
+    r"|export|help|change|ack|acknowledge|propose|confirm|refuse|withdraw|close|report|answer|for"
+    r"|@\S+|\d+)\b.*)?$",
     re.I,
 )
 SKIP_WORDS = frozenset({"skip", "-", "n/a"})

@@ -480,3 +480,18 @@ def test_not_my_manager_voids_it_and_stops_more_until_confirmed(
     assert "void" in text(bob.send(text="expectations show 1"))
     set_assignment(mallory, what="Write the Q2 report")
     assert bot.inbox(bob.user)[0].title == "mallory set an expectation for you"
+
+
+def test_answering_the_manager_question_mid_form_leaves_the_form(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """`expectations confirm 1` typed while a form is asked field by field is the
+    command, never filed as the form's answer."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob")
+    set_assignment(who["dan"])
+    who["bob"].send(text="expectations")
+    who["bob"].send(text="expectations new")  # a form of his own, left half-way
+    said = text(who["bob"].send(text="expectations confirm 1"))
+    assert "Confirmed: dan is your manager" in said
+    assert ExpectationStore(store).standing(who["dan"].user, who["bob"].user) == "confirmed"
