@@ -12,6 +12,15 @@ The record is the point, so it is append-only: a change is a new version, and wh
 version was communicated (delivered to the employee) and acknowledged is written once
 and never altered (triggers in the database refuse an UPDATE or DELETE). Only the
 manager and the employee can see an expectation.
+
+Anyone can name anyone, so an expectation counts only from someone the employee
+confirms is their manager. The first time a person sets one for an employee, the
+employee is asked by direct message, and the expectation is held as pending until they
+answer: Confirm sends it on (and that person's later expectations go straight
+through); Not my manager makes it void, and that person can set no more for them unless
+the employee confirms them later. The employee can withdraw a confirmation. Each answer
+is a row of an append-only record (`manager_events`), noted on the expectations it
+touched, and the manager is told.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import show_date
-from bot.feedback import identity_of, parse_names
+from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.records import (
@@ -49,9 +58,21 @@ KINDS = {
 MAX_WORDS = 300
 SUBCOMMANDS = frozenset(
     {"list", "new", "for", "save", "show", "open", "change", "ack", "acknowledge"}
-    | {"comment", "propose", "export", "markdown", "help"}
+    | {"comment", "propose", "export", "markdown", "help", "confirm", "refuse", "withdraw"}
 )
 _KEY = re.compile(r"^expect-(\d+)-v(\d+)$")
+_ASK = re.compile(r"^expect-ask-(\d+)$")  # "X says they are your manager", with it
+# What an expectation's record says of its manager: the last of these decides whether
+# it is held ("pending"), "void", or counts (none of them, or confirmed).
+_STANDING = {"awaiting-manager": "pending", "manager-refused": "void", "manager-confirmed": ""}
+
+
+def _status(events: list[dict[str, Any]]) -> str:
+    """Whether an expectation is "pending" (awaiting the employee's confirmation of the
+    manager), "void" (they said the person is not their manager) or "" (it counts), as
+    its record says."""
+    found = [_STANDING[e["what"]] for e in events if e["what"] in _STANDING]
+    return found[-1] if found else ""
 
 
 class ExpectationFlow(PersonalFlow):
@@ -89,6 +110,8 @@ class ExpectationFlow(PersonalFlow):
             return self.respond(event, sub, number, saving)
         if sub in ("export", "markdown"):
             return self.export(event, number)
+        if sub in ("confirm", "refuse", "withdraw") and number is not None:
+            return self.answer_manager(event, sub, number)
         if sub == "help" or (sub in SUBCOMMANDS and sub not in ("new", "for")):
             return compose("expectations/help.j2", which=sub != "help")
         # `expectations @bob`, `expectations for bob`, `expectations new`
@@ -146,6 +169,16 @@ class ExpectationFlow(PersonalFlow):
             "acknowledged": "acknowledged",
             "undelivered": "could not be sent",
         }
+        manager, employee = expectation["manager_name"], expectation["employee_name"]
+        about_manager = {
+            "awaiting-manager": f"Awaiting confirmation of the manager: {employee} is asked"
+            f" whether {manager} is their manager",
+            "manager-confirmed": f"{employee} confirmed {manager} as their manager",
+            "manager-refused": f"{employee} said {manager} is not their manager:"
+            " this expectation is void",
+            "manager-withdrawn": f"{employee} withdrew their confirmation of {manager}"
+            " as their manager",
+        }
         history = [
             (
                 v["set_at"],
@@ -167,6 +200,8 @@ class ExpectationFlow(PersonalFlow):
                 line = f"{who} {said[e['what']]}: {e['text']}"
             elif e["what"] == "undelivered":
                 line = f"Version {e['version']} could not be sent: {e['text']}"
+            elif e["what"] in about_manager:
+                line = about_manager[e["what"]]
             else:
                 line = f"{who} {said.get(e['what'], e['what'])} version {e['version']}"
             history.append((e["at"], e["version"], n, line))
@@ -179,6 +214,8 @@ class ExpectationFlow(PersonalFlow):
             "events": events,
             "names": names,
             "role": "manager" if reader == expectation["manager"] else "employee",
+            "status": _status(events),
+            "standing": self.db.standing(expectation["manager"], expectation["employee"]),
             "when": zone.show,
             "zone": zone,
         }
@@ -208,7 +245,7 @@ class ExpectationFlow(PersonalFlow):
             employee = people[0].identity
         elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:") and event.forms:
             employee = typed.split()[0]  # "set another" for the same person
-        elif typed and not event.forms:
+        elif typed and names_typed(event.user):
             names, bad = parse_names(typed)
             if len(names) == 1 and not bad:
                 employee = identity_of(names[0], event.user)
@@ -218,7 +255,24 @@ class ExpectationFlow(PersonalFlow):
             note = "use-picker"
         if employee == event.user:
             employee, note = "", "self"
+        if employee and self.db.standing(event.user, employee) in ("refused", "withdrawn"):
+            return self._not_their_manager(event.user, employee)
         return self._form(event, None, {"employee": employee}, {}, note=note)
+
+    def _closed(self, expectation: dict[str, Any]) -> bool:
+        """Whether an expectation can no longer be changed: it is void, or counted but
+        its employee has since said its manager is not theirs."""
+        status = _status(self.db.events(expectation["id"]))
+        standing = self.db.standing(expectation["manager"], expectation["employee"])
+        return status == "void" or (status == "" and standing in ("refused", "withdrawn"))
+
+    def _not_their_manager(self, manager: str, employee: str) -> Reply:
+        """Someone the employee said is not their manager (or no longer is)."""
+        return compose(
+            "expectations/not_their_manager.j2",
+            name=self.name_of(employee),
+            standing=self.db.standing(manager, employee),
+        )
 
     def change_form(self, event: Event, number: int) -> Reply:
         found = self._readable(event, number)
@@ -226,6 +280,8 @@ class ExpectationFlow(PersonalFlow):
             if found is not None:
                 return self.show(event, number, said="manager-only")
             return compose("expectations/not_yours.j2", number=number)
+        if self._closed(found):
+            return self.show(event, number, said="not-their-manager")
         current = self.db.versions(number)[-1]
         values = {k: current[k] for k in ("kind", "text", "standards", "starts", "due")}
         values["version"] = str(current["version"])
@@ -311,6 +367,8 @@ class ExpectationFlow(PersonalFlow):
             if expectation is not None:
                 return self.show(event, number, said="manager-only")
             return compose("expectations/not_yours.j2", number=number)
+        if expectation is not None and self._closed(expectation):
+            return self.show(event, expectation["id"], said="not-their-manager")
         if event.fields is None:
             return self.change_form(event, number) if number else self.new_form(event)
         if number is not None and base is not None:
@@ -330,6 +388,8 @@ class ExpectationFlow(PersonalFlow):
                     "unchecked": "I could not check that person with the platform just now: "
                     "choose again in a moment.",
                 }.get(chosen, "Choose a person: not an app or a former colleague.")
+            elif self.db.standing(event.user, chosen.identity) in ("refused", "withdrawn"):
+                return self._not_their_manager(event.user, chosen.identity)
             else:
                 person = chosen
         kind = values.get("kind", "")
@@ -377,7 +437,8 @@ class ExpectationFlow(PersonalFlow):
             assert person is not None
             same = self._just_set(event.user, person.identity, content)
             if same is not None:  # the same form submitted twice: set once
-                return self.show(event, same, said="set")
+                held = _status(self.db.events(same)) == "pending"
+                return self.show(event, same, said="pending" if held else "set")
             number = self.db.create(
                 manager=event.user,
                 manager_name=self.name_of(event.user),
@@ -391,6 +452,20 @@ class ExpectationFlow(PersonalFlow):
         version = self.db.add_version(number, set_by=event.user, **content)
         found = self.db.expectation(number)
         assert found is not None
+        standing = self.db.standing(found["manager"], found["employee"])
+        if said == "set" and standing != "confirmed":  # held until the employee says
+            if standing != "asked":
+                self.db.manager_event(found["manager"], found["employee"], "asked", event.user)
+            self.db.record(number, version, "awaiting-manager", event.user)
+            question = compose(
+                "expectations/confirm_manager.j2", **self._described(found, found["employee"])
+            )
+            self.outbox.queue(
+                found["employee"], f"expect-ask-{number}", replies_to_json([question])
+            )
+            return self.show(event, number, said="pending")
+        if said == "changed" and _status(self.db.events(number)) == "pending":
+            return self.show(event, number, said="changed-pending")  # sent once confirmed
         told = compose(
             "expectations/sent_to_employee.j2",
             **self._described(found, found["employee"]),
@@ -418,13 +493,19 @@ class ExpectationFlow(PersonalFlow):
                 self.db.record(number, version, "communicated", found["employee"])
 
     def undelivered(self, key: str, reason: str) -> None:
-        """An expectation could not be delivered: recorded, and the manager told."""
-        match = _KEY.match(key)
+        """An expectation (or the question that came with it) could not be delivered:
+        recorded, and the manager told."""
+        match = _KEY.match(key) or _ASK.match(key)
         if not match:
             return
-        number, version = int(match.group(1)), int(match.group(2))
+        number = int(match.group(1))
         found = self.db.expectation(number)
-        if found is None or not self.db.record(number, version, "undelivered", "", reason):
+        if found is None:
+            return
+        version = (
+            int(match.group(2)) if match.re is _KEY else self.db.versions(number)[-1]["version"]
+        )
+        if not self.db.record(number, version, "undelivered", "", reason):
             return
         note = compose(
             "expectations/undelivered.j2",
@@ -442,6 +523,8 @@ class ExpectationFlow(PersonalFlow):
             return compose("expectations/not_yours.j2", number=number)
         if found["employee"] != event.user:
             return self.show(event, number, said="employee-only")
+        if _status(self.db.events(number)):  # pending or void: nothing to acknowledge
+            return self.show(event, number)
         latest = self.db.versions(number)[-1]["version"]
         if version is None or version != latest:
             stale = version is not None and version < latest
@@ -468,6 +551,8 @@ class ExpectationFlow(PersonalFlow):
             return compose("expectations/not_yours.j2", number=number)
         if what == "propose" and found["employee"] != event.user:
             return self.show(event, number, said="employee-only")
+        if _status(self.db.events(number)):  # pending or void: no messages either way
+            return self.show(event, number)
         text, error = "", ""
         if saving and event.fields is not None:
             text = form_values(event).get("text", "")
@@ -515,6 +600,60 @@ class ExpectationFlow(PersonalFlow):
             "Write it",
         )
         return replace(reply, form=form)
+
+    # ---- whether the person who set it is the employee's manager --------------------
+
+    def answer_manager(self, event: Event, answer: str, number: int) -> Reply:
+        """The employee's answer to "X says they are your manager", from one of X's
+        expectations: `confirm`, `refuse` (not my manager) or `withdraw` (a confirmation
+        given before). Recorded once, noted on the expectations it touches, and X told."""
+        found = self._readable(event, number)
+        if found is None:
+            return compose("expectations/not_yours.j2", number=number)
+        if found["employee"] != event.user:
+            return self.show(event, number, said="employee-only")
+        manager, employee = found["manager"], found["employee"]
+        standing = self.db.standing(manager, employee)
+        wanted = {"confirm": "confirmed", "refuse": "refused", "withdraw": "withdrawn"}[answer]
+        allowed = {
+            "confirmed": standing != "confirmed",
+            "refused": standing in ("", "asked"),  # after a confirmation: withdraw
+            "withdrawn": standing == "confirmed",
+        }[wanted]
+        if not allowed:  # a double click, or a stale button: nothing recorded
+            return self.show(event, number, said=f"already-{standing or 'none'}")
+        answered = self.db.manager_event(manager, employee, wanted, employee)
+        touched = []
+        for other in self.db.between(employee):
+            if other["manager"] != manager or other["employee"] != employee:
+                continue
+            status = _status(self.db.events(other["id"]))
+            latest = self.db.versions(other["id"])[-1]["version"]
+            if wanted == "withdrawn" and status == "":
+                self.db.record(other["id"], latest, "manager-withdrawn", employee)
+            elif wanted != "withdrawn" and status == "pending":
+                what = "manager-confirmed" if wanted == "confirmed" else "manager-refused"
+                self.db.record(other["id"], latest, what, employee)
+                touched.append(other["id"])
+                if wanted == "confirmed" and other["id"] != number:  # sent on now
+                    told = compose(
+                        "expectations/sent_to_employee.j2",
+                        **self._described(other, employee),
+                        version=latest,
+                    )
+                    key = f"expect-{other['id']}-v{latest}"
+                    self.outbox.queue(employee, key, replies_to_json([told]))
+        if wanted == "confirmed" and number in touched:  # they have it in front of them
+            latest = self.db.versions(number)[-1]["version"]
+            self.db.record(number, latest, "communicated", employee)
+        note = compose(
+            "expectations/manager_answer.j2",
+            **self._described(found, manager),
+            answer=wanted,
+            touched=sorted(touched),
+        )
+        self.outbox.queue(manager, f"expect-manager-{answered}", replies_to_json([note]))
+        return self.show(event, number, said=wanted)
 
     def export(self, event: Event, number: int | None) -> Reply:
         if number is not None:

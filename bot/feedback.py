@@ -125,6 +125,14 @@ def identity_of(name: str, requester: str) -> str:
     return f"{requester.rsplit(':', 1)[0]}:{name.casefold()}"
 
 
+def names_typed(user: str) -> bool:
+    """Whether people may be named by typing, on `user`'s platform: in the terminal
+    only. On Slack and Teams a peer, manager, mentor or employee is always someone the
+    platform picked and described (`Event.people`): a typed name could reach anyone,
+    or a channel."""
+    return user.startswith("console:")
+
+
 def reminder_time(sent: datetime, deadline: datetime) -> datetime:
     """One reminder: two days before the deadline, or halfway for a short request."""
     if deadline - sent > timedelta(days=4):
@@ -165,8 +173,9 @@ class FeedbackFlow:
         return False
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        if "feedback" in state:
-            state = dict(state, feedback=_upgraded(state["feedback"], event.user))
+        if "feedback" in state:  # people picked or typed: by the platform, never the draft
+            draft = _upgraded(state["feedback"], event.user)
+            state = dict(state, feedback=dict(draft, forms=not names_typed(event.user)))
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
@@ -238,7 +247,7 @@ class FeedbackFlow:
     ) -> tuple[dict[str, Any], list[Reply]]:
         if "feedback" in state and not query:
             return state, [self.prompt(state["feedback"])]
-        draft: dict[str, Any] = {"behaviours": [], "self": {}, "forms": event.forms}
+        draft: dict[str, Any] = {"behaviours": [], "self": {}, "forms": not names_typed(event.user)}
         if query:
             found = resolve_query(self.lookup.index, query)
             if isinstance(found, BehaviourView):
@@ -355,7 +364,7 @@ class FeedbackFlow:
         draft = dict(state["feedback"])
         value = " ".join(args)
         if sub == "framework" and value in self.lookup.index.by_id:
-            draft = {"framework": value, "behaviours": [], "self": {}}
+            draft = {"framework": value, "behaviours": [], "self": {}, "forms": draft.get("forms")}
         elif sub == "level" and (scope := self._scope(dict(draft, level=value))):
             draft["level"] = scope.level.id
             draft["behaviours"] = [b for b in draft["behaviours"] if value in _texts(scope, b)]
@@ -422,7 +431,7 @@ class FeedbackFlow:
     ) -> tuple[dict[str, Any], list[Reply]]:
         if value.casefold() in SKIP_WORDS:
             draft["manager"] = None
-        elif draft.get("forms"):
+        elif not names_typed(event.user):
             return state, [self.prompt(draft, "use-picker", typed=value[:80])]
         else:
             names, bad = parse_names(value)
@@ -440,7 +449,7 @@ class FeedbackFlow:
     def _peers(
         self, state: dict[str, Any], event: Event, draft: dict[str, Any], value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
-        if draft.get("forms"):
+        if not names_typed(event.user):
             return state, [self.prompt(draft, "use-picker", typed=value[:80])]
         names, bad = parse_names(value)
         if bad:
@@ -1096,11 +1105,18 @@ class FeedbackFlow:
 
 def _upgraded(draft: dict[str, Any], user: str) -> dict[str, Any]:
     """A request being built before people carried identities (names alone, kept in a
-    conversation's state across an upgrade), with the identities the names stand for."""
+    conversation's state across an upgrade), with the identities the names stand for;
+    where names are never typed (Slack, Teams), without them, to be picked again."""
     peers, boss = draft.get("peers", []), draft.get("manager")
     if not any(isinstance(p, str) for p in peers) and not isinstance(boss, str):
         return draft
     upgraded = dict(draft)
+    if not names_typed(user):
+        upgraded["peers"] = [p for p in peers if not isinstance(p, str)]
+        if isinstance(boss, str):
+            del upgraded["manager"]
+        upgraded["step"] = _next_step(upgraded)
+        return upgraded
     upgraded["peers"] = [
         {"id": identity_of(p, user), "name": p, "tz": None} if isinstance(p, str) else p
         for p in peers

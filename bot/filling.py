@@ -16,7 +16,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from bot.clock import Clock, parse_date
-from bot.feedback import identity_of, parse_names
+from bot.feedback import identity_of, names_typed, parse_names
 from bot.render import compose
 from bot.text import clean
 from bot.types import Event, Field, Form, Person, Reply, without
@@ -29,7 +29,8 @@ KEEP_WORDS = frozenset({"keep", "same", "unchanged"})
 _COMMAND = re.compile(
     r"^/?(?:behaviour\s+)?(?:plans?|expectations?|360|feedback)"
     r"(?:\s+(?:list|open|show|add|new|edit|item|status|from|mentor|checkins?|progress|comment"
-    r"|export|help|change|ack|acknowledge|propose|close|report|answer|for|@\S+|\d+)\b.*)?$",
+    r"|export|help|change|ack|acknowledge|propose|confirm|refuse|withdraw|close|report|answer|for"
+    r"|@\S+|\d+)\b.*)?$",
     re.I,
 )
 SKIP_WORDS = frozenset({"skip", "-", "n/a"})
@@ -158,6 +159,11 @@ class FormFiller:
             if len(found) != 1:
                 return state, [self.question(filling, "pick")]
             value = found[0]
+        elif field.kind == "people" and not names_typed(event.user):
+            # Slack, Teams: people only as the platform's picker names them, never typed
+            form = self._form(filling)
+            reply = compose("filling/use_picker.j2", form=form, typed=typed[:80])
+            return without(state, "filling"), [replace(reply, form=form)]
         elif field.kind == "people":
             names, bad = parse_names(typed)
             most = field.most or len(names)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import show_date, working_moment
-from bot.feedback import FeedbackFlow, activity_for, identity_of, parse_names
+from bot.feedback import FeedbackFlow, activity_for, identity_of, names_typed, parse_names
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup
 from bot.records import (
@@ -398,7 +398,14 @@ class PlanFlow(PersonalFlow):
                 plan = self.db.plan(plan["id"])
                 assert plan is not None
             return self.view(plan, event.user, said="no-mentor")
-        if typed and typed.casefold() != "set" and not event.forms:
+        mentioned = [p for p in event.people if p.identity != event.user]
+        if typed and typed.casefold() != "set" and not names_typed(event.user):
+            # Slack, Teams: a mentor only as the platform names them (a mention it
+            # resolved, or its picker), never a typed name
+            if len(mentioned) != 1:
+                return self._mentor_form(event, plan, typed=typed[:80])
+            event = replace(event, fields={"mentor": mentioned[0].identity})
+        elif typed and typed.casefold() != "set":
             # the terminal: a name typed with the command, taken as the form would be
             names, bad = parse_names(typed)
             if bad or len(names) != 1:
@@ -435,7 +442,9 @@ class PlanFlow(PersonalFlow):
         )
         return self.view(plan, event.user, said="mentor")
 
-    def _mentor_form(self, event: Event, plan: dict[str, Any], *, error: str = "") -> Reply:
+    def _mentor_form(
+        self, event: Event, plan: dict[str, Any], *, error: str = "", typed: str = ""
+    ) -> Reply:
         field = Field(
             "mentor",
             "Your mentor",
@@ -445,7 +454,7 @@ class PlanFlow(PersonalFlow):
             most=1,
             error=error,
         )
-        reply = compose("plans/mentor_form.j2", plan=plan, refused=bool(error))
+        reply = compose("plans/mentor_form.j2", plan=plan, refused=bool(error), typed=typed)
         form = Form("Your mentor", (field,), "plan mentor set", "plan mentor", "Save", "Choose")
         return replace(reply, form=form)
 

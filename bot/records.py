@@ -451,3 +451,24 @@ class ExpectationStore:
                 [expectation_id],
             )
         )
+
+    # ---- whether the person who sets them is the employee's manager -----------------
+
+    def standing(self, manager: str, employee: str) -> str:
+        """What `employee` last said of `manager` being their manager: "asked" (no
+        answer yet), "confirmed", "refused" or "withdrawn"; "" when never asked."""
+        row = self.conn.execute(
+            "SELECT what FROM manager_events WHERE employee = ? AND manager = ?"
+            " ORDER BY id DESC LIMIT 1",
+            [employee, manager],
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def manager_event(self, manager: str, employee: str, what: str, person: str) -> int:
+        """Append what was asked or answered; its id."""
+        cursor = self.conn.execute(
+            "INSERT INTO manager_events (manager, employee, what, person, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [manager, employee, what, person, self.stamp()],
+        )
+        return int(cursor.lastrowid or 0)

@@ -279,6 +279,30 @@ def m007_plans_and_expectations(db: Database) -> None:
             )
 
 
+@MIGRATIONS()
+def m008_manager_confirmations(db: Database) -> None:
+    """Whether an employee confirmed that someone who set them an expectation is their
+    manager: asked, confirmed, refused ("not my manager") or withdrawn, in the order it
+    happened. It decides whose expectations count, so it is a record: append-only."""
+    db["manager_events"].create(
+        {
+            "id": int,
+            "manager": str,  # the identity of whoever set the expectations
+            "employee": str,
+            "what": str,  # "asked", "confirmed", "refused", "withdrawn"
+            "person": str,  # who did it
+            "at": str,
+        },
+        pk="id",
+    )
+    db["manager_events"].create_index(["employee", "manager"])
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER manager_events_no_{verb.lower()} BEFORE {verb} ON manager_events"
+            " BEGIN SELECT RAISE(ABORT, 'manager_events is append-only'); END"
+        )
+
+
 class Store:
     def __init__(self, db: Database, clock: Clock | None = None):
         self.db = db

@@ -46,7 +46,7 @@ class FakeAdapter:
 
     def __init__(self, bot: Bot, user: str = "alice"):
         self.bot = bot
-        self.user = f"test:local:{user}"
+        self.user = f"console:local:{user}"
         self.last: Reply | None = None
 
     def send(

@@ -5,6 +5,7 @@ failures and time zones."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,13 +20,23 @@ from .conftest import FakeAdapter
 from .test_feedback import people, text
 
 
-def set_assignment(dan: FakeAdapter, who: str = "bob") -> str:
+def set_assignment(
+    dan: FakeAdapter, who: str = "bob", what: str = "Write the Q1 casework report"
+) -> str:
     dan.send(text=f"expectations @{who}")
     dan.send(text="a particular assignment")
-    dan.send(text="Write the Q1 casework report")
+    dan.send(text=what)
     dan.send(text="Every case answered within 20 working days")
     dan.send(text="skip")
     return text(dan.send(text="2027-03-31"))
+
+
+def confirmed(store: Store, manager: FakeAdapter, employee: FakeAdapter) -> None:
+    """`employee` has confirmed before that `manager` is their manager."""
+    with store.transaction():
+        ExpectationStore(store).manager_event(
+            manager.user, employee.user, "confirmed", employee.user
+        )
 
 
 def whats(store: Store, number: int = 1) -> list[tuple[int, str, str]]:
@@ -40,6 +51,7 @@ def test_set_delivered_acknowledged_and_the_record(
 ) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     (intro, first) = who["dan"].send(text="expectations @bob")
     assert intro.title == "Set an expectation"
     assert "Kind of expectation" in first.plain_text()  # bob was named with the command
@@ -87,6 +99,7 @@ def test_a_change_is_a_new_version_and_the_old_one_stays(
 ) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
     bot.inbox(who["bob"].user)
     who["bob"].send(text="expectations propose 1")
@@ -138,6 +151,7 @@ def test_a_change_is_a_new_version_and_the_old_one_stays(
 def test_only_the_manager_and_employee_see_it(frameworks: list[Framework], store: Store) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob", "mallory")
+    confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
     for typed in (
         "expectations show 1",
@@ -157,7 +171,10 @@ def test_only_the_manager_and_employee_see_it(frameworks: list[Framework], store
     assert "There is no expectation 1" in text(forged)
     assert whats(store) == []
     in_channel = Event(
-        user=who["dan"].user, conversation="test:local:general", text="expectations", private=False
+        user=who["dan"].user,
+        conversation="console:local:general",
+        text="expectations",
+        private=False,
     )
     assert "Expectations are private" in text(bot.handle(in_channel))
 
@@ -165,6 +182,7 @@ def test_only_the_manager_and_employee_see_it(frameworks: list[Framework], store
 def test_comments_go_both_ways_once(frameworks: list[Framework], store: Store) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
     bot.inbox(who["bob"].user)
     for _ in range(2):  # a resubmitted form: recorded and told once
@@ -186,6 +204,7 @@ def test_a_competency_is_linked_to_a_behaviour_and_level(
 ) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     who["dan"].send(text="expectations bob")
     who["dan"].send(text="competency")
     who["dan"].send(text="Lead the team through the reorganisation")
@@ -215,14 +234,22 @@ def test_an_undeliverable_expectation_is_recorded_and_the_manager_told(
 ) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
-    (message,) = bot.outgoing("test:", user=who["bob"].user)
+    (message,) = bot.outgoing("console:", user=who["bob"].user)
     bot.undeliverable(message, "their account is deactivated")
     assert whats(store) == [(1, "undelivered", "")]
     (told,) = bot.inbox(who["dan"].user)
     assert told.title == "Expectation 1 did not reach bob"
     assert "their account is deactivated" in told.plain_text()
     assert "not delivered yet" in text(who["dan"].send(text="expectations show 1"))
+    # the question to someone not yet confirmed: the same
+    who["carol"] = FakeAdapter(bot, "carol")
+    set_assignment(who["carol"])
+    (question,) = bot.outgoing("console:", user=who["bob"].user)
+    bot.undeliverable(question, "their account is deactivated")
+    assert whats(store, 2) == [(1, "awaiting-manager", "carol"), (1, "undelivered", "")]
+    assert bot.inbox(who["carol"].user)[0].title == "Expectation 2 did not reach bob"
 
 
 def test_times_are_in_the_readers_zone_and_stored_in_utc(
@@ -230,6 +257,7 @@ def test_times_are_in_the_readers_zone_and_stored_in_utc(
 ) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     # bob's zone is known (Teams gives its name); dan's is not
     bot.handle(
         Event(
@@ -253,8 +281,9 @@ def test_times_are_in_the_readers_zone_and_stored_in_utc(
 def test_delivery_records_communication_once(frameworks: list[Framework], store: Store) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
-    (message,) = bot.outgoing("test:", user=who["bob"].user)
+    (message,) = bot.outgoing("console:", user=who["bob"].user)
     bot.sent(message)
     bot.sent(Outgoing(message.id, message.user, message.replies, key=message.key))  # again
     assert whats(store) == [(1, "communicated", "bob")]
@@ -263,6 +292,7 @@ def test_delivery_records_communication_once(frameworks: list[Framework], store:
 def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) -> None:
     bot = Bot(frameworks, store)
     who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
     # a response command without a number asks which, never starts one for "comment"
     assert "Which expectation?" in text(who["dan"].send(text="expectations comment"))
     # a command typed mid-form leaves the form, saying so
@@ -280,14 +310,14 @@ def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) ->
     (v1,) = ExpectationStore(store).versions(1)
     assert (v1["starts"], v1["due"]) == ("2027-02-01", "2027-03-31")
     # the same form twice (a Teams double click) sets it once; a stale change is refused
-    fields = {"employee": "test:local:bob", "kind": "goal", "text": "Cut the backlog to 50"}
+    fields = {"employee": "console:local:bob", "kind": "goal", "text": "Cut the backlog to 50"}
     fields |= {"starts": "2027-02-01", "due": "2027-03-31"}
     again = Event(
         user=who["dan"].user,
         conversation=who["dan"].user,
         action="expectations save",
         fields=fields,
-        people=(Person("test:local:bob", "bob"),),
+        people=(Person("console:local:bob", "bob"),),
     )
     bot.handle(again)
     assert len(ExpectationStore(store).between(who["dan"].user)) == 1
@@ -302,6 +332,166 @@ def test_a_zone_name_that_is_no_zone_is_shown_in_utc(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
-    odd = Event(user="test:local:zed", conversation="test:local:zed", text="expectations")
+    odd = Event(user="console:local:zed", conversation="console:local:zed", text="expectations")
     (reply,) = bot.handle(replace(odd, tz_name="America"))  # a directory, not a zone
     assert reply.title == "Expectations"
+
+
+def test_the_employee_is_never_a_typed_name_on_slack_or_teams(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """`expectations for bob` on Slack or Teams offers the picker instead of guessing
+    who bob is, even from an event that claims no forms; a submitted form naming
+    someone the platform did not describe is refused."""
+    bot = Bot(frameworks, store)
+    for me in ("slack:T1:U1", "teams:tenant:dan-aad"):
+        ask = Event(user=me, conversation=me, text="expectations for bob", forms=True)
+        (form,) = bot.handle(ask)
+        assert form.form is not None and form.form.fields[0].value == ""
+        assert "Choose the person in the form" in form.plain_text()
+        crafted = {"employee": f"{me[:-3]}:bob", "kind": "goal", "text": "Cut the backlog"}
+        (refused,) = bot.handle(
+            replace(ask, text="", action="expectations save", fields=crafted, people=())
+        )
+        assert refused.form is not None and refused.form.fields[0].error
+        # an event that claims no forms: asked one field at a time, names still refused
+        said = [
+            text(bot.handle(replace(ask, text=typed, forms=False)))
+            for typed in ("expectations for bob", "bob", "goal", "Cut the backlog", "skip")
+        ]
+        assert "Choose the person in the form" in said[0] and "cannot tell who" in said[1]
+        assert ExpectationStore(store).between(me) == []
+    assert bot.outgoing("slack:") == [] and bot.outgoing("teams:") == []
+
+
+def manager_events(store: Store) -> list[tuple[str, str, str]]:
+    return [
+        (m.rsplit(":", 1)[-1], e.rsplit(":", 1)[-1], what)
+        for m, e, what in store.conn.execute(
+            "SELECT manager, employee, what FROM manager_events ORDER BY id"
+        )
+    ]
+
+
+def test_an_expectation_counts_once_the_employee_confirms_the_manager(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """The first expectation from someone is held, and the employee asked in a direct
+    message; Confirm (recorded once) sends it on, the manager is told, and their later
+    ones go straight through; a confirmation can be withdrawn, and is on the record."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob")
+    dan, bob = who["dan"], who["bob"]
+    held = set_assignment(dan)
+    assert "awaiting confirmation of the manager" in held
+    assert "Held until bob confirms that you are their manager" in held
+    assert whats(store) == [(1, "awaiting-manager", "dan")]
+    (question,) = bot.inbox(bob.user)
+    assert question.title == "dan says they are your manager"
+    assert "Write the Q1 casework report" in question.plain_text()
+    assert "Not my manager: it is void" in question.plain_text()
+    assert [c.command for c in question.choices] == [
+        "expectations confirm 1",
+        "expectations refuse 1",
+    ]
+    assert whats(store) == [(1, "awaiting-manager", "dan")]  # the question is not it
+    listed = text(bob.send(text="expectations"))
+    assert "awaiting your confirmation that they are your manager" in listed
+    shown = text(bob.send(action="expectations ack 1 1"))  # not before confirming
+    assert "dan says they are your manager" in shown and "Acknowledged" not in shown
+    assert "Comment" not in shown
+    set_assignment(dan, what="Write the Q2 report")  # a second one, still held: asked once
+    assert manager_events(store) == [("dan", "bob", "asked")]
+    assert "dan says they are your manager" in bot.inbox(bob.user)[0].title
+
+    confirmed = text(bob.send(action="expectations confirm 1"))
+    assert "Confirmed: dan is your manager, and is told." in confirmed
+    again = text(bob.send(action="expectations confirm 1"))  # a double click
+    assert "You have confirmed dan as your manager" in again
+    assert manager_events(store) == [("dan", "bob", "asked"), ("dan", "bob", "confirmed")]
+    assert whats(store) == [
+        (1, "awaiting-manager", "dan"),
+        (1, "manager-confirmed", "bob"),
+        (1, "communicated", "bob"),  # he has it in front of him
+    ]
+    (second,) = bot.inbox(bob.user)  # the other one held is sent on now
+    assert second.title == "dan set an expectation for you"
+    assert "expectations ack 2 1" in [c.command for c in second.choices]
+    (told,) = bot.inbox(dan.user)
+    assert told.title == "bob confirmed that you are their manager"
+    assert "Expectations 1, 2 are with them now, to acknowledge." in told.plain_text()
+    record = text(dan.send(text="expectations show 1"))
+    assert "bob confirmed dan as their manager" in record
+    assert "Awaiting confirmation of the manager" in record
+    set_assignment(dan, what="Write the Q3 report")  # confirmed: straight through
+    (third,) = bot.inbox(bob.user)
+    assert third.title == "dan set an expectation for you"
+    assert whats(store, 3) == [(1, "communicated", "bob")]
+
+    withdrawn = text(bob.send(action="expectations withdraw 1"))
+    assert "you no longer confirm dan as your manager" in withdrawn
+    assert "no longer confirms you" in bot.inbox(dan.user)[0].title
+    refused = text(dan.send(text="expectations @bob"))
+    assert "bob said you are not their manager any more" in refused
+    assert "Set an expectation" not in refused
+    assert "this cannot be changed unless they confirm you" in text(
+        dan.send(text="expectations change 1")
+    )
+    assert "bob withdrew their confirmation of dan" in text(dan.send(text="expectations show 3"))
+    assert len(ExpectationStore(store).versions(1)) == 1
+    for sql in ("UPDATE manager_events SET what = 'x'", "DELETE FROM manager_events"):
+        try:
+            store.conn.execute(sql)
+        except sqlite3.IntegrityError as error:
+            assert "append-only" in str(error)
+        else:
+            raise AssertionError(f"{sql} was allowed")
+
+
+def test_not_my_manager_voids_it_and_stops_more_until_confirmed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "mallory", "bob")
+    mallory, bob = who["mallory"], who["bob"]
+    set_assignment(mallory)
+    bot.inbox(bob.user)
+    refused = text(bob.send(action="expectations refuse 1"))
+    assert "Recorded: mallory is not your manager. This expectation is void" in refused
+    text(bob.send(action="expectations refuse 1"))  # a double click: recorded once
+    assert manager_events(store) == [("mallory", "bob", "asked"), ("mallory", "bob", "refused")]
+    assert whats(store) == [(1, "awaiting-manager", "mallory"), (1, "manager-refused", "bob")]
+    (told,) = bot.inbox(mallory.user)
+    assert told.title == "bob says you are not their manager"
+    assert "Expectation 1 is void, and stays on the record as void." in told.plain_text()
+    shown = text(mallory.send(text="expectations show 1"))
+    assert "void: bob said mallory is not their manager" in shown
+    assert "bob said mallory is not their manager: this expectation is void" in shown
+    assert "Change it" not in shown
+    assert "this cannot be changed" in text(mallory.send(text="expectations change 1"))
+    assert "cannot set expectations for them" in text(mallory.send(text="expectations @bob"))
+    assert "Acknowledged" not in text(bob.send(action="expectations ack 1 1"))
+    assert "void: not your manager" in text(bob.send(text="expectations"))
+    assert ExpectationStore(store).events(1)[-1]["what"] == "manager-refused"
+    assert bot.inbox(bob.user) == []  # nothing more reached bob
+    # bob changes his mind: mallory's next one goes straight to him; the void one stays void
+    assert "mallory is my manager after all" in text(bob.send(text="expectations show 1"))
+    bob.send(action="expectations confirm 1")
+    assert "void" in text(bob.send(text="expectations show 1"))
+    set_assignment(mallory, what="Write the Q2 report")
+    assert bot.inbox(bob.user)[0].title == "mallory set an expectation for you"
+
+
+def test_answering_the_manager_question_mid_form_leaves_the_form(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """`expectations confirm 1` typed while a form is asked field by field is the
+    command, never filed as the form's answer."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob")
+    set_assignment(who["dan"])
+    who["bob"].send(text="expectations")
+    who["bob"].send(text="expectations new")  # a form of his own, left half-way
+    said = text(who["bob"].send(text="expectations confirm 1"))
+    assert "Confirmed: dan is your manager" in said
+    assert ExpectationStore(store).standing(who["dan"].user, who["bob"].user) == "confirmed"

@@ -135,7 +135,7 @@ def test_nobody_reaches_anyone_elses_data(frameworks: list[Framework], store: St
     assert bot.inbox(mallory.user) == []
     assert FeedbackStore(store).request(1)["status"] == "open"
     # not in a shared channel either
-    shared = Event(user=who["alice"].user, conversation="test:local:general", text="360",
+    shared = Event(user=who["alice"].user, conversation="console:local:general", text="360",
                    private=False)  # fmt: skip
     (refused,) = bot.handle(shared)
     assert "in private" in refused.plain_text()
@@ -197,7 +197,7 @@ def test_the_schedule_reminds_once_and_closes_at_the_deadline(
     soon = store.now() + timedelta(days=13)  # two days before a two-week deadline
     assert bot.tick(soon) == 1
     assert bot.tick(soon) == 0  # once
-    reminders = {n: bot.outgoing("test:", user=who[n].user) for n in PEERS}
+    reminders = {n: bot.outgoing("console:", user=who[n].user) for n in PEERS}
     assert reminders["bob"] == []  # bob answered: no reminder
     assert [m.replies[0].title for m in reminders["carol"]] == [
         "A reminder: alice's feedback request"
@@ -205,8 +205,8 @@ def test_the_schedule_reminds_once_and_closes_at_the_deadline(
     later = store.now() + timedelta(days=15)
     assert bot.tick(later) == 1
     assert FeedbackStore(store).request(1)["status"] == "closed"
-    (alices,) = bot.outgoing("test:", user=who["alice"].user)
-    (danas,) = bot.outgoing("test:", user=who["dana"].user)
+    (alices,) = bot.outgoing("console:", user=who["alice"].user)
+    (danas,) = bot.outgoing("console:", user=who["dana"].user)
     assert alices.replies[0].title == danas.replies[0].title == "360 feedback: request 1"
     assert "1 of 3 people answered: fewer than 3" in alices.replies[0].plain_text()
 
@@ -217,9 +217,9 @@ def test_a_person_who_cannot_be_reached_is_reported_by_name(
     bot = Bot(frameworks, store)
     who = people(bot, "alice", *PEERS)
     request(who["alice"])
-    (to_carol,) = bot.outgoing("test:", user=who["carol"].user)
+    (to_carol,) = bot.outgoing("console:", user=who["carol"].user)
     bot.undeliverable(to_carol, "they have not installed the app")
-    (told,) = bot.outgoing("test:", user=who["alice"].user)
+    (told,) = bot.outgoing("console:", user=who["alice"].user)
     assert "I could not reach carol for request 1 (they have not installed the app)" in (
         told.replies[0].plain_text()
     )
@@ -291,6 +291,60 @@ def test_people_are_picked_on_platforms_with_forms_and_checked(
     (ask,) = bot.outgoing("slack:", user="slack:T1:U2")[0].replies
     assert ask.title == "Alice Smith asks for your feedback"
     assert "360: ask peers" in bot.lookup.help("slack").plain_text()
+
+
+def test_only_the_terminal_takes_typed_names_on_every_path(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """On Slack and Teams a peer or a manager is only someone the platform picked: the
+    framework button (which starts afresh), a typed manager, an event that claims no
+    forms, a picker's payload naming someone the platform did not describe, or a draft
+    kept from before people carried identities never make a typed name a person."""
+    bot = Bot(frameworks, store)
+
+    def send(me: str, text: str = "", action: str | None = None, **more: object) -> Reply:
+        more.setdefault("forms", True)
+        event = Event(user=me, conversation=me, text=text, action=action, **more)  # type: ignore[arg-type]
+        (reply,) = bot.handle(event)
+        return reply
+
+    for me in ("slack:T1:U1", "teams:tenant:megan-aad"):
+        send(me, "360")
+        for command in ("360 framework civil-service", "360 level 4", "360 add leadership"):
+            send(me, action=command)
+        asked = send(me, action="360 done")
+        assert asked.form is not None and asked.form.command == "360 people"
+        for typed, forms in (("bob, carol, dan", True), ("bob, carol, dan", False)):
+            refused = send(me, typed, forms=forms)
+            assert "cannot tell who" in refused.plain_text()
+            assert refused.form is not None and refused.form.command == "360 people"
+        crafted = send(me, action="360 people", fields={"peers": f"{me[:-2]}:bob"})
+        assert crafted.form is not None and "choose people who can answer" in str(crafted.form)
+        assert store.state(me, me)["feedback"]["step"] == "peers"
+        people = tuple(Person(f"{me}-{n}", f"Peer {n}") for n in range(3))
+        fields = {"peers": "\n".join(p.identity for p in people)}
+        send(me, action="360 people", fields=fields, people=people)
+        send(me, action="360 deadline 2 weeks")
+        for typed in ("360 manager dana", "dana"):
+            refused = send(me, typed)
+            assert "cannot tell who" in refused.plain_text()
+            assert refused.form is not None and refused.form.command == "360 boss"
+        assert "manager" not in store.state(me, me)["feedback"]
+
+    # a draft kept from before identities, with typed names: dropped, picked again
+    me = "slack:T1:U1"
+    draft = dict(store.state(me, me)["feedback"], peers=["bob", "carol"], manager="dana")
+    with store.transaction():
+        store.save_state(me, me, {"feedback": draft})
+    again = send(me, action="360 manager none")
+    assert "cannot tell who" not in again.plain_text()
+    kept = store.state(me, me)["feedback"]
+    assert kept["peers"] == [] and kept["step"] == "peers"
+    # the terminal still takes typed names
+    alice = FakeAdapter(bot, "alice")
+    alice.send(text="360 leadership level 4")
+    alice.send(text="done")
+    assert "Asking: bob, carol, dan" in text(alice.send(text="bob, carol, dan"))
 
 
 def test_a_peer_answers_in_one_form_checked_whole(
@@ -372,33 +426,33 @@ def test_a_message_taken_for_sending_is_taken_once_and_again_only_if_unreported(
     bot = Bot(frameworks, store)
     who = people(bot, "alice", *PEERS)
     request(who["alice"])
-    (taken,) = bot.outgoing("test:", user=who["bob"].user)
-    assert bot.outgoing("test:", user=who["bob"].user) == []  # taken: not again
+    (taken,) = bot.outgoing("console:", user=who["bob"].user)
+    assert bot.outgoing("console:", user=who["bob"].user) == []  # taken: not again
     expire(store, taken.id)
-    (again,) = bot.outgoing("test:", user=who["bob"].user)  # the lease ran out: again
+    (again,) = bot.outgoing("console:", user=who["bob"].user)  # the lease ran out: again
     assert again.id == taken.id
     bot.sent(again)
     expire(store, taken.id)
-    assert bot.outgoing("test:", user=who["bob"].user) == []  # sent: never again
+    assert bot.outgoing("console:", user=who["bob"].user) == []  # sent: never again
 
-    (carol,) = bot.outgoing("test:", user=who["carol"].user)
+    (carol,) = bot.outgoing("console:", user=who["carol"].user)
     pauses = []
     for attempt in range(8):
         bot.try_again(carol, "ConnectionError")
         due = store.conn.execute("SELECT due_at FROM outbox WHERE id = ?", [carol.id]).fetchone()
         pauses.append((datetime.fromisoformat(due[0]) - store.now()).total_seconds())
         expire(store, carol.id)
-        found = bot.outgoing("test:", user=who["carol"].user)
+        found = bot.outgoing("console:", user=who["carol"].user)
         if attempt < 7:
             (carol,) = found
             assert carol.attempts == attempt + 1
     assert found == []  # given up on the eighth failure
     assert [round(p / 30) for p in pauses[:3]] == [1, 2, 4]  # 30 s, 1 min, 2 min
     assert FeedbackStore(store).peer(1, who["carol"].user)["status"] == "unreachable"
-    (told,) = bot.outgoing("test:", user=who["alice"].user)
+    (told,) = bot.outgoing("console:", user=who["alice"].user)
     assert "I could not reach carol for request 1 (ConnectionError)" in told.replies[0].plain_text()
     # a slow-down is no failure: it does not count towards giving up
-    (dan,) = bot.outgoing("test:", user=who["dan"].user)
+    (dan,) = bot.outgoing("console:", user=who["dan"].user)
     bot.send_later(dan, 1)
     assert store.conn.execute("SELECT attempts FROM outbox WHERE id = ?", [dan.id]).fetchone() == (
         0,
@@ -429,10 +483,10 @@ def test_a_held_reminder_is_dropped_once_answered_and_a_failed_one_marks_nobody(
     assert f"remind-1-{who['carol'].user}" in keys
     with store.transaction():
         store.conn.execute("UPDATE outbox SET due_at = '2000-01-01' WHERE key LIKE 'remind-%'")
-    (reminder,) = bot.outgoing("test:", user=who["carol"].user)
+    (reminder,) = bot.outgoing("console:", user=who["carol"].user)
     bot.undeliverable(reminder, "Slack kept failing")
     assert db.peer(1, who["carol"].user)["status"] == "asked"  # she was asked: not unreachable
-    assert bot.outgoing("test:", user=who["alice"].user) == []  # nothing said wrongly
+    assert bot.outgoing("console:", user=who["alice"].user) == []  # nothing said wrongly
 
 
 def test_closing_before_enough_have_answered_asks_first(
@@ -493,8 +547,8 @@ def test_a_request_begun_before_people_carried_identities_still_sends(
     assert "Manager: dana" in text(alice.send(text="360 threshold 3"))
     alice.send(text="send")
     db = FeedbackStore(store)
-    assert [p["peer"] for p in db.peers(1)] == [f"test:local:{n}" for n in PEERS]
-    assert db.request(1)["manager"] == "test:local:dana"
+    assert [p["peer"] for p in db.peers(1)] == [f"console:local:{n}" for n in PEERS]
+    assert db.request(1)["manager"] == "console:local:dana"
 
 
 def test_a_request_can_start_with_a_framework_and_level(

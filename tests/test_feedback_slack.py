@@ -135,8 +135,8 @@ class Person:
             )
         ][-1]
 
-    def buttons(self) -> dict[str, str]:
-        message = self.last()
+    def buttons(self, message: dict[str, Any] | None = None) -> dict[str, str]:
+        message = message or self.last()
         blocks = (
             message["blocks"]
             if isinstance(message["blocks"], list)
@@ -341,3 +341,48 @@ def test_a_long_direct_message_is_sent_in_parts_each_once_through_429s() -> None
     assert [p["text"].endswith("(continued)") for p in parts] == [False, True, True]
     assert [len(p["blocks"]) for p in parts] == [50, 50, 20]
     assert len(fake.limited) == 2  # the second and fourth posts: refused, sent again
+
+
+def test_typed_names_are_never_taken_for_people_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
+    """After the framework button (which starts the request afresh), typed peers and a
+    typed manager are refused with the picker offered: nothing is ever posted to what
+    chat.postMessage might make of them, and no request goes out."""
+    from .test_plans_expectations_slack import slash
+
+    url, fake, store = slack
+    alice = Person(url, fake, ALICE)
+    status, ack = slash(url, ALICE, "360")
+    assert status == 200 and "360 framework civil-service" in ack
+    alice.press("360 framework civil-service")
+    alice.press("360 level 4")
+    alice.press("360 add leadership")
+    alice.press("360 done")
+    for names in ("u0alice nobody-real #general", "u0alice, nobody-real, general", "U0BOB"):
+        alice.say(names)
+        assert "cannot tell who" in text_of(alice.last())
+        assert alice.buttons()["Choose people"] == "360 people"
+    alice.say("360 peers bob carol")  # not a way round the picker either
+    alice.press("360 deadline 2 weeks")  # not reached: the peers are still to choose
+    alice.say("360 manager dana")
+    alice.press("360 self leadership 3")
+    alice.press("360 send")
+    assert "not ready to send" in text_of(alice.last())
+
+    alice.press("360 people")
+    alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN)})
+    alice.press("360 deadline 2 weeks")
+    for typed_manager in ("360 manager u0dana", "dana", "#general"):
+        alice.say(typed_manager)
+        assert "cannot tell who" in text_of(alice.last())
+        assert alice.buttons()["Choose a manager"] == "360 boss"
+    alice.press("360 manager none")
+    alice.press("360 self leadership 3")
+    alice.press("360 send")
+    assert "Request 1 is on its way" in text_of(alice.last())
+    request = FeedbackStore(store).request(1)
+    assert request["manager"] is None
+    asked = {p["peer"] for p in FeedbackStore(store).peers(1)}
+    assert asked == {f"slack:{TEAM}:{u}" for u in (BOB, CAROL, DAN)}
+    wait_for(lambda: {BOB, CAROL, DAN} <= {c.body["channel"] for c in fake.delivered()})
+    posted = {str(c.body.get("channel")) for c in fake.to("/api/chat.postMessage")}
+    assert posted <= {BOB, CAROL, DAN, ALICE, "D" + ALICE}

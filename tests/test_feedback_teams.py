@@ -204,3 +204,39 @@ def test_with_nobody_to_choose_from_the_card_says_what_to_do(teams: Teams) -> No
     card = megan.execute({"command": "360 done"})
     assert any("Add me to one of yours" in t for t in texts(card))
     assert "peers" not in inputs(card)
+
+
+def test_typed_names_are_never_taken_for_people_in_teams(teams: Teams) -> None:
+    """After the framework button (which starts the request afresh), names typed for
+    the peers or the manager are refused, and the card offers the roster's picker."""
+    install_in_team(teams)
+    megan = Chat(
+        teams,
+        fixture("teams_message_personal.json")["from"],
+        fixture("teams_message_personal.json")["conversation"]["id"],
+    )
+    teams.message("360")
+    megan.execute({"command": "360 framework civil-service"})
+    megan.execute({"command": "360 level 4"})
+    megan.execute({"command": "360 add leadership"})
+    megan.execute({"command": "360 done"})
+    for n, typed in enumerate(("bob, carol, dan", "360 manager dana")):
+        assert teams.message(typed, id=f"typed-{n}")[0] == 200
+        card = teams.cards()[-1]
+        assert any("cannot tell who" in t for t in texts(card)), texts(card)
+        assert inputs(card)["peers"]["isMultiSelect"]  # the picker, on the card
+    chosen = ",".join(identity(a) for a in ("bob-aad", "carol-aad", "dan-aad"))
+    megan.execute({"command": "360 people", "peers": chosen})
+    megan.execute({"command": "360 deadline 2 weeks"})
+    assert teams.message("dana", id="typed-manager")[0] == 200
+    card = teams.cards()[-1]
+    assert any("cannot tell who" in t for t in texts(card))
+    assert inputs(card)["manager"]["isMultiSelect"] is False
+    megan.execute({"command": "360 manager none"})
+    megan.execute({"command": "360 self leadership 3"})
+    assert "Request 1 is on its way" in texts(megan.execute({"command": "360 send"}))
+    db = FeedbackStore(teams.store)
+    assert {p["peer"] for p in db.peers(1)} == {
+        identity(a) for a in ("bob-aad", "carol-aad", "dan-aad")
+    }
+    assert db.request(1)["manager"] is None

@@ -6,6 +6,7 @@ and the Markdown export, checked against the stored rows."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -207,7 +208,7 @@ def test_a_duplicated_submission_is_recorded_once(
     for _ in range(2):  # a double click: two events, one comment
         alice.send(action="plan comment 1 save", fields=submit, event_id=None)
     assert [n["text"] for n in PlanStore(store).notes(1)] == ["Booked the course."]
-    told = [r for r in bot.inbox("test:local:dan") if "commented" in r.title]
+    told = [r for r in bot.inbox("console:local:dan") if "commented" in r.title]
     assert len(told) == 1
 
 
@@ -218,7 +219,7 @@ def test_plans_are_private_and_export_as_markdown(
     alice = FakeAdapter(bot, "alice")
     add_leadership(alice)
     in_channel = Event(
-        user=alice.user, conversation="test:local:general", text="plan", private=False
+        user=alice.user, conversation="console:local:general", text="plan", private=False
     )
     (refused,) = bot.handle(in_channel)
     assert "Development plans are private" in refused.plain_text()
@@ -245,8 +246,8 @@ def test_times_are_shown_in_the_readers_zone(frameworks: list[Framework], store:
     assert f"{local.day} {local:%b %Y, %H:%M} IST: Booked the course." in mine.plain_text()
     (dans,) = bot.handle(
         Event(
-            user="test:local:dan",
-            conversation="test:local:dan",
+            user="console:local:dan",
+            conversation="console:local:dan",
             text="plan open 1",
             tz_offset=-18000,
         )
@@ -318,3 +319,27 @@ def test_a_check_in_falls_due_in_working_hours_whatever_the_day_and_clock_change
     if zone:
         local = local.astimezone(ZoneInfo(zone))
         assert local.weekday() < 5 and 9 <= local.hour < 17
+
+
+def test_a_mentor_is_never_a_typed_name_on_slack_or_teams(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A typed mentor is refused with the picker offered, even from an event that
+    claims the platform shows no forms; the terminal still takes the name."""
+    bot = Bot(frameworks, store)
+    for me in ("slack:T1:U1", "teams:tenant:megan-aad"):
+        for forms in (True, False):
+            event = Event(user=me, conversation=me, text="plan mentor dan", forms=forms)
+            replies = bot.handle(event)
+            said = text(replies)
+            assert "cannot tell who" in said and "dan is your mentor" not in said
+            if forms:
+                assert replies[-1].form is not None and replies[-1].form.command == "plan mentor"
+            else:  # asked one field at a time: a typed name is refused there too
+                (again,) = bot.handle(replace(event, text="dan", event_id=None))
+                assert "cannot tell who" in again.plain_text()
+                assert again.form is not None and again.form.command == "plan mentor"
+        plan = PlanStore(store).plan_of(me)
+        assert plan is not None and plan["mentor"] is None
+    alice = FakeAdapter(bot, "alice")
+    assert "dan is your mentor now" in text(alice.send(text="plan mentor dan"))

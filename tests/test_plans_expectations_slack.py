@@ -117,19 +117,30 @@ def test_expectations_set_acknowledged_and_changed_in_slack(slack) -> None:  # t
         "Bob Jones",
         "Dan Brown",
     )
-    # the outbox delivers it to Bob; delivery is when it was communicated
-    sent = wait_for(lambda: [m for m in dms(fake, BOB) if "set an expectation" in text_of(m)])
-    assert "Dan Brown set an expectation for you" in text_of(sent[0])
-    assert " EST" in text_of(sent[0])  # Bob's time zone (America/New_York), from users.info
-    wait_for(lambda: ExpectationStore(bot.store).when(1, 1, "communicated"))
-    # Carol presses a crafted button: nothing recorded, nothing said about it
-    carol.press("expectations ack 1 1")
-    assert "There is no expectation 1" in text_of(carol.last())
+    # the outbox asks Bob whether Dan is his manager, with the expectation
+    asked = wait_for(lambda: [m for m in dms(fake, BOB) if "your manager" in text_of(m)])
+    assert "Dan Brown says they are your manager" in text_of(asked[0])
+    assert " EST" in text_of(asked[0])  # Bob's time zone (America/New_York), from users.info
+    assert bob.buttons(asked[0]) == {
+        "Confirm": "expectations confirm 1",
+        "Not my manager": "expectations refuse 1",
+    }
+    assert ExpectationStore(bot.store).when(1, 1, "communicated") is None  # held
+    # Carol presses crafted buttons: nothing recorded, nothing said about it
+    for crafted in ("expectations confirm 1", "expectations ack 1 1"):
+        carol.press(crafted)
+        assert "There is no expectation 1" in text_of(carol.last())
+    bob.press("expectations confirm 1")
+    assert "Confirmed: Dan Brown is your manager" in text_of(bob.last())
+    bob.press("expectations confirm 1")  # a double click: recorded once
+    assert "You have confirmed Dan Brown" in text_of(bob.last())
+    told = wait_for(lambda: [m for m in dms(fake, DAN) if "confirmed that" in text_of(m)])
+    assert "Bob Jones confirmed that you are their manager" in text_of(told[0])
     bob.press("expectations ack 1 1")
     assert "Acknowledged: Dan Brown sees that you did" in text_of(bob.last())
     bob.press("expectations ack 1 1")  # a double click: recorded once
     events = [e["what"] for e in ExpectationStore(bot.store).events(1)]
-    assert events == ["communicated", "acknowledged"]
+    assert events == ["awaiting-manager", "manager-confirmed", "communicated", "acknowledged"]
     told = wait_for(lambda: [m for m in dms(fake, DAN) if "acknowledged expectation" in text_of(m)])
     assert "Bob Jones acknowledged expectation 1" in text_of(told[0])
     assert " CET" in text_of(told[0])  # Dan's time zone (Europe/Paris)
@@ -239,3 +250,49 @@ def test_people_in_a_submitted_form_are_looked_up_together(slack) -> None:  # ty
     assert "Carol White has named you as their mentor" in text_of(named[0])
     mentors = bot.store.conn.execute("SELECT owner, mentor FROM plans WHERE mentor IS NOT NULL")
     assert list(mentors) == [(f"slack:{TEAM}:{CAROL}", f"slack:{TEAM}:{DAN}")]
+
+
+def test_a_typed_mentor_is_refused_and_a_mentioned_one_resolved_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, bot = slack
+    alice = Person(url, fake, ALICE)
+    alice.say("plan mentor u0dan")  # typed: refused, the picker offered
+    assert "cannot tell who" in text_of(alice.last())
+    assert alice.buttons()["Choose"] == "plan mentor"
+    assert PlanStore(bot.store).plan(1)["mentor"] is None
+    assert slash(url, ALICE, f"plan mentor <@{DAN}|dan>")[0] == 200  # a mention Slack resolves
+    assert PlanStore(bot.store).plan(1)["mentor"] == f"slack:{TEAM}:{DAN}"
+    assert wait_for(lambda: [m for m in dms(fake, DAN) if "named you as" in text_of(m)])
+
+
+def test_not_my_manager_in_slack_voids_it_and_stops_more(slack) -> None:  # type: ignore[no-untyped-def]
+    """Carol is not Bob's manager: he says so with the button in his DM (twice: once on
+    the record), she is told, and her next expectation for him never reaches him."""
+    url, fake, bot = slack
+    carol, bob = Person(url, fake, CAROL), Person(url, fake, BOB)
+    values = {
+        "employee": user(BOB),
+        "kind": option("goal"),
+        "text": typed("Report to me every Friday"),
+        "competency": typed(""),
+        "standards": typed(""),
+        "starts": day(""),
+        "due": day(""),
+    }
+    assert slash(url, CAROL, "expectations new")[0] == 200
+    assert carol.submit(carol.opened(), values) is None
+    asked = wait_for(lambda: [m for m in dms(fake, BOB) if "your manager" in text_of(m)])
+    assert "Carol White says they are your manager" in text_of(asked[0])
+    bob.press(bob.buttons(asked[0])["Not my manager"])
+    assert "Recorded: Carol White is not your manager" in text_of(bob.last())
+    bob.press("expectations refuse 1")  # a double click
+    db = ExpectationStore(bot.store)
+    assert [e["what"] for e in db.events(1)] == ["awaiting-manager", "manager-refused"]
+    assert db.standing(f"slack:{TEAM}:{CAROL}", f"slack:{TEAM}:{BOB}") == "refused"
+    told = wait_for(lambda: [m for m in dms(fake, CAROL) if "not their manager" in text_of(m)])
+    assert "Bob Jones says you are not their manager" in text_of(told[0])
+    # her next one: refused, nothing sent to Bob
+    assert slash(url, CAROL, "expectations new")[0] == 200
+    assert carol.submit(carol.opened(), values | {"text": typed("And on Mondays")}) is None
+    assert "you cannot set expectations for them" in text_of(carol.last())
+    assert len(db.between(f"slack:{TEAM}:{BOB}")) == 1
+    assert len([m for m in dms(fake, BOB) if "Carol White" in text_of(m)]) == 1

@@ -77,11 +77,20 @@ def test_expectations_set_from_the_roster_acknowledged_and_private(teams: Teams)
     assert any("Expectation 1: for Bob Jones" in t for t in texts(saved))
     (version,) = ExpectationStore(teams.store).versions(1)
     assert (version["behaviour"], version["level"]) == ("leadership", "4")
-    # the outbox opens a chat with Bob and sends it; that delivery is the communication
-    sent = wait_for(lambda: sent_with(teams, "Megan Bowen set an expectation for you"))
-    assert "Leadership, Level 4" in json.dumps(sent[0])
-    wait_for(lambda: ExpectationStore(teams.store).when(1, 1, "communicated"))
+    # the outbox opens a chat with Bob and asks whether Megan is his manager, with it
+    asked = wait_for(lambda: sent_with(teams, "Megan Bowen says they are your manager"))
+    assert "Leadership, Level 4" in json.dumps(asked[0])
+    assert "expectations confirm 1" in json.dumps(asked[0])
     bob = chat_of(teams, "bob-aad")
+    assert ExpectationStore(teams.store).when(1, 1, "communicated") is None  # held
+    early = bob.execute({"command": "expectations ack 1 1"})  # not before he confirms
+    assert any("says they are your manager" in t for t in texts(early))
+    confirmed = bob.execute({"command": "expectations confirm 1"})
+    assert any("Confirmed: Megan Bowen is your manager" in t for t in texts(confirmed))
+    again = bob.execute({"command": "expectations confirm 1"})  # a double click: once
+    assert any("You have confirmed Megan Bowen" in t for t in texts(again))
+    assert ExpectationStore(teams.store).standing(MEGAN, identity("bob-aad")) == "confirmed"
+    wait_for(lambda: sent_with(teams, "Bob Jones confirmed that you are their manager"))
     acked = bob.execute({"command": "expectations ack 1 1"})
     assert any("Acknowledged: Megan Bowen sees that you did" in t for t in texts(acked))
     told = wait_for(lambda: sent_with(teams, "Bob Jones acknowledged expectation 1"))
@@ -91,9 +100,17 @@ def test_expectations_set_from_the_roster_acknowledged_and_private(teams: Teams)
         card = carol.execute(data)
         assert any("There is no expectation 1" in t for t in texts(card))
     assert [e["what"] for e in ExpectationStore(teams.store).events(1)] == [
+        "awaiting-manager",
+        "manager-confirmed",
         "communicated",
         "acknowledged",
     ]
+    # a confirmed manager's next expectation goes straight to Bob
+    form = megan.execute({"command": "expectations new"})
+    megan.execute(command(form, "Send") | values | {"kind": "goal", "competency": ""})
+    wait_for(lambda: sent_with(teams, "Megan Bowen set an expectation for you"))
+    wait_for(lambda: ExpectationStore(teams.store).when(2, 1, "communicated"))
+    assert [e["what"] for e in ExpectationStore(teams.store).events(2)] == ["communicated"]
 
 
 @pytest.mark.parametrize(

@@ -333,7 +333,7 @@ def test_practice_bad_input_and_privacy(chat: FakeAdapter) -> None:
     assert "You are still practising" in reminder.plain_text()
     event = Event(
         user=chat.user,
-        conversation="test:local:channel",
+        conversation="console:local:channel",
         text="practice leadership 4",
         private=False,
     )

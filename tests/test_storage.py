@@ -19,6 +19,7 @@ MIGRATED = [
     "m005_feedback",
     "m006_peer_time_zones",
     "m007_plans_and_expectations",
+    "m008_manager_confirmations",
 ]
 
 
@@ -46,7 +47,7 @@ def test_choices_on_offer_survive_a_restart(frameworks: list[Framework], tmp_pat
     store.close()
 
     store = Store.open(path)  # a new process: nothing kept in memory
-    row = store.db["conversations"].get(("test:local:alice", "test:local:alice"))
+    row = store.db["conversations"].get(("console:local:alice", "console:local:alice"))
     assert '"show civil-service/leadership/4"' in row["state"]
     assert FakeAdapter(Bot(frameworks, store)).say("4").title == "Leadership: Level 4"
     store.close()
@@ -141,7 +142,7 @@ def test_a_change_made_between_read_and_write_is_not_lost(
         return real_step(state, event)
 
     bot.step = step  # type: ignore[method-assign]
-    event = Event(user="test:local:alice", conversation="test:local:alice", text="2")
+    event = Event(user="console:local:alice", conversation="console:local:alice", text="2")
     (reply,) = bot.handle(event)
     assert len(seen) == 2 and seen[0] != seen[1]
     assert reply.title == "Leadership: Level 2"  # not "Changing and Improving"
@@ -181,7 +182,7 @@ def test_a_retry_while_the_first_delivery_is_under_way_gets_nothing(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
-    who = "test:local:a"
+    who = "console:local:a"
     event = Event(user=who, conversation=who, text="leadership", event_id="e1")
     (answer,) = bot.handle(event)  # being delivered: not settled yet
     assert bot.handle(event) == []  # the first attempt may still deliver it
@@ -204,7 +205,7 @@ def test_a_duplicate_during_delivery_does_not_settle_the_first_attempt(
     from adapters.delivery import answer
 
     bot = Bot(frameworks, store)
-    who = "test:local:a"
+    who = "console:local:a"
     event = Event(user=who, conversation=who, text="leadership", event_id="slow-1")
     (first,) = bot.handle(event)  # the first attempt, still sending
 
