@@ -24,13 +24,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.feedback_report import (
-    DEFAULT_THRESHOLD,
     MIN_THRESHOLD,
     PeerAnswer,
     Report,
     Scale,
     aggregates_csv,
     build_report,
+    effective_threshold,
     scale_for,
 )
 from bot.frameworks import Behaviour, Framework, Level
@@ -311,7 +311,8 @@ class FeedbackFlow:
             chosen=[b for b in chosen if b],
             others=[b for b in behaviours if b.id not in draft["behaviours"]],
             most=MAX_BEHAVIOURS,
-            threshold=draft.get("threshold", DEFAULT_THRESHOLD),
+            threshold=effective_threshold(draft.get("threshold")),
+            least=MIN_THRESHOLD,
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
@@ -623,7 +624,7 @@ class FeedbackFlow:
             manager=boss["id"] if boss else None,
             manager_name=boss["name"] if boss else None,
             deadline=_iso(deadline),
-            threshold=draft.get("threshold", DEFAULT_THRESHOLD),
+            threshold=effective_threshold(draft.get("threshold")),
             seed=secrets.token_hex(8),
             peers=peers,
         )

@@ -1,7 +1,8 @@
 """The 360 report, as pure functions: peers' answers in, an anonymised report out.
 
 The anonymity rule is here, in one place: nothing from peers is shown unless at least
-`threshold` of them answered (never fewer than two), and a behaviour's ratings only when
+`threshold` of them answered (never fewer than three: with two, one who answers knows
+their own answer and so learns the other's), and a behaviour's ratings only when
 that many rated it. Comments come in an order that does not follow who answered when,
 and never with a name. Nothing here reads or writes storage.
 """
@@ -14,7 +15,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-MIN_THRESHOLD = 2
+MIN_THRESHOLD = 3
 DEFAULT_THRESHOLD = 3
 
 
@@ -87,8 +88,9 @@ class Report:
         return self.answered >= self.threshold
 
 
-def effective_threshold(threshold: int) -> int:
-    return max(MIN_THRESHOLD, threshold)
+def effective_threshold(threshold: int | None) -> int:
+    """The threshold applied: never below MIN_THRESHOLD, whatever was stored."""
+    return max(MIN_THRESHOLD, threshold or DEFAULT_THRESHOLD)
 
 
 def build_report(

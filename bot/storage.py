@@ -18,6 +18,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.feedback_report import effective_threshold
+
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
 
@@ -508,6 +510,7 @@ def _request(row: Sequence[Any]) -> dict[str, Any]:
     request = dict(zip(keys, row, strict=True))
     request["behaviours"] = _json(request["behaviours"], [])
     request["self_ratings"] = _json(request["self_ratings"], {})
+    request["threshold"] = effective_threshold(request["threshold"])  # never below 3
     return request
 
 

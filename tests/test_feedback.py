@@ -475,7 +475,7 @@ def test_closing_before_enough_have_answered_asks_first(
     assert "I can't say" not in text(who["carol"].send(text="360 answer 1"))  # closed
 
 
-def test_the_anonymity_threshold_can_be_raised_never_below_two(
+def test_the_anonymity_threshold_can_be_raised_never_below_three(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
@@ -483,8 +483,9 @@ def test_the_anonymity_threshold_can_be_raised_never_below_two(
     alice = who["alice"]
     for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
         alice.send(text=typed)
-    assert "at least 2" in text(alice.send(text="360 threshold 1"))
-    assert "at least 2" in text(alice.send(text="360 threshold two"))
+    assert "at least 3" in text(alice.send(text="360 threshold 1"))
+    assert "at least 3" in text(alice.send(text="360 threshold 2"))
+    assert "at least 3" in text(alice.send(text="360 threshold two"))
     ready = text(alice.send(text="360 threshold 4"))
     assert "Shown only if at least 4 answer" in ready and "fewer than 4" in ready
     alice.send(text="send")
@@ -552,3 +553,30 @@ def test_no_gap_is_claimed_when_no_rating_can_be_shown(
     assert "top of the scale" not in report
     assert "no gap can be pointed at" in text(alice.send(text="360 plan 1"))
     assert "None can be shown: too few ratings." in text(alice.send(text="360 export 1 markdown"))
+
+
+def test_an_accomplice_at_threshold_two_learns_nothing(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """With two answers, an accomplice who answers knows their own: the rest is the
+    other peer's. `360 threshold 2` is refused, and a stored 2 is read as 3."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", "bob", "carol")
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol", "1 week", "none", "3"):
+        alice.send(text=typed)
+    refused = text(alice.send(text="360 threshold 2"))
+    assert "at least 3" in refused and "Shown only if at least 2" not in refused
+    alice.send(text="send")
+    with store.transaction():  # as a request stored before the rule was kept
+        store.conn.execute("UPDATE feedback_requests SET threshold = 2 WHERE id = 1")
+    (ask,) = bot.inbox(who["carol"].user)
+    assert "only if at least 3 people answer" in ask.plain_text()
+    for name, rating, develop in (("bob", "Not yet", "skip"), ("carol", "4", "Carol's words")):
+        who[name].send(text="360 answer 1")
+        for typed in (rating, "skip", "skip", develop):
+            who[name].send(text=typed)
+    report = text(alice.send(action="360 close 1 confirm"))
+    assert "2 of 2 people answered: fewer than 3, so nothing from them is shown" in report
+    assert "Carol's words" not in report and "Consistently" not in report
+    assert "Carol's words" not in text(alice.send(text="360 export 1 markdown"))

@@ -53,9 +53,10 @@ def test_below_the_threshold_nothing_from_peers_is_shown() -> None:
     assert report.behaviours[0].self_rating == 3  # the person's own ratings are theirs
 
 
-def test_the_threshold_is_never_below_two_and_applies_per_behaviour() -> None:
-    one = build_report(BEHAVIOURS, {}, [peer(2, 2)], asked=1, scale=FREQUENCY_SCALE, threshold=1)
-    assert one.threshold == 2 and not one.shown
+def test_the_threshold_is_never_below_three_and_applies_per_behaviour() -> None:
+    two = [peer(1, 1), peer(4, 4, keep="mine")]
+    low = build_report(BEHAVIOURS, {}, two, asked=2, scale=FREQUENCY_SCALE, threshold=2)
+    assert low.threshold == 3 and not low.shown and low.keep == ()
     answers = [peer(2, 3), peer(3, None), peer(4, None)]  # only one rated the pace
     report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=FREQUENCY_SCALE)
     lead, pace = report.behaviours
