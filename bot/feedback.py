@@ -1028,7 +1028,7 @@ class FeedbackFlow:
                 target = above[0] if above else about["level"]
                 pointers[gap] = (target, indicators(behaviour.texts[target.id])[:3])
             found = next(r for r in result.behaviours if r.behaviour == gap)
-            activities[gap] = activity_for(found.mean or 0.0, found.self_rating, about["scale"])
+            activities[gap] = activity_for(found.mean or 0, found.self_rating, about["scale"])
         template = {
             "report": "feedback/report.j2",
             "plan": "feedback/plan.j2",

@@ -5,6 +5,19 @@ The anonymity rule is here, in one place: nothing from peers is shown unless at 
 their own answer and so learns the other's), and a behaviour's ratings only when
 that many rated it. Comments come in an order that does not follow who answered when,
 and never with a name. Nothing here reads or writes storage.
+
+What a behaviour's ratings show is the count and the average rounded to a whole point of
+the scale, nothing else (no lowest, highest or spread), because that is what keeps every
+rating from being worked out. With n ratings on a scale 1..k, the count and an exact
+average give the sum; the lowest and the highest as well give all three of three ratings
+(the middle one is the sum less the other two); and an exact average alone still pins
+everyone at the ends (three "Not yet" average exactly 1.0). Rounded to a whole point, the
+average r covers the sums from n*r - n/2 to n*r + n/2, which for n >= 3 always includes
+one set of ratings that are not all equal (r, ..., r, r +- 1: 1 + 1/n still rounds to 1
+and k - 1/n to k), so no shown value says what any one person answered. Gaps and the
+self-versus-peers wording are worked out from the rounded value only, so their order and
+words tell nothing finer. (tests/test_feedback_report.py checks this over every possible
+set of answers.)
 """
 
 from __future__ import annotations
@@ -59,18 +72,16 @@ class BehaviourResult:
     behaviour: str
     count: int  # peers who rated it
     shown: bool  # at least `threshold` of them
-    mean: float | None  # None unless shown
-    low: int | None
-    high: int | None
+    mean: int | None  # their average rounded to a whole point (halves up); None unless shown
     self_rating: int | None
     examples: tuple[str, ...]
 
     @property
-    def gap(self) -> float | None:
-        """How far the self-rating is above the peers' average (negative: below)."""
+    def gap(self) -> int | None:
+        """How far the self-rating is above the peers' rounded average (negative: below)."""
         if self.mean is None or self.self_rating is None:
             return None
-        return round(self.self_rating - self.mean, 2)
+        return self.self_rating - self.mean
 
 
 @dataclass(frozen=True)
@@ -125,9 +136,7 @@ def build_report(
                 behaviour=behaviour,
                 count=len(ratings),
                 shown=shown,
-                mean=round(sum(ratings) / len(ratings), 2) if shown else None,
-                low=min(ratings) if shown else None,
-                high=max(ratings) if shown else None,
+                mean=rounded_average(ratings) if shown else None,
                 self_rating=self_ratings.get(behaviour),
                 examples=tuple(examples) if enough else (),
             )
@@ -147,30 +156,33 @@ def build_report(
     )
 
 
+def rounded_average(ratings: Sequence[int]) -> int:
+    """The average of `ratings` to the nearest whole point, halves up (exactly: no
+    floating point, so 2.5 is always 3)."""
+    return (2 * sum(ratings) + len(ratings)) // (2 * len(ratings))
+
+
 def gaps(results: Sequence[BehaviourResult], scale: Scale, limit: int = 3) -> tuple[str, ...]:
     """The behaviours to develop: those peers rate below the top of the scale, the
     lowest first; where peers agree, the one the person rates themselves highest above
     the peers (a blind spot) first."""
-    candidates = [r for r in results if r.mean is not None and r.mean < scale.top - 0.25]
-    candidates.sort(key=lambda r: (r.mean, -(r.gap or 0.0), r.behaviour))
+    candidates = [r for r in results if r.mean is not None and r.mean < scale.top]
+    candidates.sort(key=lambda r: (r.mean or 0, -(r.gap or 0), r.behaviour))
     return tuple(r.behaviour for r in candidates[:limit])
 
 
 def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> str:
-    """The report's aggregates as CSV: one row per behaviour, nothing per person."""
+    """The report's aggregates as CSV: one row per behaviour, nothing per person, and
+    only what the report shows (the rounded average and the count)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["behaviour", "peers_rated", "peer_average", "lowest", "highest", "self", "scale_top"]
-    )
+    writer.writerow(["behaviour", "peers_rated", "peer_average_rounded", "self", "scale_top"])
     for r in report.behaviours:
         writer.writerow(
             [
                 names.get(r.behaviour, r.behaviour),
                 r.count if r.shown else f"under {report.threshold}",
-                "" if r.mean is None else f"{r.mean:.2f}",
-                "" if r.low is None else r.low,
-                "" if r.high is None else r.high,
+                "" if r.mean is None else r.mean,
                 "" if r.self_rating is None else r.self_rating,
                 scale.top,
             ]

@@ -71,9 +71,7 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     assert "3 of 3 answered" in listed
     (report,) = who["alice"].send(text="360 close 1")
     body = report.plain_text()
-    assert (
-        "Leadership: peers 3.3 (3 rated, from Usually to Consistently) · you: Usually (3)" in body
-    )
+    assert "Leadership: peers Usually (3) on average, 3 rated · you: Usually (3)" in body
     # Delivering at Pace: two rated it (dan could not say), under the threshold of 3
     assert "Delivering at Pace: fewer than 3 rated it, so it is not shown" in body
     assert "Ran the restructure calmly." in body
@@ -82,11 +80,11 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
         assert name not in body  # never who said what
     (managers,) = bot.inbox(who["dana"].user)  # the manager gets the report too
     to_manager = managers.plain_text()  # worded for the manager: alice's ratings, not theirs
-    assert "3 rated, from Usually to Consistently) · alice: Usually (3)" in to_manager
+    assert "on average, 3 rated · alice: Usually (3)" in to_manager
     assert " you" not in to_manager.replace("your", "") and to_manager != body
     assert bot.inbox(who["alice"].user) == []  # alice had it as the reply already
     csv = text(who["alice"].send(text="360 export 1 csv"))
-    assert "Leadership,3,3.33,3,4,3,4" in csv and "Delivering at Pace,under 3,,,,4,4" in csv
+    assert "Leadership,3,3,3,4" in csv and "Delivering at Pace,under 3,,4,4" in csv
     markdown = text(who["alice"].send(text="360 export 1 markdown"))
     assert "## Biggest gaps\n\n- Leadership" in markdown  # the gaps, by name
     assert "Sorry" not in markdown
@@ -162,7 +160,7 @@ def test_a_restart_at_each_step_loses_nothing(frameworks: list[Framework], tmp_p
     assert [r["status"] for r in rows] == ["answered"] * 3
     assert [r["ratings"] for r in rows] == [{"leadership": 4}, {"leadership": 3}, {"leadership": 2}]
     (report,) = FakeAdapter(Bot(frameworks, store), "alice").send(text="360 close 1")
-    assert "Leadership: peers 3.0 (3 rated" in report.plain_text()
+    assert "Leadership: peers Usually (3) on average, 3 rated" in report.plain_text()
     store.close()
 
 
@@ -580,3 +578,30 @@ def test_an_accomplice_at_threshold_two_learns_nothing(
     assert "2 of 2 people answered: fewer than 3, so nothing from them is shown" in report
     assert "Carol's words" not in report and "Consistently" not in report
     assert "Carol's words" not in text(alice.send(text="360 export 1 markdown"))
+
+
+def test_three_ratings_cannot_be_worked_out_from_the_report(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """The lowest, the highest and the average of three ratings give all three: the
+    report shows the rounded average and the count only, everywhere."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "4"):
+        alice.send(text=typed)
+    alice.send(text="send")
+    for name, rating in (("bob", "Not yet"), ("carol", "Usually"), ("dan", "Consistently")):
+        who[name].send(text="360 answer 1")
+        for typed in (rating, "skip", "skip", "skip"):
+            who[name].send(text=typed)
+    report = text(alice.send(text="360 close 1"))
+    assert "Leadership: peers Usually (3) on average, 3 rated · you: Consistently (4)" in report
+    for shown in (report, text(alice.send(text="360 plan 1"))):
+        assert "Not yet (1)" not in shown and "from Not yet" not in shown
+        assert "2.7" not in shown and "2.67" not in shown
+    markdown = text(alice.send(text="360 export 1 markdown"))
+    assert "| Leadership | 3 | 3 | 4 |" in markdown and "2.7" not in markdown
+    csv = text(alice.send(text="360 export 1 csv"))
+    assert "behaviour,peers_rated,peer_average_rounded,self,scale_top" in csv
+    assert "Leadership,3,3,4,4" in csv and "2.67" not in csv and ",1," not in csv

@@ -36,9 +36,9 @@ def test_aggregates_self_versus_peers_and_gaps() -> None:
     )
     assert report.shown and report.answered == 3 and report.asked == 5
     lead, pace = report.behaviours
-    assert (lead.count, lead.mean, lead.low, lead.high) == (3, 3.67, 3, 4)
-    assert (pace.mean, pace.gap) == (1.67, 2.33)  # a blind spot: self 4, peers 1.67
-    assert report.gaps == ("delivering-at-pace", "leadership")
+    assert (lead.count, lead.mean) == (3, 4)  # 3.67, rounded
+    assert (pace.mean, pace.gap) == (2, 2)  # a blind spot: self 4, peers 1.67, rounded
+    assert report.gaps == ("delivering-at-pace",)  # leadership rounds to the top
     assert sorted(report.keep) == ["calm", "listens"]
     assert sorted(report.develop) == ["deadlines", "say no sooner"]
     assert sorted(lead.examples) == ["example 3", "example 4", "example 4"]
@@ -48,7 +48,7 @@ def test_below_the_threshold_nothing_from_peers_is_shown() -> None:
     answers = [peer(1, 1, keep="a", develop="b"), peer(4, 4, keep="c")]
     report = build_report(BEHAVIOURS, {"leadership": 3}, answers, asked=4, scale=FREQUENCY_SCALE)
     assert not report.shown and report.answered == 2
-    assert all(r.mean is None and r.low is None and not r.examples for r in report.behaviours)
+    assert all(r.mean is None and not r.examples for r in report.behaviours)
     assert report.keep == () and report.develop == () and report.gaps == ()
     assert report.behaviours[0].self_rating == 3  # the person's own ratings are theirs
 
@@ -60,7 +60,7 @@ def test_the_threshold_is_never_below_three_and_applies_per_behaviour() -> None:
     answers = [peer(2, 3), peer(3, None), peer(4, None)]  # only one rated the pace
     report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=FREQUENCY_SCALE)
     lead, pace = report.behaviours
-    assert lead.shown and lead.mean == 3.0
+    assert lead.shown and lead.mean == 3
     assert not pace.shown and pace.mean is None and pace.count == 1
 
 
@@ -89,8 +89,27 @@ def test_the_csv_holds_aggregates_only() -> None:
     report = build_report(BEHAVIOURS, {"leadership": 4}, answers, asked=3, scale=FREQUENCY_SCALE)
     text = aggregates_csv(report, {"leadership": "Leadership"}, FREQUENCY_SCALE)
     assert text.splitlines() == [
-        "behaviour,peers_rated,peer_average,lowest,highest,self,scale_top",
-        "Leadership,3,3.67,3,4,4,4",
-        "delivering-at-pace,under 3,,,,,4",
+        "behaviour,peers_rated,peer_average_rounded,self,scale_top",
+        "Leadership,3,4,4,4",
+        "delivering-at-pace,under 3,,,4",
     ]
     assert "secret" not in text and "example" not in text
+
+
+def test_no_shown_average_pins_down_anyone_s_rating() -> None:
+    """The rule, checked over every possible set of answers: from the count and the
+    rounded average shown, several sets of ratings are always possible, and never only
+    unanimous ones, so no one's rating follows (with unrounded averages, three
+    "Not yet" would show 1.0, and every one of the three would be known)."""
+    from itertools import combinations_with_replacement
+
+    for scale in (FREQUENCY_SCALE, DHS_SCALE):
+        for n in range(3, 9):
+            seen: dict[int, list[tuple[int, ...]]] = {}
+            for ratings in combinations_with_replacement(range(1, scale.top + 1), n):
+                answers = [PeerAnswer({"leadership": r}, {}) for r in ratings]
+                report = build_report(("leadership",), {}, answers, asked=n, scale=scale)
+                (result,) = report.behaviours
+                seen.setdefault(result.mean, []).append(ratings)
+            for shown, possible in seen.items():
+                assert any(len(set(p)) > 1 for p in possible), (scale.top, n, shown)

@@ -129,7 +129,7 @@ def test_a_plan_from_a_360_reports_gaps(frameworks: list[Framework], store: Stor
     assert "From 360 request 1, added: Leadership" in made
     (item,) = PlanStore(store).items(1)
     assert item["behaviour"] == "leadership" and item["level"] == "5"  # the next level up
-    assert item["gap"] == "Peers rated Leadership 1.7 of 4; I rated myself 3."
+    assert item["gap"] == "Peers rated Leadership 2 of 4 on average; I rated myself 3."
     assert item["activity"] == "mentoring"  # rated well above peers: a blind spot
     assert item["source"] == "360 request 1"
     again = text(who["alice"].send(text="plan from 360 1"))
