@@ -28,6 +28,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.text import csv_cell, one_line
+
 MIN_THRESHOLD = 3
 DEFAULT_THRESHOLD = 3
 
@@ -128,7 +130,7 @@ def build_report(
             if isinstance(a.ratings.get(behaviour), int) and 1 <= a.ratings[behaviour] <= scale.top
         ]
         shown = enough and len(ratings) >= threshold
-        examples = [a.examples[behaviour].strip() for a in answers if a.examples.get(behaviour)]
+        examples = [one_line(a.examples[behaviour]) for a in answers if a.examples.get(behaviour)]
         examples = [e for e in examples if e]
         shuffle(examples)
         results.append(
@@ -141,8 +143,9 @@ def build_report(
                 examples=tuple(examples) if enough else (),
             )
         )
-    keep = [a.keep.strip() for a in answers if a.keep.strip()] if enough else []
-    develop = [a.develop.strip() for a in answers if a.develop.strip()] if enough else []
+    # one line each: a comment of several lines is one bullet, never several
+    keep = [one_line(a.keep) for a in answers if a.keep.strip()] if enough else []
+    develop = [one_line(a.develop) for a in answers if a.develop.strip()] if enough else []
     shuffle(keep)
     shuffle(develop)
     return Report(
@@ -180,7 +183,7 @@ def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> st
     for r in report.behaviours:
         writer.writerow(
             [
-                names.get(r.behaviour, r.behaviour),
+                csv_cell(names.get(r.behaviour, r.behaviour)),
                 r.count if r.shown else f"under {report.threshold}",
                 "" if r.mean is None else r.mean,
                 "" if r.self_rating is None else r.self_rating,

@@ -605,3 +605,40 @@ def test_three_ratings_cannot_be_worked_out_from_the_report(
     csv = text(alice.send(text="360 export 1 csv"))
     assert "behaviour,peers_rated,peer_average_rounded,self,scale_top" in csv
     assert "Leadership,3,3,4,4" in csv and "2.67" not in csv and ",1," not in csv
+
+
+HOSTILE = (
+    "# Heading | cell ![](http://x/p.png) [click](javascript:alert(1)) <img src=x> www.evil.example"
+)
+
+
+def test_a_peers_comment_stays_text_in_the_report_and_the_exports(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A comment is never live Markdown in the export (no heading, table cell, image,
+    link or autolink) and is one bullet in the chat report, whatever lines it has."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
+        alice.send(text=typed)
+    alice.send(text="send")
+    comments = {"bob": HOSTILE, "carol": "First line\n- second bullet\n- third", "dan": "Calm"}
+    for name, keep in comments.items():
+        who[name].send(text="360 answer 1")
+        for typed in ("3", "skip", keep, "skip"):
+            who[name].send(text=typed)
+    (report,) = alice.send(text="360 close 1")
+    (keep_block,) = [
+        b for n, b in enumerate(report.blocks) if report.blocks[n - 1].text == "Keep doing"
+    ]
+    assert sorted(keep_block.items) == sorted(
+        [" ".join(HOSTILE.split()), "Calm", "First line - second bullet - third"]
+    )  # three comments, three bullets
+    markdown = text(alice.send(text="360 export 1 markdown"))
+    lines = markdown.splitlines()
+    assert not any(line.startswith(("# Heading", "- second", "<")) for line in lines)
+    for live in ("![](", "](javascript", "<img", "http://", "www.evil", " | cell", "\n- second"):
+        assert live not in markdown, live
+    assert "\\# Heading \\| cell \\!\\[\\]\\(http\\:" in markdown  # shown as typed, escaped
+    assert "&lt;img src\\=x&gt;" in markdown

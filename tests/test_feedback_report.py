@@ -113,3 +113,12 @@ def test_no_shown_average_pins_down_anyone_s_rating() -> None:
                 seen.setdefault(result.mean, []).append(ratings)
             for shown, possible in seen.items():
                 assert any(len(set(p)) > 1 for p in possible), (scale.top, n, shown)
+
+
+def test_a_csv_cell_never_starts_a_formula() -> None:
+    answers = [peer(4, 2), peer(3, 1), peer(4, 2)]
+    report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=FREQUENCY_SCALE)
+    names = {"leadership": '=HYPERLINK("http://x")', "delivering-at-pace": "@SUM(A1)"}
+    rows = aggregates_csv(report, names, FREQUENCY_SCALE).splitlines()
+    assert rows[1].startswith('"\'=HYPERLINK(""http://x"")",3,4')
+    assert rows[2].startswith("'@SUM(A1),3,2")

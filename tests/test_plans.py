@@ -266,3 +266,21 @@ def test_the_record_of_an_item_survives_bad_sql(store: Store) -> None:
             assert "append-only" in str(error)
         else:
             raise AssertionError(f"{sql} was allowed")
+
+
+def test_the_markdown_export_shows_typed_text_as_typed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A gap or comment is never live Markdown in the export: no image fetched from
+    elsewhere, no link, no heading, no extra bullet."""
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely ![](http://x/p.png) set [direction](javascript:alert(1))")
+    for typed in ("2", "2027-01-04", "2027-03-31", "plan mentor dan", "plan comment"):
+        alice.send(text=typed)
+    alice.send(text="Booked it\n# Big <img src=x>\n- extra")
+    body = text(alice.send(text="plan export"))
+    for live in ("![](", "](javascript", "<img", "http://", "\n# Big", "\n- extra"):
+        assert live not in body, live
+    assert "I rarely \\!\\[\\]\\(http\\://x/p\\.png\\)" in body
