@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.feedback_report import (
     MIN_THRESHOLD,
+    Earlier,
     PeerAnswer,
     Report,
     Scale,
@@ -186,7 +187,8 @@ class FeedbackFlow:
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
         if "feedback" in state:
-            state = dict(state, feedback=_upgraded(state["feedback"], event.user))
+            draft = dict(_upgraded(state["feedback"], event.user), by=event.user)
+            state = dict(state, feedback=draft)
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
@@ -298,6 +300,7 @@ class FeedbackFlow:
         behaviours = scope.behaviours() if scope else []
         unrated = [b for b in chosen if b and b.id not in draft["self"]]
         manager = draft.get("manager")
+        before = self._asked_before(draft, chosen) if step == "confirm" else {}
         reply = compose(
             "feedback/build.j2",
             step=step,
@@ -313,6 +316,7 @@ class FeedbackFlow:
             most=MAX_BEHAVIOURS,
             threshold=effective_threshold(draft.get("threshold")),
             least=MIN_THRESHOLD,
+            before=before,
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
@@ -324,6 +328,30 @@ class FeedbackFlow:
         if draft.get("forms") and step in ("peers", "manager"):
             reply = replace(reply, form=self._picker(draft, step, problem, values.get("typed")))
         return reply
+
+    def _asked_before(
+        self, draft: dict[str, Any], chosen: list[Behaviour | None]
+    ) -> dict[str, list[int]]:
+        """The behaviours of a request being built that its requester asked about
+        before (label: requests), in a report that showed them or in one still open:
+        its results on them are compared with those when it closes."""
+        if not draft.get("by"):
+            return {}
+        closed = self.history(draft["by"], draft.get("framework", ""))
+        still_open = [
+            r
+            for r in self.db.requests_of(draft["by"])
+            if r["status"] == "open" and r["framework"] == draft.get("framework")
+        ]
+        before: dict[str, list[int]] = {}
+        for b in chosen:
+            if b is None:
+                continue
+            shown = [e.request_id for e in closed if b.id in e.behind]
+            waiting = [r["id"] for r in still_open if b.id in r["behaviours"]]
+            if shown or waiting:
+                before[b.label] = sorted(shown + waiting)
+        return before
 
     def _picker(
         self, draft: dict[str, Any], step: str, problem: str | None, typed: str | None
@@ -991,21 +1019,52 @@ class FeedbackFlow:
             )
         return True
 
-    def built_report(self, request: dict[str, Any]) -> Report:
+    def built_report(self, request: dict[str, Any], earlier: list[Earlier] | None = None) -> Report:
+        """The report of a closed request, compared with the requester's reports on the
+        same framework that closed before it (`earlier`, or looked up)."""
+        if earlier is None:
+            earlier = self.history(request["requester"], request["framework"], before=request)
         peers = self.db.peers(request["id"])
         answered = [p for p in peers if p["status"] == "answered"]
         return build_report(
             request["behaviours"],
             request["self_ratings"],
             [
-                PeerAnswer(p["ratings"], p["examples"], p["keep"] or "", p["develop"] or "")
+                PeerAnswer(
+                    p["ratings"], p["examples"], p["keep"] or "", p["develop"] or "", p["peer"]
+                )
                 for p in answered
             ],
             asked=len(peers),
             scale=scale_for(request["framework"]),
             threshold=request["threshold"],
             seed=request["seed"],
+            earlier=earlier,
         )
+
+    def history(
+        self, requester: str, framework: str, before: dict[str, Any] | None = None
+    ) -> list[Earlier]:
+        """What the requester's closed reports on `framework` showed, in the order they
+        closed (only those that closed before `before`), each compared with the ones
+        before it: what a new report is compared with."""
+        closed = sorted(
+            (
+                r
+                for r in self.db.requests_of(requester)
+                if r["status"] == "closed" and r["framework"] == framework
+            ),
+            key=lambda r: (r["closed_at"] or "", r["id"]),
+        )
+        earlier: list[Earlier] = []
+        for r in closed:
+            if before is not None and (r["closed_at"] or "", r["id"]) >= (
+                before["closed_at"] or "",
+                before["id"],
+            ):
+                break
+            earlier.append(self.built_report(r, list(earlier)).as_earlier(r["id"]))
+        return earlier
 
     def report(
         self, request: dict[str, Any], kind: str = "report", reader: str = "requester"

@@ -18,6 +18,17 @@ and k - 1/n to k), so no shown value says what any one person answered. Gaps and
 self-versus-peers wording are worked out from the rounded value only, so their order and
 words tell nothing finer. (tests/test_feedback_report.py checks this over every possible
 set of answers.)
+
+Comparing reports is the other way to single someone out: a report from bob, carol and dan
+and then one from bob, carol, dan and erin on the same behaviour give erin's rating and
+comment as the difference. So a report is compared with the same requester's earlier
+reports (`Earlier`, in the order they closed): group everyone behind any of them by which
+of the reports they are behind; every group must hold at least the threshold, or the
+difference between groups would be someone's. Behind a behaviour's ratings are those
+who rated it; behind its examples, and the comments, those who answered. When a group
+would be smaller, that behaviour (ratings and examples) or the comments are withheld,
+and the report says which earlier request it was compared with. The same people again,
+or a group of at least the threshold new ones, pass.
 """
 
 from __future__ import annotations
@@ -67,6 +78,20 @@ class PeerAnswer:
     examples: Mapping[str, str]
     keep: str = ""
     develop: str = ""
+    who: str = ""  # their identity: only to compare reports, never shown
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Who was behind what an earlier report of the same requester showed: `answered`
+    behind its comments (None: not shown); per behaviour shown, who answered (behind its
+    examples) and who rated it."""
+
+    request_id: int
+    threshold: int
+    answered: frozenset[str] | None
+    behind: Mapping[str, frozenset[str]]
+    rated: Mapping[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,7 @@ class BehaviourResult:
     mean: int | None  # their average rounded to a whole point (halves up); None unless shown
     self_rating: int | None
     examples: tuple[str, ...]
+    withheld_by: tuple[int, ...] = ()  # earlier requests it could be compared with
 
     @property
     def gap(self) -> int | None:
@@ -95,10 +121,25 @@ class Report:
     keep: tuple[str, ...]
     develop: tuple[str, ...]
     gaps: tuple[str, ...]  # behaviour ids to develop, the biggest gap first
+    comments_withheld_by: tuple[int, ...] = ()
+    people: frozenset[str] = frozenset()  # who answered: only to compare reports
+    raters: Mapping[str, frozenset[str]] | None = None
 
     @property
     def shown(self) -> bool:
         return self.answered >= self.threshold
+
+    def as_earlier(self, request_id: int) -> Earlier:
+        """What this report showed, and who was behind it, for the reports after it."""
+        shown = [r for r in self.behaviours if self.shown and not r.withheld_by]
+        raters = self.raters or {}
+        return Earlier(
+            request_id=request_id,
+            threshold=self.threshold,
+            answered=self.people if self.shown and not self.comments_withheld_by else None,
+            behind={r.behaviour: self.people for r in shown},
+            rated={r.behaviour: raters.get(r.behaviour, frozenset()) for r in shown if r.shown},
+        )
 
 
 def effective_threshold(threshold: int | None) -> int:
@@ -115,21 +156,34 @@ def build_report(
     scale: Scale,
     threshold: int = DEFAULT_THRESHOLD,
     seed: str = "",
+    earlier: Sequence[Earlier] = (),
 ) -> Report:
     """The report on `behaviours` from the peers' `answers`. `seed` (kept with the
     request) fixes the order comments appear in, so that it never follows the order in
-    which people answered, and stays the same each time the report is shown."""
+    which people answered, and stays the same each time the report is shown. `earlier`:
+    the same requester's reports closed before this one, to compare it with."""
     threshold = effective_threshold(threshold)
     shuffle = random.Random(f"360:{seed}").shuffle
     enough = len(answers) >= threshold
+    people = frozenset(a.who for a in answers)
     results = []
+    raters: dict[str, frozenset[str]] = {}
     for behaviour in behaviours:
-        ratings = [
-            a.ratings[behaviour]
+        rating = [
+            a
             for a in answers
             if isinstance(a.ratings.get(behaviour), int) and 1 <= a.ratings[behaviour] <= scale.top
         ]
+        ratings = [a.ratings[behaviour] for a in rating]
+        raters[behaviour] = frozenset(a.who for a in rating)
         shown = enough and len(ratings) >= threshold
+        before = [e for e in earlier if behaviour in e.behind]
+        apart = kept_apart([(e.behind[behaviour], e.threshold) for e in before], people, threshold)
+        if shown:
+            rated = [(e.rated[behaviour], e.threshold) for e in before if behaviour in e.rated]
+            apart = apart and kept_apart(rated, raters[behaviour], threshold)
+        withheld = () if apart or not enough else tuple(e.request_id for e in before)
+        shown = shown and not withheld
         examples = [one_line(a.examples[behaviour]) for a in answers if a.examples.get(behaviour)]
         examples = [e for e in examples if e]
         shuffle(examples)
@@ -140,12 +194,19 @@ def build_report(
                 shown=shown,
                 mean=rounded_average(ratings) if shown else None,
                 self_rating=self_ratings.get(behaviour),
-                examples=tuple(examples) if enough else (),
+                examples=tuple(examples) if enough and not withheld else (),
+                withheld_by=withheld,
             )
         )
+    before = [e for e in earlier if e.answered is not None]
+    apart = kept_apart(
+        [(e.answered or frozenset(), e.threshold) for e in before], people, threshold
+    )
+    comments_withheld = () if apart or not enough else tuple(e.request_id for e in before)
+    told = enough and not comments_withheld
     # one line each: a comment of several lines is one bullet, never several
-    keep = [one_line(a.keep) for a in answers if a.keep.strip()] if enough else []
-    develop = [one_line(a.develop) for a in answers if a.develop.strip()] if enough else []
+    keep = [one_line(a.keep) for a in answers if a.keep.strip()] if told else []
+    develop = [one_line(a.develop) for a in answers if a.develop.strip()] if told else []
     shuffle(keep)
     shuffle(develop)
     return Report(
@@ -156,6 +217,28 @@ def build_report(
         keep=tuple(keep),
         develop=tuple(develop),
         gaps=gaps(results, scale),
+        comments_withheld_by=comments_withheld,
+        people=people,
+        raters=raters,
+    )
+
+
+def kept_apart(
+    earlier: Sequence[tuple[frozenset[str], int]], people: frozenset[str], threshold: int
+) -> bool:
+    """Whether comparing `people` with the `earlier` groups (each with its threshold)
+    singles nobody out: everyone, grouped by which of them they are in, is in a group at
+    least as large as the highest threshold of those."""
+    if not earlier:
+        return True
+    every = [*earlier, (people, threshold)]
+    groups: dict[tuple[bool, ...], int] = {}
+    for person in people.union(*(group for group, _ in earlier)):
+        inside = tuple(person in group for group, _ in every)
+        groups[inside] = groups.get(inside, 0) + 1
+    return all(
+        size >= max(t for (_, t), is_in in zip(every, inside, strict=True) if is_in)
+        for inside, size in groups.items()
     )
 
 
@@ -184,7 +267,11 @@ def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> st
         writer.writerow(
             [
                 csv_cell(names.get(r.behaviour, r.behaviour)),
-                r.count if r.shown else f"under {report.threshold}",
+                r.count
+                if r.shown
+                else "withheld"
+                if r.withheld_by
+                else f"under {report.threshold}",
                 "" if r.mean is None else r.mean,
                 "" if r.self_rating is None else r.self_rating,
                 scale.top,

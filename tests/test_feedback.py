@@ -642,3 +642,61 @@ def test_a_peers_comment_stays_text_in_the_report_and_the_exports(
         assert live not in markdown, live
     assert "\\# Heading \\| cell \\!\\[\\]\\(http\\:" in markdown  # shown as typed, escaped
     assert "&lt;img src\\=x&gt;" in markdown
+
+
+def ask_on_leadership(alice: FakeAdapter, peers: str) -> str:
+    for typed in ("360 leadership level 4", "done", peers, "1 week", "none", "3"):
+        ready = text(alice.send(text=typed))
+    alice.send(text="send")
+    return ready
+
+
+def answer_leadership(peer: FakeAdapter, number: int, rating: str, example: str, keep: str) -> None:
+    peer.send(text=f"360 answer {number}")
+    for typed in (rating, example, keep, "skip"):
+        peer.send(text=typed)
+
+
+def test_comparing_two_reports_singles_nobody_out(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """bob, carol and dan, then bob, carol, dan and erin on Leadership: the difference
+    would be erin's rating and comment, so the second report withholds them, says why,
+    and said so before anyone answered; the same people again are shown."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "erin")
+    alice = who["alice"]
+    first = ask_on_leadership(alice, "bob, carol, dan")
+    assert "asked about" not in first
+    for name in PEERS:
+        answer_leadership(who[name], 1, "3", f"{name}'s example", f"{name} keeps calm")
+    shown = text(alice.send(text="360 close 1"))
+    assert "Leadership: peers Usually (3) on average, 3 rated" in shown
+
+    ready = ask_on_leadership(alice, "bob, carol, dan, erin")
+    assert "You asked about Leadership before (request 1)" in ready
+    assert "at least 3 people who answered exactly the same of your requests on it" in ready
+    (ask,) = [m for m in bot.inbox(who["erin"].user) if "Request 2" in m.plain_text()]
+    assert "comparing reports cannot single out anyone's answer" in ask.plain_text()
+    for name in PEERS:
+        answer_leadership(who[name], 2, "3", f"{name}'s example", f"{name} keeps calm")
+    answer_leadership(who["erin"], 2, "Not yet", "Erin's own example", "Erin's own comment")
+    report = text(alice.send(text="360 close 2"))
+    assert (
+        "Leadership: withheld: compared with your request 1, it could single out someone's answer"
+        in report
+    )
+    assert "comments are withheld: compared with your request 1" in report
+    for own in ("Erin's own", "Sometimes (2)", "Not yet (1)", "keeps calm", "example"):
+        assert own not in report, own
+    for kind in ("markdown", "csv"):
+        exported = text(alice.send(text=f"360 export 2 {kind}"))
+        assert "Erin's own" not in exported and "withheld" in exported
+    assert "withheld" in text(alice.send(text="360 plan 2"))
+
+    ask_on_leadership(alice, "bob, carol, dan")  # the same people again: shown
+    for name in PEERS:
+        answer_leadership(who[name], 3, "4", f"{name}'s example", f"{name} still calm")
+    again = text(alice.send(text="360 close 3"))
+    assert "Leadership: peers Consistently (4) on average, 3 rated" in again
+    assert "bob still calm" in again

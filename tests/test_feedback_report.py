@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.feedback_report import (
     DHS_SCALE,
     FREQUENCY_SCALE,
+    Earlier,
     PeerAnswer,
     aggregates_csv,
     build_report,
@@ -122,3 +123,54 @@ def test_a_csv_cell_never_starts_a_formula() -> None:
     rows = aggregates_csv(report, names, FREQUENCY_SCALE).splitlines()
     assert rows[1].startswith('"\'=HYPERLINK(""http://x"")",3,4')
     assert rows[2].startswith("'@SUM(A1),3,2")
+
+
+def answered_by(*people: tuple[str, int | None, str]) -> list[PeerAnswer]:
+    """(who, their leadership rating, their keep-doing comment) each."""
+    return [
+        PeerAnswer({"leadership": r} if r else {}, {"leadership": f"{who}: e.g."}, keep, "", who)
+        for who, r, keep in people
+    ]
+
+
+def report_of(answers: list[PeerAnswer], earlier: list[Earlier], number: int) -> tuple:
+    report = build_report(
+        ("leadership",), {}, answers, asked=len(answers), scale=FREQUENCY_SCALE,
+        earlier=earlier,
+    )  # fmt: skip
+    return report, [*earlier, report.as_earlier(number)]
+
+
+def test_two_reports_never_single_anyone_out() -> None:
+    """A behaviour's ratings and examples, and the comments, are withheld when comparing
+    the report with earlier ones could single someone out: everyone behind it must be one
+    of at least `threshold` people who answered exactly the same of the reports."""
+    bcd = [("bob", 3, "b"), ("carol", 3, "c"), ("dan", 3, "d")]
+    first, earlier = report_of(answered_by(*bcd), [], 1)
+    assert first.behaviours[0].shown and first.keep
+    # erin added: the difference is hers, rating and comments
+    second, _ = report_of(answered_by(*bcd, ("erin", 1, "erin's")), earlier, 2)
+    (lead,) = second.behaviours
+    assert not lead.shown and lead.mean is None and lead.examples == ()
+    assert lead.withheld_by == (1,) and second.keep == () and second.comments_withheld_by == (1,)
+    # dan left out of a report of four: the difference is his
+    four = [*bcd, ("erin", 2, "e")]
+    _, earlier4 = report_of(answered_by(*four), [], 1)
+    fewer, _ = report_of(answered_by(*bcd), earlier4, 2)
+    assert fewer.behaviours[0].withheld_by == (1,) and fewer.keep == ()
+    # the same people again, or three more: nobody is singled out
+    again, _ = report_of(answered_by(*bcd), earlier, 2)
+    assert again.behaviours[0].shown and again.keep
+    six = [*bcd, ("erin", 1, "e"), ("finn", 2, "f"), ("gus", 4, "g")]
+    more, _ = report_of(answered_by(*six), earlier, 2)
+    assert more.behaviours[0].shown and more.keep
+    # two earlier reports whose people together leave one over: withheld
+    efg = [("erin", 1, "e"), ("finn", 2, "f"), ("gus", 4, "g")]
+    _, two = report_of(answered_by(*efg), earlier, 2)
+    all7, _ = report_of(answered_by(*bcd, *efg, ("hal", 1, "h")), two, 3)
+    assert all7.behaviours[0].withheld_by == (1, 2)
+    # one who could not rate it then rates it now: the ratings are compared by who rated
+    then = [("bob", 3, "b"), ("carol", 3, "c"), ("dan", 3, "d"), ("erin", None, "e")]
+    _, before = report_of(answered_by(*then), [], 1)
+    now, _ = report_of(answered_by(*four), before, 2)
+    assert now.behaviours[0].withheld_by == (1,) and now.keep  # the same people commented
