@@ -685,7 +685,7 @@ class FeedbackFlow:
 
     def listing(self, user: str) -> Reply:
         mine = self.db.requests_of(user)
-        progress = {r["id"]: self._progress(r["id"]) for r in mine}
+        progress = {r["id"]: self._progress(r["id"], r["threshold"]) for r in mine}
         asked = [(p, self.db.request(p["request_id"])) for p in self.db.asked_of(user)]
         managed = self.db.requests_managed_by(user)
         return compose(
@@ -696,12 +696,14 @@ class FeedbackFlow:
             managed=[self._about(r) for r in managed],
         )
 
-    def _progress(self, request_id: int) -> dict[str, int]:
+    def _progress(self, request_id: int, threshold: int) -> dict[str, int]:
+        """What the requester and the manager may see of an open request: how many were
+        asked and whether at least `threshold` answered. Never how many answered or when:
+        with each answer counted as it came, the requester could time who answered."""
         peers = self.db.peers(request_id)
-        delivered, queued = self.db.delivery(request_id)
+        delivered, queued = self.db.delivery(request_id)  # the asks only
         return {
-            "answered": sum(p["status"] == "answered" for p in peers),
-            "declined": sum(p["status"] == "declined" for p in peers),
+            "enough": sum(p["status"] == "answered" for p in peers) >= threshold,
             "unreachable": sum(p["status"] == "unreachable" for p in peers),
             "total": len(peers),
             "delivered": delivered,
@@ -967,12 +969,10 @@ class FeedbackFlow:
         if sub == "close":
             if request["requester"] != event.user:
                 return state, [compose("feedback/not_yours.j2", number=number)]
-            progress = self._progress(number)
+            progress = self._progress(number, request["threshold"])
             sure = [a.casefold() for a in args] == ["confirm"]
             if (
-                request["status"] == "open"
-                and progress["answered"] < request["threshold"]
-                and (not sure)
+                request["status"] == "open" and not progress["enough"] and not sure
             ):  # closing now would show nothing from anyone: asked first
                 return state, [compose("feedback/close_early.j2", **about, progress=progress)]
             if not self.close(number, tell_requester=False):  # the reply is the report
@@ -985,7 +985,7 @@ class FeedbackFlow:
                 compose(
                     "feedback/still_open.j2",
                     **about,
-                    progress=self._progress(number),
+                    progress=self._progress(number, request["threshold"]),
                     can_close=request["requester"] == event.user,
                 )
             ]

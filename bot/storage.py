@@ -727,9 +727,12 @@ class FeedbackStore:
         )
 
     def delivery(self, request_id: int) -> tuple[int, int]:
-        """(messages delivered, messages queued) for a request: its progress."""
+        """(asks delivered, asks queued) for a request: its delivery progress. Only the
+        asks: reminders go only to those who have not answered (and are dropped when they
+        do), so counting them would count the answers."""
         row = self.conn.execute(
-            "SELECT COUNT(sent_at), COUNT(*) FROM outbox WHERE request_id = ?", [request_id]
+            "SELECT COUNT(sent_at), COUNT(*) FROM outbox WHERE request_id = ? AND key LIKE 'ask-%'",
+            [request_id],
         ).fetchone()
         return int(row[0]), int(row[1])
 

@@ -68,7 +68,8 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     answer(who["carol"], "3", "1", "skip", "Calm", "skip")
     answer(who["dan"], "3", "I can't say", "skip", "skip", "Deadlines")
     listed = text(who["alice"].send(text="360 list"))
-    assert "3 of 3 answered" in listed
+    assert "asked 3 · 1 of 3 messages delivered so far · enough answers for a report" in listed
+    assert "3 of 3" not in listed
     (report,) = who["alice"].send(text="360 close 1")
     body = report.plain_text()
     assert "Leadership: peers Usually (3) on average, 3 rated · you: Usually (3)" in body
@@ -460,7 +461,7 @@ def test_closing_before_enough_have_answered_asks_first(
     request(who["alice"])
     answer(who["bob"], "4", "3", "skip", "skip", "skip")
     (asked,) = who["alice"].send(text="360 close 1")
-    assert "Only 1 of 3 answered so far, fewer than 3" in asked.plain_text()
+    assert "Not enough people have answered yet for a report (at least 3" in asked.plain_text()
     assert [c.command for c in asked.choices] == ["360 close 1 confirm", "360 list"]
     assert FeedbackStore(store).request(1)["status"] == "open"  # nothing closed yet
     (which,) = who["alice"].send(text="360 export 1")  # open: the report is not ready
@@ -700,3 +701,43 @@ def test_comparing_two_reports_singles_nobody_out(
     again = text(alice.send(text="360 close 3"))
     assert "Leadership: peers Consistently (4) on average, 3 rated" in again
     assert "bob still calm" in again
+
+
+def test_progress_never_times_who_answered(frameworks: list[Framework], store: Store) -> None:
+    """Live counts ("1 of 5 answered") let the requester time each answer: while a
+    request is open, the requester and the manager see only who was asked, when it
+    closes, and whether enough have answered for a report; nobody is told of an answer."""
+    bot = Bot(frameworks, store)
+    five = ("bob", "carol", "dan", "erin", "finn")
+    who = people(bot, "alice", *five, "dana")
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", ", ".join(five), "2 weeks", "dana", "3"):
+        alice.send(text=typed)
+    sent = text(alice.send(text="send"))
+    assert "how many" not in sent.replace("never how many", "")
+    for name in five:
+        bot.inbox(who[name].user)
+    shown: list[str] = []
+    for name in ("bob", "carol", "dan"):
+        answer(who[name], "3", "3", "skip", "skip", "skip")
+        assert bot.inbox(alice.user) == [] and bot.inbox(who["dana"].user) == []
+        shown += [
+            text(alice.send(text="360 list")),
+            text(alice.send(text="360 report 1")),
+            text(who["dana"].send(text="360 report 1")),
+        ]
+        if name != "dan":
+            shown.append(text(alice.send(text="360 close 1")))  # asks first: not enough yet
+    db = FeedbackStore(store)
+    with store.transaction():  # reminders for erin and finn, held for working hours
+        for name in ("erin", "finn"):
+            key = f"remind-1-{who[name].user}"
+            db.queue(who[name].user, key, "[]", request_id=1, due="2999-01-01T09:00:00+00:00")
+    shown.append(text(alice.send(text="360 list")))
+    for said in shown:
+        for count in ("1 of", "2 of", "3 of", "of 5", "of 7", "Only"):
+            assert count not in said, (count, said)
+    assert "asked 5 · not enough answers for a report yet · open until" in shown[0]
+    assert "Not enough people have answered yet for a report" in shown[3]
+    assert "asked 5 · enough answers for a report · open until" in shown[-1]
+    assert "enough answers for a report" in shown[-2]  # the manager, after dan
