@@ -741,3 +741,16 @@ def test_progress_never_times_who_answered(frameworks: list[Framework], store: S
     assert "Not enough people have answered yet for a report" in shown[3]
     assert "asked 5 · enough answers for a report · open until" in shown[-1]
     assert "enough answers for a report" in shown[-2]  # the manager, after dan
+
+
+def test_peers_read_the_rules_before_they_answer(frameworks: list[Framework], store: Store) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    (ask,) = bot.inbox(who["bob"].user)
+    (form,) = who["bob"].send(action="360 answer 1", forms=True)
+    for said in (ask.plain_text(), form.plain_text()):
+        assert "only as each behaviour's average, rounded to a whole point" in said
+        assert "only if at least 3 people answer" in said
+        assert "comparing reports cannot single out anyone's answer" in said
+        assert "alice is not told who has answered, how many or when" in said
