@@ -25,13 +25,14 @@ from typing import Any
 
 from bot.clock import working_moment, zone_for
 from bot.feedback_report import (
-    DEFAULT_THRESHOLD,
     MIN_THRESHOLD,
+    Earlier,
     PeerAnswer,
     Report,
     Scale,
     aggregates_csv,
     build_report,
+    effective_threshold,
     scale_for,
 )
 from bot.frameworks import Behaviour, Framework, Level
@@ -174,7 +175,7 @@ class FeedbackFlow:
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
         if "feedback" in state:  # people picked or typed: by the platform, never the draft
-            draft = _upgraded(state["feedback"], event.user)
+            draft = dict(_upgraded(state["feedback"], event.user), by=event.user)
             state = dict(state, feedback=dict(draft, forms=not names_typed(event.user)))
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
@@ -289,6 +290,7 @@ class FeedbackFlow:
         behaviours = scope.behaviours() if scope else []
         unrated = [b for b in chosen if b and b.id not in draft["self"]]
         manager = draft.get("manager")
+        before = self._asked_before(draft, chosen) if step == "confirm" else {}
         reply = compose(
             "feedback/build.j2",
             step=step,
@@ -302,7 +304,9 @@ class FeedbackFlow:
             chosen=[b for b in chosen if b],
             others=[b for b in behaviours if b.id not in draft["behaviours"]],
             most=MAX_BEHAVIOURS,
-            threshold=draft.get("threshold", DEFAULT_THRESHOLD),
+            threshold=effective_threshold(draft.get("threshold")),
+            least=MIN_THRESHOLD,
+            before=before,
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
@@ -314,6 +318,30 @@ class FeedbackFlow:
         if draft.get("forms") and step in ("peers", "manager"):
             reply = replace(reply, form=self._picker(draft, step, problem, values.get("typed")))
         return reply
+
+    def _asked_before(
+        self, draft: dict[str, Any], chosen: list[Behaviour | None]
+    ) -> dict[str, list[int]]:
+        """The behaviours of a request being built that its requester asked about
+        before (label: requests), in a report that showed them or in one still open:
+        its results on them are compared with those when it closes."""
+        if not draft.get("by"):
+            return {}
+        closed = self.history(draft["by"], draft.get("framework", ""))
+        still_open = [
+            r
+            for r in self.db.requests_of(draft["by"])
+            if r["status"] == "open" and r["framework"] == draft.get("framework")
+        ]
+        before: dict[str, list[int]] = {}
+        for b in chosen:
+            if b is None:
+                continue
+            shown = [e.request_id for e in closed if b.id in e.behind]
+            waiting = [r["id"] for r in still_open if b.id in r["behaviours"]]
+            if shown or waiting:
+                before[b.label] = sorted(shown + waiting)
+        return before
 
     def _picker(
         self, draft: dict[str, Any], step: str, problem: str | None, typed: str | None
@@ -614,7 +642,7 @@ class FeedbackFlow:
             manager=boss["id"] if boss else None,
             manager_name=boss["name"] if boss else None,
             deadline=_iso(deadline),
-            threshold=draft.get("threshold", DEFAULT_THRESHOLD),
+            threshold=effective_threshold(draft.get("threshold")),
             seed=secrets.token_hex(8),
             peers=peers,
         )
@@ -647,7 +675,7 @@ class FeedbackFlow:
 
     def listing(self, user: str) -> Reply:
         mine = self.db.requests_of(user)
-        progress = {r["id"]: self._progress(r["id"]) for r in mine}
+        progress = {r["id"]: self._progress(r["id"], r["threshold"]) for r in mine}
         asked = [(p, self.db.request(p["request_id"])) for p in self.db.asked_of(user)]
         managed = self.db.requests_managed_by(user)
         return compose(
@@ -658,12 +686,14 @@ class FeedbackFlow:
             managed=[self._about(r) for r in managed],
         )
 
-    def _progress(self, request_id: int) -> dict[str, int]:
+    def _progress(self, request_id: int, threshold: int) -> dict[str, int]:
+        """What the requester and the manager may see of an open request: how many were
+        asked and whether at least `threshold` answered. Never how many answered or when:
+        with each answer counted as it came, the requester could time who answered."""
         peers = self.db.peers(request_id)
-        delivered, queued = self.db.delivery(request_id)
+        delivered, queued = self.db.delivery(request_id)  # the asks only
         return {
-            "answered": sum(p["status"] == "answered" for p in peers),
-            "declined": sum(p["status"] == "declined" for p in peers),
+            "enough": sum(p["status"] == "answered" for p in peers) >= threshold,
             "unreachable": sum(p["status"] == "unreachable" for p in peers),
             "total": len(peers),
             "delivered": delivered,
@@ -929,12 +959,10 @@ class FeedbackFlow:
         if sub == "close":
             if request["requester"] != event.user:
                 return state, [compose("feedback/not_yours.j2", number=number)]
-            progress = self._progress(number)
+            progress = self._progress(number, request["threshold"])
             sure = [a.casefold() for a in args] == ["confirm"]
             if (
-                request["status"] == "open"
-                and progress["answered"] < request["threshold"]
-                and (not sure)
+                request["status"] == "open" and not progress["enough"] and not sure
             ):  # closing now would show nothing from anyone: asked first
                 return state, [compose("feedback/close_early.j2", **about, progress=progress)]
             if not self.close(number, tell_requester=False):  # the reply is the report
@@ -947,7 +975,7 @@ class FeedbackFlow:
                 compose(
                     "feedback/still_open.j2",
                     **about,
-                    progress=self._progress(number),
+                    progress=self._progress(number, request["threshold"]),
                     can_close=request["requester"] == event.user,
                 )
             ]
@@ -981,21 +1009,52 @@ class FeedbackFlow:
             )
         return True
 
-    def built_report(self, request: dict[str, Any]) -> Report:
+    def built_report(self, request: dict[str, Any], earlier: list[Earlier] | None = None) -> Report:
+        """The report of a closed request, compared with the requester's reports on the
+        same framework that closed before it (`earlier`, or looked up)."""
+        if earlier is None:
+            earlier = self.history(request["requester"], request["framework"], before=request)
         peers = self.db.peers(request["id"])
         answered = [p for p in peers if p["status"] == "answered"]
         return build_report(
             request["behaviours"],
             request["self_ratings"],
             [
-                PeerAnswer(p["ratings"], p["examples"], p["keep"] or "", p["develop"] or "")
+                PeerAnswer(
+                    p["ratings"], p["examples"], p["keep"] or "", p["develop"] or "", p["peer"]
+                )
                 for p in answered
             ],
             asked=len(peers),
             scale=scale_for(request["framework"]),
             threshold=request["threshold"],
             seed=request["seed"],
+            earlier=earlier,
         )
+
+    def history(
+        self, requester: str, framework: str, before: dict[str, Any] | None = None
+    ) -> list[Earlier]:
+        """What the requester's closed reports on `framework` showed, in the order they
+        closed (only those that closed before `before`), each compared with the ones
+        before it: what a new report is compared with."""
+        closed = sorted(
+            (
+                r
+                for r in self.db.requests_of(requester)
+                if r["status"] == "closed" and r["framework"] == framework
+            ),
+            key=lambda r: (r["closed_at"] or "", r["id"]),
+        )
+        earlier: list[Earlier] = []
+        for r in closed:
+            if before is not None and (r["closed_at"] or "", r["id"]) >= (
+                before["closed_at"] or "",
+                before["id"],
+            ):
+                break
+            earlier.append(self.built_report(r, list(earlier)).as_earlier(r["id"]))
+        return earlier
 
     def report(
         self, request: dict[str, Any], kind: str = "report", reader: str = "requester"
@@ -1018,7 +1077,7 @@ class FeedbackFlow:
                 target = above[0] if above else about["level"]
                 pointers[gap] = (target, indicators(behaviour.texts[target.id])[:3])
             found = next(r for r in result.behaviours if r.behaviour == gap)
-            activities[gap] = activity_for(found.mean or 0.0, found.self_rating, about["scale"])
+            activities[gap] = activity_for(found.mean or 0, found.self_rating, about["scale"])
         template = {
             "report": "feedback/report.j2",
             "plan": "feedback/plan.j2",

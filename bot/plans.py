@@ -366,7 +366,7 @@ class PlanFlow(PersonalFlow):
             sentence = compose(
                 "plans/gap_sentence.j2",
                 behaviour=behaviour,
-                mean=result.mean or 0.0,
+                mean=result.mean or 0,
                 scale=about["scale"],
                 self_rating=result.self_rating,
             ).plain_text()
@@ -376,7 +376,7 @@ class PlanFlow(PersonalFlow):
                 behaviour=gap,
                 level=target.id,
                 gap=sentence,
-                activity=activity_for(result.mean or 0.0, result.self_rating, about["scale"]),
+                activity=activity_for(result.mean or 0, result.self_rating, about["scale"]),
                 source=f"360 request {number}",
             )
             added.append(behaviour.label)

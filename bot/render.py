@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from bot.text import plural
+from bot.text import markdown_escaped, plural
 from bot.types import Block, Choice, Column, Reply
 
 _VALUE = "\ue000"  # marks the start of an interpolated value (private use, never typed)
@@ -48,6 +48,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["plural"] = plural
+    env.filters["md"] = markdown_escaped  # user text in a Markdown export
     return env
 
 

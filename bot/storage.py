@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.clock import Clock, SystemClock, iso
+from bot.feedback_report import effective_threshold
 
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
@@ -548,6 +549,7 @@ def _request(row: Sequence[Any]) -> dict[str, Any]:
     request = dict(zip(keys, row, strict=True))
     request["behaviours"] = _json(request["behaviours"], [])
     request["self_ratings"] = _json(request["self_ratings"], {})
+    request["threshold"] = effective_threshold(request["threshold"])  # never below 3
     return request
 
 
@@ -773,9 +775,12 @@ class FeedbackStore:
         )
 
     def delivery(self, request_id: int) -> tuple[int, int]:
-        """(messages delivered, messages queued) for a request: its progress."""
+        """(asks delivered, asks queued) for a request: its delivery progress. Only the
+        asks: reminders go only to those who have not answered (and are dropped when they
+        do), so counting them would count the answers."""
         row = self.conn.execute(
-            "SELECT COUNT(sent_at), COUNT(*) FROM outbox WHERE request_id = ?", [request_id]
+            "SELECT COUNT(sent_at), COUNT(*) FROM outbox WHERE request_id = ? AND key LIKE 'ask-%'",
+            [request_id],
         ).fetchone()
         return int(row[0]), int(row[1])
 

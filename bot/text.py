@@ -183,3 +183,38 @@ def plural(word: str, count: int, many: str | None = None) -> str:
     if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
         return word[:-1] + "ies"
     return word + "s"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@=])")
+
+
+def markdown_escaped(text: object, *, block: bool = False) -> str:
+    """`text` as literal Markdown: whatever a person typed renders as typed, never as a
+    heading, list, table cell, link, image, autolink or HTML. `<`, `>` and `&` become
+    entities and every other Markdown-significant character is backslash-escaped
+    (CommonMark and GFM read `\\x` as `x` for any ASCII punctuation). Inline (a bullet, a
+    table cell, a heading), line breaks become spaces; as a `block` (a paragraph of its
+    own), each line is kept, flush left, with a hard break, and blank lines part
+    paragraphs."""
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
+    if not block:
+        return " ".join(escaped.split())
+    paragraphs = re.split(r"\n\s*\n", escaped.strip())
+    return "\n\n".join(
+        "\\\n".join(" ".join(line.split()) for line in p.splitlines() if line.strip())
+        for p in paragraphs
+    )
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet never reads as a formula: text starting with
+    `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks and runs of white space as single spaces."""
+    return " ".join(text.split())

@@ -163,7 +163,7 @@ as alice
     assert "alice asks for your feedback" in out
     report = out[out.rindex("360 feedback: request 1") :]
     assert "3 of 3 answered" in report
-    assert "Leadership: peers 3.0 (3 rated, from Sometimes to Consistently)" in report
+    assert "Leadership: peers Usually (3) on average, 3 rated" in report
     assert "Ran the restructure calmly." in report and "More delegation" in report
     assert "bob" not in report and "carol" not in report and "dan" not in report
 

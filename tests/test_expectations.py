@@ -495,3 +495,21 @@ def test_answering_the_manager_question_mid_form_leaves_the_form(
     said = text(who["bob"].send(text="expectations confirm 1"))
     assert "Confirmed: dan is your manager" in said
     assert ExpectationStore(store).standing(who["dan"].user, who["bob"].user) == "confirmed"
+
+
+def test_the_markdown_export_shows_typed_text_as_typed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob")
+    dan = who["dan"]
+    dan.send(text="expectations @bob")
+    dan.send(text="a particular assignment")
+    dan.send(text="Write ![](http://x/p.png) the [report](javascript:alert(1))")
+    dan.send(text="Every case answered <img src=x> | within 20 days")
+    dan.send(text="skip")
+    dan.send(text="2027-03-31")
+    markdown = text(who["bob"].send(text="expectations export"))
+    for live in ("![](", "](javascript", "<img", "http://", " | within"):
+        assert live not in markdown, live
+    assert "Write \\!\\[\\]\\(http\\://x/p\\.png\\) the \\[report\\]" in markdown

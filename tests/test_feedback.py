@@ -67,12 +67,11 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     answer(who["carol"], "3", "1", "skip", "Calm", "skip")
     answer(who["dan"], "3", "I can't say", "skip", "skip", "Deadlines")
     listed = text(who["alice"].send(text="360 list"))
-    assert "3 of 3 answered" in listed
+    assert "asked 3 · 1 of 3 messages delivered so far · enough answers for a report" in listed
+    assert "3 of 3" not in listed
     (report,) = who["alice"].send(text="360 close 1")
     body = report.plain_text()
-    assert (
-        "Leadership: peers 3.3 (3 rated, from Usually to Consistently) · you: Usually (3)" in body
-    )
+    assert "Leadership: peers Usually (3) on average, 3 rated · you: Usually (3)" in body
     # Delivering at Pace: two rated it (dan could not say), under the threshold of 3
     assert "Delivering at Pace: fewer than 3 rated it, so it is not shown" in body
     assert "Ran the restructure calmly." in body
@@ -81,11 +80,11 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
         assert name not in body  # never who said what
     (managers,) = bot.inbox(who["dana"].user)  # the manager gets the report too
     to_manager = managers.plain_text()  # worded for the manager: alice's ratings, not theirs
-    assert "3 rated, from Usually to Consistently) · alice: Usually (3)" in to_manager
+    assert "on average, 3 rated · alice: Usually (3)" in to_manager
     assert " you" not in to_manager.replace("your", "") and to_manager != body
     assert bot.inbox(who["alice"].user) == []  # alice had it as the reply already
     csv = text(who["alice"].send(text="360 export 1 csv"))
-    assert "Leadership,3,3.33,3,4,3,4" in csv and "Delivering at Pace,under 3,,,,4,4" in csv
+    assert "Leadership,3,3,3,4" in csv and "Delivering at Pace,under 3,,4,4" in csv
     markdown = text(who["alice"].send(text="360 export 1 markdown"))
     assert "## Biggest gaps\n\n- Leadership" in markdown  # the gaps, by name
     assert "Sorry" not in markdown
@@ -161,7 +160,7 @@ def test_a_restart_at_each_step_loses_nothing(frameworks: list[Framework], tmp_p
     assert [r["status"] for r in rows] == ["answered"] * 3
     assert [r["ratings"] for r in rows] == [{"leadership": 4}, {"leadership": 3}, {"leadership": 2}]
     (report,) = FakeAdapter(Bot(frameworks, store), "alice").send(text="360 close 1")
-    assert "Leadership: peers 3.0 (3 rated" in report.plain_text()
+    assert "Leadership: peers Usually (3) on average, 3 rated" in report.plain_text()
     store.close()
 
 
@@ -497,7 +496,7 @@ def test_closing_before_enough_have_answered_asks_first(
     request(who["alice"])
     answer(who["bob"], "4", "3", "skip", "skip", "skip")
     (asked,) = who["alice"].send(text="360 close 1")
-    assert "Only 1 of 3 answered so far, fewer than 3" in asked.plain_text()
+    assert "Not enough people have answered yet for a report (at least 3" in asked.plain_text()
     assert [c.command for c in asked.choices] == ["360 close 1 confirm", "360 list"]
     assert FeedbackStore(store).request(1)["status"] == "open"  # nothing closed yet
     (which,) = who["alice"].send(text="360 export 1")  # open: the report is not ready
@@ -510,7 +509,7 @@ def test_closing_before_enough_have_answered_asks_first(
     assert "I can't say" not in text(who["carol"].send(text="360 answer 1"))  # closed
 
 
-def test_the_anonymity_threshold_can_be_raised_never_below_two(
+def test_the_anonymity_threshold_can_be_raised_never_below_three(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
@@ -518,8 +517,9 @@ def test_the_anonymity_threshold_can_be_raised_never_below_two(
     alice = who["alice"]
     for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
         alice.send(text=typed)
-    assert "at least 2" in text(alice.send(text="360 threshold 1"))
-    assert "at least 2" in text(alice.send(text="360 threshold two"))
+    assert "at least 3" in text(alice.send(text="360 threshold 1"))
+    assert "at least 3" in text(alice.send(text="360 threshold 2"))
+    assert "at least 3" in text(alice.send(text="360 threshold two"))
     ready = text(alice.send(text="360 threshold 4"))
     assert "Shown only if at least 4 answer" in ready and "fewer than 4" in ready
     alice.send(text="send")
@@ -587,3 +587,205 @@ def test_no_gap_is_claimed_when_no_rating_can_be_shown(
     assert "top of the scale" not in report
     assert "no gap can be pointed at" in text(alice.send(text="360 plan 1"))
     assert "None can be shown: too few ratings." in text(alice.send(text="360 export 1 markdown"))
+
+
+def test_an_accomplice_at_threshold_two_learns_nothing(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """With two answers, an accomplice who answers knows their own: the rest is the
+    other peer's. `360 threshold 2` is refused, and a stored 2 is read as 3."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", "bob", "carol")
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol", "1 week", "none", "3"):
+        alice.send(text=typed)
+    refused = text(alice.send(text="360 threshold 2"))
+    assert "at least 3" in refused and "Shown only if at least 2" not in refused
+    alice.send(text="send")
+    with store.transaction():  # as a request stored before the rule was kept
+        store.conn.execute("UPDATE feedback_requests SET threshold = 2 WHERE id = 1")
+    (ask,) = bot.inbox(who["carol"].user)
+    assert "only if at least 3 people answer" in ask.plain_text()
+    for name, rating, develop in (("bob", "Not yet", "skip"), ("carol", "4", "Carol's words")):
+        who[name].send(text="360 answer 1")
+        for typed in (rating, "skip", "skip", develop):
+            who[name].send(text=typed)
+    report = text(alice.send(action="360 close 1 confirm"))
+    assert "2 of 2 people answered: fewer than 3, so nothing from them is shown" in report
+    assert "Carol's words" not in report and "Consistently" not in report
+    assert "Carol's words" not in text(alice.send(text="360 export 1 markdown"))
+
+
+def test_three_ratings_cannot_be_worked_out_from_the_report(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """The lowest, the highest and the average of three ratings give all three: the
+    report shows the rounded average and the count only, everywhere."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "4"):
+        alice.send(text=typed)
+    alice.send(text="send")
+    for name, rating in (("bob", "Not yet"), ("carol", "Usually"), ("dan", "Consistently")):
+        who[name].send(text="360 answer 1")
+        for typed in (rating, "skip", "skip", "skip"):
+            who[name].send(text=typed)
+    report = text(alice.send(text="360 close 1"))
+    assert "Leadership: peers Usually (3) on average, 3 rated · you: Consistently (4)" in report
+    for shown in (report, text(alice.send(text="360 plan 1"))):
+        assert "Not yet (1)" not in shown and "from Not yet" not in shown
+        assert "2.7" not in shown and "2.67" not in shown
+    markdown = text(alice.send(text="360 export 1 markdown"))
+    assert "| Leadership | 3 | 3 | 4 |" in markdown and "2.7" not in markdown
+    csv = text(alice.send(text="360 export 1 csv"))
+    assert "behaviour,peers_rated,peer_average_rounded,self,scale_top" in csv
+    assert "Leadership,3,3,4,4" in csv and "2.67" not in csv and ",1," not in csv
+
+
+HOSTILE = (
+    "# Heading | cell ![](http://x/p.png) [click](javascript:alert(1)) <img src=x> www.evil.example"
+)
+
+
+def test_a_peers_comment_stays_text_in_the_report_and_the_exports(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A comment is never live Markdown in the export (no heading, table cell, image,
+    link or autolink) and is one bullet in the chat report, whatever lines it has."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
+        alice.send(text=typed)
+    alice.send(text="send")
+    comments = {"bob": HOSTILE, "carol": "First line\n- second bullet\n- third", "dan": "Calm"}
+    for name, keep in comments.items():
+        who[name].send(text="360 answer 1")
+        for typed in ("3", "skip", keep, "skip"):
+            who[name].send(text=typed)
+    (report,) = alice.send(text="360 close 1")
+    (keep_block,) = [
+        b for n, b in enumerate(report.blocks) if report.blocks[n - 1].text == "Keep doing"
+    ]
+    assert sorted(keep_block.items) == sorted(
+        [" ".join(HOSTILE.split()), "Calm", "First line - second bullet - third"]
+    )  # three comments, three bullets
+    markdown = text(alice.send(text="360 export 1 markdown"))
+    lines = markdown.splitlines()
+    assert not any(line.startswith(("# Heading", "- second", "<")) for line in lines)
+    for live in ("![](", "](javascript", "<img", "http://", "www.evil", " | cell", "\n- second"):
+        assert live not in markdown, live
+    assert "\\# Heading \\| cell \\!\\[\\]\\(http\\:" in markdown  # shown as typed, escaped
+    assert "&lt;img src\\=x&gt;" in markdown
+
+
+def ask_on_leadership(alice: FakeAdapter, peers: str) -> str:
+    for typed in ("360 leadership level 4", "done", peers, "1 week", "none", "3"):
+        ready = text(alice.send(text=typed))
+    alice.send(text="send")
+    return ready
+
+
+def answer_leadership(peer: FakeAdapter, number: int, rating: str, example: str, keep: str) -> None:
+    peer.send(text=f"360 answer {number}")
+    for typed in (rating, example, keep, "skip"):
+        peer.send(text=typed)
+
+
+def test_comparing_two_reports_singles_nobody_out(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """bob, carol and dan, then bob, carol, dan and erin on Leadership: the difference
+    would be erin's rating and comment, so the second report withholds them, says why,
+    and said so before anyone answered; the same people again are shown."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "erin")
+    alice = who["alice"]
+    first = ask_on_leadership(alice, "bob, carol, dan")
+    assert "asked about" not in first
+    for name in PEERS:
+        answer_leadership(who[name], 1, "3", f"{name}'s example", f"{name} keeps calm")
+    shown = text(alice.send(text="360 close 1"))
+    assert "Leadership: peers Usually (3) on average, 3 rated" in shown
+
+    ready = ask_on_leadership(alice, "bob, carol, dan, erin")
+    assert "You asked about Leadership before (request 1)" in ready
+    assert "at least 3 people who answered exactly the same of your requests on it" in ready
+    (ask,) = [m for m in bot.inbox(who["erin"].user) if "Request 2" in m.plain_text()]
+    assert "comparing reports cannot single out anyone's answer" in ask.plain_text()
+    for name in PEERS:
+        answer_leadership(who[name], 2, "3", f"{name}'s example", f"{name} keeps calm")
+    answer_leadership(who["erin"], 2, "Not yet", "Erin's own example", "Erin's own comment")
+    report = text(alice.send(text="360 close 2"))
+    assert (
+        "Leadership: withheld: compared with your request 1, it could single out someone's answer"
+        in report
+    )
+    assert "comments are withheld: compared with your request 1" in report
+    for own in ("Erin's own", "Sometimes (2)", "Not yet (1)", "keeps calm", "example"):
+        assert own not in report, own
+    for kind in ("markdown", "csv"):
+        exported = text(alice.send(text=f"360 export 2 {kind}"))
+        assert "Erin's own" not in exported and "withheld" in exported
+    assert "withheld" in text(alice.send(text="360 plan 2"))
+
+    ask_on_leadership(alice, "bob, carol, dan")  # the same people again: shown
+    for name in PEERS:
+        answer_leadership(who[name], 3, "4", f"{name}'s example", f"{name} still calm")
+    again = text(alice.send(text="360 close 3"))
+    assert "Leadership: peers Consistently (4) on average, 3 rated" in again
+    assert "bob still calm" in again
+
+
+def test_progress_never_times_who_answered(frameworks: list[Framework], store: Store) -> None:
+    """Live counts ("1 of 5 answered") let the requester time each answer: while a
+    request is open, the requester and the manager see only who was asked, when it
+    closes, and whether enough have answered for a report; nobody is told of an answer."""
+    bot = Bot(frameworks, store)
+    five = ("bob", "carol", "dan", "erin", "finn")
+    who = people(bot, "alice", *five, "dana")
+    alice = who["alice"]
+    for typed in ("360 leadership level 4", "done", ", ".join(five), "2 weeks", "dana", "3"):
+        alice.send(text=typed)
+    sent = text(alice.send(text="send"))
+    assert "how many" not in sent.replace("never how many", "")
+    for name in five:
+        bot.inbox(who[name].user)
+    shown: list[str] = []
+    for name in ("bob", "carol", "dan"):
+        answer(who[name], "3", "3", "skip", "skip", "skip")
+        assert bot.inbox(alice.user) == [] and bot.inbox(who["dana"].user) == []
+        shown += [
+            text(alice.send(text="360 list")),
+            text(alice.send(text="360 report 1")),
+            text(who["dana"].send(text="360 report 1")),
+        ]
+        if name != "dan":
+            shown.append(text(alice.send(text="360 close 1")))  # asks first: not enough yet
+    db = FeedbackStore(store)
+    with store.transaction():  # reminders for erin and finn, held for working hours
+        for name in ("erin", "finn"):
+            key = f"remind-1-{who[name].user}"
+            db.queue(who[name].user, key, "[]", request_id=1, due="2999-01-01T09:00:00+00:00")
+    shown.append(text(alice.send(text="360 list")))
+    for said in shown:
+        for count in ("1 of", "2 of", "3 of", "of 5", "of 7", "Only"):
+            assert count not in said, (count, said)
+    assert "asked 5 · not enough answers for a report yet · open until" in shown[0]
+    assert "Not enough people have answered yet for a report" in shown[3]
+    assert "asked 5 · enough answers for a report · open until" in shown[-1]
+    assert "enough answers for a report" in shown[-2]  # the manager, after dan
+
+
+def test_peers_read_the_rules_before_they_answer(frameworks: list[Framework], store: Store) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    (ask,) = bot.inbox(who["bob"].user)
+    (form,) = who["bob"].send(action="360 answer 1", forms=True)
+    for said in (ask.plain_text(), form.plain_text()):
+        assert "only as each behaviour's average, rounded to a whole point" in said
+        assert "only if at least 3 people answer" in said
+        assert "comparing reports cannot single out anyone's answer" in said
+        assert "alice is not told who has answered, how many or when" in said

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.feedback_report import (
     DHS_SCALE,
     FREQUENCY_SCALE,
+    Earlier,
     PeerAnswer,
     aggregates_csv,
     build_report,
@@ -36,9 +37,9 @@ def test_aggregates_self_versus_peers_and_gaps() -> None:
     )
     assert report.shown and report.answered == 3 and report.asked == 5
     lead, pace = report.behaviours
-    assert (lead.count, lead.mean, lead.low, lead.high) == (3, 3.67, 3, 4)
-    assert (pace.mean, pace.gap) == (1.67, 2.33)  # a blind spot: self 4, peers 1.67
-    assert report.gaps == ("delivering-at-pace", "leadership")
+    assert (lead.count, lead.mean) == (3, 4)  # 3.67, rounded
+    assert (pace.mean, pace.gap) == (2, 2)  # a blind spot: self 4, peers 1.67, rounded
+    assert report.gaps == ("delivering-at-pace",)  # leadership rounds to the top
     assert sorted(report.keep) == ["calm", "listens"]
     assert sorted(report.develop) == ["deadlines", "say no sooner"]
     assert sorted(lead.examples) == ["example 3", "example 4", "example 4"]
@@ -48,18 +49,19 @@ def test_below_the_threshold_nothing_from_peers_is_shown() -> None:
     answers = [peer(1, 1, keep="a", develop="b"), peer(4, 4, keep="c")]
     report = build_report(BEHAVIOURS, {"leadership": 3}, answers, asked=4, scale=FREQUENCY_SCALE)
     assert not report.shown and report.answered == 2
-    assert all(r.mean is None and r.low is None and not r.examples for r in report.behaviours)
+    assert all(r.mean is None and not r.examples for r in report.behaviours)
     assert report.keep == () and report.develop == () and report.gaps == ()
     assert report.behaviours[0].self_rating == 3  # the person's own ratings are theirs
 
 
-def test_the_threshold_is_never_below_two_and_applies_per_behaviour() -> None:
-    one = build_report(BEHAVIOURS, {}, [peer(2, 2)], asked=1, scale=FREQUENCY_SCALE, threshold=1)
-    assert one.threshold == 2 and not one.shown
+def test_the_threshold_is_never_below_three_and_applies_per_behaviour() -> None:
+    two = [peer(1, 1), peer(4, 4, keep="mine")]
+    low = build_report(BEHAVIOURS, {}, two, asked=2, scale=FREQUENCY_SCALE, threshold=2)
+    assert low.threshold == 3 and not low.shown and low.keep == ()
     answers = [peer(2, 3), peer(3, None), peer(4, None)]  # only one rated the pace
     report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=FREQUENCY_SCALE)
     lead, pace = report.behaviours
-    assert lead.shown and lead.mean == 3.0
+    assert lead.shown and lead.mean == 3
     assert not pace.shown and pace.mean is None and pace.count == 1
 
 
@@ -88,8 +90,87 @@ def test_the_csv_holds_aggregates_only() -> None:
     report = build_report(BEHAVIOURS, {"leadership": 4}, answers, asked=3, scale=FREQUENCY_SCALE)
     text = aggregates_csv(report, {"leadership": "Leadership"}, FREQUENCY_SCALE)
     assert text.splitlines() == [
-        "behaviour,peers_rated,peer_average,lowest,highest,self,scale_top",
-        "Leadership,3,3.67,3,4,4,4",
-        "delivering-at-pace,under 3,,,,,4",
+        "behaviour,peers_rated,peer_average_rounded,self,scale_top",
+        "Leadership,3,4,4,4",
+        "delivering-at-pace,under 3,,,4",
     ]
     assert "secret" not in text and "example" not in text
+
+
+def test_no_shown_average_pins_down_anyone_s_rating() -> None:
+    """The rule, checked over every possible set of answers: from the count and the
+    rounded average shown, several sets of ratings are always possible, and never only
+    unanimous ones, so no one's rating follows (with unrounded averages, three
+    "Not yet" would show 1.0, and every one of the three would be known)."""
+    from itertools import combinations_with_replacement
+
+    for scale in (FREQUENCY_SCALE, DHS_SCALE):
+        for n in range(3, 9):
+            seen: dict[int, list[tuple[int, ...]]] = {}
+            for ratings in combinations_with_replacement(range(1, scale.top + 1), n):
+                answers = [PeerAnswer({"leadership": r}, {}) for r in ratings]
+                report = build_report(("leadership",), {}, answers, asked=n, scale=scale)
+                (result,) = report.behaviours
+                seen.setdefault(result.mean, []).append(ratings)
+            for shown, possible in seen.items():
+                assert any(len(set(p)) > 1 for p in possible), (scale.top, n, shown)
+
+
+def test_a_csv_cell_never_starts_a_formula() -> None:
+    answers = [peer(4, 2), peer(3, 1), peer(4, 2)]
+    report = build_report(BEHAVIOURS, {}, answers, asked=3, scale=FREQUENCY_SCALE)
+    names = {"leadership": '=HYPERLINK("http://x")', "delivering-at-pace": "@SUM(A1)"}
+    rows = aggregates_csv(report, names, FREQUENCY_SCALE).splitlines()
+    assert rows[1].startswith('"\'=HYPERLINK(""http://x"")",3,4')
+    assert rows[2].startswith("'@SUM(A1),3,2")
+
+
+def answered_by(*people: tuple[str, int | None, str]) -> list[PeerAnswer]:
+    """(who, their leadership rating, their keep-doing comment) each."""
+    return [
+        PeerAnswer({"leadership": r} if r else {}, {"leadership": f"{who}: e.g."}, keep, "", who)
+        for who, r, keep in people
+    ]
+
+
+def report_of(answers: list[PeerAnswer], earlier: list[Earlier], number: int) -> tuple:
+    report = build_report(
+        ("leadership",), {}, answers, asked=len(answers), scale=FREQUENCY_SCALE,
+        earlier=earlier,
+    )  # fmt: skip
+    return report, [*earlier, report.as_earlier(number)]
+
+
+def test_two_reports_never_single_anyone_out() -> None:
+    """A behaviour's ratings and examples, and the comments, are withheld when comparing
+    the report with earlier ones could single someone out: everyone behind it must be one
+    of at least `threshold` people who answered exactly the same of the reports."""
+    bcd = [("bob", 3, "b"), ("carol", 3, "c"), ("dan", 3, "d")]
+    first, earlier = report_of(answered_by(*bcd), [], 1)
+    assert first.behaviours[0].shown and first.keep
+    # erin added: the difference is hers, rating and comments
+    second, _ = report_of(answered_by(*bcd, ("erin", 1, "erin's")), earlier, 2)
+    (lead,) = second.behaviours
+    assert not lead.shown and lead.mean is None and lead.examples == ()
+    assert lead.withheld_by == (1,) and second.keep == () and second.comments_withheld_by == (1,)
+    # dan left out of a report of four: the difference is his
+    four = [*bcd, ("erin", 2, "e")]
+    _, earlier4 = report_of(answered_by(*four), [], 1)
+    fewer, _ = report_of(answered_by(*bcd), earlier4, 2)
+    assert fewer.behaviours[0].withheld_by == (1,) and fewer.keep == ()
+    # the same people again, or three more: nobody is singled out
+    again, _ = report_of(answered_by(*bcd), earlier, 2)
+    assert again.behaviours[0].shown and again.keep
+    six = [*bcd, ("erin", 1, "e"), ("finn", 2, "f"), ("gus", 4, "g")]
+    more, _ = report_of(answered_by(*six), earlier, 2)
+    assert more.behaviours[0].shown and more.keep
+    # two earlier reports whose people together leave one over: withheld
+    efg = [("erin", 1, "e"), ("finn", 2, "f"), ("gus", 4, "g")]
+    _, two = report_of(answered_by(*efg), earlier, 2)
+    all7, _ = report_of(answered_by(*bcd, *efg, ("hal", 1, "h")), two, 3)
+    assert all7.behaviours[0].withheld_by == (1, 2)
+    # one who could not rate it then rates it now: the ratings are compared by who rated
+    then = [("bob", 3, "b"), ("carol", 3, "c"), ("dan", 3, "d"), ("erin", None, "e")]
+    _, before = report_of(answered_by(*then), [], 1)
+    now, _ = report_of(answered_by(*four), before, 2)
+    assert now.behaviours[0].withheld_by == (1,) and now.keep  # the same people commented

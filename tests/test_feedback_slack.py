@@ -267,15 +267,15 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
     alice.press("360 close 1")
     report = text_of(alice.last())
     ratings = [int(p["ratings"]["leadership"]) for p in stored.values() if p["ratings"]]
-    mean = sum(ratings) / len(ratings)
-    assert f"peers {mean:.1f} (3 rated" in report and "3 of 3 answered" in report
+    assert sorted(ratings) == [1, 2, 3]
+    assert "peers Sometimes (2) on average, 3 rated" in report and "3 of 3 answered" in report
     assert "Chaired the &lt;!channel&gt; review" in report  # escaped on the way out
     # the manager gets it by direct message too
     (to_manager,) = wait_for(
         lambda: [c.body for c in fake.delivered() if c.body["channel"] == DANA]
     )
     assert to_manager["text"] == "360 feedback: request 1"
-    assert f"peers {mean:.1f} (3 rated" in text_of(to_manager)
+    assert "peers Sometimes (2) on average, 3 rated" in text_of(to_manager)
 
 
 def test_429s_are_honoured_and_unreachable_people_are_named(slack) -> None:  # type: ignore[no-untyped-def]
@@ -386,3 +386,60 @@ def test_typed_names_are_never_taken_for_people_in_slack(slack) -> None:  # type
     wait_for(lambda: {BOB, CAROL, DAN} <= {c.body["channel"] for c in fake.delivered()})
     posted = {str(c.body.get("channel")) for c in fake.to("/api/chat.postMessage")}
     assert posted <= {BOB, CAROL, DAN, ALICE, "D" + ALICE}
+
+
+def test_a_second_report_that_would_single_someone_out_is_withheld_in_slack(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """Bob, Carol and Dan, then the same three and Erin, on Leadership: the second
+    report, in Slack, withholds Leadership and the comments, and says why; Alice was told
+    before she sent it, and Erin before she answered."""
+    erin = {"U0ERIN": slack_user("U0ERIN", "Erin Gray", tz_offset=3600)}
+    with slack_server(tmp_path, frameworks, users=erin) as (url, fake, _bot):
+        alice = Person(url, fake, ALICE)
+
+        def ask(number: int, *peers: str) -> str:
+            alice.say("360 leadership level 4")
+            for value in ("360 done", "360 people"):
+                alice.press(value)
+            alice.submit(alice.opened(), {"peers": picked(*peers)})
+            for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
+                alice.press(value)
+            ready = text_of(alice.last())
+            alice.press("360 send")
+            assert f"Request {number} is on its way" in text_of(alice.last())
+            for user, (rating, words) in answers.items():
+                if user not in peers:
+                    continue
+                peer = talking.setdefault(user, Person(url, fake, user))
+                peer.press(f"360 answer {number}")
+                values = {
+                    "rate-leadership": rated(rating),
+                    "example-leadership": typed(words),
+                    "keep": typed(words),
+                    "develop": typed(""),
+                }
+                assert peer.submit(peer.opened(), values) is None
+            alice.press(f"360 close {number}")
+            return ready
+
+        talking: dict[str, Person] = {}  # each keeps its own event ids
+        answers = {BOB: ("3", "Bob says"), CAROL: ("3", "Carol says"), DAN: ("3", "Dan says")}
+        answers["U0ERIN"] = ("1", "Erin alone says")
+        assert "asked about" not in ask(1, BOB, CAROL, DAN)
+        assert "peers Usually (3) on average, 3 rated" in text_of(alice.last())
+        ready = ask(2, BOB, CAROL, DAN, "U0ERIN")
+        assert "You asked about Leadership before (request 1)" in ready
+        report = text_of(alice.last())
+        assert "Leadership: withheld: compared with your request 1" in report
+        assert "comments are withheld" in report
+        for own in ("Erin alone says", "Bob says", "Not yet (1)", "on average, 4 rated"):
+            assert own not in report, own
+        (to_erin,) = wait_for(
+            lambda: [
+                c.body
+                for c in fake.delivered()
+                if c.body["channel"] == "U0ERIN" and "asks for your feedback" in text_of(c.body)
+            ]
+        )
+        assert "comparing reports cannot single out anyone's answer" in text_of(to_erin)

@@ -158,7 +158,7 @@ def test_a_whole_360_in_teams(teams: Teams) -> None:
 
     report = megan.execute({"command": "360 close 1"})
     body = " ".join(texts(report))
-    assert f"peers {sum(ratings) / 3:.1f} (3 rated" in body
+    assert "peers Sometimes (2) on average, 3 rated" in body  # 2.33, rounded
     assert "3 of 3 answered" in body and "seen by Bob Jones" in body
     assert "Bob Jones" not in body.replace("seen by Bob Jones", "")  # never attributed
     to_dana = wait_for(

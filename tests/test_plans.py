@@ -134,7 +134,7 @@ def test_a_plan_from_a_360_reports_gaps(frameworks: list[Framework], store: Stor
     assert "From 360 request 1, added: Leadership" in made
     (item,) = PlanStore(store).items(1)
     assert item["behaviour"] == "leadership" and item["level"] == "5"  # the next level up
-    assert item["gap"] == "Peers rated Leadership 1.7 of 4; I rated myself 3."
+    assert item["gap"] == "Peers rated Leadership 2 of 4 on average; I rated myself 3."
     assert item["activity"] == "mentoring"  # rated well above peers: a blind spot
     assert item["source"] == "360 request 1"
     again = text(who["alice"].send(text="plan from 360 1"))
@@ -343,3 +343,21 @@ def test_a_mentor_is_never_a_typed_name_on_slack_or_teams(
         assert plan is not None and plan["mentor"] is None
     alice = FakeAdapter(bot, "alice")
     assert "dan is your mentor now" in text(alice.send(text="plan mentor dan"))
+
+
+def test_the_markdown_export_shows_typed_text_as_typed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A gap or comment is never live Markdown in the export: no image fetched from
+    elsewhere, no link, no heading, no extra bullet."""
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely ![](http://x/p.png) set [direction](javascript:alert(1))")
+    for typed in ("2", "2027-01-04", "2027-03-31", "plan mentor dan", "plan comment"):
+        alice.send(text=typed)
+    alice.send(text="Booked it\n# Big <img src=x>\n- extra")
+    body = text(alice.send(text="plan export"))
+    for live in ("![](", "](javascript", "<img", "http://", "\n# Big", "\n- extra"):
+        assert live not in body, live
+    assert "I rarely \\!\\[\\]\\(http\\://x/p\\.png\\)" in body

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import Store
+from bot.text import markdown_escaped
 from bot.types import Event, Reply
 
 from .conftest import FakeAdapter
@@ -171,12 +172,20 @@ def test_export_delete_and_edit(chat: FakeAdapter, store: Store) -> None:
     total = sum(len(STRONG[p].split()) for p in ("situation", "task", "action", "result"))
     assert f"{total} words" in text.plain_text() and STRONG["result"] in text.plain_text()
     (markdown,) = chat.send(action="draft 1 export markdown")
-    assert "## Action\n\n" + STRONG["action"] in markdown.plain_text()
+    assert "## Action\n\n" + markdown_escaped(STRONG["action"], block=True) in (
+        markdown.plain_text()
+    )
     assert "Indicative band" in markdown.plain_text()
     edit, _ = chat.send(action="draft 1 edit result")
     assert STRONG["result"] in edit.plain_text()
     saved, review = chat.send(text="It went fine.")
     assert "No evidence yet" in saved.plain_text()
+    chat.send(action="draft 1 edit situation")
+    chat.send(text="Our ![](http://x/p.png) team\n# Big [x](javascript:alert(1))")
+    (markdown,) = chat.send(action="draft 1 export markdown")
+    for live in ("![](", "](javascript", "http://", "\n# Big"):
+        assert live not in markdown.plain_text(), live
+    assert "Our \\!\\[\\]\\(http" in markdown.plain_text()
     assert review.title == "Your example: Leadership, Level 4"
     (confirm,) = chat.send(action="draft 1 delete")
     assert [c.label for c in confirm.choices] == ["Delete it", "Keep it"]
