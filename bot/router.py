@@ -63,8 +63,9 @@ def wants_people(command: str) -> bool:
     return verb.casefold() in PERSONAL_VERBS
 
 
-# A delivery still under way after this long was cut short (the process stopped): a retry
-# of its event sends the replies again. Shorter attempts are left to finish.
+# A delivery still under way after this long was cut short: a retry of its event sends
+# the replies again. A shorter one is left to finish while its process runs (one that
+# stopped is seen at once: see Store.running).
 SEND_AGAIN_AFTER = timedelta(seconds=60)
 
 # A direct message taken for delivery is not taken again for this long (by this or
@@ -89,6 +90,8 @@ class Bot:
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
         self.filler = FormFiller()
+        # events whose replies this process is delivering now (until `settle`)
+        self._sending: set[str] = set()
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -115,6 +118,8 @@ class Bot:
                         self.store.save_state(event.user, event.conversation, new_state)
                     if event.event_id and replies:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
+            if event.event_id and replies:
+                self._sending.add(event.event_id)
         except Exception:
             # Rolled back whole: nothing half-done is stored, and a retry can succeed.
             log.exception("event=failed platform=%s", event.platform)
@@ -270,11 +275,14 @@ class Bot:
         """A retried or duplicated event: handled once, but its replies are sent again
         when the first attempt could not deliver them."""
         assert event.event_id is not None
-        kept = self.store.replies_to_send_again(event.event_id, SEND_AGAIN_AFTER)
+        kept = self.store.replies_to_send_again(
+            event.event_id, SEND_AGAIN_AFTER, sending_here=event.event_id in self._sending
+        )
         if kept is None:
             log.info("event=duplicate platform=%s (a retry: not handled again)", event.platform)
             return []
         log.info("event=redelivery platform=%s (a retry of undelivered replies)", event.platform)
+        self._sending.add(event.event_id)
         return replies_from_json(kept)
 
     def settle(self, event: Event, *, delivered: bool) -> None:
@@ -282,6 +290,7 @@ class Bot:
         them for the platform's retry of the event)."""
         if event.event_id is None:
             return
+        self._sending.discard(event.event_id)
         try:
             with self.store.transaction():
                 self.store.settle(event.event_id, delivered=delivered)

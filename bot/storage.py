@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -277,6 +278,19 @@ def m007_plans_and_expectations(db: Database) -> None:
             )
 
 
+@MIGRATIONS()
+def m008_who_is_sending(db: Database) -> None:
+    """Which process is delivering an event's replies, so that a retry can tell an
+    attempt still under way from one whose process stopped."""
+    db["handled_events"].add_column("sending_by", str)
+
+
+try:  # to tell whether another process is still running (not on Windows)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -287,6 +301,35 @@ class Store:
         # The per-event statements go straight to sqlite3: sqlite-utils' execute wrapper
         # doubles the cost of a short statement (7 µs against 14 µs for a state write).
         self.conn = db.conn
+        # This process, as other processes on the same database see it: while it runs it
+        # holds a lock on a file named after it, which the system lets go when it stops.
+        self.process = uuid.uuid4().hex
+        self._life: IO[bytes] | None = None
+        self._lives: Path | None = None
+
+    def _live(self, path: Path) -> None:
+        """Hold this process's life lock, beside the database at `path`."""
+        if fcntl is None:
+            return
+        self._lives = path.parent / (path.name + ".processes")
+        self._lives.mkdir(exist_ok=True)
+        self._life = open(self._lives / self.process, "wb")  # noqa: SIM115 (held while open)
+        fcntl.flock(self._life, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def running(self, process: str) -> bool:
+        """Whether `process` (another Store's `process`) still runs; True when that cannot
+        be told (no lock files: an in-memory database, or a system without flock)."""
+        if process == self.process or self._lives is None or not process.isalnum():
+            return True
+        try:
+            with open(self._lives / process, "rb") as life:
+                fcntl.flock(life, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except FileNotFoundError:
+            return False
+        except BlockingIOError:
+            return True
+        (self._lives / process).unlink(missing_ok=True)  # it stopped without tidying up
+        return False
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -305,10 +348,16 @@ class Store:
         store = cls(db)
         with store.transaction():
             MIGRATIONS.apply(db)
+        if str(path) != ":memory:":
+            store._live(Path(path))
         return store
 
     def close(self) -> None:
         self.db.close()
+        if self._life is not None and self._lives is not None:
+            (self._lives / self.process).unlink(missing_ok=True)
+            self._life.close()
+            self._life = None
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -339,22 +388,35 @@ class Store:
             "UPDATE handled_events SET replies = ?, sending_since = ? WHERE event_id = ?",
             [replies, now(), event_id],
         )
+        self._sending_by_me(event_id)
 
-    def replies_to_send_again(self, event_id: str, stale_after: timedelta) -> str | None:
+    def _sending_by_me(self, event_id: str) -> None:
+        self.conn.execute(
+            "UPDATE handled_events SET sending_by = ? WHERE event_id = ?", [self.process, event_id]
+        )
+
+    def replies_to_send_again(
+        self, event_id: str, stale_after: timedelta, *, sending_here: bool = False
+    ) -> str | None:
         """The kept replies of a handled event when they are due again: the last attempt
-        to deliver them failed, or it began `stale_after` ago and never ended (the process
-        stopped). None when they were delivered, or an attempt is still under way."""
+        to deliver them failed, or it never ended: its process stopped (another process's
+        is seen at once; this one's when it is not `sending_here`), or it began
+        `stale_after` ago. None when they were delivered, or an attempt is under way."""
         row = self.conn.execute(
-            "SELECT replies, sending_since FROM handled_events WHERE event_id = ?", [event_id]
+            "SELECT replies, sending_since, sending_by FROM handled_events WHERE event_id = ?",
+            [event_id],
         ).fetchone()
         if row is None or row[0] is None:
             return None
         stale = (datetime.now(UTC) - stale_after).isoformat(timespec="seconds")
         if row[1] is not None and row[1] >= stale:
-            return None
+            by = row[2]
+            if by is None or (sending_here if by == self.process else self.running(by)):
+                return None
         self.conn.execute(
             "UPDATE handled_events SET sending_since = ? WHERE event_id = ?", [now(), event_id]
         )
+        self._sending_by_me(event_id)
         return str(row[0])
 
     def settle(self, event_id: str, *, delivered: bool) -> None:

@@ -88,6 +88,7 @@ class FakeSlack:
     retry_after: int = 1
     posts: int = 0
     limited: list[Call] = field(default_factory=list)  # the posts answered 429
+    post_delay: float = 0.0  # seconds before answering each chat.postMessage (see _slowly)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -132,6 +133,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "fatal_error"})
         if method == "chat.postMessage":
             self.posts += 1
+            await self._slowly()
             if self.limit_every and self.posts % self.limit_every == 0:
                 self.limited.append(call)
                 headers = {"Retry-After": str(self.retry_after)}
@@ -153,6 +155,12 @@ class FakeSlack:
         elif method == "chat.postMessage":
             answer |= {"channel": call.body.get("channel"), "ts": "1700000000.000100"}
         return web.json_response(answer)
+
+    async def _slowly(self) -> None:
+        """Wait `post_delay` seconds, or less when it is set lower meanwhile."""
+        started = time.monotonic()
+        while time.monotonic() - started < self.post_delay:
+            await asyncio.sleep(0.02)
 
     async def response_url(self, request: web.Request) -> web.Response:
         await self._record(request)

@@ -19,6 +19,7 @@ MIGRATED = [
     "m005_feedback",
     "m006_peer_time_zones",
     "m007_plans_and_expectations",
+    "m008_who_is_sending",
 ]
 
 
