@@ -5,8 +5,10 @@ writing, in one transaction: the event id is recorded (a retried or duplicated d
 is not handled again) and the new state is saved before the replies go back. The replies
 are kept with the event until the adapter reports them delivered (`settle`): a retry of
 an event whose replies could not be delivered gets those same replies, never a second
-handling. A bare number answers the choices last offered in that conversation, even
-after a restart.
+handling. A double click or a resubmitted form comes with an id of its own: the same
+click or submission from the same person just after the first is answered with what the
+first did, said to be so, and not handled again. A bare number answers the choices last
+offered in that conversation, even after a restart.
 
 Most events are lookups that change nothing; one without an id (a slash command) is
 answered from a plain read of the state, and takes the write lock only when the state
@@ -16,6 +18,8 @@ in between, the step runs again on what is stored, so no change is ever lost.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import time
@@ -68,6 +72,12 @@ def wants_people(command: str) -> bool:
 # stopped is seen at once: see Store.running).
 SEND_AGAIN_AFTER = timedelta(seconds=60)
 
+# The same click or form submission from the same person again within this long is a
+# double click or a resubmission (each has its own event id): it is answered with what
+# the first one did, unless that offered the very same command again (the next of
+# several ratings, say), when it is taken as meant.
+RESUBMITTED_WITHIN = timedelta(seconds=10)
+
 # A direct message taken for delivery is not taken again for this long (by this or
 # another process), unless its sending is reported first.
 DELIVERY_LEASE = timedelta(minutes=2)
@@ -110,8 +120,13 @@ class Bot:
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
                     if (flow := self._flow(state, picked)) is not None:
-                        new_state, replies, kind = self._run(flow, state, picked)
-                        new_state = _offering(new_state, replies[-1], event)
+                        earlier = self._earlier(picked)
+                        if earlier is not None:
+                            new_state, replies, kind = state, earlier, "resubmitted"
+                        else:
+                            new_state, replies, kind = self._run(flow, state, picked)
+                            new_state = _offering(new_state, replies[-1], event)
+                            self._remember(picked, replies)
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
@@ -129,6 +144,37 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    @staticmethod
+    def _submission(event: Event) -> str | None:
+        """What a click or a form submission acts on, as a digest: where, the command
+        and the values sent; None for typed text."""
+        if event.action is None:
+            return None
+        what = [event.conversation, event.action, sorted((event.fields or {}).items())]
+        return hashlib.sha256(json.dumps(what).encode()).hexdigest()
+
+    def _earlier(self, event: Event) -> list[Reply] | None:
+        """The replies to the same click or submission just before, said to be so."""
+        digest = self._submission(event)
+        kept = digest and self.store.submitted(event.user, digest, RESUBMITTED_WITHIN)
+        if not kept:
+            return None
+        first, *rest = replies_from_json(kept)
+        note = compose("already_done.j2")
+        return [replace(first, blocks=(*note.blocks, *first.blocks)), *rest]
+
+    def _remember(self, event: Event, replies: list[Reply]) -> None:
+        """Keep what a click or submission answered, as the person's latest (anything
+        else they do in a flow afterwards ends it: the same click then is meant)."""
+        digest = self._submission(event)
+        offered = {c.command for r in replies for c in r.choices} | {
+            r.form.submit for r in replies if r.form is not None
+        }
+        if digest and event.action not in offered:
+            self.store.keep_submission(event.user, digest, replies_to_json(replies))
+        else:
+            self.store.keep_submission(event.user, "", "")
 
     def _flow(self, state: dict[str, Any], event: Event) -> Flow | None:
         """The flow this event belongs to: a form being filled in, then the one under

@@ -285,6 +285,15 @@ def m008_who_is_sending(db: Database) -> None:
     db["handled_events"].add_column("sending_by", str)
 
 
+@MIGRATIONS()
+def m009_submissions(db: Database) -> None:
+    """Each person's latest click or form submission, with what it answered, so that a
+    double click or a resubmitted form is answered with that instead of being handled
+    again (each has its own event id: the platform sees two)."""
+    db["submissions"].create({"user": str, "digest": str, "at": str, "replies": str}, pk="user")
+    db["submissions"].create_index(["at"])
+
+
 try:  # to tell whether another process is still running (not on Windows)
     import fcntl
 except ImportError:  # pragma: no cover
@@ -431,7 +440,27 @@ class Store:
 
     def forget_old_events(self, kept: timedelta = HANDLED_EVENTS_KEPT) -> int:
         cutoff = (datetime.now(UTC) - kept).isoformat(timespec="seconds")
+        self.db.execute("DELETE FROM submissions WHERE at < ?", [cutoff])
         return self.db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff]).rowcount
+
+    def submitted(self, user: str, digest: str, within: timedelta) -> str | None:
+        """The replies (JSON) to `user`'s click or submission `digest` when it is the
+        latest they made, within the last `within`; else None."""
+        since = (datetime.fromisoformat(now()) - within).isoformat(timespec="seconds")
+        row = self.conn.execute(
+            "SELECT replies FROM submissions WHERE user = ? AND digest = ? AND at >= ?",
+            [user, digest, since],
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def keep_submission(self, user: str, digest: str, replies: str) -> None:
+        """Keep `user`'s latest click or submission ("" for something else)."""
+        self.conn.execute(
+            "INSERT INTO submissions (user, digest, at, replies) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user) DO UPDATE SET digest = excluded.digest,"
+            " at = excluded.at, replies = excluded.replies",
+            [user, digest, now(), replies],
+        )
 
     def state(self, user: str, conversation: str) -> dict[str, Any]:
         rows = self.conn.execute(

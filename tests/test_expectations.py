@@ -76,7 +76,7 @@ def test_set_delivered_acknowledged_and_the_record(
     acked = text(who["bob"].send(action="expectations ack 1 1"))
     assert "Acknowledged: dan sees that you did, and when." in acked
     again = text(who["bob"].send(action="expectations ack 1 1"))  # a double click
-    assert "You acknowledged this version on" in again
+    assert "Already done" in again  # the first answer, said to be so
     assert whats(store) == [(1, "communicated", "bob"), (1, "acknowledged", "bob")]
     (told,) = bot.inbox(who["dan"].user)
     assert told.title == "bob acknowledged expectation 1"
@@ -293,7 +293,10 @@ def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) ->
     assert len(ExpectationStore(store).between(who["dan"].user)) == 1
     change = {"kind": "goal", "text": "Cut the backlog to 40", "due": "2027-03-31"}
     who["dan"].send(action="expectations save 1 from 1", fields=change)
-    stale = text(who["dan"].send(action="expectations save 1 from 1", fields=change))
+    again = text(who["dan"].send(action="expectations save 1 from 1", fields=change))
+    assert "Already done" in again  # a resubmission: the first answer, said to be so
+    other = change | {"text": "Cut the backlog to 45"}  # made from version 1 too
+    stale = text(who["dan"].send(action="expectations save 1 from 1", fields=other))
     assert "is at version 2 now, not 1" in stale
     assert len(ExpectationStore(store).versions(1)) == 2
 

@@ -20,6 +20,7 @@ MIGRATED = [
     "m006_peer_time_zones",
     "m007_plans_and_expectations",
     "m008_who_is_sending",
+    "m009_submissions",
 ]
 
 
