@@ -25,6 +25,11 @@ class Unreachable(Exception):
         self.reason = reason
 
 
+class Refused(Exception):
+    """The platform answered that it did not take the message (an error of its own, not
+    a timeout or a broken connection): sending it again cannot repeat it."""
+
+
 class SlowDown(Exception):
     """The platform asked to wait `seconds` before sending more (Slack's 429)."""
 

@@ -262,7 +262,9 @@ class Bot:
             rows = self.feedback.db.due_messages(**due, limit=limit)
             until = (now + DELIVERY_LEASE).isoformat(timespec="seconds")
             self.feedback.db.claim([row[0] for row in rows], until)
-        return [Outgoing(i, u, replies_from_json(r), q, a, k) for i, u, r, q, a, k in rows]
+        return [
+            Outgoing(i, u, replies_from_json(r), q, a, k, since) for i, u, r, q, a, k, since in rows
+        ]
 
     def sent(self, message: Outgoing) -> None:
         with self.store.transaction():
@@ -274,13 +276,15 @@ class Bot:
         self.feedback.db.sent(message_id)
         self.expectations.delivered(key)
 
-    def send_later(self, message: Outgoing, seconds: float, *, failed: bool = False) -> None:
+    def send_later(
+        self, message: Outgoing, seconds: float, *, failed: bool = False, unsure: bool = False
+    ) -> None:
         """The platform asked to slow down (Slack's 429): again after `seconds`, not
         counted as a failure unless `failed` (see try_again)."""
         due = datetime.now(UTC) + timedelta(seconds=max(1.0, seconds))
         with self.store.transaction():
             self.feedback.db.retry_later(
-                message.id, due.isoformat(timespec="seconds"), failed=failed
+                message.id, due.isoformat(timespec="seconds"), failed=failed, unsure=unsure
             )
 
     def undeliverable(self, message: Outgoing, reason: str) -> None:
@@ -291,15 +295,17 @@ class Bot:
                 self.feedback.unreachable(message.request_id, message.user, reason)
             self.expectations.undelivered(message.key, reason)
 
-    def try_again(self, message: Outgoing, reason: str) -> None:
+    def try_again(self, message: Outgoing, reason: str, *, unsure: bool = False) -> None:
         """Sending failed for a passing reason (the platform had an error, the network
         was down): again after a growing pause, and given up after `MAX_ATTEMPTS`, when
-        the requester is told."""
+        the requester is told. `unsure`: it may have arrived all the same (a timeout, a
+        broken connection), so it is looked for before it is sent again."""
         if message.attempts + 1 >= MAX_ATTEMPTS:
             self.undeliverable(message, reason)
             return
         log.warning("outbox: message %d not sent (%s); trying again later", message.id, reason)
-        self.send_later(message, RETRY_PAUSE.total_seconds() * 2**message.attempts, failed=True)
+        pause = RETRY_PAUSE.total_seconds() * 2**message.attempts
+        self.send_later(message, pause, failed=True, unsure=unsure)
 
     def inbox(self, user: str) -> list[Reply]:
         """For the terminal: run what is due, then take `user`'s direct messages."""

@@ -294,6 +294,16 @@ def m009_submissions(db: Database) -> None:
     db["submissions"].create_index(["at"])
 
 
+@MIGRATIONS()
+def m010_outbox_attempts(db: Database) -> None:
+    """When the latest attempt to send a direct message began (NULL once reported), when
+    the first did, and whether one may have arrived unreported (a timeout, a broken
+    connection, a process that stopped): then it is looked for before it is sent again."""
+    db["outbox"].add_column("sending_since", str)
+    db["outbox"].add_column("first_tried_at", str)
+    db["outbox"].add_column("unsure", int)
+
+
 try:  # to tell whether another process is still running (not on Windows)
     import fcntl
 except ImportError:  # pragma: no cover
@@ -776,11 +786,13 @@ class FeedbackStore:
 
     def due_messages(
         self, *, prefix: str, at: str, limit: int = 100, user: str | None = None
-    ) -> list[tuple[int, str, str, int | None, int, str]]:
-        """(id, user, replies, request id, attempts, key) of messages due for users whose
-        identity starts with `prefix` (a platform), oldest first."""
+    ) -> list[tuple[int, str, str, int | None, int, str, str | None]]:
+        """(id, user, replies, request id, attempts, key, since) of messages due for users
+        whose identity starts with `prefix` (a platform), oldest first; `since` is when
+        the first attempt began, when one may have arrived (else None)."""
         sql = (
-            "SELECT id, user, replies, request_id, attempts, key FROM outbox"
+            "SELECT id, user, replies, request_id, attempts, key, CASE WHEN unsure"
+            " OR sending_since IS NOT NULL THEN first_tried_at END FROM outbox"
             " WHERE sent_at IS NULL"
             " AND failed IS NULL AND due_at <= ? AND user LIKE ? ESCAPE '\\'"
         )
@@ -789,7 +801,7 @@ class FeedbackStore:
             sql += " AND user = ?"
             args.append(user)
         rows = self.conn.execute(sql + " ORDER BY due_at, id LIMIT ?", [*args, limit]).fetchall()
-        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), str(r[5])) for r in rows]
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), str(r[5]), r[6]) for r in rows]
 
     def claim(self, message_ids: list[int], until: str) -> None:
         """Take messages for delivery: not due again until `until`, when a delivery cut
@@ -797,20 +809,34 @@ class FeedbackStore:
         self.conn.executemany(
             "UPDATE outbox SET due_at = ? WHERE id = ?", [(until, i) for i in message_ids]
         )
+        # the attempt begins, on the record before anything is sent: one never reported
+        # (the process stopped) may have arrived
+        stamp = now()
+        self.conn.executemany(
+            "UPDATE outbox SET unsure = COALESCE(unsure, 0) OR sending_since IS NOT NULL,"
+            " sending_since = ?, first_tried_at = COALESCE(first_tried_at, ?) WHERE id = ?",
+            [(stamp, stamp, i) for i in message_ids],
+        )
 
     def sent(self, message_id: int) -> None:
         self.conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", [now(), message_id])
+        self.conn.execute("UPDATE outbox SET sending_since = NULL WHERE id = ?", [message_id])
 
-    def retry_later(self, message_id: int, due: str, *, failed: bool = False) -> None:
-        """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down)."""
+    def retry_later(
+        self, message_id: int, due: str, *, failed: bool = False, unsure: bool = False
+    ) -> None:
+        """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down);
+        `unsure`: it may have arrived all the same (a timeout, a broken connection)."""
         self.conn.execute(
-            "UPDATE outbox SET due_at = ?, attempts = attempts + ? WHERE id = ?",
-            [due, int(failed), message_id],
+            "UPDATE outbox SET due_at = ?, attempts = attempts + ?, sending_since = NULL,"
+            " unsure = COALESCE(unsure, 0) OR ? WHERE id = ?",
+            [due, int(failed), int(unsure), message_id],
         )
 
     def failed(self, message_id: int, reason: str) -> None:
         self.conn.execute(
-            "UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET failed = ?, attempts = attempts + 1, sending_since = NULL"
+            " WHERE id = ?",
             [reason, message_id],
         )
 

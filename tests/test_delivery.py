@@ -1,10 +1,13 @@
 """Nothing twice, nothing lost: a reply whose delivery was cut short (the process was
 killed mid-post) reaches the person on the platform's retry, once; an attempt still under
-way in a running process is not duplicated. Through signed Slack HTTP, the Web API at a
-local fake."""
+way in a running process is not duplicated. A direct message from the outbox whose post
+ended in doubt (a timeout, a 500, a process that stopped before reporting) is looked for
+in the conversation before it is posted again. Through signed Slack HTTP and the real
+Web API client, the Web API at a local fake that keeps what was posted."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -13,15 +16,21 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from adapters.outbox import Outbox
+from adapters.slack import SlackAdapter
 from adapters.web import create_app
 from bot.frameworks import Framework
+from bot.render import compose
 from bot.router import Bot
 from bot.settings import Settings
-from bot.storage import Store
+from bot.storage import FeedbackStore, Store
+from bot.types import replies_to_json
 
 from .conftest import platform_fixture
 from .servers import FakeSlack, ServerThread, free_port, wait_for
@@ -138,3 +147,154 @@ def test_a_retry_while_another_process_is_still_posting_is_not_answered_twice(
         assert row["replies"] is None  # the first delivered it
     store_one.close()
     store_two.close()
+
+
+# ---- the outbox: a direct message whose sending ended in doubt is looked for in the
+# conversation before it is sent again ----------------------------------------------------
+
+PEER = "slack:T123ABC456:U0BOB"
+
+
+@dataclass
+class Delivering:
+    bot: Bot
+    adapter: SlackAdapter
+    outbox: Outbox
+    fake: FakeSlack
+
+    def queue(self) -> int:
+        with self.bot.store.transaction():
+            FeedbackStore(self.bot.store).queue(
+                PEER, "note-1", replies_to_json([compose("thanks.j2")])
+            )
+        (row,) = self.bot.store.conn.execute("SELECT id FROM outbox").fetchall()
+        return int(row[0])
+
+    def deliver(self) -> int:
+        return asyncio.run(self.outbox.deliver("slack:"))
+
+    def expire(self) -> None:
+        """As if the pause before trying again (or the lease) had run out."""
+        with self.bot.store.transaction():
+            self.bot.store.conn.execute("UPDATE outbox SET due_at = '2000-01-01'")
+
+    def row(self) -> dict[str, Any]:
+        return next(iter(self.bot.store.db["outbox"].rows))
+
+    def posts(self) -> list[Any]:
+        return self.fake.to("/api/chat.postMessage")
+
+    def kept(self) -> list[dict[str, Any]]:
+        """The messages Slack has in the person's DM."""
+        return self.fake.stored.get("DU0BOB", [])
+
+
+@pytest.fixture
+def delivering(
+    tmp_path: Path, api: tuple[FakeSlack, str], frameworks: list[Framework]
+) -> Iterator[Delivering]:
+    fake, api_url = api
+    store = Store.open(tmp_path / "bot.db")
+    bot = Bot(frameworks, store)
+    adapter = SlackAdapter(
+        bot.handle,
+        settle=bot.settle,
+        signing_secret=SECRET,
+        token="xoxb-test",
+        api_url=api_url + "/",
+        home=lambda: compose("thanks.j2"),
+    )
+    adapter.app.client.timeout = 1  # seconds: Slack's answer is waited for this long
+    outbox = Outbox(bot, {"slack:": adapter.send_direct}, arrived={"slack:": adapter.arrived})
+    yield Delivering(bot, adapter, outbox, fake)
+    store.close()
+
+
+def test_a_post_that_timed_out_but_arrived_is_not_sent_again(delivering: Delivering) -> None:
+    d = delivering
+    number = d.queue()
+    d.fake.post_delay = 2.0  # Slack takes the message, and answers too late
+    assert d.deliver() == 0
+    assert d.row()["sent_at"] is None and d.row()["unsure"] == 1
+    d.fake.post_delay = 0.0
+    d.expire()
+    assert d.deliver() == 1  # found in the conversation: sent, without a second post
+    assert len(d.posts()) == 1 and len(d.kept()) == 1
+    assert d.kept()[0]["metadata"] == {
+        "event_type": "behaviourbot_outbox",
+        "event_payload": {"id": number},
+    }
+    (looked,) = d.fake.to("/api/conversations.history")
+    assert looked.body["channel"] == "DU0BOB" and looked.body["include_all_metadata"] in (
+        "1",
+        "true",
+        True,
+    )
+    assert d.row()["sent_at"] is not None
+    d.expire()
+    assert d.deliver() == 0 and len(d.posts()) == 1
+
+
+def test_a_post_whose_process_stopped_before_reporting_is_not_sent_again(
+    delivering: Delivering,
+) -> None:
+    """Taken, posted, and the process killed before it reported: after the lease, the
+    next process finds it in the conversation."""
+    d = delivering
+    d.queue()
+    (taken,) = d.bot.outgoing("slack:", limit=1)
+    asyncio.run(d.adapter.send_direct(taken.user, taken.replies, tag=taken.id))
+    d.expire()  # the lease ran out with no report
+    assert d.deliver() == 1
+    assert len(d.posts()) == 1 and len(d.kept()) == 1
+    assert d.row()["sent_at"] is not None
+
+
+def test_a_post_that_failed_after_slack_took_it_is_not_sent_again(
+    delivering: Delivering,
+) -> None:
+    d = delivering
+    d.queue()
+    d.fake.break_posts = ["after"]
+    assert d.deliver() == 0
+    d.expire()
+    assert d.deliver() == 1
+    assert len(d.posts()) == 1 and len(d.kept()) == 1
+
+
+def test_a_post_that_truly_failed_is_posted_once_on_retry(delivering: Delivering) -> None:
+    d = delivering
+    d.queue()
+    d.fake.break_posts = ["before"]  # a 500 before Slack took it: not there
+    assert d.deliver() == 0
+    d.expire()
+    assert d.deliver() == 1
+    assert len(d.posts()) == 2 and len(d.kept()) == 1
+    assert len(d.fake.to("/api/conversations.history")) == 1  # looked for first
+
+
+def test_a_post_slack_refused_is_sent_again_without_looking(delivering: Delivering) -> None:
+    d = delivering
+    d.queue()
+    d.fake.failures["chat.postMessage"] = 1  # ok: false, an error Slack gave
+    assert d.deliver() == 0
+    assert d.row()["unsure"] == 0
+    d.expire()
+    assert d.deliver() == 1
+    assert d.fake.to("/api/conversations.history") == []
+    assert len(d.kept()) == 1
+
+
+def test_a_message_that_cannot_be_looked_for_is_sent_again_rather_than_never(
+    delivering: Delivering,
+) -> None:
+    """An app installed before it had the scope to open the DM: the look-up is refused,
+    and the message is sent again (it may arrive twice) instead of never."""
+    d = delivering
+    d.queue()
+    d.fake.break_posts = ["before"]
+    d.deliver()
+    d.fake.failures["conversations.open"] = 1
+    d.expire()
+    assert d.deliver() == 1
+    assert len(d.kept()) == 1

@@ -21,6 +21,7 @@ MIGRATED = [
     "m007_plans_and_expectations",
     "m008_who_is_sending",
     "m009_submissions",
+    "m010_outbox_attempts",
 ]
 
 
