@@ -3,7 +3,10 @@
 The core keeps an event's replies until the adapter says they were delivered
 (`Bot.settle`). When sending fails, the platform's retry of the same event (Slack after
 a 500, Teams after a 502 or a timeout) gets those replies again, instead of nothing, and
-the event is still handled only once: a STAR answer is never saved twice.
+the event is still handled only once: a STAR answer is never saved twice. So does a retry
+after the process was killed mid-send (seen at once by another process, through the
+lock each process holds while it runs), while an attempt still under way in a running
+process is left to finish.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ class Unreachable(Exception):
         super().__init__(f"{user}: {reason}")
         self.user = user
         self.reason = reason
+
+
+class Refused(Exception):
+    """The platform answered that it did not take the message (an error of its own, not
+    a timeout or a broken connection): sending it again cannot repeat it."""
 
 
 class SlowDown(Exception):

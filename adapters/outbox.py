@@ -7,6 +7,13 @@ it in SQLite: sent; wait (Slack's 429: its Retry-After is honoured, and sending 
 platform pauses); unreachable (the requester is told
 who); or a passing failure (tried again later, given up after several tries). A message
 taken but not reported (the process stopped) is taken again after two minutes.
+
+Nothing twice: each attempt is on the record before the message is sent. After one whose
+outcome is unknown (a timeout, a broken connection, an error after the platform took the
+request, or a process that stopped before reporting), the platform is asked whether the
+message arrived before it is sent again, where it can tell: Slack can (each message
+carries its outbox id in its metadata, looked for in the conversation); Teams cannot (it
+does not honour an id given by the sender), so there such a message may arrive twice.
 """
 
 from __future__ import annotations
@@ -16,15 +23,28 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from adapters.delivery import SlowDown, Unreachable
+from adapters.delivery import Refused, SlowDown, Unreachable
 from bot.router import Bot
 from bot.types import Reply
 
 log = logging.getLogger("behaviourbot.outbox")
 
 PLATFORMS = {"slack:": "Slack", "teams:": "Teams"}
-SendDirect = Callable[[str, list[Reply]], Awaitable[None]]
+
+
+class SendDirect(Protocol):
+    """How to send a direct message there; `tag`, the outbox id, goes with the message
+    where the platform keeps it (see Arrived)."""
+
+    def __call__(
+        self, user: str, replies: list[Reply], tag: int | None = None
+    ) -> Awaitable[None]: ...
+
+
+# arrived(user, outbox id, since: the first attempt's ISO time) -> whether it is there
+Arrived = Callable[[str, int, str], Awaitable[bool]]
 OUTBOX_EVERY = 2.0  # seconds between rounds
 
 
@@ -34,6 +54,7 @@ class Outbox:
     senders: dict[str, SendDirect]  # platform prefix ("slack:") -> how to send there
     every: float = OUTBOX_EVERY
     paused_until: dict[str, float] = field(default_factory=dict)
+    arrived: dict[str, Arrived] = field(default_factory=dict)  # where it can be looked up
 
     async def run_forever(self) -> None:
         while True:
@@ -61,8 +82,27 @@ class Outbox:
             if not taken:
                 break
             message = taken[0]
+            name = PLATFORMS.get(prefix, prefix)
+            if message.since is not None and (arrived := self.arrived.get(prefix)):
+                try:  # an earlier attempt may have arrived: look before sending again
+                    there = await arrived(message.user, message.id, message.since)
+                except Refused as refused:  # it cannot be looked for (an app installed
+                    # without the scope): sent again, as before, rather than never
+                    log.warning("outbox: message %d cannot be looked up: %s", message.id, refused)
+                    there = False
+                except Exception as error:
+                    log.warning(
+                        "outbox: message %d not looked up: %s", message.id, type(error).__name__
+                    )
+                    self.bot.try_again(message, f"{name} kept failing", unsure=True)
+                    continue
+                if there:
+                    log.info("outbox: message %d had arrived; not sent again", message.id)
+                    self.bot.sent(message)
+                    sent += 1
+                    continue
             try:
-                await send(message.user, message.replies)
+                await send(message.user, message.replies, tag=message.id)
             except SlowDown as slow:
                 self.paused_until[prefix] = time.monotonic() + slow.seconds
                 log.info("outbox: %s asked to wait %g s", prefix.rstrip(":"), slow.seconds)
@@ -77,7 +117,10 @@ class Outbox:
                     type(error).__name__,
                     str(error)[:300],
                 )
-                self.bot.try_again(message, f"{PLATFORMS.get(prefix, prefix)} kept failing")
+                # refused: it did not arrive; anything else (a timeout, a broken
+                # connection, a server error) may have
+                unsure = not isinstance(error, Refused)
+                self.bot.try_again(message, f"{name} kept failing", unsure=unsure)
             else:
                 self.bot.sent(message)
                 sent += 1

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +28,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.delivery import Handle, Settle, SlowDown, Unreachable, answer
+from adapters.delivery import Handle, Refused, Settle, SlowDown, Unreachable, answer
 from bot.router import wants_people
 from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
@@ -55,6 +56,9 @@ MAX_HEADER = 150  # characters in a header block
 MAX_BUTTON_TEXT = 75
 MAX_BUTTONS = 25  # elements in one actions block
 CHOICE_ACTION = "choice"  # action_id prefix of choice buttons
+# The message metadata a direct message from the outbox carries: its outbox id, by which
+# it is looked for after an attempt whose outcome is unknown.
+OUTBOX_EVENT = "behaviourbot_outbox"
 
 Json = dict[str, Any]
 
@@ -755,14 +759,19 @@ class SlackAdapter:
                 out.append(Person(identity(team, user), user, problem="unchecked"))
         return out
 
-    async def send_direct(self, user: str, replies: list[Reply]) -> None:
-        """A direct message to `user` (slack:<team>:<user id>) from the app. Raises
-        SlowDown on a 429 (with its Retry-After) and Unreachable when the person cannot
-        be messaged; any other failure passes (the outbox tries again later)."""
+    async def send_direct(self, user: str, replies: list[Reply], tag: int | None = None) -> None:
+        """A direct message to `user` (slack:<team>:<user id>) from the app, carrying
+        `tag` (its outbox id) in its metadata. Raises SlowDown on a 429 (with its
+        Retry-After), Unreachable when the person cannot be messaged, Refused when Slack
+        answered that it did not take it; any other failure (a timeout, a broken
+        connection, a server error) leaves it unknown whether it arrived (see arrived)."""
         channel = _user_id(user)
         messages = [m for reply in replies for m in self._messages(reply, share=False)]
+        metadata = {} if tag is None else {"event_type": OUTBOX_EVENT, "event_payload": {"id": tag}}
         try:
-            await self.app.client.chat_postMessage(channel=channel, **messages[0])
+            await self.app.client.chat_postMessage(
+                channel=channel, **messages[0], **({"metadata": metadata} if metadata else {})
+            )
         except SlackApiError as error:
             response = error.response
             if response.status_code == 429:
@@ -770,6 +779,8 @@ class SlackAdapter:
             code = str(response.get("error"))
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(user, UNREACHABLE_ERRORS[code]) from error
+            if response.status_code < 500:
+                raise Refused(code) from error
             raise
         # The first part is out: the rest are sent here, waiting as Slack asks, and never
         # by sending the whole message again (which would repeat the first part).
@@ -786,6 +797,35 @@ class SlackAdapter:
                     await asyncio.sleep(min(wait, 30.0))
             else:
                 log.error("slack: gave up on part of a direct message to %s", user)
+
+    async def arrived(self, user: str, tag: int, since: str) -> bool:
+        """Whether the direct message to `user` tagged `tag` (see send_direct) is in
+        their conversation with the app, posted since `since` (an ISO time, less a
+        minute for clocks that differ)."""
+        client = self.app.client
+        oldest = f"{datetime.fromisoformat(since).timestamp() - 60:.6f}"
+        cursor = None
+        try:
+            opened = await client.conversations_open(users=_user_id(user))
+            channel = opened["channel"]["id"]
+        except SlackApiError as error:
+            if error.response.status_code < 500:  # refused (a missing scope, say)
+                raise Refused(str(error.response.get("error"))) from error
+            raise
+        while True:
+            page = await client.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == OUTBOX_EVENT
+                    and (metadata.get("event_payload") or {}).get("id") == tag
+                ):
+                    return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
 
     async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):
@@ -869,6 +909,7 @@ def manifest(*, url: str | None) -> Json:
                     "commands",
                     "im:history",
                     "im:read",
+                    "im:write",
                     "users:read",
                 ]
             }

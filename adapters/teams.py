@@ -963,10 +963,11 @@ class TeamsAdapter:
         self._rosters[conversation] = (time.monotonic() + ROSTER_KEPT, members)
         return members
 
-    async def send_direct(self, user: str, replies: list[Reply]) -> None:
+    async def send_direct(self, user: str, replies: list[Reply], tag: int | None = None) -> None:
         """Message `user` (teams:<tenant>:<object id>) in their personal chat with the bot:
         the stored 1:1 conversation, or a new one created through the connector from any
-        chat or team they share with the bot. Raises Unreachable when there is neither."""
+        chat or team they share with the bot. Raises Unreachable when there is neither.
+        (`tag`, the outbox id, is not kept: Teams has no way to find a message by it.)"""
         activities = [a for reply in replies for a in activities_of(reply)]
         personal = self.store.reference(user, personal=True)
         app_id = self.credentials.app_id or ""

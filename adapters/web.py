@@ -16,7 +16,7 @@ import logging
 
 from aiohttp import web
 
-from adapters.outbox import OUTBOX_EVERY, Outbox, SendDirect
+from adapters.outbox import OUTBOX_EVERY, Arrived, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
 from bot.router import Bot
@@ -95,8 +95,10 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     _prune_handled_events(app, bot)
     senders: dict[str, SendDirect] = {}
+    arrived: dict[str, Arrived] = {}  # where a message can be looked for (Slack)
     if socket:
-        senders["slack:"] = _add_socket_mode(app, settings, bot).send_direct
+        by_socket = _add_socket_mode(app, settings, bot)
+        senders["slack:"], arrived["slack:"] = by_socket.send_direct, by_socket.arrived
     missing = _missing(
         SLACK_SIGNING_SECRET=settings.slack_signing_secret,
         SLACK_BOT_TOKEN=settings.slack_bot_token,
@@ -105,6 +107,7 @@ def create_app(
         slack = _slack_adapter(settings, bot, signing_secret=settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack.dispatch)
         senders.setdefault("slack:", slack.send_direct)
+        arrived.setdefault("slack:", slack.arrived)
         log.info("slack: on at /slack/events (Web API %s)", settings.slack_api_url)
     else:
         app.router.add_post("/slack/events", slack_not_configured)
@@ -116,7 +119,7 @@ def create_app(
     teams = app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, dev, openid_metadata_url)
     if teams.open:
         senders["teams:"] = teams.send_direct
-    _deliver_outbox(app, Outbox(bot, senders, every=outbox_every))
+    _deliver_outbox(app, Outbox(bot, senders, every=outbox_every, arrived=arrived))
     return app
 
 

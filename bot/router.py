@@ -5,8 +5,10 @@ writing, in one transaction: the event id is recorded (a retried or duplicated d
 is not handled again) and the new state is saved before the replies go back. The replies
 are kept with the event until the adapter reports them delivered (`settle`): a retry of
 an event whose replies could not be delivered gets those same replies, never a second
-handling. A bare number answers the choices last offered in that conversation, even
-after a restart.
+handling. A double click or a resubmitted form comes with an id of its own: the same
+click or submission from the same person just after the first is answered with what the
+first did, said to be so, and not handled again. A bare number answers the choices last
+offered in that conversation, even after a restart.
 
 Most events are lookups that change nothing; one without an id (a slash command) is
 answered from a plain read of the state, and takes the write lock only when the state
@@ -16,6 +18,8 @@ in between, the step runs again on what is stored, so no change is ever lost.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import time
@@ -64,9 +68,16 @@ def wants_people(command: str) -> bool:
     return verb.casefold() in PERSONAL_VERBS
 
 
-# A delivery still under way after this long was cut short (the process stopped): a retry
-# of its event sends the replies again. Shorter attempts are left to finish.
+# A delivery still under way after this long was cut short: a retry of its event sends
+# the replies again. A shorter one is left to finish while its process runs (one that
+# stopped is seen at once: see Store.running).
 SEND_AGAIN_AFTER = timedelta(seconds=60)
+
+# The same click or form submission from the same person again within this long is a
+# double click or a resubmission (each has its own event id): it is answered with what
+# the first one did, unless that offered the very same command again (the next of
+# several ratings, say), when it is taken as meant.
+RESUBMITTED_WITHIN = timedelta(seconds=10)
 
 # A direct message taken for delivery is not taken again for this long (by this or
 # another process), unless its sending is reported first.
@@ -90,6 +101,8 @@ class Bot:
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
         self.filler = FormFiller(store.clock)
+        # events whose replies this process is delivering now (until `settle`)
+        self._sending: set[str] = set()
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -108,14 +121,21 @@ class Bot:
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
                     if (flow := self._flow(state, picked)) is not None:
-                        new_state, replies, kind = self._run(flow, state, picked)
-                        new_state = _offering(new_state, replies[-1], event)
+                        earlier = self._earlier(picked)
+                        if earlier is not None:
+                            new_state, replies, kind = state, earlier, "resubmitted"
+                        else:
+                            new_state, replies, kind = self._run(flow, state, picked)
+                            new_state = _offering(new_state, replies[-1], event)
+                            self._remember(picked, replies)
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != state:
                         self.store.save_state(event.user, event.conversation, new_state)
                     if event.event_id and replies:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
+            if event.event_id and replies:
+                self._sending.add(event.event_id)
         except Exception:
             # Rolled back whole: nothing half-done is stored, and a retry can succeed.
             log.exception("event=failed platform=%s", event.platform)
@@ -125,6 +145,37 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    @staticmethod
+    def _submission(event: Event) -> str | None:
+        """What a click or a form submission acts on, as a digest: where, the command
+        and the values sent; None for typed text."""
+        if event.action is None:
+            return None
+        what = [event.conversation, event.action, sorted((event.fields or {}).items())]
+        return hashlib.sha256(json.dumps(what).encode()).hexdigest()
+
+    def _earlier(self, event: Event) -> list[Reply] | None:
+        """The replies to the same click or submission just before, said to be so."""
+        digest = self._submission(event)
+        kept = digest and self.store.submitted(event.user, digest, RESUBMITTED_WITHIN)
+        if not kept:
+            return None
+        first, *rest = replies_from_json(kept)
+        note = compose("already_done.j2")
+        return [replace(first, blocks=(*note.blocks, *first.blocks)), *rest]
+
+    def _remember(self, event: Event, replies: list[Reply]) -> None:
+        """Keep what a click or submission answered, as the person's latest (anything
+        else they do in a flow afterwards ends it: the same click then is meant)."""
+        digest = self._submission(event)
+        offered = {c.command for r in replies for c in r.choices} | {
+            r.form.submit for r in replies if r.form is not None
+        }
+        if digest and event.action not in offered:
+            self.store.keep_submission(event.user, digest, replies_to_json(replies))
+        else:
+            self.store.keep_submission(event.user, "", "")
 
     def _flow(self, state: dict[str, Any], event: Event) -> Flow | None:
         """The flow this event belongs to: a form being filled in, then the one under
@@ -212,7 +263,9 @@ class Bot:
             rows = self.feedback.db.due_messages(**due, limit=limit)
             until = (now + DELIVERY_LEASE).isoformat(timespec="seconds")
             self.feedback.db.claim([row[0] for row in rows], until)
-        return [Outgoing(i, u, replies_from_json(r), q, a, k) for i, u, r, q, a, k in rows]
+        return [
+            Outgoing(i, u, replies_from_json(r), q, a, k, since) for i, u, r, q, a, k, since in rows
+        ]
 
     def sent(self, message: Outgoing) -> None:
         with self.store.transaction():
@@ -224,13 +277,15 @@ class Bot:
         self.feedback.db.sent(message_id)
         self.expectations.delivered(key)
 
-    def send_later(self, message: Outgoing, seconds: float, *, failed: bool = False) -> None:
+    def send_later(
+        self, message: Outgoing, seconds: float, *, failed: bool = False, unsure: bool = False
+    ) -> None:
         """The platform asked to slow down (Slack's 429): again after `seconds`, not
         counted as a failure unless `failed` (see try_again)."""
         due = self.store.now() + timedelta(seconds=max(1.0, seconds))
         with self.store.transaction():
             self.feedback.db.retry_later(
-                message.id, due.isoformat(timespec="seconds"), failed=failed
+                message.id, due.isoformat(timespec="seconds"), failed=failed, unsure=unsure
             )
 
     def undeliverable(self, message: Outgoing, reason: str) -> None:
@@ -241,15 +296,17 @@ class Bot:
                 self.feedback.unreachable(message.request_id, message.user, reason)
             self.expectations.undelivered(message.key, reason)
 
-    def try_again(self, message: Outgoing, reason: str) -> None:
+    def try_again(self, message: Outgoing, reason: str, *, unsure: bool = False) -> None:
         """Sending failed for a passing reason (the platform had an error, the network
         was down): again after a growing pause, and given up after `MAX_ATTEMPTS`, when
-        the requester is told."""
+        the requester is told. `unsure`: it may have arrived all the same (a timeout, a
+        broken connection), so it is looked for before it is sent again."""
         if message.attempts + 1 >= MAX_ATTEMPTS:
             self.undeliverable(message, reason)
             return
         log.warning("outbox: message %d not sent (%s); trying again later", message.id, reason)
-        self.send_later(message, RETRY_PAUSE.total_seconds() * 2**message.attempts, failed=True)
+        pause = RETRY_PAUSE.total_seconds() * 2**message.attempts
+        self.send_later(message, pause, failed=True, unsure=unsure)
 
     def inbox(self, user: str) -> list[Reply]:
         """For the terminal: run what is due, then take `user`'s direct messages."""
@@ -271,11 +328,14 @@ class Bot:
         """A retried or duplicated event: handled once, but its replies are sent again
         when the first attempt could not deliver them."""
         assert event.event_id is not None
-        kept = self.store.replies_to_send_again(event.event_id, SEND_AGAIN_AFTER)
+        kept = self.store.replies_to_send_again(
+            event.event_id, SEND_AGAIN_AFTER, sending_here=event.event_id in self._sending
+        )
         if kept is None:
             log.info("event=duplicate platform=%s (a retry: not handled again)", event.platform)
             return []
         log.info("event=redelivery platform=%s (a retry of undelivered replies)", event.platform)
+        self._sending.add(event.event_id)
         return replies_from_json(kept)
 
     def settle(self, event: Event, *, delivered: bool) -> None:
@@ -283,6 +343,7 @@ class Bot:
         them for the platform's retry of the event)."""
         if event.event_id is None:
             return
+        self._sending.discard(event.event_id)
         try:
             with self.store.transaction():
                 self.store.settle(event.event_id, delivered=delivered)

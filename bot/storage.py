@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -304,6 +305,38 @@ def m008_manager_confirmations(db: Database) -> None:
         )
 
 
+@MIGRATIONS()
+def m009_who_is_sending(db: Database) -> None:
+    """Which process is delivering an event's replies, so that a retry can tell an
+    attempt still under way from one whose process stopped."""
+    db["handled_events"].add_column("sending_by", str)
+
+
+@MIGRATIONS()
+def m010_submissions(db: Database) -> None:
+    """Each person's latest click or form submission, with what it answered, so that a
+    double click or a resubmitted form is answered with that instead of being handled
+    again (each has its own event id: the platform sees two)."""
+    db["submissions"].create({"user": str, "digest": str, "at": str, "replies": str}, pk="user")
+    db["submissions"].create_index(["at"])
+
+
+@MIGRATIONS()
+def m011_outbox_attempts(db: Database) -> None:
+    """When the latest attempt to send a direct message began (NULL once reported), when
+    the first did, and whether one may have arrived unreported (a timeout, a broken
+    connection, a process that stopped): then it is looked for before it is sent again."""
+    db["outbox"].add_column("sending_since", str)
+    db["outbox"].add_column("first_tried_at", str)
+    db["outbox"].add_column("unsure", int)
+
+
+try:  # to tell whether another process is still running (not on Windows)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
 class Store:
     def __init__(self, db: Database, clock: Clock | None = None):
         self.db = db
@@ -311,6 +344,35 @@ class Store:
         # The per-event statements go straight to sqlite3: sqlite-utils' execute wrapper
         # doubles the cost of a short statement (7 µs against 14 µs for a state write).
         self.conn = db.conn
+        # This process, as other processes on the same database see it: while it runs it
+        # holds a lock on a file named after it, which the system lets go when it stops.
+        self.process = uuid.uuid4().hex
+        self._life: IO[bytes] | None = None
+        self._lives: Path | None = None
+
+    def _live(self, path: Path) -> None:
+        """Hold this process's life lock, beside the database at `path`."""
+        if fcntl is None:
+            return
+        self._lives = path.parent / (path.name + ".processes")
+        self._lives.mkdir(exist_ok=True)
+        self._life = open(self._lives / self.process, "wb")  # noqa: SIM115 (held while open)
+        fcntl.flock(self._life, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def running(self, process: str) -> bool:
+        """Whether `process` (another Store's `process`) still runs; True when that cannot
+        be told (no lock files: an in-memory database, or a system without flock)."""
+        if process == self.process or self._lives is None or not process.isalnum():
+            return True
+        try:
+            with open(self._lives / process, "rb") as life:
+                fcntl.flock(life, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except FileNotFoundError:
+            return False
+        except BlockingIOError:
+            return True
+        (self._lives / process).unlink(missing_ok=True)  # it stopped without tidying up
+        return False
 
     @classmethod
     def open(cls, path: str | Path, clock: Clock | None = None) -> Store:
@@ -330,10 +392,16 @@ class Store:
         store = cls(db, clock)
         with store.transaction():
             MIGRATIONS.apply(db)
+        if str(path) != ":memory:":
+            store._live(Path(path))
         return store
 
     def close(self) -> None:
         self.db.close()
+        if self._life is not None and self._lives is not None:
+            (self._lives / self.process).unlink(missing_ok=True)
+            self._life.close()
+            self._life = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -371,23 +439,36 @@ class Store:
             "UPDATE handled_events SET replies = ?, sending_since = ? WHERE event_id = ?",
             [replies, self.stamp(), event_id],
         )
+        self._sending_by_me(event_id)
 
-    def replies_to_send_again(self, event_id: str, stale_after: timedelta) -> str | None:
+    def _sending_by_me(self, event_id: str) -> None:
+        self.conn.execute(
+            "UPDATE handled_events SET sending_by = ? WHERE event_id = ?", [self.process, event_id]
+        )
+
+    def replies_to_send_again(
+        self, event_id: str, stale_after: timedelta, *, sending_here: bool = False
+    ) -> str | None:
         """The kept replies of a handled event when they are due again: the last attempt
-        to deliver them failed, or it began `stale_after` ago and never ended (the process
-        stopped). None when they were delivered, or an attempt is still under way."""
+        to deliver them failed, or it never ended: its process stopped (another process's
+        is seen at once; this one's when it is not `sending_here`), or it began
+        `stale_after` ago. None when they were delivered, or an attempt is under way."""
         row = self.conn.execute(
-            "SELECT replies, sending_since FROM handled_events WHERE event_id = ?", [event_id]
+            "SELECT replies, sending_since, sending_by FROM handled_events WHERE event_id = ?",
+            [event_id],
         ).fetchone()
         if row is None or row[0] is None:
             return None
         stale = (self.now() - stale_after).isoformat(timespec="seconds")
         if row[1] is not None and row[1] >= stale:
-            return None
+            by = row[2]
+            if by is None or (sending_here if by == self.process else self.running(by)):
+                return None
         self.conn.execute(
             "UPDATE handled_events SET sending_since = ? WHERE event_id = ?",
             [self.stamp(), event_id],
         )
+        self._sending_by_me(event_id)
         return str(row[0])
 
     def settle(self, event_id: str, *, delivered: bool) -> None:
@@ -402,7 +483,27 @@ class Store:
 
     def forget_old_events(self, kept: timedelta = HANDLED_EVENTS_KEPT) -> int:
         cutoff = (self.now() - kept).isoformat(timespec="seconds")
+        self.db.execute("DELETE FROM submissions WHERE at < ?", [cutoff])
         return self.db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff]).rowcount
+
+    def submitted(self, user: str, digest: str, within: timedelta) -> str | None:
+        """The replies (JSON) to `user`'s click or submission `digest` when it is the
+        latest they made, within the last `within`; else None."""
+        since = iso(self.now() - within)
+        row = self.conn.execute(
+            "SELECT replies FROM submissions WHERE user = ? AND digest = ? AND at >= ?",
+            [user, digest, since],
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def keep_submission(self, user: str, digest: str, replies: str) -> None:
+        """Keep `user`'s latest click or submission ("" for something else)."""
+        self.conn.execute(
+            "INSERT INTO submissions (user, digest, at, replies) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user) DO UPDATE SET digest = excluded.digest,"
+            " at = excluded.at, replies = excluded.replies",
+            [user, digest, self.stamp(), replies],
+        )
 
     def state(self, user: str, conversation: str) -> dict[str, Any]:
         rows = self.conn.execute(
@@ -736,11 +837,13 @@ class FeedbackStore:
 
     def due_messages(
         self, *, prefix: str, at: str, limit: int = 100, user: str | None = None
-    ) -> list[tuple[int, str, str, int | None, int, str]]:
-        """(id, user, replies, request id, attempts, key) of messages due for users whose
-        identity starts with `prefix` (a platform), oldest first."""
+    ) -> list[tuple[int, str, str, int | None, int, str, str | None]]:
+        """(id, user, replies, request id, attempts, key, since) of messages due for users
+        whose identity starts with `prefix` (a platform), oldest first; `since` is when
+        the first attempt began, when one may have arrived (else None)."""
         sql = (
-            "SELECT id, user, replies, request_id, attempts, key FROM outbox"
+            "SELECT id, user, replies, request_id, attempts, key, CASE WHEN unsure"
+            " OR sending_since IS NOT NULL THEN first_tried_at END FROM outbox"
             " WHERE sent_at IS NULL"
             " AND failed IS NULL AND due_at <= ? AND user LIKE ? ESCAPE '\\'"
         )
@@ -749,7 +852,7 @@ class FeedbackStore:
             sql += " AND user = ?"
             args.append(user)
         rows = self.conn.execute(sql + " ORDER BY due_at, id LIMIT ?", [*args, limit]).fetchall()
-        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), str(r[5])) for r in rows]
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), str(r[5]), r[6]) for r in rows]
 
     def claim(self, message_ids: list[int], until: str) -> None:
         """Take messages for delivery: not due again until `until`, when a delivery cut
@@ -757,20 +860,36 @@ class FeedbackStore:
         self.conn.executemany(
             "UPDATE outbox SET due_at = ? WHERE id = ?", [(until, i) for i in message_ids]
         )
+        # the attempt begins, on the record before anything is sent: one never reported
+        # (the process stopped) may have arrived
+        stamp = self.stamp()
+        self.conn.executemany(
+            "UPDATE outbox SET unsure = COALESCE(unsure, 0) OR sending_since IS NOT NULL,"
+            " sending_since = ?, first_tried_at = COALESCE(first_tried_at, ?) WHERE id = ?",
+            [(stamp, stamp, i) for i in message_ids],
+        )
 
     def sent(self, message_id: int) -> None:
-        self.conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", [self.stamp(), message_id])
-
-    def retry_later(self, message_id: int, due: str, *, failed: bool = False) -> None:
-        """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down)."""
         self.conn.execute(
-            "UPDATE outbox SET due_at = ?, attempts = attempts + ? WHERE id = ?",
-            [due, int(failed), message_id],
+            "UPDATE outbox SET sent_at = ?, sending_since = NULL WHERE id = ?",
+            [self.stamp(), message_id],
+        )
+
+    def retry_later(
+        self, message_id: int, due: str, *, failed: bool = False, unsure: bool = False
+    ) -> None:
+        """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down);
+        `unsure`: it may have arrived all the same (a timeout, a broken connection)."""
+        self.conn.execute(
+            "UPDATE outbox SET due_at = ?, attempts = attempts + ?, sending_since = NULL,"
+            " unsure = COALESCE(unsure, 0) OR ? WHERE id = ?",
+            [due, int(failed), int(unsure), message_id],
         )
 
     def failed(self, message_id: int, reason: str) -> None:
         self.conn.execute(
-            "UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET failed = ?, attempts = attempts + 1, sending_since = NULL"
+            " WHERE id = ?",
             [reason, message_id],
         )
 

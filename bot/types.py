@@ -171,6 +171,9 @@ class Outgoing:
     request_id: int | None = None
     attempts: int = 0  # earlier attempts that failed
     key: str = ""  # what it is: "ask-…", "remind-…", "report-…", "unreachable-…"
+    # when an earlier attempt may have arrived unreported (a timeout, a broken connection,
+    # a process that stopped): when the first began, to look for it from then on
+    since: str | None = None
 
 
 # ---- replies kept for a retry ------------------------------------------------------

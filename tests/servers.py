@@ -90,6 +90,12 @@ class FakeSlack:
     limited: list[Call] = field(default_factory=list)  # the posts answered 429
     # method -> seconds to wait before answering it (a slow Slack)
     slow: dict[str, float] = field(default_factory=dict)
+    post_delay: float = 0.0  # seconds before answering each chat.postMessage (see _slowly)
+    # what Slack keeps of each post it took, by conversation (a user's DM: "D" + their id),
+    # oldest first, as conversations.history gives it
+    stored: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # how the next posts fail with a 500: "before" Slack took the post, or "after"
+    break_posts: list[str] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -134,6 +140,7 @@ class FakeSlack:
         if self.failures.get(method):
             self.failures[method] -= 1
             return web.json_response({"ok": False, "error": "fatal_error"})
+        answer: dict[str, Any] = {"ok": True}
         if method == "chat.postMessage":
             self.posts += 1
             if self.limit_every and self.posts % self.limit_every == 0:
@@ -144,7 +151,14 @@ class FakeSlack:
                 )
             if (error := self.post_errors.get(str(call.body.get("channel")))) is not None:
                 return web.json_response({"ok": False, "error": error})
-        answer: dict[str, Any] = {"ok": True}
+            broken = self.break_posts.pop(0) if self.break_posts else ""
+            if broken == "before":
+                return web.Response(status=500, text="internal error")
+            answer |= self.keep(call.body)
+            await self._slowly()
+            if broken == "after":
+                return web.Response(status=500, text="internal error")
+            return web.json_response(answer)
         if method == "users.info":
             user = self.users.get(str(call.body.get("user")))
             if user is None:
@@ -154,9 +168,45 @@ class FakeSlack:
             answer |= {"user_id": self.bot_user, "bot_id": "B0T", "team_id": "T111", "user": "bot"}
         elif method == "apps.connections.open":
             answer |= {"url": self.base.replace("http://", "ws://") + "link"}
-        elif method == "chat.postMessage":
-            answer |= {"channel": call.body.get("channel"), "ts": "1700000000.000100"}
+        elif method == "conversations.open":
+            answer |= {"channel": {"id": self.conversation(str(call.body.get("users")))}}
+        elif method == "conversations.history":
+            answer |= self.history(call.body)
         return web.json_response(answer)
+
+    @staticmethod
+    def conversation(channel: str) -> str:
+        """Where a post to `channel` goes: a user id means their DM with the app."""
+        return "D" + channel if channel[:1] in ("U", "W") else channel
+
+    def keep(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Keep a post as Slack does (a ts of the real time: Slack's clock); Slack's
+        answer to it."""
+        channel = self.conversation(str(body.get("channel")))
+        metadata = body.get("metadata")
+        message = {"type": "message", "user": self.bot_user, "ts": f"{time.time():.6f}"}
+        message |= {"text": body.get("text", "")}
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        self.stored.setdefault(channel, []).append(message)
+        return {"channel": channel, "ts": message["ts"]}
+
+    def history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, since `oldest`; metadata only when asked."""
+        oldest = float(body.get("oldest") or 0)
+        metadata = str(body.get("include_all_metadata")).lower() in ("1", "true")
+        messages = [
+            m if metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in reversed(self.stored.get(str(body.get("channel")), []))
+            if float(m["ts"]) >= oldest
+        ]
+        return {"messages": messages, "has_more": False}
+
+    async def _slowly(self) -> None:
+        """Wait `post_delay` seconds, or less when it is set lower meanwhile."""
+        started = time.monotonic()
+        while time.monotonic() - started < self.post_delay:
+            await asyncio.sleep(0.02)
 
     async def response_url(self, request: web.Request) -> web.Response:
         await self._record(request)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.clock import FixedClock
 from bot.frameworks import Framework
 from bot.records import ExpectationStore
 from bot.router import Bot
@@ -88,7 +89,7 @@ def test_set_delivered_acknowledged_and_the_record(
     acked = text(who["bob"].send(action="expectations ack 1 1"))
     assert "Acknowledged: dan sees that you did, and when." in acked
     again = text(who["bob"].send(action="expectations ack 1 1"))  # a double click
-    assert "You acknowledged this version on" in again
+    assert "Already done" in again  # the first answer, said to be so
     assert whats(store) == [(1, "communicated", "bob"), (1, "acknowledged", "bob")]
     (told,) = bot.inbox(who["dan"].user)
     assert told.title == "bob acknowledged expectation 1"
@@ -323,7 +324,10 @@ def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) ->
     assert len(ExpectationStore(store).between(who["dan"].user)) == 1
     change = {"kind": "goal", "text": "Cut the backlog to 40", "due": "2027-03-31"}
     who["dan"].send(action="expectations save 1 from 1", fields=change)
-    stale = text(who["dan"].send(action="expectations save 1 from 1", fields=change))
+    again = text(who["dan"].send(action="expectations save 1 from 1", fields=change))
+    assert "Already done" in again  # a resubmission: the first answer, said to be so
+    other = change | {"text": "Cut the backlog to 45"}  # made from version 1 too
+    stale = text(who["dan"].send(action="expectations save 1 from 1", fields=other))
     assert "is at version 2 now, not 1" in stale
     assert len(ExpectationStore(store).versions(1)) == 2
 
@@ -374,7 +378,7 @@ def manager_events(store: Store) -> list[tuple[str, str, str]]:
 
 
 def test_an_expectation_counts_once_the_employee_confirms_the_manager(
-    frameworks: list[Framework], store: Store
+    frameworks: list[Framework], store: Store, clock: FixedClock
 ) -> None:
     """The first expectation from someone is held, and the employee asked in a direct
     message; Confirm (recorded once) sends it on, the manager is told, and their later
@@ -407,7 +411,10 @@ def test_an_expectation_counts_once_the_employee_confirms_the_manager(
     confirmed = text(bob.send(action="expectations confirm 1"))
     assert "Confirmed: dan is your manager, and is told." in confirmed
     again = text(bob.send(action="expectations confirm 1"))  # a double click
-    assert "You have confirmed dan as your manager" in again
+    assert "Already done" in again and "Confirmed: dan is your manager" in again
+    clock.advance(timedelta(minutes=1))
+    later = text(bob.send(action="expectations confirm 1"))  # pressed again, later
+    assert "You have confirmed dan as your manager" in later
     assert manager_events(store) == [("dan", "bob", "asked"), ("dan", "bob", "confirmed")]
     assert whats(store) == [
         (1, "awaiting-manager", "dan"),

@@ -133,6 +133,9 @@ def test_expectations_set_acknowledged_and_changed_in_slack(slack) -> None:  # t
     bob.press("expectations confirm 1")
     assert "Confirmed: Dan Brown is your manager" in text_of(bob.last())
     bob.press("expectations confirm 1")  # a double click: recorded once
+    assert "Already done" in text_of(bob.last())
+    bot.store.clock.advance(timedelta(minutes=1))
+    bob.press("expectations confirm 1")  # pressed again, later
     assert "You have confirmed Dan Brown" in text_of(bob.last())
     told = wait_for(lambda: [m for m in dms(fake, DAN) if "confirmed that" in text_of(m)])
     assert "Bob Jones confirmed that you are their manager" in text_of(told[0])

@@ -88,7 +88,10 @@ def test_expectations_set_from_the_roster_acknowledged_and_private(teams: Teams)
     confirmed = bob.execute({"command": "expectations confirm 1"})
     assert any("Confirmed: Megan Bowen is your manager" in t for t in texts(confirmed))
     again = bob.execute({"command": "expectations confirm 1"})  # a double click: once
-    assert any("You have confirmed Megan Bowen" in t for t in texts(again))
+    assert any("Already done" in t for t in texts(again))
+    teams.store.clock.advance(timedelta(minutes=1))
+    later = bob.execute({"command": "expectations confirm 1"})  # pressed again, later
+    assert any("You have confirmed Megan Bowen" in t for t in texts(later))
     assert ExpectationStore(teams.store).standing(MEGAN, identity("bob-aad")) == "confirmed"
     wait_for(lambda: sent_with(teams, "Bob Jones confirmed that you are their manager"))
     acked = bob.execute({"command": "expectations ack 1 1"})

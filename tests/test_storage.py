@@ -20,6 +20,9 @@ MIGRATED = [
     "m006_peer_time_zones",
     "m007_plans_and_expectations",
     "m008_manager_confirmations",
+    "m009_who_is_sending",
+    "m010_submissions",
+    "m011_outbox_attempts",
 ]
 
 
