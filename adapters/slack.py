@@ -12,6 +12,8 @@ messages, the choices going with the last one.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -21,9 +23,11 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -489,6 +493,57 @@ def request_kind(body: Json) -> str:
     return str(body.get("type") or "unknown")
 
 
+MAX_LOGGED = 40  # characters of a value from a request in a log line
+
+
+def quoted(value: object) -> str:
+    """A value a request chose, fit for a log line: quoted and escaped (a newline cannot
+    start a line of its own) and at most MAX_LOGGED characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_LOGGED else text[: MAX_LOGGED - 1] + "…"
+
+
+SIGNATURE_WINDOW = 5 * 60  # seconds either side of now, as Slack's documentation asks
+
+
+def signature_problem(
+    secret: str, body: bytes, timestamp: str | None, signature: str | None, *, now: float
+) -> str | None:
+    """Why a request is not signed by Slack with `secret` (None when it is): Slack's v0
+    signature, an HMAC-SHA256 of `v0:<timestamp>:<body>` on the bytes as received,
+    compared in constant time, with a timestamp within five minutes of `now`."""
+    if not timestamp or not signature:
+        return "not signed"
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return "a timestamp that is not one"
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return "a timestamp more than five minutes away"
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return "a wrong signature"
+    return None
+
+
+def read_payload(raw: bytes, content_type: str | None) -> Json | str:
+    """A signed request's payload, read the way slack-bolt reads it; or, as a string, why
+    it cannot be read."""
+    try:
+        body = parse_body(raw.decode("utf-8"), content_type)
+    except UnicodeDecodeError:
+        return "a body that is not UTF-8"
+    except (ValueError, RecursionError):
+        return "a body that is not JSON"
+    return body if isinstance(body, dict) else "a body that is not a JSON object"
+
+
+def _refused(status: int, reason: str) -> web.Response:
+    """A request refused before anything handles it, in one log line; `reason` is
+    ours, never the request's."""
+    log.warning("slack request refused (%d): %s", status, reason)
+    return web.json_response({"error": reason}, status=status)
+
+
 def is_person_message(event: Json) -> bool:
     """A message a person wrote: not the bot's own, not an edit, join or deletion."""
     return not event.get("bot_id") and not event.get("subtype") and bool(event.get("user"))
@@ -538,6 +593,7 @@ class SlackAdapter:
         self.handle = handle
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
+        self.signing_secret = signing_secret
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         client = AsyncWebClient(token=token, base_url=api_url)
@@ -559,16 +615,33 @@ class SlackAdapter:
         self.app.view(FORM_CALLBACK)(self.on_form)
 
     async def dispatch(self, request: web.Request) -> web.Response:
+        """An HTTP request from Slack: its signature is checked on the bytes received,
+        before anything reads them; then the payload, before slack-bolt does."""
         started = time.perf_counter()
         try:
-            bolt_request = await to_bolt_request(request)
+            raw = await request.read()
         except web.HTTPRequestEntityTooLarge as too_large:
-            log.warning("slack request refused: %s", too_large.text)
-            return web.json_response({"error": too_large.text}, status=413)
+            return _refused(413, too_large.text)
+        headers = build_normalized_headers(request.headers)  # as bolt will see them
+        unsigned = signature_problem(
+            self.signing_secret or "",
+            raw,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+            now=time.time(),
+        )
+        if unsigned or not self.signing_secret:
+            return _refused(401, unsigned or "no signing secret")
+        body = read_payload(raw, extract_content_type(headers))
+        if isinstance(body, str):
+            return _refused(400, body)
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8"), query=request.query_string, headers=headers
+        )
         response = await self.app.async_dispatch(bolt_request)
         log.info(
             "slack request=%s status=%d retry=%s ms=%.1f",
-            request_kind(bolt_request.body),
+            request_kind(body),
             response.status,
             request.headers.get("X-Slack-Retry-Num", "0"),
             (time.perf_counter() - started) * 1000,

@@ -1,7 +1,8 @@
 """The one web process: an aiohttp application with /slack/events, /api/messages (Teams)
 and /healthz.
 
-Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without it (or
+Slack requests are verified against SLACK_SIGNING_SECRET on the bytes received, before
+anything reads them (adapters.slack.signature_problem). Without it (or
 without SLACK_BOT_TOKEN, to answer with), /slack/events refuses every request with 401:
 unsigned requests are never accepted, and the server still starts. Likewise Teams
 requests are authenticated with MicrosoftAppId and MicrosoftAppPassword; without them
