@@ -26,6 +26,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
 from slack_sdk.errors import SlackApiError
@@ -489,8 +490,9 @@ def request_kind(body: Json) -> str:
     if "command" in body:
         return "command"
     if body.get("type") == "event_callback":
-        return "event:" + str((body.get("event") or {}).get("type"))
-    return str(body.get("type") or "unknown")
+        event = body.get("event")
+        return "event:" + quoted(event.get("type") if isinstance(event, dict) else None)
+    return quoted(body.get("type") or "unknown")
 
 
 MAX_LOGGED = 40  # characters of a value from a request in a log line
@@ -605,7 +607,10 @@ class SlackAdapter:
             request_verification_enabled=signing_secret is not None,
             process_before_response=True,
             logger=log,
+            # bolt's own warning for these quotes the request's ids raw, over several lines
+            raise_error_for_unhandled_request=True,
         )
+        self.app.error(self.on_error)
         self.app.command(COMMAND)(self.on_command)
         self.app.action(re.compile(rf"^{CHOICE_ACTION}-\d+$"))(self.on_choice)
         self.app.action(SHARE_ACTION)(self.on_share)
@@ -643,10 +648,20 @@ class SlackAdapter:
             "slack request=%s status=%d retry=%s ms=%.1f",
             request_kind(body),
             response.status,
-            request.headers.get("X-Slack-Retry-Num", "0"),
+            quoted(request.headers.get("X-Slack-Retry-Num", "0")),
             (time.perf_counter() - started) * 1000,
         )
         return await to_aiohttp_response(response)
+
+    async def on_error(self, error: Exception, body: Json) -> None:
+        """What bolt could not hand to a listener, or a listener that failed: one log
+        line naming the kind of request, quoted (the response stays bolt's: 404, 500)."""
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("slack request=%s: nothing here handles it", request_kind(body))
+            return
+        log.error(
+            "slack request=%s failed (%s)", request_kind(body), type(error).__name__, exc_info=error
+        )
 
     def _render(self, reply: Reply, *, share: bool) -> tuple[list[Json], str]:
         """Block Kit for a reply, and the JSON of its first message as an ephemeral ack,

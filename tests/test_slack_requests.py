@@ -4,12 +4,15 @@ ignored) plainly, with one log line and never a traceback, through the real app.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
+import json
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 
@@ -20,7 +23,7 @@ from bot.settings import Settings
 from bot.storage import Store
 
 from .servers import FakeSlack, ServerThread
-from .test_slack import SECRET
+from .test_slack import SECRET, fixture
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +176,60 @@ def test_a_signed_request_that_cannot_be_read_is_refused_in_one_line(
         assert send(url, body, signed(body, content_type)) == 400
     assert_one_plain_line(caplog)
     assert len(fake.calls) == calls
+
+
+FORGED = "x\nFORGED line"
+
+
+def forging_requests() -> list[tuple[str, bytes, str]]:
+    """Requests whose type, event type, subtype, command or action id holds a newline."""
+    action = fixture("slack_block_actions.json")
+    action["actions"][0]["action_id"] = FORGED
+    view = fixture("slack_view_submission.json")
+    view["view"]["callback_id"] = FORGED
+    im = fixture("slack_event_message_im.json")
+    subtype = copy.deepcopy(im)
+    subtype["event"]["subtype"] = FORGED
+    kind = copy.deepcopy(im)
+    kind["event"]["type"] = FORGED
+    command = fixture("slack_slash_command.json") | {"command": "/" + FORGED}
+    return [
+        ("type", json.dumps({"type": FORGED}).encode(), JSON),
+        ("event type", json.dumps(kind).encode(), JSON),
+        ("event subtype", json.dumps(subtype).encode(), JSON),
+        ("command", urlencode(command).encode(), FORM),
+        ("action id", urlencode({"payload": json.dumps(action)}).encode(), FORM),
+        ("callback id", urlencode({"payload": json.dumps(view)}).encode(), FORM),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [c[1:] for c in forging_requests()],
+    ids=[c[0] for c in forging_requests()],
+)
+@pytest.mark.parametrize("signature", ["signed", "unsigned"])
+def test_a_value_from_a_request_cannot_forge_a_log_line(
+    server: tuple[str, FakeSlack, Store],
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    content_type: str,
+    signature: str,
+) -> None:
+    url, _, _ = server
+    headers = signed(body, content_type) if signature == "signed" else {"Content-Type": JSON}
+    with caplog.at_level("DEBUG"):
+        send(url, body, headers)
+    lines = caplog.text.splitlines() + log_lines(caplog)
+    assert lines and not any(line.startswith("FORGED") for line in lines)
+    assert "Traceback" not in caplog.text
+
+
+def test_a_logged_value_is_quoted_and_bounded() -> None:
+    from adapters.slack import quoted, request_kind
+
+    assert quoted("a\nb") == "'a\\nb'"
+    assert len(quoted("x" * 500)) == 40
+    assert request_kind({"type": "event_callback", "event": {"type": FORGED}}) == (
+        "event:'x\\nFORGED line'"
+    )
