@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -179,11 +180,12 @@ def test_a_signed_request_that_cannot_be_read_is_refused_in_one_line(
 
 
 FORGED = "x\nFORGED line"
+NOWHERE = "http://127.0.0.1:9/response"  # nothing may call slack.com; nothing listens here
 
 
 def forging_requests() -> list[tuple[str, bytes, str]]:
     """Requests whose type, event type, subtype, command or action id holds a newline."""
-    action = fixture("slack_block_actions.json")
+    action = fixture("slack_block_actions.json") | {"response_url": NOWHERE}
     action["actions"][0]["action_id"] = FORGED
     view = fixture("slack_view_submission.json")
     view["view"]["callback_id"] = FORGED
@@ -192,7 +194,10 @@ def forging_requests() -> list[tuple[str, bytes, str]]:
     subtype["event"]["subtype"] = FORGED
     kind = copy.deepcopy(im)
     kind["event"]["type"] = FORGED
-    command = fixture("slack_slash_command.json") | {"command": "/" + FORGED}
+    command = fixture("slack_slash_command.json") | {
+        "command": "/" + FORGED,
+        "response_url": NOWHERE,
+    }
     return [
         ("type", json.dumps({"type": FORGED}).encode(), JSON),
         ("event type", json.dumps(kind).encode(), JSON),
@@ -233,3 +238,117 @@ def test_a_logged_value_is_quoted_and_bounded() -> None:
     assert request_kind({"type": "event_callback", "event": {"type": FORGED}}) == (
         "event:'x\\nFORGED line'"
     )
+
+
+def changed(name: str, change: Any) -> dict[str, Any]:
+    """A fixture with `change(payload)` applied (it edits in place)."""
+    body = copy.deepcopy(fixture(name))
+    change(body)
+    return body
+
+
+def action(change: Any) -> dict[str, Any]:
+    def both(body: dict[str, Any]) -> None:
+        body["actions"][0]["action_id"] = "choice-1"
+        body["actions"][0]["value"] = "help"
+        body["response_url"] = NOWHERE
+        change(body)
+
+    return changed("slack_block_actions.json", both)
+
+
+def view(change: Any) -> dict[str, Any]:
+    def both(body: dict[str, Any]) -> None:
+        body["view"]["callback_id"] = "star-form"
+        change(body)
+
+    return changed("slack_view_submission.json", both)
+
+
+def im(change: Any) -> dict[str, Any]:
+    return changed("slack_event_message_im.json", change)
+
+
+def command_json(change: dict[str, Any]) -> dict[str, Any]:
+    body = fixture("slack_slash_command.json") | {"command": "/behaviour"}
+    return body | {"response_url": NOWHERE} | change
+
+
+SIGNED_MALFORMED: list[tuple[str, dict[str, Any], str]] = [
+    ("command without user_id", {"command": "/behaviour", "text": "help"}, "form"),
+    ("command user_id an object", command_json({"user_id": {"id": "W1"}}), "json"),
+    ("command text a list", command_json({"text": ["help"]}), "json"),
+    ("command team_id a list", command_json({"team_id": ["T1"]}), "json"),
+    ("actions empty", action(lambda b: b.update(actions=[])), "payload"),
+    ("actions a string", action(lambda b: b.update(actions="choice-1")), "payload"),
+    ("action not an object", action(lambda b: b.update(actions=[5])), "payload"),
+    ("button value an object", action(lambda b: b["actions"][0].update(value={"a": 1})), "payload"),
+    ("action without action_id", action(lambda b: b["actions"][0].pop("action_id")), "payload"),
+    ("action_id a number", action(lambda b: b["actions"][0].update(action_id=7)), "payload"),
+    ("block_actions without user", action(lambda b: b.pop("user")), "payload"),
+    ("user a string", action(lambda b: b.update(user="W111")), "payload"),
+    ("user without id", action(lambda b: b["user"].pop("id")), "payload"),
+    ("team a string", action(lambda b: b.update(team="T111")), "payload"),
+    ("team a number", action(lambda b: b.update(team=5)), "payload"),
+    ("channel a string", action(lambda b: b.update(channel="C111")), "payload"),
+    ("container a list", action(lambda b: b.update(container=[])), "payload"),
+    ("trigger_id an object", action(lambda b: b.update(trigger_id={})), "payload"),
+    ("action without response_url", action(lambda b: b.pop("response_url")), "payload"),
+    ("response_url a number", action(lambda b: b.update(response_url=5)), "payload"),
+    ("authorizations an object", action(lambda b: b.update(authorizations={})), "payload"),
+    ("authorizations of numbers", action(lambda b: b.update(authorizations=[1])), "payload"),
+    ("enterprise a number", action(lambda b: b.update(enterprise=5)), "payload"),
+    ("view a string", view(lambda b: b.update(view="V1")), "payload"),
+    ("view_submission without view", view(lambda b: b.pop("view")), "payload"),
+    ("view.state a string", view(lambda b: b["view"].update(state="x")), "payload"),
+    ("view.state.values a list", view(lambda b: b["view"].update(state={"values": []})), "payload"),
+    ("view without callback_id", view(lambda b: b["view"].pop("callback_id")), "payload"),
+    ("private_metadata a number", view(lambda b: b["view"].update(private_metadata=5)), "payload"),
+    ("view_submission without user", view(lambda b: b.pop("user")), "payload"),
+    ("response_urls a string", view(lambda b: b.update(response_urls="x")), "payload"),
+    ("event a string", im(lambda b: b.update(event="message")), "json"),
+    ("event null", im(lambda b: b.update(event=None)), "json"),
+    ("event a list", im(lambda b: b.update(event=[])), "json"),
+    ("event without channel", im(lambda b: b["event"].pop("channel")), "json"),
+    ("event user an object", im(lambda b: b["event"].update(user={"id": "U1"})), "json"),
+    ("event text a list", im(lambda b: b["event"].update(text=["hi"])), "json"),
+    ("event type a number", im(lambda b: b["event"].update(type=5)), "json"),
+    ("event_callback without event", im(lambda b: b.pop("event")), "json"),
+    ("event message a string", im(lambda b: b["event"].update(message="x")), "json"),
+    (
+        "mention without ts",
+        changed("slack_event_app_mention.json", lambda b: b["event"].pop("ts")),
+        "json",
+    ),
+    (
+        "home opened without user",
+        changed("slack_event_app_home_opened.json", lambda b: b["event"].pop("user")),
+        "json",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("payload", "encoding"),
+    [c[1:] for c in SIGNED_MALFORMED],
+    ids=[c[0] for c in SIGNED_MALFORMED],
+)
+def test_a_signed_payload_slack_would_never_send_is_refused_plainly(
+    server: tuple[str, FakeSlack, Store],
+    caplog: pytest.LogCaptureFixture,
+    payload: dict[str, Any],
+    encoding: str,
+) -> None:
+    url, _, _ = server
+    if encoding == "json":
+        body, content_type = json.dumps(payload).encode(), JSON
+    elif encoding == "payload":
+        body, content_type = urlencode({"payload": json.dumps(payload)}).encode(), FORM
+    else:
+        body, content_type = urlencode(payload).encode(), FORM
+    with caplog.at_level("DEBUG", logger="behaviourbot"):
+        status = send(url, body, signed(body, content_type))
+        time.sleep(0.05)  # anything a listener does after its ack
+    assert 400 <= status < 500 or status == 200
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
