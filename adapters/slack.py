@@ -688,6 +688,11 @@ def payload_problem(body: Json) -> str | None:
     return None
 
 
+def signature_of(request: web.Request) -> str:
+    """A verified request's signature, which stands for its timestamp and body."""
+    return request.headers.get("X-Slack-Signature", "").removeprefix("v0=")
+
+
 def _refused(status: int, reason: str) -> web.Response:
     """A request refused before anything handles it, in one log line; `reason` is
     ours, never the request's."""
@@ -738,6 +743,7 @@ class SlackAdapter:
         token: str | None,
         api_url: str,
         home: Callable[[], Reply],
+        first_time: Callable[[str], bool] = lambda key: True,
     ):
         # The core is called on the event loop: its work is local SQLite and a (usually
         # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
@@ -745,6 +751,7 @@ class SlackAdapter:
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
         self.signing_secret = signing_secret
+        self.first_time = first_time  # first_time(key): False once key was seen (stored)
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         client = AsyncWebClient(token=token, base_url=api_url)
@@ -791,6 +798,12 @@ class SlackAdapter:
             return _refused(400, body)
         if problem := payload_problem(body):
             return _refused(400, f"{problem} (request={request_kind(body)})")
+        # A signed request sent again as it was: handled once. Slack's own retries of an
+        # event say so (and the core handles each event id once); nothing else is resent.
+        retry = body.get("type") == "event_callback" and "X-Slack-Retry-Num" in request.headers
+        if not retry and not self.first_time(f"slack-request-{signature_of(request)}"):
+            log.warning("slack request=%s ignored: a replay of one handled", request_kind(body))
+            return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
             body=raw.decode("utf-8"), query=request.query_string, headers=headers
         )

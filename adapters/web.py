@@ -62,6 +62,12 @@ def _prune_handled_events(app: web.Application, bot: Bot) -> None:
 
 
 def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) -> SlackAdapter:
+    def first_time(key: str) -> bool:
+        """Kept with the handled event ids (in the database: every process sharing it
+        agrees), and forgotten with them after two days."""
+        with bot.store.transaction():
+            return bot.store.first_time(key)
+
     return SlackAdapter(
         bot.handle,
         settle=bot.settle,
@@ -69,6 +75,7 @@ def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) 
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
         home=lambda: bot.lookup.help("slack"),
+        first_time=first_time,
     )
 
 

@@ -53,17 +53,19 @@ def sign(body: bytes, timestamp: str, secret: str = SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def send(url: str, body: bytes, headers: dict[str, str]) -> int:
+def exchange(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     request = urllib.request.Request(url + "slack/events", data=body, method="POST")
     for name, value in headers.items():
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            return response.status
+            return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
-        error.read()
-        return error.code
+        return error.code, error.read().decode()
+
+
+def send(url: str, body: bytes, headers: dict[str, str]) -> int:
+    return exchange(url, body, headers)[0]
 
 
 JSON = "application/json"
@@ -352,3 +354,42 @@ def test_a_signed_payload_slack_would_never_send_is_refused_plainly(
     assert 400 <= status < 500 or status == 200
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_a_replayed_signed_command_is_handled_once(
+    server: tuple[str, FakeSlack, Store], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same body, timestamp and signature POSTed again (within Slack's five
+    minutes) does nothing: one draft, one answer, one log line for each replay."""
+    url, _, store = server
+    body = fixture("slack_slash_command.json") | {
+        "command": "/behaviour",
+        "text": "prep leadership level 4",
+        "channel_id": "D0REPLAY",
+        "channel_name": "directmessage",
+        "user_id": "U0REPLAY",
+        "response_url": NOWHERE,
+    }
+    raw = urlencode(body).encode()
+    headers = signed(raw, FORM)
+    with caplog.at_level("INFO", logger="behaviourbot"):
+        answers = [exchange(url, raw, headers) for _ in range(3)]
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert "Prepare an example: Leadership, Level 4" in answers[0][1]
+    assert [text for _, text in answers[1:]] == ["", ""]
+    assert [d["number"] for d in store.drafts("slack:T111:U0REPLAY")] == [1]
+    replays = [r for r in caplog.records if "a replay" in r.getMessage()]
+    assert len(replays) == 2
+
+
+def test_a_replayed_button_press_is_handled_once(
+    server: tuple[str, FakeSlack, Store],
+) -> None:
+    url, fake, _ = server
+    press = action(lambda b: b.update(response_url=fake.response_base + "replay"))  # type: ignore[attr-defined]
+    press["actions"][0].update(value="leadership level 4", action_id="share")
+    del press["actions"][0]["action_ts"]  # the core tells them apart by trigger id too
+    raw = urlencode({"payload": json.dumps(press)}).encode()
+    headers = signed(raw, FORM)
+    assert [send(url, raw, headers) for _ in range(2)] == [200, 200]
+    assert len(fake.to("/response/replay")) == 1
