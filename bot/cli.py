@@ -178,6 +178,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Libraries whose debug and info logs hold what people wrote or who they are (request
+# and response bodies, profiles): held at WARNING, even with --verbose.
+QUIET_LOGGERS = (
+    "slack_sdk",
+    "slack_bolt",
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "msal",
+    "azure",
+    "urllib3",
+    "oauthlib",
+    "requests_oauthlib",
+    "aiohttp.access",  # every request's path and user agent: the per-request line says enough
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -185,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))

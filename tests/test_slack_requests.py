@@ -8,10 +8,14 @@ import copy
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +27,7 @@ from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import Store
 
-from .servers import FakeSlack, ServerThread
+from .servers import FakeSlack, ServerThread, free_port, slack_user, wait_for
 from .test_slack import SECRET, fixture
 
 
@@ -393,3 +397,55 @@ def test_a_replayed_button_press_is_handled_once(
     headers = signed(raw, FORM)
     assert [send(url, raw, headers) for _ in range(2)] == [200, 200]
     assert len(fake.to("/response/replay")) == 1
+
+
+def listening(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "healthz", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_serve_verbose_never_logs_what_people_wrote(tmp_path: Path) -> None:
+    """`behaviourbot --verbose serve`: a message's text, the bot's answer to it, a
+    person's profile and a wrongly signed body never reach the log."""
+    fake = FakeSlack()
+    fake.users = {"U2147483697": slack_user("U2147483697", "Xylo Secretname")}
+    log_file = tmp_path / "stderr.log"
+    with ServerThread(fake.app()) as api, log_file.open("w") as stderr:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))} | {
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": api.url + "api",
+            "BEHAVIOURBOT_DB": str(tmp_path / "bot.db"),
+        }
+        args = ["--verbose", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        served = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_for(lambda: listening(url), 30)
+            for n, text in enumerate(["Zanzibarquux", "expectations"]):
+                dm = fixture("slack_event_message_im.json")
+                dm["event_id"] = f"Ev-verbose-{n}"
+                dm["event"] |= {"text": text, "ts": f"1355517523.00001{n}"}
+                raw = json.dumps(dm).encode()
+                assert send(url, raw, signed(raw)) == 200
+                wait_for(lambda n=n: len(fake.to("/api/chat.postMessage")) == n + 1)
+            forged = json.dumps({"type": "event_callback", "text": "Zanzibarquux"}).encode()
+            assert send(url, forged, {"Content-Type": JSON, "X-Slack-Signature": "v0=1"}) == 401
+        finally:
+            served.terminate()
+            served.wait(10)
+    assert fake.to("/api/users.info")
+    assert "zanzibarquux" in json.dumps(fake.to("/api/chat.postMessage")[0].body).lower()
+    logged = log_file.read_text()
+    assert "slack request=event:'message' status=200" in logged  # verbose, and working
+    assert "zanzibarquux" not in logged.lower()
+    assert "Secretname" not in logged
