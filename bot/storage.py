@@ -8,9 +8,10 @@ transaction, so two processes sharing the file never interleave half-done work.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,15 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _create_private(path: Path) -> None:
+    """The database holds people's 360 answers: a new file is made 0600 (SQLite gives
+    its -wal and -shm the file's mode), in a 0700 directory when the directory is made
+    for it. An existing file or directory keeps the mode its owner gave it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Store:
     def __init__(self, db: Database):
         self.db = db
@@ -292,7 +302,7 @@ class Store:
     def open(cls, path: str | Path) -> Store:
         """Open (creating if needed) the database at `path`, or ":memory:", and migrate it."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
         db = Database(conn)
         if str(path) != ":memory:":
