@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -21,7 +22,7 @@ from adapters.outbox import OUTBOX_EVERY, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
 from bot.router import Bot
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 
 log = logging.getLogger("behaviourbot.web")
 
@@ -79,6 +80,30 @@ def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) 
     )
 
 
+MIN_SIGNING_SECRET = 16  # characters; Slack's are 32
+
+
+def slack_warnings(settings: Settings) -> list[str]:
+    """What is unsafe in the Slack settings, each a line for the start-up log naming
+    the risk and the fix."""
+    warnings = []
+    api = urlsplit(settings.slack_api_url)
+    if settings.slack_bot_token and api.scheme != "https" and not is_loopback(api.hostname or ""):
+        warnings.append(
+            f"slack: SLACK_API_URL {settings.slack_api_url} is not https: the bot token and"
+            " every message cross the network unencrypted; use https://slack.com/api/"
+            " (plain http only to this machine, for tests)"
+        )
+    secret = settings.slack_signing_secret
+    if secret and len(secret) < MIN_SIGNING_SECRET:
+        warnings.append(
+            f"slack: SLACK_SIGNING_SECRET is only {len(secret)} characters (Slack's have 32):"
+            " whoever guesses it can send requests as Slack; copy the app's Signing Secret"
+            " from its Basic Information page"
+        )
+    return warnings
+
+
 def _missing(**variables: str | None) -> list[str]:
     """The names of the variables that are not set."""
     return [name for name, value in variables.items() if not value]
@@ -103,6 +128,8 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     _prune_handled_events(app, bot)
     senders: dict[str, SendDirect] = {}
+    for warning in slack_warnings(settings):
+        log.warning("%s", warning)
     if socket:
         senders["slack:"] = _add_socket_mode(app, settings, bot).send_direct
     missing = _missing(

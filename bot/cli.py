@@ -23,7 +23,7 @@ from bot.frameworks import (
     load_all,
     load_file,
 )
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 from bot.text import plural
 
 EXIT_PROBLEMS = 1
@@ -219,6 +219,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"behaviourbot: PORT {exc}", file=sys.stderr)
                 return EXIT_CONFIG
         host = args.host or ("127.0.0.1" if args.dev else "0.0.0.0")
+        if args.dev and not settings.microsoft_app_id and not is_loopback(host):
+            print(
+                f"behaviourbot: --dev takes Teams requests without authentication, so it"
+                f" listens on 127.0.0.1 only: drop --host {host}, or drop --dev and set"
+                " MicrosoftAppId and MicrosoftAppPassword",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
         return _serve(settings, port=port, host=host, db=args.db, socket=args.socket, dev=args.dev)
     if args.command == "manifest" and args.platform == "slack":
         import json
