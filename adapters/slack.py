@@ -384,7 +384,7 @@ def event_from_view(body: Json) -> Event:
     user = body["user"]["id"]
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
@@ -743,7 +743,7 @@ class SlackAdapter:
         token: str | None,
         api_url: str,
         home: Callable[[], Reply],
-        first_time: Callable[[str], bool] = lambda key: True,
+        first_time: Callable[[str], bool] = lambda key: True,  # without: nothing remembered
     ):
         # The core is called on the event loop: its work is local SQLite and a (usually
         # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
@@ -792,7 +792,7 @@ class SlackAdapter:
             request.headers.get("X-Slack-Signature"),
             now=time.time(),
         )
-        if unsigned or not self.signing_secret:
+        if not self.signing_secret or unsigned:
             return _refused(401, unsigned or "no signing secret")
         body = read_payload(raw, extract_content_type(headers))
         if isinstance(body, str):

@@ -311,6 +311,11 @@ SIGNED_MALFORMED: list[tuple[str, dict[str, Any], str]] = [
     ("view without callback_id", view(lambda b: b["view"].pop("callback_id")), "payload"),
     ("private_metadata a number", view(lambda b: b["view"].update(private_metadata=5)), "payload"),
     ("view_submission without user", view(lambda b: b.pop("user")), "payload"),
+    (
+        "private_metadata deep json",
+        view(lambda b: b["view"].update(private_metadata="[" * 5000 + "]" * 5000)),
+        "payload",
+    ),
     ("response_urls a string", view(lambda b: b.update(response_urls="x")), "payload"),
     ("event a string", im(lambda b: b.update(event="message")), "json"),
     ("event null", im(lambda b: b.update(event=None)), "json"),
