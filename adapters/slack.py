@@ -12,6 +12,8 @@ messages, the choices going with the last one.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -22,9 +24,12 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -383,7 +388,7 @@ def event_from_view(body: Json) -> Event:
     user = body["user"]["id"]
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
@@ -490,8 +495,214 @@ def request_kind(body: Json) -> str:
     if "command" in body:
         return "command"
     if body.get("type") == "event_callback":
-        return "event:" + str((body.get("event") or {}).get("type"))
-    return str(body.get("type") or "unknown")
+        event = body.get("event")
+        return "event:" + quoted(event.get("type") if isinstance(event, dict) else None)
+    return quoted(body.get("type") or "unknown")
+
+
+MAX_LOGGED = 40  # characters of a value from a request in a log line
+
+
+def quoted(value: object) -> str:
+    """A value a request chose, fit for a log line: quoted and escaped (a newline cannot
+    start a line of its own) and at most MAX_LOGGED characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_LOGGED else text[: MAX_LOGGED - 1] + "…"
+
+
+SIGNATURE_WINDOW = 5 * 60  # seconds either side of now, as Slack's documentation asks
+
+
+def signature_problem(
+    secret: str, body: bytes, timestamp: str | None, signature: str | None, *, now: float
+) -> str | None:
+    """Why a request is not signed by Slack with `secret` (None when it is): Slack's v0
+    signature, an HMAC-SHA256 of `v0:<timestamp>:<body>` on the bytes as received,
+    compared in constant time, with a timestamp within five minutes of `now`."""
+    if not timestamp or not signature:
+        return "not signed"
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return "a timestamp that is not one"
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return "a timestamp more than five minutes away"
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return "a wrong signature"
+    return None
+
+
+def read_payload(raw: bytes, content_type: str | None) -> Json | str:
+    """A signed request's payload, read the way slack-bolt reads it; or, as a string, why
+    it cannot be read."""
+    try:
+        body = parse_body(raw.decode("utf-8"), content_type)
+    except UnicodeDecodeError:
+        return "a body that is not UTF-8"
+    except (ValueError, RecursionError):
+        return "a body that is not JSON"
+    return body if isinstance(body, dict) else "a body that is not a JSON object"
+
+
+# ---- payloads Slack would never send ------------------------------------------------
+# Pure checks of a signed payload, before slack-bolt reads it: its context extraction
+# (slack_bolt.request.internals) and our converters take these fields to have the
+# types Slack gives them. Each answer is our own text, never the payload's.
+
+
+def _wrong(obj: Json, key: str, *types: type, required: bool = False) -> bool:
+    """`obj[key]` is missing when `required`, or present (not null) with another type."""
+    value = obj.get(key)
+    return required if value is None else not isinstance(value, types)
+
+
+def _not_objects(value: Any) -> bool:
+    return value is not None and not (
+        isinstance(value, list) and all(isinstance(item, dict) for item in value)
+    )
+
+
+_ID_OR_OBJECT = ("enterprise", "team", "user", "channel")
+_TEXT = ("type", "team_id", "user_id", "channel_id", "enterprise_id", "response_url")
+_NESTED = ("event", "message", "previous_message", "item", "assistant_thread")
+_OBJECTS = (*_NESTED, "view", "container")
+
+
+def _context_problem(obj: Json, depth: int = 0) -> str | None:
+    """What bolt's reading of ids, channels and response URLs would trip on."""
+    for key in _ID_OR_OBJECT:
+        if _wrong(obj, key, str, dict):
+            return f"{key} is neither an id nor an object"
+    for key in _TEXT:
+        if _wrong(obj, key, str):
+            return f"{key} is not text"
+    for key in _OBJECTS:
+        if (
+            key in obj
+            and not isinstance(obj[key], dict)
+            and (obj[key] is not None or key == "event")
+        ):
+            return f"{key} is not an object"
+    for key in ("authorizations", "response_urls"):
+        if _not_objects(obj.get(key)):
+            return f"{key} is not a list of objects"
+    nested = [*(obj.get("authorizations") or [])[:1], *(obj.get(k) for k in _NESTED)]
+    for inner in (n for n in nested if isinstance(n, dict)):
+        if depth >= 3:
+            return "objects nested too deep"
+        if problem := _context_problem(inner, depth + 1):
+            return problem
+    return None
+
+
+def _person_problem(body: Json) -> str | None:
+    user = body.get("user")
+    if not isinstance(user, dict) or _wrong(user, "id", str, required=True):
+        return "no user"
+    if _wrong(user, "team_id", str):
+        return "a user whose team is not text"
+    for key in ("team", "channel"):
+        if _wrong(body, key, dict) or _wrong(body.get(key) or {}, "id", str):
+            return f"a {key} that is not an object with an id"
+    return None
+
+
+def _command_problem(body: Json) -> str | None:
+    if _wrong(body, "user_id", str, required=True):
+        return "a command without a user"
+    for key in ("command", "text", "channel_name", "trigger_id"):
+        if _wrong(body, key, str):
+            return f"a command whose {key} is not text"
+    return None
+
+
+def _action_problem(body: Json) -> str | None:
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        return "block actions without an action"
+    if _wrong(actions[0], "action_id", str, required=True):
+        return "an action without an action id"
+    for key in ("value", "block_id", "action_ts"):
+        if _wrong(actions[0], key, str):
+            return f"an action whose {key} is not text"
+    container = body.get("container") or {}
+    if _wrong(container, "channel_id", str) or _wrong(container, "type", str):
+        return "an action whose container is not one"
+    if _wrong(body, "trigger_id", str, required=True):
+        return "an action without a trigger id"
+    if container.get("type") != "view" and _wrong(body, "response_url", str, required=True):
+        return "an action with nowhere to answer"  # only the App Home has no response_url
+    return _person_problem(body)
+
+
+def _view_problem(body: Json) -> str | None:
+    view = body.get("view")
+    if not isinstance(view, dict) or _wrong(view, "callback_id", str, required=True):
+        return "a view payload without its view"
+    for key in ("id", "team_id", "private_metadata"):
+        if _wrong(view, key, str):
+            return f"a view whose {key} is not text"
+    if _wrong(view, "state", dict) or _wrong(view.get("state") or {}, "values", dict):
+        return "a view whose state is not an object of values"
+    if _wrong(body, "trigger_id", str):
+        return "a view whose trigger id is not text"
+    return _person_problem(body)
+
+
+_EVENT_NEEDS = {  # event type -> the fields our listeners read, which must be text
+    "message": ("channel", "ts"),
+    "app_mention": ("channel", "ts", "user"),
+    "app_home_opened": ("user",),
+}
+_EVENT_TEXT = ("user", "text", "ts", "thread_ts", "channel_type", "subtype", "bot_id", "tab")
+
+
+def _event_problem(body: Json) -> str | None:
+    event = body.get("event")
+    if not isinstance(event, dict) or _wrong(event, "type", str, required=True):
+        return "an event callback without its event"
+    if _wrong(body, "event_id", str):
+        return "an event id that is not text"
+    needs = _EVENT_NEEDS.get(event["type"])
+    if needs is None:
+        return None  # not ours to read
+    for key in needs:
+        if _wrong(event, key, str, required=True):
+            return f"an event without its {key}"
+    for key in _EVENT_TEXT:
+        if _wrong(event, key, str):
+            return f"an event whose {key} is not text"
+    return None
+
+
+def payload_problem(body: Json) -> str | None:
+    """Why a signed payload is not one Slack sends (None when it could be): the fields
+    bolt and this adapter read, for commands, block actions, views and the events we
+    answer, are there and have Slack's types."""
+    if problem := _context_problem(body):
+        return problem
+    if "command" in body:  # bolt's is_slash_command
+        return _command_problem(body)
+    kind = body.get("type")
+    if kind == "block_actions":
+        return _action_problem(body)
+    if kind in ("view_submission", "view_closed"):
+        return _view_problem(body)
+    if kind == "event_callback":
+        return _event_problem(body)
+    return None
+
+
+def signature_of(request: web.Request) -> str:
+    """A verified request's signature, which stands for its timestamp and body."""
+    return request.headers.get("X-Slack-Signature", "").removeprefix("v0=")
+
+
+def _refused(status: int, reason: str) -> web.Response:
+    """A request refused before anything handles it, in one log line; `reason` is
+    ours, never the request's."""
+    log.warning("slack request refused (%d): %s", status, reason)
+    return web.json_response({"error": reason}, status=status)
 
 
 def is_person_message(event: Json) -> bool:
@@ -537,24 +748,31 @@ class SlackAdapter:
         token: str | None,
         api_url: str,
         home: Callable[[], Reply],
+        first_time: Callable[[str], bool] = lambda key: True,  # without: nothing remembered
     ):
         # The core is called on the event loop: its work is local SQLite and a (usually
         # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
         self.handle = handle
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
+        self.signing_secret = signing_secret
+        self.first_time = first_time  # first_time(key): False once key was seen (stored)
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         client = AsyncWebClient(token=token, base_url=api_url)
-        # No signing secret only for Socket Mode, whose requests arrive over the WebSocket
-        # that Slack authenticated with the app token; such an app is never mounted on HTTP.
+        # Over HTTP, `dispatch` verifies each request before bolt sees it (bolt's own
+        # check would parse first, and log a refused request's body). Socket Mode needs
+        # none: its requests arrive over the WebSocket Slack opened with the app token.
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret or "",
-            request_verification_enabled=signing_secret is not None,
+            request_verification_enabled=False,
             process_before_response=True,
             logger=log,
+            # bolt's own warning for these quotes the request's ids raw, over several lines
+            raise_error_for_unhandled_request=True,
         )
+        self.app.error(self.on_error)
         self.app.command(COMMAND)(self.on_command)
         self.app.action(re.compile(rf"^{CHOICE_ACTION}-\d+$"))(self.on_choice)
         self.app.action(SHARE_ACTION)(self.on_share)
@@ -564,21 +782,56 @@ class SlackAdapter:
         self.app.view(FORM_CALLBACK)(self.on_form)
 
     async def dispatch(self, request: web.Request) -> web.Response:
+        """An HTTP request from Slack: its signature is checked on the bytes received,
+        before anything reads them; then the payload, before slack-bolt does."""
         started = time.perf_counter()
         try:
-            bolt_request = await to_bolt_request(request)
+            raw = await request.read()
         except web.HTTPRequestEntityTooLarge as too_large:
-            log.warning("slack request refused: %s", too_large.text)
-            return web.json_response({"error": too_large.text}, status=413)
+            return _refused(413, too_large.text)
+        headers = build_normalized_headers(request.headers)  # as bolt will see them
+        unsigned = signature_problem(
+            self.signing_secret or "",
+            raw,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+            now=time.time(),
+        )
+        if not self.signing_secret or unsigned:
+            return _refused(401, unsigned or "no signing secret")
+        body = read_payload(raw, extract_content_type(headers))
+        if isinstance(body, str):
+            return _refused(400, body)
+        if problem := payload_problem(body):
+            return _refused(400, f"{problem} (request={request_kind(body)})")
+        # A signed request sent again as it was: handled once. Slack's own retries of an
+        # event say so (and the core handles each event id once); nothing else is resent.
+        retry = body.get("type") == "event_callback" and "X-Slack-Retry-Num" in request.headers
+        if not retry and not self.first_time(f"slack-request-{signature_of(request)}"):
+            log.warning("slack request=%s ignored: a replay of one handled", request_kind(body))
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8"), query=request.query_string, headers=headers
+        )
         response = await self.app.async_dispatch(bolt_request)
         log.info(
             "slack request=%s status=%d retry=%s ms=%.1f",
-            request_kind(bolt_request.body),
+            request_kind(body),
             response.status,
-            request.headers.get("X-Slack-Retry-Num", "0"),
+            quoted(request.headers.get("X-Slack-Retry-Num", "0")),
             (time.perf_counter() - started) * 1000,
         )
         return await to_aiohttp_response(response)
+
+    async def on_error(self, error: Exception, body: Json) -> None:
+        """What bolt could not hand to a listener, or a listener that failed: one log
+        line naming the kind of request, quoted (the response stays bolt's: 404, 500)."""
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("slack request=%s: nothing here handles it", request_kind(body))
+            return
+        log.error(
+            "slack request=%s failed (%s)", request_kind(body), type(error).__name__, exc_info=error
+        )
 
     def _render(self, reply: Reply, *, share: bool) -> tuple[list[Json], str]:
         """Block Kit for a reply, and the JSON of its first message as an ephemeral ack,

@@ -1,7 +1,8 @@
 """The one web process: an aiohttp application with /slack/events, /api/messages (Teams)
 and /healthz.
 
-Slack requests are verified by slack-bolt against SLACK_SIGNING_SECRET. Without it (or
+Slack requests are verified against SLACK_SIGNING_SECRET on the bytes received, before
+anything reads them (adapters.slack.signature_problem). Without it (or
 without SLACK_BOT_TOKEN, to answer with), /slack/events refuses every request with 401:
 unsigned requests are never accepted, and the server still starts. Likewise Teams
 requests are authenticated with MicrosoftAppId and MicrosoftAppPassword; without them
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -20,7 +22,7 @@ from adapters.outbox import OUTBOX_EVERY, Arrived, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
 from bot.router import Bot
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 
 log = logging.getLogger("behaviourbot.web")
 
@@ -61,6 +63,12 @@ def _prune_handled_events(app: web.Application, bot: Bot) -> None:
 
 
 def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) -> SlackAdapter:
+    def first_time(key: str) -> bool:
+        """Kept with the handled event ids (in the database: every process sharing it
+        agrees), and forgotten with them after two days."""
+        with bot.store.transaction():
+            return bot.store.first_time(key)
+
     return SlackAdapter(
         bot.handle,
         settle=bot.settle,
@@ -68,7 +76,32 @@ def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) 
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
         home=lambda: bot.lookup.help("slack"),
+        first_time=first_time,
     )
+
+
+MIN_SIGNING_SECRET = 16  # characters; Slack's are 32
+
+
+def slack_warnings(settings: Settings) -> list[str]:
+    """What is unsafe in the Slack settings, each a line for the start-up log naming
+    the risk and the fix."""
+    warnings = []
+    api = urlsplit(settings.slack_api_url)
+    if settings.slack_bot_token and api.scheme != "https" and not is_loopback(api.hostname or ""):
+        warnings.append(
+            f"slack: SLACK_API_URL {settings.slack_api_url} is not https: the bot token and"
+            " every message cross the network unencrypted; use https://slack.com/api/"
+            " (plain http only to this machine, for tests)"
+        )
+    secret = settings.slack_signing_secret
+    if secret and len(secret) < MIN_SIGNING_SECRET:
+        warnings.append(
+            f"slack: SLACK_SIGNING_SECRET is only {len(secret)} characters (Slack's have 32):"
+            " whoever guesses it can send requests as Slack; copy the app's Signing Secret"
+            " from its Basic Information page"
+        )
+    return warnings
 
 
 def _missing(**variables: str | None) -> list[str]:
@@ -96,6 +129,8 @@ def create_app(
     _prune_handled_events(app, bot)
     senders: dict[str, SendDirect] = {}
     arrived: dict[str, Arrived] = {}  # where a message can be looked for (Slack)
+    for warning in slack_warnings(settings):
+        log.warning("%s", warning)
     if socket:
         by_socket = _add_socket_mode(app, settings, bot)
         senders["slack:"], arrived["slack:"] = by_socket.send_direct, by_socket.arrived

@@ -24,7 +24,7 @@ from bot.frameworks import (
     load_all,
     load_file,
 )
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 from bot.text import plural
 
 EXIT_PROBLEMS = 1
@@ -179,6 +179,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Libraries whose debug and info logs hold what people wrote or who they are (request
+# and response bodies, profiles): held at WARNING, even with --verbose.
+QUIET_LOGGERS = (
+    "slack_sdk",
+    "slack_bolt",
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "msal",
+    "azure",
+    "urllib3",
+    "oauthlib",
+    "requests_oauthlib",
+    "aiohttp.access",  # every request's path and user agent: the per-request line says enough
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -186,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
@@ -201,6 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"behaviourbot: PORT {exc}", file=sys.stderr)
                 return EXIT_CONFIG
         host = args.host or ("127.0.0.1" if args.dev else "0.0.0.0")
+        if args.dev and not settings.microsoft_app_id and not is_loopback(host):
+            print(
+                f"behaviourbot: --dev takes Teams requests without authentication, so it"
+                f" listens on 127.0.0.1 only: drop --host {host}, or drop --dev and set"
+                " MicrosoftAppId and MicrosoftAppPassword",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
         return _serve(settings, port=port, host=host, db=args.db, socket=args.socket, dev=args.dev)
     if args.command == "manifest" and args.platform == "slack":
         import json

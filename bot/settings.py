@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,16 @@ SLACK_API_URL = "https://slack.com/api/"
 def _with_slash(url: str) -> str:
     """The Web API client joins method names onto the base URL: it must end with /."""
     return url if url.endswith("/") else url + "/"
+
+
+def is_loopback(host: str) -> bool:
+    """An address only this machine can reach: localhost, 127.0.0.0/8 or ::1."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name: it may be anywhere
+        return False
 
 
 def data_dir(env: Mapping[str, str]) -> Path:

@@ -8,10 +8,11 @@ transaction, so two processes sharing the file never interleave half-done work.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -337,6 +338,15 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 
+def _create_private(path: Path) -> None:
+    """The database holds people's 360 answers: a new file is made 0600 (SQLite gives
+    its -wal and -shm the file's mode), in a 0700 directory when the directory is made
+    for it. An existing file or directory keeps the mode its owner gave it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Store:
     def __init__(self, db: Database, clock: Clock | None = None):
         self.db = db
@@ -379,7 +389,7 @@ class Store:
         """Open (creating if needed) the database at `path`, or ":memory:", and migrate it.
         Every time the core reads comes from `clock` (the system's by default)."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
         db = Database(conn)
         if str(path) != ":memory:":

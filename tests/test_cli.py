@@ -12,14 +12,16 @@ import pytest
 from bot.cli import main
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     import os
 
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
@@ -105,3 +107,68 @@ def test_a_draft_is_exported_to_a_file(tmp_path) -> None:  # type: ignore[no-unt
     assert missing.returncode == 1 and "you have no draft 2" in missing.stderr
     other = run("export", "1", "--db", db, "--user", "alex")  # someone else's: not there
     assert other.returncode == 1
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.7", "bot.example.org"])
+def test_dev_mode_on_a_public_address_is_refused(tmp_path, host: str) -> None:  # type: ignore[no-untyped-def]
+    """--dev takes Teams requests without authentication: never on an address others
+    can reach."""
+    from .servers import free_port
+
+    args = ["serve", "--dev", "--host", host, "--port", str(free_port())]
+    done = run(*args, "--db", str(tmp_path / "bot.db"), env={"MicrosoftAppId": ""}, timeout=10)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert "--dev" in line and "without authentication" in line and "127.0.0.1" in line
+
+
+def test_unsafe_slack_settings_are_warned_about_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Plain http to a Slack Web API that is not on this machine, and a signing secret
+    too short to be Slack's: the server starts, saying plainly what is wrong."""
+    import os
+    import time
+
+    from .servers import free_port
+
+    log = tmp_path / "stderr.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
+    env |= {
+        "SLACK_API_URL": "http://slack.example.org/api/",
+        "SLACK_SIGNING_SECRET": "hunter2",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+    }
+    args = ["serve", "--host", "127.0.0.1", "--port", str(free_port())]
+    with log.open("w") as stderr:
+        served = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args, "--db", str(tmp_path / "bot.db")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "serving on" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            served.terminate()
+            served.wait(10)
+    lines = log.read_text().splitlines()
+    assert any("serving on" in line for line in lines)
+    (http,) = [line for line in lines if "SLACK_API_URL" in line]
+    assert "WARNING" in http and "not https" in http and "bot token" in http
+    (secret,) = [line for line in lines if "SLACK_SIGNING_SECRET" in line]
+    assert "WARNING" in secret and "7 characters" in secret and "hunter2" not in secret
+
+
+def test_a_local_slack_api_over_http_is_not_warned_about(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from adapters.web import slack_warnings
+    from bot.settings import Settings
+
+    def warnings(**env: str) -> list[str]:
+        return slack_warnings(Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-t"} | env))
+
+    assert warnings(SLACK_API_URL="http://127.0.0.1:9/api/") == []
+    assert warnings(SLACK_API_URL="http://localhost:9/api/") == []
+    assert warnings(SLACK_API_URL="http://[::1]:9/api/") == []
+    assert warnings(SLACK_SIGNING_SECRET="8f742231b10e8888abcd99yyyzzz85a5") == []
+    assert len(warnings(SLACK_API_URL="http://10.0.0.1/api/")) == 1

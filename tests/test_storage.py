@@ -219,3 +219,29 @@ def test_a_duplicate_during_delivery_does_not_settle_the_first_attempt(
     assert store.db["handled_events"].get("slow-1")["replies"] is not None
     bot.settle(event, delivered=False)  # the first attempt fails after all
     assert bot.handle(event) == [first]  # and the next retry still gets the answer
+
+
+def test_a_new_database_is_readable_only_by_its_owner(tmp_path: Path) -> None:
+    """It holds people's 360 answers: the file, its -wal and -shm are 0600, in a 0700
+    directory when the directory is made for it; a directory that exists is left be."""
+    import os
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    before = os.umask(0o022)  # a usual umask, which alone leaves files world-readable
+    try:
+        store = Store.open(tmp_path / "made" / "bot.db")
+        store.save_state("test:local:a", "test:local:a", {"answer": 4})
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(mode=0o755)
+        Store.open(theirs / "bot.db").close()
+    finally:
+        os.umask(before)
+    made = tmp_path / "made"
+    assert mode(made) == 0o700
+    for name in ("bot.db", "bot.db-wal", "bot.db-shm"):
+        assert mode(made / name) == 0o600, name
+    store.close()
+    assert mode(theirs) == 0o755 and mode(theirs / "bot.db") == 0o600
