@@ -422,6 +422,28 @@ def is_install(activity: Json) -> bool:
 
 _ANSWERED = ("message", "invoke", "conversationUpdate", "installationUpdate")
 
+TEAMS_CHANNEL = "msteams"
+EMULATOR_CHANNEL = "emulator"  # the Bot Framework Emulator, for local development
+
+
+def quoted(value: Any, limit: int = 40) -> str:
+    """A request-controlled value as a log line may show it: quoted by repr (so a newline
+    is written as \\n and cannot start a forged line) and cut to `limit` characters."""
+    if not isinstance(value, str):
+        return f"<{type(value).__name__}>"
+    return repr(value[:limit]) + ("..." if len(value) > limit else "")
+
+
+def channel_problem(activity: Json, *, dev: bool) -> str | None:
+    """Why an activity may not act as anyone; None when it comes from Teams. Only Teams
+    vouches for who `from` is: on Web Chat and Direct Line the client chooses `from.id`,
+    whatever the token, so their activities would let anyone claim a Teams person's id.
+    In development mode (no credentials), the Bot Framework Emulator's are taken too."""
+    accepted = (TEAMS_CHANNEL, EMULATOR_CHANNEL) if dev else (TEAMS_CHANNEL,)
+    if activity.get("channelId") in accepted:
+        return None
+    return f"channel {quoted(activity.get('channelId'))} is not Microsoft Teams"
+
 
 def activity_problem(activity: Any) -> str | None:
     """Why a request body is not an activity the bot can answer; None when it is."""
@@ -704,6 +726,12 @@ class TeamsAdapter:
         except Exception as exc:
             log.warning("teams request refused: invalid token (%s: %s)", type(exc).__name__, exc)
             return web.json_response({"error": "invalid token"}, status=401)
+        refused = channel_problem(body, dev=self.dev)
+        if refused is not None:  # answered, kept and handled nowhere: nobody to be here
+            log.warning("teams request refused: %s", refused)
+            return web.json_response(
+                {"error": "this bot answers in Microsoft Teams only"}, status=403
+            )
         # process_activity, not CloudAdapter.process: in botbuilder 4.17.1 the latter
         # answers 500 to every invoke that returns a body (Action.Execute among them).
         failed: list[str] = []

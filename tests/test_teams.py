@@ -424,7 +424,9 @@ class KeyService:
 
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        self.jwks = {"keys": [jwk | {"kid": "test-key", "endorsements": ["msteams"]}]}
+        # endorsed, as the channel's real keys are, for Teams and other Bot Framework channels
+        endorsed = ["msteams", "webchat", "directline", "emulator"]
+        self.jwks = {"keys": [jwk | {"kid": "test-key", "endorsements": endorsed}]}
         self.base = ""
         self.delay = 0.0  # seconds before the metadata is answered
         self.fetches = 0
@@ -814,3 +816,51 @@ def test_a_button_whose_data_is_not_an_object_is_answered_plainly(teams: Teams) 
     activity["value"]["action"]["data"] = ["not", "an", "object"]
     status, body = teams.post(activity)
     assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+
+
+def _rows(store: Store) -> dict[str, int]:
+    return {name: store.db[name].count for name in store.db.table_names()}
+
+
+@pytest.mark.parametrize("channel", ["webchat", "directline", "emulator"])
+def test_only_teams_activities_act_as_a_teams_person(
+    tmp_path: Path, frameworks: list[Framework], channel: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On Web Chat and Direct Line the client chooses `from.id`: an activity from any
+    channel but Teams, however valid its token, is refused before it is handled or kept."""
+    from bot.types import Event
+
+    from .test_review import STRONG
+
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        for n, text in enumerate(("prep leadership level 4", STRONG["situation"])):
+            teams.adapter.handle(Event(user=MEGAN, conversation="c", text=text, event_id=f"s{n}"))
+        before = _rows(teams.store)
+        personal = fixture("teams_message_personal.json")
+        press = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+        press["conversation"], press["from"] = personal["conversation"], personal["from"]
+        press["channelData"] = personal.get("channelData") or press["channelData"]
+        press["value"]["action"]["data"] = {"command": "draft 1 export text"}
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        with caplog.at_level("INFO", logger="behaviourbot.teams"):
+            status, body = teams.post(press | {"channelId": channel, "id": "x1"}, header)
+            message = personal | {"channelId": channel, "id": "x2", "text": "drafts"}
+            message.pop("attachments", None)
+            assert teams.post(message, header)[0] == 403
+        assert status == 403 and STRONG["situation"] not in str(body)
+        assert _rows(teams.store) == before  # nothing kept: no reference, no event
+        assert teams.connector.calls == []
+        refusals = [r.getMessage() for r in caplog.records if "channel" in r.getMessage()]
+        assert len(refusals) == 2 and all(repr(channel) in line for line in refusals)
+        # the same press from Teams is Megan's own: her draft comes back
+        status, body = teams.post(press | {"id": "x3"}, header)
+        assert status == 200 and STRONG["situation"] in json.dumps(body)
+
+
+def test_development_mode_takes_the_emulator_but_no_other_channel(teams: Teams) -> None:
+    assert teams.message("leadership", channelId="emulator")[0] == 200
+    assert len(teams.connector.calls) == 1
+    assert teams.message("leadership", channelId="webchat", id="w")[0] == 403
+    assert teams.message("leadership", channelId=None, id="n")[0] == 403
+    assert len(teams.connector.calls) == 1
