@@ -477,7 +477,48 @@ def activity_problem(activity: Any) -> str | None:
     return None
 
 
+MAX_DEPTH = 64  # levels of nesting in a request body; Teams' own activities have under 15
+
+
+def parse_body(raw: bytes) -> tuple[Any, str | None]:
+    """A request body's JSON, or why there is none: not UTF-8, not JSON, or nested deeper
+    than MAX_DEPTH (which the parser, or code after it, would meet with RecursionError)."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "the body is not UTF-8"
+    except ValueError:
+        return None, "the body is not JSON"
+    except RecursionError:
+        return None, f"the body is nested more than {MAX_DEPTH} levels deep"
+    if too_deep(body, MAX_DEPTH):
+        return None, f"the body is nested more than {MAX_DEPTH} levels deep"
+    return body, None
+
+
+def too_deep(value: Any, most: int) -> bool:
+    """Whether lists and objects in `value` nest more than `most` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > most:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _fixed_part(error: Exception) -> str:
+    """The start of an error's message, before any value it quotes (botbuilder's and
+    jwt's messages put them after a colon: "Invalid AppId passed on token: <id>")."""
+    return quoted(str(error).split(":")[0], 60)
+
+
 # ---- the handler -------------------------------------------------------------------
+
+NOT_CONFIGURED = "teams is not configured on this server"
+AUTH_ERRORS = {401: "invalid token", 503: "cannot check tokens now"}
 
 NOTHING_TO_DO = "Nothing to do: choose an option first."
 ALREADY_DONE = "Done already."
@@ -676,62 +717,61 @@ class TeamsAdapter:
         self._rosters: dict[str, tuple[float, list[Json]]] = {}
 
     async def dispatch(self, request: web.Request) -> web.Response:
+        """One request, and one log line for it: the activity's kind, the status, the
+        time taken and, when refused, why (the code's own words and quoted values)."""
         started = time.perf_counter()
-        kind = ["unknown"]
-        response = await self._dispatch(request, kind)
-        log.info(
-            "teams request=%s status=%d ms=%.1f",
-            kind[0],
-            response.status,
+        response, kind, refused = await self._dispatch(request)
+        status = response.status
+        level = logging.ERROR if status >= 500 else logging.WARNING if refused else logging.INFO
+        log.log(
+            level,
+            "teams request=%s status=%d ms=%.1f%s",
+            kind,
+            status,
             (time.perf_counter() - started) * 1000,
+            f" refused: {refused}" if refused else "",
         )
         return response
 
-    async def _dispatch(self, request: web.Request, kind: list[str]) -> web.Response:
+    async def _dispatch(self, request: web.Request) -> tuple[web.Response, str, str]:
+        """(the response, the activity's kind, why it was refused or "")."""
+        kind = "unknown"
+
+        def refuse(status: int, error: str, why: str = "") -> tuple[web.Response, str, str]:
+            return web.json_response({"error": error}, status=status), kind, why or error
+
         if not self.open:
-            log.warning("teams request refused: no MicrosoftAppId/MicrosoftAppPassword set")
-            return web.json_response(
-                {"error": "teams is not configured on this server"}, status=401
-            )
+            return refuse(401, NOT_CONFIGURED, "no MicrosoftAppId/MicrosoftAppPassword set")
+        auth_header = request.headers.get("Authorization") or None
+        # The token before the body: nobody without one makes the server read or parse
+        # anything. Its signature, issuer, audience and expiry are checked here; that the
+        # channel endorses the activity's channelId and that the token names its
+        # serviceUrl, below, once the activity is read.
+        _, status, why = await self._authenticate(Activity(), auth_header)
+        if status:
+            return refuse(status, AUTH_ERRORS[status], why)
         if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected application/json"}, status=415)
+            return refuse(415, "expected application/json")
         try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body is not JSON"}, status=400)
+            raw = await request.read()  # at most the app's client_max_size (1 MB)
         except web.HTTPRequestEntityTooLarge as too_large:
-            log.warning("teams request refused: %s", too_large.text)
-            return web.json_response({"error": too_large.text}, status=413)
-        problem = activity_problem(body)
+            return refuse(413, too_large.text)
+        body, problem = parse_body(raw)
+        problem = problem or activity_problem(body)
         if problem is None:
             try:
                 activity = Activity().deserialize(body)
             except (ValueError, TypeError, AttributeError):
                 problem = "not a Bot Framework activity"
         if problem is not None:
-            return web.json_response({"error": problem}, status=400)
-        kind[0] = activity.type + (f":{activity.name}" if activity.name else "")
-        auth_header = request.headers.get("Authorization", "")
-        # Authenticate first, apart from the turn: whatever a bad token makes botbuilder
-        # raise (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
-        # IndexError for an unknown key id) is a 401; an error in the turn itself is
-        # answered by _turn.
-        try:
-            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header
-            )
-        except KeysUnavailable as exc:
-            log.error("teams: cannot fetch the Bot Framework signing keys: %s", exc)
-            return web.json_response({"error": "cannot check tokens now"}, status=503)
-        except Exception as exc:
-            log.warning("teams request refused: invalid token (%s: %s)", type(exc).__name__, exc)
-            return web.json_response({"error": "invalid token"}, status=401)
+            return refuse(400, problem)
+        kind = activity.type + (f":{activity.name}" if activity.name else "")
+        authenticated, status, why = await self._authenticate(activity, auth_header)
+        if status:
+            return refuse(status, AUTH_ERRORS[status], why)
         refused = channel_problem(body, dev=self.dev)
         if refused is not None:  # answered, kept and handled nowhere: nobody to be here
-            log.warning("teams request refused: %s", refused)
-            return web.json_response(
-                {"error": "this bot answers in Microsoft Teams only"}, status=403
-            )
+            return refuse(403, "this bot answers in Microsoft Teams only", refused)
         # process_activity, not CloudAdapter.process: in botbuilder 4.17.1 the latter
         # answers 500 to every invoke that returns a body (Action.Execute among them).
         failed: list[str] = []
@@ -739,10 +779,26 @@ class TeamsAdapter:
             authenticated, activity, lambda context: self._turn(context, body, failed)
         )
         if failed:
-            return web.json_response({"error": failed[0]}, status=502)
+            return web.json_response({"error": failed[0]}, status=502), kind, ""
         if invoke is not None:
-            return web.json_response(invoke.body, status=invoke.status)
-        return web.Response(status=200)
+            return web.json_response(invoke.body, status=invoke.status), kind, ""
+        return web.Response(status=200), kind, ""
+
+    async def _authenticate(
+        self, activity: Activity, auth_header: str | None
+    ) -> tuple[Any, int, str]:
+        """botbuilder's check of the request's token: (its result, 0, "") or (None, the
+        status to answer, why). Whatever a bad token makes botbuilder raise
+        (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
+        IndexError for an unknown key id) is a 401; only the fixed start of its message
+        is logged, never the token's own values."""
+        authentication = self.adapter.bot_framework_authentication
+        try:
+            return await authentication.authenticate_request(activity, auth_header), 0, ""
+        except KeysUnavailable as exc:
+            return None, 503, f"cannot fetch the Bot Framework signing keys ({exc})"
+        except Exception as exc:
+            return None, 401, f"invalid token ({type(exc).__name__}: {_fixed_part(exc)})"
 
     async def _turn(self, context: Any, activity: Json, failed: list[str]) -> None:
         """The turn, with every failure answered: the person hears that something went

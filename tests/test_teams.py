@@ -864,3 +864,52 @@ def test_development_mode_takes_the_emulator_but_no_other_channel(teams: Teams) 
     assert teams.message("leadership", channelId="webchat", id="w")[0] == 403
     assert teams.message("leadership", channelId=None, id="n")[0] == 403
     assert len(teams.connector.calls) == 1
+
+
+def _post_raw(teams: Teams, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        teams.url + "api/messages",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+DEEP = b'{"type": "message", "value": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+MALFORMED = {
+    "not JSON": b"{not json",
+    "a list": b'[{"type": "message"}]',
+    "a string": b'"message"',
+    "deep JSON": DEEP,
+    "deep, but parsable": b'{"type": "message", "value": ' + b"[" * 500 + b"]" * 500 + b"}",
+    "invalid UTF-8": b'{"type": "message", "text": "\xff\xfe"}',
+    "huge": b'{"type": "message", "text": "' + b"x" * 1_100_000 + b'"}',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_a_malformed_body_is_a_4xx_with_one_log_line(
+    tmp_path: Path, frameworks: list[Framework], caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    """With credentials: the token is checked before the body is read (no token: 401,
+    whatever the body); with a valid one, a body that is no activity is a 4xx, never a
+    500, and each request is one log line, without a traceback."""
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        with caplog.at_level("DEBUG"):
+            caplog.clear()
+            assert _post_raw(teams, MALFORMED[name], {}) == 401
+            status = _post_raw(teams, MALFORMED[name], header)
+        assert 400 <= status < 500
+        lines = [r for r in caplog.records if r.name == "behaviourbot.teams"]
+        assert len(lines) == 2, [r.getMessage() for r in lines]
+        assert not any(r.exc_info for r in caplog.records)
+        assert "401" in lines[0].getMessage() and str(status) in lines[1].getMessage()
+        assert teams.connector.calls == [] and teams.store.db["teams_references"].count == 0
