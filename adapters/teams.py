@@ -426,11 +426,17 @@ TEAMS_CHANNEL = "msteams"
 EMULATOR_CHANNEL = "emulator"  # the Bot Framework Emulator, for local development
 
 
+_PLAIN = re.compile(r"[\w/.:-]{1,60}")  # message, adaptiveCard/action, msteams
+
+
 def quoted(value: Any, limit: int = 40) -> str:
-    """A request-controlled value as a log line may show it: quoted by repr (so a newline
-    is written as \\n and cannot start a forged line) and cut to `limit` characters."""
+    """A request-controlled value as a log line may show it: a short plain word as it
+    is; anything else quoted by repr (so a line break is written as \\n and cannot start
+    a forged line) and cut to `limit` characters."""
     if not isinstance(value, str):
         return f"<{type(value).__name__}>"
+    if _PLAIN.fullmatch(value):
+        return value
     return repr(value[:limit]) + ("..." if len(value) > limit else "")
 
 
@@ -765,7 +771,7 @@ class TeamsAdapter:
                 problem = "not a Bot Framework activity"
         if problem is not None:
             return refuse(400, problem)
-        kind = activity.type + (f":{activity.name}" if activity.name else "")
+        kind = quoted(body["type"]) + (f":{quoted(body['name'])}" if body.get("name") else "")
         authenticated, status, why = await self._authenticate(activity, auth_header)
         if status:
             return refuse(status, AUTH_ERRORS[status], why)
@@ -807,7 +813,8 @@ class TeamsAdapter:
         try:
             await self.on_turn(context, activity)
         except Exception as error:
-            log.error("teams turn failed: %s: %s", type(error).__name__, error, exc_info=error)
+            name = type(error).__name__
+            log.error("teams turn failed: %s: %s", name, quoted(str(error), 200), exc_info=error)
             try:
                 if activity.get("name") == "adaptiveCard/action":
                     error_body = {
@@ -823,7 +830,8 @@ class TeamsAdapter:
                     if activity.get("type") == "invoke":
                         await self._invoke_response(context, 200, None)
             except Exception as again:
-                log.error("teams: cannot answer at all: %s: %s", type(again).__name__, again)
+                name = type(again).__name__
+                log.error("teams: cannot answer at all: %s: %s", name, quoted(str(again), 200))
                 failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, context: Any, activity: Json) -> None:
@@ -998,7 +1006,8 @@ class TeamsAdapter:
             try:
                 members = await self._members(reference)
             except Exception as exc:  # one team's roster failing leaves the others
-                log.warning("teams: roster unavailable (%s: %s)", type(exc).__name__, exc)
+                name = type(exc).__name__
+                log.warning("teams: roster unavailable (%s: %s)", name, quoted(str(exc), 200))
                 failed = True
                 continue
             if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):

@@ -852,7 +852,7 @@ def test_only_teams_activities_act_as_a_teams_person(
         assert _rows(teams.store) == before  # nothing kept: no reference, no event
         assert teams.connector.calls == []
         refusals = [r.getMessage() for r in caplog.records if "channel" in r.getMessage()]
-        assert len(refusals) == 2 and all(repr(channel) in line for line in refusals)
+        assert len(refusals) == 2 and all(f"channel {channel} " in line for line in refusals)
         # the same press from Teams is Megan's own: her draft comes back
         status, body = teams.post(press | {"id": "x3"}, header)
         assert status == 200 and STRONG["situation"] in json.dumps(body)
@@ -913,3 +913,30 @@ def test_a_malformed_body_is_a_4xx_with_one_log_line(
         assert not any(r.exc_info for r in caplog.records)
         assert "401" in lines[0].getMessage() and str(status) in lines[1].getMessage()
         assert teams.connector.calls == [] and teams.store.db["teams_references"].count == 0
+
+
+def _forged(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("FORGED")]
+
+
+def test_request_values_cannot_forge_a_log_line(
+    tmp_path: Path, frameworks: list[Framework], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A type, name or channel id with a line break in it is quoted and cut short in
+    the log, with a token and without one (development mode)."""
+    forged = {"type": "x\nFORGED type", "name": "y\nFORGED name", "channelId": "z\nFORGED"}
+    activity = fixture("teams_message_personal.json")
+    invoke = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    with caplog.at_level("DEBUG"):
+        with teams_server(tmp_path / "dev", frameworks) as teams:
+            teams.post(activity | {"type": forged["type"]})
+            teams.post(invoke | {"name": forged["name"], "id": "n"})
+            teams.post(activity | {"channelId": forged["channelId"], "id": "c"})
+        keys = KeyService()
+        with authenticated(tmp_path, frameworks, keys) as teams:
+            header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+            teams.post(activity | {"type": forged["type"]}, header)
+            teams.post(invoke | {"channelId": forged["channelId"]}, header)
+            teams.post(activity | {"type": forged["type"]})  # no token
+    assert "FORGED" in caplog.text  # the values were logged, on their own lines
+    assert _forged(caplog.text) == []
