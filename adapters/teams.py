@@ -451,16 +451,70 @@ def channel_problem(activity: Json, *, dev: bool) -> str | None:
     return f"channel {quoted(activity.get('channelId'))} is not Microsoft Teams"
 
 
+# The parts of an activity the adapter reads, and what each must be when it is there
+# (null counts as absent): objects (a parent before its children), strings, lists of
+# objects, and the strings that become part of an identity (printable, and bounded).
+_OBJECTS = ("from", "conversation", "recipient", "value", "channelData")
+_OBJECTS_IN_OBJECTS = ("channelData.tenant", "channelData.team")
+_STRINGS = (
+    "id",
+    "name",
+    "text",
+    "replyToId",
+    "locale",
+    "channelId",
+    "from.id",
+    "from.name",
+    "from.aadObjectId",
+    "recipient.id",
+    "conversation.id",
+    "conversation.conversationType",
+    "conversation.tenantId",
+    "channelData.tenant.id",
+    "channelData.team.id",
+)
+_LISTS = ("entities", "membersAdded", "membersRemoved", "attachments")
+_IDENTIFIERS = (
+    "from.id",
+    "from.aadObjectId",
+    "conversation.id",
+    "conversation.tenantId",
+    "channelData.tenant.id",
+)
+MAX_IDENTIFIER = 1000  # characters; Teams' longest conversation ids are a few hundred
+
+
+def _field(activity: Json, path: str) -> Any:
+    node: Any = activity
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def activity_problem(activity: Any) -> str | None:
-    """Why a request body is not an activity the bot can answer; None when it is."""
+    """Why a request body is not an activity the bot can answer; None when it is. A pure
+    check of every part the adapter reads, so that what follows can trust their types."""
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         return "not a Bot Framework activity (no type)"
     if activity["type"] not in _ANSWERED:
         return None  # typing, reactions and the like: acknowledged, nothing to answer
-    for field in ("conversation", "from"):
-        part = activity.get(field)
-        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
-            return f"the activity has no {field}.id"
+    for path in _OBJECTS + _OBJECTS_IN_OBJECTS:
+        if not isinstance(_field(activity, path) or {}, dict):
+            return f"the activity's {path} is not an object"
+    for path in _STRINGS:
+        if not isinstance(_field(activity, path), str | None):
+            return f"the activity's {path} is not a string"
+    for path in ("conversation", "from"):
+        if not _field(activity, f"{path}.id"):
+            return f"the activity has no {path}.id"
+    for path in _IDENTIFIERS:
+        value = _field(activity, path) or ""
+        if len(value) > MAX_IDENTIFIER or not value.isprintable():
+            return f"the activity's {path} is not a plain identifier"
+    for path in _LISTS:
+        items = activity.get(path) or []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return f"the activity's {path} is not a list of objects"
     service_url = activity.get("serviceUrl")
     try:
         address = urlsplit(service_url) if isinstance(service_url, str) else None
@@ -469,17 +523,6 @@ def activity_problem(activity: Any) -> str | None:
         valid = False
     if not valid:
         return "the activity has no serviceUrl to answer at"
-    for field in ("channelData", "recipient", "value" if activity["type"] == "invoke" else ""):
-        if field and not isinstance(activity.get(field) or {}, dict):
-            return f"the activity's {field} is not an object"
-    tenant = (activity.get("channelData") or {}).get("tenant")
-    if tenant is not None and not isinstance(tenant, dict):
-        return "the activity's channelData.tenant is not an object"
-    if not isinstance(activity.get("text", ""), str | None):
-        return "the activity's text is not a string"
-    for field in ("entities", "membersAdded"):
-        if not isinstance(activity.get(field) or [], list):
-            return f"the activity's {field} is not a list"
     return None
 
 
