@@ -63,13 +63,23 @@ _LIST_START = re.compile(r"^(\s*)(-|\d+\.)(\s)", re.M)
 
 
 _CODE = re.compile(r"`([^`\n]+)`")
+_FUNCTION = re.compile(r"\{(?=\{)")  # {{DATE(…)}} and {{TIME(…)}} start so
+
+
+def literal(text: str) -> str:
+    """Text that Teams shows as it is, not as a date: it replaces {{DATE(…)}} and
+    {{TIME(…)}} in card text with the reader's local date or time (the renderers match
+    the two braces together), so an invisible zero-width space goes between them."""
+    return _FUNCTION.sub("{\u200b", text)
 
 
 def escape(text: str) -> str:
     """Plain text for an Adaptive Card TextBlock. Its markdown knows emphasis (escaped
     with a backslash, which Teams shows as nothing), links and lists (broken with an
     invisible zero-width space, as a backslash there would show); a single line break
-    would be joined to the line before, so it becomes a paragraph break."""
+    would be joined to the line before, so it becomes a paragraph break. Date and time
+    functions are broken too (see `literal`)."""
+    text = literal(text)
     text = _EMPHASIS.sub(r"\\\1", text)
     text = _LINK.sub("]\u200b(", text)
     text = _LIST_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b{m.group(3)}", text)
@@ -124,7 +134,7 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
         actions = [
             {
                 "type": "Action.Execute",
-                "title": choice.label,
+                "title": literal(choice.label),
                 "verb": VERB,
                 "data": {"command": choice.command},
             }
@@ -139,7 +149,7 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
         "placeholder": "Choose one",
         "isRequired": True,
         "errorMessage": "Choose one first",
-        "choices": [{"title": c.label, "value": c.command} for c in reply.choices],
+        "choices": [{"title": literal(c.label), "value": c.command} for c in reply.choices],
     }
     show = {"type": "Action.Execute", "title": "Show", "verb": VERB, "data": {}}
     return [select], [show]
@@ -208,7 +218,7 @@ def _input(field: Field) -> list[Json]:
         "label": field.label,
         "style": "expanded" if field.kind == "choice" else "compact",
         "isRequired": False,
-        "choices": [{"title": o.label, "value": o.command} for o in field.options],
+        "choices": [{"title": literal(o.label), "value": o.command} for o in field.options],
         "value": ",".join(chosen),
     }
     if field.kind == "people":
@@ -264,7 +274,7 @@ def wants_card(reply: Reply) -> bool:
 def activities_of(reply: Reply) -> list[Json]:
     """The message activities (as JSON) for a reply."""
     if not wants_card(reply):
-        return [{"type": "message", "text": reply.plain_text(), "textFormat": "plain"}]
+        return [{"type": "message", "text": literal(reply.plain_text()), "textFormat": "plain"}]
     summary = reply.title or "behaviourbot"
     return [
         {

@@ -24,6 +24,7 @@ from adapters.teams import (
     Unreachable,
     activities_of,
     escape,
+    literal,
     text_without_mention,
 )
 from adapters.web import TEAMS_ADAPTER, create_app
@@ -313,6 +314,8 @@ def test_card_text_is_escaped_for_markdown() -> None:
         "[a]\u200b(https://x) \\*\\*b\\*\\* \\_c\\_ (d)"
     )
     assert escape("- not a list\n1. nor this") == "-\u200b not a list\n\n1.\u200b nor this"
+    # Teams' date and time functions: the two braces kept apart, however many
+    assert "{{" not in escape("{{{TIME(2026-01-01T00:00:00Z)}}") and "{{" not in literal("{{{{")
 
 
 def test_proactive_message_to_a_person_in_their_chat(teams: Teams) -> None:
@@ -1033,3 +1036,42 @@ def test_a_malformed_activity_with_a_valid_token_is_answered_cleanly(
             assert body is None or body["statusCode"] == 200  # a note, or the card's answer
         assert not any(r.exc_info or r.levelname == "ERROR" for r in caplog.records)
         assert teams.connector.calls == []
+
+
+PAYLOAD = "On {{DATE(2026-01-01T00:00:00Z, SHORT)}} I [click](javascript:alert(1)) **bold**"
+
+
+def test_user_text_shows_literally_in_cards_and_messages(teams: Teams) -> None:
+    """Teams evaluates {{DATE(…)}} and {{TIME(…)}} in card text, and card text is
+    Markdown: what a person typed arrives with the braces, the link and the emphasis
+    broken, wherever the bot repeats it."""
+    from .test_review import STRONG
+
+    teams.message("prep leadership level 4", id="u-0")
+    teams.message(PAYLOAD + " " + STRONG["situation"], id="u-1")
+    teams.message("stop", id="u-2")
+    teams.message("draft 1", id="u-3")
+    teams.message("draft 1 export text", id="u-4")
+    shown = [
+        line
+        for sent in teams.connector.sent()
+        for line in (
+            [sent["text"]] if sent.get("text") else [t for c in _cards(sent) for t in texts(c)]
+        )
+        if "DATE" in line
+    ]
+    assert len(shown) >= 2
+    for line in shown:
+        assert "{{" not in line and "{\u200b{DATE(2026-01-01T00:00:00Z, SHORT)}}" in line
+    cards = [t for sent in teams.connector.sent() for c in _cards(sent) for t in texts(c)]
+    quoted = [t for t in cards if "DATE" in t]
+    assert quoted, "the draft is shown on a card"
+    for line in quoted:
+        assert "](javascript" not in line and "]\u200b(javascript" in line
+        assert "**bold**" not in line and "\\*\\*bold\\*\\*" in line
+
+
+def _cards(sent: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        a["content"] for a in sent.get("attachments") or [] if a["contentType"] == CARD_CONTENT_TYPE
+    ]
