@@ -506,17 +506,12 @@ def activity_problem(activity: Any) -> str | None:
     check of every part the adapter reads, so that what follows can trust their types."""
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         return "not a Bot Framework activity (no type)"
-    if activity["type"] not in _ANSWERED:
-        return None  # typing, reactions and the like: acknowledged, nothing to answer
     for path in _OBJECTS + _OBJECTS_IN_OBJECTS:
         if not isinstance(_field(activity, path) or {}, dict):
             return f"the activity's {path} is not an object"
     for path in _STRINGS:
         if not isinstance(_field(activity, path), str | None):
             return f"the activity's {path} is not a string"
-    for path in ("conversation", "from"):
-        if not _field(activity, f"{path}.id"):
-            return f"the activity has no {path}.id"
     for path in _IDENTIFIERS:
         value = _field(activity, path) or ""
         if len(value) > MAX_IDENTIFIER or not value.isprintable():
@@ -525,6 +520,11 @@ def activity_problem(activity: Any) -> str | None:
         items = activity.get(path) or []
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             return f"the activity's {path} is not a list of objects"
+    if activity["type"] not in _ANSWERED:
+        return None  # typing, reactions and the like: acknowledged, nothing to answer
+    for path in ("conversation", "from"):
+        if not _field(activity, f"{path}.id"):
+            return f"the activity has no {path}.id"
     service_url = activity.get("serviceUrl")
     try:
         address = urlsplit(service_url) if isinstance(service_url, str) else None
