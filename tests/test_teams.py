@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from adapters.teams import (
     CARD_CONTENT_TYPE,
@@ -480,6 +481,9 @@ def authenticated(tmp_path: Path, frameworks: list[Framework], keys: KeyService)
     connector = FakeConnector()
     with ServerThread(keys.app()) as key_server, ServerThread(connector.app()) as service:
         keys.base = key_server.url
+        # botbuilder caches keys by metadata URL for a day: an earlier test's key server
+        # may have had this port, with another key
+        JwtTokenExtractor.metadataCache.pop(key_server.url + "openid", None)
         app = create_app(
             settings, Bot(frameworks, store), openid_metadata_url=key_server.url + "openid"
         )
