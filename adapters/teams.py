@@ -63,13 +63,23 @@ _LIST_START = re.compile(r"^(\s*)(-|\d+\.)(\s)", re.M)
 
 
 _CODE = re.compile(r"`([^`\n]+)`")
+_FUNCTION = re.compile(r"\{(?=\{)")  # {{DATE(…)}} and {{TIME(…)}} start so
+
+
+def literal(text: str) -> str:
+    """Text that Teams shows as it is, not as a date: it replaces {{DATE(…)}} and
+    {{TIME(…)}} in card text with the reader's local date or time (the renderers match
+    the two braces together), so an invisible zero-width space goes between them."""
+    return _FUNCTION.sub("{\u200b", text)
 
 
 def escape(text: str) -> str:
     """Plain text for an Adaptive Card TextBlock. Its markdown knows emphasis (escaped
     with a backslash, which Teams shows as nothing), links and lists (broken with an
     invisible zero-width space, as a backslash there would show); a single line break
-    would be joined to the line before, so it becomes a paragraph break."""
+    would be joined to the line before, so it becomes a paragraph break. Date and time
+    functions are broken too (see `literal`)."""
+    text = literal(text)
     text = _EMPHASIS.sub(r"\\\1", text)
     text = _LINK.sub("]\u200b(", text)
     text = _LIST_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\u200b{m.group(3)}", text)
@@ -124,7 +134,7 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
         actions = [
             {
                 "type": "Action.Execute",
-                "title": choice.label,
+                "title": literal(choice.label),
                 "verb": VERB,
                 "data": {"command": choice.command},
             }
@@ -139,7 +149,7 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
         "placeholder": "Choose one",
         "isRequired": True,
         "errorMessage": "Choose one first",
-        "choices": [{"title": c.label, "value": c.command} for c in reply.choices],
+        "choices": [{"title": literal(c.label), "value": c.command} for c in reply.choices],
     }
     show = {"type": "Action.Execute", "title": "Show", "verb": VERB, "data": {}}
     return [select], [show]
@@ -208,7 +218,7 @@ def _input(field: Field) -> list[Json]:
         "label": field.label,
         "style": "expanded" if field.kind == "choice" else "compact",
         "isRequired": False,
-        "choices": [{"title": o.label, "value": o.command} for o in field.options],
+        "choices": [{"title": literal(o.label), "value": o.command} for o in field.options],
         "value": ",".join(chosen),
     }
     if field.kind == "people":
@@ -264,7 +274,7 @@ def wants_card(reply: Reply) -> bool:
 def activities_of(reply: Reply) -> list[Json]:
     """The message activities (as JSON) for a reply."""
     if not wants_card(reply):
-        return [{"type": "message", "text": reply.plain_text(), "textFormat": "plain"}]
+        return [{"type": "message", "text": literal(reply.plain_text()), "textFormat": "plain"}]
     summary = reply.title or "behaviourbot"
     return [
         {
@@ -422,17 +432,99 @@ def is_install(activity: Json) -> bool:
 
 _ANSWERED = ("message", "invoke", "conversationUpdate", "installationUpdate")
 
+TEAMS_CHANNEL = "msteams"
+EMULATOR_CHANNEL = "emulator"  # the Bot Framework Emulator, for local development
+
+
+_PLAIN = re.compile(r"[\w/.:-]{1,60}")  # message, adaptiveCard/action, msteams
+
+
+def quoted(value: Any, limit: int = 40) -> str:
+    """A request-controlled value as a log line may show it: a short plain word as it
+    is; anything else quoted by repr (so a line break is written as \\n and cannot start
+    a forged line) and cut to `limit` characters."""
+    if not isinstance(value, str):
+        return f"<{type(value).__name__}>"
+    if _PLAIN.fullmatch(value):
+        return value
+    return repr(value[:limit]) + ("..." if len(value) > limit else "")
+
+
+def channel_problem(activity: Json, *, dev: bool) -> str | None:
+    """Why an activity may not act as anyone; None when it comes from Teams. Only Teams
+    vouches for who `from` is: on Web Chat and Direct Line the client chooses `from.id`,
+    whatever the token, so their activities would let anyone claim a Teams person's id.
+    In development mode (no credentials), the Bot Framework Emulator's are taken too."""
+    accepted = (TEAMS_CHANNEL, EMULATOR_CHANNEL) if dev else (TEAMS_CHANNEL,)
+    if activity.get("channelId") in accepted:
+        return None
+    return f"channel {quoted(activity.get('channelId'))} is not Microsoft Teams"
+
+
+# The parts of an activity the adapter reads, and what each must be when it is there
+# (null counts as absent): objects (a parent before its children), strings, lists of
+# objects, and the strings that become part of an identity (printable, and bounded).
+_OBJECTS = ("from", "conversation", "recipient", "value", "channelData")
+_OBJECTS_IN_OBJECTS = ("channelData.tenant", "channelData.team")
+_STRINGS = (
+    "id",
+    "name",
+    "text",
+    "replyToId",
+    "locale",
+    "channelId",
+    "from.id",
+    "from.name",
+    "from.aadObjectId",
+    "recipient.id",
+    "conversation.id",
+    "conversation.conversationType",
+    "conversation.tenantId",
+    "channelData.tenant.id",
+    "channelData.team.id",
+)
+_LISTS = ("entities", "membersAdded", "membersRemoved", "attachments")
+_IDENTIFIERS = (
+    "from.id",
+    "from.aadObjectId",
+    "conversation.id",
+    "conversation.tenantId",
+    "channelData.tenant.id",
+)
+MAX_IDENTIFIER = 1000  # characters; Teams' longest conversation ids are a few hundred
+
+
+def _field(activity: Json, path: str) -> Any:
+    node: Any = activity
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
 
 def activity_problem(activity: Any) -> str | None:
-    """Why a request body is not an activity the bot can answer; None when it is."""
+    """Why a request body is not an activity the bot can answer; None when it is. A pure
+    check of every part the adapter reads, so that what follows can trust their types."""
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         return "not a Bot Framework activity (no type)"
+    for path in _OBJECTS + _OBJECTS_IN_OBJECTS:
+        if not isinstance(_field(activity, path) or {}, dict):
+            return f"the activity's {path} is not an object"
+    for path in _STRINGS:
+        if not isinstance(_field(activity, path), str | None):
+            return f"the activity's {path} is not a string"
+    for path in _IDENTIFIERS:
+        value = _field(activity, path) or ""
+        if len(value) > MAX_IDENTIFIER or not value.isprintable():
+            return f"the activity's {path} is not a plain identifier"
+    for path in _LISTS:
+        items = activity.get(path) or []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return f"the activity's {path} is not a list of objects"
     if activity["type"] not in _ANSWERED:
         return None  # typing, reactions and the like: acknowledged, nothing to answer
-    for field in ("conversation", "from"):
-        part = activity.get(field)
-        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
-            return f"the activity has no {field}.id"
+    for path in ("conversation", "from"):
+        if not _field(activity, f"{path}.id"):
+            return f"the activity has no {path}.id"
     service_url = activity.get("serviceUrl")
     try:
         address = urlsplit(service_url) if isinstance(service_url, str) else None
@@ -441,21 +533,51 @@ def activity_problem(activity: Any) -> str | None:
         valid = False
     if not valid:
         return "the activity has no serviceUrl to answer at"
-    for field in ("channelData", "recipient", "value" if activity["type"] == "invoke" else ""):
-        if field and not isinstance(activity.get(field) or {}, dict):
-            return f"the activity's {field} is not an object"
-    tenant = (activity.get("channelData") or {}).get("tenant")
-    if tenant is not None and not isinstance(tenant, dict):
-        return "the activity's channelData.tenant is not an object"
-    if not isinstance(activity.get("text", ""), str | None):
-        return "the activity's text is not a string"
-    for field in ("entities", "membersAdded"):
-        if not isinstance(activity.get(field) or [], list):
-            return f"the activity's {field} is not a list"
     return None
 
 
+MAX_DEPTH = 64  # levels of nesting in a request body; Teams' own activities have under 15
+
+
+def parse_body(raw: bytes) -> tuple[Any, str | None]:
+    """A request body's JSON, or why there is none: not UTF-8, not JSON, or nested deeper
+    than MAX_DEPTH (which the parser, or code after it, would meet with RecursionError)."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "the body is not UTF-8"
+    except ValueError:
+        return None, "the body is not JSON"
+    except RecursionError:
+        return None, f"the body is nested more than {MAX_DEPTH} levels deep"
+    if too_deep(body, MAX_DEPTH):
+        return None, f"the body is nested more than {MAX_DEPTH} levels deep"
+    return body, None
+
+
+def too_deep(value: Any, most: int) -> bool:
+    """Whether lists and objects in `value` nest more than `most` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > most:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _fixed_part(error: Exception) -> str:
+    """The start of an error's message, before any value it quotes (botbuilder's and
+    jwt's messages put them after a colon: "Invalid AppId passed on token: <id>")."""
+    return quoted(str(error).split(":")[0], 60)
+
+
 # ---- the handler -------------------------------------------------------------------
+
+NOT_CONFIGURED = "teams is not configured on this server"
+AUTH_ERRORS = {401: "invalid token", 503: "cannot check tokens now"}
 
 NOTHING_TO_DO = "Nothing to do: choose an option first."
 ALREADY_DONE = "Done already."
@@ -654,56 +776,61 @@ class TeamsAdapter:
         self._rosters: dict[str, tuple[float, list[Json]]] = {}
 
     async def dispatch(self, request: web.Request) -> web.Response:
+        """One request, and one log line for it: the activity's kind, the status, the
+        time taken and, when refused, why (the code's own words and quoted values)."""
         started = time.perf_counter()
-        kind = ["unknown"]
-        response = await self._dispatch(request, kind)
-        log.info(
-            "teams request=%s status=%d ms=%.1f",
-            kind[0],
-            response.status,
+        response, kind, refused = await self._dispatch(request)
+        status = response.status
+        level = logging.ERROR if status >= 500 else logging.WARNING if refused else logging.INFO
+        log.log(
+            level,
+            "teams request=%s status=%d ms=%.1f%s",
+            kind,
+            status,
             (time.perf_counter() - started) * 1000,
+            f" refused: {refused}" if refused else "",
         )
         return response
 
-    async def _dispatch(self, request: web.Request, kind: list[str]) -> web.Response:
+    async def _dispatch(self, request: web.Request) -> tuple[web.Response, str, str]:
+        """(the response, the activity's kind, why it was refused or "")."""
+        kind = "unknown"
+
+        def refuse(status: int, error: str, why: str = "") -> tuple[web.Response, str, str]:
+            return web.json_response({"error": error}, status=status), kind, why or error
+
         if not self.open:
-            log.warning("teams request refused: no MicrosoftAppId/MicrosoftAppPassword set")
-            return web.json_response(
-                {"error": "teams is not configured on this server"}, status=401
-            )
+            return refuse(401, NOT_CONFIGURED, "no MicrosoftAppId/MicrosoftAppPassword set")
+        auth_header = request.headers.get("Authorization") or None
+        # The token before the body: nobody without one makes the server read or parse
+        # anything. Its signature, issuer, audience and expiry are checked here; that the
+        # channel endorses the activity's channelId and that the token names its
+        # serviceUrl, below, once the activity is read.
+        _, status, why = await self._authenticate(Activity(), auth_header)
+        if status:
+            return refuse(status, AUTH_ERRORS[status], why)
         if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected application/json"}, status=415)
+            return refuse(415, "expected application/json")
         try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body is not JSON"}, status=400)
+            raw = await request.read()  # at most the app's client_max_size (1 MB)
         except web.HTTPRequestEntityTooLarge as too_large:
-            log.warning("teams request refused: %s", too_large.text)
-            return web.json_response({"error": too_large.text}, status=413)
-        problem = activity_problem(body)
+            return refuse(413, too_large.text)
+        body, problem = parse_body(raw)
+        problem = problem or activity_problem(body)
         if problem is None:
             try:
                 activity = Activity().deserialize(body)
             except (ValueError, TypeError, AttributeError):
                 problem = "not a Bot Framework activity"
         if problem is not None:
-            return web.json_response({"error": problem}, status=400)
-        kind[0] = activity.type + (f":{activity.name}" if activity.name else "")
-        auth_header = request.headers.get("Authorization", "")
-        # Authenticate first, apart from the turn: whatever a bad token makes botbuilder
-        # raise (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
-        # IndexError for an unknown key id) is a 401; an error in the turn itself is
-        # answered by _turn.
-        try:
-            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header
-            )
-        except KeysUnavailable as exc:
-            log.error("teams: cannot fetch the Bot Framework signing keys: %s", exc)
-            return web.json_response({"error": "cannot check tokens now"}, status=503)
-        except Exception as exc:
-            log.warning("teams request refused: invalid token (%s: %s)", type(exc).__name__, exc)
-            return web.json_response({"error": "invalid token"}, status=401)
+            return refuse(400, problem)
+        kind = quoted(body["type"]) + (f":{quoted(body['name'])}" if body.get("name") else "")
+        authenticated, status, why = await self._authenticate(activity, auth_header)
+        if status:
+            return refuse(status, AUTH_ERRORS[status], why)
+        refused = channel_problem(body, dev=self.dev)
+        if refused is not None:  # answered, kept and handled nowhere: nobody to be here
+            return refuse(403, "this bot answers in Microsoft Teams only", refused)
         # process_activity, not CloudAdapter.process: in botbuilder 4.17.1 the latter
         # answers 500 to every invoke that returns a body (Action.Execute among them).
         failed: list[str] = []
@@ -711,10 +838,26 @@ class TeamsAdapter:
             authenticated, activity, lambda context: self._turn(context, body, failed)
         )
         if failed:
-            return web.json_response({"error": failed[0]}, status=502)
+            return web.json_response({"error": failed[0]}, status=502), kind, ""
         if invoke is not None:
-            return web.json_response(invoke.body, status=invoke.status)
-        return web.Response(status=200)
+            return web.json_response(invoke.body, status=invoke.status), kind, ""
+        return web.Response(status=200), kind, ""
+
+    async def _authenticate(
+        self, activity: Activity, auth_header: str | None
+    ) -> tuple[Any, int, str]:
+        """botbuilder's check of the request's token: (its result, 0, "") or (None, the
+        status to answer, why). Whatever a bad token makes botbuilder raise
+        (PermissionError, jwt's errors, a bare Exception for an unendorsed key, an
+        IndexError for an unknown key id) is a 401; only the fixed start of its message
+        is logged, never the token's own values."""
+        authentication = self.adapter.bot_framework_authentication
+        try:
+            return await authentication.authenticate_request(activity, auth_header), 0, ""
+        except KeysUnavailable as exc:
+            return None, 503, f"cannot fetch the Bot Framework signing keys ({exc})"
+        except Exception as exc:
+            return None, 401, f"invalid token ({type(exc).__name__}: {_fixed_part(exc)})"
 
     async def _turn(self, context: Any, activity: Json, failed: list[str]) -> None:
         """The turn, with every failure answered: the person hears that something went
@@ -723,7 +866,8 @@ class TeamsAdapter:
         try:
             await self.on_turn(context, activity)
         except Exception as error:
-            log.error("teams turn failed: %s: %s", type(error).__name__, error, exc_info=error)
+            name = type(error).__name__
+            log.error("teams turn failed: %s: %s", name, quoted(str(error), 200), exc_info=error)
             try:
                 if activity.get("name") == "adaptiveCard/action":
                     error_body = {
@@ -739,7 +883,8 @@ class TeamsAdapter:
                     if activity.get("type") == "invoke":
                         await self._invoke_response(context, 200, None)
             except Exception as again:
-                log.error("teams: cannot answer at all: %s: %s", type(again).__name__, again)
+                name = type(again).__name__
+                log.error("teams: cannot answer at all: %s: %s", name, quoted(str(again), 200))
                 failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, context: Any, activity: Json) -> None:
@@ -914,7 +1059,8 @@ class TeamsAdapter:
             try:
                 members = await self._members(reference)
             except Exception as exc:  # one team's roster failing leaves the others
-                log.warning("teams: roster unavailable (%s: %s)", type(exc).__name__, exc)
+                name = type(exc).__name__
+                log.warning("teams: roster unavailable (%s: %s)", name, quoted(str(exc), 200))
                 failed = True
                 continue
             if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from adapters.teams import (
     CARD_CONTENT_TYPE,
@@ -24,6 +25,7 @@ from adapters.teams import (
     Unreachable,
     activities_of,
     escape,
+    literal,
     text_without_mention,
 )
 from adapters.web import TEAMS_ADAPTER, create_app
@@ -317,6 +319,8 @@ def test_card_text_is_escaped_for_markdown() -> None:
         "[a]\u200b(https://x) \\*\\*b\\*\\* \\_c\\_ (d)"
     )
     assert escape("- not a list\n1. nor this") == "-\u200b not a list\n\n1.\u200b nor this"
+    # Teams' date and time functions: the two braces kept apart, however many
+    assert "{{" not in escape("{{{TIME(2026-01-01T00:00:00Z)}}") and "{{" not in literal("{{{{")
 
 
 def test_proactive_message_to_a_person_in_their_chat(teams: Teams) -> None:
@@ -428,7 +432,9 @@ class KeyService:
 
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        self.jwks = {"keys": [jwk | {"kid": "test-key", "endorsements": ["msteams"]}]}
+        # endorsed, as the channel's real keys are, for Teams and other Bot Framework channels
+        endorsed = ["msteams", "webchat", "directline", "emulator"]
+        self.jwks = {"keys": [jwk | {"kid": "test-key", "endorsements": endorsed}]}
         self.base = ""
         self.delay = 0.0  # seconds before the metadata is answered
         self.fetches = 0
@@ -479,6 +485,9 @@ def authenticated(tmp_path: Path, frameworks: list[Framework], keys: KeyService)
     connector = FakeConnector()
     with ServerThread(keys.app()) as key_server, ServerThread(connector.app()) as service:
         keys.base = key_server.url
+        # botbuilder caches keys by metadata URL for a day: an earlier test's key server
+        # may have had this port, with another key
+        JwtTokenExtractor.metadataCache.pop(key_server.url + "openid", None)
         app = create_app(
             settings, Bot(frameworks, store), openid_metadata_url=key_server.url + "openid"
         )
@@ -818,3 +827,262 @@ def test_a_button_whose_data_is_not_an_object_is_answered_plainly(teams: Teams) 
     activity["value"]["action"]["data"] = ["not", "an", "object"]
     status, body = teams.post(activity)
     assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+
+
+def _rows(store: Store) -> dict[str, int]:
+    return {name: store.db[name].count for name in store.db.table_names()}
+
+
+@pytest.mark.parametrize("channel", ["webchat", "directline", "emulator"])
+def test_only_teams_activities_act_as_a_teams_person(
+    tmp_path: Path, frameworks: list[Framework], channel: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On Web Chat and Direct Line the client chooses `from.id`: an activity from any
+    channel but Teams, however valid its token, is refused before it is handled or kept."""
+    from bot.types import Event
+
+    from .test_review import STRONG
+
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        for n, text in enumerate(("prep leadership level 4", STRONG["situation"])):
+            teams.adapter.handle(Event(user=MEGAN, conversation="c", text=text, event_id=f"s{n}"))
+        before = _rows(teams.store)
+        personal = fixture("teams_message_personal.json")
+        press = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+        press["conversation"], press["from"] = personal["conversation"], personal["from"]
+        press["channelData"] = personal.get("channelData") or press["channelData"]
+        press["value"]["action"]["data"] = {"command": "draft 1 export text"}
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        with caplog.at_level("INFO", logger="behaviourbot.teams"):
+            status, body = teams.post(press | {"channelId": channel, "id": "x1"}, header)
+            message = personal | {"channelId": channel, "id": "x2", "text": "drafts"}
+            message.pop("attachments", None)
+            assert teams.post(message, header)[0] == 403
+        assert status == 403 and STRONG["situation"] not in str(body)
+        assert _rows(teams.store) == before  # nothing kept: no reference, no event
+        assert teams.connector.calls == []
+        refusals = [r.getMessage() for r in caplog.records if "channel" in r.getMessage()]
+        assert len(refusals) == 2 and all(f"channel {channel} " in line for line in refusals)
+        # the same press from Teams is Megan's own: her draft comes back
+        status, body = teams.post(press | {"id": "x3"}, header)
+        assert status == 200 and STRONG["situation"] in json.dumps(body)
+
+
+def test_development_mode_takes_the_emulator_but_no_other_channel(teams: Teams) -> None:
+    assert teams.message("leadership", channelId="emulator")[0] == 200
+    assert len(teams.connector.calls) == 1
+    assert teams.message("leadership", channelId="webchat", id="w")[0] == 403
+    assert teams.message("leadership", channelId=None, id="n")[0] == 403
+    assert len(teams.connector.calls) == 1
+
+
+def _post_raw(teams: Teams, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        teams.url + "api/messages",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+DEEP = b'{"type": "message", "value": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+MALFORMED = {
+    "not JSON": b"{not json",
+    "a list": b'[{"type": "message"}]',
+    "a string": b'"message"',
+    "deep JSON": DEEP,
+    "deep, but parsable": b'{"type": "message", "value": ' + b"[" * 500 + b"]" * 500 + b"}",
+    "invalid UTF-8": b'{"type": "message", "text": "\xff\xfe"}',
+    "huge": b'{"type": "message", "text": "' + b"x" * 1_100_000 + b'"}',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_a_malformed_body_is_a_4xx_with_one_log_line(
+    tmp_path: Path, frameworks: list[Framework], caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    """With credentials: the token is checked before the body is read (no token: 401,
+    whatever the body); with a valid one, a body that is no activity is a 4xx, never a
+    500, and each request is one log line, without a traceback."""
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        with caplog.at_level("DEBUG"):
+            caplog.clear()
+            assert _post_raw(teams, MALFORMED[name], {}) == 401
+            status = _post_raw(teams, MALFORMED[name], header)
+        assert 400 <= status < 500
+        lines = [r for r in caplog.records if r.name == "behaviourbot.teams"]
+        assert len(lines) == 2, [r.getMessage() for r in lines]
+        assert not any(r.exc_info for r in caplog.records)
+        assert "401" in lines[0].getMessage() and str(status) in lines[1].getMessage()
+        assert teams.connector.calls == [] and teams.store.db["teams_references"].count == 0
+
+
+def _forged(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("FORGED")]
+
+
+def test_request_values_cannot_forge_a_log_line(
+    tmp_path: Path, frameworks: list[Framework], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A type, name or channel id with a line break in it is quoted and cut short in
+    the log, with a token and without one (development mode)."""
+    forged = {"type": "x\nFORGED type", "name": "y\nFORGED name", "channelId": "z\nFORGED"}
+    activity = fixture("teams_message_personal.json")
+    invoke = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
+    with caplog.at_level("DEBUG"):
+        with teams_server(tmp_path / "dev", frameworks) as teams:
+            teams.post(activity | {"type": forged["type"]})
+            teams.post(invoke | {"name": forged["name"], "id": "n"})
+            teams.post(activity | {"channelId": forged["channelId"], "id": "c"})
+        keys = KeyService()
+        with authenticated(tmp_path, frameworks, keys) as teams:
+            header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+            teams.post(activity | {"type": forged["type"]}, header)
+            teams.post(invoke | {"channelId": forged["channelId"]}, header)
+            teams.post(activity | {"type": forged["type"]})  # no token
+    assert "FORGED" in caplog.text  # the values were logged, on their own lines
+    assert _forged(caplog.text) == []
+
+
+GONE = object()  # the field is left out
+MESSAGE, INVOKE = "teams_message_personal.json", "teams_invoke_adaptive_card_action_COMPOSED.json"
+MALFORMED_ACTIVITIES = [
+    # (the fixture, fields changed (dotted paths) and their values, the status answered)
+    (MESSAGE, {"from": GONE}, 400),
+    (MESSAGE, {"from": "Megan"}, 400),
+    (MESSAGE, {"from.id": 29}, 400),
+    (MESSAGE, {"from.aadObjectId": {"id": "x"}}, 400),
+    (MESSAGE, {"from.aadObjectId": "a\nb"}, 400),  # would be part of an identity
+    (MESSAGE, {"from.name": ["Megan"]}, 400),
+    (MESSAGE, {"conversation": GONE}, 400),
+    (MESSAGE, {"conversation": ["a:1"]}, 400),
+    (MESSAGE, {"conversation.id": {"id": "a:1"}}, 400),
+    (MESSAGE, {"conversation.conversationType": 1}, 400),
+    (MESSAGE, {"conversation.tenantId": 7}, 400),
+    (MESSAGE, {"recipient.id": 28}, 400),
+    (MESSAGE, {"value": "a card's data"}, 400),  # a card's Action.Submit: always an object
+    (MESSAGE, {"value": ["command", "leadership"]}, 400),
+    (MESSAGE, {"value": 4}, 400),
+    (MESSAGE, {"channelData": ["tenant"]}, 400),
+    (MESSAGE, {"channelData.tenant.id": {"id": "t"}}, 400),
+    (MESSAGE, {"channelData.team": "19:team"}, 400),
+    (MESSAGE, {"text": 42}, 400),
+    (MESSAGE, {"text": ["leadership"]}, 400),
+    (MESSAGE, {"id": {"id": "1"}}, 400),
+    (MESSAGE, {"replyToId": [1]}, 400),
+    (MESSAGE, {"locale": 5}, 400),
+    (MESSAGE, {"timestamp": "yesterday"}, 400),
+    (MESSAGE, {"entities": [5]}, 400),
+    (MESSAGE, {"attachments": "a card"}, 400),
+    (INVOKE, {"name": 5}, 400),
+    (INVOKE, {"value": "leadership"}, 400),
+    (INVOKE, {"value": [1, 2]}, 400),
+    (INVOKE, {"value": 3}, 400),
+    (INVOKE, {"membersAdded": [5]}, 400),
+    # an activity the bot does not answer is still read (its sender's reference is kept)
+    (MESSAGE, {"type": "typing", "from": "Megan"}, 400),
+    (MESSAGE, {"type": "messageReaction", "conversation.id": 5}, 400),
+    # shapes a card can send: answered on the card, politely
+    (INVOKE, {"value.action": "leadership"}, 200),
+    (INVOKE, {"value.action.data": 5}, 200),
+    (INVOKE, {"value.action.data.command": ["leadership"]}, 200),
+    (INVOKE, {"value.action.data": {"command": "draft 1 save", "situation": 5}}, 200),
+    (INVOKE, {"name": GONE}, 200),  # a legacy card invoke, with nothing to do
+]
+
+
+def _changed(activity: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    activity = copy.deepcopy(activity)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node = activity
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is GONE:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return activity
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "answered"),
+    MALFORMED_ACTIVITIES,
+    ids=[f"{n.split('_')[1]}-{c!r}"[:48] for n, c, _ in MALFORMED_ACTIVITIES],
+)
+def test_a_malformed_activity_with_a_valid_token_is_answered_cleanly(
+    tmp_path: Path,
+    frameworks: list[Framework],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    changes: dict[str, Any],
+    answered: int,
+) -> None:
+    """An authenticated activity of a shape the bot does not expect: a 400 with the
+    reason, or, for a card's button, a note on the card; never a 500 or a traceback."""
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        activity = fixture(name)
+        if name == INVOKE:  # pressed in Megan's personal chat
+            personal = fixture(MESSAGE)
+            activity["conversation"], activity["from"] = personal["conversation"], personal["from"]
+            activity.pop("replyToId")
+            activity["value"]["action"]["data"] = {}
+        else:
+            activity.pop("attachments")
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        with caplog.at_level("DEBUG"):
+            status, body = teams.post(_changed(activity, changes), header)
+        assert status == answered, body
+        if answered == 200:
+            assert body is None or body["statusCode"] == 200  # a note, or the card's answer
+        assert not any(r.exc_info or r.levelname == "ERROR" for r in caplog.records)
+        assert teams.connector.calls == []
+
+
+PAYLOAD = "On {{DATE(2026-01-01T00:00:00Z, SHORT)}} I [click](javascript:alert(1)) **bold**"
+
+
+def test_user_text_shows_literally_in_cards_and_messages(teams: Teams) -> None:
+    """Teams evaluates {{DATE(…)}} and {{TIME(…)}} in card text, and card text is
+    Markdown: what a person typed arrives with the braces, the link and the emphasis
+    broken, wherever the bot repeats it."""
+    from .test_review import STRONG
+
+    teams.message("prep leadership level 4", id="u-0")
+    teams.message(PAYLOAD + " " + STRONG["situation"], id="u-1")
+    teams.message("stop", id="u-2")
+    teams.message("draft 1", id="u-3")
+    teams.message("draft 1 export text", id="u-4")
+    shown = [
+        line
+        for sent in teams.connector.sent()
+        for line in (
+            [sent["text"]] if sent.get("text") else [t for c in _cards(sent) for t in texts(c)]
+        )
+        if "DATE" in line
+    ]
+    assert len(shown) >= 2
+    for line in shown:
+        assert "{{" not in line and "{\u200b{DATE(2026-01-01T00:00:00Z, SHORT)}}" in line
+    cards = [t for sent in teams.connector.sent() for c in _cards(sent) for t in texts(c)]
+    quoted = [t for t in cards if "DATE" in t]
+    assert quoted, "the draft is shown on a card"
+    for line in quoted:
+        assert "](javascript" not in line and "]\u200b(javascript" in line
+        assert "**bold**" not in line and "\\*\\*bold\\*\\*" in line
+
+
+def _cards(sent: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        a["content"] for a in sent.get("attachments") or [] if a["contentType"] == CARD_CONTENT_TYPE
+    ]
