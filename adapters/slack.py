@@ -95,12 +95,15 @@ def split_text(text: str, limit: int) -> list[str]:
     return pieces
 
 
+def mrkdwn(text: str) -> Json:
+    """A mrkdwn text object that Slack shows as written: `verbatim`, so a URL or a
+    channel name someone typed is not made into a link (escaping stops the rest)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def _mrkdwn_sections(text: str) -> list[Json]:
     # Escaping can lengthen text, so split the escaped form.
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-        for piece in split_text(text, MAX_TEXT)
-    ]
+    return [{"type": "section", "text": mrkdwn(piece)} for piece in split_text(text, MAX_TEXT)]
 
 
 def _quote(text: str) -> str:
@@ -115,7 +118,7 @@ def blocks_of(block: Block) -> list[Json]:
         return _mrkdwn_sections(f"*{escape(block.text)}*")
     if block.kind == "note":
         return [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": piece}]}
+            {"type": "context", "elements": [mrkdwn(piece)]}
             for piece in split_text(escape(block.text), MAX_TEXT)
         ]
     if block.kind == "heading":
@@ -125,10 +128,7 @@ def blocks_of(block: Block) -> list[Json]:
     if block.kind == "bullets":
         return _mrkdwn_sections("\n".join(f"• {escape(item)}" for item in block.items))
     if block.kind == "columns":
-        fields = [
-            {"type": "mrkdwn", "text": f"*{escape(c.heading)}*\n{escape(c.text)}"}
-            for c in block.columns
-        ]
+        fields = [mrkdwn(f"*{escape(c.heading)}*\n{escape(c.text)}") for c in block.columns]
         if len(fields) <= MAX_FIELDS and all(len(f["text"]) <= MAX_FIELD for f in fields):
             return [{"type": "section", "fields": fields}]
         out: list[Json] = []
@@ -183,7 +183,8 @@ def messages_of(reply: Reply, *, extra: list[Json] | None = None) -> list[Json]:
         if len(chunks[-1]) == MAX_BLOCKS:
             chunks.append([])
         chunks[-1].append(block)
-    fallback = reply.title or (reply.plain_text()[:150] if reply.blocks else "behaviourbot")
+    # the notification's text: escaped like the rest, so a name can never be a mention
+    fallback = escape(reply.title or (reply.plain_text()[:150] if reply.blocks else "behaviourbot"))
     return [
         {"text": fallback if i == 0 else f"{fallback} (continued)", "blocks": chunk}
         for i, chunk in enumerate(chunks)

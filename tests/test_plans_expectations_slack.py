@@ -299,3 +299,38 @@ def test_not_my_manager_in_slack_voids_it_and_stops_more(slack) -> None:  # type
     assert "you cannot set expectations for them" in text_of(carol.last())
     assert len(db.between(f"slack:{TEAM}:{BOB}")) == 1
     assert len([m for m in dms(fake, BOB) if "Carol White" in text_of(m)]) == 1
+
+
+def test_a_name_or_a_link_someone_chose_stays_text_in_slack(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """A display name that is a mention (`<!channel>`) and a link typed in a form: the
+    notification text is escaped like the blocks, and every mrkdwn text is verbatim, so
+    Slack neither notifies a channel nor makes a link of what a person wrote."""
+    mallory = {CAROL: slack_user(CAROL, "<!channel> Mallory")}
+    with slack_server(tmp_path, frameworks, mallory) as (url, fake, _bot):
+        carol = Person(url, fake, CAROL)
+        assert slash(url, CAROL, "expectations new")[0] == 200
+        values = {
+            "employee": user(BOB),
+            "kind": option("goal"),
+            "text": typed("Read http://evil.example/login and #general today"),
+            "competency": typed(""),
+            "standards": typed(""),
+            "starts": day(""),
+            "due": day(""),
+        }
+        assert carol.submit(carol.opened(), values) is None
+        (asked,) = wait_for(lambda: [m for m in dms(fake, BOB) if "your manager" in text_of(m)])
+        assert asked["text"].startswith("&lt;!channel&gt; Mallory says they are your manager")
+        texts = [
+            t
+            for b in asked["blocks"]
+            for t in [b.get("text"), *b.get("elements", []), *b.get("fields", [])]
+            if isinstance(t, dict) and t.get("type") == "mrkdwn"
+        ]
+        assert any("http://evil.example/login" in t["text"] for t in texts)
+        assert all(t["verbatim"] is True for t in texts)
+        # a header is plain text, which Slack shows as written: the name, not a mention
+        assert asked["blocks"][0]["text"]["type"] == "plain_text"
+        assert not any("<!channel>" in t["text"] for t in texts)
