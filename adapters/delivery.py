@@ -11,9 +11,15 @@ process is left to finish.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from bot.storage import Busy, is_busy
 from bot.types import Event, Reply
+
+T = TypeVar("T")
 
 
 class Unreachable(Exception):
@@ -38,8 +44,32 @@ class SlowDown(Exception):
         self.seconds = seconds
 
 
-Handle = Callable[[Event], list[Reply]]
-Settle = Callable[..., None]  # settle(event, delivered=bool)
+# The core's Bot.handle and Bot.settle, awaitable: the web process runs them on its
+# worker thread (adapters.worker), so the event loop never waits for the database.
+Handle = Callable[[Event], Awaitable[list[Reply]]]
+Settle = Callable[..., Awaitable[None]]  # settle(event, delivered=bool)
+
+
+# How long a person's request waits for a database another process keeps locked, tried
+# again now and then, before they are told it was not done (Slack and Teams do not send
+# a button press or a slash command again).
+BUSY_PATIENCE = 30.0
+
+
+async def patiently(call: Callable[[], Awaitable[T]], *, seconds: float = BUSY_PATIENCE) -> T:
+    """`call()`, made again while the database is busy, for up to `seconds`; Busy after."""
+    deadline = time.monotonic() + seconds
+    pause = 0.2
+    while True:
+        try:
+            return await call()
+        except Exception as error:
+            if not (isinstance(error, Busy) or is_busy(error)):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise Busy from error
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 3.0)
 
 
 async def answer(
@@ -50,7 +80,7 @@ async def answer(
 ) -> None:
     """Handle `event`, send its replies with `send`, and settle the outcome; a failure
     to send is raised after it is settled (the adapter answers it as its platform wants)."""
-    replies = handle(event)
+    replies = await handle(event)
     if not replies:
         # A duplicate while the first attempt is still sending (or nothing to say): the
         # replies, if any, belong to that attempt, and only it may settle them.
@@ -59,6 +89,6 @@ async def answer(
     try:
         await send(replies)
     except BaseException:
-        settle(event, delivered=False)
+        await settle(event, delivered=False)
         raise
-    settle(event, delivered=True)
+    await settle(event, delivered=True)

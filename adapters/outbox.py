@@ -23,9 +23,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from adapters.delivery import Refused, SlowDown, Unreachable
+from adapters.delivery import Refused, SlowDown, Unreachable, patiently
+from adapters.worker import Run, inline
 from bot.router import Bot
 from bot.types import Reply
 
@@ -55,6 +56,12 @@ class Outbox:
     every: float = OUTBOX_EVERY
     paused_until: dict[str, float] = field(default_factory=dict)
     arrived: dict[str, Arrived] = field(default_factory=dict)  # where it can be looked up
+    run: Run = inline  # how the core is called (the web process: on its worker thread)
+
+    async def _report(self, fn: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
+        """A message's fate, told to the core: it happened, so it is recorded even when
+        another process holds the database for a while (see delivery.patiently)."""
+        await patiently(lambda: self.run(fn, *args, **kwargs))
 
     async def run_forever(self) -> None:
         while True:
@@ -66,7 +73,7 @@ class Outbox:
 
     async def round(self) -> dict[str, int]:
         """Run what is due, then deliver each platform's due messages; how many sent."""
-        ran = self.bot.tick()
+        ran = await self.run(self.bot.tick)
         if ran:
             log.info("outbox: ran %d scheduled reminders and closings", ran)
         return {prefix: await self.deliver(prefix) for prefix in self.senders}
@@ -78,7 +85,7 @@ class Outbox:
         send = self.senders[prefix]
         sent = 0
         while self.paused_until.get(prefix, 0.0) <= time.monotonic():
-            taken = self.bot.outgoing(prefix, limit=1)
+            taken = await self.run(self.bot.outgoing, prefix, limit=1)
             if not taken:
                 break
             message = taken[0]
@@ -94,11 +101,13 @@ class Outbox:
                     log.warning(
                         "outbox: message %d not looked up: %s", message.id, type(error).__name__
                     )
-                    self.bot.try_again(message, f"{name} kept failing", unsure=True)
+                    await self._report(
+                        self.bot.try_again, message, f"{name} kept failing", unsure=True
+                    )
                     continue
                 if there:
                     log.info("outbox: message %d had arrived; not sent again", message.id)
-                    self.bot.sent(message)
+                    await self._report(self.bot.sent, message)
                     sent += 1
                     continue
             try:
@@ -106,10 +115,10 @@ class Outbox:
             except SlowDown as slow:
                 self.paused_until[prefix] = time.monotonic() + slow.seconds
                 log.info("outbox: %s asked to wait %g s", prefix.rstrip(":"), slow.seconds)
-                self.bot.send_later(message, slow.seconds)
+                await self._report(self.bot.send_later, message, slow.seconds)
             except Unreachable as unreachable:
                 log.info("outbox: message %d undeliverable: %s", message.id, unreachable)
-                self.bot.undeliverable(message, unreachable.reason)
+                await self._report(self.bot.undeliverable, message, unreachable.reason)
             except Exception as error:
                 log.warning(
                     "outbox: message %d not sent: %s: %s",
@@ -120,8 +129,10 @@ class Outbox:
                 # refused: it did not arrive; anything else (a timeout, a broken
                 # connection, a server error) may have
                 unsure = not isinstance(error, Refused)
-                self.bot.try_again(message, f"{name} kept failing", unsure=unsure)
+                await self._report(
+                    self.bot.try_again, message, f"{name} kept failing", unsure=unsure
+                )
             else:
-                self.bot.sent(message)
+                await self._report(self.bot.sent, message)
                 sent += 1
         return sent

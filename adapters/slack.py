@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -33,8 +33,18 @@ from slack_bolt.request.internals import build_normalized_headers, extract_conte
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.delivery import Handle, Refused, Settle, SlowDown, Unreachable, answer
+from adapters.delivery import (
+    Handle,
+    Refused,
+    Settle,
+    SlowDown,
+    Unreachable,
+    answer,
+    patiently,
+)
+from bot.render import compose
 from bot.router import wants_people
+from bot.storage import Busy
 from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
 log = logging.getLogger("behaviourbot.slack")
@@ -467,6 +477,8 @@ UNREACHABLE_ERRORS = {
     "restricted_action": "the workspace does not allow it",
     "not_allowed_token_type": "the workspace does not allow it",
 }
+REPLAY_KEY = "behaviourbot_replay_key"  # in bolt's context: a command's signature key
+ACK_WITHIN = 2.0  # seconds: Slack waits 3 for an answer to a command or a form
 LOOKUP_SECONDS = 2.0  # for names of picked people: a modal must be answered in 3 s
 PART_TRIES = 5  # tries for each later part of a direct message split in several
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a person's id; C…, G…, D… are conversations
@@ -731,6 +743,10 @@ def shareable(reply: Reply) -> list[Json]:
     return [share_block(reply.command)] if reply.command and serves else []
 
 
+async def _remember_nothing(key: str) -> bool:
+    return True
+
+
 class SlackAdapter:
     """Slack events, commands and interactivity, through one slack-bolt AsyncApp.
 
@@ -749,17 +765,18 @@ class SlackAdapter:
         token: str | None,
         api_url: str,
         home: Callable[[], Reply],
-        first_time: Callable[[str], bool] = lambda key: True,  # without: nothing remembered
+        first_time: Callable[[str], Awaitable[bool]] | None = None,  # None: nothing remembered
     ):
-        # The core is called on the event loop: its work is local SQLite and a (usually
-        # cached) reply, about 0.05 ms; a hop to a worker thread costs more under load.
+        # The core's calls are awaited: the web process runs them on its worker thread.
         self.handle = handle
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
         self.signing_secret = signing_secret
-        self.first_time = first_time  # first_time(key): False once key was seen (stored)
+        # first_time(key): False once key was seen (stored)
+        self.first_time = first_time or _remember_nothing
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
+        self._later: set[asyncio.Future[None]] = set()  # answers that follow their ack
         client = AsyncWebClient(token=token, base_url=api_url)
         # Over HTTP, `dispatch` verifies each request before bolt sees it (bolt's own
         # check would parse first, and log a refused request's body). Socket Mode needs
@@ -808,11 +825,20 @@ class SlackAdapter:
         # A signed request sent again as it was: handled once. Slack's own retries of an
         # event say so (and the core handles each event id once); nothing else is resent.
         retry = body.get("type") == "event_callback" and "X-Slack-Retry-Num" in request.headers
-        if not retry and not self.first_time(f"slack-request-{signature_of(request)}"):
-            log.warning("slack request=%s ignored: a replay of one handled", request_kind(body))
-            return web.Response(status=200)
+        key = f"slack-request-{signature_of(request)}"
+        context: Json = {}
+        if "command" in body:  # checked with the command, within Slack's three seconds
+            context[REPLAY_KEY] = key
+        elif not retry:
+            try:
+                first = await patiently(lambda: self.first_time(key), seconds=ACK_WITHIN)
+            except Busy:  # another process holds the database: Slack may send it again
+                return _refused(503, f"the database is busy (request={request_kind(body)})")
+            if not first:
+                log.warning("slack request=%s ignored: a replay of one handled", request_kind(body))
+                return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
-            body=raw.decode("utf-8"), query=request.query_string, headers=headers
+            body=raw.decode("utf-8"), query=request.query_string, headers=headers, context=context
         )
         response = await self.app.async_dispatch(bolt_request)
         log.info(
@@ -829,6 +855,11 @@ class SlackAdapter:
         line naming the kind of request, quoted (the response stays bolt's: 404, 500)."""
         if isinstance(error, BoltUnhandledRequestError):
             log.info("slack request=%s: nothing here handles it", request_kind(body))
+            return
+        if isinstance(error, Busy):  # answered 500: Slack sends the event again later
+            log.warning(
+                "slack request=%s: the database is busy; left to Slack's retry", request_kind(body)
+            )
             return
         log.error(
             "slack request=%s failed (%s)", request_kind(body), type(error).__name__, exc_info=error
@@ -889,7 +920,16 @@ class SlackAdapter:
             event = await self.with_people(event, client, event.text)
         else:  # the command escapes mentions, channels and links: plain text for the rest
             event = replace(event, text=unescaped(event.text))
-        replies = self.handle(event)
+        handling = asyncio.ensure_future(self._unless_replayed(context.get(REPLAY_KEY), event))
+        if not (await asyncio.wait({handling}, timeout=ACK_WITHIN))[0]:
+            # the database is slow to answer (another process holds it): Slack is told
+            # in time, and the answer follows by the command's response_url
+            await ack(self._render(compose("working.j2"), share=False)[1])
+            later = asyncio.ensure_future(self._answer_later(handling, context))
+            self._later.add(later)  # kept until done (the loop holds tasks weakly)
+            later.add_done_callback(self._later.discard)
+            return
+        replies = handling.result()
         if not replies:
             await ack()
             return
@@ -929,7 +969,7 @@ class SlackAdapter:
                     await respond(replace_original=n == 0, **message)
 
         event = await self.with_people(event_from_action(body), client)
-        await answer(self.handle, self.settle, event, send)
+        await self._answer_patiently(event, send)
 
     async def on_share(self, ack: Any, body: Json, respond: Any) -> None:
         await ack()
@@ -953,7 +993,39 @@ class SlackAdapter:
                         **message,
                     )
 
-        await answer(self.handle, self.settle, event_from_action(body), send)
+        await self._answer_patiently(event_from_action(body), send)
+
+    async def _answer_later(self, handling: asyncio.Future[list[Reply]], context: Any) -> None:
+        """A command's answer, once it is ready, by its response_url."""
+        try:
+            replies = await handling
+        except Busy:
+            replies = [compose("busy.j2")]
+        for reply in replies:
+            for message in self._messages(reply, share=True):
+                await context.respond(response_type="ephemeral", replace_original=False, **message)
+
+    async def _unless_replayed(self, key: str | None, event: Event) -> list[Reply]:
+        """A slash command's replies, unless the very request was handled before (a
+        replay of its signed body: nothing again)."""
+        if key is not None and not await patiently(lambda: self.first_time(key)):
+            log.warning("slack request=command ignored: a replay of one handled")
+            return []
+        return await self._patient(event)
+
+    async def _patient(self, event: Event) -> list[Reply]:
+        """The core's replies, waiting (a while) for a database another process holds."""
+        return await patiently(lambda: self.handle(event))
+
+    async def _answer_patiently(
+        self, event: Event, send: Callable[[list[Reply]], Awaitable[None]]
+    ) -> None:
+        """For a button, acknowledged already (Slack never sends one again): answered
+        once the database is free, or told plainly that nothing was done."""
+        try:
+            await answer(self._patient, self.settle, event, send)
+        except Busy:
+            await send([compose("busy.j2")])
 
     async def on_form(self, ack: Any, body: Json, client: AsyncWebClient) -> None:
         """A submitted form: refused fields are shown in the modal, which stays open with
@@ -974,7 +1046,15 @@ class SlackAdapter:
                 for message in self._messages(reply, share=False):
                     await client.chat_postMessage(channel=body["user"]["id"], **message)
 
-        await answer(self.handle, self.settle, event, send)
+        async def handle(event: Event) -> list[Reply]:  # within Slack's three seconds
+            return await patiently(lambda: self.handle(event), seconds=ACK_WITHIN)
+
+        try:
+            await answer(handle, self.settle, event, send)
+        except Busy:  # the modal stays open with what was typed, saying why
+            fields = list(((body.get("view") or {}).get("state") or {}).get("values") or {})
+            busy = " ".join(compose("busy.j2").plain_text().split())[:150]
+            await ack(response_action="errors", errors={fields[0]: busy} if fields else {})
 
     async def people(self, client: AsyncWebClient, team: str, users: list[str]) -> list[Person]:
         """Each user as a Person, looked up with users.info (at most ten at a time, and

@@ -39,8 +39,10 @@ from botbuilder.schema import (
 from botframework.connector.auth import AuthenticationConstants, ConnectorFactory
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
-from adapters.delivery import Handle, Settle, Unreachable, answer
-from bot.storage import Store
+from adapters.delivery import Handle, Settle, Unreachable, answer, patiently
+from adapters.worker import Run, inline
+from bot.render import compose
+from bot.storage import Busy, Store
 from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
 log = logging.getLogger("behaviourbot.teams")
@@ -732,6 +734,7 @@ class _Config:
 
 
 ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
+BUSY_PATIENCE = 10.0  # seconds a turn waits for a database another process holds
 MAX_PEOPLE_CHOICES = 150  # keeps the picker card well under Teams' message size
 ROSTER_FAILED = (
     "I could not fetch the members of your teams and chats just now (Teams did not "
@@ -757,8 +760,10 @@ class TeamsAdapter:
         dev: bool = False,
         welcome: Callable[[], Reply],
         openid_metadata_url: str | None = None,
+        run: Run = inline,
     ):
         self.handle = handle
+        self.run = run  # how the stored references are read and written (off the loop)
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.store = references
         self.credentials = credentials
@@ -888,7 +893,7 @@ class TeamsAdapter:
                 failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, context: Any, activity: Json) -> None:
-        self.remember(activity)
+        await self.run(self.remember, activity)
         if is_install(activity):
             await self._welcome(context, activity)
             return
@@ -900,7 +905,8 @@ class TeamsAdapter:
                 await self._invoke_response(context, 200, None)
             return
         if event.fields:  # who picked people are: from the stored rosters, never the payload
-            event = replace(event, people=tuple(self.people(people_in(event.fields))))
+            found = await self.run(self.people, people_in(event.fields))
+            event = replace(event, people=tuple(found))
         if activity.get("type") == "invoke":
             answer_with = self._answer_invoke
         else:
@@ -910,15 +916,19 @@ class TeamsAdapter:
             replies = await self.with_colleagues(event.user, replies)
             await answer_with(context, activity, replies)
 
-        await answer(self.handle, self.settle, event, send)
+        async def handle(event: Event) -> list[Reply]:  # a card waits at most 15 s
+            return await patiently(lambda: self.handle(event), seconds=BUSY_PATIENCE)
+
+        try:
+            await answer(handle, self.settle, event, send)
+        except Busy:  # another process kept the database: nothing done, and said so
+            await send([compose("busy.j2")])
 
     async def _welcome(self, context: Any, activity: Json) -> None:
         # Both a conversationUpdate and an installationUpdate arrive on an install:
         # welcome once per conversation.
         key = f"teams-welcome-{(activity.get('conversation') or {}).get('id')}"
-        with self.store.transaction():
-            first = self.store.first_time(key)
-        if first:
+        if await self.run(self._first_time, key):
             await self._send(context, activities_of(self.welcome()))
 
     async def _answer_message(self, context: Any, activity: Json, replies: list[Reply]) -> None:
@@ -973,6 +983,10 @@ class TeamsAdapter:
         return True
 
     # ---- conversation references and proactive messages ----------------------------
+
+    def _first_time(self, key: str) -> bool:
+        with self.store.transaction():
+            return self.store.first_time(key)
 
     def remember(self, activity: Json) -> None:
         """Keep where this person can be reached: the conversation reference of every
@@ -1055,7 +1069,7 @@ class TeamsAdapter:
         me = user.rsplit(":", 1)[-1]
         found: dict[str, str] = {}
         failed = False
-        for reference in self.store.shared_conversations(tenant):
+        for reference in await self.run(self.store.shared_conversations, tenant):
             try:
                 members = await self._members(reference)
             except Exception as exc:  # one team's roster failing leaves the others
@@ -1066,22 +1080,29 @@ class TeamsAdapter:
             if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):
                 continue
             bot_id = (reference.get("bot") or {}).get("id")
-            with self.store.transaction():
-                for member in members:
-                    who = f"teams:{tenant}:{member.get('aadObjectId') or member.get('id')}"
-                    if who == user or member.get("id") == bot_id or not member.get("id"):
-                        continue
-                    found[who] = member.get("name") or "someone"
-                    self.store.save_reference(
-                        user=who,
-                        conversation=f"teams:{tenant}:{reference['conversation']['id']}",
-                        personal=False,
-                        teams_id=member["id"],
-                        tenant=tenant,
-                        reference=dict(reference, user=member, activityId=None),
-                    )
+            chosen = {
+                f"teams:{tenant}:{member.get('aadObjectId') or member.get('id')}": member
+                for member in members
+                if member.get("id") and member.get("id") != bot_id
+            }
+            chosen.pop(user, None)
+            found |= {who: member.get("name") or "someone" for who, member in chosen.items()}
+            await self.run(self._keep_members, tenant, reference, chosen)
         ordered = sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
         return ordered, failed
+
+    def _keep_members(self, tenant: str, reference: Json, members: dict[str, Json]) -> None:
+        """Each member as reachable in that team or chat, for a direct message later."""
+        with self.store.transaction():
+            for who, member in members.items():
+                self.store.save_reference(
+                    user=who,
+                    conversation=f"teams:{tenant}:{reference['conversation']['id']}",
+                    personal=False,
+                    teams_id=member["id"],
+                    tenant=tenant,
+                    reference=dict(reference, user=member, activityId=None),
+                )
 
     async def _members(self, reference: Json) -> list[Json]:
         """A team's or chat's members (pagedmembers, every page), kept ten minutes."""
@@ -1115,7 +1136,7 @@ class TeamsAdapter:
         chat or team they share with the bot. Raises Unreachable when there is neither.
         (`tag`, the outbox id, is not kept: Teams has no way to find a message by it.)"""
         activities = [a for reply in replies for a in activities_of(reply)]
-        personal = self.store.reference(user, personal=True)
+        personal = await self.run(self.store.reference, user, personal=True)
         app_id = self.credentials.app_id or ""
 
         async def send(context: Any) -> None:
@@ -1135,7 +1156,7 @@ class TeamsAdapter:
             reference = ConversationReference().deserialize(personal)
             await self.adapter.continue_conversation(reference, send, app_id)
             return
-        shared = self.store.reference(user, personal=False)
+        shared = await self.run(self.store.reference, user, personal=False)
         if shared is None:
             raise Unreachable(user, "has never talked to the bot or shared a chat or team with it")
         tenant = user.split(":")[1]

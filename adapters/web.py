@@ -21,6 +21,7 @@ from aiohttp import web
 from adapters.outbox import OUTBOX_EVERY, Arrived, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
+from adapters.worker import Worker
 from bot.router import Bot
 from bot.settings import Settings, is_loopback
 
@@ -39,14 +40,14 @@ async def slack_not_configured(request: web.Request) -> web.Response:
 PRUNE_EVERY_SECONDS = 3600
 
 
-def _prune_handled_events(app: web.Application, bot: Bot) -> None:
+def _prune_handled_events(app: web.Application, bot: Bot, worker: Worker) -> None:
     """Forget handled event ids after two days, at start-up and then every hour: long
     enough for any retry (Slack retries within minutes), short enough to keep it small."""
     tasks: list[asyncio.Task[None]] = []
 
     async def prune_forever() -> None:
         while True:
-            forgotten = bot.store.forget_old_events()
+            forgotten = await worker.run(bot.store.forget_old_events)
             if forgotten:
                 log.info("forgot %d handled event ids older than two days", forgotten)
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
@@ -62,7 +63,9 @@ def _prune_handled_events(app: web.Application, bot: Bot) -> None:
     app.on_cleanup.append(stop)
 
 
-def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) -> SlackAdapter:
+def _slack_adapter(
+    settings: Settings, bot: Bot, worker: Worker, *, signing_secret: str | None
+) -> SlackAdapter:
     def first_time(key: str) -> bool:
         """Kept with the handled event ids (in the database: every process sharing it
         agrees), and forgotten with them after two days."""
@@ -70,13 +73,13 @@ def _slack_adapter(settings: Settings, bot: Bot, *, signing_secret: str | None) 
             return bot.store.first_time(key)
 
     return SlackAdapter(
-        bot.handle,
-        settle=bot.settle,
+        worker.wraps(bot.handle),
+        settle=worker.wraps(bot.settle),
         signing_secret=signing_secret,
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
         home=lambda: bot.lookup.help("slack"),
-        first_time=first_time,
+        first_time=worker.wraps(first_time),
     )
 
 
@@ -126,20 +129,21 @@ def create_app(
     runs, the outbox is delivered every `outbox_every` seconds."""
     app = web.Application()
     app.router.add_get("/healthz", healthz)
-    _prune_handled_events(app, bot)
+    worker = Worker()
+    _prune_handled_events(app, bot, worker)
     senders: dict[str, SendDirect] = {}
     arrived: dict[str, Arrived] = {}  # where a message can be looked for (Slack)
     for warning in slack_warnings(settings):
         log.warning("%s", warning)
     if socket:
-        by_socket = _add_socket_mode(app, settings, bot)
+        by_socket = _add_socket_mode(app, settings, bot, worker)
         senders["slack:"], arrived["slack:"] = by_socket.send_direct, by_socket.arrived
     missing = _missing(
         SLACK_SIGNING_SECRET=settings.slack_signing_secret,
         SLACK_BOT_TOKEN=settings.slack_bot_token,
     )
     if not missing:
-        slack = _slack_adapter(settings, bot, signing_secret=settings.slack_signing_secret)
+        slack = _slack_adapter(settings, bot, worker, signing_secret=settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack.dispatch)
         senders.setdefault("slack:", slack.send_direct)
         arrived.setdefault("slack:", slack.arrived)
@@ -151,11 +155,23 @@ def create_app(
             " and ".join(missing),
             "; Socket Mode on" if socket else "",
         )
-    teams = app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, dev, openid_metadata_url)
+    teams = app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, worker, dev, openid_metadata_url)
     if teams.open:
         senders["teams:"] = teams.send_direct
-    _deliver_outbox(app, Outbox(bot, senders, every=outbox_every, arrived=arrived))
+    outbox = Outbox(bot, senders, every=outbox_every, arrived=arrived, run=worker.run)
+    _deliver_outbox(app, outbox)
+    _stop_last(app, worker)
     return app
+
+
+def _stop_last(app: web.Application, worker: Worker) -> None:
+    """The thread the core runs on (see adapters.worker) stops after everything else
+    has, letting what was asked of it finish."""
+
+    async def stop(app: web.Application) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, worker.close)
+
+    app.on_cleanup.append(stop)
 
 
 OUTBOX = web.AppKey("outbox", Outbox)
@@ -183,7 +199,12 @@ def _deliver_outbox(app: web.Application, outbox: Outbox) -> None:
 
 
 def _add_teams(
-    app: web.Application, settings: Settings, bot: Bot, dev: bool, openid_metadata_url: str | None
+    app: web.Application,
+    settings: Settings,
+    bot: Bot,
+    worker: Worker,
+    dev: bool,
+    openid_metadata_url: str | None,
 ) -> TeamsAdapter:
     credentials = Credentials(
         app_id=settings.microsoft_app_id,
@@ -192,13 +213,14 @@ def _add_teams(
         tenant_id=settings.microsoft_app_tenant_id,
     )
     teams = TeamsAdapter(
-        bot.handle,
+        worker.wraps(bot.handle),
         bot.store,
-        settle=bot.settle,
+        settle=worker.wraps(bot.settle),
         credentials=credentials,
         dev=dev,
         welcome=lambda: bot.lookup.help("teams"),
         openid_metadata_url=openid_metadata_url,
+        run=worker.run,
     )
     app.router.add_post("/api/messages", teams.dispatch)
     if credentials.app_id and credentials.password and credentials.problem:
@@ -229,10 +251,12 @@ def _add_teams(
     return teams
 
 
-def _add_socket_mode(app: web.Application, settings: Settings, bot: Bot) -> SlackAdapter:
+def _add_socket_mode(
+    app: web.Application, settings: Settings, bot: Bot, worker: Worker
+) -> SlackAdapter:
     if not (settings.slack_app_token and settings.slack_bot_token):
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN")
-    adapter = _slack_adapter(settings, bot, signing_secret=None)
+    adapter = _slack_adapter(settings, bot, worker, signing_secret=None)
     app_token = settings.slack_app_token
     handlers = []
 

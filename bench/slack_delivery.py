@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.outbox import Outbox
 from adapters.slack import SlackAdapter
+from adapters.worker import inline
 from bot.frameworks import load_all
 from bot.router import Bot
 from bot.storage import Store
@@ -119,8 +121,8 @@ async def deliver(peers: int, every: int, retry_after: int) -> dict[str, Any]:
         bot = Bot(load_all(()), store)
         make_request(bot, peers)
         slack = SlackAdapter(
-            bot.handle,
-            settle=bot.settle,
+            partial(inline, bot.handle),
+            settle=partial(inline, bot.settle),
             signing_secret="x",
             token="xoxb-bench",
             api_url=f"http://127.0.0.1:{port}/api/",

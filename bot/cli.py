@@ -386,7 +386,9 @@ def _serve(
     # logging documentation's "Optimization" switches); about 2 µs a line.
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    store = Store.open(db or settings.db_path)
+    # a write waits at most two seconds for another process's lock; then the core's
+    # thread is free again, and the request is tried again (adapters.delivery.patiently)
+    store = Store.open(db or settings.db_path, wait=2.0)
     try:
         app = create_app(settings, Bot(frameworks, store), socket=socket, dev=dev)
     except ValueError as exc:

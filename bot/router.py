@@ -38,7 +38,7 @@ from bot.lookup import Lookup, strip_command_prefix
 from bot.plans import PlanFlow
 from bot.render import compose
 from bot.star import StarFlow
-from bot.storage import Store
+from bot.storage import Busy, Store, is_busy
 from bot.text import clean
 from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json, without
 
@@ -136,8 +136,12 @@ class Bot:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
             if event.event_id and replies:
                 self._sending.add(event.event_id)
-        except Exception:
+        except Exception as error:
             # Rolled back whole: nothing half-done is stored, and a retry can succeed.
+            if is_busy(error):  # another process held the write lock too long: not a
+                # failure to apologise for, but work to do again (the adapter decides when)
+                log.warning("event=busy platform=%s (the database is locked)", event.platform)
+                raise Busy from error
             log.exception("event=failed platform=%s", event.platform)
             return [compose("error.j2")]
         elapsed = (time.perf_counter() - started) * 1000

@@ -347,6 +347,18 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+class Busy(Exception):
+    """The database stayed locked by another process for longer than the store waits:
+    nothing was done, and the same call can be made again later."""
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite's "the database is locked" (or busy)."""
+    return isinstance(error, sqlite3.OperationalError) and any(
+        word in str(error) for word in ("locked", "busy")
+    )
+
+
 class Store:
     def __init__(self, db: Database, clock: Clock | None = None):
         self.db = db
@@ -385,12 +397,13 @@ class Store:
         return False
 
     @classmethod
-    def open(cls, path: str | Path, clock: Clock | None = None) -> Store:
+    def open(cls, path: str | Path, clock: Clock | None = None, *, wait: float = 10.0) -> Store:
         """Open (creating if needed) the database at `path`, or ":memory:", and migrate it.
-        Every time the core reads comes from `clock` (the system's by default)."""
+        Every time the core reads comes from `clock` (the system's by default). A write
+        waits up to `wait` seconds for another process's write lock (then `Busy`)."""
         if str(path) != ":memory:":
             _create_private(Path(path))
-        conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=wait, check_same_thread=False)
         db = Database(conn)
         if str(path) != ":memory:":
             with db.ensure_autocommit_on():

@@ -17,6 +17,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pytest
 from adapters.outbox import Outbox
 from adapters.slack import SlackAdapter
 from adapters.web import create_app
+from adapters.worker import inline
 from bot.frameworks import Framework
 from bot.render import compose
 from bot.router import Bot
@@ -197,8 +199,8 @@ def delivering(
     store = Store.open(tmp_path / "bot.db")
     bot = Bot(frameworks, store)
     adapter = SlackAdapter(
-        bot.handle,
-        settle=bot.settle,
+        partial(inline, bot.handle),
+        settle=partial(inline, bot.settle),
         signing_secret=SECRET,
         token="xoxb-test",
         api_url=api_url + "/",

@@ -42,6 +42,7 @@ def slack_server(
     frameworks: list[Framework],
     users: dict[str, dict[str, Any]] | None = None,
     clock: RunningClock | None = None,
+    wait: float = 10.0,
 ) -> Iterator[tuple[str, FakeSlack, Bot]]:
     """The web app with Slack on, its Web API a local fake whose users are the NAMES
     (an hour east of UTC) and an app, or `users`; the outbox delivered often; its time
@@ -59,7 +60,7 @@ def slack_server(
                 "SLACK_API_URL": api.url + "api",
             }
         )
-        store = Store.open(settings.db_path, clock or RunningClock(START))
+        store = Store.open(settings.db_path, clock or RunningClock(START), wait=wait)
         bot = Bot(frameworks, store)
         app = create_app(settings, bot, outbox_every=0.05)
         with ServerThread(app) as server:
@@ -327,9 +328,13 @@ def test_a_long_direct_message_is_sent_in_parts_each_once_through_429s() -> None
     fake = FakeSlack(limit_every=2, retry_after=0)
     reply = Reply(blocks=tuple(Block("paragraph", text=f"Comment {n}") for n in range(120)))
     with ServerThread(fake.app()) as api:
+
+        async def nothing(*args: Any, **kwargs: Any) -> list[Reply]:
+            return []
+
         adapter = SlackAdapter(
-            lambda event: [],
-            settle=lambda *a, **k: None,
+            nothing,
+            settle=nothing,
             signing_secret="x",
             token="xoxb-test",
             api_url=api.url + "api/",

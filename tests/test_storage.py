@@ -204,8 +204,10 @@ def test_a_duplicate_during_delivery_does_not_settle_the_first_attempt(
     (the first attempt is still sending) leaves them kept, so a failure of the first
     attempt is still retried."""
     import asyncio
+    from functools import partial
 
     from adapters.delivery import answer
+    from adapters.worker import inline
 
     bot = Bot(frameworks, store)
     who = "console:local:a"
@@ -215,7 +217,7 @@ def test_a_duplicate_during_delivery_does_not_settle_the_first_attempt(
     async def send(replies: list) -> None:  # type: ignore[type-arg]
         assert replies == []
 
-    asyncio.run(answer(bot.handle, bot.settle, event, send))  # the retry
+    asyncio.run(answer(partial(inline, bot.handle), partial(inline, bot.settle), event, send))
     assert store.db["handled_events"].get("slow-1")["replies"] is not None
     bot.settle(event, delivered=False)  # the first attempt fails after all
     assert bot.handle(event) == [first]  # and the next retry still gets the answer

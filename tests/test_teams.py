@@ -116,7 +116,8 @@ class Teams:
         reply = self.adapter.handle  # the core, to build a real reply
         from bot.types import Event
 
-        (answer,) = reply(Event(user="console:local:x", conversation="x", text=text))
+        asked = reply(Event(user="console:local:x", conversation="x", text=text))
+        (answer,) = asyncio.run_coroutine_threadsafe(asked, self.loop).result(10)
         coro = self.adapter.send_direct(user, [answer])
         asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
@@ -846,7 +847,8 @@ def test_only_teams_activities_act_as_a_teams_person(
     keys = KeyService()
     with authenticated(tmp_path, frameworks, keys) as teams:
         for n, text in enumerate(("prep leadership level 4", STRONG["situation"])):
-            teams.adapter.handle(Event(user=MEGAN, conversation="c", text=text, event_id=f"s{n}"))
+            said = teams.adapter.handle(Event(MEGAN, "c", text=text, event_id=f"s{n}"))
+            asyncio.run_coroutine_threadsafe(said, teams.loop).result(10)
         before = _rows(teams.store)
         personal = fixture("teams_message_personal.json")
         press = fixture("teams_invoke_adaptive_card_action_COMPOSED.json")

@@ -1,0 +1,115 @@
+"""The web process while another process holds the database's write lock (a second
+`serve`, a backup, a migration): the event loop stays free, Slack hears in time, and
+nothing is lost or done twice. Through signed Slack HTTP into the real app, the lock
+held by a second SQLite connection, as another process would."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from bot.frameworks import Framework
+
+from .servers import FakeSlack, wait_for
+from .test_feedback_slack import ALICE, TEAM, slack_server, text_of
+from .test_slack import event, fixture, post
+
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+
+
+@contextmanager
+def locked(db: Path) -> Iterator[None]:
+    """The database's write lock, held by another connection until the block ends."""
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def direct_message(text: str, n: int) -> dict[str, Any]:
+    body = fixture("slack_event_message_im.json")
+    body["team_id"] = TEAM
+    body["event"] |= {"user": ALICE, "channel": "D" + ALICE, "text": text, "ts": f"{n}.0"}
+    body["event_id"] = f"Ev-lock-{n}"
+    return body
+
+
+def slash(url: str, fake: FakeSlack, text: str) -> tuple[int, str]:
+    body = fixture("slack_slash_command.json") | {
+        "command": "/behaviour",
+        "text": text,
+        "team_id": TEAM,
+        "user_id": ALICE,
+        "channel_id": "D" + ALICE,
+        "channel_name": "directmessage",
+        "trigger_id": f"trigger-{text}",
+        "response_url": fake.response_base + ALICE,  # type: ignore[attr-defined]
+    }
+    return post(url, urlencode(body), "application/x-www-form-urlencoded")
+
+
+def posted(fake: FakeSlack, words: str) -> list[dict[str, Any]]:
+    return [c.body for c in fake.to("/api/chat.postMessage") if words in text_of(c.body)]
+
+
+def drafts(store: Any) -> list[str]:
+    return [d["level"] for d in store.drafts(f"slack:{TEAM}:{ALICE}")]
+
+
+def test_healthz_and_a_command_are_answered_while_the_database_is_locked(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """A direct message waits for the lock on the core's thread, not on the event loop:
+    /healthz answers at once, a slash command is answered within Slack's three seconds
+    (saying that the answer follows), and once the lock is let go both are done, once
+    (the message on Slack's retry, when its first delivery was refused for want of time)."""
+    with slack_server(tmp_path, frameworks, wait=6.0) as (url, fake, bot):
+        done: list[tuple[int, str]] = []
+        body = direct_message("prep leadership level 4", 1)
+        with locked(tmp_path / "bot.db"):
+            waiting = threading.Thread(target=lambda: done.append(event(url, body)))
+            waiting.start()
+            time.sleep(0.3)  # the message is waiting for the lock now
+            with urllib.request.urlopen(url + "healthz", timeout=2) as response:
+                assert json.load(response) == {"ok": True}
+            status, ack = slash(url, fake, "prep leadership level 3")
+            assert status == 200
+            assert "One moment" in ack and "no need to send it again" in ack
+            assert drafts(bot.store) == []  # nothing could be written yet
+        waiting.join(10)
+        assert done[0][0] in (200, 503)  # 503: Slack sends it again
+        assert event(url, body, headers=RETRY)[0] == 200
+        question = wait_for(lambda: posted(fake, "Situation"))
+        assert len(question) == 1  # the message's answer, once
+        answered = wait_for(lambda: fake.to(f"/response/{ALICE}"))
+        assert "Situation" in json.dumps(answered[-1].body)  # the command's, by response_url
+        assert sorted(drafts(bot.store)) == ["3", "4"]
+
+
+def test_a_message_the_database_was_too_busy_for_is_handled_on_slacks_retry(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """Locked for longer than the store waits: the event answers 500 with nothing said
+    or stored (not "Sorry, something went wrong" and a 200, which Slack never sends
+    again: the message was lost), and Slack's retry is handled, once."""
+    with slack_server(tmp_path, frameworks, wait=0.3) as (url, fake, bot):
+        body = direct_message("prep leadership level 4", 2)
+        with locked(tmp_path / "bot.db"):
+            assert event(url, body)[0] >= 500  # Slack sends it again
+        assert fake.to("/api/chat.postMessage") == [] and drafts(bot.store) == []
+        assert event(url, body, headers=RETRY)[0] == 200
+        assert event(url, body, headers=RETRY | {"X-Slack-Retry-Num": "2"})[0] == 200
+        assert len(posted(fake, "Situation")) == 1
+        assert not posted(fake, "Sorry")
+        assert drafts(bot.store) == ["4"]
