@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,29 @@ CS_LEVEL_LABELS = [
     "Level 5 (Deputy Director or equivalent)",
     "Level 6 (Director and Director General)",
 ]
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+@pytest.fixture(autouse=True)
+def only_this_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Nothing in a test reaches slack.com, Microsoft or any other host: a name other
+    than this machine's is refused before it is looked up, and the test fails (even
+    where the code under test handles the error quietly)."""
+    real = socket.getaddrinfo
+    tried: list[str] = []
+
+    def local(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if host is not None and name not in LOCAL_HOSTS and not name.startswith("127."):
+            tried.append(name)
+            raise OSError(f"a test tried to reach {name}: tests reach only this machine")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local)
+    yield
+    assert not tried, f"the test tried to reach {sorted(set(tried))}"
 
 
 @pytest.fixture(scope="session")
