@@ -191,7 +191,7 @@ def kill_fanout(peers: int, cap: float, kill_after: int) -> Tally:
         ]
         report(
             f"kill-fanout: {peers} peers, SIGKILL while Slack takes post {kill_after}",
-            ["", "", ""],
+            ["measure", "value", "note"],
             rows,
             tally,
             s,
@@ -357,8 +357,8 @@ def slack_faults(variant: str, peers: int, cap: float, every: int) -> Tally:
         tallies.append(tally)
     print(f"\n== {variant}: a {peers}-peer fan-out through a {variant} Slack")
     print(table(FANOUT_HEADERS, rows))
-    for tally in tallies:
-        print(tally.line())
+    for (_, title), tally in zip(runs, tallies, strict=True):
+        print(f"{title.split(',')[0]}: {tally.line()}")
     print(f"  (scenario took {time.monotonic() - started:.0f} s)")
     return tallies[0]
 
@@ -470,8 +470,10 @@ def write_lock(cap: float) -> Tally:
 def two_serve(peers: int, cap: float) -> Tally:
     with Scenario("two-serve", cap) as s:
         servers = [s.serve(token="xoxb-first"), s.serve(token="xoxb-second")]
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda sv: sv.start(wait=s.left()), servers))
+        for server in servers:  # both start together
+            server.launch()
+        for server in servers:
+            server.ready(wait=s.left())
         request = make_request(s.db, peers)
         began = time.monotonic()
         state = s.settle(request)
@@ -488,7 +490,13 @@ def two_serve(peers: int, cap: float) -> Tally:
             ["peers asked once / twice+ / never", f"{tally.once}/{tally.twice}/{tally.never}"],
             ["request to settled", f"{took:.1f} s"],
         ]
-        report(f"two-serve: two web processes on one file, {peers} peers", ["", ""], rows, tally, s)
+        report(
+            f"two-serve: two web processes on one file, {peers} peers",
+            ["measure", "value"],
+            rows,
+            tally,
+            s,
+        )
         return tally
 
 
@@ -525,6 +533,7 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # tables as they come
     runs: dict[str, Callable[[], Tally]] = {
         "kill-fanout": lambda: kill_fanout(
             args.peers, max(args.cap, DELIVERY_LEASE.total_seconds() + 90), args.kill_after

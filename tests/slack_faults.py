@@ -22,6 +22,7 @@ to each chat.postMessage is chosen by `fault(post)`:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
 import signal
@@ -337,6 +338,12 @@ class Serve:
         Serve.made.append(self)
 
     def start(self, wait: float = 60.0) -> Serve:
+        """Start it and wait until /healthz answers."""
+        return self.launch().ready(wait)
+
+    def launch(self) -> Serve:
+        """Start the process (from the main thread: on Linux it is killed when the
+        thread that started it ends, so none outlives a harness that was killed)."""
         script = Path(sys.executable).parent / "behaviourbot"
         command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
         env = os.environ | {
@@ -352,16 +359,28 @@ class Serve:
                 stdout=log,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches us; we end it
+                start_new_session=True,  # Ctrl-C reaches the harness, which ends it
+                preexec_fn=_die_with_parent,
             )
+        return self
+
+    def ready(self, wait: float = 60.0) -> Serve:
+        """Wait until /healthz answers."""
+        assert self.process is not None
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"serve ended at start-up; see {self.log_path}")
+                raise RuntimeError(f"serve ended at start-up:\n{self.log_tail()}")
             if get(self.url + "healthz", timeout=1)[0] == 200:
                 return self
             time.sleep(0.05)
-        raise RuntimeError(f"serve did not answer /healthz in {wait:g} s; see {self.log_path}")
+        raise RuntimeError(f"serve did not answer /healthz in {wait:g} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 10) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     @property
     def running(self) -> bool:
@@ -390,6 +409,16 @@ class Serve:
         cls.made.clear()
 
 
+_PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: on Linux, SIGKILL it when its parent ends. (Nothing
+    here may take a lock: the parent has other threads.)"""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class WriteLock:
     """Another process holding the database's write lock (BEGIN IMMEDIATE) for
     `seconds`, as a long migration or a second app's long transaction would."""
@@ -407,6 +436,7 @@ class WriteLock:
             [sys.executable, "-c", code, str(db), str(seconds)],
             stdout=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         assert self.process.stdout is not None
         if self.process.stdout.readline().strip() != b"locked":
