@@ -162,6 +162,7 @@ def report(
 
 
 def kill_fanout(peers: int, cap: float, kill_after: int) -> Tally:
+    kill_after = max(1, min(kill_after, peers * 3 // 10))  # always within the fan-out
     fake = FaultySlack(hold_seconds=0.2)
     with Scenario("kill-fanout", cap, fake) as s:
         first = s.serve()
@@ -329,8 +330,8 @@ def slack_faults(variant: str, peers: int, cap: float, every: int) -> Tally:
         return lambda p: fault if p.nth == 1 and peer_number(p) % k == 0 else None
 
     if variant == "slow":
-        fake = FaultySlack(fault=first_post_of_every(every * 5, "slow"), slow_seconds=31.0)
-        runs = [(fake, f"slow: every {every * 5}th peer's first post answered after 31 s")]
+        fake = FaultySlack(fault=first_post_of_every(every * 10, "slow"), slow_seconds=31.0)
+        runs = [(fake, f"every {every * 10}th peer's first post answered after 31 s")]
     elif variant == "failing":
         runs = [
             (
@@ -358,7 +359,7 @@ def slack_faults(variant: str, peers: int, cap: float, every: int) -> Tally:
     print(f"\n== {variant}: a {peers}-peer fan-out through a {variant} Slack")
     print(table(FANOUT_HEADERS, rows))
     for (_, title), tally in zip(runs, tallies, strict=True):
-        print(f"{title.split(',')[0]}: {tally.line()}")
+        print(f"{title.split(',')[0] if len(runs) > 1 else variant}: {tally.line()}")
     print(f"  (scenario took {time.monotonic() - started:.0f} s)")
     return tallies[0]
 
@@ -553,6 +554,10 @@ def main() -> None:
             except (RuntimeError, TimeoutError) as error:
                 print(f"\n== {name}: could not run: {error}")
             print(f"  [{name}: {time.monotonic() - started:.0f} s]", flush=True)
+    except KeyboardInterrupt:
+        Serve.stop_all()
+        print("\ninterrupted: every process the suite started has been stopped")
+        raise SystemExit(130) from None
     finally:
         Serve.stop_all()
 
