@@ -27,6 +27,7 @@ from bot.storage import Store
 from .conftest import START
 from .servers import ServerThread, wait_for
 from .slack_faults import (
+    TEAM,
     FaultySlack,
     Post,
     Tally,
@@ -98,32 +99,48 @@ def test_two_web_processes_on_one_file_ask_each_peer_once(
     assert outbox_state(tmp_path / "bot.db", request).sent == PEERS
 
 
-def test_while_another_process_holds_the_write_lock_healthz_and_a_lookup_are_answered(
+def test_while_another_process_holds_the_write_lock_nothing_fails_or_is_lost(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
-    """The lock is held for 3 s (SQLite's wait is 10 s): nothing may fail or be lost."""
+    """The lock is held for 3 s (SQLite waits up to 10 s): /healthz answers, a lookup DM
+    gets its answer and a DM that writes (a new STAR draft) is stored and answered, each
+    once, and no one is told something went wrong."""
     fake = FaultySlack()
+    reader, writer = "U0READER", "U0WRITER"
+    dms = {reader: "principled", writer: "prep leadership level 4"}
     with web_processes(tmp_path, frameworks, fake) as ([url], [bot], _):
         lock = WriteLock(tmp_path / "bot.db", 3.0)
+        answers: dict[str, tuple[int, float]] = {}
         try:
-            answers: dict[str, tuple[int, float]] = {}
-            lookup = threading.Thread(
-                target=lambda: answers.update(
-                    dm=send_event(url, dm_event("Ev0LOCKED", "principled", user=USER))
+            threads = [
+                threading.Thread(
+                    target=lambda u=user, t=text: answers.update(
+                        {u: send_event(url, dm_event(f"Ev0LOCKED{u}", t, user=u))}
+                    )
                 )
-            )
-            lookup.start()
+                for user, text in dms.items()
+            ]
+            for thread in threads:
+                thread.start()
             health = get(url + "healthz", timeout=30)
-            lookup.join(30)
+            for thread in threads:
+                thread.join(30)
+            lock.process.wait(10)  # the holder committed after its 3 s
         finally:
             lock.release()
-        replies = wait_for(lambda: [p for p in fake.posts if p.channel == dm_channel(USER)])
-        assert bot.store.db["handled_events"].count == 1
+        replies = {
+            user: wait_for(lambda u=user: [p for p in fake.posts if p.channel == dm_channel(u)])
+            for user in dms
+        }
+        assert bot.store.db["handled_events"].count == 2
+        assert bot.store.db["star_drafts"].count_where("owner = ?", [f"slack:{TEAM}:{writer}"]) == 1
     assert health[0] == 200
-    assert answers["dm"][0] == 200
-    (reply,) = replies
-    assert reply.accepted and ERROR_TEXT not in reply.text
-    assert "Principled" in reply.text
+    assert {user: status for user, (status, _) in answers.items()} == {reader: 200, writer: 200}
+    (lookup,) = replies[reader]
+    (draft,) = replies[writer]
+    assert all(p.accepted and ERROR_TEXT not in p.text for p in (lookup, draft))
+    assert "Principled" in lookup.text
+    assert "Leadership" in draft.text
 
 
 def test_a_reply_reset_before_slack_took_it_is_seen_once_after_slacks_retry(
