@@ -147,6 +147,11 @@ def peer_number(post: Post) -> int:
     return int(post.channel[1:]) if post.channel[1:].isdigit() else -1
 
 
+def metadata_and_lookups(fake: FaultySlack) -> str:
+    """How many posts carried message metadata, and conversations.history calls."""
+    return f"{sum(1 for p in fake.posts if p.metadata)}/{fake.lookups}"
+
+
 def report(
     title: str, headers: list[str], rows: list[list[Any]], tally: Tally, s: Scenario
 ) -> None:
@@ -189,6 +194,7 @@ def kill_fanout(peers: int, cap: float, kill_after: int) -> Tally:
             ],
             ["peers asked once / twice+ / never", f"{tally.once}/{tally.twice}/{tally.never}", ""],
             ["request to settled", f"{settled_at:.1f} s", f"lease {lease:g} s"],
+            ["posts with metadata / history lookups", metadata_and_lookups(fake), ""],
         ]
         report(
             f"kill-fanout: {peers} peers, SIGKILL while Slack takes post {kill_after}",
@@ -302,6 +308,8 @@ def fanout(
             title,
             len(fake.posts),
             faults,
+            sum(1 for p in fake.posts if p.metadata),
+            fake.lookups,
             f"{state.sent}/{state.given_up}/{state.pending}",
             tally.once,
             tally.twice,
@@ -317,6 +325,8 @@ FANOUT_HEADERS = [
     "variant",
     "posts",
     "faulty",
+    "with metadata",
+    "history lookups",
     "sent/given up/pending",
     "once",
     "twice+",
@@ -490,6 +500,7 @@ def two_serve(peers: int, cap: float) -> Tally:
             ["asks sent / given up / pending", f"{state.sent}/{state.given_up}/{state.pending}"],
             ["peers asked once / twice+ / never", f"{tally.once}/{tally.twice}/{tally.never}"],
             ["request to settled", f"{took:.1f} s"],
+            ["posts with metadata / history lookups", metadata_and_lookups(s.fake)],
         ]
         report(
             f"two-serve: two web processes on one file, {peers} peers",

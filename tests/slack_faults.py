@@ -89,6 +89,7 @@ class FaultySlack:
     retry_after: int = 1
     on_hold: Callable[[Post], None] = lambda post: None
     posts: list[Post] = field(default_factory=list)
+    lookups: int = 0  # conversations.history calls
     _last_ts: float = 0.0
 
     def app(self) -> web.Application:
@@ -107,6 +108,7 @@ class FaultySlack:
         if method == "chat.postMessage":
             return await self.post_message(request, body)
         if method == "conversations.history":
+            self.lookups += 1
             return web.json_response(self.history(body))
         if method == "conversations.open":
             users = str(body.get("users") or "").split(",")[0]
