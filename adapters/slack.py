@@ -777,7 +777,10 @@ class SlackAdapter:
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         self._later: set[asyncio.Future[None]] = set()  # answers that follow their ack
-        client = AsyncWebClient(token=token, base_url=api_url)
+        # No retry of slack_sdk's own after a dropped connection: a post Slack may have
+        # taken is not sent again blindly (the outbox looks for it first; an event's
+        # reply goes again only on Slack's retry of the event).
+        client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
         # Over HTTP, `dispatch` verifies each request before bolt sees it (bolt's own
         # check would parse first, and log a refused request's body). Socket Mode needs
         # none: its requests arrive over the WebSocket Slack opened with the app token.

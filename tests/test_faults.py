@@ -132,7 +132,7 @@ def test_while_another_process_holds_the_write_lock_nothing_fails_or_is_lost(
             user: wait_for(lambda u=user: [p for p in fake.posts if p.channel == dm_channel(u)])
             for user in dms
         }
-        assert bot.store.db["handled_events"].count == 2
+        assert bot.store.db["handled_events"].count_where("event_id LIKE 'slack-event-%'") == 2
         assert bot.store.db["star_drafts"].count_where("owner = ?", [f"slack:{TEAM}:{writer}"]) == 1
     assert health[0] == 200
     assert {user: status for user, (status, _) in answers.items()} == {reader: 200, writer: 200}
@@ -146,10 +146,10 @@ def test_while_another_process_holds_the_write_lock_nothing_fails_or_is_lost(
 def test_a_reply_reset_before_slack_took_it_is_seen_once_after_slacks_retry(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
-    """Both of slack_sdk's tries are reset: the event answers 500, and Slack's retry
-    (within the minute) gets the reply, once."""
+    """The post is reset before Slack takes it (slack_sdk does not post again by itself):
+    the event answers 500, and Slack's retry (within the minute) gets the reply, once."""
     channel = dm_channel(USER)
-    fake = FaultySlack(fault=lambda p: "reset" if p.channel == channel and p.nth <= 2 else None)
+    fake = FaultySlack(fault=lambda p: "reset" if p.channel == channel and p.nth == 1 else None)
     with web_processes(tmp_path, frameworks, fake) as ([url], _, _):
         body = dm_event("Ev0RESET", "principled", user=USER)
         assert send_event(url, body)[0] == 500
@@ -160,7 +160,9 @@ def test_a_reply_reset_before_slack_took_it_is_seen_once_after_slacks_retry(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="seen twice: slack_sdk's own retry after a dropped connection posts it again",
+    reason="seen twice: a reply Slack took, whose answer was lost with the connection, is"
+    " posted again on Slack's retry of the event (replies are not looked for by metadata,"
+    " as the outbox's messages are)",
 )
 def test_a_reply_whose_connection_dropped_after_slack_posted_it_is_seen_once(
     tmp_path: Path, frameworks: list[Framework]
@@ -179,10 +181,6 @@ def first_post_to_peer_3(fault: str) -> Callable[[Post], str | None]:
     return lambda p: fault if p.channel == channel and p.nth == 1 else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asked twice: the outbox sends again after Slack posted it but answered 500",
-)
 def test_an_ask_slack_posted_but_answered_500_is_not_sent_again(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -196,10 +194,6 @@ def test_an_ask_slack_posted_but_answered_500_is_not_sent_again(
     assert (tally.once, tally.twice, tally.never) == (PEERS, 0, 0), tally.line()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asked twice: slack_sdk's own retry after a dropped connection posts it again",
-)
 def test_an_ask_whose_connection_dropped_after_slack_posted_it_is_not_sent_again(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
