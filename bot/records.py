@@ -49,16 +49,22 @@ class PeopleStore:
             )
         )
 
+    def knows(
+        self, identity: str, name: str = "", tz_offset: int | None = None, tz_name: str = ""
+    ) -> bool:
+        """Whether all of that is known already (a read: nothing to write)."""
+        known = self.get(identity)
+        return known is not None and (
+            (not name or name == known["name"])
+            and (tz_offset is None or tz_offset == known["tz_offset"])
+            and (not tz_name or tz_name == known["tz_name"])
+        )
+
     def seen(
         self, identity: str, name: str = "", tz_offset: int | None = None, tz_name: str = ""
     ) -> None:
         """Remember what is known; what is not given keeps its earlier value."""
-        known = self.get(identity)
-        if known is not None and (
-            (not name or name == known["name"])
-            and (tz_offset is None or tz_offset == known["tz_offset"])
-            and (not tz_name or tz_name == known["tz_name"])
-        ):
+        if self.knows(identity, name, tz_offset, tz_name):
             return  # nothing new: no write
         self.conn.execute(
             "INSERT INTO people (identity, name, tz_offset, tz_name, updated_at)"

@@ -107,6 +107,7 @@ class Bot:
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
         try:
+            self._note_speaker(event)
             read: dict[str, Any] | None = None
             if event.event_id is None:
                 read = self.store.state(event.user, event.conversation)
@@ -149,6 +150,18 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    def _note_speaker(self, event: Event) -> None:
+        """The speaker's time zone (and name), kept when the platform says something new
+        of it, so that reminders and check-ins for them come in their working hours (a
+        Teams roster peer's zone is known only from what they wrote from). A read, and a
+        write only when something changed."""
+        if not event.tz_name and event.tz_offset is None:
+            return
+        known = (event.user, event.name, event.tz_offset, event.tz_name)
+        if not self.feedback.people.knows(*known):
+            with self.store.transaction():
+                self.feedback.people.seen(*known)
 
     @staticmethod
     def _submission(event: Event) -> str | None:

@@ -4,7 +4,7 @@ stored answers, privacy, restarts and duplicates."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.frameworks import Framework
@@ -789,3 +789,22 @@ def test_peers_read_the_rules_before_they_answer(frameworks: list[Framework], st
         assert "only if at least 3 people answer" in said
         assert "comparing reports cannot single out anyone's answer" in said
         assert "alice is not told who has answered, how many or when" in said
+
+
+def test_a_peers_reminder_comes_in_the_working_hours_of_the_zone_they_wrote_from(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A peer the platform gave no zone with (a Teams roster member) has written to the
+    bot from New York before: their reminder waits for 09:00 there, on the clock of
+    that day (daylight saving time began on 8 March), while carol's (no zone) is sent
+    when the reminders run."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    bob = who["bob"]
+    bot.handle(Event(bob.user, bob.user, "help", event_id="z-bob", tz_name="America/New_York"))
+    request(who["alice"])
+    late_monday = datetime(2026, 3, 17, 3, tzinfo=UTC)  # 23:00 on Monday in New York
+    assert bot.tick(late_monday) == 1
+    due = dict(store.conn.execute("SELECT user, due_at FROM outbox WHERE key LIKE 'remind-%'"))
+    assert due[bob.user] == "2026-03-17T13:00:00+00:00"  # 09:00 EDT (UTC-4)
+    assert due[who["carol"].user] <= late_monday.isoformat()
