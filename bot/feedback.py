@@ -307,6 +307,8 @@ class FeedbackFlow:
             threshold=effective_threshold(draft.get("threshold")),
             least=MIN_THRESHOLD,
             before=before,
+            # a date that would do, for the example: two weeks on
+            example_date=(self.store.now() + timedelta(days=14)).date().isoformat(),
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
