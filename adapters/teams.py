@@ -42,6 +42,7 @@ from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _
 from adapters.delivery import Handle, Settle, Unreachable, answer, patiently
 from adapters.worker import Run, inline
 from bot.render import compose
+from bot.settings import is_loopback
 from bot.storage import Busy, Store
 from bot.types import Block, Choice, Event, Field, Form, Person, Reply
 
@@ -814,8 +815,12 @@ class TeamsAdapter:
         _, status, why = await self._authenticate(Activity(), auth_header)
         if status:
             return refuse(status, AUTH_ERRORS[status], why)
-        if "application/json" not in request.headers.get("Content-Type", ""):
+        if request.content_type != "application/json":  # the media type itself, exactly
             return refuse(415, "expected application/json")
+        if self.dev and "Origin" in request.headers:
+            # the Bot Framework never sends one; a web page the developer opens does (a
+            # plain-text POST needs no preflight): --dev checks no token, so refused
+            return refuse(403, "requests from web pages are refused in development mode")
         try:
             raw = await request.read()  # at most the app's client_max_size (1 MB)
         except web.HTTPRequestEntityTooLarge as too_large:
@@ -836,6 +841,9 @@ class TeamsAdapter:
         refused = channel_problem(body, dev=self.dev)
         if refused is not None:  # answered, kept and handled nowhere: nobody to be here
             return refuse(403, "this bot answers in Microsoft Teams only", refused)
+        if self.dev and not is_loopback(urlsplit(body.get("serviceUrl") or "").hostname or ""):
+            # without a token nothing vouches for the serviceUrl: answers stay on this machine
+            return refuse(403, "development mode answers only at a serviceUrl on this machine")
         # process_activity, not CloudAdapter.process: in botbuilder 4.17.1 the latter
         # answers 500 to every invoke that returns a body (Action.Execute among them).
         failed: list[str] = []

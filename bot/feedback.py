@@ -329,7 +329,7 @@ class FeedbackFlow:
         its results on them are compared with those when it closes."""
         if not draft.get("by"):
             return {}
-        closed = self.history(draft["by"], draft.get("framework", ""))
+        closed = self.history(draft["by"])
         still_open = [
             r
             for r in self.db.requests_of(draft["by"])
@@ -690,12 +690,12 @@ class FeedbackFlow:
 
     def _progress(self, request_id: int, threshold: int) -> dict[str, int]:
         """What the requester and the manager may see of an open request: how many were
-        asked and whether at least `threshold` answered. Never how many answered or when:
-        with each answer counted as it came, the requester could time who answered."""
+        asked and could not be reached. Nothing of the answers, not even whether enough
+        have come for a report: watched, that would tell when the one that made enough
+        came (and with accomplices answering first, whose it was)."""
         peers = self.db.peers(request_id)
         delivered, queued = self.db.delivery(request_id)  # the asks only
         return {
-            "enough": sum(p["status"] == "answered" for p in peers) >= threshold,
             "unreachable": sum(p["status"] == "unreachable" for p in peers),
             "total": len(peers),
             "delivered": delivered,
@@ -961,12 +961,12 @@ class FeedbackFlow:
         if sub == "close":
             if request["requester"] != event.user:
                 return state, [compose("feedback/not_yours.j2", number=number)]
-            progress = self._progress(number, request["threshold"])
             sure = [a.casefold() for a in args] == ["confirm"]
-            if (
-                request["status"] == "open" and not progress["enough"] and not sure
-            ):  # closing now would show nothing from anyone: asked first
-                return state, [compose("feedback/close_early.j2", **about, progress=progress)]
+            # closing early is always asked first, the same whatever the answers so far:
+            # a question asked only while too few had answered would tell when the
+            # answer that made enough came
+            if request["status"] == "open" and not sure:
+                return state, [compose("feedback/close_early.j2", **about)]
             if not self.close(number, tell_requester=False):  # the reply is the report
                 return state, [compose("feedback/closed.j2", **about)]
             request = self.db.request(number)
@@ -1015,7 +1015,7 @@ class FeedbackFlow:
         """The report of a closed request, compared with the requester's reports on the
         same framework that closed before it (`earlier`, or looked up)."""
         if earlier is None:
-            earlier = self.history(request["requester"], request["framework"], before=request)
+            earlier = self.history(request["requester"], before=request)
         peers = self.db.peers(request["id"])
         answered = [p for p in peers if p["status"] == "answered"]
         return build_report(
@@ -1034,18 +1034,14 @@ class FeedbackFlow:
             earlier=earlier,
         )
 
-    def history(
-        self, requester: str, framework: str, before: dict[str, Any] | None = None
-    ) -> list[Earlier]:
-        """What the requester's closed reports on `framework` showed, in the order they
-        closed (only those that closed before `before`), each compared with the ones
-        before it: what a new report is compared with."""
+    def history(self, requester: str, before: dict[str, Any] | None = None) -> list[Earlier]:
+        """What the requester's closed reports showed, in the order they closed (only
+        those that closed before `before`), each compared with the ones before it: what
+        a new report is compared with. Every framework's: the keep-doing and develop
+        comments are the same questions whatever the framework (behaviours are compared
+        by their ids, which are a framework's own)."""
         closed = sorted(
-            (
-                r
-                for r in self.db.requests_of(requester)
-                if r["status"] == "closed" and r["framework"] == framework
-            ),
+            (r for r in self.db.requests_of(requester) if r["status"] == "closed"),
             key=lambda r: (r["closed_at"] or "", r["id"]),
         )
         earlier: list[Earlier] = []

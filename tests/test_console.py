@@ -155,6 +155,7 @@ skip
 skip
 as alice
 360 close 1
+1
 """
     done = chat(tmp_path, typed)
     assert done.returncode == 0, done.stderr

@@ -88,7 +88,7 @@ def test_healthz_and_a_command_are_answered_while_the_database_is_locked(
             assert "One moment" in ack and "no need to send it again" in ack
             assert drafts(bot.store) == []  # nothing could be written yet
         waiting.join(10)
-        assert done[0][0] in (200, 503)  # 503: Slack sends it again
+        assert done[0][0] == 200 or done[0][0] >= 500  # a 5xx: Slack sends it again
         assert event(url, body, headers=RETRY)[0] == 200
         question = wait_for(lambda: posted(fake, "Situation"))
         assert len(question) == 1  # the message's answer, once

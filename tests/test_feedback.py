@@ -67,9 +67,9 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     answer(who["carol"], "3", "1", "skip", "Calm", "skip")
     answer(who["dan"], "3", "I can't say", "skip", "skip", "Deadlines")
     listed = text(who["alice"].send(text="360 list"))
-    assert "asked 3 · 1 of 3 messages delivered so far · enough answers for a report" in listed
+    assert "asked 3 · 1 of 3 messages delivered so far · open until" in listed
     assert "3 of 3" not in listed
-    (report,) = who["alice"].send(text="360 close 1")
+    (report,) = who["alice"].send(text="360 close 1 confirm")
     body = report.plain_text()
     assert "Leadership: peers Usually (3) on average, 3 rated · you: Usually (3)" in body
     # Delivering at Pace: two rated it (dan could not say), under the threshold of 3
@@ -130,7 +130,7 @@ def test_nobody_reaches_anyone_elses_data(frameworks: list[Framework], store: St
                   "360 export 1 csv", "360 decline 1"):  # fmt: skip
         assert "There is no request 1 for you" in text(mallory.send(text=typed)), typed
     assert "There is no request 1 for you" in text(who["bob"].send(text="360 report 1"))
-    assert "There is no request 1 for you" in text(who["bob"].send(text="360 close 1"))
+    assert "There is no request 1 for you" in text(who["bob"].send(text="360 close 1 confirm"))
     assert bot.inbox(mallory.user) == []
     assert FeedbackStore(store).request(1)["status"] == "open"
     # not in a shared channel either
@@ -159,7 +159,7 @@ def test_a_restart_at_each_step_loses_nothing(frameworks: list[Framework], tmp_p
     rows = FeedbackStore(store).peers(1)
     assert [r["status"] for r in rows] == ["answered"] * 3
     assert [r["ratings"] for r in rows] == [{"leadership": 4}, {"leadership": 3}, {"leadership": 2}]
-    (report,) = FakeAdapter(Bot(frameworks, store), "alice").send(text="360 close 1")
+    (report,) = FakeAdapter(Bot(frameworks, store), "alice").send(text="360 close 1 confirm")
     assert "Leadership: peers Usually (3) on average, 3 rated" in report.plain_text()
     store.close()
 
@@ -207,7 +207,7 @@ def test_the_schedule_reminds_once_and_closes_at_the_deadline(
     (alices,) = bot.outgoing("console:", user=who["alice"].user)
     (danas,) = bot.outgoing("console:", user=who["dana"].user)
     assert alices.replies[0].title == danas.replies[0].title == "360 feedback: request 1"
-    assert "1 of 3 people answered: fewer than 3" in alices.replies[0].plain_text()
+    assert "Fewer than 3 of the 3 people asked answered" in alices.replies[0].plain_text()
 
 
 def test_a_person_who_cannot_be_reached_is_reported_by_name(
@@ -496,13 +496,17 @@ def test_closing_before_enough_have_answered_asks_first(
     request(who["alice"])
     answer(who["bob"], "4", "3", "skip", "skip", "skip")
     (asked,) = who["alice"].send(text="360 close 1")
-    assert "Not enough people have answered yet for a report (at least 3" in asked.plain_text()
+    assert "Close request 1 now" in asked.plain_text()
+    assert "if fewer than 3 have answered by then" in asked.plain_text()
     assert [c.command for c in asked.choices] == ["360 close 1 confirm", "360 list"]
     assert FeedbackStore(store).request(1)["status"] == "open"  # nothing closed yet
     (which,) = who["alice"].send(text="360 export 1")  # open: the report is not ready
     assert "is open until" in which.plain_text()
     (report,) = who["alice"].send(action="360 close 1 confirm")
-    assert "fewer than 3, so nothing from them is shown" in report.plain_text()
+    assert (
+        "Fewer than 3 of the 3 people asked answered, so nothing from them is shown"
+        in report.plain_text()
+    )
     assert FeedbackStore(store).request(1)["status"] == "closed"
     (which,) = who["alice"].send(text="360 export 1")
     assert [c.command for c in which.choices] == ["360 export 1 markdown", "360 export 1 csv"]
@@ -529,7 +533,7 @@ def test_the_anonymity_threshold_can_be_raised_never_below_three(
     for name in PEERS:
         answer(who[name], "4", "3", "skip", "skip", "skip")
     report = text(alice.send(action="360 close 1 confirm"))
-    assert "3 of 3 people answered: fewer than 4, so nothing from them is shown" in report
+    assert "Fewer than 4 of the 3 people asked answered, so nothing from them is shown" in report
 
 
 def test_a_request_begun_before_people_carried_identities_still_sends(
@@ -581,7 +585,7 @@ def test_no_gap_is_claimed_when_no_rating_can_be_shown(
         who[name].send(text="360 answer 1")
         for typed in (rating, "skip", "skip", "skip"):
             who[name].send(text=typed)
-    report = text(alice.send(text="360 close 1"))
+    report = text(alice.send(text="360 close 1 confirm"))
     assert "fewer than 3 rated it, so it is not shown" in report
     assert "None can be shown: fewer than 3 people rated any behaviour." in report
     assert "top of the scale" not in report
@@ -611,7 +615,7 @@ def test_an_accomplice_at_threshold_two_learns_nothing(
         for typed in (rating, "skip", "skip", develop):
             who[name].send(text=typed)
     report = text(alice.send(action="360 close 1 confirm"))
-    assert "2 of 2 people answered: fewer than 3, so nothing from them is shown" in report
+    assert "Fewer than 3 of the 2 people asked answered, so nothing from them is shown" in report
     assert "Carol's words" not in report and "Consistently" not in report
     assert "Carol's words" not in text(alice.send(text="360 export 1 markdown"))
 
@@ -631,7 +635,7 @@ def test_three_ratings_cannot_be_worked_out_from_the_report(
         who[name].send(text="360 answer 1")
         for typed in (rating, "skip", "skip", "skip"):
             who[name].send(text=typed)
-    report = text(alice.send(text="360 close 1"))
+    report = text(alice.send(text="360 close 1 confirm"))
     assert "Leadership: peers Usually (3) on average, 3 rated · you: Consistently (4)" in report
     for shown in (report, text(alice.send(text="360 plan 1"))):
         assert "Not yet (1)" not in shown and "from Not yet" not in shown
@@ -664,7 +668,7 @@ def test_a_peers_comment_stays_text_in_the_report_and_the_exports(
         who[name].send(text="360 answer 1")
         for typed in ("3", "skip", keep, "skip"):
             who[name].send(text=typed)
-    (report,) = alice.send(text="360 close 1")
+    (report,) = alice.send(text="360 close 1 confirm")
     (keep_block,) = [
         b for n, b in enumerate(report.blocks) if report.blocks[n - 1].text == "Keep doing"
     ]
@@ -706,7 +710,7 @@ def test_comparing_two_reports_singles_nobody_out(
     assert "asked about" not in first
     for name in PEERS:
         answer_leadership(who[name], 1, "3", f"{name}'s example", f"{name} keeps calm")
-    shown = text(alice.send(text="360 close 1"))
+    shown = text(alice.send(text="360 close 1 confirm"))
     assert "Leadership: peers Usually (3) on average, 3 rated" in shown
 
     ready = ask_on_leadership(alice, "bob, carol, dan, erin")
@@ -717,7 +721,7 @@ def test_comparing_two_reports_singles_nobody_out(
     for name in PEERS:
         answer_leadership(who[name], 2, "3", f"{name}'s example", f"{name} keeps calm")
     answer_leadership(who["erin"], 2, "Not yet", "Erin's own example", "Erin's own comment")
-    report = text(alice.send(text="360 close 2"))
+    report = text(alice.send(text="360 close 2 confirm"))
     assert (
         "Leadership: withheld: compared with your request 1, it could single out someone's answer"
         in report
@@ -733,7 +737,7 @@ def test_comparing_two_reports_singles_nobody_out(
     ask_on_leadership(alice, "bob, carol, dan")  # the same people again: shown
     for name in PEERS:
         answer_leadership(who[name], 3, "4", f"{name}'s example", f"{name} still calm")
-    again = text(alice.send(text="360 close 3"))
+    again = text(alice.send(text="360 close 3 confirm"))
     assert "Leadership: peers Consistently (4) on average, 3 rated" in again
     assert "bob still calm" in again
 
@@ -749,7 +753,7 @@ def test_progress_never_times_who_answered(frameworks: list[Framework], store: S
     for typed in ("360 leadership level 4", "done", ", ".join(five), "2 weeks", "dana", "3"):
         alice.send(text=typed)
     sent = text(alice.send(text="send"))
-    assert "how many" not in sent.replace("never how many", "")
+    assert "how many" not in sent.replace("whether anyone has answered, how many", "")
     for name in five:
         bot.inbox(who[name].user)
     shown: list[str] = []
@@ -762,7 +766,7 @@ def test_progress_never_times_who_answered(frameworks: list[Framework], store: S
             text(who["dana"].send(text="360 report 1")),
         ]
         if name != "dan":
-            shown.append(text(alice.send(text="360 close 1")))  # asks first: not enough yet
+            shown.append(text(alice.send(text="360 close 1")))  # asks first, whatever the count
     db = FeedbackStore(store)
     with store.transaction():  # reminders for erin and finn, held for working hours
         for name in ("erin", "finn"):
@@ -772,10 +776,12 @@ def test_progress_never_times_who_answered(frameworks: list[Framework], store: S
     for said in shown:
         for count in ("1 of", "2 of", "3 of", "of 5", "of 7", "Only"):
             assert count not in said, (count, said)
-    assert "asked 5 · not enough answers for a report yet · open until" in shown[0]
-    assert "Not enough people have answered yet for a report" in shown[3]
-    assert "asked 5 · enough answers for a report · open until" in shown[-1]
-    assert "enough answers for a report" in shown[-2]  # the manager, after dan
+    # nothing changes when an answer comes, not even once enough have answered: the
+    # list, the status and the question before closing read the same after each
+    assert "asked 5 · open until" in shown[0] and shown[0] == shown[-1]
+    assert "Close request 1 now" in shown[3] and shown[3] == shown[7]
+    assert shown[1] == shown[5] == shown[9] and "asked 5." in shown[2]  # alice; dana
+    assert "enough" not in " ".join(shown)
 
 
 def test_peers_read_the_rules_before_they_answer(frameworks: list[Framework], store: Store) -> None:
@@ -808,3 +814,26 @@ def test_a_peers_reminder_comes_in_the_working_hours_of_the_zone_they_wrote_from
     due = dict(store.conn.execute("SELECT user, due_at FROM outbox WHERE key LIKE 'remind-%'"))
     assert due[bob.user] == "2026-03-17T13:00:00+00:00"  # 09:00 EDT (UTC-4)
     assert due[who["carol"].user] <= late_monday.isoformat()
+
+
+def test_comments_are_compared_across_frameworks(frameworks: list[Framework], store: Store) -> None:
+    """The keep-doing and develop questions are the same in every framework: bob, carol
+    and dan on the Civil Service, then the same three and erin on Policing, would leave
+    erin's comments as the new ones, so the second report withholds the comments."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "erin")
+    alice = who["alice"]
+    ask_on_leadership(alice, "bob, carol, dan")
+    for name in PEERS:
+        answer_leadership(who[name], 1, "3", "skip", f"{name} keeps calm")
+    assert "bob keeps calm" in text(alice.send(text="360 close 1 confirm"))
+    for typed in ("360 policing level 3", "we are emotionally aware", "done"):
+        alice.send(text=typed)
+    for typed in ("bob, carol, dan, erin", "1 week", "none", "3", "send"):
+        last = text(alice.send(text=typed))
+    assert "Request 2 is on its way" in last
+    for name in (*PEERS, "erin"):
+        answer_leadership(who[name], 2, "3", "skip", f"{name} says the same")
+    report = text(alice.send(text="360 close 2 confirm"))
+    assert "comments are withheld: compared with your request 1" in report
+    assert "erin says the same" not in report

@@ -265,7 +265,7 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
     stranger.submit(form, values)
     assert "There is no request 1 for you." in text_of(stranger.last())
 
-    alice.press("360 close 1")
+    alice.press("360 close 1 confirm")
     report = text_of(alice.last())
     ratings = [int(p["ratings"]["leadership"]) for p in stored.values() if p["ratings"]]
     assert sorted(ratings) == [1, 2, 3]
@@ -425,7 +425,7 @@ def test_a_second_report_that_would_single_someone_out_is_withheld_in_slack(
                     "develop": typed(""),
                 }
                 assert peer.submit(peer.opened(), values) is None
-            alice.press(f"360 close {number}")
+            alice.press(f"360 close {number} confirm")
             return ready
 
         talking: dict[str, Person] = {}  # each keeps its own event ids

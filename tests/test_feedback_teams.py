@@ -156,7 +156,7 @@ def test_a_whole_360_in_teams(teams: Teams) -> None:
     ratings = [p["ratings"]["leadership"] for p in stored]
     assert sorted(ratings) == [2, 2, 3]
 
-    report = megan.execute({"command": "360 close 1"})
+    report = megan.execute({"command": "360 close 1 confirm"})
     body = " ".join(texts(report))
     assert "peers Sometimes (2) on average, 3 rated" in body  # 2.33, rounded
     assert "3 of 3 answered" in body and "seen by Bob Jones" in body

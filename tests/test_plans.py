@@ -125,7 +125,7 @@ def test_a_plan_from_a_360_reports_gaps(frameworks: list[Framework], store: Stor
     answer(who["bob"], "2", "4", "skip", "skip", "skip")
     answer(who["carol"], "1", "4", "skip", "skip", "skip")
     answer(who["dan"], "2", "4", "skip", "skip", "skip")
-    who["alice"].send(text="360 close 1")
+    who["alice"].send(text="360 close 1 confirm")
     # someone else's report is not theirs to plan from
     assert "You have no closed 360 request 1" in text(who["mallory"].send(text="plan from 360 1"))
     which = who["alice"].send(text="plan from 360")[-1]

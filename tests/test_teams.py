@@ -1088,3 +1088,34 @@ def _cards(sent: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         a["content"] for a in sent.get("attachments") or [] if a["contentType"] == CARD_CONTENT_TYPE
     ]
+
+
+def test_development_mode_takes_nothing_from_a_web_page_or_for_elsewhere(teams: Teams) -> None:
+    """`serve --dev` checks no token, so what keeps it safe is that only this machine
+    can reach it, and only this machine hears its answers. A web page the developer
+    opens can still POST to it from their browser: a plain-text body that only mentions
+    JSON, or anything carrying an Origin, is refused; and an activity whose serviceUrl
+    is not on this machine gets no answer there."""
+    message = fixture("teams_message_personal.json") | {"text": "360 list"}
+    message.pop("attachments")
+
+    def send(body: dict[str, Any], **headers: str) -> int:
+        request = urllib.request.Request(
+            teams.url + "api/messages",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    here = message | {"serviceUrl": teams.service_url}
+    assert send(here, **{"Content-Type": "text/plain; x=application/json"}) == 415
+    assert send(here, Origin="http://evil.example") == 403
+    assert send(message | {"serviceUrl": "http://evil.example/"}) == 403
+    assert teams.connector.calls == []
+    assert send(here) == 200  # the same from the Emulator or a test: answered
+    assert len(teams.connector.calls) == 1
