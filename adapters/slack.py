@@ -478,6 +478,10 @@ UNREACHABLE_ERRORS = {
     "not_allowed_token_type": "the workspace does not allow it",
 }
 REPLAY_KEY = "behaviourbot_replay_key"  # in bolt's context: a command's signature key
+RETRIED = "behaviourbot_retried"  # in bolt's context: Slack's retry of an event
+# The message metadata of an event's reply in a DM: the event's id, by which a retry of
+# the event finds whether an earlier attempt's reply reached Slack after all.
+REPLY_EVENT = "behaviourbot_reply"
 ACK_WITHIN = 2.0  # seconds: Slack waits 3 for an answer to a command or a form
 LOOKUP_SECONDS = 2.0  # for names of picked people: a modal must be answered in 3 s
 PART_TRIES = 5  # tries for each later part of a direct message split in several
@@ -829,7 +833,7 @@ class SlackAdapter:
         # event say so (and the core handles each event id once); nothing else is resent.
         retry = body.get("type") == "event_callback" and "X-Slack-Retry-Num" in request.headers
         key = f"slack-request-{signature_of(request)}"
-        context: Json = {}
+        context: Json = {RETRIED: retry}
         if "command" in body:  # checked with the command, within Slack's three seconds
             context[REPLAY_KEY] = key
         elif not retry:
@@ -1164,10 +1168,12 @@ class SlackAdapter:
             if not cursor:
                 return False
 
-    async def on_message(self, body: Json, event: Json, client: AsyncWebClient) -> None:
+    async def on_message(
+        self, body: Json, event: Json, client: AsyncWebClient, context: Any
+    ) -> None:
         if event.get("channel_type") != "im" or not is_person_message(event):
             return
-        await self._post(body, client, channel=event["channel"])
+        await self._post(body, client, retried=bool(context.get(RETRIED)), channel=event["channel"])
 
     async def on_mention(self, body: Json, event: Json, client: AsyncWebClient) -> None:
         if not is_person_message(event):
@@ -1175,14 +1181,27 @@ class SlackAdapter:
         thread = event.get("thread_ts") or event["ts"]
         await self._post(body, client, channel=event["channel"], thread_ts=thread)
 
-    async def _post(self, body: Json, client: AsyncWebClient, **where: str) -> None:
+    async def _post(
+        self, body: Json, client: AsyncWebClient, *, retried: bool = False, **where: str
+    ) -> None:
         """Answer a message event with chat.postMessage; when that fails, the event
-        answers 500 and Slack's retry gets the same replies (see adapters.delivery)."""
+        answers 500 and Slack's retry gets the same replies (see adapters.delivery). In
+        a DM the reply carries the event's id in its metadata, and a retry whose earlier
+        attempt ended in doubt (a crash, a dropped connection) looks for it first."""
+        event_id = str(body.get("event_id") or "")
+        direct = "thread_ts" not in where and bool(event_id)
+        tag = {"event_type": REPLY_EVENT, "event_payload": {"event": event_id}}
 
         async def send(replies: list[Reply]) -> None:
+            if replies and retried and direct and await self._replied(client, body, tag):
+                log.info("slack: the reply to a retried event had arrived; not sent again")
+                return
+            first = True
             for reply in replies:
                 for message in self._messages(reply, share=False):
-                    await client.chat_postMessage(**where, **message)
+                    extra = {"metadata": tag} if first and direct else {}
+                    await client.chat_postMessage(**where, **message, **extra)
+                    first = False
 
         event = event_from_message(body)
         bots = {a.get("user_id") for a in body.get("authorizations") or [] if isinstance(a, dict)}
@@ -1193,6 +1212,25 @@ class SlackAdapter:
             _MENTIONED.sub(lambda m: " " if m.group(1) in bots else m.group(0), raw).strip(),
         )
         await answer(self.handle, self.settle, event, send)
+
+    async def _replied(self, client: AsyncWebClient, body: Json, tag: Json) -> bool:
+        """Whether a reply tagged `tag` is in the event's DM already, since the event."""
+        event = body.get("event") or {}
+        try:
+            page = await client.conversations_history(
+                channel=event["channel"], oldest=str(event.get("ts") or "0"),
+                include_all_metadata=True, limit=200,
+            )  # fmt: skip
+        except SlackApiError as error:  # not to be looked for: sent again rather than never
+            log.warning(
+                "slack: a reply not looked for (%s)", quoted(str(error.response.get("error")))
+            )
+            return False
+        return any(
+            (m.get("metadata") or {}).get("event_type") == tag["event_type"]
+            and (m.get("metadata") or {}).get("event_payload") == tag["event_payload"]
+            for m in page.get("messages") or []
+        )
 
     async def on_home(self, event: Json, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":

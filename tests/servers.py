@@ -91,6 +91,7 @@ class FakeSlack:
     # method -> seconds to wait before answering it (a slow Slack)
     slow: dict[str, float] = field(default_factory=dict)
     post_delay: float = 0.0  # seconds before answering each chat.postMessage (see _slowly)
+    delay_before_keeping: bool = False  # the delay comes before Slack takes the post
     # what Slack keeps of each post it took, by conversation (a user's DM: "D" + their id),
     # oldest first, as conversations.history gives it
     stored: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -154,6 +155,10 @@ class FakeSlack:
             broken = self.break_posts.pop(0) if self.break_posts else ""
             if broken == "before":
                 return web.Response(status=500, text="internal error")
+            if self.delay_before_keeping:
+                await self._slowly()
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # the sender went first: not taken
             answer |= self.keep(call.body)
             await self._slowly()
             if broken == "after":

@@ -15,8 +15,6 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from adapters.web import create_app
 from bot.clock import RunningClock
 from bot.frameworks import Framework
@@ -158,12 +156,6 @@ def test_a_reply_reset_before_slack_took_it_is_seen_once_after_slacks_retry(
     assert fake.delivered()[channel] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seen twice: a reply Slack took, whose answer was lost with the connection, is"
-    " posted again on Slack's retry of the event (replies are not looked for by metadata,"
-    " as the outbox's messages are)",
-)
 def test_a_reply_whose_connection_dropped_after_slack_posted_it_is_seen_once(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
