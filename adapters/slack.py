@@ -751,6 +751,10 @@ async def _remember_nothing(key: str) -> bool:
     return True
 
 
+async def _ready(replies: list[Reply]) -> list[Reply]:
+    return replies
+
+
 class SlackAdapter:
     """Slack events, commands and interactivity, through one slack-bolt AsyncApp.
 
@@ -770,6 +774,7 @@ class SlackAdapter:
         api_url: str,
         home: Callable[[], Reply],
         first_time: Callable[[str], Awaitable[bool]] | None = None,  # None: nothing remembered
+        at_once: Callable[[Event], list[Reply] | None] | None = None,
     ):
         # The core's calls are awaited: the web process runs them on its worker thread.
         self.handle = handle
@@ -778,6 +783,9 @@ class SlackAdapter:
         self.signing_secret = signing_secret
         # first_time(key): False once key was seen (stored)
         self.first_time = first_time or _remember_nothing
+        # Bot.answer_at_once: a lookup answered on the event loop from a plain read, which
+        # never waits; anything else goes to the core's thread (`handle`)
+        self.at_once = at_once
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         self._later: set[asyncio.Future[None]] = set()  # answers that follow their ack
@@ -927,7 +935,14 @@ class SlackAdapter:
             event = await self.with_people(event, client, event.text)
         else:  # the command escapes mentions, channels and links: plain text for the rest
             event = replace(event, text=unescaped(event.text))
-        handling = asyncio.ensure_future(self._unless_replayed(context.get(REPLAY_KEY), event))
+        # a lookup (public text, nothing changed) is answered at once; a replay of one
+        # shows nothing of anyone's, so only what goes further is checked for replays
+        quick = self.at_once(event) if self.at_once is not None else None
+        handling = asyncio.ensure_future(
+            _ready(quick)
+            if quick is not None
+            else self._unless_replayed(context.get(REPLAY_KEY), event)
+        )
         if not (await asyncio.wait({handling}, timeout=ACK_WITHIN))[0]:
             # the database is slow to answer (another process holds it): Slack is told
             # in time, and the answer follows by the command's response_url

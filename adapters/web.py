@@ -80,6 +80,7 @@ def _slack_adapter(
         api_url=settings.slack_api_url,
         home=lambda: bot.lookup.help("slack"),
         first_time=worker.wraps(first_time),
+        at_once=bot.answer_at_once,
     )
 
 

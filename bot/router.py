@@ -163,6 +163,22 @@ class Bot:
             with self.store.transaction():
                 self.feedback.people.seen(*known)
 
+    def answer_at_once(self, event: Event) -> list[Reply] | None:
+        """A lookup, answered from a plain read on the caller's thread (the web process's
+        event loop): it writes nothing and waits for no lock. None when the event must go
+        through `handle` (on the core's thread): it has an id to record, a flow takes it,
+        the speaker's details may be news, or its state could not be read at once."""
+        if event.event_id is not None or event.tz_name or event.tz_offset is not None:
+            return None
+        read = self.store.read_state(event.user, event.conversation)
+        if read is None or self._flow(read, self._picked(read, event)) is not None:
+            return None
+        new_state, replies, kind = self.step(read, event)
+        if new_state != read:
+            return None
+        log.debug("event=%s platform=%s replies=%d (at once)", kind, event.platform, len(replies))
+        return replies
+
     @staticmethod
     def _submission(event: Event) -> str | None:
         """What a click or a form submission acts on, as a digest: where, the command

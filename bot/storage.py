@@ -371,6 +371,11 @@ class Store:
         self.process = uuid.uuid4().hex
         self._life: IO[bytes] | None = None
         self._lives: Path | None = None
+        # A second connection, for plain reads on another thread than the one writing
+        # (the web process's event loop): a read in WAL mode needs no lock, so it waits
+        # at most a moment (SQLite can be busy for an instant while the WAL index moves);
+        # should it still be busy, the caller takes the way that waits.
+        self.reader: sqlite3.Connection | None = None
 
     def _live(self, path: Path) -> None:
         """Hold this process's life lock, beside the database at `path`."""
@@ -417,10 +422,16 @@ class Store:
             MIGRATIONS.apply(db)
         if str(path) != ":memory:":
             store._live(Path(path))
+            store.reader = sqlite3.connect(
+                f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=0.1,
+                check_same_thread=False,
+            )  # fmt: skip
         return store
 
     def close(self) -> None:
         self.db.close()
+        if self.reader is not None:
+            self.reader.close()
         if self._life is not None and self._lives is not None:
             (self._lives / self.process).unlink(missing_ok=True)
             self._life.close()
@@ -527,6 +538,20 @@ class Store:
             " at = excluded.at, replies = excluded.replies",
             [user, digest, self.stamp(), replies],
         )
+
+    def read_state(self, user: str, conversation: str) -> dict[str, Any] | None:
+        """The state by the reading connection; None where there is none to read by, or
+        the read could not be made at once."""
+        if self.reader is None:
+            return None
+        try:
+            rows = self.reader.execute(
+                "SELECT state FROM conversations WHERE user = ? AND conversation = ?",
+                [user, conversation],
+            ).fetchall()
+        except sqlite3.Error:
+            return None
+        return json.loads(rows[0][0]) if rows else {}
 
     def state(self, user: str, conversation: str) -> dict[str, Any]:
         rows = self.conn.execute(

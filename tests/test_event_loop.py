@@ -83,6 +83,9 @@ def test_healthz_and_a_command_are_answered_while_the_database_is_locked(
             time.sleep(0.3)  # the message is waiting for the lock now
             with urllib.request.urlopen(url + "healthz", timeout=2) as response:
                 assert json.load(response) == {"ok": True}
+            # a lookup writes nothing: answered at once from a plain read, not queued
+            status, ack = slash(url, fake, "leadership level 4")
+            assert status == 200 and "Leadership: Level 4" in ack
             status, ack = slash(url, fake, "prep leadership level 3")
             assert status == 200
             assert "One moment" in ack and "no need to send it again" in ack
