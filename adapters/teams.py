@@ -735,7 +735,7 @@ class _Config:
 
 
 ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
-BUSY_PATIENCE = 10.0  # seconds a turn waits for a database another process holds
+TURN_PATIENCE = 10.0  # seconds a turn waits for a database another process holds
 MAX_PEOPLE_CHOICES = 150  # keeps the picker card well under Teams' message size
 ROSTER_FAILED = (
     "I could not fetch the members of your teams and chats just now (Teams did not "
@@ -925,7 +925,7 @@ class TeamsAdapter:
             await answer_with(context, activity, replies)
 
         async def handle(event: Event) -> list[Reply]:  # a card waits at most 15 s
-            return await patiently(lambda: self.handle(event), seconds=BUSY_PATIENCE)
+            return await patiently(lambda: self.handle(event), seconds=TURN_PATIENCE)
 
         try:
             await answer(handle, self.settle, event, send)

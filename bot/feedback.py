@@ -677,7 +677,7 @@ class FeedbackFlow:
 
     def listing(self, user: str) -> Reply:
         mine = self.db.requests_of(user)
-        progress = {r["id"]: self._progress(r["id"], r["threshold"]) for r in mine}
+        progress = {r["id"]: self._progress(r["id"]) for r in mine}
         asked = [(p, self.db.request(p["request_id"])) for p in self.db.asked_of(user)]
         managed = self.db.requests_managed_by(user)
         return compose(
@@ -688,7 +688,7 @@ class FeedbackFlow:
             managed=[self._about(r) for r in managed],
         )
 
-    def _progress(self, request_id: int, threshold: int) -> dict[str, int]:
+    def _progress(self, request_id: int) -> dict[str, int]:
         """What the requester and the manager may see of an open request: how many were
         asked and could not be reached. Nothing of the answers, not even whether enough
         have come for a report: watched, that would tell when the one that made enough
@@ -977,7 +977,7 @@ class FeedbackFlow:
                 compose(
                     "feedback/still_open.j2",
                     **about,
-                    progress=self._progress(number, request["threshold"]),
+                    progress=self._progress(number),
                     can_close=request["requester"] == event.user,
                 )
             ]
