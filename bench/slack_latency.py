@@ -195,7 +195,7 @@ def start(name: str, api_url: str, workdir: Path) -> tuple[subprocess.Popen[byte
     if name == "baseline":
         command = [sys.executable, "-c", BASELINE]
     else:
-        command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+        command = [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     return process, f"http://127.0.0.1:{port}/slack/events"
 

@@ -224,7 +224,7 @@ def start(name: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, IO[by
     if name == "baseline":
         command = [sys.executable, "-c", BASELINE]
     else:
-        command = [sys.executable, "-m", "bot.cli", "serve", "--dev", "--host", "127.0.0.1"]
+        command = [sys.executable, "-m", "adapters.cli", "serve", "--dev", "--host", "127.0.0.1"]
     stderr = (workdir / f"{name}.stderr").open("w+b")
     process = subprocess.Popen(command, env=env, stderr=stderr)
     return process, f"http://127.0.0.1:{port}", stderr

@@ -347,7 +347,7 @@ class Serve:
         """Start the process (from the main thread: on Linux it is killed when the
         thread that started it ends, so none outlives a harness that was killed)."""
         script = Path(sys.executable).parent / "behaviourbot"
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "adapters.cli"]
         env = os.environ | {
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_BOT_TOKEN": self.token,

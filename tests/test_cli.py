@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.cli import main
+from adapters.cli import main
 
 
 def run(
@@ -18,7 +18,7 @@ def run(
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "adapters.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -53,7 +53,7 @@ def test_a_bad_port_option_is_refused_by_argparse(capsys, port: str) -> None:  #
 
 def test_a_bad_port_variable_does_not_stop_the_terminal_chat(tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "bot.db")],
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(tmp_path / "bot.db")],
         input="frameworks\n",
         capture_output=True,
         text=True,
@@ -72,7 +72,17 @@ def test_the_teams_package_can_go_to_standard_output(tmp_path) -> None:  # type:
     import zipfile
 
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "manifest", "teams", "--out", "-", "--app-id", APP_ID],
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "manifest",
+            "teams",
+            "--out",
+            "-",
+            "--app-id",
+            APP_ID,
+        ],
         capture_output=True,
         timeout=60,
         cwd=tmp_path,
@@ -89,7 +99,7 @@ def test_a_draft_is_exported_to_a_file(tmp_path) -> None:  # type: ignore[no-unt
     db = str(tmp_path / "bot.db")
     typed = ["prep leadership level 4", *(STRONG[p] for p in ("situation", "task", "action"))]
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", db, "--user", "sam"],
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", db, "--user", "sam"],
         input="\n".join([*typed, STRONG["result"], "skip"]) + "\n",
         capture_output=True,
         text=True,
@@ -140,7 +150,7 @@ def test_unsafe_slack_settings_are_warned_about_at_start(tmp_path) -> None:  # t
     args = ["serve", "--host", "127.0.0.1", "--port", str(free_port())]
     with log.open("w") as stderr:
         served = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args, "--db", str(tmp_path / "bot.db")],
+            [sys.executable, "-m", "adapters.cli", *args, "--db", str(tmp_path / "bot.db")],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

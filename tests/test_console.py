@@ -15,7 +15,7 @@ def chat(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[s
     env = {**os.environ, "BEHAVIOURBOT_DB": str(tmp_path / "chat.db")}
     env.pop("BEHAVIOURBOT_FRAMEWORKS", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", *args],
+        [sys.executable, "-m", "adapters.cli", "chat", *args],
         input=text,
         capture_output=True,
         text=True,
@@ -88,7 +88,7 @@ def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> N
     main, child = pty.openpty()
     db = tmp_path / "bot.db"
     chat = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", "sam"],
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(db), "--user", "sam"],
         stdin=child,
         stdout=child,
         stderr=child,
@@ -175,7 +175,7 @@ def test_invalid_utf8_on_a_strict_terminal_loses_nothing(tmp_path: Path) -> None
     typed before and after it is answered."""
     typed = b"leadership level 4\nr\xe9sum\xe9 \xff\xfe level 2\nstop\nframeworks\n"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "bot.db")],
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(tmp_path / "bot.db")],
         input=typed,
         capture_output=True,
         timeout=60,

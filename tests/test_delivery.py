@@ -94,7 +94,7 @@ def test_a_reply_cut_short_by_a_killed_process_is_sent_on_slacks_retry(
     fake.delay_before_keeping = not reached
     db, port = tmp_path / "bot.db", free_port()
     first = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=os.environ | environment(db, api_url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

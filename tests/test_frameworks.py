@@ -201,7 +201,7 @@ def test_check_sources_finds_text_that_is_not_verbatim(tmp_path: Path) -> None:
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "adapters.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -235,7 +235,7 @@ def test_chat_refuses_to_start_with_a_broken_extra_framework(tmp_path: Path) -> 
         "BEHAVIOURBOT_DB": str(tmp_path / "x.db"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
+        [sys.executable, "-m", "adapters.cli", "chat"],
         input="help\n",
         capture_output=True,
         text=True,

@@ -24,7 +24,7 @@ def test_a_plain_install_works_outside_the_checkout(tmp_path: Path) -> None:
     assert (target / "prompts" / "lookup" / "behaviour.j2").is_file()
     assert (target / "frameworks" / "sources" / "002_5209a7d02a15c2fb.txt").is_file()
     script = (
-        "import bot, sys; from bot.cli import main;"
+        "import bot, sys; from adapters.cli import main;"
         f"assert bot.__file__.startswith({str(target)!r}), bot.__file__;"
         "sys.exit(main(['chat']))"
     )

@@ -71,3 +71,29 @@ def test_the_readme_tour_is_real_output(frameworks, tmp_path: Path) -> None:  # 
             replies = chat.send(text=typed)
             assert "\n\n".join(format_reply(r) for r in replies) == printed, typed
         store.close()
+
+
+PLATFORMS = ("adapters", "slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp")
+
+
+def test_the_core_imports_no_platform_and_no_adapter() -> None:
+    """bot/ is the platform-neutral core (DESIGN.md): no module of it imports an adapter
+    or a platform's library, at the top or inside a function. The command line, which
+    wires everything together, lives with the adapters."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno} {name}"
+                for name in names
+                if name.split(".")[0] in PLATFORMS
+            ]
+    assert found == []

@@ -428,7 +428,7 @@ def test_serve_verbose_never_logs_what_people_wrote(tmp_path: Path) -> None:
         }
         args = ["--verbose", "serve", "--host", "127.0.0.1", "--port", str(port)]
         served = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args],
+            [sys.executable, "-m", "adapters.cli", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

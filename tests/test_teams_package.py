@@ -316,7 +316,7 @@ def test_the_outline_icon_is_32_square_white_on_transparent() -> None:
 
 
 def test_the_manifest_command_writes_the_package(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from bot.cli import main
+    from adapters.cli import main
 
     out = tmp_path / "pkg.zip"
     assert main(["manifest", "teams", "--app-id", APP_ID, "--out", str(out)]) == 0
@@ -328,7 +328,7 @@ def test_the_manifest_command_writes_the_package(tmp_path: Path, capsys) -> None
 
 
 def test_the_slack_manifest_command_prints_json(capsys) -> None:  # type: ignore[no-untyped-def]
-    from bot.cli import main
+    from adapters.cli import main
 
     assert main(["manifest", "slack", "--url", "https://bot.example.org"]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -339,7 +339,7 @@ def test_the_slack_manifest_command_prints_json(capsys) -> None:  # type: ignore
 
 
 def test_the_developer_details_are_the_operators_choice(tmp_path: Path) -> None:
-    from bot.cli import main
+    from adapters.cli import main
 
     out = tmp_path / "pkg.zip"
     options = ["--developer", "Example Department", "--website-url", "https://intranet.example"]
@@ -371,7 +371,7 @@ def test_bad_package_options_are_refused_without_a_traceback(
     options: list[str],
     message: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    from bot.cli import main
+    from adapters.cli import main
 
     out = ["--out", "/no/such/folder/pkg.zip"]
     assert main(["manifest", "teams", "--app-id", APP_ID, *out, *options]) == 2
