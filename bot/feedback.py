@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.clock import working_moment, zone_for
+from bot.clock import parse_date, working_moment, zone_for
 from bot.feedback_report import (
     MIN_THRESHOLD,
     Earlier,
@@ -65,8 +65,6 @@ CANNOT_SAY = (
     "n/a",
 )
 _NAME = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$")
-_IN_DAYS = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|d|w)$", re.I)
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -85,27 +83,20 @@ def _iso(moment: datetime) -> str:
 
 
 def parse_deadline(text: str, today: date) -> date | str:
-    """A deadline typed as `2 weeks`, `10 days`, `tomorrow` or `2026-12-01`; or why not."""
-    text = text.strip().casefold().rstrip(".")
-    if text in ("", "default", "1 week", "a week", "one week"):
+    """A deadline typed as any date the bot reads (`2 weeks`, `10 days`, `tomorrow`,
+    `2026-12-01`, `31/03/2027`, `31 March 2027`: bot.clock.parse_date, as plans and
+    expectations read theirs), or a week by default; or why not: "past", "far" or
+    "unreadable"."""
+    typed = text.strip().casefold().rstrip(".")
+    if typed in ("", "default", "1 week", "a week", "one week"):
         return today + timedelta(days=DEFAULT_DAYS)
-    if text == "tomorrow":
-        return today + timedelta(days=1)
-    if match := _IN_DAYS.match(text):
-        count = int(match.group(1))
-        days = count * 7 if match.group(2).startswith("w") else count
-        if days < 1:
-            return "past"
-        return today + timedelta(days=days) if days <= MAX_DAYS else "far"
-    if match := _ISO_DATE.match(text):
-        try:
-            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        except ValueError:
-            return "unreadable"
-        if day <= today:
-            return "past"
-        return day if (day - today).days <= MAX_DAYS else "far"
-    return "unreadable"
+    read = parse_date(typed, today)
+    if not read:  # unreadable, or a word for none: a request needs a deadline
+        return "unreadable"
+    day = date.fromisoformat(read)
+    if day <= today:
+        return "past"
+    return day if (day - today).days <= MAX_DAYS else "far"
 
 
 def parse_names(text: str) -> tuple[list[str], list[str]]:

@@ -837,3 +837,23 @@ def test_comments_are_compared_across_frameworks(frameworks: list[Framework], st
     report = text(alice.send(text="360 close 2 confirm"))
     assert "comments are withheld: compared with your request 1" in report
     assert "erin says the same" not in report
+
+
+def test_a_deadline_is_read_as_every_other_date_is() -> None:
+    """One date reader for the bot: the 360 deadline takes what plans and expectations
+    take (31/03/2027, 31 March 2027, in 3 weeks), and refuses the past and the far."""
+    from datetime import date
+
+    from bot.feedback import parse_deadline
+
+    today = date(2027, 3, 1)
+    for typed in ("31/03/2027", "31 March 2027", "2027-03-31", "31st march 2027"):
+        assert parse_deadline(typed, today) == date(2027, 3, 31), typed
+    assert parse_deadline("in 3 weeks", today) == date(2027, 3, 22)
+    assert parse_deadline("10 days", today) == date(2027, 3, 11)
+    assert parse_deadline("tomorrow", today) == date(2027, 3, 2)
+    assert parse_deadline("", today) == date(2027, 3, 8)  # a week, by default
+    assert parse_deadline("today", today) == "past"
+    assert parse_deadline("28/02/2027", today) == "past"
+    assert parse_deadline("31/12/2027", today) == "far"
+    assert parse_deadline("skip", today) == parse_deadline("soonish", today) == "unreadable"
