@@ -40,11 +40,11 @@ from bot.records import (
     form_values,
     number_of,
     picked_person,
-    word_count,
 )
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.storage import Store
+from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
 
 VERBS = frozenset({"expectations", "expectation", "expect"})
@@ -398,8 +398,8 @@ class ExpectationFlow(PersonalFlow):
         text = values.get("text", "")
         if not text:
             errors["text"] = "Say what is expected."
-        elif word_count(text) > MAX_WORDS:
-            errors["text"] = f"That is {word_count(text)} words: keep it to {MAX_WORDS}."
+        elif count_words(text) > MAX_WORDS:
+            errors["text"] = f"That is {count_words(text)} words: keep it to {MAX_WORDS}."
         linked: dict[str, str] = {}
         competency = values.get("competency", "") if kind == "competency" else ""
         if competency:
@@ -420,8 +420,8 @@ class ExpectationFlow(PersonalFlow):
         if kind == "assignment" and not standards:
             errors["standards"] = "Say what quality, quantity, accuracy or timeliness is expected."
         for key in ("standards", "reason"):
-            if word_count(values.get(key, "")) > MAX_WORDS:
-                errors[key] = f"That is {word_count(values[key])} words: keep it to {MAX_WORDS}."
+            if count_words(values.get(key, "")) > MAX_WORDS:
+                errors[key] = f"That is {count_words(values[key])} words: keep it to {MAX_WORDS}."
         dates = self.dates(event, values, errors)
         if errors:
             return self._form(event, expectation, values, errors)
@@ -558,8 +558,8 @@ class ExpectationFlow(PersonalFlow):
             text = form_values(event).get("text", "")
             if not text:
                 error = "Write something first."
-            elif word_count(text) > MAX_WORDS:
-                error = f"That is {word_count(text)} words: keep it to {MAX_WORDS}."
+            elif count_words(text) > MAX_WORDS:
+                error = f"That is {count_words(text)} words: keep it to {MAX_WORDS}."
             else:
                 version = self.db.versions(number)[-1]["version"]
                 kind = "proposal" if what == "propose" else "comment"

@@ -42,7 +42,7 @@ from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
 from bot.storage import FeedbackStore, Store
-from bot.text import clean
+from bot.text import clean, count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json, without
 
 VERBS = frozenset({"360", "feedback"})
@@ -822,9 +822,9 @@ class FeedbackFlow:
             if example := values.get(f"example-{b.id}", ""):
                 examples[b.id] = example
         for key, text in values.items():
-            if len(text.split()) > MAX_COMMENT_WORDS:
+            if count_words(text) > MAX_COMMENT_WORDS:
                 errors[key] = (
-                    f"That is {len(text.split()):,} words: keep it to {MAX_COMMENT_WORDS}."
+                    f"That is {count_words(text):,} words: keep it to {MAX_COMMENT_WORDS}."
                 )
         if errors:
             return state, [self._answer_form(about, peer, values, errors)]
@@ -909,9 +909,9 @@ class FeedbackFlow:
             if word in labels:
                 return self.rate(state, event, answering["request"], behaviour, labels[word])
             return state, [compose("feedback/pick_rating.j2"), self._question(about, answering)]
-        if len(typed.split()) > MAX_COMMENT_WORDS:
+        if count_words(typed) > MAX_COMMENT_WORDS:
             reply = compose(
-                "feedback/too_long.j2", words=len(typed.split()), most=MAX_COMMENT_WORDS
+                "feedback/too_long.j2", words=count_words(typed), most=MAX_COMMENT_WORDS
             )
             return state, [reply]
         text = "" if word in SKIP_WORDS else typed

@@ -29,11 +29,11 @@ from bot.records import (
     form_values,
     number_of,
     picked_person,
-    word_count,
 )
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.storage import Store
+from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
 VERBS = frozenset({"plan", "plans"})
@@ -272,8 +272,8 @@ class PlanFlow(PersonalFlow):
         gap = values.get("gap", "")
         if not gap:
             errors["gap"] = "Say what the gap is, in a sentence."
-        elif word_count(gap) > MAX_GAP_WORDS:
-            errors["gap"] = f"That is {word_count(gap)} words: keep it to one sentence."
+        elif count_words(gap) > MAX_GAP_WORDS:
+            errors["gap"] = f"That is {count_words(gap)} words: keep it to one sentence."
         activity = values.get("activity", "")
         if activity not in ACTIVITIES:
             errors["activity"] = "Choose how you will develop it."
@@ -542,9 +542,9 @@ class PlanFlow(PersonalFlow):
         errors: dict[str, str] = {}
         for item in open_items:
             said = values.get(f"progress-{item['number']}", "")
-            if word_count(said) > MAX_NOTE_WORDS:
+            if count_words(said) > MAX_NOTE_WORDS:
                 errors[f"progress-{item['number']}"] = (
-                    f"That is {word_count(said)} words: keep it to {MAX_NOTE_WORDS}."
+                    f"That is {count_words(said)} words: keep it to {MAX_NOTE_WORDS}."
                 )
             if values.get(f"status-{item['number']}", item["status"]) not in STATUSES:
                 errors[f"status-{item['number']}"] = "Choose a status."
@@ -666,8 +666,8 @@ class PlanFlow(PersonalFlow):
             text = form_values(event).get("comment", "")
             if not text:
                 error = "Write a comment first."
-            elif word_count(text) > MAX_NOTE_WORDS:
-                error = f"That is {word_count(text)} words: keep it to {MAX_NOTE_WORDS}."
+            elif count_words(text) > MAX_NOTE_WORDS:
+                error = f"That is {count_words(text)} words: keep it to {MAX_NOTE_WORDS}."
             else:
                 name = self.name_of(event.user)
                 recorded = self.db.note(

@@ -112,10 +112,6 @@ def number_of(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
 def form_values(event: Event) -> dict[str, str]:
     """A submitted form's values, cleaned as typed text is."""
     return {

@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.text import count_words, words
+
 PARTS = ("situation", "task", "action", "result", "learned")
 STAR = PARTS[:4]
 DEFAULT_TARGET = 250  # words: the common limit for a written behaviour statement
@@ -37,16 +39,6 @@ BANDS = {
 }
 
 # Chinese and Japanese are written without spaces: each character counts as a word.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’-][^\W_{_CJK}]+)*")
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
-
-
-def count_words(text: str) -> int:
-    return len(words(text))
 
 
 # ---- length and balance --------------------------------------------------------------

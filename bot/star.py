@@ -32,7 +32,6 @@ from bot.review import (
     DEFAULT_TARGET,
     PARTS,
     STAR,
-    count_words,
     find_parts,
     indicators,
     review,
@@ -42,7 +41,7 @@ from bot.review import evidence as result_evidence
 from bot.review import voice as part_voice
 from bot.review import wording as part_wording
 from bot.storage import Store
-from bot.text import clean
+from bot.text import clean, count_words
 from bot.types import Event, Field, Form, Reply, without
 
 START_VERBS = frozenset({"prep", "prepare", "star"})

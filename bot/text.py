@@ -174,6 +174,21 @@ def word_similarity(query_word: str, known_word: str) -> float:
     return 0.0
 
 
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’-][^\W_{_CJK}]+)*")
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`: runs of letters and digits (joined by an apostrophe or a
+    hyphen), and each Chinese or Japanese character on its own."""
+    return _WORD.findall(text)
+
+
+def count_words(text: str) -> int:
+    """The bot's one word count: drafting, review, export, and every limit on a form."""
+    return len(words(text))
+
+
 def plural(word: str, count: int, many: str | None = None) -> str:
     """`word` for a count of one, else its plural (`competency` -> `competencies`)."""
     if count == 1:
