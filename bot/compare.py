@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from bot.frameworks import LevelText
 from bot.resolver import FILLER
-from bot.search import sentences
-from bot.text import canonical, word_similarity
+from bot.text import canonical, sentences, word_similarity
 
 NEW_BELOW = 0.35
 MAX_KEY_WORDS = 8

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.text import count_words, words
+from bot.text import count_words, sentences, words
 
 PARTS = ("situation", "task", "action", "result", "learned")
 STAR = PARTS[:4]
@@ -217,7 +217,6 @@ def wording(text: str) -> Wording:
 
 # ---- coverage of the level's indicators ------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z‘“\"'(])")
 
 STOPWORDS = _wordlist(
     """a about above after again against all also am an and any are as at be because been
@@ -294,7 +293,7 @@ def indicators(level_text: str | Sequence[str]) -> tuple[str, ...]:
     """The indicator sentences of a level: a paragraph split into its sentences, or the
     framework's own list."""
     if isinstance(level_text, str):
-        return tuple(s.strip() for s in _SENTENCE_END.split(level_text) if s.strip())
+        return tuple(sentences(level_text))
     return tuple(level_text)
 
 
@@ -462,14 +461,6 @@ _CUES = {
     "action": r"\b(?:i|we)\b",
 }
 _CUE_RE = {part: re.compile(pattern, re.I) for part, pattern in _CUES.items()}
-
-
-def sentences(text: str) -> list[str]:
-    """A free answer's sentences, in order (line breaks end a sentence too)."""
-    out: list[str] = []
-    for line in text.splitlines():
-        out += [s.strip() for s in _SENTENCE_END.split(line) if s.strip()]
-    return out
 
 
 def find_parts(answer: str) -> dict[str, str]:

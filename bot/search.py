@@ -9,20 +9,13 @@ when no entry has them all, entries with some of them follow, marked as partial.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.frameworks import Behaviour, Framework, Level
 from bot.resolver import FILLER
-from bot.text import fold, tokens, word_similarity
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"'])")
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+from bot.text import fold, sentences, tokens, word_similarity
 
 
 @dataclass(frozen=True)

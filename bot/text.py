@@ -189,6 +189,16 @@ def count_words(text: str) -> int:
     return len(words(text))
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z‘“\"'(])")
+
+
+def sentences(text: str) -> list[str]:
+    """The bot's one sentence splitter, for framework texts and free answers alike: a
+    sentence ends at . ! or ? before a capital, a quotation mark or a bracket, and at a
+    line break."""
+    return [s.strip() for line in text.splitlines() for s in _SENTENCE_END.split(line) if s.strip()]
+
+
 def plural(word: str, count: int, many: str | None = None) -> str:
     """`word` for a count of one, else its plural (`competency` -> `competencies`)."""
     if count == 1:
