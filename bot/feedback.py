@@ -99,6 +99,23 @@ def parse_deadline(text: str, today: date) -> date | str:
     return day if (day - today).days <= MAX_DAYS else "far"
 
 
+_BARE_NUMBER = re.compile(r"^[#(]?\d{1,2}[.)]?$")
+
+
+def _back(answering: dict[str, Any]) -> dict[str, Any]:
+    """The question before the current one of a peer's answer (the first stays put)."""
+    part, index = answering["part"], answering["index"]
+    if part == "example":
+        return dict(answering, part="rate")
+    if part == "rate" and index > 0:
+        return dict(answering, part="example", index=index - 1)
+    if part == "keep":
+        return dict(answering, part="example", index=index)
+    if part == "develop":
+        return dict(answering, part="keep")
+    return answering
+
+
 def parse_names(text: str) -> tuple[list[str], list[str]]:
     """(names, what could not be read as a name) from `bob, carol and dan`."""
     pieces = re.split(r"[,;\n]+|\s+and\s+|\s+&\s+", text.strip())
@@ -900,6 +917,14 @@ class FeedbackFlow:
         if word in STOP_WORDS:
             return self.cancel(state)
         part = answering["part"]
+        if word == "back":
+            answering = _back(answering)
+            return dict(state, answering=answering), [self._question(about, answering)]
+        if word == "help" or (part != "rate" and _BARE_NUMBER.match(word)):
+            # a question, or a number pressed twice: never filed as an answer
+            problem = "help" if word == "help" else "number"
+            said = compose("feedback/answer_help.j2", problem=problem, typed=typed[:20])
+            return state, [said, self._question(about, answering)]
         if part == "rate":
             scale: Scale = about["scale"]
             labels = {label.casefold(): n for n, label in enumerate(scale.labels, 1)}

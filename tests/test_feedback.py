@@ -857,3 +857,36 @@ def test_a_deadline_is_read_as_every_other_date_is() -> None:
     assert parse_deadline("28/02/2027", today) == "past"
     assert parse_deadline("31/12/2027", today) == "far"
     assert parse_deadline("skip", today) == parse_deadline("soonish", today) == "unreadable"
+
+
+def test_a_peers_stray_words_are_never_filed_as_answers(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """In the terminal a peer's `help`, `back` or a number pressed twice is not saved as
+    an example or a comment (a new user's trial found all three in a report)."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    bob = who["bob"]
+    bob.send(text="360 answer 1")
+    bob.send(text="4")  # Leadership: Consistently
+    twice = text(bob.send(text="4"))  # pressed again, at the example
+    assert "looks like a choice picked twice" in twice and "example" in twice.casefold()
+    assert "skip to leave this one out" in text(bob.send(text="help"))
+    again = text(bob.send(text="back"))  # the rating again
+    assert "How often does alice show this?" in again
+    bob.send(text="3")
+    bob.send(text="Led the review")
+    bob.send(text="2")  # Delivering at Pace: Sometimes
+    bob.send(text="skip")
+    bob.send(text="back")  # from keep-doing, back to the example
+    bob.send(text="Kept the deadline")
+    bob.send(text="Calm")
+    assert "recorded" in text(bob.send(text="More delegation"))
+    row = FeedbackStore(store).peer(1, bob.user)
+    assert row["ratings"] == {"leadership": 3, "delivering-at-pace": 2}
+    assert row["examples"] == {
+        "leadership": "Led the review",
+        "delivering-at-pace": "Kept the deadline",
+    }
+    assert (row["keep"], row["develop"]) == ("Calm", "More delegation")
