@@ -87,6 +87,8 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     assert "Leadership,3,3,3,4" in csv and "Delivering at Pace,under 3,,4,4" in csv
     markdown = text(who["alice"].send(text="360 export 1 markdown"))
     assert "## Biggest gaps\n\n- Leadership" in markdown  # the gaps, by name
+    assert "## Examples peers gave" in markdown  # as in the report, unattributed
+    assert "- Leadership: Ran the restructure calmly\\." in markdown
     assert "Sorry" not in markdown
     late = text(who["bob"].send(text="360 answer 1"))
     assert "closed on" in late and "nothing more can be recorded" in late
