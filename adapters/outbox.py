@@ -97,6 +97,10 @@ class Outbox:
                     # without the scope): sent again, as before, rather than never
                     log.warning("outbox: message %d cannot be looked up: %s", message.id, refused)
                     there = False
+                except SlowDown as slow:  # the look-up was rate-limited: both wait
+                    self.paused_until[prefix] = time.monotonic() + slow.seconds
+                    await self._report(self.bot.send_later, message, slow.seconds)
+                    continue
                 except Exception as error:
                     log.warning(
                         "outbox: message %d not looked up: %s", message.id, type(error).__name__

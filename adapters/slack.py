@@ -1165,6 +1165,8 @@ class SlackAdapter:
             opened = await client.conversations_open(users=_user_id(user))
             channel = opened["channel"]["id"]
         except SlackApiError as error:
+            if error.response.status_code == 429:  # asked to wait: looked for later
+                raise SlowDown(float(error.response.headers.get("Retry-After", 1))) from error
             if error.response.status_code < 500:  # refused (a missing scope, say)
                 raise Refused(str(error.response.get("error"))) from error
             raise

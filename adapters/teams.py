@@ -901,7 +901,7 @@ class TeamsAdapter:
                 failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, context: Any, activity: Json) -> None:
-        await self.run(self.remember, activity)
+        await self._best_effort(self.remember, activity)
         if is_install(activity):
             await self._welcome(context, activity)
             return
@@ -936,7 +936,7 @@ class TeamsAdapter:
         # Both a conversationUpdate and an installationUpdate arrive on an install:
         # welcome once per conversation.
         key = f"teams-welcome-{(activity.get('conversation') or {}).get('id')}"
-        if await self.run(self._first_time, key):
+        if await self._best_effort(self._first_time, key):
             await self._send(context, activities_of(self.welcome()))
 
     async def _answer_message(self, context: Any, activity: Json, replies: list[Reply]) -> None:
@@ -991,6 +991,16 @@ class TeamsAdapter:
         return True
 
     # ---- conversation references and proactive messages ----------------------------
+
+    async def _best_effort(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        """Bookkeeping of the adapter's own (where people can be reached, a welcome
+        sent): waited for while another process holds the database, then let go (None)
+        rather than failing the person's turn; it is kept again next time."""
+        try:
+            return await patiently(lambda: self.run(fn, *args), seconds=TURN_PATIENCE)
+        except Busy:
+            log.warning("teams: %s not kept now: the database is busy", fn.__name__.strip("_"))
+            return None
 
     def _first_time(self, key: str) -> bool:
         with self.store.transaction():
@@ -1095,7 +1105,7 @@ class TeamsAdapter:
             }
             chosen.pop(user, None)
             found |= {who: member.get("name") or "someone" for who, member in chosen.items()}
-            await self.run(self._keep_members, tenant, reference, chosen)
+            await self._best_effort(self._keep_members, tenant, reference, chosen)
         ordered = sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
         return ordered, failed
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from adapters.delivery import patiently
 from adapters.outbox import OUTBOX_EVERY, Arrived, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
@@ -47,9 +48,13 @@ def _prune_handled_events(app: web.Application, bot: Bot, worker: Worker) -> Non
 
     async def prune_forever() -> None:
         while True:
-            forgotten = await worker.run(bot.store.forget_old_events)
-            if forgotten:
-                log.info("forgot %d handled event ids older than two days", forgotten)
+            try:
+                forgotten = await patiently(lambda: worker.run(bot.store.forget_old_events))
+            except Exception as error:  # tried again in an hour: never stops for good
+                log.warning("could not forget old event ids now (%s)", type(error).__name__)
+            else:
+                if forgotten:
+                    log.info("forgot %d handled event ids older than two days", forgotten)
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
     async def start(app: web.Application) -> None:

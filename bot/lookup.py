@@ -71,7 +71,9 @@ class Lookup:
         reply = self._cache.get(key)
         if reply is None:
             if len(self._cache) >= REPLY_CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))  # the oldest entry
+                # the oldest entry; two threads may answer at once (the web process's
+                # event loop and the core's thread): one of them may have taken it
+                self._cache.pop(next(iter(self._cache.copy()), None), None)
             reply = self._cache[key] = replace(self._answer(text, platform), command=text)
         return reply
 

@@ -116,3 +116,27 @@ def test_a_message_the_database_was_too_busy_for_is_handled_on_slacks_retry(
         assert len(posted(fake, "Situation")) == 1
         assert not posted(fake, "Sorry")
         assert drafts(bot.store) == ["4"]
+
+
+def test_a_teams_message_waits_for_a_short_lock_instead_of_failing(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """Another process holds the database for longer than one write waits, but less than
+    a turn does: the message is answered and stored, with no "something went wrong"
+    (the reference kept for the person waited too, instead of failing the turn)."""
+    from .test_teams import teams_server
+
+    with teams_server(tmp_path, frameworks, wait=0.3) as teams:
+        with locked(tmp_path / "bot.db"):
+            sent: list[tuple[int, Any]] = []
+            thread = threading.Thread(
+                target=lambda: sent.append(teams.message("prep leadership level 4"))
+            )
+            thread.start()
+            time.sleep(1.5)
+        thread.join(15)
+        assert sent and sent[0][0] == 200
+        said = json.dumps([c.body for c in teams.connector.calls])
+        assert "Situation" in said and "went wrong" not in said
+        owner = teams.store.conn.execute("SELECT owner FROM star_drafts").fetchall()
+        assert len(owner) == 1

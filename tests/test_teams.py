@@ -142,7 +142,10 @@ def texts(card: dict[str, Any]) -> list[str]:
 
 @contextlib.contextmanager
 def teams_server(
-    tmp_path: Path, frameworks: list[Framework], clock: RunningClock | None = None
+    tmp_path: Path,
+    frameworks: list[Framework],
+    clock: RunningClock | None = None,
+    wait: float = 10.0,
 ) -> Iterator[Teams]:
     """The web app in local development mode, its connector a local fake; the outbox
     is delivered often, for the 360 tests; its time `clock`'s (the tests' START by
@@ -150,7 +153,7 @@ def teams_server(
     connector = FakeConnector()
     with ServerThread(connector.app()) as service:
         settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")})
-        store = Store.open(settings.db_path, clock or RunningClock(START))
+        store = Store.open(settings.db_path, clock or RunningClock(START), wait=wait)
         app = create_app(settings, Bot(frameworks, store), dev=True, outbox_every=0.05)
         with ServerThread(app) as server:
             yield Teams(server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop)
