@@ -1207,18 +1207,26 @@ class SlackAdapter:
         attempt ended in doubt (a crash, a dropped connection) looks for it first."""
         event_id = str(body.get("event_id") or "")
         direct = "thread_ts" not in where and bool(event_id)
-        tag = {"event_type": REPLY_EVENT, "event_payload": {"event": event_id}}
 
         async def send(replies: list[Reply]) -> None:
-            if replies and retried and direct and await self._replied(client, body, tag):
-                log.info("slack: the reply to a retried event had arrived; not sent again")
-                return
-            first = True
-            for reply in replies:
-                for message in self._messages(reply, share=False):
-                    extra = {"metadata": tag} if first and direct else {}
-                    await client.chat_postMessage(**where, **message, **extra)
-                    first = False
+            messages = [m for reply in replies for m in self._messages(reply, share=False)]
+            there = (
+                await self._replied(client, body, event_id)
+                if messages and retried and direct
+                else set()
+            )
+            if there:
+                log.info("slack: %d part(s) of a retried event's reply had arrived", len(there))
+            for part, message in enumerate(messages):
+                if part in there:
+                    continue  # each part once: only those that never arrived are sent
+                tag = {
+                    "event_type": REPLY_EVENT,
+                    "event_payload": {"event": event_id, "part": part},
+                }
+                await client.chat_postMessage(
+                    **where, **message, **({"metadata": tag} if direct else {})
+                )
 
         event = event_from_message(body)
         bots = {a.get("user_id") for a in body.get("authorizations") or [] if isinstance(a, dict)}
@@ -1230,8 +1238,8 @@ class SlackAdapter:
         )
         await answer(self.handle, self.settle, event, send)
 
-    async def _replied(self, client: AsyncWebClient, body: Json, tag: Json) -> bool:
-        """Whether a reply tagged `tag` is in the event's DM already, since the event."""
+    async def _replied(self, client: AsyncWebClient, body: Json, event_id: str) -> set[int]:
+        """The parts of the reply to `event_id` in the event's DM already, since it."""
         event = body.get("event") or {}
         try:
             page = await client.conversations_history(
@@ -1242,12 +1250,14 @@ class SlackAdapter:
             log.warning(
                 "slack: a reply not looked for (%s)", quoted(str(error.response.get("error")))
             )
-            return False
-        return any(
-            (m.get("metadata") or {}).get("event_type") == tag["event_type"]
-            and (m.get("metadata") or {}).get("event_payload") == tag["event_payload"]
-            for m in page.get("messages") or []
-        )
+            return set()
+        found = set()
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == REPLY_EVENT and payload.get("event") == event_id:
+                found.add(payload.get("part", 0))
+        return found
 
     async def on_home(self, event: Json, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":

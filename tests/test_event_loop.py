@@ -140,3 +140,20 @@ def test_a_teams_message_waits_for_a_short_lock_instead_of_failing(
         assert "Situation" in said and "went wrong" not in said
         owner = teams.store.conn.execute("SELECT owner FROM star_drafts").fetchall()
         assert len(owner) == 1
+
+
+def test_a_retry_sends_only_the_parts_of_a_reply_that_never_arrived(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """A lookup in the middle of a draft is answered in two messages; the first reaches
+    Slack, the second fails: the event answers 500, and Slack's retry sends the second,
+    not the first again (each part carries its number with the event's id)."""
+    with slack_server(tmp_path, frameworks) as (url, fake, _bot):
+        assert event(url, direct_message("prep leadership level 4", 1))[0] == 200
+        fake.break_posts = ["", "before"]  # the first post taken, the second refused
+        body = direct_message("behaviour leadership level 3", 2)
+        assert event(url, body)[0] == 500
+        assert event(url, body, headers=RETRY)[0] == 200
+        seen = [m["text"] for messages in fake.stored.values() for m in messages]
+        assert sum("Leadership: Level 3" in t for t in seen) == 1
+        assert sum("still" in t.casefold() for t in seen) == 1  # the second part, once
