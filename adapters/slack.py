@@ -34,6 +34,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.delivery import (
+    BUSY_PATIENCE,
     Handle,
     Refused,
     Settle,
@@ -931,18 +932,17 @@ class SlackAdapter:
 
     async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
         event = event_from_command(body)
-        if wants_people(event.text):
-            event = await self.with_people(event, client, event.text)
+        key = context.get(REPLAY_KEY)
+        if wants_people(event.text):  # the people looked up within the same 2 s
+            handling = asyncio.ensure_future(self._with_people_then(event, client, key))
         else:  # the command escapes mentions, channels and links: plain text for the rest
             event = replace(event, text=unescaped(event.text))
-        # a lookup (public text, nothing changed) is answered at once; a replay of one
-        # shows nothing of anyone's, so only what goes further is checked for replays
-        quick = self.at_once(event) if self.at_once is not None else None
-        handling = asyncio.ensure_future(
-            _ready(quick)
-            if quick is not None
-            else self._unless_replayed(context.get(REPLAY_KEY), event)
-        )
+            # a lookup (public text, nothing changed) is answered at once; a replay of
+            # one shows nothing of anyone's, so only what goes further is checked
+            quick = self.at_once(event) if self.at_once is not None else None
+            handling = asyncio.ensure_future(
+                _ready(quick) if quick is not None else self._unless_replayed(key, event)
+            )
         if not (await asyncio.wait({handling}, timeout=ACK_WITHIN))[0]:
             # the database is slow to answer (another process holds it): Slack is told
             # in time, and the answer follows by the command's response_url
@@ -1035,25 +1035,37 @@ class SlackAdapter:
             return []
         return await self._patient(event)
 
-    async def _patient(self, event: Event) -> list[Reply]:
+    async def _with_people_then(
+        self, event: Event, client: AsyncWebClient, key: str | None
+    ) -> list[Reply]:
+        event = await self.with_people(event, client, event.text)
+        return await self._unless_replayed(key, event)
+
+    async def _patient(self, event: Event, seconds: float = BUSY_PATIENCE) -> list[Reply]:
         """The core's replies, waiting (a while) for a database another process holds."""
-        return await patiently(lambda: self.handle(event))
+        return await patiently(lambda: self.handle(event), seconds=seconds)
 
     async def _answer_patiently(
         self, event: Event, send: Callable[[list[Reply]], Awaitable[None]]
     ) -> None:
-        """For a button, acknowledged already (Slack never sends one again): answered
-        once the database is free, or told plainly that nothing was done."""
+        """For a button (Slack never sends one again): answered once the database is
+        free, within Slack's three seconds, or told plainly that nothing was done."""
+
+        async def handle(event: Event) -> list[Reply]:  # Slack waits 3 s for the answer
+            return await self._patient(event, seconds=ACK_WITHIN)
+
         try:
-            await answer(self._patient, self.settle, event, send)
+            await answer(handle, self.settle, event, send)
         except Busy:
             await send([compose("busy.j2")])
 
     async def on_form(self, ack: Any, body: Json, client: AsyncWebClient) -> None:
         """A submitted form: refused fields are shown in the modal, which stays open with
         what was typed; otherwise the modal closes and the answer comes in the DM."""
+        started = time.monotonic()
         # who the picked people are comes from Slack itself, never from the payload
         event = await self.with_people(event_from_view(body), client, picked=picked_users(body))
+        left = max(0.5, ACK_WITHIN - (time.monotonic() - started))  # of Slack's 3 s
 
         async def send(replies: list[Reply]) -> None:
             refused = replies[0].form if replies and replies[0].form else None
@@ -1069,7 +1081,7 @@ class SlackAdapter:
                     await client.chat_postMessage(channel=body["user"]["id"], **message)
 
         async def handle(event: Event) -> list[Reply]:  # within Slack's three seconds
-            return await patiently(lambda: self.handle(event), seconds=ACK_WITHIN)
+            return await patiently(lambda: self.handle(event), seconds=left)
 
         try:
             await answer(handle, self.settle, event, send)
