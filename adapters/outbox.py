@@ -19,6 +19,7 @@ does not honour an id given by the sender), so there such a message may arrive t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,7 @@ class Outbox:
     paused_until: dict[str, float] = field(default_factory=dict)
     arrived: dict[str, Arrived] = field(default_factory=dict)  # where it can be looked up
     run: Run = inline  # how the core is called (the web process: on its worker thread)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def _report(self, fn: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
         """A message's fate, told to the core: it happened, so it is recorded even when
@@ -64,12 +66,18 @@ class Outbox:
         await patiently(lambda: self.run(fn, *args, **kwargs))
 
     async def run_forever(self) -> None:
-        while True:
+        """Rounds every `every` seconds until `stop`: a message being sent then is sent
+        and reported first (a cancelled report would send it again after the lease)."""
+        while not self.stopping.is_set():
             try:
                 await self.round()
             except Exception:  # never stop delivering because of one bad round
                 log.exception("outbox: a round failed")
-            await asyncio.sleep(self.every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=self.every)
+
+    def stop(self) -> None:
+        self.stopping.set()
 
     async def round(self) -> dict[str, int]:
         """Run what is due, then deliver each platform's due messages; how many sent."""
@@ -84,7 +92,7 @@ class Outbox:
         to wait; how many were sent."""
         send = self.senders[prefix]
         sent = 0
-        while self.paused_until.get(prefix, 0.0) <= time.monotonic():
+        while self.paused_until.get(prefix, 0.0) <= time.monotonic() and not self.stopping.is_set():
             taken = await self.run(self.bot.outgoing, prefix, limit=1)
             if not taken:
                 break

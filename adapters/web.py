@@ -39,6 +39,7 @@ async def slack_not_configured(request: web.Request) -> web.Response:
 
 
 PRUNE_EVERY_SECONDS = 3600
+OUTBOX_DRAIN = 10.0  # seconds a stopping process lets the message under way finish
 
 
 def _prune_handled_events(app: web.Application, bot: Bot, worker: Worker) -> None:
@@ -197,7 +198,9 @@ def _deliver_outbox(app: web.Application, outbox: Outbox) -> None:
         )
 
     async def stop(app: web.Application) -> None:
-        for task in tasks:
+        outbox.stop()  # the message under way is sent and reported, then it stops
+        left = (await asyncio.wait(tasks, timeout=OUTBOX_DRAIN))[1] if tasks else set()
+        for task in left:
             task.cancel()
 
     app.on_startup.append(start)

@@ -306,3 +306,24 @@ def test_a_message_that_cannot_be_looked_for_is_sent_again_rather_than_never(
     d.expire()
     assert d.deliver() == 1
     assert len(d.kept()) == 1
+
+
+def test_a_stopping_outbox_finishes_and_records_the_message_under_way(
+    delivering: Delivering,
+) -> None:
+    """The web process stops while a direct message is being posted: the post finishes
+    and is recorded as sent before the outbox stops (cancelled, the record was lost and
+    the message taken again after the lease)."""
+    d = delivering
+    d.queue()
+    d.fake.post_delay = 0.5
+
+    async def stop_while_posting() -> None:
+        running = asyncio.ensure_future(d.outbox.run_forever())
+        while not d.fake.to("/api/chat.postMessage"):
+            await asyncio.sleep(0.01)
+        d.outbox.stop()
+        await asyncio.wait_for(running, timeout=5)
+
+    asyncio.run(stop_while_posting())
+    assert d.row()["sent_at"] is not None and len(d.posts()) == 1
