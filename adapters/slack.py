@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -790,6 +791,8 @@ class SlackAdapter:
         self._rendered: dict[tuple[int, bool], tuple[Reply, list[Json], str]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}  # users.info, 1 hour
         self._later: set[asyncio.Future[None]] = set()  # answers that follow their ack
+        self._pending: Counter[str] = Counter()  # each person's commands with the core
+        self._turns: dict[str, asyncio.Lock] = {}  # whose late answers are being posted
         # No retry of slack_sdk's own after a dropped connection: a post Slack may have
         # taken is not sent again blindly (the outbox looks for it first; an event's
         # reply goes again only on Slack's retry of the event).
@@ -933,21 +936,28 @@ class SlackAdapter:
     async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
         event = event_from_command(body)
         key = context.get(REPLAY_KEY)
+        quick = None
         if wants_people(event.text):  # the people looked up within the same 2 s
             handling = asyncio.ensure_future(self._with_people_then(event, client, key))
         else:  # the command escapes mentions, channels and links: plain text for the rest
             event = replace(event, text=unescaped(event.text))
             # a lookup (public text, nothing changed) is answered at once; a replay of
             # one shows nothing of anyone's, so only what goes further is checked
-            quick = self.at_once(event) if self.at_once is not None else None
+            # (not while an earlier command of theirs is still with the core: it may
+            # change what this one answers, and answers keep the order asked in)
+            at_once = self.at_once if not self._pending[event.user] else None
+            quick = at_once(event) if at_once is not None else None
             handling = asyncio.ensure_future(
                 _ready(quick) if quick is not None else self._unless_replayed(key, event)
             )
+        if quick is None:
+            self._pending[event.user] += 1
+            handling.add_done_callback(lambda _: self._pending.subtract([event.user]))
         if not (await asyncio.wait({handling}, timeout=ACK_WITHIN))[0]:
             # the database is slow to answer (another process holds it): Slack is told
             # in time, and the answer follows by the command's response_url
             await ack(self._render(compose("working.j2"), share=False)[1])
-            later = asyncio.ensure_future(self._answer_later(handling, context))
+            later = asyncio.ensure_future(self._answer_later(handling, context, event.user))
             self._later.add(later)  # kept until done (the loop holds tasks weakly)
             later.add_done_callback(self._later.discard)
             return
@@ -1017,8 +1027,15 @@ class SlackAdapter:
 
         await self._answer_patiently(event_from_action(body), send)
 
-    async def _answer_later(self, handling: asyncio.Future[list[Reply]], context: Any) -> None:
-        """A command's answer, once it is ready, by its response_url."""
+    async def _answer_later(
+        self, handling: asyncio.Future[list[Reply]], context: Any, user: str
+    ) -> None:
+        """A command's answer, once it is ready, by its response_url; a person's answers
+        in the order of their commands (each waits for the one before to be posted)."""
+        async with self._turns.setdefault(user, asyncio.Lock()):
+            await self._post_later(handling, context)
+
+    async def _post_later(self, handling: asyncio.Future[list[Reply]], context: Any) -> None:
         try:
             replies = await handling
         except Busy:

@@ -89,14 +89,22 @@ def test_healthz_and_a_command_are_answered_while_the_database_is_locked(
             status, ack = slash(url, fake, "prep leadership level 3")
             assert status == 200
             assert "One moment" in ack and "no need to send it again" in ack
+            # her next lookup waits its turn behind it: answers keep the order asked in
+            status, ack = slash(url, fake, "leadership level 2")
+            assert status == 200 and "One moment" in ack
             assert drafts(bot.store) == []  # nothing could be written yet
         waiting.join(10)
         assert done[0][0] == 200 or done[0][0] >= 500  # a 5xx: Slack sends it again
         assert event(url, body, headers=RETRY)[0] == 200
         question = wait_for(lambda: posted(fake, "Situation"))
         assert len(question) == 1  # the message's answer, once
-        answered = wait_for(lambda: fake.to(f"/response/{ALICE}"))
-        assert "Situation" in json.dumps(answered[-1].body)  # the command's, by response_url
+        wanted = ("Prepare an example: Leadership, Level 3", "Leadership: Level 2")
+
+        def responses() -> str:
+            return " ".join(json.dumps(c.body) for c in fake.to(f"/response/{ALICE}"))
+
+        said = wait_for(lambda: all(w in responses() for w in wanted) and responses())
+        assert said.index(wanted[0]) < said.index(wanted[1])  # by response_url, in order
         assert sorted(drafts(bot.store)) == ["3", "4"]
 
 

@@ -77,8 +77,14 @@ def peers() -> list[str]:
 
 
 def fan_out(tmp_path: Path, bot: Bot) -> int:
-    """A 360 request to PEERS people, made through the core on the apps' file."""
-    return make_request(tmp_path / "bot.db", PEERS, bot.store)
+    """A 360 request to PEERS people, made through the core on the apps' file, by a
+    connection of its own (as another process would: the app's is its core thread's)
+    on the app's clock."""
+    store = Store.open(tmp_path / "bot.db", bot.store.clock)
+    try:
+        return make_request(tmp_path / "bot.db", PEERS, store)
+    finally:
+        store.close()
 
 
 def settled(tmp_path: Path, request: int) -> bool:
