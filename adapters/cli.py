@@ -56,9 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat with the bot in the terminal")
     chat.add_argument("--user", help="who is speaking (default: your login name)")
-    chat.add_argument(
-        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
-    )
+    _db_option(chat)
 
     export = commands.add_parser(
         "export",
@@ -76,9 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the file to write (default: standard output); replaced if it exists",
     )
     export.add_argument("--user", help="whose draft (default: your login name, as in chat)")
-    export.add_argument(
-        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
-    )
+    _db_option(export)
 
     serve = commands.add_parser(
         "serve",
@@ -96,9 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--host", help="address to listen on (default: all; with --dev, 127.0.0.1 only)"
     )
-    serve.add_argument(
-        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
-    )
+    _db_option(serve)
     serve.add_argument(
         "--socket",
         action="store_true",
@@ -282,6 +276,12 @@ def _load(settings: Settings):  # type: ignore[no-untyped-def]
             print(f"  {problem}", file=sys.stderr)
         print("Run `behaviourbot frameworks check` after fixing it.", file=sys.stderr)
         return None
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file (default: $BEHAVIOURBOT_DB, or a per-user file)"
+    )
 
 
 def _console_user(user: str | None) -> str:

@@ -41,10 +41,8 @@ from adapters.worker import inline
 from bot.frameworks import load_all
 from bot.router import Bot
 from bot.storage import Store
-from bot.types import Event, Person, Reply
-
-TEAM = "T0BENCH"
-ALICE = f"slack:{TEAM}:U0ALICE"
+from bot.types import Event
+from tests.slack_faults import REQUESTER, make_request
 
 
 class FakeSlack:
@@ -79,30 +77,8 @@ class FakeSlack:
         return web.json_response({"ok": True, "channel": body.get("channel"), "ts": "1.0"})
 
 
-def make_request(bot: Bot, peers: int) -> None:
-    """Alice's request to `peers` people, picked in Slack's user picker."""
-    people = tuple(Person(f"slack:{TEAM}:U{n:05d}", f"Peer {n}", 0) for n in range(peers))
-
-    def send(**kwargs: Any) -> list[Reply]:
-        return bot.handle(Event(user=ALICE, conversation=ALICE, forms=True, buttons=True, **kwargs))
-
-    send(text="360 leadership level 4")
-    send(action="360 done")
-    send(
-        action="360 people",
-        fields={"peers": "\n".join(p.identity for p in people)},
-        people=people,
-        name="Alice Smith",
-    )
-    send(action="360 deadline 2 weeks")
-    send(action="360 manager none")
-    send(action="360 self leadership 3")
-    (sent,) = send(action="360 send")
-    assert "Request 1 is on its way" in sent.plain_text(), sent.plain_text()
-
-
 def progress(bot: Bot) -> str:
-    (listing,) = bot.handle(Event(user=ALICE, conversation=ALICE, text="360 list"))
+    (listing,) = bot.handle(Event(user=REQUESTER, conversation=REQUESTER, text="360 list"))
     line = next(b for b in listing.blocks if b.kind == "bullets").items[0]
     return line
 
@@ -119,7 +95,7 @@ async def deliver(peers: int, every: int, retry_after: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "bench.db")
         bot = Bot(load_all(()), store)
-        make_request(bot, peers)
+        make_request(Path(tmp) / "bench.db", peers, store)  # the fault suite's request
         slack = SlackAdapter(
             partial(inline, bot.handle),
             settle=partial(inline, bot.settle),

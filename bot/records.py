@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from typing import Any
 
 from bot.clock import Zone, parse_date, zone_of
@@ -120,7 +121,7 @@ def form_values(event: Event) -> dict[str, str]:
     }
 
 
-class PersonalFlow:
+class PersonalFlow(ABC):
     """What plans and expectations share: routed by their verb; in private
     conversations only; what the platform says of the speaker kept; people's names and
     time zones; direct messages through the outbox. Their records are tables, so they
@@ -147,8 +148,9 @@ class PersonalFlow:
         command = event.action if event.action is not None else event.text
         return state, [self.command(event, strip_command_prefix(clean(command)).split()[1:])]
 
+    @abstractmethod
     def command(self, event: Event, words: list[str]) -> Reply:
-        raise NotImplementedError
+        """The reply to one of the flow's commands (`words` after the verb)."""
 
     def dates(self, event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, str]:
         """A form's `starts` and `due` dates as ISO dates ("" for none), read in the
