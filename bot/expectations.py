@@ -323,6 +323,7 @@ class ExpectationFlow(PersonalFlow):
                 hint="leadership level 4",
                 optional=True,
                 only_if="kind=competency",
+                names_behaviour=True,
             ),
             field(
                 "standards",

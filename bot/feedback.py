@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.clock import parse_date, working_moment, zone_for
+from bot.engine import Step, StepKind
 from bot.feedback_report import (
     MIN_THRESHOLD,
     Earlier,
@@ -38,7 +39,7 @@ from bot.feedback_report import (
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
 from bot.records import PeopleStore, form_values, remember
-from bot.render import compose
+from bot.render import compose, render
 from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
 from bot.storage import FeedbackStore, Store
@@ -194,6 +195,38 @@ class FeedbackFlow:
             if not event.private:
                 return state, [compose("feedback/private_only.j2")]
             return self.command(state, event, rest.strip())
+        typed = clean(event.text, keep_newlines=True, exact=True).strip()
+        if "answering" in state:
+            return self.answer_typed(state, event, typed)
+        return self.build_typed(state, event, typed)
+
+    def current(self, state: dict[str, Any]) -> Step | None:
+        """The step waiting for an answer: a peer's rating or comment, or what a request
+        being built still needs."""
+        if (answering := state.get("answering")) is not None:
+            part = answering.get("part", "rate")
+            if part == "rate":
+                return Step(part, kind="choice")
+            label = render("feedback/_label.j2", part=part)
+            return Step(part, kind="text", optional=True, label=label)
+        if (draft := state.get("feedback")) is not None:
+            step = draft.get("step", "framework")
+            return Step(step, kind=_STEP_KINDS.get(step, "choice"), optional=step == "manager")
+        return None
+
+    def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
+        """The question waiting for an answer, asked again."""
+        if "answering" in state:
+            found = self._answering(state, event)
+            return None if isinstance(found, Reply) else self._question(found[1], found[0])
+        if "feedback" in state:
+            return self.prompt(state["feedback"])
+        return None
+
+    def take_answer(
+        self, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """Typed text taken as the answer to the step waiting, whatever it reads as."""
         typed = clean(event.text, keep_newlines=True, exact=True).strip()
         if "answering" in state:
             return self.answer_typed(state, event, typed)
@@ -1214,6 +1247,13 @@ def _texts(scope: Scope, behaviour_id: str) -> dict[str, Any]:
 
 
 STEPS = ("framework", "level", "behaviours", "peers", "deadline", "manager", "self", "confirm")
+_STEP_KINDS: dict[str, StepKind] = {
+    "behaviours": "choices",
+    "peers": "people",
+    "deadline": "date",
+    "manager": "people",
+    "confirm": "confirm",
+}
 
 
 def _next_step(draft: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from bot.clock import Clock, parse_date
+from bot.engine import Step
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.render import compose
 from bot.text import clean
@@ -50,6 +51,22 @@ class FormFiller:
             return not _COMMAND.match(clean(event.text).strip())
         field = self._field(state["filling"])
         return field is not None and any(o.command == event.action for o in field.options)
+
+    def current(self, state: dict[str, Any]) -> Step | None:
+        """The field being asked, as a step."""
+        field = self._field(state["filling"]) if "filling" in state else None
+        if field is None:
+            return None
+        return Step(
+            field.name,
+            kind=field.kind,
+            optional=field.optional,
+            label=field.label,
+            names_behaviour=field.names_behaviour,
+        )
+
+    def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
+        return self.question(state["filling"]) if "filling" in state else None
 
     def begin(
         self, state: dict[str, Any], replies: list[Reply], event: Event

@@ -200,6 +200,7 @@ class PlanFlow(PersonalFlow):
                 "behaviour",
                 "The behaviour, and the level you aim for",
                 hint="leadership level 5",
+                names_behaviour=True,
             ),
             field("gap", "The gap, in a sentence", hint="I rarely set direction for the team"),
             field(

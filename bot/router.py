@@ -30,6 +30,7 @@ from typing import Any
 
 from bot import expectations, feedback, plans, star
 from bot.clock import iso
+from bot.engine import VOCABULARY, Word, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.filling import FormFiller
@@ -37,6 +38,7 @@ from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
 from bot.plans import PlanFlow
 from bot.render import compose
+from bot.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
 from bot.star import StarFlow
 from bot.storage import Busy, Store, is_busy
 from bot.text import clean
@@ -55,7 +57,15 @@ _VERBS = (
     | expectations.VERBS
 )
 _FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
+# Verbs that are commands whatever flow is under way (a flow's own verbs among them):
+# typed on their own, or with a number ("draft 2"), they are run, never filed as an
+# answer; with more words they are asked about where an answer is typed.
+_ANY_FLOW_WORDS = frozenset().union(*VOCABULARY.values())
+_COMMAND_VERBS = (_VERBS - _ANY_FLOW_WORDS) | {"compare", "search", "list", "frameworks", "show"}
+# A lookup typed where an answer is expected is at most this many words.
+_LOOKUP_WORDS = 8
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
+WaitingFlow = StarFlow | FeedbackFlow | FormFiller  # flows that keep a question waiting
 
 # Commands about people (plans, expectations): an adapter tells the core who the speaker
 # is (name, time zone) and whom they mention, where the platform has to be asked.
@@ -111,7 +121,7 @@ class Bot:
             read: dict[str, Any] | None = None
             if event.event_id is None:
                 read = self.store.state(event.user, event.conversation)
-                if self._flow(read, self._picked(read, event)) is not None:
+                if self._under_way(read) or self._flow(read, self._picked(read, event)):
                     read = None  # a flow that writes: all of it under the lock
                 else:
                     new_state, replies, kind = self.step(read, event)
@@ -121,17 +131,27 @@ class Bot:
                         return self._again(event)
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
-                    if (flow := self._flow(state, picked)) is not None:
+                    stored = state
+                    state, picked, pending, confirmed = self._held(state, picked)
+                    under = self._under_way(state)
+                    flow = under[1] if confirmed and under else self._flow(state, picked)
+                    if flow is None and under is not None:
+                        # a lookup while a flow waits for an answer: then its question
+                        new_state, replies, kind = self._command_mid_flow(*under, state, picked)
+                        new_state = _offering(new_state, replies[-1], event)
+                    elif flow is not None:
                         earlier = self._earlier(picked)
                         if earlier is not None:
                             new_state, replies, kind = state, earlier, "resubmitted"
                         else:
-                            new_state, replies, kind = self._run(flow, state, picked)
+                            new_state, replies, kind = self._run(
+                                flow, state, picked, pending, confirmed=confirmed
+                            )
                             new_state = _offering(new_state, replies[-1], event)
                             self._remember(picked, replies)
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
-                    if new_state != state:
+                    if new_state != stored:
                         self.store.save_state(event.user, event.conversation, new_state)
                     if event.event_id and replies:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
@@ -171,7 +191,7 @@ class Bot:
         if event.event_id is not None or event.tz_name or event.tz_offset is not None:
             return None
         read = self.store.read_state(event.user, event.conversation)
-        if read is None or self._flow(read, self._picked(read, event)) is not None:
+        if read is None or self._under_way(read) or self._flow(read, self._picked(read, event)):
             return None
         new_state, replies, kind = self.step(read, event)
         if new_state != read:
@@ -228,12 +248,127 @@ class Bot:
         flows += (self.plans, self.expectations)
         return next((f for f in flows if f.wants(state, event)), None)
 
+    def _under_way(self, state: dict[str, Any]) -> tuple[str, WaitingFlow] | None:
+        """The flow whose question is waiting for an answer, with its state's key: a
+        form being filled in, then a 360 answer, a 360 request, a practice, a draft."""
+        flows: dict[str, WaitingFlow] = {
+            "filling": self.filler,
+            "answering": self.feedback,
+            "feedback": self.feedback,
+            "practice": self.star,
+            "star": self.star,
+        }
+        return next(((k, f) for k, f in flows.items() if k in state), None)
+
+    def looks_like(self, text: str) -> str | None:
+        """The command that `text` reads as, when it reads as one (a verb of the bot's)
+        or as a lookup (a behaviour, a framework, a comparison): None for anything else."""
+        typed = strip_command_prefix(clean(text))
+        words = typed.split()
+        if not words or len(words) > _LOOKUP_WORDS or word_of(typed) is not None:
+            return None
+        if words[0].casefold() in _COMMAND_VERBS:
+            return typed
+        if numbers_of(typed) is not None or "\n" in text.strip():
+            return None
+        found = resolve_query(self.lookup.index, typed)
+        if isinstance(found, BehaviourView) and not found.ignored and not found.also:
+            return typed
+        if isinstance(found, FrameworkView | ClusterView):
+            return typed
+        return None
+
+    def _at_once(self, command: str) -> bool:
+        """A command run when typed mid-flow, without asking: a verb alone or with one
+        more word (`drafts`, `360 list`), with a number (`plan item 2`), or with a
+        lookup (`prep leadership level 4`)."""
+        verb, *rest = command.split()
+        if verb.casefold() not in _COMMAND_VERBS:
+            return False
+        if len(rest) <= 1 or (len(rest) <= 3 and rest[-1].isdigit()):
+            return True
+        return self.looks_like(" ".join(rest)) is not None
+
+    def _mid_flow(
+        self, state: dict[str, Any], event: Event, pending: dict[str, str] | None
+    ) -> tuple[dict[str, Any], list[Reply], str] | tuple[dict[str, Any], Event]:
+        """Typed text while a flow waits for an answer: never filed as the answer when it
+        reads as a command or a lookup. A command is run, or (where an answer is typed)
+        asked about first (`pending`: the text asked about last, which typed again is
+        the command), and the flow's question is asked again after it. Otherwise
+        (state, event) to go on with."""
+        under = self._under_way(state)
+        if under is None or event.action is not None or event.slash:
+            return state, event
+        key, flow = under
+        again = pending is not None and clean(event.text) == clean(pending["text"])
+        command = pending["command"] if again else self.looks_like(event.text)
+        if command is None:
+            return state, event
+        step = flow.current(state)
+        verb = command.split()[0].casefold() in _COMMAND_VERBS
+        if again or (verb and self._at_once(command)) or (verb and step and step.kind != "text"):
+            return self._command_mid_flow(key, flow, state, replace(event, action=command))
+        if step is None or step.kind != "text" or step.names_behaviour:
+            return state, event  # a name where names are picked, a behaviour where asked
+        held = {"text": event.text, "command": command}
+        question = compose(
+            "engine/misfiled.j2", step=step, typed=event.text, command=strip_command_prefix(command)
+        )
+        return dict(state, pending=held), [question], "misfiled"
+
+    def _command_mid_flow(
+        self, key: str, flow: WaitingFlow, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply], str]:
+        """A command typed while `flow` waits for an answer: its reply, then (when it
+        was another flow's, or a lookup, and left `flow` where it was) the question
+        again."""
+        other = self._flow(state, event)
+        if other is None:
+            new_state, replies, kind = self.step(state, event)
+        else:
+            new_state, replies, kind = self._run(other, state, event)
+        if (
+            other is not flow  # a flow's own commands say where they leave it
+            and new_state.get(key) == state.get(key)
+            and (asked := flow.ask_again(new_state, event))
+        ):
+            replies = [*replies, asked]
+        return new_state, replies, kind
+
+    @staticmethod
+    def _held(
+        state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], Event, dict[str, str] | None, bool]:
+        """The text held back last as reading like a command, taken out of the state:
+        `yes` (typed or its button) saves it as the answer after all (the event becomes
+        that text, True); anything else drops it."""
+        pending = state.get("pending")
+        if pending is None:
+            return state, event, None, False
+        state = without(state, "pending")
+        said = event.action if event.action is not None else event.text
+        if word_of(said) is Word.YES and not event.slash:
+            return state, replace(event, text=pending["text"], action=None), None, True
+        return state, event, pending, False
+
     def _run(
-        self, flow: Flow, state: dict[str, Any], event: Event
+        self,
+        flow: Flow,
+        state: dict[str, Any],
+        event: Event,
+        pending: dict[str, str] | None = None,
+        *,
+        confirmed: bool = False,
     ) -> tuple[dict[str, Any], list[Reply], str]:
         """One step of `flow`. Where the platform shows no forms (the terminal), a form
         in a plan's or an expectation's reply is asked one field at a time, and the
         filled-in form is handled as the platform's submission would be."""
+        if not confirmed:
+            checked = self._mid_flow(state, event, pending)
+            if len(checked) == 3:
+                return checked
+            state, event = checked
         if flow is self.filler:
             new_state, out = self.filler.step(state, event)
             if isinstance(out, list):
@@ -247,7 +382,10 @@ class Bot:
         if flow is not self.filler and "filling" in state:  # a command came first
             left = compose("filling/left.j2", form=state["filling"]["form"])
             state = without(state, "filling")
-        new_state, replies = flow.step(state, event)
+        if confirmed and flow is not self.filler and isinstance(flow, StarFlow | FeedbackFlow):
+            new_state, replies = flow.take_answer(state, event)
+        else:
+            new_state, replies = flow.step(state, event)
         if left is not None:
             replies = [left, *replies]
         if (
@@ -410,10 +548,7 @@ class Bot:
                 return state, [reply], "bad-choice"
             command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
-        replies = [reply]
-        if "star" in state or "practice" in state:  # a lookup in the middle of a flow
-            replies.append(self.star.still_going(state))
-        return _offering(state, reply, event), replies, kind
+        return _offering(state, reply, event), [reply], kind
 
 
 def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.engine import Step
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose, environment
@@ -166,6 +167,39 @@ class StarFlow:
             return self.practice_answer(state, event)
         if "star" not in state:
             return state, [compose("star/nothing_to_stop.j2")]
+        return self.answer(state, event)
+
+    def current(self, state: dict[str, Any]) -> Step | None:
+        """The step waiting for an answer: a part of the draft, or the practice answer."""
+        if "practice" in state:
+            return Step("answer", kind="text", label=_say("star/_label.j2", part="answer"))
+        part = (state.get("star") or {}).get("part")
+        if part is None:
+            return None
+        label = _say("star/_label.j2", part=part)
+        return Step(part, kind="text", optional=part == "learned", label=label)
+
+    def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
+        """The question waiting for an answer, asked again (after a command or a lookup
+        typed in the middle)."""
+        if (practice := state.get("practice")) is not None:
+            target = self._practice_target(practice)
+            if target is None:
+                return None
+            return self._practice_ask(state, target, practice["indicator"])[1][0]
+        flow = state.get("star")
+        draft = self.store.draft(event.user, flow["draft"]) if flow else None
+        target = self.target_of(draft) if draft else None
+        if flow is None or draft is None or target is None:
+            return None
+        return self._ask(target, flow["draft"], flow["part"], draft["parts"])
+
+    def take_answer(
+        self, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """Typed text taken as the answer to the step waiting, whatever it reads as."""
+        if "practice" in state:
+            return self.practice_answer(state, event)
         return self.answer(state, event)
 
     def still_going(self, state: dict[str, Any]) -> Reply:

@@ -332,6 +332,23 @@ def m011_outbox_attempts(db: Database) -> None:
     db["outbox"].add_column("unsure", int)
 
 
+def upgrade_flow_states(db: Database) -> None:
+    """Every conversation's flow states in their newest shapes, converted once (for a
+    migration that follows a flow's new state version: see bot.engine.upgrade)."""
+    from bot.engine import upgraded  # the flows register their upgrades when imported
+
+    for user, conversation, text in list(
+        db.execute("SELECT user, conversation, state FROM conversations").fetchall()
+    ):
+        state = json.loads(text)
+        newer = upgraded(state)
+        if newer != state:
+            db.execute(
+                "UPDATE conversations SET state = ? WHERE user = ? AND conversation = ?",
+                [json.dumps(newer, sort_keys=True), user, conversation],
+            )
+
+
 try:  # to tell whether another process is still running (not on Windows)
     import fcntl
 except ImportError:  # pragma: no cover

@@ -116,6 +116,9 @@ class Field:
     # Asked only when another field holds a value ("kind=competency"), where fields are
     # asked one at a time (the terminal); a form on screen shows it, saying when it counts.
     only_if: str = ""
+    # Its answer names a behaviour and a level ("leadership level 4"): typed where it is
+    # asked, such text is the answer, not a lookup.
+    names_behaviour: bool = False
 
 
 @dataclass(frozen=True)

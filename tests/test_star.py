@@ -96,11 +96,17 @@ def test_commands_typed_mid_flow(chat: FakeAdapter, store: Store) -> None:
     help_reply, ask = chat.send(text="help")
     assert "`back`: rewrite the part before" in help_reply.plain_text()
     assert "Step 2 of 5: Task" in ask.plain_text()
-    lookup, reminder = chat.send(text="/behaviour leadership level 5")  # not an answer
+    lookup, again = chat.send(text="/behaviour leadership level 5")  # not an answer
     assert lookup.title == "Leadership: Level 5"
-    assert "still writing draft 1: what you type next is saved as its Task" in (
-        reminder.plain_text()
-    )
+    assert "Step 2 of 5: Task" in again.plain_text()  # the question again
+    (asked,) = chat.send(text="leadership level 5")  # reads as a lookup: asked about
+    assert "Save this as your Task?" in asked.plain_text()
+    assert "task" not in store.draft(chat.user, 1)["parts"]  # type: ignore[index]
+    lookup, again = chat.send(text="leadership level 5")  # typed again: the lookup
+    assert lookup.title == "Leadership: Level 5" and "Step 2 of 5: Task" in again.plain_text()
+    listed, again = chat.send(text="360 list")  # another job's command: then the question
+    assert "360" in listed.plain_text()
+    assert "Step 2 of 5: Task" in again.plain_text()
     number, ask = chat.send(text="99")  # no such choice: not saved as the Task
     assert '"99" is not one of the choices here, so nothing was saved' in number.plain_text()
     assert "task" not in store.draft(chat.user, 1)["parts"]  # type: ignore[index]
@@ -126,8 +132,14 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(chat: FakeAdapter, stor
         "situation": STRONG["situation"],
         "task": "Je devais réduire l’arriéré de 900 dossiers. 我负责这个项目。",
     }
-    (unknown,) = chat.send(text="prep nonsense words")
+    (asked,) = chat.send(text="prep nonsense words")  # reads as a command: asked about
+    assert "Save this as your Action?" in asked.plain_text()
+    (unknown,) = chat.send(text="prep nonsense words")  # typed again: the command
     assert "no draft was started" in unknown.plain_text()
+    chat.send(text="prep nonsense words")
+    saved, _ = chat.send(text="yes")  # saved as the Action after all, as typed
+    assert saved.plain_text().startswith("Saved your Action")
+    assert store.draft(chat.user, 1)["parts"]["action"] == "prep nonsense words"  # type: ignore[index]
 
 
 def test_a_level_is_asked_for_when_not_given(chat: FakeAdapter) -> None:
@@ -337,9 +349,9 @@ def test_practice_bad_input_and_privacy(chat: FakeAdapter) -> None:
     assert "2,500 words" in long.plain_text() and "up to 2,000" in long.plain_text()
     (help_,) = chat.send(text="help")
     assert "Answer the question in one message" in help_.plain_text()
-    lookup, reminder = chat.send(text="/behaviour leadership level 5")  # mid-practice
+    lookup, again = chat.send(text="/behaviour leadership level 5")  # mid-practice
     assert lookup.title == "Leadership: Level 5"
-    assert "You are still practising" in reminder.plain_text()
+    assert "Practice question: Leadership, Level 4" in again.plain_text()
     event = Event(
         user=chat.user,
         conversation="console:local:channel",
