@@ -107,6 +107,80 @@ def test_the_transcripts_are_real_output(document: str, frameworks, tmp_path: Pa
         store.close()
 
 
+def module_map() -> set[str]:
+    """The module paths named in docs/architecture.md's module map."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("\n## Module map\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"`((?:bot|adapters)/[\w/]+\.py)`", section))
+
+
+def test_the_module_map_names_every_module() -> None:
+    """Every module under bot/ and adapters/ (package __init__.py files aside) is in the
+    module map of docs/architecture.md, and every module the map names exists."""
+    modules = {
+        path.relative_to(ROOT).as_posix()
+        for package in ("bot", "adapters")
+        for path in (ROOT / package).rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    named = module_map()
+    add = sorted(modules - named)
+    remove = sorted(path for path in named if not (ROOT / path).is_file())
+    assert (add, remove) == ([], []), (
+        "docs/architecture.md's module map is out of date:"
+        + "".join(f"\n  add a row for {path}" for path in add)
+        + "".join(f"\n  remove {path} (no such file)" for path in remove)
+    )
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub makes for a page's headings (outside code blocks)."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    seen: dict[str, int] = {}
+    found = set()
+    for heading in re.findall(r"^#{1,6} (.+?)\s*$", text, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        found.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return found
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_relative_links_point_at_what_exists(document: str) -> None:
+    """Every relative link of the README and docs/ names a file that exists and, into a
+    Markdown page, a heading that it has."""
+    page = ROOT / document
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # https:, mailto:
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve() if file else page
+        if not path.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and path.suffix == ".md" and anchor not in anchors(path):
+            broken.append(f"{target} (no such heading)")
+    assert broken == [], f"{document}: broken links {broken}"
+
+
+def test_the_teams_app_pages_links_land_on_headings() -> None:
+    """The Teams app package links its privacy and terms pages to the README's headings."""
+    from adapters.teams_package import PRIVACY_URL, TERMS_URL
+
+    for url in (PRIVACY_URL, TERMS_URL):
+        page, _, anchor = url.partition("/blob/main/")[2].partition("#")
+        assert anchor in anchors(ROOT / page), url
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_example_commands_write_into_a_folder_of_their_own(document: str) -> None:
+    """An example that writes a file writes it into `dir=$(mktemp -d)`, never a fixed
+    name in /tmp, where it would meet another user's or another run's file."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    assert re.findall(r"/tmp/\S*", text) == []
+
+
 PLATFORMS = ("adapters", "slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp")
 
 
