@@ -24,12 +24,33 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert commands[1] in ci.splitlines()
 
 
-def test_readme_documents_every_command() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("behaviourbot chat", "--user", "frameworks check", "frameworks list"):
-        assert command in text
-    for variable in ("BEHAVIOURBOT_DB", "BEHAVIOURBOT_FRAMEWORKS"):
-        assert variable in text
+def test_every_command_and_variable_is_documented() -> None:
+    """docs/operating.md names every `behaviourbot` command and every environment variable
+    the settings read; the README gives the command that starts the chat."""
+    import argparse
+
+    from adapters.cli import _parser
+
+    assert "behaviourbot chat" in (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
+
+    def commands(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
+        found = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found += [f"{prefix} {name}", *commands(sub, f"{prefix} {name}")]
+            elif action.option_strings and action.dest != "help":
+                found += [max(action.option_strings, key=len)]
+        return found
+
+    settings = (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
+    variables = re.findall(r'env\.get\("(\w+)"', settings)
+    assert "BEHAVIOURBOT_DB" in variables
+    missing = [
+        name for name in [*commands(_parser(), "behaviourbot"), *variables] if name not in text
+    ]
+    assert missing == [], f"docs/operating.md does not mention {missing}"
 
 
 @pytest.mark.parametrize("args", [["check"], ["format", "--check"]])
@@ -44,9 +65,17 @@ def test_ruff_is_clean(args: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def transcripts() -> list[list[tuple[str, str]]]:
-    """The README's `you>` transcripts, as (what was typed, what the bot printed) pairs."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def documents() -> list[Path]:
+    """The README and every page of docs/: the project's documentation."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+DOCUMENTS = [path.relative_to(ROOT).as_posix() for path in documents()]
+
+
+def transcripts(path: Path) -> list[list[tuple[str, str]]]:
+    """A page's `you>` transcripts, as (what was typed, what the bot printed) pairs."""
+    text = path.read_text(encoding="utf-8")
     found = []
     for block in re.findall(r"^```text\n(.*?)\n```", text, flags=re.MULTILINE | re.DOTALL):
         if block.startswith("you> "):
@@ -55,22 +84,101 @@ def transcripts() -> list[list[tuple[str, str]]]:
     return found
 
 
-def test_the_readme_tour_is_real_output(frameworks, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_transcripts_are_found() -> None:
+    """A change of format that hid the transcripts from the replay would pass it silently."""
+    assert len(transcripts(ROOT / "README.md")) >= 2
+    assert len(transcripts(ROOT / "docs" / "using.md")) >= 6
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_the_transcripts_are_real_output(document: str, frameworks, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from adapters.console import format_reply
     from bot.router import Bot
     from bot.storage import Store
 
     from .conftest import FakeAdapter
 
-    tours = transcripts()
-    assert len(tours) >= 4
-    for n, tour in enumerate(tours):
+    for n, tour in enumerate(transcripts(ROOT / document)):
         store = Store.open(tmp_path / f"tour{n}.db")
         chat = FakeAdapter(Bot(frameworks, store))
         for typed, printed in tour:
             replies = chat.send(text=typed)
-            assert "\n\n".join(format_reply(r) for r in replies) == printed, typed
+            assert "\n\n".join(format_reply(r) for r in replies) == printed, f"{document}: {typed}"
         store.close()
+
+
+def module_map() -> set[str]:
+    """The module paths named in docs/architecture.md's module map."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("\n## Module map\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"`((?:bot|adapters)/[\w/]+\.py)`", section))
+
+
+def test_the_module_map_names_every_module() -> None:
+    """Every module under bot/ and adapters/ (package __init__.py files aside) is in the
+    module map of docs/architecture.md, and every module the map names exists."""
+    modules = {
+        path.relative_to(ROOT).as_posix()
+        for package in ("bot", "adapters")
+        for path in (ROOT / package).rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    named = module_map()
+    add = sorted(modules - named)
+    remove = sorted(path for path in named if not (ROOT / path).is_file())
+    assert (add, remove) == ([], []), (
+        "docs/architecture.md's module map is out of date:"
+        + "".join(f"\n  add a row for {path}" for path in add)
+        + "".join(f"\n  remove {path} (no such file)" for path in remove)
+    )
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub makes for a page's headings (outside code blocks)."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    seen: dict[str, int] = {}
+    found = set()
+    for heading in re.findall(r"^#{1,6} (.+?)\s*$", text, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        found.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return found
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_relative_links_point_at_what_exists(document: str) -> None:
+    """Every relative link of the README and docs/ names a file that exists and, into a
+    Markdown page, a heading that it has."""
+    page = ROOT / document
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # https:, mailto:
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve() if file else page
+        if not path.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and path.suffix == ".md" and anchor not in anchors(path):
+            broken.append(f"{target} (no such heading)")
+    assert broken == [], f"{document}: broken links {broken}"
+
+
+def test_the_teams_app_pages_links_land_on_headings() -> None:
+    """The Teams app package links its privacy and terms pages to the README's headings."""
+    from adapters.teams_package import PRIVACY_URL, TERMS_URL
+
+    for url in (PRIVACY_URL, TERMS_URL):
+        page, _, anchor = url.partition("/blob/main/")[2].partition("#")
+        assert anchor in anchors(ROOT / page), url
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_example_commands_write_into_a_folder_of_their_own(document: str) -> None:
+    """An example that writes a file writes it into `dir=$(mktemp -d)`, never a fixed
+    name in /tmp, where it would meet another user's or another run's file."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    assert re.findall(r"/tmp/\S*", text) == []
 
 
 PLATFORMS = ("adapters", "slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp")
