@@ -81,7 +81,7 @@ class Outbox:
 
     async def round(self) -> dict[str, int]:
         """Run what is due, then deliver each platform's due messages; how many sent."""
-        ran = await self.run(self.bot.tick)
+        ran = await self.run(self.bot.schedule.run_due)
         if ran:
             log.info("outbox: ran %d scheduled reminders and closings", ran)
         return {prefix: await self.deliver(prefix) for prefix in self.senders}
@@ -93,7 +93,7 @@ class Outbox:
         send = self.senders[prefix]
         sent = 0
         while self.paused_until.get(prefix, 0.0) <= time.monotonic() and not self.stopping.is_set():
-            taken = await self.run(self.bot.outgoing, prefix, limit=1)
+            taken = await self.run(self.bot.outbox.take, prefix, limit=1)
             if not taken:
                 break
             message = taken[0]
@@ -107,19 +107,19 @@ class Outbox:
                     there = False
                 except SlowDown as slow:  # the look-up was rate-limited: both wait
                     self.paused_until[prefix] = time.monotonic() + slow.seconds
-                    await self._report(self.bot.send_later, message, slow.seconds)
+                    await self._report(self.bot.outbox.send_later, message, slow.seconds)
                     continue
                 except Exception as error:
                     log.warning(
                         "outbox: message %d not looked up: %s", message.id, type(error).__name__
                     )
                     await self._report(
-                        self.bot.try_again, message, f"{name} kept failing", unsure=True
+                        self.bot.outbox.try_again, message, f"{name} kept failing", unsure=True
                     )
                     continue
                 if there:
                     log.info("outbox: message %d had arrived; not sent again", message.id)
-                    await self._report(self.bot.sent, message)
+                    await self._report(self.bot.outbox.sent, message)
                     sent += 1
                     continue
             try:
@@ -127,10 +127,10 @@ class Outbox:
             except SlowDown as slow:
                 self.paused_until[prefix] = time.monotonic() + slow.seconds
                 log.info("outbox: %s asked to wait %g s", prefix.rstrip(":"), slow.seconds)
-                await self._report(self.bot.send_later, message, slow.seconds)
+                await self._report(self.bot.outbox.send_later, message, slow.seconds)
             except Unreachable as unreachable:
                 log.info("outbox: message %d undeliverable: %s", message.id, unreachable)
-                await self._report(self.bot.undeliverable, message, unreachable.reason)
+                await self._report(self.bot.outbox.undeliverable, message, unreachable.reason)
             except Exception as error:
                 log.warning(
                     "outbox: message %d not sent: %s: %s",
@@ -142,9 +142,9 @@ class Outbox:
                 # connection, a server error) may have
                 unsure = not isinstance(error, Refused)
                 await self._report(
-                    self.bot.try_again, message, f"{name} kept failing", unsure=unsure
+                    self.bot.outbox.try_again, message, f"{name} kept failing", unsure=unsure
                 )
             else:
-                await self._report(self.bot.sent, message)
+                await self._report(self.bot.outbox.sent, message)
                 sent += 1
         return sent

@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.router import DELIVERY_LEASE
+from bot.outbox import DELIVERY_LEASE
 from tests.servers import ServerThread
 from tests.slack_faults import (
     TEAM,

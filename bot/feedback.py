@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -1146,47 +1145,34 @@ class FeedbackFlow:
 
     # ---- the schedule ---------------------------------------------------------------
 
-    def tick(
-        self, at: datetime | None = None, others: Callable[[str, int, datetime], None] | None = None
-    ) -> int:
-        """Run the reminders and closings that are due (inside the caller's
-        transaction), and hand the schedule's other tasks to `others` (kind, id, time);
-        how many ran."""
-        moment = _iso(at or self.store.now())
-        ran = 0
-        for task_id, kind, request_id in self.db.due_tasks(moment):
-            if not self.db.task_done(task_id):
-                continue
-            if kind not in ("close", "remind"):
-                if others is not None:
-                    others(kind, request_id, datetime.fromisoformat(moment))
-                ran += 1
-                continue
-            request = self.db.request(request_id)
-            if request is None or request["status"] != "open":
-                continue
-            if kind == "close":
-                self.close(request_id)
-            elif kind == "remind":
-                about = self._about(request)
-                deadline = datetime.fromisoformat(request["deadline"])
-                for peer in self.db.peers(request_id):
-                    if peer["status"] == "asked" and not peer["reminded_at"]:
-                        reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
-                        ran_at = datetime.fromisoformat(moment)
-                        known = self.people.get(peer["peer"]) or {}
-                        zone = zone_for(known.get("tz_name"), peer["tz_offset"])
-                        due = working_moment(ran_at, zone, deadline)
-                        self.db.queue(
-                            peer["peer"],
-                            f"remind-{request_id}-{peer['peer']}",
-                            replies_to_json([reminder]),
-                            request_id=request_id,
-                            due=_iso(due) if due > ran_at else "",  # "": now
-                        )
-                        self.db.mark_reminded(request_id, peer["peer"])
-            ran += 1
-        return ran
+    def close_due(self, request_id: int, at: datetime) -> None:
+        """The schedule's closing of a request at its deadline (when still open)."""
+        request = self.db.request(request_id)
+        if request is not None and request["status"] == "open":
+            self.close(request_id)
+
+    def remind_due(self, request_id: int, at: datetime) -> None:
+        """The schedule's reminder to the peers of an open request who have not answered,
+        each in their own working hours (before the deadline)."""
+        request = self.db.request(request_id)
+        if request is None or request["status"] != "open":
+            return
+        about = self._about(request)
+        deadline = datetime.fromisoformat(request["deadline"])
+        for peer in self.db.peers(request_id):
+            if peer["status"] == "asked" and not peer["reminded_at"]:
+                reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
+                known = self.people.get(peer["peer"]) or {}
+                zone = zone_for(known.get("tz_name"), peer["tz_offset"])
+                due = working_moment(at, zone, deadline)
+                self.db.queue(
+                    peer["peer"],
+                    f"remind-{request_id}-{peer['peer']}",
+                    replies_to_json([reminder]),
+                    request_id=request_id,
+                    due=_iso(due) if due > at else "",  # "": now
+                )
+                self.db.mark_reminded(request_id, peer["peer"])
 
     def unreachable(self, request_id: int | None, user: str, reason: str) -> None:
         """A direct message to `user` could not be delivered: a peer of a request is

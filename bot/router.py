@@ -25,20 +25,21 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot import expectations, feedback, plans, star
-from bot.clock import iso
 from bot.engine import VOCABULARY, Word, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.filling import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
+from bot.outbox import Outbox
 from bot.plans import PlanFlow
 from bot.render import compose
 from bot.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
+from bot.schedule import Schedule
 from bot.star import StarFlow
 from bot.storage import Busy, Store, is_busy
 from bot.text import clean
@@ -89,12 +90,6 @@ SEND_AGAIN_AFTER = timedelta(seconds=60)
 # several ratings, say), when it is taken as meant.
 RESUBMITTED_WITHIN = timedelta(seconds=10)
 
-# A direct message taken for delivery is not taken again for this long (by this or
-# another process), unless its sending is reported first.
-DELIVERY_LEASE = timedelta(minutes=2)
-# Passing failures: tried again after 30 s, 1 min, 2 min, … and given up on the eighth.
-RETRY_PAUSE = timedelta(seconds=30)
-MAX_ATTEMPTS = 8
 
 # "2", "2.", "2)", "(2)", "#2", "no. 2", "-1": a number on its own picks a choice.
 _CHOICE_NUMBER = re.compile(
@@ -111,6 +106,13 @@ class Bot:
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
         self.filler = FormFiller(store.clock)
+        self.outbox = Outbox(store)
+        self.outbox.when_sent(lambda message: self.expectations.delivered(message.key))
+        self.outbox.when_given_up(self._given_up)
+        self.schedule = Schedule(store)
+        self.schedule.handles("remind", self.feedback.remind_due)
+        self.schedule.handles("close", self.feedback.close_due)
+        self.schedule.handles("checkin", self.plans.run_checkin)
         # events whose replies this process is delivering now (until `settle`)
         self._sending: set[str] = set()
 
@@ -397,96 +399,23 @@ class Bot:
             new_state, replies = self.filler.begin(new_state, replies, event)
         return new_state, replies, flow.name
 
-    # ---- direct messages and the schedule (360 feedback) ----------------------------
+    # ---- what the outbox and the schedule mean to the flows ---------------------------
 
-    def tick(self, at: datetime | None = None) -> int:
-        """Run the reminders and closings that are due; how many ran."""
-        moment = iso(at or self.store.now())
-        if not self.feedback.db.due_tasks(moment, limit=1):
-            return 0  # nothing due: no write lock taken
-        with self.store.transaction():
-            return self.feedback.tick(at, others=self._task)
-
-    def _task(self, kind: str, number: int, at: datetime) -> None:
-        """A task of the schedule that is not 360's: a development plan's check-in."""
-        if kind == "checkin":
-            # one that fails is logged and left, never blocking the rest of the schedule
-            self.store.conn.execute("SAVEPOINT task")
-            try:
-                self.plans.run_checkin(number, at)
-            except Exception:
-                self.store.conn.execute("ROLLBACK TO task")
-                log.exception("schedule: check-in %d failed", number)
-            self.store.conn.execute("RELEASE task")
-        else:
-            log.warning("schedule: unknown task kind %r", kind)
-
-    def outgoing(self, prefix: str, *, user: str | None = None, limit: int = 100) -> list[Outgoing]:
-        """Direct messages due for users of one platform (`prefix`, e.g. "slack:"), or
-        for one user, oldest first, taken for delivery (another process leaves them be,
-        and they come back only if this one stops before reporting). The caller reports
-        each one's fate: `sent`, `send_later`, `try_again` or `undeliverable`."""
-        now = self.store.now()
-        due = {"prefix": prefix, "at": now.isoformat(timespec="seconds"), "user": user}
-        if not self.feedback.db.due_messages(**due, limit=1):
-            return []  # the usual case, every few seconds: no write lock taken
-        with self.store.transaction():  # read again under the lock, then take them
-            rows = self.feedback.db.due_messages(**due, limit=limit)
-            until = (now + DELIVERY_LEASE).isoformat(timespec="seconds")
-            self.feedback.db.claim([row[0] for row in rows], until)
-        return [
-            Outgoing(i, u, replies_from_json(r), q, a, k, since) for i, u, r, q, a, k, since in rows
-        ]
-
-    def sent(self, message: Outgoing) -> None:
-        with self.store.transaction():
-            self._delivered(message.id, message.key)
-
-    def _delivered(self, message_id: int, key: str) -> None:
-        """A direct message reached its person (inside the caller's transaction): an
-        expectation it carried has been communicated."""
-        self.feedback.db.sent(message_id)
-        self.expectations.delivered(key)
-
-    def send_later(
-        self, message: Outgoing, seconds: float, *, failed: bool = False, unsure: bool = False
-    ) -> None:
-        """The platform asked to slow down (Slack's 429): again after `seconds`, not
-        counted as a failure unless `failed` (see try_again)."""
-        due = self.store.now() + timedelta(seconds=max(1.0, seconds))
-        with self.store.transaction():
-            self.feedback.db.retry_later(
-                message.id, due.isoformat(timespec="seconds"), failed=failed, unsure=unsure
-            )
-
-    def undeliverable(self, message: Outgoing, reason: str) -> None:
-        """The person cannot be reached: never silently skipped, the requester is told."""
-        with self.store.transaction():
-            self.feedback.db.failed(message.id, reason)
-            if message.key.startswith("ask-"):  # they were never asked (not a reminder)
-                self.feedback.unreachable(message.request_id, message.user, reason)
-            self.expectations.undelivered(message.key, reason)
-
-    def try_again(self, message: Outgoing, reason: str, *, unsure: bool = False) -> None:
-        """Sending failed for a passing reason (the platform had an error, the network
-        was down): again after a growing pause, and given up after `MAX_ATTEMPTS`, when
-        the requester is told. `unsure`: it may have arrived all the same (a timeout, a
-        broken connection), so it is looked for before it is sent again."""
-        if message.attempts + 1 >= MAX_ATTEMPTS:
-            self.undeliverable(message, reason)
-            return
-        log.warning("outbox: message %d not sent (%s); trying again later", message.id, reason)
-        pause = RETRY_PAUSE.total_seconds() * 2**message.attempts
-        self.send_later(message, pause, failed=True, unsure=unsure)
+    def _given_up(self, message: Outgoing, reason: str) -> None:
+        """A direct message that cannot be delivered: never silently skipped, whoever
+        waits on it is told (inside the outbox's transaction)."""
+        if message.key.startswith("ask-"):  # a peer never asked (not a reminder)
+            self.feedback.unreachable(message.request_id, message.user, reason)
+        self.expectations.undelivered(message.key, reason)
 
     def inbox(self, user: str) -> list[Reply]:
         """For the terminal: run what is due, then take `user`'s direct messages."""
-        self.tick()
-        messages = self.outgoing(user.rsplit(":", 1)[0] + ":", user=user)
+        self.schedule.run_due()
+        messages = self.outbox.take(user.rsplit(":", 1)[0] + ":", user=user)
         replies = [reply for message in messages for reply in message.replies]
         with self.store.transaction():
             for message in messages:
-                self._delivered(message.id, message.key)
+                self.outbox.delivered(message)
             state = self.store.state(user, user)
             if replies and "filling" not in state:  # a number answers its choices (not
                 # while a form's question is waiting for one)

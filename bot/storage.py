@@ -22,6 +22,8 @@ from sqlite_utils.migrations import Migrations
 
 from bot.clock import Clock, SystemClock, iso
 from bot.feedback_report import effective_threshold
+from bot.outbox import Outbox
+from bot.schedule import Schedule
 
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
@@ -739,6 +741,8 @@ class FeedbackStore:
     def __init__(self, store: Store):
         self.conn = store.conn
         self.stamp = store.stamp
+        self.outbox = Outbox(store)
+        self.tasks = Schedule(store)
 
     def create_request(
         self,
@@ -858,10 +862,7 @@ class FeedbackStore:
 
     def drop_reminder(self, request_id: int, peer: str) -> None:
         """A reminder not sent yet (held for working hours) is not needed any more."""
-        self.conn.execute(
-            "DELETE FROM outbox WHERE key = ? AND sent_at IS NULL",
-            [f"remind-{request_id}-{peer}"],
-        )
+        self.outbox.drop(f"remind-{request_id}-{peer}")
 
     def set_peer_status(self, request_id: int, peer: str, status: str) -> None:
         self.conn.execute(
@@ -886,107 +887,18 @@ class FeedbackStore:
         )
         return cursor.rowcount == 1
 
-    # ---- the outbox: direct messages, written in the same transaction as the change
-    # that causes them, delivered afterwards (and again after a restart) -------------
+    # ---- messages and reminders: the flows' way in to bot.outbox and bot.schedule --------
 
     def queue(
         self, user: str, key: str, replies: str, *, request_id: int | None = None, due: str = ""
     ) -> bool:
-        """Queue a direct message; False when one with this key was queued before."""
-        cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (user, key, replies, request_id, due_at, attempts)"
-            " VALUES (?, ?, ?, ?, ?, 0)",
-            [user, key, replies, request_id, due or self.stamp()],
-        )
-        return cursor.rowcount == 1
+        """Queue a direct message (see bot.outbox.Outbox.queue)."""
+        return self.outbox.queue(user, key, replies, request_id=request_id, due=due)
 
-    def due_messages(
-        self, *, prefix: str, at: str, limit: int = 100, user: str | None = None
-    ) -> list[tuple[int, str, str, int | None, int, str, str | None]]:
-        """(id, user, replies, request id, attempts, key, since) of messages due for users
-        whose identity starts with `prefix` (a platform), oldest first; `since` is when
-        the first attempt began, when one may have arrived (else None)."""
-        sql = (
-            "SELECT id, user, replies, request_id, attempts, key, CASE WHEN unsure"
-            " OR sending_since IS NOT NULL THEN first_tried_at END FROM outbox"
-            " WHERE sent_at IS NULL"
-            " AND failed IS NULL AND due_at <= ? AND user LIKE ? ESCAPE '\\'"
-        )
-        args: list[Any] = [at, prefix.replace("%", "\\%").replace("_", "\\_") + "%"]
-        if user is not None:
-            sql += " AND user = ?"
-            args.append(user)
-        rows = self.conn.execute(sql + " ORDER BY due_at, id LIMIT ?", [*args, limit]).fetchall()
-        return [(int(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), str(r[5]), r[6]) for r in rows]
-
-    def claim(self, message_ids: list[int], until: str) -> None:
-        """Take messages for delivery: not due again until `until`, when a delivery cut
-        short (the process stopped) is tried again; another process leaves them be."""
-        self.conn.executemany(
-            "UPDATE outbox SET due_at = ? WHERE id = ?", [(until, i) for i in message_ids]
-        )
-        # the attempt begins, on the record before anything is sent: one never reported
-        # (the process stopped) may have arrived
-        stamp = self.stamp()
-        self.conn.executemany(
-            "UPDATE outbox SET unsure = COALESCE(unsure, 0) OR sending_since IS NOT NULL,"
-            " sending_since = ?, first_tried_at = COALESCE(first_tried_at, ?) WHERE id = ?",
-            [(stamp, stamp, i) for i in message_ids],
-        )
-
-    def sent(self, message_id: int) -> None:
-        self.conn.execute(
-            "UPDATE outbox SET sent_at = ?, sending_since = NULL WHERE id = ?",
-            [self.stamp(), message_id],
-        )
-
-    def retry_later(
-        self, message_id: int, due: str, *, failed: bool = False, unsure: bool = False
-    ) -> None:
-        """Due again at `due`; `failed` counts it as a failed attempt (not a slow-down);
-        `unsure`: it may have arrived all the same (a timeout, a broken connection)."""
-        self.conn.execute(
-            "UPDATE outbox SET due_at = ?, attempts = attempts + ?, sending_since = NULL,"
-            " unsure = COALESCE(unsure, 0) OR ? WHERE id = ?",
-            [due, int(failed), int(unsure), message_id],
-        )
-
-    def failed(self, message_id: int, reason: str) -> None:
-        self.conn.execute(
-            "UPDATE outbox SET failed = ?, attempts = attempts + 1, sending_since = NULL"
-            " WHERE id = ?",
-            [reason, message_id],
-        )
+    def schedule(self, kind: str, reference: int, due: str) -> None:
+        """Schedule work (see bot.schedule.Schedule.add)."""
+        self.tasks.add(kind, reference, due)
 
     def delivery(self, request_id: int) -> tuple[int, int]:
-        """(asks delivered, asks queued) for a request: its delivery progress. Only the
-        asks: reminders go only to those who have not answered (and are dropped when they
-        do), so counting them would count the answers."""
-        row = self.conn.execute(
-            "SELECT COUNT(sent_at), COUNT(*) FROM outbox WHERE request_id = ? AND key LIKE 'ask-%'",
-            [request_id],
-        ).fetchone()
-        return int(row[0]), int(row[1])
-
-    # ---- the schedule: reminders and closings, by time, not by timers in memory ------
-
-    def schedule(self, kind: str, request_id: int, due: str) -> None:
-        self.conn.execute(
-            "INSERT OR IGNORE INTO schedule (kind, request_id, due_at) VALUES (?, ?, ?)",
-            [kind, request_id, due],
-        )
-
-    def due_tasks(self, at: str, limit: int = 100) -> list[tuple[int, str, int]]:
-        rows = self.conn.execute(
-            "SELECT id, kind, request_id FROM schedule WHERE done_at IS NULL AND due_at <= ?"
-            " ORDER BY due_at, id LIMIT ?",
-            [at, limit],
-        ).fetchall()
-        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
-
-    def task_done(self, task_id: int) -> bool:
-        cursor = self.conn.execute(
-            "UPDATE schedule SET done_at = ? WHERE id = ? AND done_at IS NULL",
-            [self.stamp(), task_id],
-        )
-        return cursor.rowcount == 1
+        """(asks delivered, asks queued) for a request (see bot.outbox.Outbox.delivery)."""
+        return self.outbox.delivery(request_id)

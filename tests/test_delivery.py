@@ -250,7 +250,7 @@ def test_a_post_whose_process_stopped_before_reporting_is_not_sent_again(
     next process finds it in the conversation."""
     d = delivering
     d.queue()
-    (taken,) = d.bot.outgoing("slack:", limit=1)
+    (taken,) = d.bot.outbox.take("slack:", limit=1)
     asyncio.run(d.adapter.send_direct(taken.user, taken.replies, tag=taken.id))
     d.expire()  # the lease ran out with no report
     assert d.deliver() == 1

@@ -237,8 +237,8 @@ def test_an_undeliverable_expectation_is_recorded_and_the_manager_told(
     who = people(bot, "dan", "bob")
     confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
-    (message,) = bot.outgoing("console:", user=who["bob"].user)
-    bot.undeliverable(message, "their account is deactivated")
+    (message,) = bot.outbox.take("console:", user=who["bob"].user)
+    bot.outbox.undeliverable(message, "their account is deactivated")
     assert whats(store) == [(1, "undelivered", "")]
     (told,) = bot.inbox(who["dan"].user)
     assert told.title == "Expectation 1 did not reach bob"
@@ -247,8 +247,8 @@ def test_an_undeliverable_expectation_is_recorded_and_the_manager_told(
     # the question to someone not yet confirmed: the same
     who["carol"] = FakeAdapter(bot, "carol")
     set_assignment(who["carol"])
-    (question,) = bot.outgoing("console:", user=who["bob"].user)
-    bot.undeliverable(question, "their account is deactivated")
+    (question,) = bot.outbox.take("console:", user=who["bob"].user)
+    bot.outbox.undeliverable(question, "their account is deactivated")
     assert whats(store, 2) == [(1, "awaiting-manager", "carol"), (1, "undelivered", "")]
     assert bot.inbox(who["carol"].user)[0].title == "Expectation 2 did not reach bob"
 
@@ -284,9 +284,9 @@ def test_delivery_records_communication_once(frameworks: list[Framework], store:
     who = people(bot, "dan", "bob")
     confirmed(store, who["dan"], who["bob"])
     set_assignment(who["dan"])
-    (message,) = bot.outgoing("console:", user=who["bob"].user)
-    bot.sent(message)
-    bot.sent(Outgoing(message.id, message.user, message.replies, key=message.key))  # again
+    (message,) = bot.outbox.take("console:", user=who["bob"].user)
+    bot.outbox.sent(message)
+    bot.outbox.sent(Outgoing(message.id, message.user, message.replies, key=message.key))  # again
     assert whats(store) == [(1, "communicated", "bob")]
 
 
@@ -365,7 +365,7 @@ def test_the_employee_is_never_a_typed_name_on_slack_or_teams(
         ]
         assert "Choose the person in the form" in said[0] and "cannot tell who" in said[1]
         assert ExpectationStore(store).between(me) == []
-    assert bot.outgoing("slack:") == [] and bot.outgoing("teams:") == []
+    assert bot.outbox.take("slack:") == [] and bot.outbox.take("teams:") == []
 
 
 def manager_events(store: Store) -> list[tuple[str, str, str]]:

@@ -18,7 +18,8 @@ from pathlib import Path
 from adapters.web import create_app
 from bot.clock import RunningClock
 from bot.frameworks import Framework
-from bot.router import RETRY_PAUSE, Bot
+from bot.outbox import RETRY_PAUSE
+from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import Store
 

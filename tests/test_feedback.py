@@ -196,18 +196,18 @@ def test_the_schedule_reminds_once_and_closes_at_the_deadline(
         bot.inbox(who[name].user)  # the requests, delivered
     answer(who["bob"], "4", "3", "skip", "skip", "skip")
     soon = store.now() + timedelta(days=13)  # two days before a two-week deadline
-    assert bot.tick(soon) == 1
-    assert bot.tick(soon) == 0  # once
-    reminders = {n: bot.outgoing("console:", user=who[n].user) for n in PEERS}
+    assert bot.schedule.run_due(soon) == 1
+    assert bot.schedule.run_due(soon) == 0  # once
+    reminders = {n: bot.outbox.take("console:", user=who[n].user) for n in PEERS}
     assert reminders["bob"] == []  # bob answered: no reminder
     assert [m.replies[0].title for m in reminders["carol"]] == [
         "A reminder: alice's feedback request"
     ]
     later = store.now() + timedelta(days=15)
-    assert bot.tick(later) == 1
+    assert bot.schedule.run_due(later) == 1
     assert FeedbackStore(store).request(1)["status"] == "closed"
-    (alices,) = bot.outgoing("console:", user=who["alice"].user)
-    (danas,) = bot.outgoing("console:", user=who["dana"].user)
+    (alices,) = bot.outbox.take("console:", user=who["alice"].user)
+    (danas,) = bot.outbox.take("console:", user=who["dana"].user)
     assert alices.replies[0].title == danas.replies[0].title == "360 feedback: request 1"
     assert "Fewer than 3 of the 3 people asked answered" in alices.replies[0].plain_text()
 
@@ -218,9 +218,9 @@ def test_a_person_who_cannot_be_reached_is_reported_by_name(
     bot = Bot(frameworks, store)
     who = people(bot, "alice", *PEERS)
     request(who["alice"])
-    (to_carol,) = bot.outgoing("console:", user=who["carol"].user)
-    bot.undeliverable(to_carol, "they have not installed the app")
-    (told,) = bot.outgoing("console:", user=who["alice"].user)
+    (to_carol,) = bot.outbox.take("console:", user=who["carol"].user)
+    bot.outbox.undeliverable(to_carol, "they have not installed the app")
+    (told,) = bot.outbox.take("console:", user=who["alice"].user)
     assert "I could not reach carol for request 1 (they have not installed the app)" in (
         told.replies[0].plain_text()
     )
@@ -289,7 +289,7 @@ def test_people_are_picked_on_platforms_with_forms_and_checked(
     assert [(p["peer"], p["name"], p["tz_offset"]) for p in db.peers(1)] == [
         (p.identity, p.name, 3600) for p in people
     ]
-    (ask,) = bot.outgoing("slack:", user="slack:T1:U2")[0].replies
+    (ask,) = bot.outbox.take("slack:", user="slack:T1:U2")[0].replies
     assert ask.title == "Alice Smith asks for your feedback"
     assert "360: ask peers" in bot.lookup.help("slack").plain_text()
 
@@ -427,34 +427,34 @@ def test_a_message_taken_for_sending_is_taken_once_and_again_only_if_unreported(
     bot = Bot(frameworks, store)
     who = people(bot, "alice", *PEERS)
     request(who["alice"])
-    (taken,) = bot.outgoing("console:", user=who["bob"].user)
-    assert bot.outgoing("console:", user=who["bob"].user) == []  # taken: not again
+    (taken,) = bot.outbox.take("console:", user=who["bob"].user)
+    assert bot.outbox.take("console:", user=who["bob"].user) == []  # taken: not again
     expire(store, taken.id)
-    (again,) = bot.outgoing("console:", user=who["bob"].user)  # the lease ran out: again
+    (again,) = bot.outbox.take("console:", user=who["bob"].user)  # the lease ran out: again
     assert again.id == taken.id
-    bot.sent(again)
+    bot.outbox.sent(again)
     expire(store, taken.id)
-    assert bot.outgoing("console:", user=who["bob"].user) == []  # sent: never again
+    assert bot.outbox.take("console:", user=who["bob"].user) == []  # sent: never again
 
-    (carol,) = bot.outgoing("console:", user=who["carol"].user)
+    (carol,) = bot.outbox.take("console:", user=who["carol"].user)
     pauses = []
     for attempt in range(8):
-        bot.try_again(carol, "ConnectionError")
+        bot.outbox.try_again(carol, "ConnectionError")
         due = store.conn.execute("SELECT due_at FROM outbox WHERE id = ?", [carol.id]).fetchone()
         pauses.append((datetime.fromisoformat(due[0]) - store.now()).total_seconds())
         expire(store, carol.id)
-        found = bot.outgoing("console:", user=who["carol"].user)
+        found = bot.outbox.take("console:", user=who["carol"].user)
         if attempt < 7:
             (carol,) = found
             assert carol.attempts == attempt + 1
     assert found == []  # given up on the eighth failure
     assert [round(p / 30) for p in pauses[:3]] == [1, 2, 4]  # 30 s, 1 min, 2 min
     assert FeedbackStore(store).peer(1, who["carol"].user)["status"] == "unreachable"
-    (told,) = bot.outgoing("console:", user=who["alice"].user)
+    (told,) = bot.outbox.take("console:", user=who["alice"].user)
     assert "I could not reach carol for request 1 (ConnectionError)" in told.replies[0].plain_text()
     # a slow-down is no failure: it does not count towards giving up
-    (dan,) = bot.outgoing("console:", user=who["dan"].user)
-    bot.send_later(dan, 1)
+    (dan,) = bot.outbox.take("console:", user=who["dan"].user)
+    bot.outbox.send_later(dan, 1)
     assert store.conn.execute("SELECT attempts FROM outbox WHERE id = ?", [dan.id]).fetchone() == (
         0,
     )
@@ -484,10 +484,10 @@ def test_a_held_reminder_is_dropped_once_answered_and_a_failed_one_marks_nobody(
     assert f"remind-1-{who['carol'].user}" in keys
     with store.transaction():
         store.conn.execute("UPDATE outbox SET due_at = '2000-01-01' WHERE key LIKE 'remind-%'")
-    (reminder,) = bot.outgoing("console:", user=who["carol"].user)
-    bot.undeliverable(reminder, "Slack kept failing")
+    (reminder,) = bot.outbox.take("console:", user=who["carol"].user)
+    bot.outbox.undeliverable(reminder, "Slack kept failing")
     assert db.peer(1, who["carol"].user)["status"] == "asked"  # she was asked: not unreachable
-    assert bot.outgoing("console:", user=who["alice"].user) == []  # nothing said wrongly
+    assert bot.outbox.take("console:", user=who["alice"].user) == []  # nothing said wrongly
 
 
 def test_closing_before_enough_have_answered_asks_first(
@@ -812,7 +812,7 @@ def test_a_peers_reminder_comes_in_the_working_hours_of_the_zone_they_wrote_from
     bot.handle(Event(bob.user, bob.user, "help", event_id="z-bob", tz_name="America/New_York"))
     request(who["alice"])
     late_monday = datetime(2026, 3, 17, 3, tzinfo=UTC)  # 23:00 on Monday in New York
-    assert bot.tick(late_monday) == 1
+    assert bot.schedule.run_due(late_monday) == 1
     due = dict(store.conn.execute("SELECT user, due_at FROM outbox WHERE key LIKE 'remind-%'"))
     assert due[bob.user] == "2026-03-17T13:00:00+00:00"  # 09:00 EDT (UTC-4)
     assert due[who["carol"].user] <= late_monday.isoformat()

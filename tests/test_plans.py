@@ -17,7 +17,8 @@ from bot.clock import FixedClock
 from bot.frameworks import Framework
 from bot.records import PlanStore
 from bot.router import Bot
-from bot.storage import FeedbackStore, Store
+from bot.schedule import Schedule
+from bot.storage import Store
 from bot.types import Event
 
 from .conftest import FakeAdapter, _ids
@@ -153,7 +154,7 @@ def test_check_ins_run_from_the_schedule_across_a_restart(
     bot.inbox(dan.user)
     chosen = text(alice.send(text="plan checkins 2"))
     assert "I will ask about your open items every 2 weeks" in chosen
-    (task,) = FeedbackStore(store).due_tasks("9999")
+    (task,) = Schedule(store).due("9999")
     assert task[1] == "checkin"
     store.close()
 
@@ -161,16 +162,16 @@ def test_check_ins_run_from_the_schedule_across_a_restart(
     bot = Bot(frameworks, store)
     alice, dan = FakeAdapter(bot, "alice"), FakeAdapter(bot, "dan")
     now = clock.now()
-    assert bot.tick(now + timedelta(days=13)) == 0  # not yet
-    assert bot.tick(now + timedelta(days=14, minutes=1)) == 1
-    assert bot.tick(now + timedelta(days=14, minutes=1)) == 0  # once
+    assert bot.schedule.run_due(now + timedelta(days=13)) == 0  # not yet
+    assert bot.schedule.run_due(now + timedelta(days=14, minutes=1)) == 1
+    assert bot.schedule.run_due(now + timedelta(days=14, minutes=1)) == 0  # once
     (ask,) = bot.inbox(alice.user)
     assert ask.title == "Check-in on your development plan"
     assert (
         "1. Leadership (Level 5 (Deputy Director or equivalent)): not started" in ask.plain_text()
     )
     # the next one is scheduled two weeks on
-    (following,) = FeedbackStore(store).due_tasks("9999")
+    (following,) = Schedule(store).due("9999")
     assert following[1] == "checkin" and following[2] == 2
     alice.send(action=ask.choices[0].command)  # Record progress
     alice.send(text="Shadowed the director at two boards")
@@ -192,7 +193,7 @@ def test_check_ins_run_from_the_schedule_across_a_restart(
     assert bot.inbox(dan.user) == []
     # stopping them cancels the one scheduled
     alice.send(text="plan checkins off")
-    assert bot.tick(now + timedelta(days=40)) == 1  # the task runs, and asks nothing
+    assert bot.schedule.run_due(now + timedelta(days=40)) == 1  # the task runs, and asks nothing
     assert bot.inbox(alice.user) == []
     store.close()
 
@@ -307,9 +308,9 @@ def test_a_check_in_falls_due_in_working_hours_whatever_the_day_and_clock_change
     assert "every" in text(alice.send(text=f"plan checkins {weeks}"))
     (pending,) = store.conn.execute("SELECT due_at FROM schedule WHERE done_at IS NULL")
     assert datetime.fromisoformat(pending[0]) == due
-    assert bot.tick(due - timedelta(minutes=1)) == 0  # not yet
+    assert bot.schedule.run_due(due - timedelta(minutes=1)) == 0  # not yet
     clock.set(due)
-    assert bot.tick() == 1
+    assert bot.schedule.run_due() == 1
     (ask,) = bot.inbox(alice.user)
     assert ask.title == "Check-in on your development plan"
     # the next one is `weeks` on from this one's due time, in working hours again

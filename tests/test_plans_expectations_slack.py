@@ -213,7 +213,7 @@ def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: i
     # check-ins: chosen with a button, run by the schedule, answered in a modal
     alice.press("plan checkins 1")
     assert "I will ask about your open items every week" in text_of(alice.last())
-    assert bot.tick(bot.store.now() + timedelta(days=10)) == 1
+    assert bot.schedule.run_due(bot.store.now() + timedelta(days=10)) == 1
     ask = wait_for(lambda: [m for m in dms(fake, ALICE) if "Check-in on your" in text_of(m)])
     assert "plan progress 1" in text_of(ask[0])
     alice.press("plan progress 1")

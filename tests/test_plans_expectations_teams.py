@@ -165,7 +165,9 @@ def mentor_and_check_in(teams: Teams, frameworks: list[Framework], clock: Runnin
     local = due_at.astimezone(ZoneInfo("America/Los_Angeles"))
     assert due_at >= clock.at + timedelta(days=14) and local.weekday() < 5
     assert 9 <= local.hour < 17
-    assert Bot(frameworks, teams.store).tick(due_at - timedelta(minutes=1)) == 0  # not yet
+    assert (
+        Bot(frameworks, teams.store).schedule.run_due(due_at - timedelta(minutes=1)) == 0
+    )  # not yet
     assert not sent_with(teams, "Check-in on your development plan")
     clock.advance(due_at - clock.now())  # the web process's schedule runs it
     wait_for(lambda: sent_with(teams, "Check-in on your development plan"))
