@@ -28,8 +28,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import expectations, feedback, plans, star
 from bot.clock import iso
+from bot.commands import personal_words, routed_words
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.filling import FormFiller
@@ -45,21 +45,13 @@ from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json
 log = logging.getLogger("behaviourbot")
 
 # What starts a flow, and the state entries of flows under way.
-_VERBS = (
-    star.START_VERBS
-    | star.DRAFT_VERBS
-    | star.PRACTICE_VERBS
-    | star.STOP_WORDS
-    | feedback.VERBS
-    | plans.VERBS
-    | expectations.VERBS
-)
+_VERBS = routed_words()
 _FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
 
 # Commands about people (plans, expectations): an adapter tells the core who the speaker
 # is (name, time zone) and whom they mention, where the platform has to be asked.
-PERSONAL_VERBS = plans.VERBS | expectations.VERBS
+PERSONAL_VERBS = personal_words()
 
 
 def wants_people(command: str) -> bool:

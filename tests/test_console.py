@@ -189,6 +189,18 @@ def test_invalid_utf8_on_a_strict_terminal_loses_nothing(tmp_path: Path) -> None
     assert "UK Policing" in out or "Policing" in out  # and the last one
 
 
+def test_help_in_the_terminal_says_how_to_speak_as_someone_else(tmp_path: Path) -> None:
+    result = chat(tmp_path, "help\n")
+    assert "as alice: speak as someone else" in result.stdout
+
+
+def test_help_360_in_the_terminal_lists_the_360_commands(tmp_path: Path) -> None:
+    result = chat(tmp_path, "help 360\n")
+    assert result.returncode == 0, result.stderr
+    assert "No match for" not in result.stdout
+    assert "360 close 1: close your request N early" in result.stdout
+
+
 def _prompts(tmp_path: Path, *args: str, typed: bytes = b"") -> bytes:
     """What an interactive terminal chat shows, up to its second prompt after `typed`."""
     import pty
