@@ -237,3 +237,10 @@ def test_the_prompt_shows_who_is_speaking(tmp_path: Path) -> None:
     switched = _prompts(tmp_path, "--user", "alice", typed=b"as bob\r")
     assert b"\nbob> " in switched
     assert b"you> " not in switched
+
+
+def test_tab_completes_the_registrys_words_in_the_terminal(tmp_path: Path) -> None:
+    """Tab completion is made from the command registry: sub-commands too."""
+    seen = _prompts(tmp_path, typed=b"expecta\t\r")  # a lookup of "expecta" without it
+    assert b"No match for" not in seen
+    assert b"expectations " in seen
