@@ -43,6 +43,7 @@ class Command:
     personal: bool = False  # about people: the adapter looks up who is named
     forms: bool = False  # answered with forms (asked field by field in the terminal)
     routed: bool = True  # the router hands it to a flow (not a lookup, not the terminal's)
+    menu: bool = True  # offered in the platforms' command menus (Teams' command lists)
 
     @property
     def name(self) -> str:
@@ -82,6 +83,7 @@ COMMANDS: tuple[Command, ...] = (
         "the frameworks I know, or the behaviours of one",
         "frameworks",
         routed=False,
+        menu=False,  # help offers each framework's list
     ),
     Command(
         ("compare", "comparison", "diff"),
@@ -191,6 +193,7 @@ COMMANDS: tuple[Command, ...] = (
         "chat",
         "stop what you are doing; what is saved is kept",
         "stop",
+        menu=False,
     ),
     Command(
         ("as",),
@@ -247,6 +250,18 @@ def form_command_pattern() -> re.Pattern[str]:
     subs = sorted({w for c in forms for w in (*c.sub_words, "help")}, key=len, reverse=True)
     alternatives = "|".join([*(re.escape(s) for s in subs), r"@\S+", r"\d+"])
     return re.compile(rf"^/?(?:behaviour\s+)?(?:{verbs})(?:\s+(?:{alternatives})\b.*)?$", re.I)
+
+
+def menu(platform: str, *, private: bool) -> tuple[Command, ...]:
+    """The commands a platform's command menu offers: in a direct chat with the bot
+    (`private`) every job's, elsewhere those that work in a channel."""
+    return tuple(c for c in for_platform(platform) if c.menu and (private or not c.private))
+
+
+def usage(platform: str) -> tuple[str, ...]:
+    """An example of each job, the first command of each, for a one-line usage hint."""
+    firsts = {c.job: c for c in reversed(for_platform(platform)) if c.menu}
+    return tuple(firsts[job].example for job in JOBS if job in firsts)
 
 
 def completions(platform: str = "console") -> frozenset[str]:

@@ -120,3 +120,16 @@ def test_tab_completion_offers_every_command_word_in_the_terminal() -> None:
     assert {"prep", "practice", "drafts", "360", "plan", "expectations", "as", "search"} <= words
     assert {"checkins", "export", "acknowledge"} <= words
     assert "as" not in commands.completions("slack")
+
+
+def test_the_slack_manifest_command_describes_every_job() -> None:
+    from adapters.slack import manifest
+
+    [command] = manifest(url=None)["features"]["slash_commands"]
+    assert command["command"] == "/behaviour"
+    hint, description = command["usage_hint"], command["description"]
+    for example in ("leadership level 4", "prep leadership level 4", "360", "plan", "help"):
+        assert example in hint.split(" | "), hint
+    for job in ("Look up", "interview", "360", "development"):
+        assert job in description, description
+    assert 0 < len(description) <= 100 and 0 < len(hint) <= 100
