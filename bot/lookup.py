@@ -98,7 +98,7 @@ class Lookup:
             or folded == ("what", "can", "you", "do")
         ):
             return self.help(platform)
-        if verb in HELP_WORDS and (job := commands.job_of(rest.lstrip("/"))):
+        if verb in HELP_WORDS and (job := commands.job_of(rest.lstrip("/").partition(" ")[0])):
             return self.help(platform, job)
         if folded in THANKS:
             return compose("thanks.j2")

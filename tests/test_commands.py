@@ -107,6 +107,8 @@ def test_help_names_every_job_and_every_command(chat) -> None:  # type: ignore[n
         ("help drafts", "draft 1 export markdown"),
         ("help expectations", "expectations ack 1 1"),
         ("help lookup", "compare leadership 3 4"),
+        ("/behaviour help 360 list", "360 close 1"),
+        ("help look up", "search wellbeing"),
     ],
 )
 def test_help_for_one_job(chat, typed: str, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -133,3 +135,10 @@ def test_the_slack_manifest_command_describes_every_job() -> None:
     for job in ("Look up", "interview", "360", "development"):
         assert job in description, description
     assert 0 < len(description) <= 100 and 0 < len(hint) <= 100
+
+
+def test_help_on_slack_and_teams_leaves_out_the_terminals_commands(chat) -> None:  # type: ignore[no-untyped-def]
+    for platform in ("slack", "teams"):
+        body = text_of(chat.bot.lookup.help(platform))
+        assert "as alice" not in body
+        assert "prep leadership level 4: draft a STAR example" in body
