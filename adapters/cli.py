@@ -329,6 +329,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
     from adapters.console import Console
+    from bot import commands
     from bot.router import Bot
     from bot.storage import Store
 
@@ -343,7 +344,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         return EXIT_CONFIG
     bot = Bot(frameworks, store)
     name = _console_user(user)
-    words = {"help", "compare", "search", "frameworks", "360", "prep", "practice", "drafts"}
+    words = set(commands.completions("console"))
     for fw in frameworks:
         for b in fw.behaviours:
             words.update(w.lower() for w in b.name.split() if len(w) > 3)

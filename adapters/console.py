@@ -123,6 +123,11 @@ class Console:
         self.history = history
         self.completions = sorted(set(completions))
 
+    @property
+    def speaker(self) -> str:
+        """Who is speaking now: the name the prompt shows."""
+        return self.user.rsplit(":", 1)[-1]
+
     def say(self, text: str) -> list[Reply]:
         """Send `text` as the current person; `as NAME` switches who is speaking (to try
         flows between people, such as 360 feedback). Direct messages waiting for the
@@ -176,7 +181,7 @@ class Console:
         try:
             while True:
                 try:
-                    line = input("you> ")
+                    line = input(f"{self.speaker}> ")
                     line = self._rest_of_paste(line)
                 except KeyboardInterrupt:
                     self.stdout.write("\n")

@@ -1302,12 +1302,17 @@ def socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler
 
 
 def manifest(*, url: str | None) -> Json:
-    """A Slack app manifest: HTTP mode with `url`, Socket Mode without."""
+    """A Slack app manifest: HTTP mode with `url`, Socket Mode without. The slash
+    command's description and usage hint are made from the command registry."""
+    from bot import commands
+
     events_url = url.rstrip("/") + "/slack/events" if url else None
+    jobs = list(dict.fromkeys(c.job for c in commands.for_platform("slack")))
+    hint = compose("commands/usage_hint.j2", examples=commands.usage("slack"))
     command: Json = {
         "command": COMMAND,
-        "description": "Look up a behaviour or competency definition",
-        "usage_hint": "leadership level 4",
+        "description": compose("commands/slack_description.j2", jobs=jobs).plain_text(),
+        "usage_hint": hint.plain_text(),
         # mentions arrive as <@U123|name>: `/behaviour expectations @bob` names a person
         "should_escape": True,
     }

@@ -96,32 +96,21 @@ FULL_DESCRIPTION = (
     "what it can do."
 )
 
-# (title, description): the commands offered in Teams' command menu. Choosing one puts
-# its title into the compose box, so each title is a query the bot answers as it stands.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("help", "What the bot can do, with examples to try and the frameworks it knows."),
-    (
-        "leadership level 4",
-        "Example: a Civil Service behaviour at one level, here Leadership at level 4.",
-    ),
-    (
-        "frameworks",
-        "The frameworks the bot knows: Civil Service Behaviours, DHS SES and Policing CVF.",
-    ),
-    (
-        "compare leadership 3 4",
-        "What changes between two levels of a behaviour, here Leadership levels 3 and 4.",
-    ),
-    (
-        "search wellbeing",
-        "Full-text search of every framework: each definition and level mentioning the words.",
-    ),
-    ("ses 1.4", "A DHS SES core leadership competency by number, with both performance levels."),
-    (
-        "policing collaborative",
-        "A Policing CVF competency (We are collaborative), with its cluster and indicators.",
-    ),
-)
+MAX_COMMANDS = 10  # in each command list (schema 1.17: commands maxItems 10)
+
+
+def command_list(*, private: bool) -> list[dict[str, str]]:
+    """The commands offered in Teams' command menu, from the command registry: in a chat
+    with the bot every job's, in a team or group chat those that work there. Choosing one
+    puts its title into the compose box, so each title is an example the bot answers as
+    it stands; its description is the command's help line."""
+    from bot import commands
+
+    offered = commands.menu("teams", private=private)
+    if len(offered) > MAX_COMMANDS:
+        raise ValueError(f"Teams allows {MAX_COMMANDS} commands in a list, not {len(offered)}.")
+    return [{"title": c.example, "description": c.help[:1].upper() + c.help[1:]} for c in offered]
+
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
@@ -157,7 +146,6 @@ def manifest(
         raise ValueError(
             f"The Teams app version {version!r} is not MAJOR.MINOR.PATCH, such as 1.0.0."
         )
-    commands = [{"title": title, "description": text} for title, text in COMMANDS]
     return {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -183,8 +171,8 @@ def manifest(
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [
-                    {"scopes": ["personal"], "commands": commands},
-                    {"scopes": ["team", "groupChat"], "commands": [dict(c) for c in commands]},
+                    {"scopes": ["personal"], "commands": command_list(private=True)},
+                    {"scopes": ["team", "groupChat"], "commands": command_list(private=False)},
                 ],
             }
         ],

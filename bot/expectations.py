@@ -31,6 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import show_date
+from bot.commands import named, words_of
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
 from bot.lookup import Lookup
@@ -47,7 +48,7 @@ from bot.storage import Store
 from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
 
-VERBS = frozenset({"expectations", "expectation", "expect"})
+VERBS = words_of("expectations")
 KINDS = {
     "goal": "Goal or objective",
     "requirement": "Work requirement",
@@ -56,10 +57,7 @@ KINDS = {
     "other": "Other",
 }
 MAX_WORDS = 300
-SUBCOMMANDS = frozenset(
-    {"list", "new", "for", "save", "show", "open", "change", "ack", "acknowledge"}
-    | {"comment", "propose", "export", "markdown", "help", "confirm", "refuse", "withdraw"}
-)
+SUBCOMMANDS = named("expectations").sub_words | {"help", "save"}  # save: a form's button
 _KEY = re.compile(r"^expect-(\d+)-v(\d+)$")
 _ASK = re.compile(r"^expect-ask-(\d+)$")  # "X says they are your manager", with it
 # What an expectation's record says of its manager: the last of these decides whether

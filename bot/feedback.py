@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.clock import parse_date, working_moment, zone_for
+from bot.commands import words_of
 from bot.engine import Step, StepKind
 from bot.feedback_report import (
     MIN_THRESHOLD,
@@ -45,7 +46,7 @@ from bot.storage import FeedbackStore, Store
 from bot.text import clean, count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json, without
 
-VERBS = frozenset({"360", "feedback"})
+VERBS = words_of("360")
 MAX_BEHAVIOURS = 5
 MAX_PEERS = 200
 DEFAULT_DAYS = 7

@@ -11,11 +11,11 @@ is asked again, with why, and the rest are kept.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, replace
 from typing import Any
 
 from bot.clock import Clock, parse_date
+from bot.commands import form_command_pattern
 from bot.engine import Step
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.render import compose
@@ -27,13 +27,7 @@ KEEP_WORDS = frozenset({"keep", "same", "unchanged"})
 # A command of a flow with forms typed while a form is open leaves the form: "plan item 2",
 # "expectations", "360 list". Text that merely starts with such a word ("plan the day")
 # is still an answer.
-_COMMAND = re.compile(
-    r"^/?(?:behaviour\s+)?(?:plans?|expectations?|360|feedback)"
-    r"(?:\s+(?:list|open|show|add|new|edit|item|status|from|mentor|checkins?|progress|comment"
-    r"|export|help|change|ack|acknowledge|propose|confirm|refuse|withdraw|close|report|answer|for"
-    r"|@\S+|\d+)\b.*)?$",
-    re.I,
-)
+_COMMAND = form_command_pattern()
 SKIP_WORDS = frozenset({"skip", "-", "n/a"})
 STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
 

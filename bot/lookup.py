@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bot import commands
 from bot.compare import compare_levels
 from bot.frameworks import Behaviour, Framework, Level
 from bot.render import compose
@@ -42,7 +43,7 @@ SEARCH_SHOWN = 10
 REPLY_CACHE_SIZE = 4096
 _PREFIX = re.compile(r"^\s*/?\s*(?:behaviours?|behaviors?)\b[\s:,-]*|^\s*/\s*", re.IGNORECASE)
 _PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*){0,3}$")
-HELP_WORDS = frozenset({"help", "?", "start", "hi", "hello", "hey", "menu", "commands", "usage"})
+HELP_WORDS = commands.named("help").all_words
 THANKS = frozenset({("thanks",), ("thank", "you"), ("thankyou",), ("cheers",), ("ta",), ("thx",)})
 
 
@@ -97,6 +98,8 @@ class Lookup:
             or folded == ("what", "can", "you", "do")
         ):
             return self.help(platform)
+        if verb in HELP_WORDS and (job := commands.job_of(rest.lstrip("/").partition(" ")[0])):
+            return self.help(platform, job)
         if folded in THANKS:
             return compose("thanks.j2")
         if verb in ("frameworks", "framework") and not rest:
@@ -107,8 +110,18 @@ class Lookup:
             return self.compare(rest)
         return self.resolution(resolve_query(self.index, text))
 
-    def help(self, platform: str) -> Reply:
-        return compose("help.j2", frameworks=self.frameworks, platform=platform)
+    def help(self, platform: str, job: str | None = None) -> Reply:
+        """What the bot can do on `platform`: every job, or one job's commands in full."""
+        known = commands.for_platform(platform)
+        if job is not None:
+            return compose("help_job.j2", job=job, commands=[c for c in known if c.job == job])
+        return compose(
+            "help.j2",
+            frameworks=self.frameworks,
+            platform=platform,
+            jobs=list(commands.JOBS),
+            commands=known,
+        )
 
     # ---- commands carried by choices ----------------------------------------------
 

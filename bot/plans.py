@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import show_date, working_moment
+from bot.commands import words_of
 from bot.feedback import FeedbackFlow, activity_for, identity_of, names_typed, parse_names
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup
@@ -36,7 +37,7 @@ from bot.storage import Store
 from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
-VERBS = frozenset({"plan", "plans"})
+VERBS = words_of("plan")
 ACTIVITIES = {
     "training": "Formal training",
     "assignment": "A developmental assignment",

@@ -28,8 +28,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot import expectations, feedback, plans, star
-from bot.engine import VOCABULARY, Word, numbers_of, word_of
+from bot.commands import COMMANDS, job_of, personal_words, routed_words
+from bot.engine import Word, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.filling import FormFiller
@@ -48,21 +48,11 @@ from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json
 log = logging.getLogger("behaviourbot")
 
 # What starts a flow, and the state entries of flows under way.
-_VERBS = (
-    star.START_VERBS
-    | star.DRAFT_VERBS
-    | star.PRACTICE_VERBS
-    | star.STOP_WORDS
-    | feedback.VERBS
-    | plans.VERBS
-    | expectations.VERBS
-)
+_VERBS = routed_words()
 _FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
-# Verbs that are commands whatever flow is under way (a flow's own verbs among them):
-# typed on their own, or with a number ("draft 2"), they are run, never filed as an
-# answer; with more words they are asked about where an answer is typed.
-_ANY_FLOW_WORDS = frozenset().union(*VOCABULARY.values())
-_COMMAND_VERBS = (_VERBS - _ANY_FLOW_WORDS) | {"compare", "search", "list", "frameworks", "show"}
+# The commands by their words (not the chat's own: help, stop, as): typed with a
+# command's shape while a flow waits for an answer, they are run, never filed as one.
+_BY_WORD = {w: c for c in COMMANDS if c.job != "chat" for w in c.words}
 # A lookup typed where an answer is expected is at most this many words.
 _LOOKUP_WORDS = 8
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
@@ -70,7 +60,7 @@ WaitingFlow = StarFlow | FeedbackFlow | FormFiller  # flows that keep a question
 
 # Commands about people (plans, expectations): an adapter tells the core who the speaker
 # is (name, time zone) and whom they mention, where the platform has to be asked.
-PERSONAL_VERBS = plans.VERBS | expectations.VERBS
+PERSONAL_VERBS = personal_words()
 
 
 def wants_people(command: str) -> bool:
@@ -263,14 +253,12 @@ class Bot:
         return next(((k, f) for k, f in flows.items() if k in state), None)
 
     def looks_like(self, text: str) -> str | None:
-        """The command that `text` reads as, when it reads as one (a verb of the bot's)
-        or as a lookup (a behaviour, a framework, a comparison): None for anything else."""
+        """A lookup that `text` reads as (a behaviour, a framework, a cluster): None for
+        anything else."""
         typed = strip_command_prefix(clean(text))
         words = typed.split()
         if not words or len(words) > _LOOKUP_WORDS or word_of(typed) is not None:
             return None
-        if words[0].casefold() in _COMMAND_VERBS:
-            return typed
         if numbers_of(typed) is not None or "\n" in text.strip():
             return None
         found = resolve_query(self.lookup.index, typed)
@@ -280,16 +268,21 @@ class Bot:
             return typed
         return None
 
-    def _at_once(self, command: str) -> bool:
-        """A command run when typed mid-flow, without asking: a verb alone or with one
-        more word (`drafts`, `360 list`), with a number (`plan item 2`), or with a
-        lookup (`prep leadership level 4`)."""
-        verb, *rest = command.split()
-        if verb.casefold() not in _COMMAND_VERBS:
-            return False
-        if len(rest) <= 1 or (len(rest) <= 3 and rest[-1].isdigit()):
-            return True
-        return self.looks_like(" ".join(rest)) is not None
+    def command_in(self, text: str) -> str | None:
+        """The command `text` is, when it has a command's shape: a verb of the registry
+        alone, or with one of its sub-commands, a number or a lookup (`drafts`, `360
+        list`, `draft 2`, `prep leadership level 4`, `help 360`). "Feedback from my
+        manager was glowing" starts with a verb but is no command."""
+        typed = strip_command_prefix(clean(text))
+        first, *rest = typed.split() or [""]
+        if first.casefold() == "help":
+            return typed if len(rest) == 1 and job_of(rest[0]) else None
+        command = _BY_WORD.get(first.casefold())
+        if command is None or len(rest) > _LOOKUP_WORDS:
+            return None
+        if not rest or rest[0].casefold() in command.sub_words or rest[0].isdigit():
+            return typed
+        return typed if self.looks_like(" ".join(rest)) is not None else None
 
     def _mid_flow(
         self, state: dict[str, Any], event: Event, pending: dict[str, str] | None
@@ -304,14 +297,12 @@ class Bot:
             return state, event
         key, flow = under
         again = pending is not None and clean(event.text) == clean(pending["text"])
-        command = pending["command"] if again else self.looks_like(event.text)
-        if command is None:
-            return state, event
-        step = flow.current(state)
-        verb = command.split()[0].casefold() in _COMMAND_VERBS
-        if again or (verb and self._at_once(command)) or (verb and step and step.kind != "text"):
+        command = pending["command"] if again else self.command_in(event.text)
+        if command is not None:  # run, then the question again
             return self._command_mid_flow(key, flow, state, replace(event, action=command))
-        if step is None or step.kind != "text" or step.names_behaviour:
+        command = self.looks_like(event.text)
+        step = flow.current(state)
+        if command is None or step is None or step.kind != "text" or step.names_behaviour:
             return state, event  # a name where names are picked, a behaviour where asked
         held = {"text": event.text, "command": command}
         question = compose(

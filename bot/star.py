@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.commands import words_of
 from bot.engine import Step
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
@@ -45,9 +46,9 @@ from bot.storage import Store
 from bot.text import clean, count_words
 from bot.types import Event, Field, Form, Reply, without
 
-START_VERBS = frozenset({"prep", "prepare", "star"})
-DRAFT_VERBS = frozenset({"draft", "drafts"})
-PRACTICE_VERBS = frozenset({"practice", "practise"})
+START_VERBS = words_of("prep")
+DRAFT_VERBS = words_of("drafts")
+PRACTICE_VERBS = words_of("practice")
 # Where a follow-up question's answer goes in the example.
 FOLLOW_UP_PART = {
     "we": "action",

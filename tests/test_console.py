@@ -106,7 +106,7 @@ def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> N
                 seen += os.read(main, 65536)
 
     try:
-        wait_for(b"you> ")
+        wait_for(b"sam> ")
         os.write(main, b"prep leadership level 4\r")
         wait_for(b"Step 1 of 5")
         os.write(main, b"Line one of the scene.\rLine two of the scene.\r")
@@ -187,3 +187,60 @@ def test_invalid_utf8_on_a_strict_terminal_loses_nothing(tmp_path: Path) -> None
     assert "Leadership: Level 4" in out
     assert "There is nothing to stop" in out  # the line after the bad one was read
     assert "UK Policing" in out or "Policing" in out  # and the last one
+
+
+def test_help_in_the_terminal_says_how_to_speak_as_someone_else(tmp_path: Path) -> None:
+    result = chat(tmp_path, "help\n")
+    assert "as alice: speak as someone else" in result.stdout
+
+
+def test_help_360_in_the_terminal_lists_the_360_commands(tmp_path: Path) -> None:
+    result = chat(tmp_path, "help 360\n")
+    assert result.returncode == 0, result.stderr
+    assert "No match for" not in result.stdout
+    assert "360 close 1: close your request N early" in result.stdout
+
+
+def _prompts(tmp_path: Path, *args: str, typed: bytes = b"") -> bytes:
+    """What an interactive terminal chat shows, up to its second prompt after `typed`."""
+    import pty
+    import select
+    import time
+
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(tmp_path / "bot.db"), *args],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path), "USER": "sam"},
+    )
+    os.close(child)
+    seen = b""
+    try:
+        os.write(main, typed)
+        deadline = time.monotonic() + 20
+        while seen.count(b"> ") < typed.count(b"\r") + 1:
+            assert time.monotonic() < deadline, seen[-500:]
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 65536)
+    finally:
+        process.kill()
+        process.wait(10)
+        os.close(main)
+    return seen
+
+
+def test_the_prompt_shows_who_is_speaking(tmp_path: Path) -> None:
+    assert b"\nsam> " in _prompts(tmp_path)
+    assert b"\nalice> " in _prompts(tmp_path, "--user", "alice")
+    switched = _prompts(tmp_path, "--user", "alice", typed=b"as bob\r")
+    assert b"\nbob> " in switched
+    assert b"you> " not in switched
+
+
+def test_tab_completes_the_registrys_words_in_the_terminal(tmp_path: Path) -> None:
+    """Tab completion is made from the command registry: sub-commands too."""
+    seen = _prompts(tmp_path, typed=b"expecta\t\r")  # a lookup of "expecta" without it
+    assert b"No match for" not in seen
+    assert b"expectations " in seen

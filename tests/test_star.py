@@ -100,7 +100,8 @@ def test_commands_typed_mid_flow(chat: FakeAdapter, store: Store) -> None:
     assert lookup.title == "Leadership: Level 5"
     assert "Step 2 of 5: Task" in again.plain_text()  # the question again
     (asked,) = chat.send(text="leadership level 5")  # reads as a lookup: asked about
-    assert "Save this as your Task?" in asked.plain_text()
+    assert "Save this as your answer, or look it up?" in asked.plain_text()
+    assert "“Task”" in asked.plain_text()
     assert "task" not in store.draft(chat.user, 1)["parts"]  # type: ignore[index]
     lookup, again = chat.send(text="leadership level 5")  # typed again: the lookup
     assert lookup.title == "Leadership: Level 5" and "Step 2 of 5: Task" in again.plain_text()
@@ -132,14 +133,15 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(chat: FakeAdapter, stor
         "situation": STRONG["situation"],
         "task": "Je devais réduire l’arriéré de 900 dossiers. 我负责这个项目。",
     }
-    (asked,) = chat.send(text="prep nonsense words")  # reads as a command: asked about
-    assert "Save this as your Action?" in asked.plain_text()
-    (unknown,) = chat.send(text="prep nonsense words")  # typed again: the command
+    (unknown,) = chat.send(text="prep nonsense words")  # a command: run
     assert "no draft was started" in unknown.plain_text()
-    chat.send(text="prep nonsense words")
+    (asked,) = chat.send(text="Leadership level 4.")  # reads as a lookup: asked about
+    assert "Save this as your answer, or look it up?" in asked.plain_text()
+    assert "“Action”" in asked.plain_text()
+    assert "action" not in store.draft(chat.user, 1)["parts"]  # type: ignore[operator]
     saved, _ = chat.send(text="yes")  # saved as the Action after all, as typed
     assert saved.plain_text().startswith("Saved your Action")
-    assert store.draft(chat.user, 1)["parts"]["action"] == "prep nonsense words"  # type: ignore[index]
+    assert store.draft(chat.user, 1)["parts"]["action"] == "Leadership level 4."  # type: ignore[index]
 
 
 def test_a_level_is_asked_for_when_not_given(chat: FakeAdapter) -> None:

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from adapters.teams_package import build_package, color_icon, manifest, outline_icon
-from bot.frameworks import Framework
-from bot.lookup import Lookup
+from bot import commands
+from tests.conftest import FakeAdapter, text_of
 
 APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -200,6 +200,7 @@ def test_command_lists_cover_each_scope_once_within_teams_limits() -> None:
     [bot] = manifest(APP_ID)["bots"]
     lists = bot["commandLists"]
     assert [entry["scopes"] for entry in lists] == [["personal"], ["team", "groupChat"]]
+    assert len(lists) <= 3  # schema 1.17: commandLists maxItems 3
     covered = [scope for entry in lists for scope in entry["scopes"]]
     assert sorted(covered) == sorted(bot["scopes"])
     for entry in lists:
@@ -213,28 +214,37 @@ def test_command_lists_cover_each_scope_once_within_teams_limits() -> None:
             assert 0 < len(command["description"]) <= 128, command
 
 
-EXPECTED_REPLIES = {
-    "help": "behaviourbot",
-    "leadership level 4": "Leadership: Level 4",
-    "frameworks": "Frameworks",
-    "compare leadership 3 4": "Leadership: Level 3 and Level 4",
-    "search wellbeing": "Search: “wellbeing”",
-    "ses 1.4": "1.4 Performance Centered",
-    "policing collaborative": "We are collaborative",
-}
-
-
-def test_both_command_lists_offer_the_example_commands() -> None:
-    for entry in manifest(APP_ID)["bots"][0]["commandLists"]:
-        assert [c["title"] for c in entry["commands"]] == list(EXPECTED_REPLIES)
-
-
-@pytest.mark.parametrize(("title", "expected"), EXPECTED_REPLIES.items())
-def test_each_command_title_is_a_query_the_bot_answers(
-    frameworks: list[Framework], title: str, expected: str
+def test_a_registry_offering_more_than_teams_allows_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    eleven = commands.COMMANDS[:1] * 11
+    monkeypatch.setattr(commands, "menu", lambda platform, *, private: eleven)
+    with pytest.raises(ValueError, match="Teams allows 10 commands in a list, not 11"):
+        manifest(APP_ID)
+
+
+def _titles(scope: str) -> list[str]:
+    [bot] = manifest(APP_ID)["bots"]
+    [entry] = [e for e in bot["commandLists"] if scope in e["scopes"]]
+    return [c["title"] for c in entry["commands"]]
+
+
+def test_the_personal_command_list_covers_every_job() -> None:
+    """A chat with the bot offers every job (not only lookups); a channel, the lookups."""
+    by_example = {c.example: c for c in commands.COMMANDS}
+    jobs = {by_example[title].job for title in _titles("personal")}
+    assert jobs >= {"lookup", "prepare", "360", "develop"}
+    assert {"prep leadership level 4", "360", "plan", "expectations"} <= set(_titles("personal"))
+    for title in _titles("team"):
+        assert not by_example[title].private, title
+    assert {"help", "leadership level 4", "search wellbeing"} <= set(_titles("team"))
+
+
+@pytest.mark.parametrize("title", sorted(set(_titles("personal") + _titles("team"))))
+def test_each_command_title_is_a_query_the_bot_answers(chat: FakeAdapter, title: str) -> None:
     # Picking a command puts its title in the compose box, so the title must work as typed.
-    assert Lookup(frameworks).answer(title).title == expected
+    said = " ".join(text_of(reply) for reply in chat.send(text=title))
+    assert said and "No match for" not in said, said
 
 
 # Bad input
