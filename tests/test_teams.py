@@ -529,9 +529,9 @@ def test_a_hung_key_service_does_not_stop_the_server(
     import threading
     import time
 
-    import adapters.teams
+    import adapters.teams.turn
 
-    monkeypatch.setattr(adapters.teams, "KEY_FETCH_TIMEOUT", 0.5)
+    monkeypatch.setattr(adapters.teams.turn, "KEY_FETCH_TIMEOUT", 0.5)
     keys = KeyService()
     keys.delay = 3.0
     with authenticated(tmp_path, frameworks, keys) as teams:
@@ -648,9 +648,9 @@ def test_a_slow_connector_is_given_up_on_in_time(
 ) -> None:
     import time
 
-    import adapters.teams
+    import adapters.teams.turn
 
-    monkeypatch.setattr(adapters.teams, "CONNECTOR_TIMEOUT", 0.3)
+    monkeypatch.setattr(adapters.teams.turn, "CONNECTOR_TIMEOUT", 0.3)
     teams.connector.delay = 3.0
     started = time.monotonic()
     status, body = teams.message("leadership")
