@@ -63,7 +63,7 @@ from adapters.slack.requests import (
     request_kind,
     signature_problem,
 )
-from bot.render import compose
+from bot.render import compose, phrase
 from bot.router import wants_people
 from bot.storage import Busy
 from bot.types import Event, Reply
@@ -93,14 +93,14 @@ Json = dict[str, Any]
 
 # Errors of chat.postMessage that mean the person cannot be messaged (not a passing fault).
 UNREACHABLE_ERRORS = {
-    "user_not_found": "not a user of this workspace",
-    "channel_not_found": "not a user of this workspace",
-    "account_inactive": "their account is deactivated",
-    "user_disabled": "their account is deactivated",
-    "cannot_dm_bot": "an app, not a person",
-    "messages_tab_disabled": "direct messages to the app are turned off",
-    "restricted_action": "the workspace does not allow it",
-    "not_allowed_token_type": "the workspace does not allow it",
+    "user_not_found": "slack/not_a_user.j2",
+    "channel_not_found": "slack/not_a_user.j2",
+    "account_inactive": "slack/deactivated.j2",
+    "user_disabled": "slack/deactivated.j2",
+    "cannot_dm_bot": "slack/an_app.j2",
+    "messages_tab_disabled": "slack/messages_off.j2",
+    "restricted_action": "slack/not_allowed.j2",
+    "not_allowed_token_type": "slack/not_allowed.j2",
 }
 REPLAY_KEY = "behaviourbot_replay_key"  # in bolt's context: a command's signature key
 RETRIED = "behaviourbot_retried"  # in bolt's context: Slack's retry of an event
@@ -358,7 +358,12 @@ class SlackAdapter:
                         {
                             "type": "context",
                             "elements": [
-                                {"type": "mrkdwn", "text": f"Shared by <@{body['user']['id']}>"}
+                                {
+                                    "type": "mrkdwn",
+                                    "text": phrase(
+                                        "slack/shared_by.j2", who=f"<@{body['user']['id']}>"
+                                    ),
+                                }
                             ],
                         }
                     )
@@ -472,7 +477,7 @@ class SlackAdapter:
                 raise SlowDown(float(response.headers.get("Retry-After", 1))) from error
             code = str(response.get("error"))
             if code in UNREACHABLE_ERRORS:
-                raise Unreachable(user, UNREACHABLE_ERRORS[code]) from error
+                raise Unreachable(user, phrase(UNREACHABLE_ERRORS[code])) from error
             if response.status_code < 500:
                 raise Refused(code) from error
             raise

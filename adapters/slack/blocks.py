@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from adapters.slack.events import user_id
+from bot.render import phrase, words
 from bot.types import Block, Choice, Field, Form, Reply
 
 MAX_TEXT = 3000  # characters in a section's text object
@@ -146,9 +147,14 @@ def messages_of(reply: Reply, *, extra: list[Json] | None = None) -> list[Json]:
             chunks.append([])
         chunks[-1].append(block)
     # the notification's text: escaped like the rest, so a name can never be a mention
-    fallback = escape(reply.title or (reply.plain_text()[:150] if reply.blocks else "behaviourbot"))
+    fallback = escape(
+        reply.title or (reply.plain_text()[:150] if reply.blocks else words("bot_name.j2"))
+    )
     return [
-        {"text": fallback if i == 0 else f"{fallback} (continued)", "blocks": chunk}
+        {
+            "text": fallback if i == 0 else phrase("slack/continued.j2", text=fallback),
+            "blocks": chunk,
+        }
         for i, chunk in enumerate(chunks)
     ]
 
@@ -189,7 +195,7 @@ def modal_of(reply: Reply, form: Form, channel: str | None) -> Json:
         "callback_id": FORM_CALLBACK,
         "title": plain(form.title, MAX_MODAL_TITLE),
         "submit": plain(form.submit_label, MAX_MODAL_TITLE),
-        "close": plain("Cancel", MAX_MODAL_TITLE),
+        "close": plain(words("slack/cancel.j2"), MAX_MODAL_TITLE),
         "private_metadata": json.dumps({"submit": form.submit, "channel": channel}),
         "blocks": blocks,
     }
@@ -253,7 +259,7 @@ def share_block(command: str) -> Json:
             {
                 "type": "button",
                 "action_id": SHARE_ACTION,
-                "text": {"type": "plain_text", "text": "Share in channel"},
+                "text": {"type": "plain_text", "text": words("slack/share.j2")},
                 "value": command[:2000],
             }
         ],

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.events import MENTIONED, identity, user_id
+from bot.render import words
 from bot.router import wants_people
 from bot.types import Event, Person
 
@@ -94,7 +95,7 @@ class People:
             )
         if others:
             named = {p.identity.rsplit(":", 1)[-1]: p.name for p in others}
-            plain = MENTIONED.sub(lambda m: "@" + named.get(m.group(1), "someone"), text)
+            plain = MENTIONED.sub(lambda m: "@" + named.get(m.group(1), words("someone.j2")), text)
             event = replace(event, text=plain, people=(*event.people, *others))
         return event
 

@@ -14,6 +14,7 @@ import logging
 import re
 from typing import Any
 
+from bot.render import words
 from bot.types import Block, Field, Form, Reply
 
 log = logging.getLogger("behaviourbot.teams")
@@ -118,13 +119,13 @@ def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
         "type": "Input.ChoiceSet",
         "id": CHOICE_INPUT,
         "style": "compact",
-        "label": "Choose one",
-        "placeholder": "Choose one",
+        "label": words("teams/choose_one.j2"),
+        "placeholder": words("teams/choose_one.j2"),
         "isRequired": True,
-        "errorMessage": "Choose one first",
+        "errorMessage": words("teams/choose_first.j2"),
         "choices": [{"title": literal(c.label), "value": c.command} for c in reply.choices],
     }
-    show = {"type": "Action.Execute", "title": "Show", "verb": VERB, "data": {}}
+    show = {"type": "Action.Execute", "title": words("teams/show.j2"), "verb": VERB, "data": {}}
     return [select], [show]
 
 
@@ -147,12 +148,6 @@ def form_elements(form: Form) -> tuple[list[Json], list[Json]]:
         "style": "positive",
     }
     return body, [submit]
-
-
-NO_COLLEAGUES = (
-    "I found nobody to choose from: I can offer the people of the teams and group chats "
-    "that you and I are both in. Add me to one of yours, then choose again."
-)
 
 
 def _input(field: Field) -> list[Json]:
@@ -180,7 +175,7 @@ def _input(field: Field) -> list[Json]:
         return [date_input]
     if field.kind == "people" and not field.options:  # nobody, or the rosters failed
         return [_text_block(field.label, weight="Bolder")] + (
-            [] if field.error else [_text_block(NO_COLLEAGUES)]
+            [] if field.error else [_text_block(words("teams/no_colleagues.j2"))]
         )
     # people: identities, any of several; a choice: one option's command, spaces and all
     chosen = [v for v in re.split(r"[\s,]+", field.value) if v] if field.kind == "people" else []
@@ -248,7 +243,7 @@ def activities_of(reply: Reply) -> list[Json]:
     """The message activities (as JSON) for a reply."""
     if not wants_card(reply):
         return [{"type": "message", "text": literal(reply.plain_text()), "textFormat": "plain"}]
-    summary = reply.title or "behaviourbot"
+    summary = reply.title or words("bot_name.j2")
     return [
         {
             "type": "message",

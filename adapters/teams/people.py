@@ -18,6 +18,7 @@ from botbuilder.schema import (
 
 from adapters.teams.activities import quoted
 from adapters.worker import Run
+from bot.render import phrase, words
 from bot.storage import Store
 from bot.types import Choice, Person, Reply
 
@@ -27,10 +28,6 @@ Json = dict[str, Any]
 
 ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
 MAX_PEOPLE_CHOICES = 150  # keeps the picker card well under Teams' message size
-ROSTER_FAILED = (
-    "I could not fetch the members of your teams and chats just now (Teams did not "
-    "answer): try again in a minute."
-)
 
 
 class Roster:
@@ -65,7 +62,7 @@ class Roster:
             if reference is None:
                 found.append(Person(identity, identity.rsplit(":", 1)[-1], problem="unknown"))
             else:
-                found.append(Person(identity, name or "someone"))
+                found.append(Person(identity, name or words("someone.j2")))
         return found
 
     async def with_colleagues(self, user: str, replies: list[Reply]) -> list[Reply]:
@@ -76,11 +73,11 @@ class Roster:
         found, failed = await self.colleagues(user)
         options = tuple(Choice(name, identity) for identity, name in found[:MAX_PEOPLE_CHOICES])
         label = (
-            f" (the first {MAX_PEOPLE_CHOICES} of {len(found)}, by name)"
+            " " + phrase("teams/first_of.j2", most=MAX_PEOPLE_CHOICES, count=len(found))
             if len(found) > len(options)
             else ""
         )
-        error = ROSTER_FAILED if failed and not options else ""
+        error = words("teams/roster_failed.j2") if failed and not options else ""
         filled = []
         for reply in replies:
             if reply in wanted and reply.form is not None:
@@ -119,7 +116,9 @@ class Roster:
                 if member.get("id") and member.get("id") != bot_id
             }
             chosen.pop(user, None)
-            found |= {who: member.get("name") or "someone" for who, member in chosen.items()}
+            found |= {
+                who: member.get("name") or words("someone.j2") for who, member in chosen.items()
+            }
             await self.best_effort(self._keep_members, tenant, reference, chosen)
         ordered = sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
         return ordered, failed

@@ -49,7 +49,7 @@ from adapters.teams.activities import (
 from adapters.teams.cards import CARD_CONTENT_TYPE, activities_of, card_for_update
 from adapters.teams.people import Roster
 from adapters.worker import Run, inline
-from bot.render import compose
+from bot.render import compose, words
 from bot.settings import is_loopback
 from bot.storage import Busy, Store
 from bot.types import Event, Reply
@@ -63,16 +63,10 @@ Json = dict[str, Any]
 NOT_CONFIGURED = "teams is not configured on this server"
 AUTH_ERRORS = {401: "invalid token", 503: "cannot check tokens now"}
 
-NOTHING_TO_DO = "Nothing to do: choose an option first."
-ALREADY_DONE = "Done already."
-
 
 def _toast(text: str) -> Json:
     """A Universal Actions answer that leaves the card as it is and shows a short note."""
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
-
-
-SORRY = "Sorry, something went wrong on my side and it has been logged. Please try again."
 
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
@@ -367,12 +361,12 @@ class TeamsAdapter:
                     error_body = {
                         "statusCode": 500,
                         "type": "application/vnd.microsoft.error",
-                        "value": {"code": "InternalError", "message": SORRY},
+                        "value": {"code": "InternalError", "message": words("teams/sorry.j2")},
                     }
                     await self._invoke_response(context, 200, error_body)
                 else:
                     await context.send_activity(
-                        Activity(type="message", text=SORRY, text_format="plain")
+                        Activity(type="message", text=words("teams/sorry.j2"), text_format="plain")
                     )
                     if activity.get("type") == "invoke":
                         await self._invoke_response(context, 200, None)
@@ -389,7 +383,7 @@ class TeamsAdapter:
         event = event_from_activity(activity)
         if event is None:
             if activity.get("name") == "adaptiveCard/action":
-                await self._invoke_response(context, 200, _toast(NOTHING_TO_DO))
+                await self._invoke_response(context, 200, _toast(words("teams/nothing_to_do.j2")))
             elif activity.get("type") == "invoke":
                 await self._invoke_response(context, 200, None)
             return
@@ -431,7 +425,11 @@ class TeamsAdapter:
 
     async def _answer_invoke(self, context: Any, activity: Json, replies: list[Reply]) -> None:
         if not replies:  # a duplicate: the first delivery answered already
-            body = _toast(ALREADY_DONE) if activity.get("name") == "adaptiveCard/action" else None
+            body = (
+                _toast(words("teams/already_done.j2"))
+                if activity.get("name") == "adaptiveCard/action"
+                else None
+            )
             await self._invoke_response(context, 200, body)
             return
         if activity.get("name") == "adaptiveCard/action":
@@ -545,7 +543,7 @@ class TeamsAdapter:
             return
         shared = await self.run(self.store.reference, user, personal=False)
         if shared is None:
-            raise Unreachable(user, "has never talked to the bot or shared a chat or team with it")
+            raise Unreachable(user, words("teams/never_talked.j2"))
         tenant = user.split(":")[1]
         parameters = ConversationParameters(
             is_group=False,
@@ -561,5 +559,5 @@ class TeamsAdapter:
         except Exception as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             if status in (400, 401, 403, 404):  # a refusal, not a passing fault
-                raise Unreachable(user, "Teams refused to open a chat with them") from exc
+                raise Unreachable(user, words("teams/refused_chat.j2")) from exc
             raise
