@@ -267,6 +267,5 @@ def share_block(command: str) -> Json:
 
 
 def shareable(reply: Reply) -> list[Json]:
-    """A Share button for replies that serve framework text (not questions or errors)."""
-    serves = any(b.kind in ("quote", "bullets", "columns") for b in reply.blocks)
-    return [share_block(reply.command)] if reply.command and serves else []
+    """A Share button for the replies the core says may be shared (Reply.shareable)."""
+    return [share_block(reply.command)] if reply.command and reply.shareable else []
