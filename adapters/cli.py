@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from adapters.teams_package import Developer
+from adapters.teams.package import Developer
 from bot import __version__
 from bot.frameworks import (
     FrameworkError,
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(manifest(url=None if args.socket else args.url), indent=2))
         return 0
     if args.command == "manifest" and args.platform == "teams":
-        from adapters.teams_package import build_package
+        from adapters.teams.package import build_package
 
         developer = Developer(args.developer, args.website_url, args.privacy_url, args.terms_url)
         try:

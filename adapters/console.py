@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.clock import named_zone
+from bot.render import phrase, words
 from bot.types import Block, Event, Reply
 
 log = logging.getLogger("behaviourbot.console")
@@ -70,7 +71,6 @@ def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False
 
 
 _AS = re.compile(r"^as\s+@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$", re.I)
-_DIRECT = Block("note", text="A direct message for you:")
 PASTE_WAIT = 0.05  # seconds: lines arriving this close together were pasted together
 
 
@@ -135,7 +135,9 @@ class Console:
         switch = _AS.match(text.strip())
         if switch:
             self.user = f"console:local:{switch.group(1).casefold()}"
-            self.stdout.write(f"(now speaking as {switch.group(1).casefold()})\n\n")
+            self.stdout.write(
+                phrase("console/speaking_as.j2", name=switch.group(1).casefold()) + "\n\n"
+            )
             replies: list[Reply] = []
         else:
             # No event id: a terminal line is never delivered twice.
@@ -151,7 +153,8 @@ class Console:
             )
         waiting = self.inbox(self.user) if self.inbox else []
         if waiting:
-            replies = [*replies, *(replace(r, blocks=(_DIRECT, *r.blocks)) for r in waiting)]
+            direct = Block("note", words("console/direct.j2"))
+            replies = [*replies, *(replace(r, blocks=(direct, *r.blocks)) for r in waiting)]
         return replies
 
     def show(self, replies: list[Reply]) -> None:
@@ -159,7 +162,7 @@ class Console:
         for reply in replies:
             self.stdout.write(format_reply(reply, width=width, styled=self.interactive) + "\n\n")
         if self.interactive and any(r.choices for r in replies):
-            self.stdout.write(DIM + "Type a number to pick one of these." + RESET + "\n\n")
+            self.stdout.write(DIM + words("console/pick.j2") + RESET + "\n\n")
         self.stdout.flush()
 
     def run(self) -> int:
@@ -174,10 +177,8 @@ class Console:
 
     def _run_interactive(self) -> int:
         readline = self._setup_line_editing()
-        self.stdout.write(
-            f"{BOLD}behaviourbot{RESET}: type help, or a question such as "
-            "leadership level 4. Ctrl-D to leave.\n\n"
-        )
+        greeting = words("console/greeting.j2")
+        self.stdout.write(f"{BOLD}{words('bot_name.j2')}{RESET}: {greeting}\n\n")
         try:
             while True:
                 try:

@@ -13,7 +13,7 @@ nothing inside them can start a block or a choice, whatever a person typed.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,18 @@ def render(template: str, **values: Any) -> str:
 
 def compose(template: str, **values: Any) -> Reply:
     return parse_blocks(render(template, **values))
+
+
+def phrase(template: str, **values: Any) -> str:
+    """A template's text as plain text, for words a platform shows outside a Reply's
+    blocks: a button, a modal's title, a card's note, a reason given to the core."""
+    return _unmark(render(template, **values))
+
+
+@cache
+def words(template: str) -> str:
+    """`phrase` of a template without values, rendered once: a button, a toast."""
+    return phrase(template)
 
 
 def _unmark(text: str) -> str:

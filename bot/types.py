@@ -148,6 +148,15 @@ class Reply:
     def title(self) -> str:
         return next((b.text for b in self.blocks if b.kind == "title"), "")
 
+    @property
+    def shareable(self) -> bool:
+        """Whether anyone may see this again in a channel: framework text that a lookup
+        served (it carries the command that gives it), never a question, an error or
+        anything of a person's own."""
+        return bool(self.command) and any(
+            b.kind in ("quote", "bullets", "columns") for b in self.blocks
+        )
+
     def plain_text(self) -> str:
         """The whole reply as plain text: for notifications, logs of tests, and fallbacks."""
         parts: list[str] = []

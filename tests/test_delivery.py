@@ -36,7 +36,7 @@ from bot.types import replies_to_json
 
 from .conftest import platform_fixture
 from .servers import FakeSlack, ServerThread, free_port, wait_for
-from .test_slack import SECRET, event, header
+from .slack.test_app import SECRET, event, header
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 from bot.frameworks import Framework
 
 from .servers import FakeSlack, wait_for
-from .test_feedback_slack import ALICE, TEAM, slack_server, text_of
-from .test_slack import event, fixture, post
+from .slack.test_app import event, fixture, post
+from .slack.test_feedback import ALICE, TEAM, slack_server, text_of
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
 
@@ -133,7 +133,7 @@ def test_a_teams_message_waits_for_a_short_lock_instead_of_failing(
     a turn does: the message is answered and stored, with no "something went wrong"
     (the reference kept for the person waited too, instead of failing the turn)."""
     from .conftest import platform_fixture
-    from .test_teams import teams_server
+    from .teams.test_turn import teams_server
 
     platform_fixture("teams_message_personal.json")  # without ../shared: skip here, not in a thread
     with teams_server(tmp_path, frameworks, wait=0.3) as teams:

@@ -166,7 +166,7 @@ def test_relative_links_point_at_what_exists(document: str) -> None:
 
 def test_the_teams_app_pages_links_land_on_headings() -> None:
     """The Teams app package links its privacy and terms pages to the README's headings."""
-    from adapters.teams_package import PRIVACY_URL, TERMS_URL
+    from adapters.teams.package import PRIVACY_URL, TERMS_URL
 
     for url in (PRIVACY_URL, TERMS_URL):
         page, _, anchor = url.partition("/blob/main/")[2].partition("#")

@@ -22,11 +22,11 @@ from bot.storage import Store
 
 from .conftest import START
 from .servers import FakeSlack, wait_for
-from .test_feedback_slack import TEAM, Person, slack_server, text_of
-from .test_feedback_teams import Chat, command, identity, install_in_team
-from .test_plans_expectations_slack import ALICE, BOB, DAN, dms, fields_of, option, typed, user
-from .test_plans_expectations_teams import chat_of, megan_chat, sent_with
-from .test_teams import Teams, teams_server, texts
+from .slack.test_feedback import TEAM, Person, slack_server, text_of
+from .slack.test_plans_expectations import ALICE, BOB, DAN, dms, fields_of, option, typed, user
+from .teams.test_feedback import Chat, command, identity, install_in_team
+from .teams.test_plans_expectations import chat_of, megan_chat, sent_with
+from .teams.test_turn import Teams, teams_server, texts
 
 LEADERSHIP = "civil-service/leadership/3"
 

@@ -27,8 +27,8 @@ from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import Store
 
-from .servers import FakeSlack, ServerThread, free_port, slack_user, wait_for
-from .test_slack import SECRET, fixture
+from ..servers import FakeSlack, ServerThread, free_port, slack_user, wait_for
+from .test_app import SECRET, fixture
 
 
 @pytest.fixture(scope="module")

@@ -36,10 +36,10 @@ from bot.settings import Settings
 from bot.storage import Store
 from bot.types import Block, Reply
 
-from .conftest import START, platform_fixture
-from .servers import FakeConnector, ServerThread
+from ..conftest import START, platform_fixture
+from ..servers import FakeConnector, ServerThread
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 MEGAN = f"teams:{TENANT}:7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
@@ -529,9 +529,9 @@ def test_a_hung_key_service_does_not_stop_the_server(
     import threading
     import time
 
-    import adapters.teams
+    import adapters.teams.turn
 
-    monkeypatch.setattr(adapters.teams, "KEY_FETCH_TIMEOUT", 0.5)
+    monkeypatch.setattr(adapters.teams.turn, "KEY_FETCH_TIMEOUT", 0.5)
     keys = KeyService()
     keys.delay = 3.0
     with authenticated(tmp_path, frameworks, keys) as teams:
@@ -613,7 +613,7 @@ def test_a_failure_in_the_turn_is_answered_not_swallowed(
 def test_an_unreachable_connector_is_a_502(teams: Teams) -> None:
     import time
 
-    from .servers import free_port
+    from ..servers import free_port
 
     teams.service_url = f"http://127.0.0.1:{free_port()}/"
     started = time.monotonic()
@@ -625,8 +625,8 @@ def test_an_unreachable_connector_is_a_502(teams: Teams) -> None:
 def test_a_retry_after_an_unreachable_connector_gets_the_answer_once(teams: Teams) -> None:
     """The answer that could not be delivered is sent on Teams' retry of the activity,
     and the STAR answer in it is saved once, not again as the next part."""
-    from .servers import free_port
-    from .test_review import STRONG
+    from ..servers import free_port
+    from ..test_review import STRONG
 
     assert teams.message("prep leadership level 4", id="undelivered-0")[0] == 200
     reachable = teams.service_url
@@ -648,9 +648,9 @@ def test_a_slow_connector_is_given_up_on_in_time(
 ) -> None:
     import time
 
-    import adapters.teams
+    import adapters.teams.turn
 
-    monkeypatch.setattr(adapters.teams, "CONNECTOR_TIMEOUT", 0.3)
+    monkeypatch.setattr(adapters.teams.turn, "CONNECTOR_TIMEOUT", 0.3)
     teams.connector.delay = 3.0
     started = time.monotonic()
     status, body = teams.message("leadership")
@@ -702,7 +702,7 @@ def test_a_button_with_nothing_to_do_answers_with_a_note(teams: Teams) -> None:
 
 
 def test_an_example_is_drafted_in_a_personal_chat(teams: Teams) -> None:
-    from .test_review import STRONG
+    from ..test_review import STRONG
 
     assert teams.message("prep leadership level 4", id="star-0")[0] == 200
     for n, part in enumerate(("situation", "task", "action"), 1):
@@ -748,7 +748,7 @@ def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
     """The form is an Adaptive Card with a multi-line input per part; its button sends
     them all; a refused field comes back on the card with what was typed; a good one
     saves the draft once and the review follows."""
-    from .test_review import STRONG
+    from ..test_review import STRONG
 
     assert teams.message("prep leadership level 4", id="form-0")[0] == 200
     (started,) = teams.cards()
@@ -793,7 +793,7 @@ def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
 
 
 def test_drafts_export_and_practice_in_a_personal_chat(teams: Teams) -> None:
-    from .test_review import STRONG
+    from ..test_review import STRONG
 
     teams.message("prep leadership level 4", id="d-0")
     for n, part in enumerate(("situation", "task", "action", "result"), 1):
@@ -845,7 +845,7 @@ def test_only_teams_activities_act_as_a_teams_person(
     channel but Teams, however valid its token, is refused before it is handled or kept."""
     from bot.types import Event
 
-    from .test_review import STRONG
+    from ..test_review import STRONG
 
     keys = KeyService()
     with authenticated(tmp_path, frameworks, keys) as teams:
@@ -1061,7 +1061,7 @@ def test_user_text_shows_literally_in_cards_and_messages(teams: Teams) -> None:
     """Teams evaluates {{DATE(…)}} and {{TIME(…)}} in card text, and card text is
     Markdown: what a person typed arrives with the braces, the link and the emphasis
     broken, wherever the bot repeats it."""
-    from .test_review import STRONG
+    from ..test_review import STRONG
 
     teams.message("prep leadership level 4", id="u-0")
     teams.message(PAYLOAD + " " + STRONG["situation"], id="u-1")

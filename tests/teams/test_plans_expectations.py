@@ -20,9 +20,9 @@ from bot.frameworks import Framework
 from bot.records import ExpectationStore, PlanStore
 from bot.router import Bot
 
-from .servers import wait_for
-from .test_feedback_teams import PEOPLE, Chat, command, identity, inputs, install_in_team
-from .test_teams import MEGAN, Teams, fixture, teams_server, texts
+from ..servers import wait_for
+from .test_feedback import PEOPLE, Chat, command, identity, inputs, install_in_team
+from .test_turn import MEGAN, Teams, fixture, teams_server, texts
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from adapters.teams_package import build_package, color_icon, manifest, outline_icon
+from adapters.teams.package import build_package, color_icon, manifest, outline_icon
 from bot import commands
 from tests.conftest import FakeAdapter, text_of
 

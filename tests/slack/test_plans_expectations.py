@@ -17,9 +17,9 @@ from bot.frameworks import Framework
 from bot.records import ExpectationStore, PlanStore
 from bot.router import Bot
 
-from .servers import FakeSlack, slack_user, wait_for
-from .test_feedback_slack import NAMES, TEAM, Person, slack_server, text_of
-from .test_slack import fixture, post
+from ..servers import FakeSlack, slack_user, wait_for
+from .test_app import fixture, post
+from .test_feedback import NAMES, TEAM, Person, slack_server, text_of
 
 ALICE, BOB, CAROL, DAN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAN"
 

@@ -1,0 +1,163 @@
+"""Microsoft Teams: who people are, from the rosters of the teams and group chats the bot
+is in (fetched through the connector, each kept ten minutes) and from the conversation
+references stored for everyone who wrote to the bot."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from botbuilder.core import BotAdapter
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    ConversationReference,
+)
+
+from adapters.teams.activities import quoted
+from adapters.worker import Run
+from bot.render import phrase, words
+from bot.storage import Store
+from bot.types import Choice, Person, Reply
+
+log = logging.getLogger("behaviourbot.teams")
+
+Json = dict[str, Any]
+
+ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
+MAX_PEOPLE_CHOICES = 150  # keeps the picker card well under Teams' message size
+
+
+class Roster:
+    """The people a person can pick: the members of the teams and chats they share with
+    the bot. `best_effort` runs the adapter's own bookkeeping (see TeamsAdapter)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        run: Run,
+        connector: CloudAdapter,
+        app_id: str,
+        best_effort: Callable[..., Awaitable[Any]],
+    ):
+        self.store = store
+        self.run = run
+        self.connector = connector
+        self.app_id = app_id
+        self.best_effort = best_effort
+        self._rosters: dict[str, tuple[float, list[Json]]] = {}
+
+    def people(self, identities: list[str]) -> list[Person]:
+        """Who these identities are, from the stored references (the rosters fetched
+        for pickers, and everyone who wrote to the bot); unknown ones say so."""
+        found = []
+        for identity in identities:
+            reference = self.store.reference(identity, personal=False) or self.store.reference(
+                identity, personal=True
+            )
+            name = ((reference or {}).get("user") or {}).get("name")
+            if reference is None:
+                found.append(Person(identity, identity.rsplit(":", 1)[-1], problem="unknown"))
+            else:
+                found.append(Person(identity, name or words("someone.j2")))
+        return found
+
+    async def with_colleagues(self, user: str, replies: list[Reply]) -> list[Reply]:
+        """Replies whose forms pick people, with the people to pick from filled in."""
+        wanted = [r for r in replies if r.form and any(f.kind == "people" for f in r.form.fields)]
+        if not wanted:
+            return replies
+        found, failed = await self.colleagues(user)
+        options = tuple(Choice(name, identity) for identity, name in found[:MAX_PEOPLE_CHOICES])
+        label = (
+            " " + phrase("teams/first_of.j2", most=MAX_PEOPLE_CHOICES, count=len(found))
+            if len(found) > len(options)
+            else ""
+        )
+        error = words("teams/roster_failed.j2") if failed and not options else ""
+        filled = []
+        for reply in replies:
+            if reply in wanted and reply.form is not None:
+                fields = tuple(
+                    replace(f, options=options, label=f.label + label, error=f.error or error)
+                    if f.kind == "people"
+                    else f
+                    for f in reply.form.fields
+                )
+                reply = replace(reply, form=replace(reply.form, fields=fields))
+            filled.append(reply)
+        return filled
+
+    async def colleagues(self, user: str) -> tuple[list[tuple[str, str]], bool]:
+        """(identity, name) of the people who share a team or group chat with `user` and
+        the bot, by name, and whether a roster could not be fetched; each is kept as
+        reachable there, so that a direct message can open a chat with them later."""
+        tenant = user.split(":")[1]
+        me = user.rsplit(":", 1)[-1]
+        found: dict[str, str] = {}
+        failed = False
+        for reference in await self.run(self.store.shared_conversations, tenant):
+            try:
+                members = await self._members(reference)
+            except Exception as exc:  # one team's roster failing leaves the others
+                name = type(exc).__name__
+                log.warning("teams: roster unavailable (%s: %s)", name, quoted(str(exc), 200))
+                failed = True
+                continue
+            if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):
+                continue
+            bot_id = (reference.get("bot") or {}).get("id")
+            chosen = {
+                f"teams:{tenant}:{member.get('aadObjectId') or member.get('id')}": member
+                for member in members
+                if member.get("id") and member.get("id") != bot_id
+            }
+            chosen.pop(user, None)
+            found |= {
+                who: member.get("name") or words("someone.j2") for who, member in chosen.items()
+            }
+            await self.best_effort(self._keep_members, tenant, reference, chosen)
+        ordered = sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
+        return ordered, failed
+
+    def _keep_members(self, tenant: str, reference: Json, members: dict[str, Json]) -> None:
+        """Each member as reachable in that team or chat, for a direct message later."""
+        with self.store.transaction():
+            for who, member in members.items():
+                self.store.save_reference(
+                    user=who,
+                    conversation=f"teams:{tenant}:{reference['conversation']['id']}",
+                    personal=False,
+                    teams_id=member["id"],
+                    tenant=tenant,
+                    reference=dict(reference, user=member, activityId=None),
+                )
+
+    async def _members(self, reference: Json) -> list[Json]:
+        """A team's or chat's members (pagedmembers, every page), kept ten minutes."""
+        conversation = reference.get("teamId") or str(reference["conversation"]["id"]).split(";")[0]
+        cached = self._rosters.get(conversation)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        members: list[Json] = []
+
+        async def fetch(context: Any) -> None:
+            client = context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+            token = None
+            while True:
+                page = await client.conversations.get_conversation_paged_members(
+                    conversation, page_size=500, continuation_token=token
+                )
+                members.extend(m.serialize() for m in page.members or [])
+                token = page.continuation_token
+                if not token:
+                    break
+
+        await self.connector.continue_conversation(
+            ConversationReference().deserialize(reference), fetch, self.app_id
+        )
+        self._rosters[conversation] = (time.monotonic() + ROSTER_KEPT, members)
+        return members
