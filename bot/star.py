@@ -25,9 +25,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import Lookup, strip_command_prefix
+from bot.lookup import BehaviourView, Lookup, resolve_query, strip_command_prefix
 from bot.render import compose, environment
-from bot.resolver import BehaviourView, resolve_query
 from bot.review import (
     DEFAULT_TARGET,
     PARTS,

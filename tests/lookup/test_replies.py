@@ -8,7 +8,7 @@ from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.types import Reply
 
-from .conftest import CS_LEVEL_LABELS, SOURCES, FakeAdapter, text_of
+from ..conftest import CS_LEVEL_LABELS, SOURCES, FakeAdapter, text_of
 
 
 def quotes(reply: Reply) -> list[str]:

@@ -13,10 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.compare import compare_levels
 from bot.frameworks import Behaviour, Framework, Level
-from bot.render import compose
-from bot.resolver import (
+from bot.lookup.compare import compare_levels
+from bot.lookup.resolver import (
     FILLER,
     Ambiguous,
     BehaviourView,
@@ -32,7 +31,8 @@ from bot.resolver import (
     parse_query,
     resolve_query,
 )
-from bot.search import Entry, SearchIndex
+from bot.lookup.search import Entry, SearchIndex
+from bot.render import compose
 from bot.text import clean, tokens
 from bot.types import Reply
 
