@@ -70,14 +70,24 @@ NUMBER_WORDS = {
 # Joiners that some scripts need (Persian, the Indic scripts, emoji sequences): format
 # characters, but never dropped from what a person wrote.
 _JOINERS = "\u200c\u200d"
+# Terminal escape sequences (colours, cursor moves, window titles): dropped whole, since
+# dropping only the ESC character would leave "[31m" behind.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
+    r"|\x1b[ -/]*[0-~]"  # any other escape sequence
+)
 
 
 @lru_cache(maxsize=4096)
 def clean(text: str, *, keep_newlines: bool = False, exact: bool = False) -> str:
-    """NFKC-normalise, drop control, format, private-use and unassigned characters,
+    """Drop terminal escape sequences whole, NFKC-normalise, drop control, format,
+    private-use and unassigned characters,
     and collapse white space (keeping line breaks when asked). With `exact`, for text
     kept as the person wrote it (a STAR answer): only NFC (so "½", "m²" and full-width
     punctuation stay as typed), and joiners are kept."""
+    if "\x1b" in text or "\x9b" in text or "\x9d" in text:
+        text = _ESCAPES.sub("", text)
     text = unicodedata.normalize("NFC" if exact else "NFKC", text)
     kept: list[str] = []
     for ch in text:
