@@ -161,6 +161,9 @@ def within_edits(a: str, b: str, limit: int) -> bool:
     return previous[-1] <= limit
 
 
+_E_ENDINGS = frozenset({"ing", "ed", "es", "er", "ers"})
+
+
 @lru_cache(maxsize=65536)
 def word_similarity(query_word: str, known_word: str) -> float:
     """How well a typed word matches a known word: 1 exact; 0.85 same stem or a typed
@@ -177,6 +180,8 @@ def word_similarity(query_word: str, known_word: str) -> float:
         return 0.85
     if shared == len(known_word) and shared >= 3:
         return 0.8  # a longer form of a short word: "bigger" for "big"
+    if shared >= 3 and known_word[shared:] == "e" and query_word[shared:] in _E_ENDINGS:
+        return 0.85  # a form of a short word ending in e: "taking" for "take"
     if len(query_word) >= 4 and len(known_word) >= 4:
         limit = 1 if min(len(query_word), len(known_word)) <= 6 else 2
         if within_edits(query_word, known_word, limit):
