@@ -7,7 +7,9 @@ cluster names. The words left over are matched against behaviour names and alias
 tiers: an exact name or alias; then every word matched (exactly, by stem or typed
 prefix, or with a small typo). When more than one behaviour fits equally well the
 resolution is `Ambiguous`, never a guess; when none does it is `NoMatch` with the
-closest names.
+closest names. Two levels with a word such as `vs` or `difference` ask for a comparison
+(`SeveralLevels.compare`); once a level of the behaviour's framework is named, a word
+naming a level only in another framework (`expectations`) is read as a plain word.
 """
 
 from __future__ import annotations
@@ -391,11 +393,12 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
                 rest.append(word)
             i += 1
     compare = len(levels) > 1 and any(w in COMPARE_WORDS for w in rest)
+    name_words = rest
     if compare and any(w not in FILLER and w not in COMPARE_WORDS for w in rest):
         # "how does delivering at pace change from AO to EO": `change` asks to compare;
         # alone ("change from AO to EO") it is the behaviour's name.
-        rest = [w for w in rest if w not in COMPARE_WORDS]
-    core = list(rest)
+        name_words = [w for w in rest if w not in COMPARE_WORDS]
+    core = list(name_words)
     while core and core[0] in FILLER:
         core.pop(0)
     while core and core[-1] in FILLER:
@@ -405,7 +408,7 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
         levels=tuple(levels),
         numbered=tuple(numbered),
         clusters=tuple(clusters),
-        words=tuple(w for w in rest if w not in FILLER and not _is_level_word(w)),
+        words=tuple(w for w in name_words if w not in FILLER and not _is_level_word(w)),
         rest=" ".join(core),
         typed_rest=tuple(rest),
         compare=compare,
