@@ -180,8 +180,8 @@ class ParsedQuery:
     numbered: tuple[Behaviour, ...] = ()
     clusters: tuple[tuple[str, str], ...] = ()
     words: tuple[str, ...] = ()  # content words left for name matching
-    rest: str = ""  # left-over text without filler at either end, for exact matching
     typed_rest: tuple[str, ...] = ()  # every left-over word, as folded
+    exact: frozenset[str] = frozenset()  # the words left, alone or with filler around them
     compare: bool = False  # two levels or more, and words asking to compare them
 
 
@@ -398,19 +398,29 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
         # "how does delivering at pace change from AO to EO": `change` asks to compare;
         # alone ("change from AO to EO") it is the behaviour's name.
         name_words = [w for w in rest if w not in COMPARE_WORDS]
-    core = list(name_words)
-    while core and core[0] in FILLER:
-        core.pop(0)
-    while core and core[-1] in FILLER:
-        core.pop()
+    start, end = 0, len(name_words)
+    while start < end and name_words[start] in FILLER:
+        start += 1
+    while end > start and name_words[end - 1] in FILLER:
+        end -= 1
+    # A name typed whole may begin or end with filler words ("we are collaborative").
+    exact = (
+        frozenset(
+            " ".join(name_words[i:j])
+            for i in range(start + 1)
+            for j in range(end, len(name_words) + 1)
+        )
+        if start < end
+        else frozenset()
+    )
     return ParsedQuery(
         framework_ids=tuple(framework_ids),
         levels=tuple(levels),
         numbered=tuple(numbered),
         clusters=tuple(clusters),
         words=tuple(w for w in name_words if w not in FILLER and not _is_level_word(w)),
-        rest=" ".join(core),
         typed_rest=tuple(rest),
+        exact=exact,
         compare=compare,
     )
 
@@ -418,22 +428,9 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
 # ---- matching --------------------------------------------------------------------
 
 
-def _exact(name: _Name, rest: str, whole: str) -> bool:
-    """Whether the query is this name, with nothing else but filler words around it
-    ("we are collaborative", "tell me about we are collaborative")."""
-    if not rest or rest not in name.folded:
-        return False
-    if rest == name.folded:
-        return True
-    before, found, after = f" {whole} ".partition(f" {name.folded} ")
-    return bool(found) and all(w in FILLER for w in f"{before} {after}".split())
-
-
-def _score(
-    name: _Name, words: tuple[str, ...], rest: str, whole: str = ""
-) -> tuple[_Match | None, int]:
+def _score(name: _Name, words: tuple[str, ...], exact: frozenset[str]) -> tuple[_Match | None, int]:
     """A full match of every word (or None), and how many words matched at all."""
-    if _exact(name, rest, whole):
+    if name.folded in exact:
         return _Match(name.behaviour, True, True, 1.0, 1.0), len(words)
     best = [max((word_similarity(w, n) for n in name.words), default=0.0) for w in words]
     matched = sum(1 for s in best if s > 0)
@@ -451,7 +448,7 @@ def _score(
 
 
 def match_behaviours(
-    index: Index, words: tuple[str, ...], rest: str, allowed: set[str] | None, whole: str = ""
+    index: Index, words: tuple[str, ...], exact: frozenset[str], allowed: set[str] | None
 ) -> tuple[list[_Match], list[Behaviour]]:
     """Full matches, best first (one per behaviour), and partial matches for suggestions."""
     full: dict[str, _Match] = {}
@@ -460,7 +457,7 @@ def match_behaviours(
         b = name.behaviour
         if allowed is not None and b.framework_id not in allowed:
             continue
-        match, matched = _score(name, words, rest, whole)
+        match, matched = _score(name, words, exact)
         if match and (b.key not in full or match.rank > full[b.key].rank):
             full[b.key] = match
         elif matched and not match:
@@ -569,12 +566,11 @@ def resolve_query(index: Index, text: str) -> Resolution:
     if parsed.words:
         by_level = _frameworks_for_levels(index, parsed.levels)
         scope = allowed if by_level is None else (allowed or by_level) & by_level or allowed
-        whole = " ".join(parsed.typed_rest)
-        ranked, partial = match_behaviours(index, parsed.words, parsed.rest, scope, whole)
+        ranked, partial = match_behaviours(index, parsed.words, parsed.exact, scope)
         if not ranked and scope is not allowed:
-            ranked, partial = match_behaviours(index, parsed.words, parsed.rest, allowed, whole)
+            ranked, partial = match_behaviours(index, parsed.words, parsed.exact, allowed)
         if not ranked and allowed is not None:
-            elsewhere, _ = match_behaviours(index, parsed.words, parsed.rest, None, whole)
+            elsewhere, _ = match_behaviours(index, parsed.words, parsed.exact, None)
             best, _ = _pick(elsewhere)
             if best and not parsed.framework_ids:
                 # The framework was only implied by a level word of another framework.
@@ -590,7 +586,7 @@ def resolve_query(index: Index, text: str) -> Resolution:
         if known and len(known) < len(parsed.words):
             # Some words match no name at all: answer from the others only when they
             # point at one behaviour exactly, and say which words were left out.
-            ranked, _ = match_behaviours(index, known, "", allowed)
+            ranked, _ = match_behaviours(index, known, frozenset(), allowed)
             winner, _ = _pick(ranked)
             if winner and winner.all_exact:
                 also = [m.behaviour for m in ranked if m is not winner][:3]
