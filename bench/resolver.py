@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from bot import text as bot_text
 from bot.frameworks import load_all
 from bot.lookup import Lookup
-from bot.resolver import Index, Resolution, resolve_query
+from bot.lookup.resolver import Index, Resolution, resolve_query
 
 # At least 40 distinct queries, in the shapes people actually type. Case, spacing and
 # punctuation vary on purpose.

@@ -34,7 +34,7 @@ from bot.clock import show_date
 from bot.commands import named, words_of
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
-from bot.lookup import Lookup
+from bot.lookup import BehaviourView, Lookup, resolve_query
 from bot.records import (
     ExpectationStore,
     PersonalFlow,
@@ -43,7 +43,6 @@ from bot.records import (
     picked_person,
 )
 from bot.render import compose
-from bot.resolver import BehaviourView, resolve_query
 from bot.storage import Store
 from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Reply, replies_to_json

@@ -37,10 +37,9 @@ from bot.feedback_report import (
     scale_for,
 )
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import Lookup, strip_command_prefix
+from bot.lookup import BehaviourView, Lookup, resolve_query, strip_command_prefix
 from bot.records import PeopleStore, form_values, remember
 from bot.render import compose, render
-from bot.resolver import BehaviourView, resolve_query
 from bot.review import indicators
 from bot.storage import FeedbackStore, Store
 from bot.text import clean, count_words

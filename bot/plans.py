@@ -23,7 +23,7 @@ from bot.clock import show_date, working_moment
 from bot.commands import words_of
 from bot.feedback import FeedbackFlow, activity_for, identity_of, names_typed, parse_names
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import Lookup
+from bot.lookup import BehaviourView, Lookup, resolve_query
 from bot.records import (
     PersonalFlow,
     PlanStore,
@@ -32,7 +32,6 @@ from bot.records import (
     picked_person,
 )
 from bot.render import compose
-from bot.resolver import BehaviourView, resolve_query
 from bot.storage import Store
 from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json

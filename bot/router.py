@@ -35,10 +35,10 @@ from bot.feedback import FeedbackFlow
 from bot.filling import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
+from bot.lookup.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
 from bot.outbox import Outbox
 from bot.plans import PlanFlow
 from bot.render import compose
-from bot.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
 from bot.schedule import Schedule
 from bot.star import StarFlow
 from bot.storage import Busy, Store, is_busy

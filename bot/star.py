@@ -27,9 +27,8 @@ from typing import Any
 from bot.commands import words_of
 from bot.engine import Step
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import Lookup, strip_command_prefix
+from bot.lookup import BehaviourView, Lookup, resolve_query, strip_command_prefix
 from bot.render import compose, environment
-from bot.resolver import BehaviourView, resolve_query
 from bot.review import (
     DEFAULT_TARGET,
     PARTS,

@@ -70,14 +70,24 @@ NUMBER_WORDS = {
 # Joiners that some scripts need (Persian, the Indic scripts, emoji sequences): format
 # characters, but never dropped from what a person wrote.
 _JOINERS = "\u200c\u200d"
+# Terminal escape sequences (colours, cursor moves, window titles): dropped whole, since
+# dropping only the ESC character would leave "[31m" behind.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
+    r"|\x1b[ -/]*[0-~]"  # any other escape sequence
+)
 
 
 @lru_cache(maxsize=4096)
 def clean(text: str, *, keep_newlines: bool = False, exact: bool = False) -> str:
-    """NFKC-normalise, drop control, format, private-use and unassigned characters,
+    """Drop terminal escape sequences whole, NFKC-normalise, drop control, format,
+    private-use and unassigned characters,
     and collapse white space (keeping line breaks when asked). With `exact`, for text
     kept as the person wrote it (a STAR answer): only NFC (so "½", "m²" and full-width
     punctuation stay as typed), and joiners are kept."""
+    if "\x1b" in text or "\x9b" in text or "\x9d" in text:
+        text = _ESCAPES.sub("", text)
     text = unicodedata.normalize("NFC" if exact else "NFKC", text)
     kept: list[str] = []
     for ch in text:
@@ -151,6 +161,9 @@ def within_edits(a: str, b: str, limit: int) -> bool:
     return previous[-1] <= limit
 
 
+_E_ENDINGS = frozenset({"ing", "ed", "es", "er", "ers"})
+
+
 @lru_cache(maxsize=65536)
 def word_similarity(query_word: str, known_word: str) -> float:
     """How well a typed word matches a known word: 1 exact; 0.85 same stem or a typed
@@ -167,9 +180,18 @@ def word_similarity(query_word: str, known_word: str) -> float:
         return 0.85
     if shared == len(known_word) and shared >= 3:
         return 0.8  # a longer form of a short word: "bigger" for "big"
+    if shared >= 3 and known_word[shared:] == "e" and query_word[shared:] in _E_ENDINGS:
+        return 0.85  # a form of a short word ending in e: "taking" for "take"
     if len(query_word) >= 4 and len(known_word) >= 4:
         limit = 1 if min(len(query_word), len(known_word)) <= 6 else 2
-        if within_edits(query_word, known_word, limit):
+        # Each letter one word has and the other lacks costs an edit: a quick test that
+        # spares most pairs the full edit distance.
+        one, two = set(query_word), set(known_word)
+        if (
+            len(one - two) <= limit
+            and len(two - one) <= limit
+            and within_edits(query_word, known_word, limit)
+        ):
             return 0.75
     return 0.0
 

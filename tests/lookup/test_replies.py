@@ -8,7 +8,7 @@ from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.types import Reply
 
-from .conftest import CS_LEVEL_LABELS, SOURCES, FakeAdapter, text_of
+from ..conftest import CS_LEVEL_LABELS, SOURCES, FakeAdapter, text_of
 
 
 def quotes(reply: Reply) -> list[str]:
@@ -72,7 +72,7 @@ def test_help_lists_what_the_bot_does_and_the_frameworks(chat: FakeAdapter, text
         "Competency and Values Framework for Policing (Policing CVF): 6 competencies at 1 level"
         in body
     )
-    assert chat.pick("Compare leadership levels 3 and 4").title == "Leadership: Level 3 and Level 4"
+    assert chat.pick("Compare leadership levels 3 and 4").title == both("Leadership", 3, 4)
 
 
 def test_civil_service_lists_the_nine_behaviours_to_pick(chat: FakeAdapter) -> None:
@@ -121,7 +121,7 @@ def test_compare_shows_both_levels_and_what_the_higher_adds(chat: FakeAdapter) -
     # the order of the levels typed does not matter, nor the way they are written
     assert chat.say("compare leadership HEO G7").title == reply.title
     assert chat.say("compare leadership level 4 and level 3").title == reply.title
-    assert chat.pick("Compare Level 4 and Level 5").title == "Leadership: Level 4 and Level 5"
+    assert chat.pick("Compare Level 4 and Level 5").title == both("Leadership", 4, 5)
 
 
 def test_compare_without_levels_offers_the_pairs(chat: FakeAdapter) -> None:
@@ -301,3 +301,80 @@ def test_levels_that_do_not_exist_are_explained(chat: FakeAdapter, text: str, ti
 def test_suggestions_keep_the_level_typed(chat: FakeAdapter) -> None:
     reply = chat.say("leadrship teapot G7")
     assert "Leadership (Civil Service), Level 4" in [c.label for c in reply.choices]
+
+
+CS = "Civil Service Behaviours"
+CVF = "Competency and Values Framework for Policing"
+
+
+def both(behaviour: str, low: int, high: int) -> str:
+    return f"{behaviour}: Level {low} and Level {high}"
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # listing a framework, at a grade
+        ("which behaviours apply to an EO?", f"{CS}: Level 2"),
+        ("show me all the behaviours for grade 7", f"{CS}: Level 4"),
+        ("list the dhs competencies", "Core Leadership Competencies"),
+        ("what are the policing competencies?", CVF),
+        ("which behaviours apply to an AA?", f"{CS}: Level 1"),
+        ("list all the behaviours for an HEO", f"{CS}: Level 3"),
+        ("What behaviours are expected of a G6?", f"{CS}: Level 4"),
+        ("show me every behaviour for grade 6", f"{CS}: Level 4"),
+        ("behaviours for deputy directors", f"{CS}: Level 5"),
+        ("list the policing competencies", CVF),
+        ("which competencies apply to a superintendent?", f"{CVF}: Level Three"),
+        # comparing two levels
+        ("what's the difference between leadership at SEO and G7?", both("Leadership", 3, 4)),
+        ("how does delivering at pace change from AO to EO", both("Delivering at Pace", 1, 2)),
+        ("leadership: G7 vs SCS1", both("Leadership", 4, 5)),
+        ("compare working together between EO and HEO", both("Working Together", 2, 3)),
+        ("Changing and improving: AO vs G7", both("Changing and Improving", 1, 4)),
+        (
+            "difference between seeing the big picture for EOs and HEOs",
+            both("Seeing the Big Picture", 2, 3),
+        ),
+        ("how does leadership differ from HEO to G7?", both("Leadership", 3, 4)),
+        ("compare leadership between SCS1 and SCS2", both("Leadership", 5, 6)),
+        # one behaviour at one grade or rank
+        ("teamwork expectations for a DD?", "Working Together: Level 5"),
+        ("teamwork expectations for a grade 7", "Working Together: Level 4"),
+        ("what does taking ownership mean for a superintendent?", "We take ownership"),
+        ("taking ownership for a chief superintendent", "We take ownership"),
+        ("what's expected of an SEO in leadership?", "Leadership: Level 3"),
+        ("Leadership for a G7", "Leadership: Level 4"),
+        ("leadrship for a grade 6", "Leadership: Level 4"),
+        ("delivering at pace, deputy director!", "Delivering at Pace: Level 5"),
+        (
+            "what does making effective decisions look like for an administrative officer",
+            "Making Effective Decisions: Level 1",
+        ),
+        # exact names win; synonyms within a framework
+        ("we are collaborative", "We are collaborative"),
+        ("tell me about we are collaborative", "We are collaborative"),
+        ("collaboration G7", "Working Together: Level 4"),
+        ("Collaboration for an EO", "Working Together: Level 2"),
+        # the interview method itself
+        ("what is STAR?", "The STAR method"),
+        ("what is the STAR method?", "The STAR method"),
+        ("What does STAR stand for", "The STAR method"),
+    ],
+)  # fmt: skip
+def test_natural_questions_are_read(chat: FakeAdapter, text: str, title: str) -> None:
+    assert chat.say(text).title == title
+
+
+def test_star_is_explained_and_prep_offered(chat: FakeAdapter) -> None:
+    reply = chat.say("what is STAR?")
+    body = text_of(reply)
+    for part in ("Situation", "Task", "Action", "Result"):
+        assert part in body
+    assert "prep" in [c.command for c in reply.choices]
+
+
+def test_an_ansi_colour_sequence_typed_into_a_lookup_is_dropped(chat: FakeAdapter) -> None:
+    reply = chat.say("\x1b[31mleadership level 4\x1b[0m")
+    assert reply.title == "Leadership: Level 4"
+    assert "31m" not in text_of(reply)

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot import commands
-from bot.compare import compare_levels
 from bot.frameworks import Behaviour, Framework, Level
-from bot.render import compose
-from bot.resolver import (
+from bot.lookup.compare import compare_levels
+from bot.lookup.resolver import (
     FILLER,
     Ambiguous,
     BehaviourView,
@@ -33,7 +32,8 @@ from bot.resolver import (
     parse_query,
     resolve_query,
 )
-from bot.search import Entry, SearchIndex
+from bot.lookup.search import Entry, SearchIndex
+from bot.render import compose
 from bot.text import clean, tokens
 from bot.types import Reply
 
@@ -44,6 +44,8 @@ REPLY_CACHE_SIZE = 4096
 _PREFIX = re.compile(r"^\s*/?\s*(?:behaviours?|behaviors?)\b[\s:,-]*|^\s*/\s*", re.IGNORECASE)
 _PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*){0,3}$")
 HELP_WORDS = commands.named("help").all_words
+# Words that, with "star", ask what the STAR method is ("what does STAR stand for?").
+STAR_WORDS = frozenset({"star", "method", "technique", "approach", "format", "model", "stand"})
 THANKS = frozenset({("thanks",), ("thank", "you"), ("thankyou",), ("cheers",), ("ta",), ("thx",)})
 
 
@@ -102,6 +104,9 @@ class Lookup:
             return self.help(platform, job)
         if folded in THANKS:
             return compose("thanks.j2")
+        content = {w for w in folded if w not in FILLER}
+        if "star" in content and content <= STAR_WORDS:
+            return compose("lookup/star.j2")
         if verb in ("frameworks", "framework") and not rest:
             return compose("lookup/frameworks.j2", frameworks=self.frameworks)
         if verb == "search":
@@ -212,6 +217,8 @@ class Lookup:
                     typed=shorten(typed),
                     levels=levels,
                 )
+            case SeveralLevels(framework=fw, behaviour=b, levels=levels, compare=True):
+                return self._compare(fw, b, levels[0], levels[-1])
             case SeveralLevels(framework=fw, behaviour=b, levels=levels):
                 return compose("lookup/several_levels.j2", framework=fw, behaviour=b, levels=levels)
             case WhichFramework(frameworks=fws, level=ref):

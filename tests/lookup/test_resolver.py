@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bot.frameworks import Framework
-from bot.resolver import (
+from bot.lookup.resolver import (
     Ambiguous,
     BehaviourView,
     ClusterView,

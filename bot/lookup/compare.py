@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.frameworks import LevelText
-from bot.resolver import FILLER
+from bot.lookup.resolver import FILLER
 from bot.text import canonical, sentences, word_similarity
 
 NEW_BELOW = 0.35

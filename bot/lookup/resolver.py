@@ -7,7 +7,9 @@ cluster names. The words left over are matched against behaviour names and alias
 tiers: an exact name or alias; then every word matched (exactly, by stem or typed
 prefix, or with a small typo). When more than one behaviour fits equally well the
 resolution is `Ambiguous`, never a guess; when none does it is `NoMatch` with the
-closest names.
+closest names. Two levels with a word such as `vs` or `difference` ask for a comparison
+(`SeveralLevels.compare`); once a level of the behaviour's framework is named, a word
+naming a level only in another framework (`expectations`) is read as a plain word.
 """
 
 from __future__ import annotations
@@ -112,7 +114,39 @@ FILLER = frozenset(
         "if",
         "your",
         "good",
+        # asking for a list: "which behaviours apply to an EO", "list all the ..."
+        "all",
+        "every",
+        "each",
+        "list",
+        "apply",
+        "applies",
+        "there",
+        "from",
+        "between",
     ]
+)
+# Words that ask for two levels side by side, when two levels are named.
+COMPARE_WORDS = frozenset(
+    {
+        "compare",
+        "compared",
+        "comparing",
+        "comparison",
+        "difference",
+        "differences",
+        "different",
+        "differ",
+        "differs",
+        "versus",
+        "vs",
+        "v",
+        "change",
+        "changes",
+        "changing",
+        "from",
+        "between",
+    }
 )
 _LEVEL_WORDS = frozenset({"level", "levels", "lvl", "lv", "lev", "l"})
 _LEVEL_TOKEN = re.compile(r"^(?:level|lvl|lv|l)(\d{1,2})$")
@@ -146,8 +180,9 @@ class ParsedQuery:
     numbered: tuple[Behaviour, ...] = ()
     clusters: tuple[tuple[str, str], ...] = ()
     words: tuple[str, ...] = ()  # content words left for name matching
-    rest: str = ""  # left-over text without filler at either end, for exact matching
     typed_rest: tuple[str, ...] = ()  # every left-over word, as folded
+    exact: frozenset[str] = frozenset()  # the words left, alone or with filler around them
+    compare: bool = False  # two levels or more, and words asking to compare them
 
 
 # ---- resolutions -----------------------------------------------------------------
@@ -207,6 +242,7 @@ class SeveralLevels:
     framework: Framework
     behaviour: Behaviour
     levels: tuple[Level, ...]
+    compare: bool = False  # the question asked to compare them
 
 
 Resolution = (
@@ -325,7 +361,13 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
             i += 2
             continue
         for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
-            targets = index.phrases.get(words[i : i + size])
+            key = words[i : i + size]
+            targets = index.phrases.get(key)
+            if not targets and key[-1].endswith("s") and len(key[-1]) > 2:
+                # a plural of a level's name: "EOs", "deputy directors"
+                targets = index.phrases.get((*key[:-1], key[-1][:-1]))
+                if targets and any(t[0] != "level" for t in targets):
+                    targets = None
             if targets:
                 typed = " ".join(words[i : i + size])
                 named = tuple((t[1], t[2]) for t in targets if t[0] == "level")
@@ -350,28 +392,45 @@ def parse_query(index: Index, text: str) -> ParsedQuery:
             else:
                 rest.append(word)
             i += 1
-    core = list(rest)
-    while core and core[0] in FILLER:
-        core.pop(0)
-    while core and core[-1] in FILLER:
-        core.pop()
+    compare = len(levels) > 1 and any(w in COMPARE_WORDS for w in rest)
+    name_words = rest
+    if compare and any(w not in FILLER and w not in COMPARE_WORDS for w in rest):
+        # "how does delivering at pace change from AO to EO": `change` asks to compare;
+        # alone ("change from AO to EO") it is the behaviour's name.
+        name_words = [w for w in rest if w not in COMPARE_WORDS]
+    start, end = 0, len(name_words)
+    while start < end and name_words[start] in FILLER:
+        start += 1
+    while end > start and name_words[end - 1] in FILLER:
+        end -= 1
+    # A name typed whole may begin or end with filler words ("we are collaborative").
+    exact = (
+        frozenset(
+            " ".join(name_words[i:j])
+            for i in range(start + 1)
+            for j in range(end, len(name_words) + 1)
+        )
+        if start < end
+        else frozenset()
+    )
     return ParsedQuery(
         framework_ids=tuple(framework_ids),
         levels=tuple(levels),
         numbered=tuple(numbered),
         clusters=tuple(clusters),
-        words=tuple(w for w in rest if w not in FILLER and not _is_level_word(w)),
-        rest=" ".join(core),
+        words=tuple(w for w in name_words if w not in FILLER and not _is_level_word(w)),
         typed_rest=tuple(rest),
+        exact=exact,
+        compare=compare,
     )
 
 
 # ---- matching --------------------------------------------------------------------
 
 
-def _score(name: _Name, words: tuple[str, ...], rest: str) -> tuple[_Match | None, int]:
+def _score(name: _Name, words: tuple[str, ...], exact: frozenset[str]) -> tuple[_Match | None, int]:
     """A full match of every word (or None), and how many words matched at all."""
-    if rest and rest == name.folded:
+    if name.folded in exact:
         return _Match(name.behaviour, True, True, 1.0, 1.0), len(words)
     best = [max((word_similarity(w, n) for n in name.words), default=0.0) for w in words]
     matched = sum(1 for s in best if s > 0)
@@ -389,7 +448,7 @@ def _score(name: _Name, words: tuple[str, ...], rest: str) -> tuple[_Match | Non
 
 
 def match_behaviours(
-    index: Index, words: tuple[str, ...], rest: str, allowed: set[str] | None
+    index: Index, words: tuple[str, ...], exact: frozenset[str], allowed: set[str] | None
 ) -> tuple[list[_Match], list[Behaviour]]:
     """Full matches, best first (one per behaviour), and partial matches for suggestions."""
     full: dict[str, _Match] = {}
@@ -398,7 +457,7 @@ def match_behaviours(
         b = name.behaviour
         if allowed is not None and b.framework_id not in allowed:
             continue
-        match, matched = _score(name, words, rest)
+        match, matched = _score(name, words, exact)
         if match and (b.key not in full or match.rank > full[b.key].rank):
             full[b.key] = match
         elif matched and not match:
@@ -457,9 +516,21 @@ def _frameworks_for_levels(index: Index, levels: tuple[LevelRef, ...]) -> set[st
 
 
 def _with_level(
-    index: Index, behaviour: Behaviour, levels: tuple[LevelRef, ...], also: Sequence[Behaviour]
+    index: Index,
+    behaviour: Behaviour,
+    levels: tuple[LevelRef, ...],
+    also: Sequence[Behaviour],
+    compare: bool = False,
 ) -> Resolution:
     fw = index.framework_of(behaviour)
+    if any(ref.resolve(fw) for ref in levels):
+        # A level of this framework was named, so a word that names a level only in
+        # another framework is a plain word here ("teamwork expectations for a DD").
+        levels = tuple(
+            ref
+            for ref in levels
+            if ref.number is not None or not ref.named or any(f == fw.id for f, _ in ref.named)
+        )
     found: list[Level] = []
     for ref in levels:
         level = ref.resolve(fw)
@@ -468,7 +539,7 @@ def _with_level(
         if level not in found:
             found.append(level)
     if len(found) > 1:
-        return SeveralLevels(fw, behaviour, tuple(sorted(found, key=lambda lv: lv.rank)))
+        return SeveralLevels(fw, behaviour, tuple(sorted(found, key=lambda lv: lv.rank)), compare)
     if not found and len(fw.levels_of(behaviour)) == 1:
         found = fw.levels_of(behaviour)
     return BehaviourView(fw, behaviour, found[0] if found else None, tuple(also))
@@ -488,39 +559,41 @@ def resolve_query(index: Index, text: str) -> Resolution:
     if parsed.numbered:
         candidates = [b for b in parsed.numbered if allowed is None or b.framework_id in allowed]
         if len(candidates) == 1:
-            return _with_level(index, candidates[0], parsed.levels, ())
+            return _with_level(index, candidates[0], parsed.levels, (), parsed.compare)
         if candidates:
             return Ambiguous(tuple(candidates), parsed.levels, shown)
 
     if parsed.words:
         by_level = _frameworks_for_levels(index, parsed.levels)
         scope = allowed if by_level is None else (allowed or by_level) & by_level or allowed
-        ranked, partial = match_behaviours(index, parsed.words, parsed.rest, scope)
+        ranked, partial = match_behaviours(index, parsed.words, parsed.exact, scope)
         if not ranked and scope is not allowed:
-            ranked, partial = match_behaviours(index, parsed.words, parsed.rest, allowed)
+            ranked, partial = match_behaviours(index, parsed.words, parsed.exact, allowed)
         if not ranked and allowed is not None:
-            elsewhere, _ = match_behaviours(index, parsed.words, parsed.rest, None)
+            elsewhere, _ = match_behaviours(index, parsed.words, parsed.exact, None)
             best, _ = _pick(elsewhere)
             if best and not parsed.framework_ids:
                 # The framework was only implied by a level word of another framework.
-                return _with_level(index, best.behaviour, parsed.levels, ())
+                return _with_level(index, best.behaviour, parsed.levels, (), parsed.compare)
             partial = [m.behaviour for m in elsewhere[:4]] + partial
         winner, tied = _pick(ranked)
         if winner:
             also = [m.behaviour for m in ranked if m is not winner][:3]
-            return _with_level(index, winner.behaviour, parsed.levels, also)
+            return _with_level(index, winner.behaviour, parsed.levels, also, parsed.compare)
         if tied:
             return Ambiguous(tuple(m.behaviour for m in tied[:8]), parsed.levels, shown)
         known = tuple(w for w in parsed.words if index.knows(w))
         if known and len(known) < len(parsed.words):
             # Some words match no name at all: answer from the others only when they
             # point at one behaviour exactly, and say which words were left out.
-            ranked, _ = match_behaviours(index, known, "", allowed)
+            ranked, _ = match_behaviours(index, known, frozenset(), allowed)
             winner, _ = _pick(ranked)
             if winner and winner.all_exact:
                 also = [m.behaviour for m in ranked if m is not winner][:3]
                 ignored = tuple(w for w in parsed.words if w not in known)
-                resolution = _with_level(index, winner.behaviour, parsed.levels, also)
+                resolution = _with_level(
+                    index, winner.behaviour, parsed.levels, also, parsed.compare
+                )
                 if isinstance(resolution, BehaviourView):
                     return replace(resolution, ignored=ignored)
                 return resolution

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.frameworks import Behaviour, Framework, Level
-from bot.resolver import FILLER
+from bot.lookup.resolver import FILLER
 from bot.text import fold, sentences, tokens, word_similarity
 
 
