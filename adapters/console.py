@@ -45,6 +45,8 @@ def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False
             for line in text.split("\n")
         )
 
+    if reply.copy:  # text to copy: the lines as they are, never wrapped
+        width = None
     out: list[str] = []
     for block in reply.blocks:
         if block.kind == "title":

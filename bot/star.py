@@ -794,7 +794,7 @@ class StarFlow:
         goal = draft.get("target") or DEFAULT_TARGET
         total = sum(count_words(parts.get(p, "")) for p in STAR)
         result = review(parts, target.indicators, target=goal) if kind == "markdown" else None
-        return compose(
+        exported = compose(
             EXPORTS[kind],
             target=target,
             number=draft["number"],
@@ -805,6 +805,7 @@ class StarFlow:
             focus=focus,
             platform=platform,
         )
+        return replace(exported, copy=True)
 
 
 def _say(template: str, **values: Any) -> str:

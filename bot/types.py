@@ -143,6 +143,8 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     command: str | None = None  # the command that gives this answer again (to share it)
     form: Form | None = None  # shown as a form where the platform can (`Event.forms`)
+    # text to copy as it is (a draft as plain text): never wrapped or restyled on its way
+    copy: bool = False
 
     @property
     def title(self) -> str:
@@ -209,6 +211,7 @@ def replies_to_json(replies: list[Reply]) -> str:
                 "choices": [[c.label, c.command] for c in reply.choices],
                 "command": reply.command,
                 "form": asdict(reply.form) if reply.form else None,
+                "copy": reply.copy,
             }
             for reply in replies
         ],
@@ -231,6 +234,7 @@ def replies_from_json(text: str) -> list[Reply]:
             choices=tuple(Choice(label, command) for label, command in reply["choices"]),
             command=reply["command"],
             form=_form(reply.get("form")),
+            copy=bool(reply.get("copy")),
         )
         for reply in json.loads(text)
     ]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from adapters.console import format_reply
+from bot.frameworks import Framework
 from bot.render import parse_blocks
+from bot.router import Bot
+from bot.storage import Store
+from bot.types import Event
 
 
 def chat(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -66,6 +71,21 @@ def test_format_reply_wraps_and_numbers() -> None:
     text = format_reply(reply, width=40)
     assert all(len(line) <= 40 for line in text.splitlines())
     assert text.splitlines()[-2:] == ["  1. One", "  2. Two"]
+
+
+def test_a_draft_as_plain_text_is_never_wrapped(frameworks: list[Framework], store: Store) -> None:
+    """Text to copy comes out as written: a long paragraph stays one line, however wide
+    the terminal, so that pasting it into an application form adds no line breaks."""
+    bot, user = Bot(frameworks, store), "console:local:alice"
+    long = "I set out the plan to the team and " * 10
+    for text in ("prep leadership level 4", long, long, long, long, "skip"):
+        bot.handle(Event(user=user, conversation=user, text=text))
+    (exported,) = bot.handle(Event(user=user, conversation=user, action="draft 1 export text"))
+    assert exported.copy
+    shown = format_reply(exported, width=40).splitlines()
+    assert long.strip() in shown  # whole, on one line
+    wrapped = format_reply(replace(exported, copy=False), width=40).splitlines()
+    assert long.strip() not in wrapped  # what it would have been
 
 
 def test_quit_ends_a_piped_chat_too(tmp_path: Path) -> None:
