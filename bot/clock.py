@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.engine import Word, word_of
+
 _RELATIVE = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|month|months|d|w|m)$", re.I)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
@@ -30,7 +32,6 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
-SKIP = frozenset({"", "skip", "none", "no", "-", "n/a"})
 
 
 class Clock(Protocol):
@@ -188,7 +189,7 @@ def parse_date(text: str, today: date) -> str | None:
     `in 6 weeks` or `3 months`, as an ISO date; "" for none (skip); None when it cannot
     be read."""
     typed = " ".join(text.strip().casefold().rstrip(".").split())
-    if typed in SKIP:
+    if not typed or word_of(typed) in (Word.SKIP, Word.NO):
         return ""
     if typed == "today":
         return today.isoformat()
