@@ -41,7 +41,7 @@ from bot.lookup import Lookup, strip_command_prefix
 from bot.records import PeopleStore, form_values, remember
 from bot.render import compose, render
 from bot.resolver import BehaviourView, resolve_query
-from bot.review import indicators
+from bot.star.review import indicators
 from bot.storage import FeedbackStore, Store
 from bot.text import clean, count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json, without

@@ -4,7 +4,7 @@ A person starts with `prep leadership level 4` (also `prepare`, `star`, or the "
 an example" choice under a definition). The bot shows what the level asks for, then asks
 for the Situation, Task, Action and Result in turn (and, optionally, what they learned),
 with short feedback after each answer; after the Result it shows the whole example and
-the review (bot/review.py). Drafts are numbered per person (`drafts`, `draft 2`) and can
+the review (bot/star/review.py). Drafts are numbered per person (`drafts`, `draft 2`) and can
 be opened, edited part by part, exported or deleted.
 
 The flow's position lives in the conversation state (`{"draft": 2, "part": "task"}`) and
@@ -19,48 +19,29 @@ Commands that choices carry name drafts by number and parts by name:
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from bot.engine import Step
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose, environment
 from bot.resolver import BehaviourView, resolve_query
-from bot.review import (
+from bot.star.review import (
     DEFAULT_TARGET,
     PARTS,
     STAR,
-    find_parts,
     indicators,
     review,
 )
-from bot.review import coverage as indicator_coverage
-from bot.review import evidence as result_evidence
-from bot.review import voice as part_voice
-from bot.review import wording as part_wording
-from bot.storage import Store
+from bot.star.review import coverage as indicator_coverage
+from bot.star.review import evidence as result_evidence
+from bot.star.review import voice as part_voice
+from bot.star.review import wording as part_wording
 from bot.text import clean, count_words
-from bot.types import Event, Field, Form, Reply, without
+from bot.types import Event, Reply, without
 
 START_VERBS = frozenset({"prep", "prepare", "star"})
 DRAFT_VERBS = frozenset({"draft", "drafts"})
-PRACTICE_VERBS = frozenset({"practice", "practise"})
-# Where a follow-up question's answer goes in the example.
-FOLLOW_UP_PART = {
-    "we": "action",
-    "evidence": "result",
-    "gap": "action",
-    "hardest": "action",
-    "differently": "learned",
-    "disagree": "action",
-    "impact": "result",
-}
-# Indicators that describe rather than ask (the DHS SES texts: "The executive has…")
-# are quoted in a practice question instead of being made into one.
-_DESCRIBES = re.compile(r"^(?:the|his|her|his/her|success|a|an|this|their)\b", re.I)
 STOP_WORDS = frozenset({"cancel", "stop", "pause", "quit", "exit", "later"})
 MAX_PART_WORDS = 2000  # a part longer than this is refused, and the draft kept as it was
 # Guide lengths per part for the default 250-word target, scaled with the target.
@@ -76,7 +57,6 @@ EXPORTS = {"text": "star/export_text.j2", "markdown": "star/export_markdown.j2"}
 _WORD_ONLY = re.compile(r"^[a-z ]+[.!]?$")
 _BARE_NUMBER = re.compile(r"^(?:#|no\.?)?\s*[(\[]?\s*-?\d{1,6}\s*[.)\]]?$", re.I)
 MIN_TARGET, MAX_TARGET = 50, 2000  # words: a word target the person sets
-FORM_MAX_CHARS = 3000  # characters in one field of a form: Slack's limit, the smallest
 
 
 @dataclass(frozen=True)
@@ -110,229 +90,8 @@ def focus(indicator: str, limit: int = 9) -> str:
     return phrase.rstrip(",;:") + ("…" if len(cut) > limit else "")
 
 
-class StarFlow:
-    name = "star"
-
-    def __init__(self, lookup: Lookup, store: Store):
-        self.lookup = lookup
-        self.store = store
-
-    # ---- routing --------------------------------------------------------------------
-
-    def wants(self, state: dict[str, Any], event: Event) -> bool:
-        """Whether this event is the flow's: a STAR command, or any answer while a draft
-        is being written in this conversation."""
-        verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
-            return True
-        if ("star" in state or "practice" in state) and event.action is None:
-            return not self._is_command(event)
-        return (
-            event.action is None
-            and verb.rstrip(".!") in STOP_WORDS
-            and " " not in (strip_command_prefix(clean(event.text)))
-        )  # "stop" with nothing under way: say so, rather than look it up
-
-    @staticmethod
-    def _verb(text: str) -> str:
-        return strip_command_prefix(clean(text)).partition(" ")[0].casefold()
-
-    @staticmethod
-    def _is_command(event: Event) -> bool:
-        """Typed as a command (`/behaviour …`, `behaviour …`, a Slack slash command)
-        rather than as an answer."""
-        if event.slash:
-            return True
-        text = clean(event.text)
-        return strip_command_prefix(text) != text.strip()
-
-    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        """Inside the caller's transaction: read and write drafts, return the new state."""
-        command = event.action if event.action is not None else event.text
-        text = strip_command_prefix(clean(command))
-        verb, _, rest = text.partition(" ")
-        verb, rest = verb.casefold(), rest.strip()
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
-            if not event.private:
-                return state, [compose("star/private_only.j2", platform=event.platform)]
-            if verb in START_VERBS:
-                return self.start(without(state, "practice"), event, rest)
-            if verb in PRACTICE_VERBS:
-                return self.practice_command(state, event, rest)
-            new_state, replies = self.drafts_command(state, event, verb, rest)
-            if new_state.get("star") not in (None, state.get("star")):
-                new_state = without(new_state, "practice")  # back to writing a draft
-            return new_state, replies
-        if "practice" in state:
-            return self.practice_answer(state, event)
-        if "star" not in state:
-            return state, [compose("star/nothing_to_stop.j2")]
-        return self.answer(state, event)
-
-    def current(self, state: dict[str, Any]) -> Step | None:
-        """The step waiting for an answer: a part of the draft, or the practice answer."""
-        if "practice" in state:
-            return Step("answer", kind="text", label=_say("star/_label.j2", part="answer"))
-        part = (state.get("star") or {}).get("part")
-        if part is None:
-            return None
-        label = _say("star/_label.j2", part=part)
-        return Step(part, kind="text", optional=part == "learned", label=label)
-
-    def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
-        """The question waiting for an answer, asked again (after a command or a lookup
-        typed in the middle)."""
-        if (practice := state.get("practice")) is not None:
-            target = self._practice_target(practice)
-            if target is None:
-                return None
-            return self._practice_ask(state, target, practice["indicator"])[1][0]
-        flow = state.get("star")
-        draft = self.store.draft(event.user, flow["draft"]) if flow else None
-        target = self.target_of(draft) if draft else None
-        if flow is None or draft is None or target is None:
-            return None
-        return self._ask(target, flow["draft"], flow["part"], draft["parts"])
-
-    def take_answer(
-        self, state: dict[str, Any], event: Event
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        """Typed text taken as the answer to the step waiting, whatever it reads as."""
-        if "practice" in state:
-            return self.practice_answer(state, event)
-        return self.answer(state, event)
-
-    def still_going(self, state: dict[str, Any]) -> Reply:
-        """A reminder, after a lookup in the middle of a draft or a practice, that what
-        is typed next is still taken as the answer."""
-        flow = state.get("star") or {}
-        return compose(
-            "star/still_going.j2",
-            number=flow.get("draft"),
-            part=flow.get("part"),
-            practising="practice" in state and not flow,
-        )
-
-    # ---- practice: a question, a free answer, the review, a follow-up ------------------
-
-    def practice_command(
-        self, state: dict[str, Any], event: Event, rest: str
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        """`practice QUERY` asks a question; `practice save`, `practice again`, `practice
-        stop` act on the practice under way."""
-        word = rest.casefold()
-        practice = state.get("practice")
-        if word in ("save", "again", "stop") and practice is None:
-            return state, [compose("star/practice_none.j2")]
-        if word == "stop":
-            return self._practice_stop(state)
-        if word == "save":
-            return self._practice_save(state, event)
-        if word == "again" or (not rest and practice is not None):
-            assert practice is not None
-            target = self._practice_target(practice)
-            if target is None:
-                return without(state, "practice"), [compose("star/practice_none.j2")]
-            return self._practice_ask(state, target, practice["indicator"] % len(target.indicators))
-        found = self._resolve(rest, verb="practice")
-        if isinstance(found, Reply):
-            return state, [found]
-        path = f"{found.framework.id}/{found.behaviour.id}/{found.level.id}"
-        counts = state.get("practised")
-        counts = dict(counts) if isinstance(counts, dict) else {}
-        asked = int(counts.get(path, 0))
-        counts[path] = asked + 1
-        new_state = dict(_without_flow(state), practised=counts)
-        return self._practice_ask(new_state, found, asked % len(found.indicators))
-
-    def _practice_stop(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
-        target = self._practice_target(state.get("practice") or {})
-        path = state.get("practice", {}).get("target") if target else None
-        reply = compose("star/practice_stopped.j2", target=target, path=path)
-        return without(state, "practice"), [reply]
-
-    def _practice_target(self, practice: dict[str, Any]) -> Target | None:
-        fw_id, _, rest = str(practice.get("target", "")).partition("/")
-        behaviour_id, _, level_id = rest.partition("/")
-        return self.target_of({"framework": fw_id, "behaviour": behaviour_id, "level": level_id})
-
-    def _practice_ask(
-        self, state: dict[str, Any], target: Target, indicator: int
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        path = f"{target.framework.id}/{target.behaviour.id}/{target.level.id}"
-        phrase, quoted = practice_question(target.indicators[indicator])
-        practice = {"target": path, "indicator": indicator, "answer": None, "asked": []}
-        reply = compose(
-            "star/practice_question.j2",
-            target=target,
-            phrase=phrase,
-            quoted=quoted,
-            path=path,
-            number=indicator + 1,
-            total=len(target.indicators),
-        )
-        return dict(state, practice=practice), [reply]
-
-    def practice_answer(
-        self, state: dict[str, Any], event: Event
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        practice = state["practice"]
-        target = self._practice_target(practice)
-        if target is None:
-            return without(state, "practice"), [compose("star/practice_none.j2")]
-        text = clean(event.text, keep_newlines=True, exact=True).strip()
-        word = text.casefold().rstrip(".!")
-        if _WORD_ONLY.match(text.casefold()) and word in STOP_WORDS:
-            return self._practice_stop(state)
-        if _WORD_ONLY.match(text.casefold()) and word == "help":
-            return state, [compose("star/practice_help.j2", answered=bool(practice["answer"]))]
-        if not text:
-            return state, [compose("star/practice_help.j2", answered=bool(practice["answer"]))]
-        words = count_words(text)
-        if words > MAX_PART_WORDS:
-            reply = compose("star/too_long.j2", part="answer", words=words, limit=MAX_PART_WORDS)
-            return state, [reply]
-        parts: dict[str, str] = dict(practice["answer"] or {})
-        asked: list[str] = list(practice.get("asked", []))
-        if practice["answer"] is None:
-            parts = find_parts(text)
-        else:  # the answer to the follow-up question adds to its part
-            part = FOLLOW_UP_PART.get(asked[-1] if asked else "", "action")
-            parts[part] = (parts.get(part, "") + " " + text).strip()
-        result = review(parts, target.indicators, target=DEFAULT_TARGET)
-        follow_up = next((k for k in result.follow_ups if k not in asked), None)
-        if follow_up is None:
-            follow_up = next((k for k in FOLLOW_UP_PART if k not in asked), None)
-        if follow_up is not None:
-            asked.append(follow_up)
-        practice = dict(practice, answer=parts, asked=asked)
-        reply = compose(
-            "star/practice_review.j2",
-            target=target,
-            parts=parts,
-            review=result,
-            focus=focus,
-            follow_up=follow_up,
-            added=len(asked) > 1,
-            path=practice["target"],
-            missing=[p for p in STAR if not parts.get(p)],
-            asked=target.indicators[practice["indicator"] % len(target.indicators)],
-        )
-        return dict(state, practice=practice), [reply]
-
-    def _practice_save(
-        self, state: dict[str, Any], event: Event
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        practice = state["practice"]
-        target = self._practice_target(practice)
-        if target is None or not practice.get("answer"):
-            return state, [compose("star/practice_help.j2", answered=False)]
-        parts = dict(practice["answer"])
-        number = self._new_draft(event.user, target, parts)
-        draft = self.store.draft(event.user, number)
-        assert draft is not None
-        saved = compose("star/practice_saved.j2", number=number)
-        return without(state, "practice"), [saved, self._opened(target, draft, event.forms)]
+class Drafting:
+    """Drafting a STAR example part by part, and the drafts: open, edit, review, export."""
 
     # ---- starting -------------------------------------------------------------------
 
@@ -601,15 +360,7 @@ class StarFlow:
         if action == "export" and argument in EXPORTS:
             return state, [self._export(target, draft, argument, event.platform)]
         if action == "form":
-            if not event.forms:
-                return state, [compose("star/no_form.j2", number=number, long=None)]
-            longest = max(PARTS, key=lambda part: len(draft["parts"].get(part, "")))
-            if len(draft["parts"].get(longest, "")) > FORM_MAX_CHARS:
-                reply = compose(
-                    "star/no_form.j2", number=number, long=longest, limit=FORM_MAX_CHARS
-                )
-                return state, [reply]
-            return state, [self._form(target, draft)]
+            return state, [self._form_command(event, draft, target)]
         if action == "save" and event.fields is not None:
             return self._submit(state, event, draft, target, argument)
         if action in ("duplicate", "copy"):
@@ -636,96 +387,6 @@ class StarFlow:
             goal=draft.get("target") or DEFAULT_TARGET,
             forms=forms,
         )
-
-    # ---- the whole draft as one form (Slack modal, Teams card) ----------------------
-
-    def _form(
-        self,
-        target: Target,
-        draft: dict[str, Any],
-        values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-    ) -> Reply:
-        number, errors = draft["number"], errors or {}
-        values = draft["parts"] if values is None else values
-        goal = draft.get("target") or DEFAULT_TARGET
-        words = _parts_module()
-        fields = tuple(
-            Field(
-                name=part,
-                label=words.names[part],
-                value=values.get(part, ""),
-                hint=_say("star/form_hint.j2", part=part, words=_guide(goal, part)),
-                optional=part == "learned",
-                error=errors.get(part, ""),
-            )
-            for part in PARTS
-        )
-        reply = compose("star/form.j2", target=target, number=number, errors=errors)
-        form = Form(
-            title=f"Draft {number}",
-            fields=fields,
-            submit=f"draft {number} save {_version(draft)}",
-            command=f"draft {number} form",
-            submit_label="Save and review",
-        )
-        return replace(reply, form=form)
-
-    def _submit(
-        self,
-        state: dict[str, Any],
-        event: Event,
-        draft: dict[str, Any],
-        target: Target,
-        version: str,
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        """A submitted form: every part checked first; saved whole, or not at all. A
-        part changed in the chat since the form opened is not overwritten unasked."""
-        submitted = event.fields or {}
-        values = {
-            part: clean(str(submitted.get(part) or ""), keep_newlines=True, exact=True).strip()
-            for part in PARTS
-        }
-        errors: dict[str, str] = {}
-        shown = version.split(".")
-        if len(shown) == len(PARTS) and version != _version(draft):
-            for part, then in zip(PARTS, shown, strict=True):
-                saved = draft["parts"].get(part, "")
-                changed = then != _fingerprint(draft["parts"].get(part))
-                if changed and values[part] and values[part] != saved:
-                    errors[part] = _say("star/form_error.j2", problem="changed", saved=saved)
-            if errors:
-                # The form comes back marked, with a fresh version: saving it again
-                # replaces those parts on purpose.
-                return state, [self._form(target, draft, values, errors)]
-        for part, text in values.items():
-            if len(text) > FORM_MAX_CHARS:
-                errors[part] = _say(
-                    "star/form_error.j2", problem="long", chars=len(text), limit=FORM_MAX_CHARS
-                )
-        saved_parts: dict[str, str] = draft["parts"]
-        if not any(values[part] or saved_parts.get(part) for part in STAR):
-            errors["situation"] = _say("star/form_error.j2", problem="empty")
-        if errors:
-            return state, [self._form(target, draft, values, errors)]
-        # A box left empty keeps what the draft already holds: nothing is lost.
-        kept = [p for p in STAR if not values[p] and saved_parts.get(p)]
-        parts = {p: values[p] or saved_parts.get(p, "") for p in STAR}
-        parts = {p: text for p, text in parts.items() if text}
-        if values["learned"] or saved_parts.get("learned"):
-            parts["learned"] = values["learned"] or saved_parts["learned"]
-        elif len(parts) == len(STAR):
-            parts["learned"] = ""  # left empty in a full form: not wanted
-        number = draft["number"]
-        self.store.save_draft(event.user, number, parts=parts)
-        saved = dict(draft, parts=parts)
-        flow = state.get("star") or {}
-        new_state = _without_flow(state) if flow.get("draft") == number else state
-        following = next_part(parts)
-        done = compose("star/form_saved.j2", number=number, missing=following, kept=kept)
-        if following is None or following == "learned":
-            return new_state, [done, self._review(target, saved, forms=True)]
-        return new_state, [done, self._opened(target, saved, forms=True)]
 
     # ---- another behaviour, another target ----------------------------------------------
 
@@ -812,16 +473,6 @@ def _say(template: str, **values: Any) -> str:
     return compose(template, **values).plain_text()
 
 
-def _fingerprint(text: str | None) -> str:
-    return hashlib.sha256((text if text is not None else "\0").encode()).hexdigest()[:6]
-
-
-def _version(draft: dict[str, Any]) -> str:
-    """A fingerprint of each part, as the form showed it: the form carries it, to
-    notice parts changed in the chat while it was open."""
-    return ".".join(_fingerprint(draft["parts"].get(part)) for part in PARTS)
-
-
 def _guide(goal: int, part: str) -> int:
     """About how many words `part` should have, for a whole example of `goal` words."""
     return max(15, round(goal * GUIDE_SHARE[part]))
@@ -834,12 +485,3 @@ def _parts_module() -> Any:
 
 def _without_flow(state: dict[str, Any]) -> dict[str, Any]:
     return without(state, "star")
-
-
-def practice_question(indicator: str) -> tuple[str, bool]:
-    """(the phrase to ask about, whether it is quoted): "inspire and motivate teams…" from
-    "Inspire and motivate teams…" (or "I inspire…"); a describing sentence is quoted."""
-    text = re.sub(r"^I\s+", "", indicator.strip()).rstrip(".")
-    if _DESCRIBES.match(text):
-        return text, True
-    return text[:1].lower() + text[1:], False

@@ -11,7 +11,7 @@ from bot.storage import Store
 from bot.text import markdown_escaped
 from bot.types import Event, Reply
 
-from .conftest import FakeAdapter
+from ..conftest import FakeAdapter
 from .test_review import STRONG
 
 
@@ -222,48 +222,6 @@ def test_numbers_pick_choices_in_the_terminal(chat: FakeAdapter) -> None:
     assert paused.plain_text().startswith("Stopped.")
 
 
-def test_the_whole_draft_in_one_form(chat: FakeAdapter, store: Store) -> None:
-    (start,) = chat.send(text="prep leadership level 4", forms=True)
-    assert "Write it all in one form" in [c.label for c in start.choices]
-    (shown,) = chat.send(action="draft 1 form", forms=True)
-    assert shown.form is not None and shown.form.submit.startswith("draft 1 save ")
-    assert [f.name for f in shown.form.fields] == [
-        "situation",
-        "task",
-        "action",
-        "result",
-        "learned",
-    ]
-    assert "about 138 words" in shown.form.fields[2].hint
-    empty = dict.fromkeys(("situation", "task", "action", "result", "learned"), " ")
-    (refused,) = chat.send(action="draft 1 save", forms=True, fields=empty)
-    assert refused.form is not None and refused.form.fields[0].error.startswith("Write at least")
-    half = dict(empty, situation=STRONG["situation"], task=STRONG["task"])
-    saved, opened = chat.send(action="draft 1 save", forms=True, fields=half)
-    assert "The Action is still to write" in saved.plain_text()
-    assert opened.choices[0].label == "Continue: Action"
-    assert store.draft(chat.user, 1)["parts"] == {
-        "situation": STRONG["situation"],
-        "task": STRONG["task"],
-    }
-    assert "star" not in store.state(chat.user, chat.user)  # the form replaced the questions
-    saved, review = chat.send(action="draft 1 save", forms=True, fields=dict(STRONG, learned=""))
-    assert review.title == "Your example: Leadership, Level 4"
-    assert "Edit in one form" in [c.label for c in review.choices]
-    # The terminal has no forms: it says how to go on instead.
-    (here,) = chat.send(text="draft 1 form")
-    assert here.form is None and "part by part" in here.plain_text()
-    assert chat.send(text="draft 1 save") and store.draft(chat.user, 1)["parts"]["task"]
-
-
-def test_a_part_too_long_for_a_form_is_edited_part_by_part(chat: FakeAdapter) -> None:
-    chat.send(text="prep leadership level 4")
-    chat.send(text="word " * 700)  # 3,500 characters: fine part by part
-    (reply,) = chat.send(action="draft 1 form", forms=True)
-    assert reply.form is None
-    assert "longer than a form holds (3,000 characters)" in reply.plain_text()
-
-
 def test_a_draft_duplicated_for_another_behaviour(chat: FakeAdapter, store: Store) -> None:
     write_example(chat)
     (which,) = chat.send(text="draft 1 duplicate")
@@ -296,72 +254,6 @@ def test_the_word_target_can_be_set(chat: FakeAdapter, store: Store) -> None:
     assert "word target 150" in opened.plain_text()
 
 
-def test_practice_a_question_answer_follow_up_and_save(
-    tmp_path: Path, frameworks: list[Framework]
-) -> None:
-    path = tmp_path / "bot.db"
-    store = Store.open(path)
-    chat = FakeAdapter(Bot(frameworks, store))
-    (question,) = chat.send(text="/behaviour practice leadership level 4")
-    assert question.title == "Practice question: Leadership, Level 4"
-    assert "Give me an example of a time when you had to promote diversity" in question.plain_text()
-    store.close()
-
-    store = Store.open(path)  # a restart between the question and the answer
-    chat = FakeAdapter(Bot(frameworks, store))
-    spoken = " ".join(STRONG[p] for p in ("situation", "task", "action"))
-    (answer,) = chat.send(text=spoken)
-    body = answer.plain_text()
-    assert "Not found: the Result. End with what changed, and how you know." in body
-    assert f"• Action: {STRONG['action']}" in body
-    assert "The Result has no evidence" in body or "No evidence" in body
-    assert "A follow-up question\n\nHow did you know it had worked?" in body
-    assert store.drafts(chat.user) == []  # a practice answer is not saved unless asked
-    (more,) = chat.send(text=STRONG["result"])  # answering the follow-up: the Result
-    assert more.title.startswith("Your answer, with what you added")
-    assert f"• Result: {STRONG['result']}" in more.plain_text()
-    saved, opened = chat.send(action="practice save")
-    assert "Saved your practice answer as draft 1" in saved.plain_text()
-    assert opened.title == "Draft 1: Leadership, Level 4"
-    assert store.draft(chat.user, 1)["parts"] == {
-        p: STRONG[p] for p in ("situation", "task", "action", "result")
-    }
-    assert "practice" not in store.state(chat.user, chat.user)
-    (again,) = chat.send(text="practice leadership level 4")  # the next indicator
-    assert "welcome and respond to views and challenges" in again.plain_text()
-    (stopped,) = chat.send(text="stop")
-    assert stopped.plain_text().startswith("Stopped practising")
-    store.close()
-
-
-def test_practice_quotes_indicators_that_describe(chat: FakeAdapter) -> None:
-    (question,) = chat.send(text="practice ses 1.4 excellence")
-    assert (
-        'Tell me about a time when your work showed this: "The executive' in question.plain_text()
-    )
-
-
-def test_practice_bad_input_and_privacy(chat: FakeAdapter) -> None:
-    (nothing,) = chat.send(text="practice save")
-    assert "You are not practising a question now" in nothing.plain_text()
-    chat.send(text="practice leadership level 4")
-    (long,) = chat.send(text="word " * 2500)
-    assert "2,500 words" in long.plain_text() and "up to 2,000" in long.plain_text()
-    (help_,) = chat.send(text="help")
-    assert "Answer the question in one message" in help_.plain_text()
-    lookup, again = chat.send(text="/behaviour leadership level 5")  # mid-practice
-    assert lookup.title == "Leadership: Level 5"
-    assert "Practice question: Leadership, Level 4" in again.plain_text()
-    event = Event(
-        user=chat.user,
-        conversation="console:local:channel",
-        text="practice leadership 4",
-        private=False,
-    )
-    (refused,) = chat.bot.handle(event)
-    assert "in private" in refused.plain_text()
-
-
 def test_review_mends_from_a_new_users_trial(chat: FakeAdapter, store: Store) -> None:
     # an answer is kept exactly as written: no compatibility folding, joiners kept
     chat.send(text="prep leadership level 4")
@@ -385,18 +277,8 @@ def test_review_mends_from_a_new_users_trial(chat: FakeAdapter, store: Store) ->
     assert huge.plain_text().startswith("You have no draft 99999999999999999999999.")
 
 
-def test_practice_questions_turn_per_behaviour(chat: FakeAdapter) -> None:
-    first = chat.send(text="practice leadership level 4")[0].plain_text()
-    chat.send(text="practice ses 1.4 excellence")
-    again = chat.send(text="practice leadership level 4")[0].plain_text()
-    assert "question 1 of 5" in first and "question 2 of 5" in again
-    (stopped,) = chat.send(text="stop")
-    assert "another question on Leadership" in stopped.plain_text()
-    assert stopped.choices[0].command == "practice civil-service/leadership/4"
-
-
 def test_word_families_do_not_match_by_accident() -> None:
-    from bot.review import stem
+    from bot.star.review import stem
 
     assert stem("objected") == stem("challenged") != stem("objectives")
     assert stem("stood") == stem("stand") != stem("standardise")
@@ -408,24 +290,3 @@ def test_stop_with_nothing_under_way_says_so(chat: FakeAdapter) -> None:
     (reply,) = chat.send(text="stop")
     assert reply.plain_text().startswith("There is nothing to stop")
     assert chat.send(text="stop the clock")[0].title.startswith("No match")
-
-
-def test_a_form_does_not_overwrite_a_part_changed_in_the_chat_unasked(
-    chat: FakeAdapter, store: Store
-) -> None:
-    write_example(chat)
-    (opened,) = chat.send(action="draft 1 form", forms=True)
-    assert opened.form is not None
-    chat.send(text="draft 1 edit task")
-    chat.send(text="As team leader I owned the recovery plan.")  # changed in the chat
-    typed = {f.name: f.value for f in opened.form.fields}  # the form, as it was opened
-    typed["result"] = STRONG["result"] + " It also cut complaints by half."
-    (marked,) = chat.send(action=opened.form.submit, forms=True, fields=typed)
-    assert marked.form is not None
-    errors = {f.name: f.error for f in marked.form.fields if f.error}
-    assert list(errors) == ["task"]  # the Result changed in the form only: no question
-    assert "changed in the chat since you opened the form" in errors["task"]
-    assert store.draft(chat.user, 1)["parts"]["task"] == "As team leader I owned the recovery plan."
-    saved, _ = chat.send(action=marked.form.submit, forms=True, fields=typed)  # on purpose
-    assert saved.plain_text().startswith("Saved draft 1.")
-    assert store.draft(chat.user, 1)["parts"]["task"] == STRONG["task"]
