@@ -30,6 +30,7 @@ from bot.star.review import (
     DEFAULT_TARGET,
     PARTS,
     STAR,
+    example_words,
     indicators,
     review,
 )
@@ -384,6 +385,7 @@ class Drafting:
             parts=draft["parts"],
             following=next_part(draft["parts"]),
             counts={p: count_words(draft["parts"].get(p, "")) for p in PARTS},
+            total=example_words(draft["parts"]),
             goal=draft.get("target") or DEFAULT_TARGET,
             forms=forms,
         )
@@ -446,14 +448,14 @@ class Drafting:
             return None
         reply = self._export(target, draft, kind)
         body = "\n\n".join(b.text for b in reply.blocks if b.kind == "paragraph")
-        return body, sum(count_words(draft["parts"].get(p, "")) for p in STAR)
+        return body, example_words(draft["parts"])
 
     def _export(
         self, target: Target, draft: dict[str, Any], kind: str, platform: str = "console"
     ) -> Reply:
         parts = draft["parts"]
         goal = draft.get("target") or DEFAULT_TARGET
-        total = sum(count_words(parts.get(p, "")) for p in STAR)
+        total = example_words(parts)
         result = review(parts, target.indicators, target=goal) if kind == "markdown" else None
         return compose(
             EXPORTS[kind],

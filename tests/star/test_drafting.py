@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import Store
-from bot.text import markdown_escaped
+from bot.text import count_words, markdown_escaped
 from bot.types import Event, Reply
 
 from ..conftest import FakeAdapter
@@ -290,3 +290,25 @@ def test_stop_with_nothing_under_way_says_so(chat: FakeAdapter) -> None:
     (reply,) = chat.send(text="stop")
     assert reply.plain_text().startswith("There is nothing to stop")
     assert chat.send(text="stop the clock")[0].title.startswith("No match")
+
+
+# ---- defects found by a new user (issue 16) ---------------------------------------------
+
+
+def test_one_word_count_in_drafting_review_and_export(chat: FakeAdapter, store: Store) -> None:
+    """The exported text had 230 words while the bot said 208: "What you learned" was
+    pasted but not counted. One count, the same everywhere."""
+    chat.send(text="prep leadership level 4")
+    for part in ("situation", "task", "action", "result"):
+        chat.send(text=STRONG[part])
+    learned = "I learned to agree the measure of success with the team before starting."
+    _, review = chat.send(text=learned)
+    total = sum(count_words(STRONG[p]) for p in ("situation", "task", "action", "result"))
+    total += count_words(learned)
+    assert f"{total} words" in review.plain_text()
+    (text,) = chat.send(action="draft 1 export text")
+    assert f"{total} words" in text.plain_text()
+    body, counted = chat.bot.star.exported(chat.user, 1, "text")  # type: ignore[misc]
+    assert counted == count_words(body) == total
+    (opened,) = chat.send(action="draft 1")
+    assert f"{total} words" in opened.plain_text()
