@@ -17,18 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine import Step
+from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
-from bot.star.drafting import (
-    DRAFT_VERBS,
-    START_VERBS,
-    STOP_WORDS,
-    Drafting,
-    _say,
-)
+from bot.star.drafting import DRAFT_VERBS, START_VERBS, STOP_WORDS, Drafting, settled, step_of
 from bot.star.form import DraftForm
 from bot.star.practice import PRACTICE_VERBS, Practice
+from bot.star.state import DraftAt, Practising
 from bot.storage import Store
 from bot.text import clean, count_words
 from bot.types import Event, Reply, without
@@ -60,11 +55,8 @@ class StarFlow(Practice, DraftForm, Drafting):
             return True
         if ("star" in state or "practice" in state) and event.action is None:
             return not self._is_command(event)
-        return (
-            event.action is None
-            and verb.rstrip(".!") in STOP_WORDS
-            and " " not in (strip_command_prefix(clean(event.text)))
-        )  # "stop" with nothing under way: say so, rather than look it up
+        # "stop" with nothing under way: say so, rather than look it up
+        return event.action is None and word_of(strip_command_prefix(event.text)) is Word.STOP
 
     @staticmethod
     def _verb(text: str) -> str:
@@ -88,6 +80,7 @@ class StarFlow(Practice, DraftForm, Drafting):
         if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
+            state = settled(state)  # a command answers no confirmation left waiting
             if verb in START_VERBS:
                 return self.start(without(state, "practice"), event, rest)
             if verb in PRACTICE_VERBS:
@@ -103,29 +96,33 @@ class StarFlow(Practice, DraftForm, Drafting):
         return self.answer(state, event)
 
     def current(self, state: dict[str, Any]) -> Step | None:
-        """The step waiting for an answer: a part of the draft, or the practice answer."""
+        """The step waiting for an answer: a part of the draft, a confirmation, or the
+        practice answer."""
         if "practice" in state:
-            return Step("answer", kind="text", label=_say("star/_label.j2", part="answer"))
-        part = (state.get("star") or {}).get("part")
-        if part is None:
+            return step_of("answer")
+        at = DraftAt.of(state)
+        if at is None:
             return None
-        label = _say("star/_label.j2", part=part)
-        return Step(part, kind="text", optional=part == "learned", label=label)
+        if at.confirm:
+            return step_of(at.confirm)
+        return step_of(at.part) if at.part else None
 
     def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
         """The question waiting for an answer, asked again (after a command or a lookup
         typed in the middle)."""
-        if (practice := state.get("practice")) is not None:
+        practice = Practising.of(state)
+        if practice is not None:
             target = self._practice_target(practice)
-            if target is None:
-                return None
-            return self._practice_ask(state, target, practice["indicator"])[1][0]
-        flow = state.get("star")
-        draft = self.store.draft(event.user, flow["draft"]) if flow else None
+            return None if target is None else self._practice_question(target, practice)
+        at = DraftAt.of(state)
+        number = at.confirm_draft if at and at.confirm else at.draft if at else 0
+        draft = self.store.draft(event.user, number) if at else None
         target = self.target_of(draft) if draft else None
-        if flow is None or draft is None or target is None:
+        if at is None or draft is None or target is None:
             return None
-        return self._ask(target, flow["draft"], flow["part"], draft["parts"])
+        if at.confirm:
+            return compose("star/confirm_delete.j2", number=number, target=target)
+        return self._ask(target, number, at.part, draft["parts"]) if at.part else None
 
     def take_answer(
         self, state: dict[str, Any], event: Event
@@ -135,13 +132,10 @@ class StarFlow(Practice, DraftForm, Drafting):
             return self.practice_answer(state, event)
         return self.answer(state, event)
 
-    def still_going(self, state: dict[str, Any]) -> Reply:
-        """A reminder, after a lookup in the middle of a draft or a practice, that what
-        is typed next is still taken as the answer."""
-        flow = state.get("star") or {}
-        return compose(
-            "star/still_going.j2",
-            number=flow.get("draft"),
-            part=flow.get("part"),
-            practising="practice" in state and not flow,
-        )
+    def still_going(self, state: dict[str, Any]) -> Reply | None:
+        """After `drafts` typed in the middle of a draft: that the draft is still open,
+        at which part, and how to go on."""
+        at = DraftAt.of(state)
+        if at is None or not at.part:
+            return None
+        return compose("star/still_going.j2", number=at.draft, part=at.part)

@@ -20,9 +20,10 @@ Commands that choices carry name drafts by number and parts by name:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.engine import VOCABULARY, Option, Step, Word, previous, read, word_of
 from bot.frameworks import Behaviour, Framework, Level
 from bot.render import compose, environment
 from bot.resolver import BehaviourView, resolve_query
@@ -38,25 +39,32 @@ from bot.star.review import coverage as indicator_coverage
 from bot.star.review import evidence as result_evidence
 from bot.star.review import voice as part_voice
 from bot.star.review import wording as part_wording
-from bot.text import clean, count_words
+from bot.star.state import DraftAt
+from bot.text import count_words
 from bot.types import Event, Reply, without
 
 START_VERBS = frozenset({"prep", "prepare", "star"})
 DRAFT_VERBS = frozenset({"draft", "drafts"})
-STOP_WORDS = frozenset({"cancel", "stop", "pause", "quit", "exit", "later"})
+STOP_WORDS = VOCABULARY[Word.STOP]  # the engine's (the router starts a flow with them)
 MAX_PART_WORDS = 2000  # a part longer than this is refused, and the draft kept as it was
 # Guide lengths per part for the default 250-word target, scaled with the target.
 GUIDE_SHARE = {"situation": 0.15, "task": 0.12, "action": 0.55, "result": 0.18, "learned": 0.1}
-QUESTIONS = {
-    "situation": "star/ask_situation.j2",
-    "task": "star/ask_task.j2",
-    "action": "star/ask_action.j2",
-    "result": "star/ask_result.j2",
-    "learned": "star/ask_learned.j2",
-}
+# The steps, declared once: the draft's parts in order, the practice answer and the
+# confirmation of a deletion. A part is written text, and its question's choices are
+# picked by number or label too ("open"). How each is read: `engine.read`; what its answer does:
+# `Drafting.answer`, `Drafting._confirmation`, `Practice.practice_answer`.
+STEPS = (
+    Step("situation", asks="star/ask_situation.j2", open=True),
+    Step("task", asks="star/ask_task.j2", open=True),
+    Step("action", asks="star/ask_action.j2", open=True),
+    Step("result", asks="star/ask_result.j2", open=True),
+    Step("learned", asks="star/ask_learned.j2", optional=True, open=True),
+)
+OTHER_STEPS = (
+    Step("answer", asks="star/practice_question.j2", open=True),
+    Step("delete", asks="star/confirm_delete.j2", kind="confirm"),
+)
 EXPORTS = {"text": "star/export_text.j2", "markdown": "star/export_markdown.j2"}
-_WORD_ONLY = re.compile(r"^[a-z ]+[.!]?$")
-_BARE_NUMBER = re.compile(r"^(?:#|no\.?)?\s*[(\[]?\s*-?\d{1,6}\s*[.)\]]?$", re.I)
 MIN_TARGET, MAX_TARGET = 50, 2000  # words: a word target the person sets
 
 
@@ -136,7 +144,7 @@ class Drafting:
         if isinstance(found, Reply):
             return state, [found]
         number = self._new_draft(event.user, found, {})
-        new_state = dict(state, star={"draft": number, "part": "situation"})
+        new_state = dict(state, star=DraftAt(number, "situation").dump())
         reply = compose(
             "star/start.j2",
             target=found,
@@ -170,7 +178,7 @@ class Drafting:
         gaps = [c.indicator for c in cover if c.grade != "clear"] or list(target.indicators)
         words = round(DEFAULT_TARGET * GUIDE_SHARE[part])
         return compose(
-            QUESTIONS[part],
+            step_of(part).asks,
             target=target,
             focus=[focus(g) for g in gaps[:2]],
             words=words,
@@ -190,51 +198,68 @@ class Drafting:
         )
 
     def answer(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        flow = state["star"]
-        number, part = flow["draft"], flow["part"]
+        """What is typed while a part (or a confirmation) waits, read at that step."""
+        at = DraftAt.of(state)
+        assert at is not None
+        if at.confirm:
+            return self._confirmation(state, event, at)
+        number, part = at.draft, at.part
         draft = self.store.draft(event.user, number)
         target = self.target_of(draft) if draft else None
         if draft is None or target is None:
             return _without_flow(state), [compose("star/gone.j2", number=number)]
-        text = clean(event.text, keep_newlines=True, exact=True).strip()
-        word = text.casefold().rstrip(".!")
-        if _WORD_ONLY.match(text.casefold()):
-            if word in STOP_WORDS:
-                return _without_flow(state), [compose("star/paused.j2", number=number)]
-            if word == "help":
-                return state, [
-                    compose("star/help.j2", number=number),
-                    self._ask(target, number, part, draft["parts"]),
-                ]
-            if word == "back":
-                order = list(PARTS)
-                if part == "situation":
-                    return state, [compose("star/at_start.j2", number=number)]
-                previous = order[order.index(part) - 1]
-                return self._edit(state, draft, target, previous)
-            if word == "skip":
-                if part != "learned":
-                    return state, [
-                        compose("star/cannot_skip.j2", part=part),
-                        self._ask(target, number, part, draft["parts"]),
-                    ]
-                return self._save(state, event, draft, target, part, "")
-        if not text:
-            return state, [
-                compose("star/empty.j2", part=part),
-                self._ask(target, number, part, draft["parts"]),
-            ]
-        if _BARE_NUMBER.match(text):  # a choice that is not on offer, not an answer
-            return state, [
-                compose("star/bare_number.j2", part=part, typed=text[:10]),
-                self._ask(target, number, part, draft["parts"]),
-            ]
+        asked = self._ask(target, number, part, draft["parts"])
+        current = draft["parts"].get(part, "")
+        said = read(step_of(part), event.text, options=options_of(asked), current=current)
+        if said.meaning == "help":
+            return state, [compose("star/help.j2", number=number), asked]
+        if said.meaning == "back":
+            before = previous(STEPS, part)
+            if before is None:
+                return state, [compose("star/at_start.j2", number=number)]
+            return self._edit(state, draft, target, before.name)
+        if said.meaning == "stop":
+            return _without_flow(state), [compose("star/paused.j2", number=number)]
+        if said.meaning in ("skip", "keep"):
+            return self._save(state, event, draft, target, part, said.text)
+        if said.meaning == "picked":
+            return self.step(state, replace(event, action=said.value))  # type: ignore[attr-defined]
+        if said.meaning == "refused":
+            if said.problem == "needed":
+                why = "star/cannot_skip.j2" if said.text else "star/empty.j2"
+                return state, [compose(why, part=part), asked]
+            typed = said.text[:10]
+            return state, [compose("star/bare_number.j2", part=part, typed=typed), asked]
+        text = said.text
+        if word_of(text) in (Word.YES, Word.NO):  # only a confirmation takes these
+            return state, [compose("star/not_an_answer.j2", part=part, typed=text), asked]
         words = count_words(text)
         if words > MAX_PART_WORDS:
             return state, [
                 compose("star/too_long.j2", part=part, words=words, limit=MAX_PART_WORDS)
             ]
         return self._save(state, event, draft, target, part, text)
+
+    def _confirmation(
+        self, state: dict[str, Any], event: Event, at: DraftAt
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """`yes` or `no` (or a choice) while "Delete draft N?" waits."""
+        number = at.confirm_draft
+        draft = self.store.draft(event.user, number)
+        target = self.target_of(draft) if draft else None
+        if draft is None or target is None:
+            return settled(state), [compose("star/no_draft.j2", number=number)]
+        asked = compose("star/confirm_delete.j2", number=number, target=target)
+        yes, no = (choice.command for choice in asked.choices)
+        if word_of(event.text) is Word.KEEP:  # "keep" answers "Keep it"
+            return self.step(state, replace(event, action=no))  # type: ignore[attr-defined]
+        said = read(step_of(at.confirm), event.text, options=options_of(asked))
+        if said.meaning in ("yes", "no", "stop", "back"):
+            command = yes if said.meaning == "yes" else no
+            return self.step(state, replace(event, action=command))  # type: ignore[attr-defined]
+        if said.meaning == "picked":
+            return self.step(state, replace(event, action=said.value))  # type: ignore[attr-defined]
+        return state, [compose("star/confirm_help.j2", number=number), asked]
 
     def _save(
         self,
@@ -256,7 +281,7 @@ class Drafting:
             )
             review = self._review(target, dict(draft, parts=parts), event.forms)
             return _without_flow(state), [done, review]
-        new_state = dict(state, star={"draft": number, "part": following})
+        new_state = dict(state, star=DraftAt(number, following).dump())
         saved = compose(
             "star/saved.j2", part=part, number=number, feedback=feedback, skipped=not text
         )
@@ -313,7 +338,7 @@ class Drafting:
         self, state: dict[str, Any], draft: dict[str, Any], target: Target, part: str
     ) -> tuple[dict[str, Any], list[Reply]]:
         number = draft["number"]
-        new_state = dict(state, star={"draft": number, "part": part})
+        new_state = dict(state, star=DraftAt(number, part).dump())
         current = draft["parts"].get(part, "")
         return new_state, [
             compose("star/edit.j2", number=number, part=part, current=current),
@@ -329,7 +354,8 @@ class Drafting:
             listed = [(d, self.target_of(d)) for d in drafts]
             today = self.store.now().date().isoformat()
             reply = compose("star/drafts.j2", drafts=listed, next_part=next_part, today=today)
-            return state, [reply]
+            still = self.still_going(state)  # type: ignore[attr-defined]
+            return state, [reply] if still is None else [reply, still]
         number = int(words[0])
         action = words[1].casefold() if len(words) > 1 else "open"
         argument = words[2].casefold() if len(words) > 2 else ""
@@ -343,17 +369,17 @@ class Drafting:
             following = next_part(draft["parts"])
             if following is None:
                 return state, [self._review(target, draft, event.forms)]
-            new_state = dict(state, star={"draft": number, "part": following})
+            new_state = dict(state, star=DraftAt(number, following).dump())
             return new_state, [self._ask(target, number, following, draft["parts"])]
         if action in ("stop", "skip"):
-            flow = state.get("star") or {}
-            if flow.get("draft") != number:
+            at = DraftAt.of(state)
+            if at is None or at.draft != number or not at.part:
                 return state, [self._opened(target, draft, event.forms)]
             if action == "stop":
                 return _without_flow(state), [compose("star/paused.j2", number=number)]
-            if flow.get("part") == "learned":
+            if at.part == "learned":
                 return self._save(state, event, draft, target, "learned", "")
-            return state, [self._ask(target, number, flow["part"], draft["parts"])]
+            return state, [self._ask(target, number, at.part, draft["parts"])]
         if action == "edit" and argument in PARTS:
             return self._edit(state, draft, target, argument)
         if action == "review":
@@ -369,12 +395,18 @@ class Drafting:
         if action == "target":
             return self._set_target(state, event, draft, target, argument)
         if action == "delete":
-            if argument != "confirm":
-                return state, [compose("star/confirm_delete.j2", number=number, target=target)]
+            if argument != "confirm":  # asked first, and yes or no waited for
+                at = replace(DraftAt.of(state) or DraftAt(), confirm="delete", confirm_draft=number)
+                asked = compose("star/confirm_delete.j2", number=number, target=target)
+                return dict(state, star=at.dump()), [asked]
             self.store.delete_draft(event.user, number)
-            flow = state.get("star") or {}
-            new_state = _without_flow(state) if flow.get("draft") == number else state
-            return new_state, [compose("star/deleted.j2", number=number, target=target)]
+            return _without_draft(state, number), [
+                compose("star/deleted.j2", number=number, target=target)
+            ]
+        if action == "keep":  # "Keep it", or no, at "Delete draft N?"
+            kept = compose("star/kept.j2", number=number)
+            again = self.ask_again(state, event)  # type: ignore[attr-defined]
+            return state, [kept] if again is None else [kept, again]
         return state, [compose("star/draft_help.j2", number=number)]
 
     def _opened(self, target: Target, draft: dict[str, Any], forms: bool = False) -> Reply:
@@ -487,3 +519,31 @@ def _parts_module() -> Any:
 
 def _without_flow(state: dict[str, Any]) -> dict[str, Any]:
     return without(state, "star")
+
+
+def _without_draft(state: dict[str, Any], number: int) -> dict[str, Any]:
+    """The state without draft `number`'s position (it has just gone)."""
+    at = DraftAt.of(state)
+    return _without_flow(state) if at is not None and at.draft == number else state
+
+
+def settled(state: dict[str, Any]) -> dict[str, Any]:
+    """The state without a confirmation waiting (the draft's position kept)."""
+    at = DraftAt.of(state)
+    if at is None or not at.confirm:
+        return state
+    if not at.part:
+        return _without_flow(state)
+    return dict(state, star=replace(at, confirm="", confirm_draft=0).dump())
+
+
+def step_of(name: str) -> Step:
+    """The declared step `name`, with its label as the bot says it."""
+    step = next(s for s in (*STEPS, *OTHER_STEPS) if s.name == name)
+    return replace(step, label=_say("star/_label.j2", part=name))
+
+
+def options_of(reply: Reply) -> tuple[Option, ...]:
+    """What a reply offers, as options to pick by number or label: picking one is
+    pressing it (its value is its command)."""
+    return tuple(Option(c.label, c.command) for c in reply.choices)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.render import compose
-from bot.star.drafting import Target, _guide, _parts_module, _say, _without_flow, next_part
+from bot.star.drafting import Target, _guide, _parts_module, _say, _without_draft, next_part
 from bot.star.review import DEFAULT_TARGET, PARTS, STAR
 from bot.text import clean
 from bot.types import Event, Field, Form, Reply
@@ -109,8 +109,7 @@ class DraftForm:
         number = draft["number"]
         self.store.save_draft(event.user, number, parts=parts)
         saved = dict(draft, parts=parts)
-        flow = state.get("star") or {}
-        new_state = _without_flow(state) if flow.get("draft") == number else state
+        new_state = _without_draft(state, number)
         following = next_part(parts)
         done = compose("star/form_saved.j2", number=number, missing=following, kept=kept)
         if following is None or following == "learned":

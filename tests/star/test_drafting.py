@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.frameworks import Framework
 from bot.router import Bot
+from bot.star.state import DraftAt
 from bot.storage import Store
 from bot.text import count_words, markdown_escaped
 from bot.types import Event, Reply
@@ -212,7 +213,7 @@ def test_a_repeated_answer_is_recorded_once(chat: FakeAdapter, store: Store) -> 
     first = chat.send(text=STRONG["situation"], event_id="retry-1")
     assert chat.send(text=STRONG["situation"], event_id="retry-1") == []
     assert len(first) == 2
-    assert store.state(chat.user, chat.user)["star"] == {"draft": 1, "part": "task"}
+    assert store.state(chat.user, chat.user)["star"] == DraftAt(1, "task").dump()
 
 
 def test_numbers_pick_choices_in_the_terminal(chat: FakeAdapter) -> None:
@@ -295,6 +296,28 @@ def test_stop_with_nothing_under_way_says_so(chat: FakeAdapter) -> None:
 # ---- defects found by a new user (issue 16) ---------------------------------------------
 
 
+def test_yes_and_no_answer_the_delete_confirmation(chat: FakeAdapter, store: Store) -> None:
+    """At "Delete draft 1? 1. Delete it 2. Keep it", `yes` deletes (it was a lookup, the
+    offer was then gone and `1` ran a search for "yes"); `no` keeps it."""
+    write_example(chat)
+    write_example(chat)
+    (confirm,) = chat.send(text="draft 1 delete")
+    assert [c.label for c in confirm.choices] == ["Delete it", "Keep it"]
+    (kept,) = chat.send(text="no")
+    assert kept.plain_text().startswith("Kept draft 1")
+    assert store.draft(chat.user, 1) is not None
+    (looked_up,) = chat.send(text="yes")  # nothing waits for a yes now: said so
+    assert store.draft(chat.user, 1) is not None and "search" not in looked_up.title.casefold()
+    chat.send(text="draft 1 delete")
+    (deleted,) = chat.send(text="yes")
+    assert deleted.plain_text().startswith("Deleted draft 1")
+    assert store.draft(chat.user, 1) is None
+    chat.send(text="draft 2 delete")
+    (deleted,) = chat.send(text="1")  # the offer's number
+    assert deleted.plain_text().startswith("Deleted draft 2")
+    assert store.state(chat.user, chat.user).get("star") is None
+
+
 def test_one_word_count_in_drafting_review_and_export(chat: FakeAdapter, store: Store) -> None:
     """The exported text had 230 words while the bot said 208: "What you learned" was
     pasted but not counted. One count, the same everywhere."""
@@ -312,3 +335,31 @@ def test_one_word_count_in_drafting_review_and_export(chat: FakeAdapter, store: 
     assert counted == count_words(body) == total
     (opened,) = chat.send(action="draft 1")
     assert f"{total} words" in opened.plain_text()
+
+
+def test_drafts_mid_draft_then_lookups_are_never_saved_as_parts(
+    chat: FakeAdapter, store: Store
+) -> None:
+    """`drafts` escaped the draft flow and the next five lookups were saved as the
+    Situation, Task, Action and Result; `leadership level 4` typed at the Action step was
+    saved as the Action."""
+    chat.send(text="prep leadership level 4")
+    listed, still = chat.send(text="drafts")
+    assert "Draft 1: Leadership, Level 4" in listed.plain_text()
+    assert "Draft 1 is still open at the Situation" in still.plain_text()
+    for query in (
+        "leadership level 4",
+        "delivering at pace level 3",
+        "seeing the big picture",
+        "communicating and influencing level 2",
+        "working together level 5",
+    ):
+        replies = chat.send(text=query)
+        assert not any(r.plain_text().startswith("Saved your") for r in replies), query
+    assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
+    chat.send(text="back")  # nothing before the Situation: still there
+    for part in ("situation", "task"):
+        chat.send(text=STRONG[part])
+    (asked,) = chat.send(text="leadership level 4")
+    assert "Save this as your Action?" in asked.plain_text()
+    assert "action" not in store.draft(chat.user, 1)["parts"]  # type: ignore[index]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import Store
 from bot.types import Event
 
 from ..conftest import FakeAdapter
+from .test_drafting import texts
 from .test_review import STRONG
 
 
@@ -87,3 +90,36 @@ def test_practice_questions_turn_per_behaviour(chat: FakeAdapter) -> None:
     (stopped,) = chat.send(text="stop")
     assert "another question on Leadership" in stopped.plain_text()
     assert stopped.choices[0].command == "practice civil-service/leadership/4"
+
+
+# ---- defects found by a new user (issue 16) ---------------------------------------------
+
+
+def test_another_question_typed_is_a_pick_never_the_answer(chat: FakeAdapter) -> None:
+    """`another question` typed six times became the saved answer: it is the choice
+    "Another question" (an option's label, or an alias of it, is a pick)."""
+    chat.send(text="practice leadership level 4")
+    for _ in range(6):
+        (asked,) = chat.send(text="another question")
+        assert asked.title == "Practice question: Leadership, Level 4"
+    assert chat.bot.store.state(chat.user, chat.user)["practice"]["answer"] is None
+    (nothing,) = chat.send(text="practice save")
+    assert "Answer the question" in nothing.plain_text()
+    (answer,) = chat.send(text=" ".join(STRONG[p] for p in ("situation", "task", "action")))
+    assert answer.title.startswith("Your answer")
+    (again,) = chat.send(text="answer the question again")  # another choice, by its label
+    assert again.title == "Practice question: Leadership, Level 4"
+
+
+@pytest.mark.parametrize(
+    "typed", ["I don't know", "I don’t know.", "pass", "no idea", "not sure", "skip"]
+)
+def test_a_non_answer_gets_a_hint_and_the_question_again(chat: FakeAdapter, typed: str) -> None:
+    """`I don't know` got a full review and a band."""
+    (question,) = chat.send(text="practice leadership level 4")
+    replies = chat.send(text=typed)
+    said = texts(replies)
+    assert "Indicative band" not in said and "Your answer" not in said
+    assert "Take a moment" in said
+    assert replies[-1].title == question.title  # the question again
+    assert chat.bot.store.state(chat.user, chat.user)["practice"]["answer"] is None
