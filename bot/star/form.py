@@ -53,11 +53,11 @@ class DraftForm:
         )
         reply = compose("star/form.j2", target=target, number=number, errors=errors)
         form = Form(
-            title=f"Draft {number}",
+            title=_say("star/form_words.j2", what="title", number=number),
             fields=fields,
             submit=f"draft {number} save {_version(draft)}",
             command=f"draft {number} form",
-            submit_label="Save and review",
+            submit_label=_say("star/form_words.j2", what="submit", number=number),
         )
         return replace(reply, form=form)
 

@@ -156,3 +156,15 @@ def test_every_word_at_the_delete_confirmation(chat: FakeAdapter, store: Store, 
     assert waiting(store, chat) == ("delete" if said == ASK_YES_NO else None)
     if said == ASK_YES_NO:
         assert replies[-1].plain_text() == asked.plain_text()  # the question again
+
+
+def test_back_keeps_what_was_typed_and_keep_goes_on(chat: FakeAdapter, store: Store) -> None:
+    """`back` shows the part before as it was; `keep` there keeps it and goes on."""
+    at_part(chat, "action")
+    edit, _ = chat.send(text="back")
+    assert STRONG["task"] in edit.plain_text()
+    assert waiting(store, chat) == "task"
+    saved, ask = chat.send(text="keep")
+    assert saved.plain_text().startswith("Saved your Task in draft 1")
+    assert "Step 3 of 5: Action" in ask.plain_text()
+    assert store.draft(chat.user, 1)["parts"]["task"] == STRONG["task"]  # type: ignore[index]
