@@ -121,7 +121,7 @@ class StarFlow(Practice, DraftForm, Drafting):
         if at is None or draft is None or target is None:
             return None
         if at.confirm:
-            return compose("star/confirm_delete.j2", number=number, target=target)
+            return compose(step_of(at.confirm).asks, number=number, target=target)
         return self._ask(target, number, at.part, draft["parts"]) if at.part else None
 
     def take_answer(

@@ -4,17 +4,20 @@ A person starts with `prep leadership level 4` (also `prepare`, `star`, or the "
 an example" choice under a definition). The bot shows what the level asks for, then asks
 for the Situation, Task, Action and Result in turn (and, optionally, what they learned),
 with short feedback after each answer; after the Result it shows the whole example and
-the review (bot/star/review.py). Drafts are numbered per person (`drafts`, `draft 2`) and can
-be opened, edited part by part, exported or deleted.
+the review (bot/star/review.py). Drafts are numbered per person (`drafts`, `draft 2`) and
+can be opened, edited part by part, exported or deleted (asked first: yes or no).
 
-The flow's position lives in the conversation state (`{"draft": 2, "part": "task"}`) and
-the draft in the `star_drafts` table; `StarFlow.step` reads and writes both inside the
-caller's one transaction, so an answer is stored before the bot says so, and a restart
-between any two messages resumes where the person was.
+The steps are declared once (`STEPS`, `OTHER_STEPS`) and every answer is read at its
+step by the engine (bot/engine.py). The flow's position is a typed state in the
+conversation (`DraftAt`, bot/star/state.py) and the draft is in the `star_drafts`
+table; `StarFlow.step` reads and writes both inside the caller's one transaction, so an
+answer is stored before the bot says so, and a restart between any two messages resumes
+where the person was.
 
 Commands that choices carry name drafts by number and parts by name:
 `draft N`, `draft N edit PART`, `draft N continue`, `draft N review`,
-`draft N export text|markdown`, `draft N delete [confirm]`, `prep FW/BEHAVIOUR/LEVEL`.
+`draft N export text|markdown`, `draft N delete [confirm]`, `draft N keep`,
+`prep FW/BEHAVIOUR/LEVEL`.
 """
 
 from __future__ import annotations
@@ -249,7 +252,7 @@ class Drafting:
         target = self.target_of(draft) if draft else None
         if draft is None or target is None:
             return settled(state), [compose("star/no_draft.j2", number=number)]
-        asked = compose("star/confirm_delete.j2", number=number, target=target)
+        asked = compose(step_of(at.confirm).asks, number=number, target=target)
         yes, no = (choice.command for choice in asked.choices)
         if word_of(event.text) is Word.KEEP:  # "keep" answers "Keep it"
             return self.step(state, replace(event, action=no))  # type: ignore[attr-defined]
@@ -397,7 +400,7 @@ class Drafting:
         if action == "delete":
             if argument != "confirm":  # asked first, and yes or no waited for
                 at = replace(DraftAt.of(state) or DraftAt(), confirm="delete", confirm_draft=number)
-                asked = compose("star/confirm_delete.j2", number=number, target=target)
+                asked = compose(step_of("delete").asks, number=number, target=target)
                 return dict(state, star=at.dump()), [asked]
             self.store.delete_draft(event.user, number)
             return _without_draft(state, number), [

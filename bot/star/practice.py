@@ -114,7 +114,7 @@ class Practice:
         indicator = practice.indicator % len(target.indicators)
         phrase, quoted = practice_question(target.indicators[indicator])
         return compose(
-            "star/practice_question.j2",
+            step_of("answer").asks,
             target=target,
             phrase=phrase,
             quoted=quoted,
