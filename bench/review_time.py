@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.frameworks import load_all
-from bot.review import indicators, review, words
-from tests.test_review import STRONG
+from bot.star.review import indicators, review, words
+from tests.star.test_review import STRONG
 
 
 def example(total_words: int) -> dict[str, str]:

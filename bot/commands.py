@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.engine import VOCABULARY, Word
+
 # The jobs, in the order help shows them: (name, the words that name it in `help WORD`).
 JOBS: dict[str, frozenset[str]] = {
     "lookup": frozenset({"lookup", "look", "definitions", "definition", "behaviours"}),
@@ -189,7 +191,7 @@ COMMANDS: tuple[Command, ...] = (
         forms=True,
     ),
     Command(
-        ("stop", "cancel", "pause", "quit", "exit", "later"),
+        ("stop", *sorted(VOCABULARY[Word.STOP] - {"stop"})),  # the engine's words
         "chat",
         "stop what you are doing; what is saved is kept",
         "stop",

@@ -40,7 +40,7 @@ from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query, strip_command_prefix
 from bot.records import PeopleStore, form_values, remember
 from bot.render import compose, render
-from bot.review import indicators
+from bot.star.review import indicators
 from bot.storage import FeedbackStore, Store
 from bot.text import clean, count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json, without

@@ -334,6 +334,15 @@ def m011_outbox_attempts(db: Database) -> None:
     db["outbox"].add_column("unsure", int)
 
 
+@MIGRATIONS()
+def m012_star_states(db: Database) -> None:
+    """The STAR flows' states (`star`, `practice`, `practised`) as typed, versioned JSON
+    (bot/star/state.py): rows stored before are converted once, here."""
+    import bot.star.state  # noqa: F401  (registers the STAR upgrades)
+
+    upgrade_flow_states(db)
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""

@@ -94,7 +94,7 @@ def test_the_teams_package_can_go_to_standard_output(tmp_path) -> None:  # type:
 
 
 def test_a_draft_is_exported_to_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from .test_review import STRONG
+    from .star.test_review import STRONG
 
     db = str(tmp_path / "bot.db")
     typed = ["prep leadership level 4", *(STRONG[p] for p in ("situation", "task", "action"))]

@@ -525,7 +525,8 @@ def test_the_markdown_export_shows_typed_text_as_typed(
 def test_one_word_count_for_every_limit() -> None:
     """Drafting, review, export and every form's limit count words the same way: a note
     in Japanese with no spaces is as many words as characters, not one."""
-    from bot import expectations, feedback, plans, review, star, text
+    from bot import expectations, feedback, plans, star, text
+    from bot.star import review
 
     note = "進捗" * 200  # 400 characters, no spaces
     assert text.count_words(note) == 400

@@ -23,6 +23,7 @@ MIGRATED = [
     "m009_who_is_sending",
     "m010_submissions",
     "m011_outbox_attempts",
+    "m012_star_states",
 ]
 
 
@@ -159,7 +160,7 @@ def test_a_retry_of_an_undelivered_answer_gets_it_again_once(
     """Replies are kept until the adapter says they arrived: a retry after a failed
     delivery gets the same replies (even after a restart), without handling the event
     again; once they arrive they are forgotten, and a further retry gets nothing."""
-    from .test_review import STRONG
+    from .star.test_review import STRONG
 
     path = tmp_path / "bot.db"
     store = Store.open(path)

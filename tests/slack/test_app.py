@@ -349,7 +349,7 @@ def test_the_web_process_forgets_old_event_ids(tmp_path: Path, frameworks: list[
 
 
 def test_an_example_is_drafted_in_a_dm_and_kept_private_elsewhere(slack) -> None:  # type: ignore[no-untyped-def]
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     url, fake, store = slack
     base = fixture("slack_event_message_im.json")
@@ -381,7 +381,7 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
     """In a DM: the button opens a modal (views.open) with one multi-line input per part;
     a refused field keeps the modal open with the reason; a good submission closes it,
     saves the draft once, and the review comes in the DM."""
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     url, fake, store = slack
     dm = fixture("slack_event_message_im.json")
@@ -461,7 +461,7 @@ def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-unty
 
 
 def test_drafts_export_and_practice_in_a_dm(slack) -> None:  # type: ignore[no-untyped-def]
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     url, fake, store = slack
     base = fixture("slack_event_message_im.json")

@@ -626,7 +626,7 @@ def test_a_retry_after_an_unreachable_connector_gets_the_answer_once(teams: Team
     """The answer that could not be delivered is sent on Teams' retry of the activity,
     and the STAR answer in it is saved once, not again as the next part."""
     from ..servers import free_port
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     assert teams.message("prep leadership level 4", id="undelivered-0")[0] == 200
     reachable = teams.service_url
@@ -702,7 +702,7 @@ def test_a_button_with_nothing_to_do_answers_with_a_note(teams: Teams) -> None:
 
 
 def test_an_example_is_drafted_in_a_personal_chat(teams: Teams) -> None:
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     assert teams.message("prep leadership level 4", id="star-0")[0] == 200
     for n, part in enumerate(("situation", "task", "action"), 1):
@@ -748,7 +748,7 @@ def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
     """The form is an Adaptive Card with a multi-line input per part; its button sends
     them all; a refused field comes back on the card with what was typed; a good one
     saves the draft once and the review follows."""
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     assert teams.message("prep leadership level 4", id="form-0")[0] == 200
     (started,) = teams.cards()
@@ -793,7 +793,7 @@ def test_a_draft_is_written_in_one_card(teams: Teams) -> None:
 
 
 def test_drafts_export_and_practice_in_a_personal_chat(teams: Teams) -> None:
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     teams.message("prep leadership level 4", id="d-0")
     for n, part in enumerate(("situation", "task", "action", "result"), 1):
@@ -845,7 +845,7 @@ def test_only_teams_activities_act_as_a_teams_person(
     channel but Teams, however valid its token, is refused before it is handled or kept."""
     from bot.types import Event
 
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     keys = KeyService()
     with authenticated(tmp_path, frameworks, keys) as teams:
@@ -1061,7 +1061,7 @@ def test_user_text_shows_literally_in_cards_and_messages(teams: Teams) -> None:
     """Teams evaluates {{DATE(…)}} and {{TIME(…)}} in card text, and card text is
     Markdown: what a person typed arrives with the braces, the link and the emphasis
     broken, wherever the bot repeats it."""
-    from ..test_review import STRONG
+    from ..star.test_review import STRONG
 
     teams.message("prep leadership level 4", id="u-0")
     teams.message(PAYLOAD + " " + STRONG["situation"], id="u-1")

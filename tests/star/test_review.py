@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.frameworks import Framework
-from bot.review import (
+from bot.star.review import (
     count_words,
     coverage,
     evidence,
@@ -131,7 +131,7 @@ def test_follow_up_questions_aim_at_the_weak_spots(level_4: tuple[str, ...]) -> 
 
 
 def test_the_star_parts_are_found_in_one_answer() -> None:
-    from bot.review import find_parts
+    from bot.star.review import find_parts
 
     spoken = " ".join(STRONG[p] for p in ("situation", "task", "action", "result"))
     assert find_parts(spoken) == {p: STRONG[p] for p in ("situation", "task", "action", "result")}
@@ -154,7 +154,7 @@ def test_the_star_parts_are_found_in_one_answer() -> None:
 
 
 def test_words_with_hyphens_are_not_labels_and_nothing_is_dropped() -> None:
-    from bot.review import find_parts
+    from bot.star.review import find_parts
 
     answer = (
         "Our claims backlog had grown to 14 weeks. I took a results-driven approach and "

@@ -47,21 +47,28 @@ BANDS = {
 @dataclass(frozen=True)
 class Length:
     counts: Mapping[str, int]  # per part, the optional "learned" included
-    total: int  # the STAR parts
+    total: int  # the whole example, "learned" included: the one count (see `example_words`)
     target: int
     over: bool  # more than 10% over the target
     short: bool  # under half the target
-    shares: Mapping[str, float]  # each STAR part's share of the total
+    shares: Mapping[str, float]  # each STAR part's share of the four STAR parts
     imbalances: tuple[str, ...]  # "situation-long", "task-long", "action-small", ...
     largest: str | None  # the STAR part with the most words
 
 
+def example_words(parts: Mapping[str, str]) -> int:
+    """The words of an example as drafting, review and export say them: every part,
+    "What you learned" included (it is exported, so it is counted)."""
+    return sum(count_words(parts.get(part, "")) for part in PARTS)
+
+
 def length(parts: Mapping[str, str], target: int = DEFAULT_TARGET) -> Length:
     counts = {part: count_words(parts.get(part, "")) for part in PARTS}
-    total = sum(counts[p] for p in STAR)
-    shares = {p: (counts[p] / total if total else 0.0) for p in STAR}
+    total = example_words(parts)
+    star_total = sum(counts[p] for p in STAR)
+    shares = {p: (counts[p] / star_total if star_total else 0.0) for p in STAR}
     imbalances: list[str] = []
-    if total:
+    if star_total:
         for part, (low, high) in BALANCE.items():
             if shares[part] > high:
                 imbalances.append(f"{part}-long")
@@ -69,7 +76,7 @@ def length(parts: Mapping[str, str], target: int = DEFAULT_TARGET) -> Length:
                 imbalances.append(f"{part}-small")
         if max(STAR, key=lambda p: counts[p]) != "action" and "action-small" not in imbalances:
             imbalances.append("action-not-largest")
-    largest = max(STAR, key=lambda p: counts[p]) if total else None
+    largest = max(STAR, key=lambda p: counts[p]) if star_total else None
     return Length(
         counts=counts,
         total=total,

@@ -1,0 +1,141 @@
+"""Interview preparation: guided drafting of STAR examples, practice questions, the
+whole draft as one form, and the review of an example.
+
+A person starts with `prep leadership level 4` (also `prepare`, `star`, or the "Prepare
+an example" choice under a definition). The bot shows what the level asks for, then asks
+for the Situation, Task, Action and Result in turn (and, optionally, what they learned),
+with short feedback after each answer; after the Result it shows the whole example and
+the review (bot/star/review.py). Drafts are numbered per person (`drafts`, `draft 2`) and
+can be opened, edited part by part, exported or deleted.
+
+`StarFlow` is what the router sees: it routes an event to the drafting
+(bot/star/drafting.py), the practice (bot/star/practice.py) or the form
+(bot/star/form.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine import Step, Word, word_of
+from bot.lookup import Lookup, strip_command_prefix
+from bot.render import compose
+from bot.star.drafting import DRAFT_VERBS, START_VERBS, STOP_WORDS, Drafting, settled, step_of
+from bot.star.form import DraftForm
+from bot.star.practice import PRACTICE_VERBS, Practice
+from bot.star.state import DraftAt, Practising
+from bot.storage import Store
+from bot.text import clean, count_words
+from bot.types import Event, Reply, without
+
+__all__ = [
+    "DRAFT_VERBS",
+    "PRACTICE_VERBS",
+    "START_VERBS",
+    "STOP_WORDS",
+    "StarFlow",
+    "count_words",
+]
+
+
+class StarFlow(Practice, DraftForm, Drafting):
+    name = "star"
+
+    def __init__(self, lookup: Lookup, store: Store):
+        self.lookup = lookup
+        self.store = store
+
+    # ---- routing --------------------------------------------------------------------
+
+    def wants(self, state: dict[str, Any], event: Event) -> bool:
+        """Whether this event is the flow's: a STAR command, or any answer while a draft
+        is being written in this conversation."""
+        verb = self._verb(event.action if event.action is not None else event.text)
+        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+            return True
+        if ("star" in state or "practice" in state) and event.action is None:
+            return not self._is_command(event)
+        # "stop" with nothing under way: say so, rather than look it up
+        return event.action is None and word_of(strip_command_prefix(event.text)) is Word.STOP
+
+    @staticmethod
+    def _verb(text: str) -> str:
+        return strip_command_prefix(clean(text)).partition(" ")[0].casefold()
+
+    @staticmethod
+    def _is_command(event: Event) -> bool:
+        """Typed as a command (`/behaviour …`, `behaviour …`, a Slack slash command)
+        rather than as an answer."""
+        if event.slash:
+            return True
+        text = clean(event.text)
+        return strip_command_prefix(text) != text.strip()
+
+    def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
+        """Inside the caller's transaction: read and write drafts, return the new state."""
+        command = event.action if event.action is not None else event.text
+        text = strip_command_prefix(clean(command))
+        verb, _, rest = text.partition(" ")
+        verb, rest = verb.casefold(), rest.strip()
+        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+            if not event.private:
+                return state, [compose("star/private_only.j2", platform=event.platform)]
+            state = settled(state)  # a command answers no confirmation left waiting
+            if verb in START_VERBS:
+                return self.start(without(state, "practice"), event, rest)
+            if verb in PRACTICE_VERBS:
+                return self.practice_command(state, event, rest)
+            new_state, replies = self.drafts_command(state, event, verb, rest)
+            if new_state.get("star") not in (None, state.get("star")):
+                new_state = without(new_state, "practice")  # back to writing a draft
+            return new_state, replies
+        if "practice" in state:
+            return self.practice_answer(state, event)
+        if "star" not in state:
+            return state, [compose("star/nothing_to_stop.j2")]
+        return self.answer(state, event)
+
+    def current(self, state: dict[str, Any]) -> Step | None:
+        """The step waiting for an answer: a part of the draft, a confirmation, or the
+        practice answer."""
+        if "practice" in state:
+            return step_of("answer")
+        at = DraftAt.of(state)
+        if at is None:
+            return None
+        if at.confirm:
+            return step_of(at.confirm)
+        return step_of(at.part) if at.part else None
+
+    def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
+        """The question waiting for an answer, asked again (after a command or a lookup
+        typed in the middle)."""
+        practice = Practising.of(state)
+        if practice is not None:
+            target = self._practice_target(practice)
+            return None if target is None else self._practice_question(target, practice)
+        at = DraftAt.of(state)
+        number = at.confirm_draft if at and at.confirm else at.draft if at else 0
+        draft = self.store.draft(event.user, number) if at else None
+        target = self.target_of(draft) if draft else None
+        if at is None or draft is None or target is None:
+            return None
+        if at.confirm:
+            return compose(step_of(at.confirm).asks, number=number, target=target)
+        return self._ask(target, number, at.part, draft["parts"]) if at.part else None
+
+    def take_answer(
+        self, state: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """Typed text taken as the answer to the step waiting, whatever it reads as."""
+        if "practice" in state:
+            return self.practice_answer(state, event)
+        return self.answer(state, event)
+
+    def still_going(self, state: dict[str, Any]) -> Reply | None:
+        """After `drafts` typed in the middle of a draft: that the draft is still open,
+        at which part, and how to go on."""
+        at = DraftAt.of(state)
+        if at is None or not at.part:
+            return None
+        return compose("star/still_going.j2", number=at.draft, part=at.part)
