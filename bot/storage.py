@@ -21,7 +21,6 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.clock import Clock, SystemClock, iso
-from bot.feedback_report import effective_threshold
 
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
@@ -711,6 +710,8 @@ _REQUEST_COLUMNS = (
 
 
 def _request(row: Sequence[Any]) -> dict[str, Any]:
+    from bot.feedback.report import effective_threshold  # the package imports storage
+
     keys = [k.strip() for k in _REQUEST_COLUMNS.split(",")]
     request = dict(zip(keys, row, strict=True))
     request["behaviours"] = _json(request["behaviours"], [])

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 
 from bot.frameworks import Framework
 
+from .feedback.test_slack import ALICE, TEAM, slack_server, text_of
 from .servers import FakeSlack, wait_for
-from .test_feedback_slack import ALICE, TEAM, slack_server, text_of
 from .test_slack import event, fixture, post
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}

@@ -17,8 +17,8 @@ from bot.frameworks import Framework
 from bot.records import ExpectationStore, PlanStore
 from bot.router import Bot
 
+from .feedback.test_slack import NAMES, TEAM, Person, slack_server, text_of
 from .servers import FakeSlack, slack_user, wait_for
-from .test_feedback_slack import NAMES, TEAM, Person, slack_server, text_of
 from .test_slack import fixture, post
 
 ALICE, BOB, CAROL, DAN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAN"

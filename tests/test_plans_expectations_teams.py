@@ -20,8 +20,8 @@ from bot.frameworks import Framework
 from bot.records import ExpectationStore, PlanStore
 from bot.router import Bot
 
+from .feedback.test_teams import PEOPLE, Chat, command, identity, inputs, install_in_team
 from .servers import wait_for
-from .test_feedback_teams import PEOPLE, Chat, command, identity, inputs, install_in_team
 from .test_teams import MEGAN, Teams, fixture, teams_server, texts
 
 

@@ -21,9 +21,9 @@ from bot.router import Bot
 from bot.storage import Store
 
 from .conftest import START
+from .feedback.test_slack import TEAM, Person, slack_server, text_of
+from .feedback.test_teams import Chat, command, identity, install_in_team
 from .servers import FakeSlack, wait_for
-from .test_feedback_slack import TEAM, Person, slack_server, text_of
-from .test_feedback_teams import Chat, command, identity, install_in_team
 from .test_plans_expectations_slack import ALICE, BOB, DAN, dms, fields_of, option, typed, user
 from .test_plans_expectations_teams import chat_of, megan_chat, sent_with
 from .test_teams import Teams, teams_server, texts

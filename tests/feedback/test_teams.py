@@ -15,8 +15,8 @@ import pytest
 from bot.frameworks import Framework
 from bot.storage import FeedbackStore
 
-from .servers import wait_for
-from .test_teams import TENANT, Teams, fixture, teams_server, texts, validate_card
+from ..servers import wait_for
+from ..test_teams import TENANT, Teams, fixture, teams_server, texts, validate_card
 
 TEAM_ID = "19:team-general@thread.tacv2"
 PEOPLE = {  # aadObjectId -> (Teams user id, name)

@@ -12,7 +12,7 @@ from bot.router import Bot
 from bot.storage import FeedbackStore, Store
 from bot.types import Event, Person, Reply
 
-from .conftest import FakeAdapter
+from ..conftest import FakeAdapter
 
 PEERS = ("bob", "carol", "dan")
 

@@ -21,9 +21,9 @@ from bot.settings import Settings
 from bot.storage import FeedbackStore, Store
 from bot.types import Reply
 
-from .conftest import START
-from .servers import FakeSlack, ServerThread, slack_user, wait_for
-from .test_slack import SECRET, event, fixture, interaction
+from ..conftest import START
+from ..servers import FakeSlack, ServerThread, slack_user, wait_for
+from ..test_slack import SECRET, event, fixture, interaction
 
 TEAM = "T123ABC456"
 ALICE, BOB, CAROL, DAN, DANA = "U0ALICE", "U0BOB", "U0CAROL", "U0DAN", "U0DANA"
@@ -352,7 +352,7 @@ def test_typed_names_are_never_taken_for_people_in_slack(slack) -> None:  # type
     """After the framework button (which starts the request afresh), typed peers and a
     typed manager are refused with the picker offered: nothing is ever posted to what
     chat.postMessage might make of them, and no request goes out."""
-    from .test_plans_expectations_slack import slash
+    from ..test_plans_expectations_slack import slash
 
     url, fake, store = slack
     alice = Person(url, fake, ALICE)

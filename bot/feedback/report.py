@@ -16,7 +16,7 @@ average r covers the sums from n*r - n/2 to n*r + n/2, which for n >= 3 always i
 one set of ratings that are not all equal (r, ..., r, r +- 1: 1 + 1/n still rounds to 1
 and k - 1/n to k), so no shown value says what any one person answered. Gaps and the
 self-versus-peers wording are worked out from the rounded value only, so their order and
-words tell nothing finer. (tests/test_feedback_report.py checks this over every possible
+words tell nothing finer. (tests/feedback/test_report.py checks this over every possible
 set of answers.)
 
 Comparing reports is the other way to single someone out: a report from bob, carol and dan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.feedback_report import (
+from bot.feedback.report import (
     DHS_SCALE,
     FREQUENCY_SCALE,
     Earlier,
