@@ -84,9 +84,10 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     assert " you" not in to_manager.replace("your", "") and to_manager != body
     assert bot.inbox(who["alice"].user) == []  # alice had it as the reply already
     csv = text(who["alice"].send(text="360 export 1 csv"))
-    assert "Leadership,3,3,3,4" in csv and "Delivering at Pace,under 3,,4,4" in csv
+    assert "Leadership,3,3,3,4," in csv
+    assert "Delivering at Pace,,,4,4,fewer than 3 rated it" in csv
     markdown = text(who["alice"].send(text="360 export 1 markdown"))
-    assert "## Biggest gaps\n\n- Leadership" in markdown  # the gaps, by name
+    assert "## Biggest gaps\n\nNone" in markdown  # Leadership: peers 3, alice 3: no gap
     assert "## Examples peers gave" in markdown  # as in the report, unattributed
     assert "- Leadership: Ran the restructure calmly\\." in markdown
     assert "Sorry" not in markdown
@@ -892,3 +893,24 @@ def test_a_peers_stray_words_are_never_filed_as_answers(
         "delivering-at-pace": "Kept the deadline",
     }
     assert (row["keep"], row["develop"]) == ("Calm", "More delegation")
+
+
+def test_the_markdown_export_shows_what_the_chat_report_shows(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """The gaps with their pointers to the next level, the examples, and where peers
+    rate higher than the person does (said that way round, not as a gap)."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])  # alice: Leadership 3, Delivering at Pace 4
+    for name in PEERS:
+        answer(who[name], "4", "2", f"Example from {name}", "skip", "skip")
+    chat = text(who["alice"].send(text="360 close 1 confirm"))
+    markdown = text(who["alice"].send(text="360 export 1 markdown"))
+    assert "1. Delivering at Pace" in chat and "To develop it" in chat
+    assert "Delivering at Pace" in markdown.split("## Biggest gaps")[1]
+    assert "To develop it, Level 5" in markdown  # the gap's pointer, as in the chat
+    assert "Example from bob" in markdown
+    for body in (chat, markdown):
+        assert "peers rate you higher than you rate yourself" in body
+        assert "Leadership" not in body.split("Biggest gaps")[1].split("higher")[0]
