@@ -107,7 +107,7 @@ class Bot:
         self.lookup = Lookup(frameworks)
         self.store = store
         self.star = StarFlow(self.lookup, store)
-        self.feedback = FeedbackFlow(self.lookup, store)
+        self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.looks_like)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
         self.filler = FormFiller(store.clock)

@@ -331,6 +331,16 @@ def m011_outbox_attempts(db: Database) -> None:
     db["outbox"].add_column("unsure", int)
 
 
+@MIGRATIONS()
+def m013_feedback_states(db: Database) -> None:
+    """The 360 flow's state as typed, versioned values (bot/feedback/state.py): a
+    request being built and a peer's answer in progress, converted once from the
+    dictionaries kept before (people as identities, own ratings under their name)."""
+    import bot.feedback.state  # noqa: F401  (registers its upgrades)
+
+    upgrade_flow_states(db)
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""

@@ -3,11 +3,12 @@ or in one form (a Slack modal, a Teams card), changeable until the request close
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
-from bot.feedback.report import Scale, scale_for
+from bot.engine import Option, StaleState, Step, numbers_of, read
+from bot.feedback.report import scale_for
+from bot.feedback.state import AnswerDraft
 from bot.lookup import Lookup
 from bot.records import PeopleStore, form_values
 from bot.render import compose
@@ -16,8 +17,7 @@ from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Reply, without
 
 MAX_COMMENT_WORDS = 300
-STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
-SKIP_WORDS = frozenset({"skip", "none", "no", "nobody", "-"})
+# What a peer may type for "I can't say" beside the choice itself.
 CANNOT_SAY = (
     "i can't say",
     "can't say",
@@ -27,24 +27,37 @@ CANNOT_SAY = (
     "cant say",
     "don't know",
     "dont know",
-    "n/a",
+    "i don't know",
 )
 
-_BARE_NUMBER = re.compile(r"^[#(]?\d{1,2}[.)]?$")
+# The questions of a peer's answer, in order: a rating and an optional example per
+# behaviour, then what to keep doing and what to develop. Each is asked by
+# feedback/question.j2; its answer is read by the engine (`read`).
+ANSWER_STEPS: tuple[Step, ...] = (
+    Step("rate", "feedback/question.j2", "choice", optional=True),  # skip: can't say
+    Step("example", "feedback/question.j2", "text", optional=True),
+    Step("keep", "feedback/question.j2", "text", optional=True),
+    Step("develop", "feedback/question.j2", "text", optional=True),
+)
+ANSWER_STEP = {s.name: s for s in ANSWER_STEPS}
 
 
-def _back(answering: dict[str, Any]) -> dict[str, Any]:
-    """The question before the current one of a peer's answer (the first stays put)."""
-    part, index = answering["part"], answering["index"]
-    if part == "example":
-        return dict(answering, part="rate")
-    if part == "rate" and index > 0:
-        return dict(answering, part="example", index=index - 1)
-    if part == "keep":
-        return dict(answering, part="example", index=index)
-    if part == "develop":
-        return dict(answering, part="keep")
-    return answering
+def _field_error(problem: str, **values: Any) -> str:
+    """Why a field of the answer form was refused, shown beside it."""
+    return compose("feedback/_field_error.j2", problem=problem, **values).plain_text()
+
+
+def _back(answer: AnswerDraft) -> AnswerDraft | None:
+    """The question before the current one of a peer's answer (None at the first)."""
+    if answer.part == "example":
+        return replace(answer, part="rate")
+    if answer.part == "rate" and answer.index > 0:
+        return replace(answer, part="example", index=answer.index - 1)
+    if answer.part == "keep":
+        return replace(answer, part="example")
+    if answer.part == "develop":
+        return replace(answer, part="keep")
+    return None
 
 
 class Answering:
@@ -86,15 +99,14 @@ class Answering:
             return without(state, "answering"), [compose("feedback/declined.j2", **about)]
         if event.forms:  # the whole answer in one form: a Slack modal, a Teams card
             return without(state, "answering"), [self._answer_form(about, peer)]
-        answering = {
-            "request": number,
-            "index": 0,
-            "part": "rate",
-            "ratings": {},
-            "examples": {},
-        }
-        new_state = dict(without(without(state, "feedback"), "star"), answering=answering)
-        return new_state, [self._question(about, answering, changing=peer["status"] == "answered")]
+        answer = AnswerDraft(request=number)
+        paused = AnswerDraft.paused(state)
+        if paused is not None and paused.request == number:  # taken up where it was
+            answer = paused
+        new_state = without(without(without(state, "feedback"), "star"), "answering-paused")
+        new_state["answering"] = answer.dump()
+        changing = peer["status"] == "answered" and answer.index == 0 and answer.part == "rate"
+        return new_state, [self._question(about, answer, changing=changing)]
 
     def _answer_form(
         self,
@@ -190,15 +202,15 @@ class Answering:
         for b in about["behaviours"]:
             rating = values.get(f"rate-{b.id}", "")
             if not (rating.isascii() and rating.isdigit() and 0 <= int(rating) <= top):
-                errors[f"rate-{b.id}"] = "Choose a rating, or I can't say."
+                errors[f"rate-{b.id}"] = _field_error("rating")
             elif int(rating):
                 ratings[b.id] = int(rating)
             if example := values.get(f"example-{b.id}", ""):
                 examples[b.id] = example
         for key, text in values.items():
             if count_words(text) > MAX_COMMENT_WORDS:
-                errors[key] = (
-                    f"That is {count_words(text):,} words: keep it to {MAX_COMMENT_WORDS}."
+                errors[key] = _field_error(
+                    "too-long", words=count_words(text), most=MAX_COMMENT_WORDS
                 )
         if errors:
             return state, [self._answer_form(about, peer, values, errors)]
@@ -213,110 +225,141 @@ class Answering:
         return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
 
     def _question(
-        self, about: dict[str, Any], answering: dict[str, Any], changing: bool = False
+        self,
+        about: dict[str, Any],
+        answer: AnswerDraft,
+        changing: bool = False,
+        problem: str = "",
+        typed: str = "",
     ) -> Reply:
+        """The question waiting (after why the last answer was refused, or its help)."""
         behaviours = about["behaviours"]
-        index = answering["index"]
-        behaviour = behaviours[index] if index < len(behaviours) else None
+        behaviour = behaviours[answer.index] if answer.index < len(behaviours) else None
+        held = answer.examples.get(behaviour.id, "") if behaviour else ""
+        if answer.part == "keep":
+            held = answer.keep
         return compose(
             "feedback/question.j2",
             **about,
-            part=answering["part"],
+            part=answer.part,
             behaviour=behaviour,
-            position=index + 1,
+            position=answer.index + 1,
             text=behaviour.texts.get(about["level"].id) if behaviour and about["level"] else "",
             changing=changing,
+            problem=problem,
+            typed=typed,
+            held=held if answer.part in ("example", "keep") else "",
         )
 
     def _answering(
         self, state: dict[str, Any], event: Event
-    ) -> tuple[dict[str, Any], dict[str, Any]] | Reply:
-        """(answering state, the request described) while the request is still open."""
-        answering = state["answering"]
-        request = self.db.request(answering["request"])
-        peer = self.db.peer(answering["request"], event.user)
+    ) -> tuple[AnswerDraft, dict[str, Any]] | Reply:
+        """(the answer in progress, the request described) while the request is open."""
+        try:
+            answer = AnswerDraft.of(state)
+        except StaleState:  # never after the migrations
+            answer = None
+        if answer is None:
+            return compose("feedback/help.j2")
+        request = self.db.request(answer.request)
+        peer = self.db.peer(answer.request, event.user)
         if request is None or peer is None:
-            return compose("feedback/not_yours.j2", number=answering["request"])
+            return compose("feedback/not_yours.j2", number=answer.request)
         if request["status"] != "open":
             return compose("feedback/closed.j2", **self._about(request))
-        return answering, self._about(request)
+        return answer, self._about(request)
 
     def rate(
         self, state: dict[str, Any], event: Event, number: int, behaviour: str, rating: int
     ) -> tuple[dict[str, Any], list[Reply]]:
         current = state.get("answering")
-        if current is None or current["request"] != number:
+        if current is None or current.get("request") != number:
             return self.peer_command(state, event, "answer", number)
         found = self._answering(state, event)
         if isinstance(found, Reply):
             return without(state, "answering"), [found]
-        answering, about = found
+        answer, about = found
         ids = [b.id for b in about["behaviours"]]
-        index = answering["index"]
-        if answering["part"] != "rate" or index >= len(ids) or ids[index] != behaviour:
-            return state, [self._question(about, answering)]  # a stale button
+        if answer.part != "rate" or answer.index >= len(ids) or ids[answer.index] != behaviour:
+            return state, [self._question(about, answer)]  # a stale button
         if not 0 <= rating <= about["scale"].top:
-            return state, [self._question(about, answering)]
-        ratings = dict(answering["ratings"])
+            return state, [self._question(about, answer)]
+        answer.ratings.pop(behaviour, None)
         if rating:
-            ratings[behaviour] = rating  # 0: "I can't say"
-        answering = dict(answering, ratings=ratings, part="example")
-        return dict(state, answering=answering), [self._question(about, answering)]
+            answer.ratings[behaviour] = rating  # 0: "I can't say"
+        answer.part = "example"
+        return dict(state, answering=answer.dump()), [self._question(about, answer)]
+
+    def pause_answer(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
+        """`stop` while answering: nothing is recorded yet, what was typed is kept, and
+        `360 answer N` takes it up again."""
+        paused = dict(without(state, "answering"))
+        number = state["answering"].get("request", 0)
+        if isinstance(state["answering"], dict):
+            paused["answering-paused"] = state["answering"]
+        return paused, [compose("feedback/answer_paused.j2", number=number)]
 
     def answer_typed(
         self, state: dict[str, Any], event: Event, typed: str
     ) -> tuple[dict[str, Any], list[Reply]]:
+        """Typed text at the question waiting, read the engine's way."""
         found = self._answering(state, event)
         if isinstance(found, Reply):
             return without(state, "answering"), [found]
-        answering, about = found
-        word = typed.casefold().rstrip(".!")
-        if word in STOP_WORDS:
-            return self.cancel(state)
-        part = answering["part"]
-        if word == "back":
-            answering = _back(answering)
-            return dict(state, answering=answering), [self._question(about, answering)]
-        if word == "help" or (part != "rate" and _BARE_NUMBER.match(word)):
-            # a question, or a number pressed twice: never filed as an answer
-            problem = "help" if word == "help" else "number"
-            said = compose("feedback/answer_help.j2", problem=problem, typed=typed[:20])
-            return state, [said, self._question(about, answering)]
-        if part == "rate":
-            scale: Scale = about["scale"]
-            labels = {label.casefold(): n for n, label in enumerate(scale.labels, 1)}
-            labels.update(dict.fromkeys(CANNOT_SAY, 0))
-            word = word.replace("’", "'")
-            behaviour = about["behaviours"][answering["index"]].id
-            if word in labels:
-                return self.rate(state, event, answering["request"], behaviour, labels[word])
-            return state, [compose("feedback/pick_rating.j2"), self._question(about, answering)]
-        if count_words(typed) > MAX_COMMENT_WORDS:
-            reply = compose(
-                "feedback/too_long.j2", words=count_words(typed), most=MAX_COMMENT_WORDS
-            )
+        answer, about = found
+        step = ANSWER_STEP[answer.part]
+        behaviour = about["behaviours"][min(answer.index, len(about["behaviours"]) - 1)].id
+        options: list[Option] = []
+        if answer.part == "rate":  # the ratings the question shows, by number or label
+            for choice in self._question(about, answer).choices:
+                rating = choice.command.rsplit(" ", 1)[-1]
+                options.append(Option(choice.label, rating, CANNOT_SAY if rating == "0" else ()))
+        held = {
+            "rate": str(answer.ratings.get(behaviour, "")),
+            "example": answer.examples.get(behaviour, ""),
+            "keep": answer.keep,
+        }.get(answer.part, "")
+        said = read(step, typed.replace("’", "'"), options=options, current=held)
+        match said.meaning:
+            case "stop":
+                return self.pause_answer(state)
+            case "back":
+                before = _back(answer)
+                if before is None:
+                    return state, [self._question(about, answer, problem="first")]
+                return dict(state, answering=before.dump()), [self._question(about, before)]
+            case "help":
+                return state, [self._question(about, answer, problem="help")]
+            case "refused":
+                number = (numbers_of(said.text) or [0])[0]
+                problem = "not-offered" if said.problem == "not-offered" else "pick"
+                shown = str(number) if problem == "not-offered" else said.text[:20]
+                return state, [self._question(about, answer, problem=problem, typed=shown)]
+            case "picked" | "keep" | "skip" if answer.part == "rate":
+                rating = int(said.value) if said.meaning != "skip" else 0
+                return self.rate(state, event, answer.request, behaviour, rating)
+        text = said.text if said.meaning in ("answer", "keep", "command") else ""
+        if count_words(text) > MAX_COMMENT_WORDS:
+            reply = compose("feedback/too_long.j2", words=count_words(text), most=MAX_COMMENT_WORDS)
             return state, [reply]
-        text = "" if word in SKIP_WORDS else typed
-        if part == "example":
-            behaviour = about["behaviours"][answering["index"]].id
-            examples = dict(answering["examples"])
+        if answer.part == "example":
+            answer.examples.pop(behaviour, None)
             if text:
-                examples[behaviour] = text
-            following = answering["index"] + 1
-            if following < len(about["behaviours"]):
-                answering = dict(answering, examples=examples, index=following, part="rate")
+                answer.examples[behaviour] = text
+            if answer.index + 1 < len(about["behaviours"]):
+                answer.index, answer.part = answer.index + 1, "rate"
             else:
-                answering = dict(answering, examples=examples, part="keep")
-            return dict(state, answering=answering), [self._question(about, answering)]
-        if part == "keep":
-            answering = dict(answering, keep=text, part="develop")
-            return dict(state, answering=answering), [self._question(about, answering)]
+                answer.part = "keep"
+            return dict(state, answering=answer.dump()), [self._question(about, answer)]
+        if answer.part == "keep":
+            answer.keep, answer.part = text, "develop"
+            return dict(state, answering=answer.dump()), [self._question(about, answer)]
         self.db.save_answer(
-            answering["request"],
+            answer.request,
             event.user,
-            ratings=answering["ratings"],
-            examples=answering["examples"],
-            keep=answering.get("keep", ""),
+            ratings=answer.ratings,
+            examples=answer.examples,
+            keep=answer.keep,
             develop=text,
         )
         return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
