@@ -42,6 +42,11 @@ ANSWER_STEPS: tuple[Step, ...] = (
 ANSWER_STEP = {s.name: s for s in ANSWER_STEPS}
 
 
+def form_text(key: str, **values: Any) -> str:
+    """A form's label, hint or title (feedback/_form_text.j2), as plain text."""
+    return compose("feedback/_form_text.j2", key=key, **values).plain_text()
+
+
 def _field_error(problem: str, **values: Any) -> str:
     """Why a field of the answer form was refused, shown beside it."""
     return compose("feedback/_field_error.j2", problem=problem, **values).plain_text()
@@ -128,7 +133,7 @@ class Answering:
             values |= {"keep": peer["keep"] or "", "develop": peer["develop"] or ""}
         options = (
             *(Choice(label, str(n)) for n, label in enumerate(scale.labels, 1)),
-            Choice("I can't say", "0"),
+            Choice(form_text("cannot-say"), "0"),
         )
         name = request["requester_name"]
         fields: list[Field] = []
@@ -146,19 +151,17 @@ class Answering:
             fields.append(
                 Field(
                     f"example-{b.id}",
-                    f"An example of {b.label} you have seen (optional)",
+                    form_text("example", behaviour=b.label),
                     value=values.get(f"example-{b.id}", ""),
                     optional=True,
                     error=errors.get(f"example-{b.id}", ""),
                 )
             )
-        for key, label in (("keep", "keep doing"), ("develop", "develop")):
+        for key in ("keep", "develop"):
             fields.append(
                 Field(
                     key,
-                    f"One thing {name} should {label} (optional)"
-                    if key == "keep"
-                    else f"One thing {name} could {label} (optional)",
+                    form_text(key, name=name),
                     value=values.get(key, ""),
                     optional=True,
                     error=errors.get(key, ""),
@@ -171,12 +174,12 @@ class Answering:
             refused=bool(errors),
         )
         form = Form(
-            title=f"Feedback for {name}"[:24],
+            title=form_text("answer-title", name=name)[:24],
             fields=tuple(fields),
             submit=f"360 submit {request['id']}",
             command=f"360 answer {request['id']}",
-            submit_label="Send",
-            open_label="Answer now",
+            submit_label=form_text("answer-send"),
+            open_label=form_text("answer-open"),
         )
         return replace(reply, form=form)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.clock import parse_date, working_moment, zone_for
 from bot.engine import Option, StaleState, Step, Word, numbers_of, previous, read, word_of
-from bot.feedback.answer import ANSWER_STEP, Answering
+from bot.feedback.answer import ANSWER_STEP, Answering, form_text
 from bot.feedback.report import (
     MIN_THRESHOLD,
     Earlier,
@@ -442,27 +442,25 @@ class FeedbackFlow(Answering):
         if step == "peers":
             field = Field(
                 "peers",
-                "People to ask",
+                form_text("peers-label"),
                 value="\n".join(p["id"] for p in draft.peers),
-                hint="Three or more colleagues who have seen your work",
+                hint=form_text("peers-hint", threshold=effective_threshold(draft.threshold)),
                 kind="people",
                 most=MAX_PEERS,
                 error=error,
             )
-            return Form(
-                "Choose people", (field,), "360 people", "360 people", "Choose", "Choose people"
-            )
+            title = form_text("peers-title")
+            return Form(title, (field,), "360 people", "360 people", form_text("choose"), title)
         field = Field(
             "manager",
-            "Manager (optional)",
+            form_text("manager-label"),
             kind="people",
             most=1,
             optional=True,
             error=error,
         )
-        return Form(
-            "Choose a manager", (field,), "360 boss", "360 boss", "Choose", "Choose a manager"
-        )
+        title = form_text("manager-title")
+        return Form(title, (field,), "360 boss", "360 boss", form_text("choose"), title)
 
     def build_command(
         self, state: dict[str, Any], event: Event, sub: str, args: list[str]

@@ -1053,3 +1053,17 @@ def test_the_markdown_export_shows_what_the_chat_report_shows(
     for body in (chat, markdown):
         assert "peers rate you higher than you rate yourself" in body
         assert "Leadership" not in body.split("Biggest gaps")[1].split("higher")[0]
+
+
+def test_stop_keeps_the_request_being_built_and_360_takes_it_up(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    alice.send(text="bob, carol, dan")
+    assert "what you chose is kept" in text(alice.send(text="stop")).casefold()
+    assert "feedback" not in store.state(alice.user, alice.user)
+    again = text(alice.send(text="360"))
+    assert "By when should they answer?" in again and "Asking: bob, carol, dan" in again
+    alice.send(text="stop")
+    assert "Which behaviours" in text(alice.send(text="360 new civil service level 4"))
