@@ -275,8 +275,11 @@ class Answering:
     def rate(
         self, state: dict[str, Any], event: Event, number: int, behaviour: str, rating: int
     ) -> tuple[dict[str, Any], list[Reply]]:
-        current = state.get("answering")
-        if current is None or current.get("request") != number:
+        try:
+            current = AnswerDraft.of(state)
+        except StaleState:
+            current = None
+        if current is None or current.request != number:
             return self.peer_command(state, event, "answer", number)
         found = self._answering(state, event)
         if isinstance(found, Reply):
@@ -296,11 +299,15 @@ class Answering:
     def pause_answer(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
         """`stop` while answering: nothing is recorded yet, what was typed is kept, and
         `360 answer N` takes it up again."""
-        paused = dict(without(state, "answering"))
-        number = state["answering"].get("request", 0)
-        if isinstance(state["answering"], dict):
-            paused["answering-paused"] = state["answering"]
-        return paused, [compose("feedback/answer_paused.j2", number=number)]
+        paused = without(state, "answering")
+        try:
+            answer = AnswerDraft.of(state)
+        except StaleState:  # never after the migrations: nothing to keep
+            answer = None
+        if answer is None:
+            return paused, [compose("feedback/help.j2")]
+        paused["answering-paused"] = answer.dump()
+        return paused, [compose("feedback/answer_paused.j2", number=answer.request)]
 
     def answer_typed(
         self, state: dict[str, Any], event: Event, typed: str

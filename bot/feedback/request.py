@@ -37,7 +37,7 @@ from bot.feedback.report import (
     effective_threshold,
     scale_for,
 )
-from bot.feedback.state import RequestDraft, identity_of, names_typed
+from bot.feedback.state import AnswerDraft, RequestDraft, identity_of, names_typed
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup, strip_command_prefix
 from bot.records import PeopleStore, remember
@@ -168,14 +168,16 @@ class FeedbackFlow(Answering):
     def current(self, state: dict[str, Any]) -> Step | None:
         """The step waiting for an answer: a peer's rating or comment, or what a request
         being built still needs."""
-        if (answering := state.get("answering")) is not None:
-            step = ANSWER_STEP[answering.get("part", "rate")]
+        try:
+            answer, draft = AnswerDraft.of(state), RequestDraft.of(state)
+        except StaleState:
+            return None
+        if answer is not None:
+            step = ANSWER_STEP[answer.part]
             if step.kind == "text":
                 return replace(step, label=render("feedback/_label.j2", part=step.name))
             return step
-        if (draft := state.get("feedback")) is not None:
-            return REQUEST_STEP.get(draft.get("step", "framework"))
-        return None
+        return REQUEST_STEP.get(draft.step) if draft is not None else None
 
     def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
         """The question waiting for an answer, asked again."""
@@ -537,7 +539,7 @@ class FeedbackFlow(Answering):
     def _manager(
         self, state: dict[str, Any], event: Event, draft: RequestDraft, value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
-        if value.casefold() in (NO_MANAGER, "no manager") or word_of(value) in (Word.SKIP, Word.NO):
+        if value.casefold() == NO_MANAGER or word_of(value) in (Word.SKIP, Word.NO):
             draft.manager = None
         elif not names_typed(event.user):
             return state, [self.prompt(draft, "use-picker", typed=value[:80])]
