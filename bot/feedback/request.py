@@ -594,7 +594,8 @@ class FeedbackFlow(Answering):
         if len(names) > MAX_PEERS:
             return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
         if len(names) < effective_threshold(draft.threshold):
-            return state, [self.prompt(draft, "too-few-peers", typed=", ".join(names)[:80])]
+            typed = ", ".join(names)[:80]
+            return state, [self.prompt(draft, "too-few-peers", typed=typed, count=len(names))]
         draft.peers = [
             {"id": i, "name": n, "tz": None} for n, i in zip(names, identities, strict=True)
         ]
@@ -644,7 +645,8 @@ class FeedbackFlow(Answering):
             return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
         elif len(people) < effective_threshold(draft.threshold):
             names = ", ".join(p.name for p in people)[:80]
-            return state, [self.prompt(asked, "too-few-peers", typed=names)]
+            reply = self.prompt(asked, "too-few-peers", typed=names, count=len(people))
+            return state, [reply]
         else:
             draft.peers = [{"id": p.identity, "name": p.name, "tz": p.tz_offset} for p in people]
         return self._moved(state, draft)
