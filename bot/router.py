@@ -92,7 +92,7 @@ class Bot:
         self.lookup = Lookup(frameworks)
         self.store = store
         self.star = StarFlow(self.lookup, store)
-        self.feedback = FeedbackFlow(self.lookup, store)
+        self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
         self.filler = FormFiller(store.clock)
@@ -267,6 +267,10 @@ class Bot:
         if isinstance(found, FrameworkView | ClusterView):
             return typed
         return None
+
+    def reads_as_command(self, text: str) -> str | None:
+        """The command or the lookup `text` reads as: never a person's name."""
+        return self.command_in(text) or self.looks_like(text)
 
     def command_in(self, text: str) -> str | None:
         """The command `text` is, when it has a command's shape: a verb of the registry

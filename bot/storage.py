@@ -21,7 +21,6 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.clock import Clock, SystemClock, iso
-from bot.feedback_report import effective_threshold
 from bot.outbox import Outbox
 from bot.schedule import Schedule
 
@@ -339,6 +338,16 @@ def m012_star_states(db: Database) -> None:
     """The STAR flows' states (`star`, `practice`, `practised`) as typed, versioned JSON
     (bot/star/state.py): rows stored before are converted once, here."""
     import bot.star.state  # noqa: F401  (registers the STAR upgrades)
+
+    upgrade_flow_states(db)
+
+
+@MIGRATIONS()
+def m013_feedback_states(db: Database) -> None:
+    """The 360 flow's state as typed, versioned values (bot/feedback/state.py): a
+    request being built and a peer's answer in progress, converted once from the
+    dictionaries kept before (people as identities, own ratings under their name)."""
+    import bot.feedback.state  # noqa: F401  (registers its upgrades)
 
     upgrade_flow_states(db)
 
@@ -722,6 +731,8 @@ _REQUEST_COLUMNS = (
 
 
 def _request(row: Sequence[Any]) -> dict[str, Any]:
+    from bot.feedback.report import effective_threshold  # the package imports storage
+
     keys = [k.strip() for k in _REQUEST_COLUMNS.split(",")]
     request = dict(zip(keys, row, strict=True))
     request["behaviours"] = _json(request["behaviours"], [])

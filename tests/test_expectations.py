@@ -18,7 +18,7 @@ from bot.storage import Store
 from bot.types import Event, Outgoing, Person
 
 from .conftest import FakeAdapter
-from .test_feedback import people, text
+from .feedback.test_request import people, text
 
 
 def set_assignment(

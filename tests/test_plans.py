@@ -22,7 +22,7 @@ from bot.storage import Store
 from bot.types import Event
 
 from .conftest import FakeAdapter, _ids
-from .test_feedback import answer, people, request, text
+from .feedback.test_request import answer, people, request, text
 
 
 def add_leadership(alice: FakeAdapter) -> str:

@@ -24,6 +24,7 @@ MIGRATED = [
     "m010_submissions",
     "m011_outbox_attempts",
     "m012_star_states",
+    "m013_feedback_states",
 ]
 
 

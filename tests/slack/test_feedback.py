@@ -196,6 +196,8 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
     looked_up = {c.body["user"] for c in fake.to("/api/users.info")}
     assert {BOB, ALICE, "U0APPBOT"} <= looked_up
 
+    too_few = alice.submit(view, {"peers": picked(BOB, CAROL)})  # refused at this step
+    assert too_few["errors"]["peers"].startswith("Choose at least 3")
     assert alice.submit(view, {"peers": picked(BOB, CAROL, DAN)}) is None  # closes
     assert "Asking: Bob Jones, Carol White, Dan Brown" in text_of(alice.last())
     alice.press("360 deadline 2 weeks")
@@ -207,6 +209,11 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
     alice.press("360 self leadership 3")
     ready = text_of(alice.last())
     assert "Manager: Dana Green" in ready and "You and your manager Dana Green" in ready
+    alice.press(alice.buttons()["Change the peers"])  # the peers again, from the end
+    assert "Asking now: Bob Jones, Carol White, Dan Brown" in text_of(alice.last())
+    alice.press(alice.buttons()["Choose people"])
+    assert alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN)}) is None
+    assert "Ready to send" in text_of(alice.last())  # straight back to the end
     alice.press("360 send")
     assert "Request 1 is on its way" in text_of(alice.last())
 

@@ -179,7 +179,10 @@ def test_a_peer_teams_will_not_open_a_chat_with_is_named(teams: Teams) -> None:
     teams.message("360 leadership level 4")
     megan = Chat(teams, megan_account, megan_chat)
     choose = command(megan.execute({"command": "360 done"}), "Choose")
-    megan.execute(choose | {"peers": ",".join(identity(a) for a in ("bob-aad", "carol-aad"))})
+    two = megan.execute(choose | {"peers": ",".join(identity(a) for a in ("bob-aad", "carol-aad"))})
+    assert "Choose at least 3" in json.dumps(two)  # refused at the peers step, on the card
+    chosen = ",".join(identity(a) for a in ("bob-aad", "carol-aad", "dan-aad"))
+    megan.execute(command(two, "Choose") | {"peers": chosen})
     megan.execute({"command": "360 deadline 1 week"})
     megan.execute({"command": "360 manager none"})
     megan.execute({"command": "360 self leadership 2"})

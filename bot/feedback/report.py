@@ -16,7 +16,7 @@ average r covers the sums from n*r - n/2 to n*r + n/2, which for n >= 3 always i
 one set of ratings that are not all equal (r, ..., r, r +- 1: 1 + 1/n still rounds to 1
 and k - 1/n to k), so no shown value says what any one person answered. Gaps and the
 self-versus-peers wording are worked out from the rounded value only, so their order and
-words tell nothing finer. (tests/test_feedback_report.py checks this over every possible
+words tell nothing finer. (tests/feedback/test_report.py checks this over every possible
 set of answers.)
 
 Comparing reports is the other way to single someone out: a report from bob, carol and dan
@@ -121,6 +121,7 @@ class Report:
     keep: tuple[str, ...]
     develop: tuple[str, ...]
     gaps: tuple[str, ...]  # behaviour ids to develop, the biggest gap first
+    higher: tuple[str, ...] = ()  # those peers rate higher than the person does
     comments_withheld_by: tuple[int, ...] = ()
     people: frozenset[str] = frozenset()  # who answered: only to compare reports
     raters: Mapping[str, frozenset[str]] | None = None
@@ -216,7 +217,8 @@ def build_report(
         behaviours=tuple(results),
         keep=tuple(keep),
         develop=tuple(develop),
-        gaps=gaps(results, scale),
+        gaps=gaps(results),
+        higher=higher(results),
         comments_withheld_by=comments_withheld,
         people=people,
         raters=raters,
@@ -248,13 +250,18 @@ def rounded_average(ratings: Sequence[int]) -> int:
     return (2 * sum(ratings) + len(ratings)) // (2 * len(ratings))
 
 
-def gaps(results: Sequence[BehaviourResult], scale: Scale, limit: int = 3) -> tuple[str, ...]:
-    """The behaviours to develop: those peers rate below the top of the scale, the
-    lowest first; where peers agree, the one the person rates themselves highest above
-    the peers (a blind spot) first."""
-    candidates = [r for r in results if r.mean is not None and r.mean < scale.top]
-    candidates.sort(key=lambda r: (r.mean or 0, -(r.gap or 0), r.behaviour))
+def gaps(results: Sequence[BehaviourResult], limit: int = 3) -> tuple[str, ...]:
+    """The behaviours to develop: those the person rates themselves above their peers'
+    rounded average (a blind spot), the widest gap first, then the lowest rated. A gap
+    of zero is no gap, and peers rating higher is not one either (see `higher`)."""
+    candidates = [r for r in results if (r.gap or 0) > 0]
+    candidates.sort(key=lambda r: (-(r.gap or 0), r.mean or 0, r.behaviour))
     return tuple(r.behaviour for r in candidates[:limit])
+
+
+def higher(results: Sequence[BehaviourResult]) -> tuple[str, ...]:
+    """The behaviours peers rate higher than the person rates themselves."""
+    return tuple(r.behaviour for r in results if (r.gap or 0) < 0)
 
 
 def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> str:
@@ -262,19 +269,25 @@ def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> st
     only what the report shows (the rounded average and the count)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["behaviour", "peers_rated", "peer_average_rounded", "self", "scale_top"])
+    header = ["behaviour", "peers_rated", "peer_average_rounded", "self", "scale_top"]
+    writer.writerow([*header, "not_shown_because"])
     for r in report.behaviours:
+        # the numeric columns hold numbers only: why a row is empty has its own column
+        why = (
+            ""
+            if r.shown
+            else "withheld: compared with an earlier request"
+            if r.withheld_by
+            else f"fewer than {report.threshold} rated it"
+        )
         writer.writerow(
             [
                 csv_cell(names.get(r.behaviour, r.behaviour)),
-                r.count
-                if r.shown
-                else "withheld"
-                if r.withheld_by
-                else f"under {report.threshold}",
+                r.count if r.shown else "",
                 "" if r.mean is None else r.mean,
                 "" if r.self_rating is None else r.self_rating,
                 scale.top,
+                why,
             ]
         )
     return out.getvalue()

@@ -9,12 +9,14 @@ from pathlib import Path
 
 from bot.frameworks import Framework
 from bot.router import Bot
-from bot.storage import FeedbackStore, Store
+from bot.storage import FeedbackStore, Store, m013_feedback_states, upgrade_flow_states
 from bot.types import Event, Person, Reply
 
-from .conftest import FakeAdapter
+from ..conftest import FakeAdapter
 
 PEERS = ("bob", "carol", "dan")
+# what a request being built held before its state was typed (m013_feedback_states)
+OLD_SHAPE_KEYS = ("behaviours", "by", "done", "forms", "framework", "level", "step", "deadline")
 
 
 def text(replies: list[Reply]) -> str:
@@ -84,9 +86,10 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     assert " you" not in to_manager.replace("your", "") and to_manager != body
     assert bot.inbox(who["alice"].user) == []  # alice had it as the reply already
     csv = text(who["alice"].send(text="360 export 1 csv"))
-    assert "Leadership,3,3,3,4" in csv and "Delivering at Pace,under 3,,4,4" in csv
+    assert "Leadership,3,3,3,4," in csv
+    assert "Delivering at Pace,,,4,4,fewer than 3 rated it" in csv
     markdown = text(who["alice"].send(text="360 export 1 markdown"))
-    assert "## Biggest gaps\n\n- Leadership" in markdown  # the gaps, by name
+    assert "## Biggest gaps\n\nNone" in markdown  # Leadership: peers 3, alice 3: no gap
     assert "## Examples peers gave" in markdown  # as in the report, unattributed
     assert "- Leadership: Ran the restructure calmly\\." in markdown
     assert "Sorry" not in markdown
@@ -109,7 +112,7 @@ def test_bad_input_gets_a_clear_answer_and_nothing_half_stored(
     assert 'could not read "!!!" as a name' in text(alice.send(text="bob, !!!"))
     assert 'could not read "delivering at pace"' in text(alice.send(text="delivering at pace"))
     assert 'could not read "6"' in text(alice.send(text="6"))
-    assert 'could not read "Bob Jones"' in text(alice.send(text="Bob Jones, Carol"))
+    assert "You named 2: name at least 3" in text(alice.send(text="Bob Jones, Carol"))
     many = ", ".join(f"p{n}" for n in range(201))
     assert "That is more than 200 people" in text(alice.send(text=many))
     alice.send(text="bob, carol, dan")
@@ -118,8 +121,9 @@ def test_bad_input_gets_a_clear_answer_and_nothing_half_stored(
     assert "could not read" in text(alice.send(text="whenever"))
     assert "could not read" in text(alice.send(text="2026-02-31"))
     assert FeedbackStore(store).requests_of(alice.user) == []  # nothing stored yet
-    assert "Cancelled: nothing was sent" in text(alice.send(text="cancel"))
+    assert "Paused: nothing was sent" in text(alice.send(text="cancel"))  # and kept
     assert "You are not putting a request together" in text(alice.send(text="360 send"))
+    assert "Cancelled: nothing was sent" in text(alice.send(text="360 cancel"))
     assert "could not tell which framework" in text(alice.send(text="360 zzzz"))
 
 
@@ -330,13 +334,17 @@ def test_only_the_terminal_takes_typed_names_on_every_path(
             refused = send(me, typed)
             assert "cannot tell who" in refused.plain_text()
             assert refused.form is not None and refused.form.command == "360 boss"
-        assert "manager" not in store.state(me, me)["feedback"]
+        kept = store.state(me, me)["feedback"]
+        assert kept["manager"] is None and not kept["manager_asked"]
 
-    # a draft kept from before identities, with typed names: dropped, picked again
+    # a draft kept from before identities, with typed names: dropped by the migration
+    # that converts the old shape (m013_feedback_states), to be picked again
     me = "slack:T1:U1"
-    draft = dict(store.state(me, me)["feedback"], peers=["bob", "carol"], manager="dana")
+    draft = {k: v for k, v in store.state(me, me)["feedback"].items() if k in OLD_SHAPE_KEYS}
+    draft |= {"peers": ["bob", "carol"], "manager": "dana", "self": {}, "by": me}
     with store.transaction():
         store.save_state(me, me, {"feedback": draft})
+        upgrade_flow_states(store.db)
     again = send(me, action="360 manager none")
     assert "cannot tell who" not in again.plain_text()
     kept = store.state(me, me)["feedback"]
@@ -403,13 +411,14 @@ def test_a_new_users_trial_self_ratings_by_label_and_too_few_peers_said(
     frameworks: list[Framework], store: Store
 ) -> None:
     alice = FakeAdapter(Bot(frameworks, store), "alice")
-    for typed in ("360 ses 1.4", "excellence", "done", "bob, carol", "10 days", "dana"):
-        alice.send(text=typed)
+    for typed in ("360 ses 1.4", "done", "bob, carol, dan", "360 threshold 4", "10 days"):
+        alice.send(text=typed)  # raised after the peers were given
+    alice.send(text="dana")
     (ready,) = alice.send(text="Achieved Expectations")  # the label, typed
     body = ready.plain_text()
     assert "(you: Achieved Expectations)" in body
     assert "You and your manager dana will see" in body
-    assert "you are asking 2, fewer than 3, so the report can show nothing from them" in body
+    assert "you are asking 3, fewer than 4, so the report can show nothing from them" in body
 
 
 def expire(store: Store, message_id: int) -> None:
@@ -541,15 +550,32 @@ def test_the_anonymity_threshold_can_be_raised_never_below_three(
 def test_a_request_begun_before_people_carried_identities_still_sends(
     frameworks: list[Framework], store: Store
 ) -> None:
-    """State saved by the previous version held bare names: it is read as identities."""
+    """State saved by an earlier version (a dictionary, no version, bare names, own
+    ratings under "self", no manager key until asked) is converted once by the
+    migration m013_feedback_states: names become identities in the terminal."""
     bot = Bot(frameworks, store)
     alice = FakeAdapter(bot, "alice")
-    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
-        alice.send(text=typed)
-    state = store.state(alice.user, alice.user)
-    old = dict(state["feedback"], peers=["bob", "carol", "dan"], manager="dana")
+    old = {
+        "behaviours": ["leadership"],
+        "by": alice.user,
+        "deadline": "2026-03-11",
+        "done": True,
+        "forms": False,
+        "framework": "civil-service",
+        "level": "4",
+        "manager": "dana",
+        "peers": ["bob", "carol", "dan"],
+        "self": {"leadership": 3},
+        "step": "confirm",
+    }
     with store.transaction():
-        store.save_state(alice.user, alice.user, dict(state, feedback=old))
+        store.save_state(alice.user, alice.user, {"feedback": old, "choices": []})
+        m013_feedback_states(store.db)
+        m013_feedback_states(store.db)  # once converted, a row is left as it is
+    converted = store.state(alice.user, alice.user)["feedback"]
+    assert converted["v"] == 1 and converted["ratings"] == {"leadership": 3}
+    assert converted["manager"] == {"id": "console:local:dana", "name": "dana"}
+    assert converted["manager_asked"] and converted["step"] == "confirm"
     assert "Manager: dana" in text(alice.send(text="360 threshold 3"))
     alice.send(text="send")
     db = FeedbackStore(store)
@@ -601,9 +627,9 @@ def test_an_accomplice_at_threshold_two_learns_nothing(
     """With two answers, an accomplice who answers knows their own: the rest is the
     other peer's. `360 threshold 2` is refused, and a stored 2 is read as 3."""
     bot = Bot(frameworks, store)
-    who = people(bot, "alice", "bob", "carol")
+    who = people(bot, "alice", "bob", "carol", "dan")
     alice = who["alice"]
-    for typed in ("360 leadership level 4", "done", "bob, carol", "1 week", "none", "3"):
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"):
         alice.send(text=typed)
     refused = text(alice.send(text="360 threshold 2"))
     assert "at least 3" in refused and "Shown only if at least 2" not in refused
@@ -617,7 +643,7 @@ def test_an_accomplice_at_threshold_two_learns_nothing(
         for typed in (rating, "skip", "skip", develop):
             who[name].send(text=typed)
     report = text(alice.send(action="360 close 1 confirm"))
-    assert "Fewer than 3 of the 2 people asked answered, so nothing from them is shown" in report
+    assert "Fewer than 3 of the 3 people asked answered, so nothing from them is shown" in report
     assert "Carol's words" not in report and "Consistently" not in report
     assert "Carol's words" not in text(alice.send(text="360 export 1 markdown"))
 
@@ -873,7 +899,7 @@ def test_a_peers_stray_words_are_never_filed_as_answers(
     bob.send(text="360 answer 1")
     bob.send(text="4")  # Leadership: Consistently
     twice = text(bob.send(text="4"))  # pressed again, at the example
-    assert "looks like a choice picked twice" in twice and "example" in twice.casefold()
+    assert "There is no choice 4 here" in twice and "example" in twice.casefold()
     assert "skip to leave this one out" in text(bob.send(text="help"))
     again = text(bob.send(text="back"))  # the rating again
     assert "How often does alice show this?" in again
@@ -892,3 +918,152 @@ def test_a_peers_stray_words_are_never_filed_as_answers(
         "delivering-at-pace": "Kept the deadline",
     }
     assert (row["keep"], row["develop"]) == ("Calm", "More delegation")
+
+
+# ---- defects a new user found while building a request (issue 16) -----------------------
+
+
+def at_peers(alice: FakeAdapter) -> None:
+    alice.send(text="360 leadership level 4")
+    alice.send(text="done")
+
+
+def draft_of(store: Store, alice: FakeAdapter) -> dict:
+    return store.state(alice.user, alice.user)["feedback"]
+
+
+def test_help_and_back_at_the_deadline_are_never_read_as_a_deadline(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    alice.send(text="bob, carol, dan")
+    helped = text(alice.send(text="help"))
+    assert "could not read" not in helped
+    assert "By when should they answer?" in helped and "2 weeks" in helped
+    assert draft_of(store, alice)["step"] == "deadline"
+    back = text(alice.send(text="back"))
+    assert "could not read" not in back
+    assert "Whom should I ask?" in back and "bob, carol, dan" in back  # kept, and shown
+    assert draft_of(store, alice)["step"] == "peers"
+    assert [p["name"] for p in draft_of(store, alice)["peers"]] == ["bob", "carol", "dan"]
+    assert "By when should they answer?" in text(alice.send(text="keep"))
+
+
+def test_fewer_peers_than_the_threshold_are_refused_at_the_peers_step(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    refused = text(alice.send(text="bob, carol"))
+    assert "You named 2: name at least 3" in refused
+    assert "bob, carol" in refused  # what was typed, shown
+    assert draft_of(store, alice)["step"] == "peers" and not draft_of(store, alice).get("peers")
+    alice.send(text="360 threshold 4")
+    assert "name at least 4" in text(alice.send(text="bob, carol, dan"))
+    assert "By when" in text(alice.send(text="bob, carol, dan, erin"))
+
+
+def test_a_command_or_a_word_is_never_a_peers_name(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    for typed, bad in (("bob, drafts, carol", "drafts"), ("bob, carol, help", "help")):
+        refused = text(alice.send(text=typed))
+        assert f'"{bad}" is not a name' in refused, refused
+        assert not draft_of(store, alice).get("peers")
+
+
+def test_names_with_spaces_separated_by_commas(frameworks: list[Framework], store: Store) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    asked = text(alice.send(text="Bob Smith, Carol Jones, Dan"))
+    assert "Asking: Bob Smith, Carol Jones, Dan" in asked
+    peers = draft_of(store, alice)["peers"]
+    assert [p["id"] for p in peers] == [
+        "console:local:bob.smith",
+        "console:local:carol.jones",
+        "console:local:dan",
+    ]
+    assert [p["name"] for p in peers] == ["Bob Smith", "Carol Jones", "Dan"]
+
+
+def test_the_peers_can_be_changed_at_the_confirmation(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "2 weeks", "none"):
+        alice.send(text=typed)
+    (ready,) = alice.send(text="3")
+    assert "Change the peers" in [c.label for c in ready.choices]
+    again = text([alice.pick("Change the peers")])
+    assert "Whom should I ask?" in again and "bob, carol, dan" in again
+    confirm = text(alice.send(text="bob, carol, erin"))
+    assert "Ready to send" in confirm and "Asking: bob, carol, erin" in confirm
+    alice.send(text="send")
+    assert [p["peer"] for p in FeedbackStore(store).peers(1)] == [
+        "console:local:bob",
+        "console:local:carol",
+        "console:local:erin",
+    ]
+
+
+def test_a_new_360_mid_build_starts_it_not_help(frameworks: list[Framework], store: Store) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    started = text(alice.send(text="360 delivering at pace level 3"))
+    assert "• 360 list" not in started  # not the help
+    assert "Chosen so far: Delivering at Pace" in started
+    draft = draft_of(store, alice)
+    assert (draft["level"], draft["behaviours"]) == ("3", ["delivering-at-pace"])
+
+
+def test_the_level_is_asked_only_when_there_is_a_real_choice(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """DHS rates on its own performance levels, and policing has one level: neither
+    asks which level; the Civil Service grades do."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    for command, item in (("360 dhs", "competencies"), ("360 policing", "competencies")):
+        asked = text(alice.send(text=command))
+        assert "At which level?" not in asked
+        assert f"Which {item} should your peers rate?" in asked
+        alice.send(text="cancel")
+    assert "At which level?" in text(alice.send(text="360 civil service"))
+
+
+def test_the_markdown_export_shows_what_the_chat_report_shows(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """The gaps with their pointers to the next level, the examples, and where peers
+    rate higher than the person does (said that way round, not as a gap)."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])  # alice: Leadership 3, Delivering at Pace 4
+    for name in PEERS:
+        answer(who[name], "4", "2", f"Example from {name}", "skip", "skip")
+    chat = text(who["alice"].send(text="360 close 1 confirm"))
+    markdown = text(who["alice"].send(text="360 export 1 markdown"))
+    assert "1. Delivering at Pace" in chat and "To develop it" in chat
+    assert "Delivering at Pace" in markdown.split("## Biggest gaps")[1]
+    assert "To develop it, Level 5" in markdown  # the gap's pointer, as in the chat
+    assert "Example from bob" in markdown
+    for body in (chat, markdown):
+        assert "peers rate you higher than you rate yourself" in body
+        assert "Leadership" not in body.split("Biggest gaps")[1].split("higher")[0]
+
+
+def test_stop_keeps_the_request_being_built_and_360_takes_it_up(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    at_peers(alice)
+    alice.send(text="bob, carol, dan")
+    assert "what you chose is kept" in text(alice.send(text="stop")).casefold()
+    assert "feedback" not in store.state(alice.user, alice.user)
+    again = text(alice.send(text="360"))
+    assert "By when should they answer?" in again and "Asking: bob, carol, dan" in again
+    alice.send(text="stop")
+    assert "Which behaviours" in text(alice.send(text="360 new civil service level 4"))

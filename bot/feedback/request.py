@@ -7,7 +7,7 @@ transaction. A peer answers (`360 answer N`): a rating per behaviour, an optiona
 example, one thing to keep doing and one to develop; they can change it until the
 request closes. One reminder and the closing are rows in the schedule, run by `tick`
 whatever restarts happen in between; at the close the requester (and the manager) get
-the anonymised report (bot/feedback_report.py).
+the anonymised report (bot/feedback/report.py). A peer's answer is in bot/feedback/answer.py.
 
 Who sees what: a peer sees only their own answers; the requester and the manager see
 the report, only once closed, and never who said what; nobody else sees anything.
@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.clock import parse_date, working_moment, zone_for
 from bot.commands import words_of
-from bot.engine import Step, StepKind
-from bot.feedback_report import (
+from bot.engine import Option, StaleState, Step, Word, numbers_of, previous, read, word_of
+from bot.feedback.answer import ANSWER_STEP, Answering, form_text
+from bot.feedback.report import (
     MIN_THRESHOLD,
     Earlier,
     PeerAnswer,
@@ -36,35 +38,21 @@ from bot.feedback_report import (
     effective_threshold,
     scale_for,
 )
+from bot.feedback.state import AnswerDraft, RequestDraft, identity_of, names_typed
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query, strip_command_prefix
-from bot.records import PeopleStore, form_values, remember
+from bot.records import PeopleStore, remember
 from bot.render import compose, render
 from bot.star.review import indicators
 from bot.storage import FeedbackStore, Store
-from bot.text import clean, count_words
-from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json, without
+from bot.text import clean
+from bot.types import Event, Field, Form, Person, Reply, replies_to_json, without
 
 VERBS = words_of("360")
 MAX_BEHAVIOURS = 5
 MAX_PEERS = 200
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
-MAX_COMMENT_WORDS = 300
-STOP_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
-SKIP_WORDS = frozenset({"skip", "none", "no", "nobody", "-"})
-CANNOT_SAY = (
-    "i can't say",
-    "can't say",
-    "cannot say",
-    "i cannot say",
-    "i cant say",
-    "cant say",
-    "don't know",
-    "dont know",
-    "n/a",
-)
-_NAME = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$")
 
 
 @dataclass(frozen=True)
@@ -99,47 +87,27 @@ def parse_deadline(text: str, today: date) -> date | str:
     return day if (day - today).days <= MAX_DAYS else "far"
 
 
-_BARE_NUMBER = re.compile(r"^[#(]?\d{1,2}[.)]?$")
+_NAME_WORD = re.compile(r"^@?[A-Za-z0-9][A-Za-z0-9._'’-]{0,39}$")
+_BETWEEN_NAMES = re.compile(r"[,;\n]+|\s+and\s+|\s+&\s+")
 
 
-def _back(answering: dict[str, Any]) -> dict[str, Any]:
-    """The question before the current one of a peer's answer (the first stays put)."""
-    part, index = answering["part"], answering["index"]
-    if part == "example":
-        return dict(answering, part="rate")
-    if part == "rate" and index > 0:
-        return dict(answering, part="example", index=index - 1)
-    if part == "keep":
-        return dict(answering, part="example", index=index)
-    if part == "develop":
-        return dict(answering, part="keep")
-    return answering
-
-
-def parse_names(text: str) -> tuple[list[str], list[str]]:
-    """(names, what could not be read as a name) from `bob, carol and dan`."""
-    pieces = re.split(r"[,;\n]+|\s+and\s+|\s+&\s+", text.strip())
+def parse_names(text: str, *, one: bool = False) -> tuple[list[str], list[str]]:
+    """(names, what could not be read as a name) from `bob, carol and dan` or `Bob
+    Smith, Carol Jones, Dan`: a name of up to three words where names are separated
+    (or where `one` person is named), else of one word, so that `bob carol dan` is not
+    taken for one person; a bare number is a choice typed too late, not a person."""
+    pieces = [p.strip() for p in _BETWEEN_NAMES.split(text.strip()) if p.strip()]
+    most = 3 if one or len(pieces) > 1 else 1
     names, bad = [], []
-    for piece in (p.strip() for p in pieces if p.strip()):
-        # one word each: "delivering at pace" or "Bob Jones" is not three or two people,
-        # and a bare number is a choice typed too late, not a person
-        match = _NAME.match(piece)
-        ok = match is not None and not piece.lstrip("@").isdigit()
-        (names if ok else bad).append(match.group(1) if match and ok else piece)
+    for piece in pieces:
+        words = piece.split()
+        ok = (
+            len(words) <= most
+            and all(_NAME_WORD.match(w) for w in words)
+            and not piece.lstrip("@").isdigit()
+        )
+        (names if ok else bad).append(" ".join(w.lstrip("@") for w in words) if ok else piece)
     return names, bad
-
-
-def identity_of(name: str, requester: str) -> str:
-    """A named person's identity on the requester's platform and workspace."""
-    return f"{requester.rsplit(':', 1)[0]}:{name.casefold()}"
-
-
-def names_typed(user: str) -> bool:
-    """Whether people may be named by typing, on `user`'s platform: in the terminal
-    only. On Slack and Teams a peer, manager, mentor or employee is always someone the
-    platform picked and described (`Event.people`): a typed name could reach anyone,
-    or a channel."""
-    return user.startswith("console:")
 
 
 def reminder_time(sent: datetime, deadline: datetime) -> datetime:
@@ -160,14 +128,18 @@ def activity_for(result_mean: float, self_rating: int | None, scale: Scale) -> s
     return "assignment"
 
 
-class FeedbackFlow:
+class FeedbackFlow(Answering):
     name = "360"
 
-    def __init__(self, lookup: Lookup, store: Store):
+    def __init__(
+        self, lookup: Lookup, store: Store, looks_like: Callable[[str], str | None] | None = None
+    ):
         self.lookup = lookup
         self.store = store
         self.db = FeedbackStore(store)
         self.people = PeopleStore(store)
+        # what a message reads as when it is a command or a lookup (the router's)
+        self.looks_like = looks_like or (lambda text: None)
 
     # ---- routing --------------------------------------------------------------------
 
@@ -182,9 +154,6 @@ class FeedbackFlow:
         return False
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        if "feedback" in state:  # people picked or typed: by the platform, never the draft
-            draft = dict(_upgraded(state["feedback"], event.user), by=event.user)
-            state = dict(state, feedback=dict(draft, forms=not names_typed(event.user)))
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
@@ -194,32 +163,29 @@ class FeedbackFlow:
             if not event.private:
                 return state, [compose("feedback/private_only.j2")]
             return self.command(state, event, rest.strip())
-        typed = clean(event.text, keep_newlines=True, exact=True).strip()
-        if "answering" in state:
-            return self.answer_typed(state, event, typed)
-        return self.build_typed(state, event, typed)
+        return self.take_answer(state, event)
 
     def current(self, state: dict[str, Any]) -> Step | None:
         """The step waiting for an answer: a peer's rating or comment, or what a request
         being built still needs."""
-        if (answering := state.get("answering")) is not None:
-            part = answering.get("part", "rate")
-            if part == "rate":
-                return Step(part, kind="choice")
-            label = render("feedback/_label.j2", part=part)
-            return Step(part, kind="text", optional=True, label=label)
-        if (draft := state.get("feedback")) is not None:
-            step = draft.get("step", "framework")
-            return Step(step, kind=_STEP_KINDS.get(step, "choice"), optional=step == "manager")
-        return None
+        try:
+            answer, draft = AnswerDraft.of(state), RequestDraft.of(state)
+        except StaleState:
+            return None
+        if answer is not None:
+            step = ANSWER_STEP[answer.part]
+            if step.kind == "text":
+                return replace(step, label=render("feedback/_label.j2", part=step.name))
+            return step
+        return REQUEST_STEP.get(draft.step) if draft is not None else None
 
     def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
         """The question waiting for an answer, asked again."""
         if "answering" in state:
             found = self._answering(state, event)
             return None if isinstance(found, Reply) else self._question(found[1], found[0])
-        if "feedback" in state:
-            return self.prompt(state["feedback"])
+        if (draft := self._draft(state, event)) is not None:
+            return self.prompt(draft)
         return None
 
     def take_answer(
@@ -239,7 +205,7 @@ class FeedbackFlow:
         args = words[1:]
         number = int(args[0]) if args and args[0].isdigit() and len(args[0]) < 12 else None
         if sub in ("", "new", "start"):
-            return self.start(state, event, " ".join(args))
+            return self.start(state, event, " ".join(args), afresh=sub != "")
         if sub in ("list", "status", "requests"):
             return state, [self.listing(event.user)]
         if sub in ("cancel", "stop"):
@@ -253,6 +219,7 @@ class FeedbackFlow:
             "deadline",
             "manager",
             "threshold",
+            "peers",
         ):
             return self.build_command(state, event, sub, args)
         if sub in ("people", "boss") and not args:  # the people pickers (Slack, Teams)
@@ -271,31 +238,99 @@ class FeedbackFlow:
             return self.answer_typed(state, event, "skip")
         if sub in ("close", "report", "export", "plan") and number is not None:
             return self.requester_command(state, event, sub, number, args[1:])
-        if sub not in ("", "help") and "feedback" not in state:
-            # `360 leadership level 4`: start with a behaviour named
-            return self.start(state, event, rest)
+        if sub not in ("", "help"):
+            # `360 leadership level 4`: a new request, with a behaviour named (one being
+            # built is replaced: the command says what is wanted now)
+            return self.start(state, event, rest, afresh=True)
         return state, [compose("feedback/help.j2")]
 
     # ---- building a request ---------------------------------------------------------
 
-    def _scope(self, draft: dict[str, Any]) -> Scope | None:
-        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
-        level = fw.level(draft.get("level", "")) if fw else None
+    def _draft(self, state: dict[str, Any], event: Event) -> RequestDraft | None:
+        """The request being built, for `event`'s sender: people picked where the
+        platform has pickers, typed in the terminal, never taken from the draft."""
+        try:
+            draft = RequestDraft.of(state)
+        except StaleState:  # never after the migrations: started again
+            return None
+        if draft is not None:
+            draft.by, draft.forms = event.user, not names_typed(event.user)
+        return draft
+
+    @staticmethod
+    def _kept(state: dict[str, Any], draft: RequestDraft) -> dict[str, Any]:
+        return dict(state, feedback=draft.dump())
+
+    def _moved(
+        self, state: dict[str, Any], draft: RequestDraft
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """The draft kept, and the question of the first thing it still needs."""
+        draft.step = self._next(draft)
+        return self._kept(state, draft), [self.prompt(draft)]
+
+    def _scope(self, draft: RequestDraft) -> Scope | None:
+        fw = self.lookup.index.by_id.get(draft.framework)
+        level = fw.level(draft.level) if fw else None
         return Scope(fw, level) if fw and level else None
 
+    @staticmethod
+    def _levels(fw: Framework) -> list[Level]:
+        """The levels a request on `fw` can be about: those its behaviours have text for."""
+        return [lv for lv in fw.levels if any(lv.id in b.texts for b in fw.behaviours)]
+
+    def _only_level(self, fw: Framework) -> Level | None:
+        """The level of `fw` when there is no real choice: it has one, or its levels are
+        its rating scale (the DHS competencies are rated Achieved Expectations or
+        Achieved Excellence, so asking which to judge against asks the same twice: the
+        highest is shown, and peers rate against it)."""
+        levels = self._levels(fw)
+        if len(levels) == 1:
+            return levels[0]
+        if levels and {lv.name for lv in levels} <= set(scale_for(fw.id).labels):
+            return max(levels, key=lambda lv: lv.rank)
+        return None
+
+    def _next(self, draft: RequestDraft) -> str:
+        """The first thing the request still needs (a level with no real choice is
+        filled in on the way)."""
+        fw = self.lookup.index.by_id.get(draft.framework)
+        if fw is None:
+            return "framework"
+        if not draft.level:
+            only = self._only_level(fw)
+            if only is None:
+                return "level"
+            draft.level = only.id
+        if not draft.behaviours or not draft.done:
+            return "behaviours"
+        if not draft.peers:
+            return "peers"
+        if not draft.deadline:
+            return "deadline"
+        if not draft.manager_asked:
+            return "manager"
+        if any(b not in draft.ratings for b in draft.behaviours):
+            return "self"
+        return "confirm"
+
     def start(
-        self, state: dict[str, Any], event: Event, query: str
+        self, state: dict[str, Any], event: Event, query: str, *, afresh: bool = False
     ) -> tuple[dict[str, Any], list[Reply]]:
-        if "feedback" in state and not query:
-            return state, [self.prompt(state["feedback"])]
-        draft: dict[str, Any] = {"behaviours": [], "self": {}, "forms": not names_typed(event.user)}
+        if not query and not afresh:
+            draft = self._draft(state, event)
+            if draft is None and (paused := RequestDraft.paused(state)) is not None:
+                draft, state = paused, without(state, "feedback-paused")
+                draft.by, draft.forms = event.user, not names_typed(event.user)
+            if draft is not None:
+                return self._kept(state, draft), [self.prompt(draft)]
+        draft = RequestDraft(by=event.user, forms=not names_typed(event.user))
         if query:
             found = resolve_query(self.lookup.index, query)
             if isinstance(found, BehaviourView):
-                draft["framework"] = found.framework.id
-                draft["behaviours"] = [found.behaviour.id]
+                draft.framework = found.framework.id
+                draft.behaviours = [found.behaviour.id]
                 if found.level is not None:
-                    draft["level"] = found.level.id
+                    draft.level = found.level.id
             else:
                 # a framework, perhaps with a level: "policing", "civil service level 4"
                 typed = " ".join(query.casefold().split())
@@ -309,42 +344,38 @@ class FeedbackFlow:
                     reply = compose("feedback/not_understood.j2", query=query[:80])
                     return state, [reply]
                 _, fw, rest = max(named, key=lambda found: found[0])
-                draft["framework"] = fw.id
+                draft.framework = fw.id
                 scope = self._level_typed(draft, rest) if rest else None
                 if rest and scope is None:
                     reply = compose("feedback/not_understood.j2", query=query[:80])
                     return state, [reply]
                 if scope is not None:
-                    draft["level"] = scope.level.id
-        draft["step"] = _next_step(draft)
-        new_state = without(without(state, "answering"), "star")
-        new_state["feedback"] = draft
-        return new_state, [self.prompt(draft)]
+                    draft.level = scope.level.id
+        new_state = without(without(without(state, "answering"), "star"), "feedback-paused")
+        return self._moved(new_state, draft)
 
-    def prompt(self, draft: dict[str, Any], problem: str | None = None, **values: Any) -> Reply:
+    def prompt(self, draft: RequestDraft, problem: str | None = None, **values: Any) -> Reply:
         """The question for the request's current step (after `problem`, if any)."""
-        step = draft["step"]
+        step = draft.step
         scope = self._scope(draft)
-        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
-        chosen = [fw.behaviour(b) for b in draft["behaviours"]] if fw else []
+        fw = self.lookup.index.by_id.get(draft.framework)
+        chosen = [fw.behaviour(b) for b in draft.behaviours] if fw else []
         behaviours = scope.behaviours() if scope else []
-        unrated = [b for b in chosen if b and b.id not in draft["self"]]
-        manager = draft.get("manager")
+        unrated = [b for b in chosen if b and b.id not in draft.ratings]
         before = self._asked_before(draft, chosen) if step == "confirm" else {}
+        values.setdefault("typed", "")
         reply = compose(
             "feedback/build.j2",
             step=step,
             draft=draft,
             frameworks=self.lookup.index.frameworks,
             framework=fw,
-            levels=[lv for lv in fw.levels if any(lv.id in b.texts for b in fw.behaviours)]
-            if fw
-            else [],
+            levels=self._levels(fw) if fw else [],
             scope=scope,
             chosen=[b for b in chosen if b],
-            others=[b for b in behaviours if b.id not in draft["behaviours"]],
+            others=[b for b in behaviours if b.id not in draft.behaviours],
             most=MAX_BEHAVIOURS,
-            threshold=effective_threshold(draft.get("threshold")),
+            threshold=effective_threshold(draft.threshold),
             least=MIN_THRESHOLD,
             before=before,
             # a date that would do, for the example: two weeks on
@@ -352,28 +383,43 @@ class FeedbackFlow:
             scale=scale_for(fw.id) if fw else None,
             rating=unrated[0] if unrated else None,
             problem=problem,
-            forms=bool(draft.get("forms")),
-            peer_names=[p["name"] for p in draft.get("peers", [])],
-            manager_name=manager["name"] if manager else None,
+            forms=draft.forms,
+            peer_names=draft.peer_names(),
+            manager_name=draft.manager["name"] if draft.manager else None,
             **values,
         )
-        if draft.get("forms") and step in ("peers", "manager"):
-            reply = replace(reply, form=self._picker(draft, step, problem, values.get("typed")))
+        if draft.forms and step in ("peers", "manager"):
+            reply = replace(reply, form=self._picker(draft, step, problem, values["typed"]))
         return reply
 
+    def _options(self, draft: RequestDraft) -> list[Option]:
+        """What the current step offers: the choices its question shows, in their order
+        (a number or a label picks one; its command does what the button would)."""
+        return [Option(c.label, c.command) for c in self.prompt(draft).choices]
+
+    def _held(self, draft: RequestDraft) -> str:
+        """What the current step holds already (`keep` keeps it)."""
+        if draft.step == "peers":
+            return ", ".join(draft.peer_names())
+        if draft.step == "deadline":
+            return draft.deadline
+        if draft.step == "manager" and draft.manager_asked:
+            return draft.manager["name"] if draft.manager else NO_MANAGER
+        return ""
+
     def _asked_before(
-        self, draft: dict[str, Any], chosen: list[Behaviour | None]
+        self, draft: RequestDraft, chosen: list[Behaviour | None]
     ) -> dict[str, list[int]]:
         """The behaviours of a request being built that its requester asked about
         before (label: requests), in a report that showed them or in one still open:
         its results on them are compared with those when it closes."""
-        if not draft.get("by"):
+        if not draft.by:
             return {}
-        closed = self.history(draft["by"])
+        closed = self.history(draft.by)
         still_open = [
             r
-            for r in self.db.requests_of(draft["by"])
-            if r["status"] == "open" and r["framework"] == draft.get("framework")
+            for r in self.db.requests_of(draft.by)
+            if r["status"] == "open" and r["framework"] == draft.framework
         ]
         before: dict[str, list[int]] = {}
         for b in chosen:
@@ -385,67 +431,59 @@ class FeedbackFlow:
                 before[b.label] = sorted(shown + waiting)
         return before
 
-    def _picker(
-        self, draft: dict[str, Any], step: str, problem: str | None, typed: str | None
-    ) -> Form:
+    def _picker(self, draft: RequestDraft, step: str, problem: str | None, typed: str) -> Form:
         """The people picker of the peers or the manager step: a Slack user picker in a
         modal, the team's and chats' people in a Teams card."""
-        error = {
-            "not-people": f"{typed}: choose people who can answer.",
-            "unchecked": f"I could not check {typed} with the platform just now: "
-            "choose again in a moment.",
-            "self-peer": "That includes you: you rate yourself separately, so choose only others.",
-            "self-manager": "You cannot be your own manager here: choose someone else.",
-            "too-many-peers": f"That is more than {MAX_PEERS} people: choose fewer.",
-            "manager-peer": f"{typed} is asked as a peer: a manager sees the report, so "
-            "choose someone who is not answering.",
-        }.get(problem or "", "")
+        error = compose(
+            "feedback/_picker_error.j2",
+            problem=problem or "",
+            typed=typed,
+            most=MAX_PEERS,
+            threshold=effective_threshold(draft.threshold),
+        ).plain_text()
         if step == "peers":
-            chosen = [p["id"] for p in draft.get("peers", [])]
             field = Field(
                 "peers",
-                "People to ask",
-                value="\n".join(chosen),
-                hint="Three or more colleagues who have seen your work",
+                form_text("peers-label"),
+                value="\n".join(p["id"] for p in draft.peers),
+                hint=form_text("peers-hint", threshold=effective_threshold(draft.threshold)),
                 kind="people",
                 most=MAX_PEERS,
                 error=error,
             )
-            return Form(
-                "Choose people", (field,), "360 people", "360 people", "Choose", "Choose people"
-            )
+            title = form_text("peers-title")
+            return Form(title, (field,), "360 people", "360 people", form_text("choose"), title)
         field = Field(
             "manager",
-            "Manager (optional)",
+            form_text("manager-label"),
             kind="people",
             most=1,
             optional=True,
             error=error,
         )
-        return Form(
-            "Choose a manager", (field,), "360 boss", "360 boss", "Choose", "Choose a manager"
-        )
+        title = form_text("manager-title")
+        return Form(title, (field,), "360 boss", "360 boss", form_text("choose"), title)
 
     def build_command(
         self, state: dict[str, Any], event: Event, sub: str, args: list[str]
     ) -> tuple[dict[str, Any], list[Reply]]:
-        if "feedback" not in state:
+        draft = self._draft(state, event)
+        if draft is None:
             return state, [compose("feedback/no_request.j2")]
-        draft = dict(state["feedback"])
         value = " ".join(args)
         if sub == "framework" and value in self.lookup.index.by_id:
-            draft = {"framework": value, "behaviours": [], "self": {}, "forms": draft.get("forms")}
-        elif sub == "level" and (scope := self._scope(dict(draft, level=value))):
-            draft["level"] = scope.level.id
-            draft["behaviours"] = [b for b in draft["behaviours"] if value in _texts(scope, b)]
+            draft = RequestDraft(framework=value, forms=draft.forms, by=draft.by)
+        elif sub == "level" and (scope := self._scope(replace(draft, level=value))):
+            draft.level = scope.level.id
+            draft.behaviours = [b for b in draft.behaviours if value in _texts(scope, b)]
         elif sub == "add":
-            return self._add(state, draft, value)
+            return self._add(state, draft, [value])
         elif sub == "remove":
-            draft["behaviours"] = [b for b in draft["behaviours"] if b != value]
-            draft["self"] = {k: v for k, v in draft["self"].items() if k != value}
-            draft["done"] = False
-        elif sub == "done" and draft.get("behaviours"):
-            draft["done"] = True
+            draft.behaviours = [b for b in draft.behaviours if b != value]
+            draft.ratings.pop(value, None)
+            draft.done = False
+        elif sub == "done" and draft.behaviours:
+            draft.done = True
         elif sub == "deadline":
             return self._deadline(state, draft, value)
         elif sub == "threshold":
@@ -453,71 +491,89 @@ class FeedbackFlow:
                 value.isascii() and value.isdigit() and MIN_THRESHOLD <= int(value) <= MAX_PEERS
             ):
                 return state, [self.prompt(draft, "bad-threshold", typed=value[:20])]
-            draft["threshold"] = int(value)
-            return dict(state, feedback=draft), [self.prompt(draft)]
+            draft.threshold = int(value)
+            return self._kept(state, draft), [self.prompt(draft)]
         elif sub == "manager":
             return self._manager(state, event, draft, value)
+        elif sub == "peers" and draft.peers:  # "Change the peers", at the confirmation
+            draft.step = "peers"
+            return self._kept(state, draft), [self.prompt(draft)]
         else:
             return state, [self.prompt(draft)]
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+        return self._moved(state, draft)
 
     def _add(
-        self, state: dict[str, Any], draft: dict[str, Any], value: str
+        self, state: dict[str, Any], draft: RequestDraft, values: Sequence[str]
     ) -> tuple[dict[str, Any], list[Reply]]:
+        """Behaviours added (several at once: `2, 4` or `leadership, teamwork`)."""
         scope = self._scope(draft)
         if scope is None:
             return state, [self.prompt(draft)]
-        behaviour = scope.framework.behaviour(value)
-        if behaviour is None:
-            found = resolve_query(self.lookup.index, f"{value} {scope.framework.short_name}")
-            behaviour = found.behaviour if isinstance(found, BehaviourView) else None
-            if behaviour is not None and behaviour.framework_id != scope.framework.id:
-                behaviour = None
-        if behaviour is None or scope.level.id not in behaviour.texts:
-            return state, [self.prompt(draft, "unknown-behaviour", typed=value[:80])]
-        if behaviour.id in draft["behaviours"]:
-            return state, [self.prompt(draft, "already-chosen", typed=behaviour.label)]
-        if len(draft["behaviours"]) >= MAX_BEHAVIOURS:
-            return state, [self.prompt(draft, "too-many")]
-        draft["behaviours"] = [*draft["behaviours"], behaviour.id]
-        if len(draft["behaviours"]) == MAX_BEHAVIOURS:
-            draft["done"] = True
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+        for value in values:
+            behaviour = scope.framework.behaviour(value)
+            if behaviour is None:
+                found = resolve_query(self.lookup.index, f"{value} {scope.framework.short_name}")
+                behaviour = found.behaviour if isinstance(found, BehaviourView) else None
+                if behaviour is not None and behaviour.framework_id != scope.framework.id:
+                    behaviour = None
+            if behaviour is None or scope.level.id not in behaviour.texts:
+                return state, [self.prompt(draft, "unknown-behaviour", typed=value[:80])]
+            if behaviour.id in draft.behaviours:
+                return state, [self.prompt(draft, "already-chosen", typed=behaviour.label)]
+            if len(draft.behaviours) >= MAX_BEHAVIOURS:
+                return state, [self.prompt(draft, "too-many")]
+            draft.behaviours = [*draft.behaviours, behaviour.id]
+        if len(draft.behaviours) == MAX_BEHAVIOURS:
+            draft.done = True
+        return self._moved(state, draft)
 
     def _deadline(
-        self, state: dict[str, Any], draft: dict[str, Any], value: str
+        self, state: dict[str, Any], draft: RequestDraft, value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
         day = parse_deadline(value, self.store.now().date())
         if isinstance(day, str):
             return state, [self.prompt(draft, f"deadline-{day}", typed=value[:40])]
-        draft["deadline"] = day.isoformat()
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+        draft.deadline = day.isoformat()
+        return self._moved(state, draft)
 
     def _manager(
-        self, state: dict[str, Any], event: Event, draft: dict[str, Any], value: str
+        self, state: dict[str, Any], event: Event, draft: RequestDraft, value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
-        if value.casefold() in SKIP_WORDS:
-            draft["manager"] = None
+        if value.casefold() == NO_MANAGER or word_of(value) in (Word.SKIP, Word.NO):
+            draft.manager = None
         elif not names_typed(event.user):
             return state, [self.prompt(draft, "use-picker", typed=value[:80])]
         else:
-            names, bad = parse_names(value)
+            names, bad = parse_names(value, one=True)
             if bad or len(names) != 1:
                 return state, [self.prompt(draft, "one-manager", typed=value[:80])]
+            if (refused := self._not_a_name(names)) is not None:
+                return state, [self.prompt(draft, "not-a-name", typed=refused[:80])]
             manager = identity_of(names[0], event.user)
             if manager == event.user:
                 return state, [self.prompt(draft, "self-manager")]
-            if manager in _peer_ids(draft):
+            if manager in draft.peer_ids():
                 return state, [self.prompt(draft, "manager-peer", typed=names[0])]
-            draft["manager"] = {"id": manager, "name": names[0]}
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+            draft.manager = {"id": manager, "name": names[0]}
+        draft.manager_asked = True
+        return self._moved(state, draft)
+
+    def _not_a_name(self, names: Sequence[str]) -> str | None:
+        """The first of `names` that is no name but a word of the bot's (`help`,
+        `skip`), one of its commands (`drafts`) or a lookup (`delivering at pace`)."""
+        return next(
+            (
+                n
+                for n in names
+                if word_of(n) is not None
+                or numbers_of(n) is not None
+                or self.looks_like(n) is not None
+            ),
+            None,
+        )
 
     def _peers(
-        self, state: dict[str, Any], event: Event, draft: dict[str, Any], value: str
+        self, state: dict[str, Any], event: Event, draft: RequestDraft, value: str
     ) -> tuple[dict[str, Any], list[Reply]]:
         if not names_typed(event.user):
             return state, [self.prompt(draft, "use-picker", typed=value[:80])]
@@ -526,6 +582,8 @@ class FeedbackFlow:
             return state, [self.prompt(draft, "bad-names", typed=", ".join(bad)[:80])]
         if not names:
             return state, [self.prompt(draft)]
+        if (refused := self._not_a_name(names)) is not None:
+            return state, [self.prompt(draft, "not-a-name", typed=refused[:80])]
         identities = [identity_of(n, event.user) for n in names]
         if event.user in identities:
             return state, [self.prompt(draft, "self-peer")]
@@ -535,11 +593,13 @@ class FeedbackFlow:
             return state, [self.prompt(draft, "repeated", typed=", ".join(repeated)[:80])]
         if len(names) > MAX_PEERS:
             return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
-        draft["peers"] = [
+        if len(names) < effective_threshold(draft.threshold):
+            typed = ", ".join(names)[:80]
+            return state, [self.prompt(draft, "too-few-peers", typed=typed, count=len(names))]
+        draft.peers = [
             {"id": i, "name": n, "tz": None} for n, i in zip(names, identities, strict=True)
         ]
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+        return self._moved(state, draft)
 
     def picked(
         self, state: dict[str, Any], event: Event, sub: str
@@ -547,16 +607,17 @@ class FeedbackFlow:
         """People chosen in a picker: the peers (`people`) or the manager (`boss`). Who
         they are comes from the platform (`Event.people`), never from the payload: an
         id it does not know, an app or a deactivated account is refused by name."""
-        if "feedback" not in state:
+        draft = self._draft(state, event)
+        if draft is None:
             return state, [compose("feedback/no_request.j2")]
-        draft = dict(state["feedback"])
         step = "peers" if sub == "people" else "manager"
-        reached = STEPS.index(draft.get("step", "framework")) >= STEPS.index(step)
+        reached = STEPS.index(draft.step) >= STEPS.index(step)
         if event.fields is None or not reached:
             return state, [self.prompt(draft)]
         ids = [i for i in re.split(r"[\s,]+", event.fields.get(step) or "") if i]
         known = {p.identity: p for p in event.people}
         people: list[Person] = []
+        asked = replace(draft, step=step)
         for identity in dict.fromkeys(ids):  # a picker never repeats; a payload may
             person = known.get(identity)
             if (
@@ -566,79 +627,124 @@ class FeedbackFlow:
             ):
                 name = person.name if person else identity.rsplit(":", 1)[-1]
                 problem = "unchecked" if person and person.problem == "unchecked" else "not-people"
-                return state, [self.prompt(dict(draft, step=step), problem, typed=name[:80])]
+                return state, [self.prompt(asked, problem, typed=name[:80])]
             people.append(person)
         if any(p.identity == event.user for p in people):
             problem = "self-peer" if step == "peers" else "self-manager"
-            return state, [self.prompt(dict(draft, step=step), problem)]
-        if step == "manager" and people and people[0].identity in _peer_ids(draft):
-            reply = self.prompt(dict(draft, step=step), "manager-peer", typed=people[0].name)
-            return state, [reply]
+            return state, [self.prompt(asked, problem)]
+        if step == "manager" and people and people[0].identity in draft.peer_ids():
+            return state, [self.prompt(asked, "manager-peer", typed=people[0].name)]
         if event.name:
-            draft["me"] = event.name
+            draft.me = event.name
         if step == "manager":
-            draft["manager"] = (
-                {"id": people[0].identity, "name": people[0].name} if people else None
-            )
+            draft.manager = {"id": people[0].identity, "name": people[0].name} if people else None
+            draft.manager_asked = True
         elif not people:
-            return state, [self.prompt(dict(draft, step=step))]
+            return state, [self.prompt(asked)]
         elif len(people) > MAX_PEERS:
             return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
+        elif len(people) < effective_threshold(draft.threshold):
+            names = ", ".join(p.name for p in people)[:80]
+            reply = self.prompt(asked, "too-few-peers", typed=names, count=len(people))
+            return state, [reply]
         else:
-            draft["peers"] = [{"id": p.identity, "name": p.name, "tz": p.tz_offset} for p in people]
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+            draft.peers = [{"id": p.identity, "name": p.name, "tz": p.tz_offset} for p in people]
+        return self._moved(state, draft)
 
     def build_self(
         self, state: dict[str, Any], event: Event, behaviour: str, rating: int
     ) -> tuple[dict[str, Any], list[Reply]]:
-        if "feedback" not in state:
+        draft = self._draft(state, event)
+        if draft is None:
             return state, [compose("feedback/no_request.j2")]
-        draft = dict(state["feedback"])
-        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
-        if fw is None or behaviour not in draft["behaviours"]:
+        fw = self.lookup.index.by_id.get(draft.framework)
+        if fw is None or behaviour not in draft.behaviours:
             return state, [self.prompt(draft)]
         if not 1 <= rating <= scale_for(fw.id).top:
             return state, [self.prompt(draft, "bad-rating")]
-        draft["self"] = dict(draft["self"], **{behaviour: rating})
-        draft["step"] = _next_step(draft)
-        return dict(state, feedback=draft), [self.prompt(draft)]
+        draft.ratings[behaviour] = rating
+        return self._moved(state, draft)
 
     def build_typed(
         self, state: dict[str, Any], event: Event, typed: str
     ) -> tuple[dict[str, Any], list[Reply]]:
-        draft = dict(state["feedback"])
-        word = typed.casefold().rstrip(".!")
-        if word in STOP_WORDS:
-            return self.cancel(state)
-        step = draft["step"]
-        if step == "behaviours" and word in ("done", "that's all", "that is all"):
-            return self.build_command(state, event, "done", [])
-        if step == "behaviours":
-            return self._add(state, draft, typed)
-        if step == "peers":
+        """Typed text at the step waiting, read the engine's way: the universal words
+        first, then a choice by number or label, then the step's own answer."""
+        draft = self._draft(state, event)
+        if draft is None:
+            return without(state, "feedback"), [compose("feedback/no_request.j2")]
+        step = REQUEST_STEP[draft.step]
+        said = read(step, typed, options=self._options(draft), current=self._held(draft))
+        shown = said.text[:80]
+        match said.meaning:
+            case "help":
+                return state, [self.prompt(draft, "help")]
+            case "back":
+                return self._back(state, draft)
+            case "stop":
+                return self.pause(state, draft)
+            case "keep":
+                return self._moved(state, draft)
+            case "skip":  # the manager, the one step that may be skipped
+                return self._manager(state, event, draft, NO_MANAGER)
+            case "yes":
+                return self.send(state, event)
+            case "no":
+                return state, [self.prompt(draft, "not-sent")]
+            case "refused":
+                number = said.numbers[0] if said.numbers else None
+                return state, [self.prompt(draft, said.problem, typed=shown, number=number)]
+            case "picked":
+                return self._picked(state, event, said.values)
+        if draft.step == "behaviours":
+            return self._add(state, draft, [typed])
+        if draft.step == "peers":
             return self._peers(state, event, draft, typed)
-        if step == "deadline":
+        if draft.step == "deadline":
             return self._deadline(state, draft, typed)
-        if step == "manager":
+        if draft.step == "manager":
             return self._manager(state, event, draft, typed)
-        if step == "self" and (fw := self.lookup.index.by_id.get(draft.get("framework", ""))):
-            labels = {label.casefold(): n for n, label in enumerate(scale_for(fw.id).labels, 1)}
-            unrated = [b for b in draft["behaviours"] if b not in draft["self"]]
-            if word in labels and unrated:
-                return self.build_self(state, event, unrated[0], labels[word])
-        if step == "confirm" and word in ("send", "yes"):
-            return self.send(state, event)
-        if step == "framework":
-            fw = next((f for f in self.lookup.index.frameworks if word in _names(f)), None)
-            if fw is not None:
-                return self.build_command(state, event, "framework", [fw.id])
-        if step == "level" and (scope := self._level_typed(draft, typed)):
+        if draft.step == "level" and (scope := self._level_typed(draft, typed)):
             return self.build_command(state, event, "level", [scope.level.id])
-        return state, [self.prompt(draft, "not-understood", typed=typed[:80])]
+        return state, [self.prompt(draft, "not-understood", typed=shown)]
 
-    def _level_typed(self, draft: dict[str, Any], typed: str) -> Scope | None:
-        fw = self.lookup.index.by_id.get(draft.get("framework", ""))
+    def _picked(
+        self, state: dict[str, Any], event: Event, commands: Sequence[str]
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """Choices of the step waiting, picked by number or label: each does what its
+        button does (several at once where several can be picked)."""
+        replies: list[Reply] = []
+        for command in commands:
+            state, replies = self.step(state, replace(event, action=command))
+        return state, replies
+
+    def _back(
+        self, state: dict[str, Any], draft: RequestDraft
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """The step before the current one, with what it holds kept and shown: an own
+        rating is asked again, the behaviours may be added to again."""
+        rated = [b for b in draft.behaviours if b in draft.ratings]
+        if draft.step in ("self", "confirm") and rated:
+            del draft.ratings[rated[-1]]  # asked again
+            draft.step = "self"
+            return self._kept(state, draft), [self.prompt(draft)]
+        fw = self.lookup.index.by_id.get(draft.framework)
+
+        def asked(step: Step) -> bool:
+            if step.name == "level":
+                return fw is not None and self._only_level(fw) is None
+            return step.name != "self"
+
+        before = previous(REQUEST_STEPS, draft.step, asked)
+        if before is None:
+            return state, [self.prompt(draft, "first-step")]
+        draft.step = before.name
+        if before.name == "behaviours":
+            draft.done = False
+        return self._kept(state, draft), [self.prompt(draft)]
+
+    def _level_typed(self, draft: RequestDraft, typed: str) -> Scope | None:
+        fw = self.lookup.index.by_id.get(draft.framework)
         if fw is None:
             return None
         found = resolve_query(self.lookup.index, f"{fw.short_name} {typed}")
@@ -650,41 +756,49 @@ class FeedbackFlow:
             None,
         )
 
+    def pause(
+        self, state: dict[str, Any], draft: RequestDraft
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """`stop`, `cancel` or `pause` while building: nothing is sent, what was chosen
+        is kept, and `360` takes it up again."""
+        paused = dict(without(state, "feedback"), **{"feedback-paused": draft.dump()})
+        return paused, [compose("feedback/paused.j2")]
+
     def cancel(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
         if "answering" in state:
-            return without(state, "answering"), [compose("feedback/answer_paused.j2")]
-        if "feedback" not in state:
+            return self.pause_answer(state)
+        if "feedback" not in state and "feedback-paused" not in state:
             return state, [compose("feedback/no_request.j2")]
-        return without(state, "feedback"), [compose("feedback/cancelled.j2")]
+        dropped = without(without(state, "feedback"), "feedback-paused")
+        return dropped, [compose("feedback/cancelled.j2")]
 
     def send(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
-        draft = state.get("feedback")
+        draft = self._draft(state, event)
         if draft is None:
             return state, [compose("feedback/no_request.j2")]
         scope = self._scope(draft)
-        if draft.get("step") != "confirm" or scope is None:
+        if draft.step != "confirm" or scope is None:
             return state, [self.prompt(draft, "not-ready")]
-        deadline_day = date.fromisoformat(draft["deadline"])
+        deadline_day = date.fromisoformat(draft.deadline)
         if deadline_day <= self.store.now().date():
-            draft = dict(draft, step="deadline")
-            draft.pop("deadline", None)
-            return dict(state, feedback=draft), [self.prompt(draft, "deadline-past", typed="")]
+            draft.step, draft.deadline = "deadline", ""
+            return self._kept(state, draft), [self.prompt(draft, "deadline-past")]
         sent = self.store.now()
         deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
-        requester_name = draft.get("me") or event.name or event.user.rsplit(":", 1)[1]
-        boss = draft.get("manager")
-        peers = [(p["id"], p["name"], p.get("tz")) for p in draft["peers"]]
+        requester_name = draft.me or event.name or event.user.rsplit(":", 1)[1]
+        boss = draft.manager
+        peers = [(p["id"], p["name"], p.get("tz")) for p in draft.peers]
         request_id = self.db.create_request(
             requester=event.user,
             requester_name=requester_name,
             framework=scope.framework.id,
             level=scope.level.id,
-            behaviours=list(draft["behaviours"]),
-            self_ratings=dict(draft["self"]),
+            behaviours=list(draft.behaviours),
+            self_ratings=dict(draft.ratings),
             manager=boss["id"] if boss else None,
             manager_name=boss["name"] if boss else None,
             deadline=_iso(deadline),
-            threshold=effective_threshold(draft.get("threshold")),
+            threshold=effective_threshold(draft.threshold),
             seed=secrets.token_hex(8),
             peers=peers,
         )
@@ -701,19 +815,6 @@ class FeedbackFlow:
         return without(state, "feedback"), [reply]
 
     # ---- describing a request -------------------------------------------------------
-
-    def _about(self, request: dict[str, Any]) -> dict[str, Any]:
-        fw = self.lookup.index.by_id.get(request["framework"])
-        level = fw.level(request["level"]) if fw else None
-        behaviours = [fw.behaviour(b) for b in request["behaviours"]] if fw else []
-        return {
-            "request": request,
-            "framework": fw,
-            "level": level,
-            "behaviours": [b for b in behaviours if b],
-            "deadline": request["deadline"][:10],
-            "scale": scale_for(request["framework"]),
-        }
 
     def listing(self, user: str) -> Reply:
         mine = self.db.requests_of(user)
@@ -741,260 +842,6 @@ class FeedbackFlow:
             "delivered": delivered,
             "queued": queued,
         }
-
-    # ---- answering, as a peer -------------------------------------------------------
-
-    def peer_command(
-        self, state: dict[str, Any], event: Event, sub: str, number: int
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        peer = self.db.peer(number, event.user)
-        request = self.db.request(number) if peer else None
-        if peer is None or request is None:  # never say whether someone else's exists
-            return state, [compose("feedback/not_yours.j2", number=number)]
-        about = self._about(request)
-        if request["status"] != "open":
-            return state, [compose("feedback/closed.j2", **about)]
-        if sub == "later":
-            return state, [compose("feedback/later.j2", **about)]
-        if sub == "decline":
-            self.db.set_peer_status(number, event.user, "declined")
-            return without(state, "answering"), [compose("feedback/declined.j2", **about)]
-        if event.forms:  # the whole answer in one form: a Slack modal, a Teams card
-            return without(state, "answering"), [self._answer_form(about, peer)]
-        answering = {
-            "request": number,
-            "index": 0,
-            "part": "rate",
-            "ratings": {},
-            "examples": {},
-        }
-        new_state = dict(without(without(state, "feedback"), "star"), answering=answering)
-        return new_state, [self._question(about, answering, changing=peer["status"] == "answered")]
-
-    def _answer_form(
-        self,
-        about: dict[str, Any],
-        peer: dict[str, Any],
-        values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-    ) -> Reply:
-        """Every question of a request in one form, holding the peer's earlier answer
-        (or what they just submitted, with why it was refused)."""
-        request, scale = about["request"], about["scale"]
-        errors = errors or {}
-        if values is None:
-            values = {f"rate-{b}": str(r) for b, r in peer["ratings"].items()}
-            if peer["status"] == "answered":  # "I can't say" is an answer too
-                for b in about["behaviours"]:
-                    values.setdefault(f"rate-{b.id}", "0")
-            values |= {f"example-{b}": t for b, t in peer["examples"].items()}
-            values |= {"keep": peer["keep"] or "", "develop": peer["develop"] or ""}
-        options = (
-            *(Choice(label, str(n)) for n, label in enumerate(scale.labels, 1)),
-            Choice("I can't say", "0"),
-        )
-        name = request["requester_name"]
-        fields: list[Field] = []
-        for b in about["behaviours"]:
-            fields.append(
-                Field(
-                    f"rate-{b.id}",
-                    b.label,
-                    value=values.get(f"rate-{b.id}", ""),
-                    kind="choice",
-                    options=options,
-                    error=errors.get(f"rate-{b.id}", ""),
-                )
-            )
-            fields.append(
-                Field(
-                    f"example-{b.id}",
-                    f"An example of {b.label} you have seen (optional)",
-                    value=values.get(f"example-{b.id}", ""),
-                    optional=True,
-                    error=errors.get(f"example-{b.id}", ""),
-                )
-            )
-        for key, label in (("keep", "keep doing"), ("develop", "develop")):
-            fields.append(
-                Field(
-                    key,
-                    f"One thing {name} should {label} (optional)"
-                    if key == "keep"
-                    else f"One thing {name} could {label} (optional)",
-                    value=values.get(key, ""),
-                    optional=True,
-                    error=errors.get(key, ""),
-                )
-            )
-        reply = compose(
-            "feedback/answer_form.j2",
-            **about,
-            changing=peer["status"] == "answered",
-            refused=bool(errors),
-        )
-        form = Form(
-            title=f"Feedback for {name}"[:24],
-            fields=tuple(fields),
-            submit=f"360 submit {request['id']}",
-            command=f"360 answer {request['id']}",
-            submit_label="Send",
-            open_label="Answer now",
-        )
-        return replace(reply, form=form)
-
-    def submit(
-        self, state: dict[str, Any], event: Event, number: int
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        """A submitted answer form: all of it checked first, then saved whole. A second
-        submission (a double click, a resubmitted form) replaces the answer, never adds."""
-        peer = self.db.peer(number, event.user)
-        request = self.db.request(number) if peer else None
-        if peer is None or request is None:
-            return state, [compose("feedback/not_yours.j2", number=number)]
-        about = self._about(request)
-        if request["status"] != "open":
-            return state, [compose("feedback/closed.j2", **about)]
-        if event.fields is None:
-            return state, [self._answer_form(about, peer)]
-        values = form_values(event)
-        errors: dict[str, str] = {}
-        ratings: dict[str, int] = {}
-        examples: dict[str, str] = {}
-        top = about["scale"].top
-        for b in about["behaviours"]:
-            rating = values.get(f"rate-{b.id}", "")
-            if not (rating.isascii() and rating.isdigit() and 0 <= int(rating) <= top):
-                errors[f"rate-{b.id}"] = "Choose a rating, or I can't say."
-            elif int(rating):
-                ratings[b.id] = int(rating)
-            if example := values.get(f"example-{b.id}", ""):
-                examples[b.id] = example
-        for key, text in values.items():
-            if count_words(text) > MAX_COMMENT_WORDS:
-                errors[key] = (
-                    f"That is {count_words(text):,} words: keep it to {MAX_COMMENT_WORDS}."
-                )
-        if errors:
-            return state, [self._answer_form(about, peer, values, errors)]
-        self.db.save_answer(
-            number,
-            event.user,
-            ratings=ratings,
-            examples=examples,
-            keep=values.get("keep", ""),
-            develop=values.get("develop", ""),
-        )
-        return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
-
-    def _question(
-        self, about: dict[str, Any], answering: dict[str, Any], changing: bool = False
-    ) -> Reply:
-        behaviours = about["behaviours"]
-        index = answering["index"]
-        behaviour = behaviours[index] if index < len(behaviours) else None
-        return compose(
-            "feedback/question.j2",
-            **about,
-            part=answering["part"],
-            behaviour=behaviour,
-            position=index + 1,
-            text=behaviour.texts.get(about["level"].id) if behaviour and about["level"] else "",
-            changing=changing,
-        )
-
-    def _answering(
-        self, state: dict[str, Any], event: Event
-    ) -> tuple[dict[str, Any], dict[str, Any]] | Reply:
-        """(answering state, the request described) while the request is still open."""
-        answering = state["answering"]
-        request = self.db.request(answering["request"])
-        peer = self.db.peer(answering["request"], event.user)
-        if request is None or peer is None:
-            return compose("feedback/not_yours.j2", number=answering["request"])
-        if request["status"] != "open":
-            return compose("feedback/closed.j2", **self._about(request))
-        return answering, self._about(request)
-
-    def rate(
-        self, state: dict[str, Any], event: Event, number: int, behaviour: str, rating: int
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        current = state.get("answering")
-        if current is None or current["request"] != number:
-            return self.peer_command(state, event, "answer", number)
-        found = self._answering(state, event)
-        if isinstance(found, Reply):
-            return without(state, "answering"), [found]
-        answering, about = found
-        ids = [b.id for b in about["behaviours"]]
-        index = answering["index"]
-        if answering["part"] != "rate" or index >= len(ids) or ids[index] != behaviour:
-            return state, [self._question(about, answering)]  # a stale button
-        if not 0 <= rating <= about["scale"].top:
-            return state, [self._question(about, answering)]
-        ratings = dict(answering["ratings"])
-        if rating:
-            ratings[behaviour] = rating  # 0: "I can't say"
-        answering = dict(answering, ratings=ratings, part="example")
-        return dict(state, answering=answering), [self._question(about, answering)]
-
-    def answer_typed(
-        self, state: dict[str, Any], event: Event, typed: str
-    ) -> tuple[dict[str, Any], list[Reply]]:
-        found = self._answering(state, event)
-        if isinstance(found, Reply):
-            return without(state, "answering"), [found]
-        answering, about = found
-        word = typed.casefold().rstrip(".!")
-        if word in STOP_WORDS:
-            return self.cancel(state)
-        part = answering["part"]
-        if word == "back":
-            answering = _back(answering)
-            return dict(state, answering=answering), [self._question(about, answering)]
-        if word == "help" or (part != "rate" and _BARE_NUMBER.match(word)):
-            # a question, or a number pressed twice: never filed as an answer
-            problem = "help" if word == "help" else "number"
-            said = compose("feedback/answer_help.j2", problem=problem, typed=typed[:20])
-            return state, [said, self._question(about, answering)]
-        if part == "rate":
-            scale: Scale = about["scale"]
-            labels = {label.casefold(): n for n, label in enumerate(scale.labels, 1)}
-            labels.update(dict.fromkeys(CANNOT_SAY, 0))
-            word = word.replace("’", "'")
-            behaviour = about["behaviours"][answering["index"]].id
-            if word in labels:
-                return self.rate(state, event, answering["request"], behaviour, labels[word])
-            return state, [compose("feedback/pick_rating.j2"), self._question(about, answering)]
-        if count_words(typed) > MAX_COMMENT_WORDS:
-            reply = compose(
-                "feedback/too_long.j2", words=count_words(typed), most=MAX_COMMENT_WORDS
-            )
-            return state, [reply]
-        text = "" if word in SKIP_WORDS else typed
-        if part == "example":
-            behaviour = about["behaviours"][answering["index"]].id
-            examples = dict(answering["examples"])
-            if text:
-                examples[behaviour] = text
-            following = answering["index"] + 1
-            if following < len(about["behaviours"]):
-                answering = dict(answering, examples=examples, index=following, part="rate")
-            else:
-                answering = dict(answering, examples=examples, part="keep")
-            return dict(state, answering=answering), [self._question(about, answering)]
-        if part == "keep":
-            answering = dict(answering, keep=text, part="develop")
-            return dict(state, answering=answering), [self._question(about, answering)]
-        self.db.save_answer(
-            answering["request"],
-            event.user,
-            ratings=answering["ratings"],
-            examples=answering["examples"],
-            keep=answering.get("keep", ""),
-            develop=text,
-        )
-        return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
 
     # ---- the requester: closing, the report, exports -------------------------------
 
@@ -1195,34 +1042,6 @@ class FeedbackFlow:
         )
 
 
-def _upgraded(draft: dict[str, Any], user: str) -> dict[str, Any]:
-    """A request being built before people carried identities (names alone, kept in a
-    conversation's state across an upgrade), with the identities the names stand for;
-    where names are never typed (Slack, Teams), without them, to be picked again."""
-    peers, boss = draft.get("peers", []), draft.get("manager")
-    if not any(isinstance(p, str) for p in peers) and not isinstance(boss, str):
-        return draft
-    upgraded = dict(draft)
-    if not names_typed(user):
-        upgraded["peers"] = [p for p in peers if not isinstance(p, str)]
-        if isinstance(boss, str):
-            del upgraded["manager"]
-        upgraded["step"] = _next_step(upgraded)
-        return upgraded
-    upgraded["peers"] = [
-        {"id": identity_of(p, user), "name": p, "tz": None} if isinstance(p, str) else p
-        for p in peers
-    ]
-    if isinstance(boss, str):
-        upgraded["manager"] = {"id": identity_of(boss, user), "name": boss}
-    return upgraded
-
-
-def _peer_ids(draft: dict[str, Any]) -> set[str]:
-    """The identities of the people a request being built asks."""
-    return {p["id"] for p in draft.get("peers", [])}
-
-
 def _names(fw: Framework) -> set[str]:
     return {fw.id, fw.name.casefold(), fw.short_name.casefold(), *fw.id.split("-")}
 
@@ -1232,30 +1051,19 @@ def _texts(scope: Scope, behaviour_id: str) -> dict[str, Any]:
     return behaviour.texts if behaviour else {}
 
 
-STEPS = ("framework", "level", "behaviours", "peers", "deadline", "manager", "self", "confirm")
-_STEP_KINDS: dict[str, StepKind] = {
-    "behaviours": "choices",
-    "peers": "people",
-    "deadline": "date",
-    "manager": "people",
-    "confirm": "confirm",
-}
-
-
-def _next_step(draft: dict[str, Any]) -> str:
-    """The first thing the request still needs."""
-    if not draft.get("framework"):
-        return "framework"
-    if not draft.get("level"):
-        return "level"
-    if not draft.get("behaviours") or not draft.get("done"):
-        return "behaviours"
-    if not draft.get("peers"):
-        return "peers"
-    if not draft.get("deadline"):
-        return "deadline"
-    if "manager" not in draft:
-        return "manager"
-    if any(b not in draft.get("self", {}) for b in draft["behaviours"]):
-        return "self"
-    return "confirm"
+# The steps of building a request, in order: what each asks (a template), what kind of
+# answer it takes. How an answer is read is the engine's (`read`); what each stores is
+# `FeedbackFlow`'s, per step name.
+REQUEST_STEPS: tuple[Step, ...] = (
+    Step("framework", "feedback/build.j2", "choice", open=True),
+    Step("level", "feedback/build.j2", "choice", open=True),
+    Step("behaviours", "feedback/build.j2", "choices", open=True, names_behaviour=True),
+    Step("peers", "feedback/build.j2", "people"),
+    Step("deadline", "feedback/build.j2", "date", open=True),
+    Step("manager", "feedback/build.j2", "people", optional=True, open=True),
+    Step("self", "feedback/build.j2", "choice"),
+    Step("confirm", "feedback/build.j2", "confirm"),
+)
+REQUEST_STEP = {s.name: s for s in REQUEST_STEPS}
+STEPS = tuple(REQUEST_STEP)
+NO_MANAGER = "none"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.feedback_report import (
+from bot.feedback.report import (
     DHS_SCALE,
     FREQUENCY_SCALE,
     Earlier,
@@ -90,10 +90,10 @@ def test_the_csv_holds_aggregates_only() -> None:
     report = build_report(BEHAVIOURS, {"leadership": 4}, answers, asked=3, scale=FREQUENCY_SCALE)
     text = aggregates_csv(report, {"leadership": "Leadership"}, FREQUENCY_SCALE)
     assert text.splitlines() == [
-        "behaviour,peers_rated,peer_average_rounded,self,scale_top",
-        "Leadership,3,4,4,4",
-        "delivering-at-pace,under 3,,,4",
-    ]
+        "behaviour,peers_rated,peer_average_rounded,self,scale_top,not_shown_because",
+        "Leadership,3,4,4,4,",
+        "delivering-at-pace,,,,4,fewer than 3 rated it",
+    ]  # peers_rated holds numbers only: why a row is empty is in a column of its own
     assert "secret" not in text and "example" not in text
 
 
@@ -174,3 +174,26 @@ def test_two_reports_never_single_anyone_out() -> None:
     _, before = report_of(answered_by(*then), [], 1)
     now, _ = report_of(answered_by(*four), before, 2)
     assert now.behaviours[0].withheld_by == (1,) and now.keep  # the same people commented
+
+
+def test_a_gap_is_where_someone_rates_themselves_above_their_peers() -> None:
+    """ "Biggest gaps" lists only behaviours whose self-rating is above the peers'
+    rounded average, the widest first; none whose gap is zero, and where peers rate
+    higher than the person does it is said that way round, not as a gap."""
+    answers = [peer(2, 4), peer(2, 3), peer(2, 4)]
+    same = build_report(
+        BEHAVIOURS,
+        {"leadership": 2, "delivering-at-pace": 2},
+        answers,
+        asked=3,
+        scale=FREQUENCY_SCALE,
+    )
+    lead, pace = same.behaviours
+    assert (lead.mean, lead.gap) == (2, 0) and (pace.mean, pace.gap) == (4, -2)
+    assert same.gaps == ()  # a zero gap is no gap; peers above self is no gap either
+    assert same.higher == ("delivering-at-pace",)  # peers rate it higher than self
+    above = build_report(
+        BEHAVIOURS, {"leadership": 4, "delivering-at-pace": 2}, answers, asked=3,
+        scale=FREQUENCY_SCALE,
+    )  # fmt: skip
+    assert above.gaps == ("leadership",) and above.higher == ("delivering-at-pace",)

@@ -1,0 +1,139 @@
+"""The 360 flow's typed state: a request being built (`RequestDraft`, kept under
+"feedback") and a peer's answer in progress (`AnswerDraft`, under "answering"), each
+stored as versioned JSON in the conversation's state. A flow paused with `stop` keeps
+its state under "<key>-paused" until it is taken up again.
+
+Rows stored before versions were kept are converted once, by the migration
+`m013_feedback_states` (bot/storage.py), through the upgrades registered here."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from bot.engine import StaleState, Typed, upgrade
+
+
+def identity_of(name: str, requester: str) -> str:
+    """A named person's identity on the requester's platform and workspace: a name of
+    several words is joined with dots (`Bob Smith` is `bob.smith`)."""
+    return f"{requester.rsplit(':', 1)[0]}:{'.'.join(name.casefold().split())}"
+
+
+def names_typed(user: str) -> bool:
+    """Whether people may be named by typing, on `user`'s platform: in the terminal
+    only. On Slack and Teams a peer, manager, mentor or employee is always someone the
+    platform picked and described (`Event.people`): a typed name could reach anyone,
+    or a channel."""
+    return user.startswith("console:")
+
+
+class _State(Typed):
+    """Loaded as a copy: changing a loaded state never changes the stored one."""
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any]) -> Self | None:
+        data = state.get(cls.KEY)
+        return None if data is None else cls.load(copy.deepcopy(data))
+
+    @classmethod
+    def paused(cls, state: Mapping[str, Any]) -> Self | None:
+        """The state kept by `stop`, when it is still readable."""
+        try:
+            data = state.get(f"{cls.KEY}-paused")
+            return None if data is None else cls.load(copy.deepcopy(data))
+        except StaleState:
+            return None
+
+
+@dataclass
+class RequestDraft(_State):
+    """A 360 request being built: what each step has given so far, and the step
+    waiting for an answer."""
+
+    KEY = "feedback"
+    VERSION = 1
+
+    step: str = "framework"
+    framework: str = ""
+    level: str = ""
+    behaviours: list[str] = field(default_factory=list)
+    done: bool = False  # no more behaviours to add
+    # {"id": identity, "name": as typed or as the platform gave it, "tz": offset or None}
+    peers: list[dict[str, Any]] = field(default_factory=list)
+    deadline: str = ""  # an ISO date
+    manager: dict[str, str] | None = None  # {"id", "name"}
+    manager_asked: bool = False  # None above is an answer ("No manager") once asked
+    ratings: dict[str, int] = field(default_factory=dict)  # the requester's own
+    forms: bool = False  # people are picked in a form (Slack, Teams), never typed
+    by: str = ""  # the requester
+    me: str = ""  # the requester's name, as the platform gave it
+    threshold: int | None = None
+
+    def peer_ids(self) -> set[str]:
+        return {p["id"] for p in self.peers}
+
+    def peer_names(self) -> list[str]:
+        return [p["name"] for p in self.peers]
+
+
+@dataclass
+class AnswerDraft(_State):
+    """A peer's answer to request `request`, one question at a time: `part` of the
+    `index`-th behaviour ("rate", "example"), then "keep" and "develop"."""
+
+    KEY = "answering"
+    VERSION = 1
+
+    request: int = 0
+    index: int = 0
+    part: str = "rate"
+    ratings: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+    keep: str = ""
+
+
+@upgrade(RequestDraft.KEY, 0)
+def _request_from_dicts(data: dict[str, Any]) -> dict[str, Any]:
+    """A request being built, as it was kept before versions: own ratings under
+    "self", no manager key until asked, and (before people carried identities) peers
+    and a manager as bare names, which stand for identities where names are typed (the
+    terminal) and are dropped, to be picked again, where they are not."""
+    by = data.get("by", "")
+    typed = names_typed(by) if by else False
+    peers = []
+    for peer in data.get("peers", []):
+        if not isinstance(peer, str):
+            peers.append(peer)
+        elif typed:
+            peers.append({"id": identity_of(peer, by), "name": peer, "tz": None})
+    boss = data.get("manager")
+    asked = "manager" in data
+    if isinstance(boss, str):
+        known = {"id": identity_of(boss, by), "name": boss}
+        boss, asked = (known, True) if typed else (None, False)
+    draft = {
+        key: data[key]
+        for key in ("framework", "level", "behaviours", "done", "deadline", "forms", "by", "me")
+        if data.get(key) is not None
+    }
+    draft |= {
+        "peers": peers,
+        "manager": boss,
+        "manager_asked": asked,
+        "ratings": dict(data.get("self", {})),
+        "threshold": data.get("threshold"),
+        "step": data.get("step", "framework"),
+    }
+    dropped = len(peers) < len(data.get("peers", [])) or (asked is False and "manager" in data)
+    if dropped:  # picked again, from the first thing now missing
+        draft["step"] = "peers" if not peers else "manager"
+    return draft
+
+
+@upgrade(AnswerDraft.KEY, 0)
+def _answer_from_dicts(data: dict[str, Any]) -> dict[str, Any]:
+    """A peer's answer in progress: the same fields, now versioned."""
+    return {key: value for key, value in data.items() if key != "v"}
