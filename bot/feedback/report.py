@@ -210,6 +210,7 @@ def build_report(
     develop = [one_line(a.develop) for a in answers if a.develop.strip()] if told else []
     shuffle(keep)
     shuffle(develop)
+    biggest = gaps(results, scale)
     return Report(
         asked=asked,
         answered=len(answers),
@@ -217,8 +218,8 @@ def build_report(
         behaviours=tuple(results),
         keep=tuple(keep),
         develop=tuple(develop),
-        gaps=gaps(results),
-        higher=higher(results),
+        gaps=biggest,
+        higher=higher(results, biggest),
         comments_withheld_by=comments_withheld,
         people=people,
         raters=raters,
@@ -250,18 +251,20 @@ def rounded_average(ratings: Sequence[int]) -> int:
     return (2 * sum(ratings) + len(ratings)) // (2 * len(ratings))
 
 
-def gaps(results: Sequence[BehaviourResult], limit: int = 3) -> tuple[str, ...]:
-    """The behaviours to develop: those the person rates themselves above their peers'
-    rounded average (a blind spot), the widest gap first, then the lowest rated. A gap
-    of zero is no gap, and peers rating higher is not one either (see `higher`)."""
-    candidates = [r for r in results if (r.gap or 0) > 0]
-    candidates.sort(key=lambda r: (-(r.gap or 0), r.mean or 0, r.behaviour))
+def gaps(results: Sequence[BehaviourResult], scale: Scale, limit: int = 3) -> tuple[str, ...]:
+    """The behaviours to develop, the biggest gap first: a gap is how far the peers'
+    rounded average falls short of the top of the scale, so one peers rate at the top is
+    no gap, whatever the person's own rating. Among equal gaps, the one the person rates
+    themselves furthest above their peers (a blind spot) comes first."""
+    candidates = [r for r in results if r.mean is not None and r.mean < scale.top]
+    candidates.sort(key=lambda r: (r.mean or 0, -(r.gap or 0), r.behaviour))
     return tuple(r.behaviour for r in candidates[:limit])
 
 
-def higher(results: Sequence[BehaviourResult]) -> tuple[str, ...]:
-    """The behaviours peers rate higher than the person rates themselves."""
-    return tuple(r.behaviour for r in results if (r.gap or 0) < 0)
+def higher(results: Sequence[BehaviourResult], shown: Sequence[str]) -> tuple[str, ...]:
+    """The behaviours, other than the gaps `shown`, that peers rate higher than the
+    person rates themselves."""
+    return tuple(r.behaviour for r in results if (r.gap or 0) < 0 and r.behaviour not in shown)
 
 
 def aggregates_csv(report: Report, names: Mapping[str, str], scale: Scale) -> str:

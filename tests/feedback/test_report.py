@@ -176,10 +176,11 @@ def test_two_reports_never_single_anyone_out() -> None:
     assert now.behaviours[0].withheld_by == (1,) and now.keep  # the same people commented
 
 
-def test_a_gap_is_where_someone_rates_themselves_above_their_peers() -> None:
-    """ "Biggest gaps" lists only behaviours whose self-rating is above the peers'
-    rounded average, the widest first; none whose gap is zero, and where peers rate
-    higher than the person does it is said that way round, not as a gap."""
+def test_a_gap_is_how_far_peers_rate_a_behaviour_below_the_top() -> None:
+    """ "Biggest gaps" lists the behaviours peers rate below the top of the scale, the
+    lowest first (room to develop, whatever the person's own rating); one peers rate at
+    the top is never a gap, and where peers rate higher than the person does it is said
+    that way round."""
     answers = [peer(2, 4), peer(2, 3), peer(2, 4)]
     same = build_report(
         BEHAVIOURS,
@@ -190,10 +191,17 @@ def test_a_gap_is_where_someone_rates_themselves_above_their_peers() -> None:
     )
     lead, pace = same.behaviours
     assert (lead.mean, lead.gap) == (2, 0) and (pace.mean, pace.gap) == (4, -2)
-    assert same.gaps == ()  # a zero gap is no gap; peers above self is no gap either
-    assert same.higher == ("delivering-at-pace",)  # peers rate it higher than self
-    above = build_report(
+    assert same.gaps == ("leadership",)  # peers 2 of 4: a gap, though self agrees
+    assert same.higher == ("delivering-at-pace",)  # at the top: no gap, but rated higher
+    answers = [peer(2, 3), peer(2, 3), peer(2, 3)]
+    both = build_report(
         BEHAVIOURS, {"leadership": 4, "delivering-at-pace": 2}, answers, asked=3,
         scale=FREQUENCY_SCALE,
     )  # fmt: skip
-    assert above.gaps == ("leadership",) and above.higher == ("delivering-at-pace",)
+    assert both.gaps == ("leadership", "delivering-at-pace")  # the lowest rated first
+    assert both.higher == ()  # said with the gap itself, not twice
+    tied = build_report(
+        BEHAVIOURS, {"leadership": 2, "delivering-at-pace": 4},
+        [peer(3, 3), peer(3, 3), peer(3, 3)], asked=3, scale=FREQUENCY_SCALE,
+    )  # fmt: skip
+    assert tied.gaps == ("delivering-at-pace", "leadership")  # a blind spot first

@@ -89,7 +89,13 @@ def test_the_whole_flow_and_the_report_against_the_stored_answers(
     assert "Leadership,3,3,3,4," in csv
     assert "Delivering at Pace,,,4,4,fewer than 3 rated it" in csv
     markdown = text(who["alice"].send(text="360 export 1 markdown"))
-    assert "## Biggest gaps\n\nNone" in markdown  # Leadership: peers 3, alice 3: no gap
+    # Leadership: peers 3 of 4, alice 3: a gap (below the top), level with her peers
+    biggest = markdown.split("## Biggest gaps")[1].split("\n## ")[0]
+    assert (
+        "Leadership" in biggest
+        and "Peers' average: Usually (3); your own rating: Usually (3)." in biggest
+    )
+    assert "above" not in biggest and "higher" not in biggest
     assert "## Examples peers gave" in markdown  # as in the report, unattributed
     assert "- Leadership: Ran the restructure calmly\\." in markdown
     assert "Sorry" not in markdown
