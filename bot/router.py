@@ -33,7 +33,7 @@ from bot.clock import iso
 from bot.engine import VOCABULARY, Word, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
-from bot.filling import FormFiller
+from bot.forms import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
 from bot.plans import PlanFlow
@@ -380,7 +380,7 @@ class Bot:
             flow = found
         left = None
         if flow is not self.filler and "filling" in state:  # a command came first
-            left = compose("filling/left.j2", form=state["filling"]["form"])
+            left = compose("forms/left.j2", form=state["filling"]["form"])
             state = without(state, "filling")
         if confirmed and flow is not self.filler and isinstance(flow, StarFlow | FeedbackFlow):
             new_state, replies = flow.take_answer(state, event)

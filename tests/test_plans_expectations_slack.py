@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
-from bot.records import ExpectationStore, PlanStore
+from bot.plans.store import PlanStore
 from bot.router import Bot
 
 from .servers import FakeSlack, slack_user, wait_for

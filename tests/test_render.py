@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_template_named_in_code_exists_and_every_template_is_used() -> None:
-    files = [*(ROOT / "bot").glob("*.py"), *(ROOT / "adapters").glob("*.py")]
+    files = [*(ROOT / "bot").rglob("*.py"), *(ROOT / "adapters").rglob("*.py")]
     code = "\n".join(p.read_text(encoding="utf-8") for p in files)
     named = set(re.findall(r'"([\w/]+\.j2)"', code))
     named = {n for n in named if not n.rpartition("/")[2].startswith("_")}  # imported parts

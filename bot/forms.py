@@ -130,7 +130,7 @@ class FormFiller:
             shown = ", ".join(people.get(i, i.rsplit(":", 1)[-1]) for i in value.split() if i)
         asked = [n for n in filling["ask"] if self._counts(filling, n)]
         return compose(
-            "filling/question.j2",
+            "forms/question.j2",
             form=self._form(filling),
             field=field,
             position=asked.index(field.name) + 1 if field.name in asked else 1,
@@ -147,14 +147,14 @@ class FormFiller:
         filling = dict(state["filling"])
         field = self._field(filling)
         if field is None:  # nothing left to ask (never kept so): let it go
-            return without(state, "filling"), [compose("filling/stopped.j2", command="")]
+            return without(state, "filling"), [compose("forms/stopped.j2", command="")]
         typed = clean(event.text, keep_newlines=True, exact=True).strip()
         word = typed.casefold().rstrip(".!")
         if event.action is None and word == "help":
             return state, [self.question(filling, "help")]
         if event.action is None and word in STOP_WORDS:
             form = self._form(filling)
-            return without(state, "filling"), [compose("filling/stopped.j2", command=form.command)]
+            return without(state, "filling"), [compose("forms/stopped.j2", command=form.command)]
         values = dict(filling["values"])
         people = dict(filling.get("people", {}))
         current = values.get(field.name, "")
@@ -179,7 +179,7 @@ class FormFiller:
         elif field.kind == "people" and not names_typed(event.user):
             # Slack, Teams: people only as the platform's picker names them, never typed
             form = self._form(filling)
-            reply = compose("filling/use_picker.j2", form=form, typed=typed[:80])
+            reply = compose("forms/use_picker.j2", form=form, typed=typed[:80])
             return without(state, "filling"), [replace(reply, form=form)]
         elif field.kind == "people":
             names, bad = parse_names(typed)

@@ -23,9 +23,9 @@ from bot.clock import show_date, working_moment
 from bot.feedback import FeedbackFlow, activity_for, identity_of, names_typed, parse_names
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup
+from bot.plans.store import PlanStore
 from bot.records import (
     PersonalFlow,
-    PlanStore,
     form_values,
     number_of,
     picked_person,

@@ -31,11 +31,11 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import show_date
+from bot.expectations.store import ExpectationStore
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.records import (
-    ExpectationStore,
     PersonalFlow,
     form_values,
     number_of,

@@ -15,13 +15,13 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.frameworks import Framework
-from bot.records import PlanStore
+from bot.plans.store import PlanStore
 from bot.router import Bot
 from bot.storage import FeedbackStore, Store
 from bot.types import Event
 
-from .conftest import FakeAdapter, _ids
-from .test_feedback import answer, people, request, text
+from ..conftest import FakeAdapter, _ids
+from ..test_feedback import answer, people, request, text
 
 
 def add_leadership(alice: FakeAdapter) -> str:

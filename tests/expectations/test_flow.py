@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
+from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
-from bot.records import ExpectationStore
 from bot.router import Bot
 from bot.storage import Store
 from bot.types import Event, Outgoing, Person
 
-from .conftest import FakeAdapter
-from .test_feedback import people, text
+from ..conftest import FakeAdapter
+from ..test_feedback import people, text
 
 
 def set_assignment(
@@ -525,7 +525,9 @@ def test_the_markdown_export_shows_typed_text_as_typed(
 def test_one_word_count_for_every_limit() -> None:
     """Drafting, review, export and every form's limit count words the same way: a note
     in Japanese with no spaces is as many words as characters, not one."""
-    from bot import expectations, feedback, plans, review, star, text
+    from bot import feedback, review, star, text
+    from bot.expectations import flow as expectations
+    from bot.plans import flow as plans
 
     note = "進捗" * 200  # 400 characters, no spaces
     assert text.count_words(note) == 400
