@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 import sqlite3
 from abc import ABC, abstractmethod
+from datetime import date
 from typing import Any
 
 from bot.clock import Zone, parse_date, zone_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
 from bot.storage import FeedbackStore, Store
-from bot.text import clean
+from bot.text import clean, count_words
 from bot.types import Event, Person, Reply
 
 
@@ -105,6 +106,23 @@ def remember(people: PeopleStore, event: Event) -> None:
             people.seen(person.identity, person.name, person.tz_offset, person.tz_name)
 
 
+# A form field's value as checked, and why it is refused ("" when it is not).
+Checked = tuple[str, str]
+
+
+def why(template: str, problem: str, **values: Any) -> str:
+    """Why a form's field is refused, as its flow's template words it (a field's error
+    is one sentence of plain text)."""
+    return compose(template, problem=problem, **values).plain_text()
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def number_of(text: str) -> int | None:
     """A number typed as `3` or `#3` (never one too long to be an id)."""
     text = text.lstrip("#")
@@ -150,20 +168,35 @@ class PersonalFlow(ABC):
     def command(self, event: Event, words: list[str]) -> Reply:
         """The reply to one of the flow's commands (`words` after the verb)."""
 
-    def dates(self, event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, str]:
-        """A form's `starts` and `due` dates as ISO dates ("" for none), read in the
-        speaker's time zone; what cannot be read, or ends before it starts, in `errors`."""
+    def check(self, event: Event, submit: str, name: str, values: dict[str, str]) -> Checked:
+        """Field `name` of the form whose submission is `submit`, checked at its step
+        (`values`: the fields before it, as checked, and its own as given): the value to
+        keep, and why it is refused ("" when it is not). A submitted form is checked
+        field by field the same way."""
+        return values.get(name, ""), ""
+
+    def date_of(self, event: Event, name: str, values: dict[str, str]) -> Checked:
+        """A form's `starts` or `due` as an ISO date ("" for none), read in the speaker's
+        time zone; an end date `in 3 months` counts from the start date, and is refused
+        when it is before it."""
         today = self.zone(event.user).today(self.store.now())
-        dates: dict[str, str] = {}
-        for key in ("starts", "due"):
-            day = parse_date(values.get(key, ""), today)
-            if day is None:
-                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
-            else:
-                dates[key] = day
-        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
-            errors["due"] = "That is before the start date."
-        return dates
+        starts = values.get("starts", "") if name == "due" else ""
+        since = _iso_day(starts)
+        day = parse_date(values.get(name, ""), today, since=since)
+        if day is None:
+            return values.get(name, ""), why("forms/why.j2", "date")
+        if day and since is not None and day < starts:
+            return day, why("forms/why.j2", "before-start")
+        return day, ""
+
+    def words_within(self, name: str, values: dict[str, str], most: int, needed: bool) -> Checked:
+        """A text field: given when `needed`, and at most `most` words."""
+        text = values.get(name, "")
+        if needed and not text:
+            return text, why("forms/why.j2", "needed")
+        if count_words(text) > most:
+            return text, why("forms/why.j2", "too-long", count=count_words(text), most=most)
+        return text, ""
 
     def name_of(self, identity: str) -> str:
         known = self.people.get(identity)

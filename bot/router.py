@@ -37,12 +37,13 @@ from bot.forms import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
 from bot.plans import PlanFlow
+from bot.records import Checked, PersonalFlow
 from bot.render import compose
 from bot.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
 from bot.star import StarFlow
 from bot.storage import Busy, Store, is_busy
 from bot.text import clean
-from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json, without
+from bot.types import Event, Form, Outgoing, Reply, replies_from_json, replies_to_json, without
 
 log = logging.getLogger("behaviourbot")
 
@@ -110,9 +111,16 @@ class Bot:
         self.feedback = FeedbackFlow(self.lookup, store)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
-        self.filler = FormFiller(store.clock)
+        self.filler = FormFiller(self._check_field)
         # events whose replies this process is delivering now (until `settle`)
         self._sending: set[str] = set()
+
+    def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
+        """A field of a form asked one at a time, checked at its step by the form's flow."""
+        flow = self._flow({}, replace(event, text="", action=form.submit))
+        if isinstance(flow, PersonalFlow):
+            return flow.check(event, form.submit, name, values)
+        return values.get(name, ""), ""
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()

@@ -185,7 +185,14 @@ def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: i
     assert "Your development plan" in text_of(alice.last())
     alice.press("plan add")
     form = alice.opened()
-    assert set(fields_of(form)) == {"behaviour", "gap", "activity", "starts", "due"}
+    assert set(fields_of(form)) == {
+        "behaviour",
+        "gap",
+        "activity",
+        "activity_other",
+        "starts",
+        "due",
+    }
     alice.submit(
         form,
         {

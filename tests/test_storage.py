@@ -23,6 +23,7 @@ MIGRATED = [
     "m009_who_is_sending",
     "m010_submissions",
     "m011_outbox_attempts",
+    "m014_form_states",
 ]
 
 

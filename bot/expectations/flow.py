@@ -36,10 +36,12 @@ from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
 from bot.lookup import Lookup
 from bot.records import (
+    Checked,
     PersonalFlow,
     form_values,
     number_of,
     picked_person,
+    why,
 )
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
@@ -56,6 +58,8 @@ KINDS = {
     "other": "Other",
 }
 MAX_WORDS = 300
+# an expectation's fields, checked in this order (an end date is read from its start)
+FIELDS = ("kind", "text", "competency", "standards", "starts", "due", "reason")
 SUBCOMMANDS = frozenset(
     {"list", "new", "for", "save", "show", "open", "change", "ack", "acknowledge"}
     | {"comment", "propose", "export", "markdown", "help", "confirm", "refuse", "withdraw"}
@@ -243,7 +247,7 @@ class ExpectationFlow(PersonalFlow):
         people = [p for p in event.people if not p.problem and p.identity != event.user]
         if len(people) == 1:  # a mention the platform resolved
             employee = people[0].identity
-        elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:") and event.forms:
+        elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:"):
             employee = typed.split()[0]  # "set another" for the same person
         elif typed and names_typed(event.user):
             names, bad = parse_names(typed)
@@ -393,39 +397,23 @@ class ExpectationFlow(PersonalFlow):
                 return self._not_their_manager(event.user, chosen.identity)
             else:
                 person = chosen
-        kind = values.get("kind", "")
-        if kind not in KINDS:
-            errors["kind"] = "Choose the kind of expectation."
-        text = values.get("text", "")
-        if not text:
-            errors["text"] = "Say what is expected."
-        elif count_words(text) > MAX_WORDS:
-            errors["text"] = f"That is {count_words(text)} words: keep it to {MAX_WORDS}."
-        linked: dict[str, str] = {}
-        competency = values.get("competency", "") if kind == "competency" else ""
-        if competency:
-            found = resolve_query(self.lookup.index, competency)
-            if not isinstance(found, BehaviourView) or found.level is None:
-                errors["competency"] = "Name a behaviour and its level, such as leadership level 4."
-            else:
-                linked = {
-                    "framework": found.framework.id,
-                    "behaviour": found.behaviour.id,
-                    "level": found.level.id,
-                }
-        elif kind == "competency":
-            errors["competency"] = (
-                "Name the behaviour and level to demonstrate, such as leadership level 4."
-            )
-        standards = values.get("standards", "")
-        if kind == "assignment" and not standards:
-            errors["standards"] = "Say what quality, quantity, accuracy or timeliness is expected."
-        for key in ("standards", "reason"):
-            if count_words(values.get(key, "")) > MAX_WORDS:
-                errors[key] = f"That is {count_words(values[key])} words: keep it to {MAX_WORDS}."
-        dates = self.dates(event, values, errors)
+        for name in FIELDS:  # in order: an end date is read from its start
+            values[name], refused = self._check_field(event, name, values)
+            if refused:
+                errors[name] = refused
         if errors:
             return self._form(event, expectation, values, errors)
+        kind, text, standards = values["kind"], values["text"], values["standards"]
+        linked: dict[str, str] = {}
+        if values["competency"]:
+            found = resolve_query(self.lookup.index, values["competency"])
+            assert isinstance(found, BehaviourView) and found.level is not None
+            linked = {
+                "framework": found.framework.id,
+                "behaviour": found.behaviour.id,
+                "level": found.level.id,
+            }
+        dates = {"starts": values["starts"], "due": values["due"]}
         content = {
             "kind": kind,
             "text": text,
@@ -474,6 +462,56 @@ class ExpectationFlow(PersonalFlow):
         )
         self.outbox.queue(found["employee"], f"expect-{number}-v{version}", replies_to_json([told]))
         return self.show(event, number, said=said)
+
+    def check(self, event: Event, submit: str, name: str, values: dict[str, str]) -> Checked:
+        if submit.split()[:2] == ["expectations", "save"]:
+            if name == "employee":
+                return self._check_employee(event, values.get(name, ""))
+            return self._check_field(event, name, values)
+        if submit.split()[:1] == ["expectations"] and name == "text":  # a comment, a change
+            return self.words_within(name, values, MAX_WORDS, needed=True)
+        return values.get(name, ""), ""
+
+    def _check_employee(self, event: Event, employee: str) -> Checked:
+        """The person an expectation is for, named where it is asked (the terminal):
+        not the speaker, nor someone who said the speaker is not their manager."""
+        if employee == event.user:
+            return "", why("expectations/why.j2", "self")
+        if employee and self.db.standing(event.user, employee) in ("refused", "withdrawn"):
+            return "", why("expectations/why.j2", "not-their-manager")
+        return employee, ""
+
+    def _check_field(self, event: Event, name: str, values: dict[str, str]) -> Checked:
+        """A field of an expectation, checked where it is asked: its kind, its text, the
+        behaviour and level of a competency, the standard of an assignment, the dates."""
+        kind = values.get("kind", "")
+        value = values.get(name, "")
+        if name == "kind":
+            return value, "" if value in KINDS else why("expectations/why.j2", "kind")
+        if name == "text":
+            if not value:
+                return value, why("expectations/why.j2", "text")
+            return self.words_within(name, values, MAX_WORDS, needed=True)
+        if name == "competency":
+            if kind != "competency":
+                return "", ""
+            if not value:
+                return value, why("expectations/why.j2", "competency-needed")
+            found = resolve_query(self.lookup.index, value)
+            if not isinstance(found, BehaviourView) or found.level is None:
+                return value, why("expectations/why.j2", "competency")
+            return value, ""
+        if name == "standards":
+            if kind != "assignment":
+                return "", ""
+            if not value:
+                return value, why("expectations/why.j2", "standards")
+            return self.words_within(name, values, MAX_WORDS, needed=True)
+        if name == "reason":
+            return self.words_within(name, values, MAX_WORDS, needed=False)
+        if name in ("starts", "due"):
+            return self.date_of(event, name, values)
+        return value, ""
 
     def _just_set(self, manager: str, employee: str, content: dict[str, str]) -> int | None:
         """An expectation this manager set for this person with this very content in

@@ -25,10 +25,12 @@ from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup
 from bot.plans.store import PlanStore
 from bot.records import (
+    Checked,
     PersonalFlow,
     form_values,
     number_of,
     picked_person,
+    why,
 )
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
@@ -49,6 +51,7 @@ MAX_GAP_WORDS = 60
 MAX_NOTE_WORDS = 300
 MAX_ITEMS = 20
 MAX_WEEKS = 12
+ITEM_FIELDS = ("behaviour", "gap", "activity", "activity_other", "starts", "due")
 
 
 def _iso(moment: datetime) -> str:
@@ -209,6 +212,13 @@ class PlanFlow(PersonalFlow):
                 kind="choice",
                 options=tuple(Choice(label, key) for key, label in ACTIVITIES.items()),
             ),
+            field(
+                "activity_other",
+                "Something else: what will you do?",
+                hint="Shadow the regional director for a month",
+                optional=True,
+                only_if="activity=other",
+            ),
             field("starts", "Start date (optional)", hint="2027-01-04", optional=True, kind="date"),
             field(
                 "due",
@@ -240,7 +250,8 @@ class PlanFlow(PersonalFlow):
             "behaviour": f"{behaviour.label if behaviour else item['behaviour']} "
             f"{level.label if level else item['level']}",
             "gap": item["gap"],
-            "activity": item["activity"],
+            "activity": item["activity"] if item["activity"] in ACTIVITIES else "other",
+            "activity_other": "" if item["activity"] in ACTIVITIES else item["activity"],
             "starts": item["starts"],
             "due": item["due"],
         }
@@ -254,41 +265,24 @@ class PlanFlow(PersonalFlow):
             return self._edit(event, number) if number else self._item_form(event)
         values = form_values(event)
         errors: dict[str, str] = {}
-        found = (
-            resolve_query(self.lookup.index, values.get("behaviour", ""))
-            if values.get("behaviour")
-            else None
-        )
-        if not isinstance(found, BehaviourView):
-            errors["behaviour"] = (
-                "I could not tell which behaviour that is: name one, with its level, "
-                "such as leadership level 5."
-            )
-        elif found.level is None:
-            errors["behaviour"] = (
-                f"Which level of {found.behaviour.label} do you aim for? "
-                f"Add it, such as {found.behaviour.label.casefold()} "
-                f"{found.framework.levels_of(found.behaviour)[-1].label.casefold()}."
-            )
-        gap = values.get("gap", "")
-        if not gap:
-            errors["gap"] = "Say what the gap is, in a sentence."
-        elif count_words(gap) > MAX_GAP_WORDS:
-            errors["gap"] = f"That is {count_words(gap)} words: keep it to one sentence."
-        activity = values.get("activity", "")
-        if activity not in ACTIVITIES:
-            errors["activity"] = "Choose how you will develop it."
-        dates = self.dates(event, values, errors)
+        for name in ITEM_FIELDS:  # in order: an end date is read from its start
+            values[name], refused = self._check_item(event, name, values)
+            if refused:
+                errors[name] = refused
         if errors:
             return self._item_form(event, number=number, values=values, errors=errors)
+        found = resolve_query(self.lookup.index, values["behaviour"])
         assert isinstance(found, BehaviourView) and found.level is not None
+        activity = values["activity"]
         fields = {
             "framework": found.framework.id,
             "behaviour": found.behaviour.id,
             "level": found.level.id,
-            "gap": gap,
-            "activity": activity,
-            **dates,
+            "gap": values["gap"],
+            # something else is kept as the person words it
+            "activity": values["activity_other"] if activity == "other" else activity,
+            "starts": values["starts"],
+            "due": values["due"],
         }
         same = [
             i["number"]
@@ -306,6 +300,41 @@ class PlanFlow(PersonalFlow):
         plan = self.db.plan(plan["id"])
         assert plan is not None
         return self.view(plan, event.user, said=said, said_item=number)
+
+    def check(self, event: Event, submit: str, name: str, values: dict[str, str]) -> Checked:
+        if submit.split()[:2] == ["plan", "save"]:
+            return self._check_item(event, name, values)
+        if submit.startswith("plan progress ") and name.startswith("progress-"):
+            return self.words_within(name, values, MAX_NOTE_WORDS, needed=False)
+        if submit.startswith("plan comment "):
+            return self.words_within(name, values, MAX_NOTE_WORDS, needed=True)
+        return values.get(name, ""), ""
+
+    def _check_item(self, event: Event, name: str, values: dict[str, str]) -> Checked:
+        """A field of a plan item, checked where it is asked: the behaviour and the
+        level aimed for, the gap, how (and, for something else, what), the dates."""
+        value = values.get(name, "")
+        if name == "behaviour":
+            found = resolve_query(self.lookup.index, value) if value else None
+            if not isinstance(found, BehaviourView):
+                return value, why("plans/why.j2", "behaviour")
+            if found.level is None:
+                levels = found.framework.levels_of(found.behaviour)
+                return value, why(
+                    "plans/why.j2", "level", behaviour=found.behaviour, top=levels[-1]
+                )
+            return value, ""
+        if name == "gap":
+            return self.words_within(name, values, MAX_GAP_WORDS, needed=True)
+        if name == "activity":
+            return value, "" if value in ACTIVITIES else why("plans/why.j2", "activity")
+        if name == "activity_other":
+            if values.get("activity") != "other":
+                return "", ""
+            return self.words_within(name, values, MAX_GAP_WORDS, needed=True)
+        if name in ("starts", "due"):
+            return self.date_of(event, name, values)
+        return value, ""
 
     def _item(self, event: Event, number: int) -> Reply:
         plan = self._own(event)

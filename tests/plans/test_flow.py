@@ -40,16 +40,17 @@ def test_an_item_is_asked_field_by_field_checked_and_stored(
     assert "Your development plan" in opened and "Nothing in it yet" in opened
     (intro, first) = alice.send(text="plan add leadership level 5")
     assert intro.title == "Add to your development plan"
-    assert "Add to your plan: 1 of 4" in first.plain_text()  # the behaviour was given
+    assert "Add to your plan: 2 of 5" in first.plain_text()  # the behaviour was given
     assert "The gap, in a sentence" in first.plain_text()
     alice.send(text="I rarely set direction for the team")
     asked = text(alice.send(text="lots"))  # not one of the activities
     assert "Pick one of these" in asked
     alice.send(text="a developmental assignment")
     alice.send(text="2027-03-31")
-    refused = text(alice.send(text="2027-01-04"))  # before the start
+    refused = text(alice.send(text="2027-01-04"))  # before the start: refused at once
     assert "Please check: That is before the start date." in refused
-    assert "Add to your plan: 1 of 1" in refused  # only the refused field again
+    assert "You typed: 2027-01-04" in refused
+    assert "Add to your plan: 5 of 5" in refused
     saved = text(alice.send(text="2027-06-30"))
     assert "Added item 1." in saved
     assert "1. Leadership: Level 5 (Deputy Director or equivalent)" in saved
@@ -361,3 +362,61 @@ def test_the_markdown_export_shows_typed_text_as_typed(
     for live in ("![](", "](javascript", "<img", "http://", "\n# Big", "\n- extra"):
         assert live not in body, live
     assert "I rarely \\!\\[\\]\\(http\\://x/p\\.png\\)" in body
+
+
+# ---- defects found by a new user (issue 16) --------------------------------------------
+
+
+def test_something_else_asks_what_the_activity_is(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely set direction for the team")
+    asked = text(alice.send(text="something else"))
+    assert "Something else: what will you do?" in asked
+    alice.send(text="Shadow the regional director for a month")
+    alice.send(text="skip")
+    saved = text(alice.send(text="skip"))
+    assert "Added item 1." in saved
+    assert "• Shadow the regional director for a month" in saved
+    (item,) = PlanStore(store).items(1)
+    assert item["activity"] == "Shadow the regional director for a month"
+    # changing it asks "something else" again, with what was typed kept
+    alice.send(text="plan edit 1")
+    for typed in ("keep", "keep", "keep"):
+        shown = text(alice.send(text=typed))
+    assert "Now: Shadow the regional director for a month" in shown
+
+
+def test_an_end_date_in_3_months_counts_from_the_start_date(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely set direction for the team")
+    alice.send(text="training")
+    alice.send(text="2027-01-04")
+    saved = text(alice.send(text="in 3 months"))
+    assert "Added item 1." in saved
+    (item,) = PlanStore(store).items(1)
+    assert (item["starts"], item["due"]) == ("2027-01-04", "2027-04-04")
+
+
+def test_a_managers_view_of_a_starter_plan_names_the_employee(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", "bob", "carol", "dan", "dana")
+    request(who["alice"], manager="dana")
+    answer(who["bob"], "2", "4", "skip", "skip", "skip")
+    answer(who["carol"], "1", "4", "skip", "skip", "skip")
+    answer(who["dan"], "2", "4", "skip", "skip", "skip")
+    who["alice"].send(text="360 close 1 confirm")
+    own = text(who["alice"].send(text="360 plan 1"))
+    assert "on average, you Usually (3)" in own
+    assert "agree it with your manager or mentor" in own
+    theirs = text(who["dana"].send(text="360 plan 1"))
+    assert theirs.startswith("alice's starter development plan")
+    assert "on average, alice Usually (3)" in theirs
+    assert "you Usually" not in theirs and "your" not in theirs.casefold()
