@@ -46,7 +46,6 @@ from bot.records import (
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.storage import Store
-from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
 
 VERBS = frozenset({"expectations", "expectation", "expect"})
@@ -386,13 +385,7 @@ class ExpectationFlow(PersonalFlow):
         if expectation is None:
             chosen = picked_person(event, "employee")
             if chosen is None or isinstance(chosen, str):
-                errors["employee"] = {
-                    None: "Choose whom the expectation is for.",
-                    "one": "Choose one person.",
-                    "self": "You cannot set expectations for yourself: choose someone else.",
-                    "unchecked": "I could not check that person with the platform just now: "
-                    "choose again in a moment.",
-                }.get(chosen, "Choose a person: not an app or a former colleague.")
+                errors["employee"] = why("expectations/why.j2", f"employee-{chosen or 'none'}")
             elif self.db.standing(event.user, chosen.identity) in ("refused", "withdrawn"):
                 return self._not_their_manager(event.user, chosen.identity)
             else:
@@ -594,12 +587,8 @@ class ExpectationFlow(PersonalFlow):
             return self.show(event, number)
         text, error = "", ""
         if saving and event.fields is not None:
-            text = form_values(event).get("text", "")
-            if not text:
-                error = "Write something first."
-            elif count_words(text) > MAX_WORDS:
-                error = f"That is {count_words(text)} words: keep it to {MAX_WORDS}."
-            else:
+            text, error = self.words_within("text", form_values(event), MAX_WORDS, needed=True)
+            if not error:
                 version = self.db.versions(number)[-1]["version"]
                 kind = "proposal" if what == "propose" else "comment"
                 if self.db.record(number, version, kind, event.user, text):

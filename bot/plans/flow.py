@@ -35,7 +35,6 @@ from bot.records import (
 from bot.render import compose
 from bot.resolver import BehaviourView, resolve_query
 from bot.storage import Store
-from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
 VERBS = frozenset({"plan", "plans"})
@@ -439,7 +438,7 @@ class PlanFlow(PersonalFlow):
             # the terminal: a name typed with the command, taken as the form would be
             names, bad = parse_names(typed)
             if bad or len(names) != 1:
-                return self._mentor_form(event, plan, error="Name one person, such as dan.")
+                return self._mentor_form(event, plan, error=why("forms/why.j2", "one-person"))
             chosen_id = identity_of(names[0], event.user)
             event = replace(
                 event, fields={"mentor": chosen_id}, people=(Person(chosen_id, names[0]),)
@@ -448,13 +447,7 @@ class PlanFlow(PersonalFlow):
             return self._mentor_form(event, plan)
         chosen = picked_person(event, "mentor")
         if not isinstance(chosen, Person):
-            problem = {
-                None: "Choose your mentor.",
-                "one": "Choose one person.",
-                "self": "You cannot mentor yourself: choose someone else.",
-                "unchecked": "I could not check that person with the platform just now: "
-                "choose again in a moment.",
-            }.get(chosen, "Choose a person who can answer: not an app or a former colleague.")
+            problem = why("plans/why.j2", f"mentor-{chosen or 'none'}")
             return self._mentor_form(event, plan, error=problem)
         person = chosen
         if plan["mentor"] == person.identity:
@@ -571,13 +564,12 @@ class PlanFlow(PersonalFlow):
         values = form_values(event)
         errors: dict[str, str] = {}
         for item in open_items:
-            said = values.get(f"progress-{item['number']}", "")
-            if count_words(said) > MAX_NOTE_WORDS:
-                errors[f"progress-{item['number']}"] = (
-                    f"That is {count_words(said)} words: keep it to {MAX_NOTE_WORDS}."
-                )
+            key = f"progress-{item['number']}"
+            _, refused = self.words_within(key, values, MAX_NOTE_WORDS, needed=False)
+            if refused:
+                errors[key] = refused
             if values.get(f"status-{item['number']}", item["status"]) not in STATUSES:
-                errors[f"status-{item['number']}"] = "Choose a status."
+                errors[f"status-{item['number']}"] = why("plans/why.j2", "status")
         changed = [
             i
             for i in open_items
@@ -586,9 +578,7 @@ class PlanFlow(PersonalFlow):
         ]
         if not changed and not errors:
             first = open_items[0]["number"]
-            errors[f"progress-{first}"] = (
-                "Say what you did on at least one item, or change a status."
-            )
+            errors[f"progress-{first}"] = why("plans/why.j2", "nothing")
         if errors:
             return self._progress_form(described, open_items, checkin, values, errors)
         if not self.db.mark_answered(checkin["id"]):
@@ -693,12 +683,9 @@ class PlanFlow(PersonalFlow):
         text = ""
         error = ""
         if saving and event.fields is not None:
-            text = form_values(event).get("comment", "")
-            if not text:
-                error = "Write a comment first."
-            elif count_words(text) > MAX_NOTE_WORDS:
-                error = f"That is {count_words(text)} words: keep it to {MAX_NOTE_WORDS}."
-            else:
+            values = form_values(event)
+            text, error = self.words_within("comment", values, MAX_NOTE_WORDS, needed=True)
+            if not error:
                 name = self.name_of(event.user)
                 recorded = self.db.note(
                     plan["id"],

@@ -529,14 +529,12 @@ def test_the_markdown_export_shows_typed_text_as_typed(
 def test_one_word_count_for_every_limit() -> None:
     """Drafting, review, export and every form's limit count words the same way: a note
     in Japanese with no spaces is as many words as characters, not one."""
-    from bot import feedback, review, star, text
-    from bot.expectations import flow as expectations
-    from bot.plans import flow as plans
+    from bot import feedback, records, review, star, text
 
     note = "進捗" * 200  # 400 characters, no spaces
     assert text.count_words(note) == 400
     assert review.count_words is star.count_words is text.count_words
-    assert plans.count_words is expectations.count_words is feedback.count_words
+    assert records.count_words is feedback.count_words  # plans' and expectations' limits
     assert feedback.count_words is text.count_words
 
 
