@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.clock import named_zone
-from bot.types import Block, Event, Reply
+from bot.render import compose
+from bot.types import Event, Outgoing, Reply
 
 log = logging.getLogger("behaviourbot.console")
 
@@ -70,7 +71,6 @@ def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False
 
 
 _AS = re.compile(r"^as\s+@?([A-Za-z0-9][A-Za-z0-9._-]{0,39})$", re.I)
-_DIRECT = Block("note", text="A direct message for you:")
 PASTE_WAIT = 0.05  # seconds: lines arriving this close together were pasted together
 
 
@@ -113,10 +113,11 @@ class Console:
         interactive: bool,
         history: Path | None = None,
         completions: Iterable[str] = (),
-        inbox: Callable[[str], list[Reply]] | None = None,
+        inbox: Callable[[str], list[Outgoing]] | None = None,
     ):
         self.handle = handle
-        self.inbox = inbox  # the direct messages waiting for a user (Bot.inbox)
+        # the direct messages sent to everyone at this terminal (Bot.mail)
+        self.inbox = inbox
         self.user = f"console:local:{user}"
         self.stdin, self.stdout = stdin, stdout
         self.interactive = interactive
@@ -144,9 +145,11 @@ class Console:
                     tz_offset=offset,
                 )
             )
-        waiting = self.inbox(self.user) if self.inbox else []
-        if waiting:
-            replies = [*replies, *(replace(r, blocks=(_DIRECT, *r.blocks)) for r in waiting)]
+        for message in self.inbox(self.user) if self.inbox else []:
+            mine = message.user == self.user
+            name = message.user.rsplit(":", 1)[-1]
+            to = compose("direct_message.j2", mine=mine, name=name).blocks
+            replies += [replace(r, blocks=(*to, *r.blocks)) for r in message.replies]
         return replies
 
     def show(self, replies: list[Reply]) -> None:

@@ -489,19 +489,28 @@ class Bot:
 
     def inbox(self, user: str) -> list[Reply]:
         """For the terminal: run what is due, then take `user`'s direct messages."""
+        return [reply for message in self.mail(user) for reply in message.replies]
+
+    def mail(self, user: str, *, everyone: bool = False) -> list[Outgoing]:
+        """For the terminal: run what is due, then take the direct messages of `user`,
+        or (`everyone`) of every person of their workspace: one screen shows them all,
+        so a message is delivered when it is sent. A number its person types next picks
+        from its choices."""
         self.tick()
-        messages = self.outgoing(user.rsplit(":", 1)[0] + ":", user=user)
-        replies = [reply for message in messages for reply in message.replies]
+        workspace = user.rsplit(":", 1)[0] + ":"
+        messages = self.outgoing(workspace, user=None if everyone else user)
         with self.store.transaction():
             for message in messages:
                 self._delivered(message.id, message.key)
-            state = self.store.state(user, user)
-            if replies and "filling" not in state:  # a number answers its choices (not
-                # while a form's question is waiting for one)
-                offered = _offering(state, replies[-1], Event(user=user, conversation=user))
-                if offered != state:
-                    self.store.save_state(user, user, offered)
-        return replies
+            for person in dict.fromkeys(m.user for m in messages):
+                last = [r for m in messages if m.user == person for r in m.replies][-1]
+                state = self.store.state(person, person)
+                if "filling" not in state:  # a number answers its choices (not while a
+                    # form's question is waiting for one)
+                    offered = _offering(state, last, Event(user=person, conversation=person))
+                    if offered != state:
+                        self.store.save_state(person, person, offered)
+        return messages
 
     def _again(self, event: Event) -> list[Reply]:
         """A retried or duplicated event: handled once, but its replies are sent again
