@@ -421,7 +421,7 @@ class Bot:
             # one that fails is logged and left, never blocking the rest of the schedule
             self.store.conn.execute("SAVEPOINT task")
             try:
-                self.plans.run_checkin(number, at)
+                self.plans.checkins.run(number, at)
             except Exception:
                 self.store.conn.execute("ROLLBACK TO task")
                 log.exception("schedule: check-in %d failed", number)

@@ -8,21 +8,22 @@ or another), dates and a status. Items come from a closed 360 report's gaps or a
 one by one.
 
 The owner may name a mentor, who can open the plan and comment on it; nobody else can
-see it, and a former mentor no longer can. Check-ins are rows in the schedule, run by
-`tick` whatever restarts happen: the bot asks the owner about each open item at the
-interval they chose, records what they say, and sends the mentor a short summary.
+see it, and a former mentor no longer can. Check-ins (`checkins.py`) are rows in the
+schedule, run by `tick` whatever restarts happen: the bot asks the owner about each open
+item at the interval they chose, records what they say, and sends the mentor a short
+summary.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import show_date, working_moment
+from bot.clock import iso, show_date
 from bot.feedback import FeedbackFlow, activity_for, identity_of, names_typed, parse_names
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import Lookup
+from bot.plans.checkins import MAX_NOTE_WORDS, OPEN, STATUSES, CheckIns
 from bot.plans.store import PlanStore
 from bot.records import (
     Checked,
@@ -44,17 +45,9 @@ ACTIVITIES = {
     "mentoring": "Mentoring",
     "other": "Something else",
 }
-STATUSES = ("not started", "in progress", "done", "dropped")
-OPEN = ("not started", "in progress")
 MAX_GAP_WORDS = 60
-MAX_NOTE_WORDS = 300
 MAX_ITEMS = 20
-MAX_WEEKS = 12
 ITEM_FIELDS = ("behaviour", "gap", "activity", "activity_other", "starts", "due")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class PlanFlow(PersonalFlow):
@@ -66,6 +59,7 @@ class PlanFlow(PersonalFlow):
         super().__init__(lookup, store)
         self.db = PlanStore(store)
         self.reports = feedback  # 360 reports, to start a plan from
+        self.checkins = CheckIns(self)
 
     # ---- routing --------------------------------------------------------------------
 
@@ -94,9 +88,9 @@ class PlanFlow(PersonalFlow):
         if sub == "mentor":
             return self._mentor(event, args)
         if sub in ("checkins", "checkin", "check-ins", "check-in"):
-            return self._checkins(event, args)
+            return self.checkins.command(event, args)
         if sub == "progress":
-            return self._progress(event, args)
+            return self.checkins.progress(event, args)
         if sub == "comment":
             return self._comment(event, args)
         if sub in ("export", "markdown"):
@@ -460,7 +454,7 @@ class PlanFlow(PersonalFlow):
         told = compose("plans/mentor_named.j2", plan=plan, owner_name=plan["owner_name"])
         self.outbox.queue(
             person.identity,
-            f"mentor-{plan['id']}-{person.identity}-{_iso(self.store.now())}",
+            f"mentor-{plan['id']}-{person.identity}-{iso(self.store.now())}",
             replies_to_json([told]),
         )
         return self.view(plan, event.user, said="mentor")
@@ -485,192 +479,9 @@ class PlanFlow(PersonalFlow):
         note = compose("plans/mentor_removed.j2", plan=plan)
         self.outbox.queue(
             plan["mentor"],
-            f"unmentor-{plan['id']}-{plan['mentor']}-{_iso(self.store.now())}",
+            f"unmentor-{plan['id']}-{plan['mentor']}-{iso(self.store.now())}",
             replies_to_json([note]),
         )
-
-    # ---- check-ins ------------------------------------------------------------------
-
-    def _checkins(self, event: Event, args: list[str]) -> Reply:
-        plan = self._own(event)
-        words = [a.casefold() for a in args if a.casefold() not in ("every", "weeks", "week")]
-        if not words:
-            return compose("plans/checkins.j2", **self._described(plan, event.user))
-        if words[0] in ("off", "stop", "none", "0"):
-            self.db.cancel_checkins(plan["id"])
-            self.db.set_every(plan["id"], 0)
-            plan = self.db.plan(plan["id"])
-            assert plan is not None
-            return self.view(plan, event.user, said="checkins-off")
-        weeks = number_of(words[0])
-        if weeks is None or not 1 <= weeks <= MAX_WEEKS:
-            return compose(
-                "plans/checkins.j2", **self._described(plan, event.user), bad=words[0][:20]
-            )
-        self.db.cancel_checkins(plan["id"])
-        self.db.set_every(plan["id"], weeks * 7)
-        self._schedule_checkin(plan, self.store.now() + timedelta(weeks=weeks))
-        plan = self.db.plan(plan["id"])
-        assert plan is not None
-        return self.view(plan, event.user, said="checkins")
-
-    def _schedule_checkin(self, plan: dict[str, Any], moment: datetime) -> None:
-        """The next check-in, in the owner's working hours where their time zone is known."""
-        due = working_moment(moment, self.zone(plan["owner"]).zone, moment + timedelta(days=4))
-        checkin = self.db.add_checkin(plan["id"], _iso(due))
-        self.outbox.schedule("checkin", checkin, _iso(due))
-
-    def run_checkin(self, checkin_id: int, at: datetime) -> None:
-        """A check-in that is due (inside the caller's transaction): the owner is asked
-        about each open item, and the next one is scheduled."""
-        checkin = self.db.checkin(checkin_id)
-        if checkin is None or checkin["cancelled_at"] or checkin["asked_at"]:
-            return
-        plan = self.db.plan(checkin["plan_id"])
-        if plan is None or not plan["every_days"]:
-            return
-        self.db.mark_asked(checkin_id)
-        described = self._described(plan, plan["owner"])
-        open_items = [i for i in described["items"] if i["status"] in OPEN]
-        if open_items:
-            ask = compose("plans/checkin.j2", **described, open_items=open_items, checkin=checkin)
-            self.outbox.queue(plan["owner"], f"checkin-{checkin_id}", replies_to_json([ask]))
-        following = datetime.fromisoformat(checkin["due_at"]) + timedelta(days=plan["every_days"])
-        self._schedule_checkin(plan, max(following, at + timedelta(hours=1)))
-
-    def _progress(self, event: Event, args: list[str]) -> Reply:
-        plan = self._own(event)
-        number = number_of(args[0]) if args else None
-        saving = len(args) > 1 and args[1].casefold() == "save"
-        checkin = self.db.checkin(number) if number is not None else None
-        if number is not None and (checkin is None or checkin["plan_id"] != plan["id"]):
-            return compose("plans/no_checkin.j2", number=number)
-        described = self._described(plan, event.user)
-        open_items = [i for i in described["items"] if i["status"] in OPEN]
-        if not open_items:
-            return compose("plans/nothing_open.j2", **described)
-        if checkin is not None and checkin["answered_at"]:
-            return compose(
-                "plans/checkin_done.j2",
-                **described,
-                answered=described["when"](checkin["answered_at"]),
-            )
-        if checkin is None:  # a check-in of the person's own accord
-            number = self.db.add_checkin(plan["id"], _iso(self.store.now()), asked=True)
-            checkin = self.db.checkin(number)
-            assert checkin is not None
-        if not saving or event.fields is None:
-            return self._progress_form(described, open_items, checkin)
-        values = form_values(event)
-        errors: dict[str, str] = {}
-        for item in open_items:
-            key = f"progress-{item['number']}"
-            _, refused = self.words_within(key, values, MAX_NOTE_WORDS, needed=False)
-            if refused:
-                errors[key] = refused
-            if values.get(f"status-{item['number']}", item["status"]) not in STATUSES:
-                errors[f"status-{item['number']}"] = why("plans/why.j2", "status")
-        changed = [
-            i
-            for i in open_items
-            if values.get(f"progress-{i['number']}")
-            or values.get(f"status-{i['number']}", i["status"]) != i["status"]
-        ]
-        if not changed and not errors:
-            first = open_items[0]["number"]
-            errors[f"progress-{first}"] = why("plans/why.j2", "nothing")
-        if errors:
-            return self._progress_form(described, open_items, checkin, values, errors)
-        if not self.db.mark_answered(checkin["id"]):
-            return compose(
-                "plans/checkin_done.j2",
-                **described,
-                answered=described["when"](checkin["answered_at"]),
-            )
-        name = self.name_of(event.user)
-        for item in changed:
-            said = values.get(f"progress-{item['number']}", "")
-            status = values.get(f"status-{item['number']}", item["status"])
-            notes = [("progress", said)] if said else []
-            if status != item["status"]:
-                self.db.update_item(plan["id"], item["number"], status=status)
-                notes.append(("status", f"{item['status']} → {status}"))
-            for kind, text in notes:
-                self.db.note(
-                    plan["id"],
-                    item=item["number"],
-                    author=event.user,
-                    author_name=name,
-                    kind=kind,
-                    text=text,
-                    checkin_id=checkin["id"],
-                )
-        if plan["mentor"]:
-            summary = compose(
-                "plans/checkin_summary.j2",
-                **self._described(plan, plan["mentor"]),
-                now_iso=_iso(self.store.now()),
-                changed=[
-                    (
-                        i,
-                        values.get(f"progress-{i['number']}", ""),
-                        values.get(f"status-{i['number']}", i["status"]),
-                    )
-                    for i in changed
-                ],
-            )
-            self.outbox.queue(
-                plan["mentor"], f"checkin-{checkin['id']}-summary", replies_to_json([summary])
-            )
-        plan = self.db.plan(plan["id"])
-        assert plan is not None
-        return self.view(plan, event.user, said="progress")
-
-    def _progress_form(
-        self,
-        described: dict[str, Any],
-        open_items: list[dict[str, Any]],
-        checkin: dict[str, Any],
-        values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-    ) -> Reply:
-        values = values or {}
-        errors = errors or {}
-        fields: list[Field] = []
-        for item in open_items:
-            key = item["number"]
-            fields.append(
-                Field(
-                    f"progress-{key}",
-                    f"{key}. {item['label']}: what did you do, and how did it go?",
-                    value=values.get(f"progress-{key}", ""),
-                    optional=True,
-                    error=errors.get(f"progress-{key}", ""),
-                    hint="Led the planning day; next, chair the review",
-                )
-            )
-            fields.append(
-                Field(
-                    f"status-{key}",
-                    f"{key}. {item['label']}: status",
-                    value=values.get(f"status-{key}", item["status"]),
-                    kind="choice",
-                    options=tuple(Choice(s.capitalize(), s) for s in STATUSES),
-                    error=errors.get(f"status-{key}", ""),
-                )
-            )
-        reply = compose(
-            "plans/progress_form.j2", **described, open_items=open_items, refused=bool(errors)
-        )
-        form = Form(
-            "Check-in",
-            tuple(fields),
-            f"plan progress {checkin['id']} save",
-            f"plan progress {checkin['id']}",
-            "Save",
-            "Record progress",
-        )
-        return replace(reply, form=form)
 
     # ---- comments -------------------------------------------------------------------
 
