@@ -71,7 +71,7 @@ def _step(item: Field) -> Step:
         asks="forms/question.j2",
         kind="choice" if item.kind == "choice" else item.kind,
         optional=item.optional,
-        label=item.label,
+        label=compose("forms/_label.j2", field=item).plain_text(),
         names_behaviour=item.names_behaviour,
     )
 

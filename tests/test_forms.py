@@ -249,3 +249,19 @@ def test_a_form_stored_before_versions_is_converted_once(
         assert "How you will develop it" in text(bob.send(text="I rarely set direction"))
     finally:
         reopened.close()
+
+
+def test_a_command_typed_as_an_answer_is_asked_about_and_yes_saves_it(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="plan add leadership level 5")
+    asked = text(alice.send(text="plan the day"))
+    assert "Save this as your answer to “The gap, in a sentence”?" in asked
+    assert "How you will develop it" in text(alice.send(text="yes"))
+    filling = form_of(store, alice)
+    assert filling is not None and filling.values["gap"] == "plan the day"
+    # a command of its own leaves the form, saying so
+    left = text(alice.send(text="plan item 1"))
+    assert "was left unfinished, and nothing from it was saved" in left
+    assert form_of(store, alice) is None

@@ -165,49 +165,26 @@ class ExpectationFlow(PersonalFlow):
             expectation["manager"]: expectation["manager_name"],
             expectation["employee"]: expectation["employee_name"],
         }
-        said = {
-            "comment": "commented",
-            "proposal": "proposed a change",
-            "communicated": "received",
-            "acknowledged": "acknowledged",
-            "undelivered": "could not be sent",
-        }
         manager, employee = expectation["manager_name"], expectation["employee_name"]
-        about_manager = {
-            "awaiting-manager": f"Awaiting confirmation of the manager: {employee} is asked"
-            f" whether {manager} is their manager",
-            "manager-confirmed": f"{employee} confirmed {manager} as their manager",
-            "manager-refused": f"{employee} said {manager} is not their manager:"
-            " this expectation is void",
-            "manager-withdrawn": f"{employee} withdrew their confirmation of {manager}"
-            " as their manager",
-        }
+
+        def line(what: str, **values: Any) -> str:
+            return compose(
+                "expectations/history_line.j2",
+                what=what,
+                manager=manager,
+                employee=employee,
+                **values,
+            ).plain_text()
+
         history = [
-            (
-                v["set_at"],
-                v["version"],
-                0,
-                f"Version {v['version']} set by {names.get(v['set_by'], '?')}"
-                + (f" (why: {v['reason']})" if v["reason"] else "")
-                + f": {v['kind_label']}: {v['text']}"
-                + (f"; standard: {v['standards']}" if v["standards"] else "")
-                + (f"; competency: {v['competency']}" if v["competency"] else "")
-                + (f"; from {v['starts_shown']}" if v["starts_shown"] else "")
-                + (f"; by {v['due_shown']}" if v["due_shown"] else ""),
-            )
+            (v["set_at"], v["version"], 0, line("version", v=v, by=names.get(v["set_by"], "?")))
             for v in versions
         ]
         for n, e in enumerate(events, 1):
-            who = names.get(e["person"], "")
-            if e["what"] in ("comment", "proposal"):
-                line = f"{who} {said[e['what']]}: {e['text']}"
-            elif e["what"] == "undelivered":
-                line = f"Version {e['version']} could not be sent: {e['text']}"
-            elif e["what"] in about_manager:
-                line = about_manager[e["what"]]
-            else:
-                line = f"{who} {said.get(e['what'], e['what'])} version {e['version']}"
-            history.append((e["at"], e["version"], n, line))
+            said = line(
+                e["what"], who=names.get(e["person"], ""), version=e["version"], text=e["text"]
+            )
+            history.append((e["at"], e["version"], n, said))
         history.sort(key=lambda h: (h[0], h[1], h[2]))
         return {
             "e": expectation,
