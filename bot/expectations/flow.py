@@ -57,8 +57,28 @@ KINDS = {
     "other": "Other",
 }
 MAX_WORDS = 300
-# an expectation's fields, checked in this order (an end date is read from its start)
-FIELDS = ("kind", "text", "competency", "standards", "starts", "due", "reason")
+# An expectation's form, a field a step: asked in this order one at a time (the
+# terminal), shown at once on Slack and Teams, checked field by field (`_check_field`; an
+# end date is read from its start). Whom it is for is asked only of a new one, why it
+# changes only of a change. What each asks is in prompts/expectations/fields.j2.
+FORM = (
+    Field("employee", "", kind="people", most=1),
+    Field("kind", "", kind="choice"),
+    Field("text", ""),
+    Field("competency", "", optional=True, only_if="kind=competency", names_behaviour=True),
+    Field("standards", "", optional=True, only_if="kind=assignment"),
+    Field("starts", "", optional=True, kind="date"),
+    Field("due", "", optional=True, kind="date"),
+    Field("reason", "", optional=True),
+)
+FIELDS = tuple(step.name for step in FORM if step.name != "employee")
+
+
+def _wording(field: str, part: str) -> str:
+    """An expectation field's label or hint."""
+    return compose("expectations/fields.j2", field=field, part=part).plain_text()
+
+
 SUBCOMMANDS = frozenset(
     {"list", "new", "for", "save", "show", "open", "change", "ack", "acknowledge"}
     | {"comment", "propose", "export", "markdown", "help", "confirm", "refuse", "withdraw"}
@@ -281,46 +301,24 @@ class ExpectationFlow(PersonalFlow):
         errors: dict[str, str],
         note: str = "",
     ) -> Reply:
-        def field(name: str, label: str, **more: Any) -> Field:
-            return Field(
-                name, label, value=values.get(name, "") or "", error=errors.get(name, ""), **more
-            )
-
-        fields: list[Field] = []
-        if expectation is None:
-            fields.append(field("employee", "For", kind="people", most=1))
-        fields += [
-            field(
-                "kind",
-                "Kind of expectation",
-                kind="choice",
-                options=tuple(Choice(label, key) for key, label in KINDS.items()),
-            ),
-            field("text", "What is expected", hint="Clear the appeals backlog to under 50 cases"),
-            field(
-                "competency",
-                "For a competency: the behaviour and level",
-                hint="leadership level 4",
-                optional=True,
-                only_if="kind=competency",
-                names_behaviour=True,
-            ),
-            field(
-                "standards",
-                "For an assignment: the quality, quantity, accuracy or timeliness expected",
-                hint="Every case answered within 20 working days",
-                optional=True,
-                only_if="kind=assignment",
-            ),
-            field("starts", "From (optional)", hint="2027-01-04", optional=True, kind="date"),
-            field("due", "By (optional)", hint="2027-03-31", optional=True, kind="date"),
+        kinds = tuple(Choice(label, key) for key, label in KINDS.items())
+        asked = [
+            step
+            for step in FORM
+            if (step.name != "employee" or expectation is None)
+            and (step.name != "reason" or expectation is not None)
         ]
-        if expectation is not None:
-            fields.append(
-                field(
-                    "reason", "Why it changes (optional)", hint="Agreed at our 1:1", optional=True
-                )
+        fields = [
+            replace(
+                step,
+                label=_wording(step.name, "label"),
+                hint=_wording(step.name, "hint"),
+                value=values.get(step.name, "") or "",
+                error=errors.get(step.name, ""),
+                options=kinds if step.kind == "choice" else (),
             )
+            for step in asked
+        ]
         number = expectation["id"] if expectation else None
         reply = compose(
             "expectations/form.j2",

@@ -47,7 +47,23 @@ ACTIVITIES = {
 }
 MAX_GAP_WORDS = 60
 MAX_ITEMS = 20
-ITEM_FIELDS = ("behaviour", "gap", "activity", "activity_other", "starts", "due")
+# A plan item's form, a field a step: asked in this order one at a time (the terminal),
+# shown at once on Slack and Teams, and checked field by field (`_check_item`). What
+# each asks is in prompts/plans/item_fields.j2.
+ITEM_FORM = (
+    Field("behaviour", "", names_behaviour=True),
+    Field("gap", ""),
+    Field("activity", "", kind="choice"),
+    Field("activity_other", "", optional=True, only_if="activity=other"),
+    Field("starts", "", optional=True, kind="date"),
+    Field("due", "", optional=True, kind="date"),
+)
+ITEM_FIELDS = tuple(step.name for step in ITEM_FORM)
+
+
+def _wording(field: str, part: str) -> str:
+    """A plan item field's label or hint."""
+    return compose("plans/item_fields.j2", field=field, part=part).plain_text()
 
 
 class PlanFlow(PersonalFlow):
@@ -186,40 +202,17 @@ class PlanFlow(PersonalFlow):
         values = values if values is not None else {"behaviour": query[:80]}
         errors = errors or {}
 
-        def field(name: str, label: str, **more: Any) -> Field:
-            return Field(
-                name, label, value=values.get(name, ""), error=errors.get(name, ""), **more
+        activities = tuple(Choice(label, key) for key, label in ACTIVITIES.items())
+        fields = tuple(
+            replace(
+                step,
+                label=_wording(step.name, "label"),
+                hint=_wording(step.name, "hint"),
+                value=values.get(step.name, ""),
+                error=errors.get(step.name, ""),
+                options=activities if step.kind == "choice" else (),
             )
-
-        fields = (
-            field(
-                "behaviour",
-                "The behaviour, and the level you aim for",
-                hint="leadership level 5",
-                names_behaviour=True,
-            ),
-            field("gap", "The gap, in a sentence", hint="I rarely set direction for the team"),
-            field(
-                "activity",
-                "How you will develop it",
-                kind="choice",
-                options=tuple(Choice(label, key) for key, label in ACTIVITIES.items()),
-            ),
-            field(
-                "activity_other",
-                "Something else: what will you do?",
-                hint="Shadow the regional director for a month",
-                optional=True,
-                only_if="activity=other",
-            ),
-            field("starts", "Start date (optional)", hint="2027-01-04", optional=True, kind="date"),
-            field(
-                "due",
-                "Review or end date (optional)",
-                hint="in 3 months",
-                optional=True,
-                kind="date",
-            ),
+            for step in ITEM_FORM
         )
         reply = compose("plans/item_form.j2", number=number, refused=bool(errors))
         form = Form(
