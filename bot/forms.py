@@ -117,6 +117,9 @@ class FormFiller:
         ask = refused or [
             f.name for f in form.fields if not f.value or (form.ask_filled and f.kind != "people")
         ]
+        if not refused:  # what was given with the command is checked now, not at the end
+            form = self._checked(form, event, ask)
+            ask = [f.name for f in form.fields if f.name in ask or f.error]
         filling = FormState(
             form=asdict(form),
             ask=ask or [f.name for f in form.fields],
@@ -125,6 +128,20 @@ class FormFiller:
         filling.at = self._from(filling, 0)
         shown = replace(last, form=None)
         return dict(state, filling=filling.dump()), [*before, shown, self.question(filling)]
+
+    def _checked(self, form: Form, event: Event, asked: list[str]) -> Form:
+        """`form` with the values it was given with (`plan add leadership`) checked by
+        its flow: one refused carries why, to be asked first."""
+        if self.check is None:
+            return form
+        values = {f.name: f.value for f in form.fields}
+        fields = []
+        for item in form.fields:
+            if item.value and item.name not in asked:
+                _, refused = self.check(event, form, item.name, values)
+                item = replace(item, error=refused)
+            fields.append(item)
+        return replace(form, fields=tuple(fields))
 
     # ---- where the form is ----------------------------------------------------------
 

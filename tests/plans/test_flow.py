@@ -64,10 +64,13 @@ def test_a_behaviour_without_a_level_is_asked_again_and_cancel_saves_nothing(
     frameworks: list[Framework], store: Store
 ) -> None:
     alice = FakeAdapter(Bot(frameworks, store), "alice")
-    alice.send(text="plan add leadership")
-    for typed in ("I rarely set direction", "training", "skip"):
-        alice.send(text=typed)
-    again = text(alice.send(text="skip"))
+    # given with the command, the behaviour is checked at once: asked first, with why
+    asked = text(alice.send(text="plan add leadership"))
+    assert "Add to your plan: 1 of 5" in asked
+    assert "Which level of Leadership do you aim for?" in asked
+    # keep keeps nothing refused: asked again at once (it looped through the form)
+    again = text(alice.send(text="keep"))
+    assert "Add to your plan: 1 of 5" in again
     assert "Which level of Leadership do you aim for?" in again
     stopped = text(alice.send(text="cancel"))
     assert "Nothing from that form was saved." in stopped
