@@ -49,7 +49,7 @@ def plan_outcome(step: str, said: str) -> tuple[str, str | None]:
     if said == "back":
         if step == "behaviour":
             return "This is the first question", step
-        return "Type back for the one before", names[names.index(step) - 1]
+        return "Type keep to keep it", names[names.index(step) - 1]
     if said in ("stop", "cancel", "pause"):
         return STOPPED, None
     number = said in NUMBERS
@@ -135,7 +135,7 @@ def expectation_outcome(step: str, said: str) -> tuple[str, str | None]:
     if said == "help":
         return "You are answering a form", step
     if said == "back":  # before the kind: whom it is for, given with the command
-        return "Type back for the one before", names[names.index(step) - 1] if names.index(
+        return "Type keep to keep it", names[names.index(step) - 1] if names.index(
             step
         ) else "employee"
     if said in ("stop", "cancel", "pause"):
