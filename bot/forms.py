@@ -253,7 +253,8 @@ class FormFiller:
         elif item.kind == "people":
             names, bad = parse_names(typed)
             most = item.most or len(names)
-            if bad or not names or len(names) > most:
+            if bad or not names or len(names) > most or engine.word_of(typed) is not None:
+                # a word such as yes or no is never taken for someone's name
                 return again("one-person" if most == 1 else "people", typed=typed)
             identities = [identity_of(n, event.user) for n in names]
             people.update(dict(zip(identities, names, strict=True)))

@@ -265,3 +265,39 @@ def test_a_command_typed_as_an_answer_is_asked_about_and_yes_saves_it(
     left = text(alice.send(text="plan item 1"))
     assert "was left unfinished, and nothing from it was saved" in left
     assert form_of(store, alice) is None
+
+
+@pytest.mark.parametrize("said", ALL)
+@pytest.mark.parametrize(
+    "command", ["plan mentor", "plan comment", "plan progress", "plan progress+status"]
+)
+def test_every_word_at_the_other_forms_of_a_plan(
+    frameworks: list[Framework], store: Store, command: str, said: str
+) -> None:
+    """The mentor, a comment, a check-in's progress and its status: each word means the
+    same as in an item's form, and nothing ends in an error."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    for typed in ("plan add leadership level 5", "I rarely set direction", "training"):
+        alice.send(text=typed)
+    alice.send(text="skip")
+    alice.send(text="skip")
+    alice.send(text=command.partition("+")[0])
+    if command.endswith("+status"):
+        alice.send(text="Led the planning day")  # on to the status
+    before = form_of(store, alice)
+    assert before is not None
+    step = before.ask[before.at]
+    reply = text(alice.send(text=said))
+    assert "went wrong" not in reply
+    after = form_of(store, alice)
+    if said == "help":
+        assert "You are answering a form" in reply and after == before
+    elif said in ("stop", "cancel", "pause"):
+        assert STOPPED in reply and after is None
+    elif said == "back" and before.at == 0:
+        assert "This is the first question" in reply and after is not None
+    elif command == "plan mentor" and said in ("yes", "no"):
+        assert "Name one person" in reply and after is not None  # never a name
+        assert after.typed == said
+    elif after is not None and after.ask[after.at] == step and said != "back":
+        assert after.typed == said and f"You typed: {said}" in reply  # refused, and shown
