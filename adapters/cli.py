@@ -361,7 +361,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         interactive=interactive,
         history=settings.history_path,
         completions=words,
-        inbox=bot.inbox,
+        inbox=lambda user: bot.mail(user, everyone=True),
     )
     try:
         return console.run()

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.clock import named_zone
-from bot.render import phrase, words
-from bot.types import Block, Event, Reply
+from bot.render import compose, phrase, words
+from bot.types import Event, Outgoing, Reply
 
 log = logging.getLogger("behaviourbot.console")
 
@@ -115,10 +115,11 @@ class Console:
         interactive: bool,
         history: Path | None = None,
         completions: Iterable[str] = (),
-        inbox: Callable[[str], list[Reply]] | None = None,
+        inbox: Callable[[str], list[Outgoing]] | None = None,
     ):
         self.handle = handle
-        self.inbox = inbox  # the direct messages waiting for a user (Bot.inbox)
+        # the direct messages sent to everyone at this terminal (Bot.mail)
+        self.inbox = inbox
         self.user = f"console:local:{user}"
         self.stdin, self.stdout = stdin, stdout
         self.interactive = interactive
@@ -153,10 +154,11 @@ class Console:
                     tz_offset=offset,
                 )
             )
-        waiting = self.inbox(self.user) if self.inbox else []
-        if waiting:
-            direct = Block("note", words("console/direct.j2"))
-            replies = [*replies, *(replace(r, blocks=(direct, *r.blocks)) for r in waiting)]
+        for message in self.inbox(self.user) if self.inbox else []:
+            mine = message.user == self.user
+            name = message.user.rsplit(":", 1)[-1]
+            to = compose("direct_message.j2", mine=mine, name=name).blocks
+            replies += [replace(r, blocks=(*to, *r.blocks)) for r in message.replies]
         return replies
 
     def show(self, replies: list[Reply]) -> None:

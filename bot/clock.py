@@ -184,10 +184,11 @@ def show_date(iso: str) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def parse_date(text: str, today: date) -> str | None:
+def parse_date(text: str, today: date, *, since: date | None = None) -> str | None:
     """A date typed as `2027-03-31`, `31/03/2027`, `31 March 2027`, `today`, `tomorrow`,
     `in 6 weeks` or `3 months`, as an ISO date; "" for none (skip); None when it cannot
-    be read."""
+    be read. A span (`in 3 months`) counts from `since` when given (an end date from its
+    start date), else from `today`."""
     typed = " ".join(text.strip().casefold().rstrip(".").split())
     if not typed or word_of(typed) in (Word.SKIP, Word.NO):
         return ""
@@ -197,6 +198,7 @@ def parse_date(text: str, today: date) -> str | None:
         return (today + timedelta(days=1)).isoformat()
     if match := _RELATIVE.match(typed):
         count, unit = int(match.group(1)), match.group(2)[0]
+        today = since or today
         if unit == "m":
             months = today.month - 1 + count
             year, month = today.year + months // 12, months % 12 + 1

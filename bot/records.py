@@ -1,9 +1,7 @@
-"""The tables of development plans and performance expectations, and people's names
-and time zones, over the same connection and transactions as `Store`.
-
-Expectations are a record: `expectation_versions` and `expectation_events` take
-inserts only (triggers refuse an UPDATE or DELETE), so a change is a new version and
-every acknowledgement stays as it was made.
+"""What development plans and performance expectations share: people's names and time
+zones (`PeopleStore`), over the same connection and transactions as `Store`, and the
+flow they are both built on (`PersonalFlow`). Their own tables are in
+`bot/plans/store.py` and `bot/expectations/store.py`.
 """
 
 from __future__ import annotations
@@ -11,13 +9,14 @@ from __future__ import annotations
 import re
 import sqlite3
 from abc import ABC, abstractmethod
+from datetime import date
 from typing import Any
 
 from bot.clock import Zone, parse_date, zone_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
 from bot.storage import FeedbackStore, Store
-from bot.text import clean
+from bot.text import clean, count_words
 from bot.types import Event, Person, Reply
 
 
@@ -107,6 +106,23 @@ def remember(people: PeopleStore, event: Event) -> None:
             people.seen(person.identity, person.name, person.tz_offset, person.tz_name)
 
 
+# A form field's value as checked, and why it is refused ("" when it is not).
+Checked = tuple[str, str]
+
+
+def why(template: str, problem: str, **values: Any) -> str:
+    """Why a form's field is refused, as its flow's template words it (a field's error
+    is one sentence of plain text)."""
+    return compose(template, problem=problem, **values).plain_text()
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def number_of(text: str) -> int | None:
     """A number typed as `3` or `#3` (never one too long to be an id)."""
     text = text.lstrip("#")
@@ -152,20 +168,35 @@ class PersonalFlow(ABC):
     def command(self, event: Event, words: list[str]) -> Reply:
         """The reply to one of the flow's commands (`words` after the verb)."""
 
-    def dates(self, event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, str]:
-        """A form's `starts` and `due` dates as ISO dates ("" for none), read in the
-        speaker's time zone; what cannot be read, or ends before it starts, in `errors`."""
+    def check(self, event: Event, submit: str, name: str, values: dict[str, str]) -> Checked:
+        """Field `name` of the form whose submission is `submit`, checked at its step
+        (`values`: the fields before it, as checked, and its own as given): the value to
+        keep, and why it is refused ("" when it is not). A submitted form is checked
+        field by field the same way."""
+        return values.get(name, ""), ""
+
+    def date_of(self, event: Event, name: str, values: dict[str, str]) -> Checked:
+        """A form's `starts` or `due` as an ISO date ("" for none), read in the speaker's
+        time zone; an end date `in 3 months` counts from the start date, and is refused
+        when it is before it."""
         today = self.zone(event.user).today(self.store.now())
-        dates: dict[str, str] = {}
-        for key in ("starts", "due"):
-            day = parse_date(values.get(key, ""), today)
-            if day is None:
-                errors[key] = "Type a date as 2027-03-31, or as in 6 weeks, or skip."
-            else:
-                dates[key] = day
-        if dates.get("starts") and dates.get("due") and dates["due"] < dates["starts"]:
-            errors["due"] = "That is before the start date."
-        return dates
+        starts = values.get("starts", "") if name == "due" else ""
+        since = _iso_day(starts)
+        day = parse_date(values.get(name, ""), today, since=since)
+        if day is None:
+            return values.get(name, ""), why("forms/why.j2", "date")
+        if day and since is not None and day < starts:
+            return day, why("forms/why.j2", "before-start")
+        return day, ""
+
+    def words_within(self, name: str, values: dict[str, str], most: int, needed: bool) -> Checked:
+        """A text field: given when `needed`, and at most `most` words."""
+        text = values.get(name, "")
+        if needed and not text:
+            return text, why("forms/why.j2", "needed")
+        if count_words(text) > most:
+            return text, why("forms/why.j2", "too-long", count=count_words(text), most=most)
+        return text, ""
 
     def name_of(self, identity: str) -> str:
         known = self.people.get(identity)
@@ -173,306 +204,3 @@ class PersonalFlow(ABC):
 
     def zone(self, identity: str) -> Zone:
         return zone_of(self.people.get(identity))
-
-
-class PlanStore:
-    def __init__(self, store: Store):
-        self.conn = store.conn
-        self.stamp = store.stamp
-
-    # ---- plans ----------------------------------------------------------------------
-
-    def plan_of(self, owner: str) -> dict[str, Any] | None:
-        return _one(self.conn.execute("SELECT * FROM plans WHERE owner = ?", [owner]))
-
-    def plan(self, plan_id: int) -> dict[str, Any] | None:
-        if not _id_ok(plan_id):
-            return None
-        return _one(self.conn.execute("SELECT * FROM plans WHERE id = ?", [plan_id]))
-
-    def create(self, owner: str, owner_name: str) -> dict[str, Any]:
-        self.conn.execute(
-            "INSERT OR IGNORE INTO plans (owner, owner_name, every_days, created_at)"
-            " VALUES (?, ?, 0, ?)",
-            [owner, owner_name, self.stamp()],
-        )
-        plan = self.plan_of(owner)
-        assert plan is not None
-        return plan
-
-    def mentored_by(self, mentor: str) -> list[dict[str, Any]]:
-        return _dicts(
-            self.conn.execute("SELECT * FROM plans WHERE mentor = ? ORDER BY id", [mentor])
-        )
-
-    def set_mentor(self, plan_id: int, mentor: str | None, name: str | None) -> None:
-        self.conn.execute(
-            "UPDATE plans SET mentor = ?, mentor_name = ? WHERE id = ?", [mentor, name, plan_id]
-        )
-
-    def set_every(self, plan_id: int, days: int) -> None:
-        self.conn.execute("UPDATE plans SET every_days = ? WHERE id = ?", [days, plan_id])
-
-    # ---- items ----------------------------------------------------------------------
-
-    def items(self, plan_id: int) -> list[dict[str, Any]]:
-        return _dicts(
-            self.conn.execute(
-                "SELECT * FROM plan_items WHERE plan_id = ? ORDER BY number", [plan_id]
-            )
-        )
-
-    def item(self, plan_id: int, number: int) -> dict[str, Any] | None:
-        if not _id_ok(number):
-            return None
-        return _one(
-            self.conn.execute(
-                "SELECT * FROM plan_items WHERE plan_id = ? AND number = ?", [plan_id, number]
-            )
-        )
-
-    def add_item(self, plan_id: int, **values: str) -> int:
-        stamp = self.stamp()
-        row = self.conn.execute(
-            "SELECT COALESCE(MAX(number), 0) + 1 FROM plan_items WHERE plan_id = ?", [plan_id]
-        ).fetchone()
-        number = int(row[0])
-        self.conn.execute(
-            "INSERT INTO plan_items (plan_id, number, framework, behaviour, level, gap,"
-            " activity, starts, due, status, source, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                plan_id,
-                number,
-                values["framework"],
-                values["behaviour"],
-                values["level"],
-                values["gap"],
-                values["activity"],
-                values.get("starts", ""),
-                values.get("due", ""),
-                values.get("status", "not started"),
-                values.get("source", ""),
-                stamp,
-                stamp,
-            ],
-        )
-        return number
-
-    def update_item(self, plan_id: int, number: int, **values: str) -> None:
-        columns = ("framework", "behaviour", "level", "gap", "activity", "starts", "due", "status")
-        chosen = {k: v for k, v in values.items() if k in columns}
-        if not chosen:
-            return
-        sets = ", ".join(f"{k} = ?" for k in chosen)
-        self.conn.execute(
-            f"UPDATE plan_items SET {sets}, updated_at = ? WHERE plan_id = ? AND number = ?",
-            [*chosen.values(), self.stamp(), plan_id, number],
-        )
-
-    # ---- notes: comments, progress, status changes ------------------------------------
-
-    def note(
-        self,
-        plan_id: int,
-        *,
-        item: int,
-        author: str,
-        author_name: str,
-        kind: str,
-        text: str,
-        checkin_id: int = 0,
-    ) -> bool:
-        """Record a note; False when the very same note was recorded before."""
-        cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO plan_notes (plan_id, item, author, author_name, kind, text,"
-            " checkin_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [plan_id, item, author, author_name, kind, text, checkin_id, self.stamp()],
-        )
-        return cursor.rowcount == 1
-
-    def notes(self, plan_id: int, *, item: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM plan_notes WHERE plan_id = ?"
-        args: list[Any] = [plan_id]
-        if item is not None:
-            sql += " AND item = ?"
-            args.append(item)
-        return _dicts(self.conn.execute(sql + " ORDER BY id", args))
-
-    # ---- check-ins ------------------------------------------------------------------
-
-    def add_checkin(self, plan_id: int, due: str, *, asked: bool = False) -> int:
-        cursor = self.conn.execute(
-            "INSERT INTO plan_checkins (plan_id, due_at, asked_at) VALUES (?, ?, ?)",
-            [plan_id, due, self.stamp() if asked else None],
-        )
-        return int(cursor.lastrowid or 0)
-
-    def checkin(self, checkin_id: int) -> dict[str, Any] | None:
-        if not _id_ok(checkin_id):
-            return None
-        return _one(self.conn.execute("SELECT * FROM plan_checkins WHERE id = ?", [checkin_id]))
-
-    def next_checkin(self, plan_id: int) -> dict[str, Any] | None:
-        return _one(
-            self.conn.execute(
-                "SELECT * FROM plan_checkins WHERE plan_id = ? AND asked_at IS NULL"
-                " AND cancelled_at IS NULL ORDER BY due_at LIMIT 1",
-                [plan_id],
-            )
-        )
-
-    def cancel_checkins(self, plan_id: int) -> None:
-        self.conn.execute(
-            "UPDATE plan_checkins SET cancelled_at = ? WHERE plan_id = ? AND asked_at IS NULL"
-            " AND cancelled_at IS NULL",
-            [self.stamp(), plan_id],
-        )
-
-    def mark_asked(self, checkin_id: int) -> None:
-        self.conn.execute(
-            "UPDATE plan_checkins SET asked_at = ? WHERE id = ?", [self.stamp(), checkin_id]
-        )
-
-    def mark_answered(self, checkin_id: int) -> bool:
-        cursor = self.conn.execute(
-            "UPDATE plan_checkins SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
-            [self.stamp(), checkin_id],
-        )
-        return cursor.rowcount == 1
-
-
-class ExpectationStore:
-    def __init__(self, store: Store):
-        self.conn = store.conn
-        self.stamp = store.stamp
-
-    def create(self, *, manager: str, manager_name: str, employee: str, employee_name: str) -> int:
-        cursor = self.conn.execute(
-            "INSERT INTO expectations (manager, manager_name, employee, employee_name,"
-            " created_at) VALUES (?, ?, ?, ?, ?)",
-            [manager, manager_name, employee, employee_name, self.stamp()],
-        )
-        return int(cursor.lastrowid or 0)
-
-    def expectation(self, expectation_id: int) -> dict[str, Any] | None:
-        if not _id_ok(expectation_id):
-            return None
-        return _one(self.conn.execute("SELECT * FROM expectations WHERE id = ?", [expectation_id]))
-
-    def between(self, person: str) -> list[dict[str, Any]]:
-        """Every expectation `person` set or was set, newest first."""
-        return _dicts(
-            self.conn.execute(
-                "SELECT * FROM expectations WHERE manager = ? OR employee = ? ORDER BY id DESC",
-                [person, person],
-            )
-        )
-
-    def add_version(self, expectation_id: int, *, set_by: str, **values: str) -> int:
-        row = self.conn.execute(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM expectation_versions"
-            " WHERE expectation_id = ?",
-            [expectation_id],
-        ).fetchone()
-        version = int(row[0])
-        self.conn.execute(
-            "INSERT INTO expectation_versions (expectation_id, version, kind, text, standards,"
-            " framework, behaviour, level, starts, due, reason, set_by, set_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                expectation_id,
-                version,
-                values["kind"],
-                values["text"],
-                values.get("standards", ""),
-                values.get("framework", ""),
-                values.get("behaviour", ""),
-                values.get("level", ""),
-                values.get("starts", ""),
-                values.get("due", ""),
-                values.get("reason", ""),
-                set_by,
-                self.stamp(),
-            ],
-        )
-        return version
-
-    def same_since(
-        self, manager: str, employee: str, content: dict[str, str], since: str
-    ) -> int | None:
-        """An expectation from `manager` to `employee` whose latest version, set since
-        `since`, has this kind, text, standard and due date."""
-        row = self.conn.execute(
-            "SELECT e.id FROM expectations e JOIN expectation_versions v"
-            " ON v.expectation_id = e.id AND v.version = (SELECT MAX(version)"
-            " FROM expectation_versions WHERE expectation_id = e.id)"
-            " WHERE e.manager = ? AND e.employee = ? AND v.set_at >= ? AND v.kind = ?"
-            " AND v.text = ? AND v.standards = ? AND v.due = ? ORDER BY e.id DESC LIMIT 1",
-            [
-                manager,
-                employee,
-                since,
-                *(content.get(k, "") for k in ("kind", "text", "standards", "due")),
-            ],
-        ).fetchone()
-        return int(row[0]) if row else None
-
-    def versions(self, expectation_id: int) -> list[dict[str, Any]]:
-        return _dicts(
-            self.conn.execute(
-                "SELECT * FROM expectation_versions WHERE expectation_id = ? ORDER BY version",
-                [expectation_id],
-            )
-        )
-
-    def record(
-        self, expectation_id: int, version: int, what: str, person: str, text: str = ""
-    ) -> bool:
-        """Append what happened; False when it was recorded before (a retry, a double
-        click, a second delivery): it is never recorded twice."""
-        if what in ("communicated", "acknowledged") and self.when(expectation_id, version, what):
-            return False
-        cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO expectation_events (expectation_id, version, what, person,"
-            " text, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [expectation_id, version, what, person, text, self.stamp()],
-        )
-        return cursor.rowcount == 1
-
-    def when(self, expectation_id: int, version: int, what: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT MIN(at) FROM expectation_events WHERE expectation_id = ? AND version = ?"
-            " AND what = ?",
-            [expectation_id, version, what],
-        ).fetchone()
-        return str(row[0]) if row and row[0] else None
-
-    def events(self, expectation_id: int) -> list[dict[str, Any]]:
-        return _dicts(
-            self.conn.execute(
-                "SELECT * FROM expectation_events WHERE expectation_id = ? ORDER BY id",
-                [expectation_id],
-            )
-        )
-
-    # ---- whether the person who sets them is the employee's manager -----------------
-
-    def standing(self, manager: str, employee: str) -> str:
-        """What `employee` last said of `manager` being their manager: "asked" (no
-        answer yet), "confirmed", "refused" or "withdrawn"; "" when never asked."""
-        row = self.conn.execute(
-            "SELECT what FROM manager_events WHERE employee = ? AND manager = ?"
-            " ORDER BY id DESC LIMIT 1",
-            [employee, manager],
-        ).fetchone()
-        return str(row[0]) if row else ""
-
-    def manager_event(self, manager: str, employee: str, what: str, person: str) -> int:
-        """Append what was asked or answered; its id."""
-        cursor = self.conn.execute(
-            "INSERT INTO manager_events (manager, employee, what, person, at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [manager, employee, what, person, self.stamp()],
-        )
-        return int(cursor.lastrowid or 0)

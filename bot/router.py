@@ -32,18 +32,19 @@ from bot.commands import COMMANDS, job_of, personal_words, routed_words
 from bot.engine import Word, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
-from bot.filling import FormFiller
+from bot.forms import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
 from bot.lookup.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
 from bot.outbox import Outbox
 from bot.plans import PlanFlow
+from bot.records import Checked, PersonalFlow
 from bot.render import compose
 from bot.schedule import Schedule
 from bot.star import StarFlow
 from bot.storage import Busy, Store, is_busy
 from bot.text import clean
-from bot.types import Event, Outgoing, Reply, replies_from_json, replies_to_json, without
+from bot.types import Event, Form, Outgoing, Reply, replies_from_json, replies_to_json, without
 
 log = logging.getLogger("behaviourbot")
 
@@ -95,16 +96,23 @@ class Bot:
         self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
-        self.filler = FormFiller(store.clock)
+        self.filler = FormFiller(self._check_field)
         self.outbox = Outbox(store)
         self.outbox.when_sent(lambda message: self.expectations.delivered(message.key))
         self.outbox.when_given_up(self._given_up)
         self.schedule = Schedule(store)
         self.schedule.handles("remind", self.feedback.remind_due)
         self.schedule.handles("close", self.feedback.close_due)
-        self.schedule.handles("checkin", self.plans.run_checkin)
+        self.schedule.handles("checkin", self.plans.checkins.run)
         # events whose replies this process is delivering now (until `settle`)
         self._sending: set[str] = set()
+
+    def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
+        """A field of a form asked one at a time, checked at its step by the form's flow."""
+        flow = self._flow({}, replace(event, text="", action=form.submit))
+        if isinstance(flow, PersonalFlow):
+            return flow.check(event, form.submit, name, values)
+        return values.get(name, ""), ""
 
     def handle(self, event: Event) -> list[Reply]:
         started = time.perf_counter()
@@ -377,7 +385,7 @@ class Bot:
             flow = found
         left = None
         if flow is not self.filler and "filling" in state:  # a command came first
-            left = compose("filling/left.j2", form=state["filling"]["form"])
+            left = compose("forms/left.j2", form=state["filling"]["form"])
             state = without(state, "filling")
         if confirmed and flow is not self.filler and isinstance(flow, StarFlow | FeedbackFlow):
             new_state, replies = flow.take_answer(state, event)
@@ -405,19 +413,28 @@ class Bot:
 
     def inbox(self, user: str) -> list[Reply]:
         """For the terminal: run what is due, then take `user`'s direct messages."""
+        return [reply for message in self.mail(user) for reply in message.replies]
+
+    def mail(self, user: str, *, everyone: bool = False) -> list[Outgoing]:
+        """For the terminal: run what is due, then take the direct messages of `user`,
+        or (`everyone`) of every person of their workspace: one screen shows them all,
+        so a message is delivered when it is sent. A number its person types next picks
+        from its choices."""
         self.schedule.run_due()
-        messages = self.outbox.take(user.rsplit(":", 1)[0] + ":", user=user)
-        replies = [reply for message in messages for reply in message.replies]
+        workspace = user.rsplit(":", 1)[0] + ":"
+        messages = self.outbox.take(workspace, user=None if everyone else user)
         with self.store.transaction():
             for message in messages:
                 self.outbox.delivered(message)
-            state = self.store.state(user, user)
-            if replies and "filling" not in state:  # a number answers its choices (not
-                # while a form's question is waiting for one)
-                offered = _offering(state, replies[-1], Event(user=user, conversation=user))
-                if offered != state:
-                    self.store.save_state(user, user, offered)
-        return replies
+            for person in dict.fromkeys(m.user for m in messages):
+                last = [r for m in messages if m.user == person for r in m.replies][-1]
+                state = self.store.state(person, person)
+                if "filling" not in state:  # a number answers its choices (not while a
+                    # form's question is waiting for one)
+                    offered = _offering(state, last, Event(user=person, conversation=person))
+                    if offered != state:
+                        self.store.save_state(person, person, offered)
+        return messages
 
     def _again(self, event: Event) -> list[Reply]:
         """A retried or duplicated event: handled once, but its replies are sent again

@@ -352,6 +352,15 @@ def m013_feedback_states(db: Database) -> None:
     upgrade_flow_states(db)
 
 
+@MIGRATIONS()
+def m014_form_states(db: Database) -> None:
+    """A form being asked one field at a time (the terminal) kept as a typed, versioned
+    state (`bot.forms.FormState`): those stored before are converted once."""
+    import bot.forms  # noqa: F401  (registers its upgrades)
+
+    upgrade_flow_states(db)
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""

@@ -180,7 +180,7 @@ as alice
     done = chat(tmp_path, typed)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "(now speaking as bob)" in out and "A direct message for you:" in out
+    assert "(now speaking as bob)" in out and "A direct message for bob:" in out
     assert "alice asks for your feedback" in out
     report = out[out.rindex("360 feedback: request 1") :]
     assert "3 of 3 answered" in report
@@ -264,3 +264,30 @@ def test_tab_completes_the_registrys_words_in_the_terminal(tmp_path: Path) -> No
     seen = _prompts(tmp_path, typed=b"expecta\t\r")  # a lookup of "expecta" without it
     assert b"No match for" not in seen
     assert b"expectations " in seen
+
+
+def test_the_terminal_counts_as_delivered_whom_it_sent_a_message(tmp_path: Path) -> None:
+    """Issue 16: in the terminal, `360 list` said "0 of 3 messages delivered" until each
+    peer had spoken: it counted who spoke, not who was sent a message. One screen shows
+    every direct message when it is sent, saying whom it is for."""
+    typed = """360 leadership level 4
+done
+bob, carol, dan
+2 weeks
+none
+3
+send
+360 list
+as bob
+360 answer 1
+"""
+    done = chat(tmp_path, typed, "--user", "alice")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    listed = out[out.index("Your requests") :]
+    assert "asked 3 · open until" in listed and "delivered so far" not in listed
+    sent = out[out.index("Request 1 is on its way") : out.index("Your requests")]
+    for name in ("bob", "carol", "dan"):
+        assert f"A direct message for {name}:" in sent
+    assert sent.count("alice asks for your feedback") == 3
+    assert "A direct message for you:" not in out[out.index("(now speaking as bob)") :]

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from bot.clock import RunningClock
+from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
-from bot.records import ExpectationStore, PlanStore
+from bot.plans.store import PlanStore
 from bot.router import Bot
 from bot.storage import Store
 

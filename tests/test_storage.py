@@ -25,6 +25,7 @@ MIGRATED = [
     "m011_outbox_attempts",
     "m012_star_states",
     "m013_feedback_states",
+    "m014_form_states",
 ]
 
 

@@ -880,7 +880,7 @@ class FeedbackFlow(Answering):
         if sub == "report":
             return state, [self.report(request, reader=reader)]
         if sub == "plan":
-            return state, [self.report(request, kind="plan")]
+            return state, [self.report(request, kind="plan", reader=reader)]
         kind = args[0].casefold() if args else ""
         if kind in ("markdown", "md", "csv"):
             return state, [self.report(request, kind="csv" if kind == "csv" else "markdown")]

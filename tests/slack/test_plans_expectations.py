@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
-from bot.records import ExpectationStore, PlanStore
+from bot.plans.store import PlanStore
 from bot.router import Bot
 
 from ..servers import FakeSlack, slack_user, wait_for
@@ -184,7 +185,14 @@ def test_a_plan_with_a_mentor_and_a_check_in_in_slack(slack) -> None:  # type: i
     assert "Your development plan" in text_of(alice.last())
     alice.press("plan add")
     form = alice.opened()
-    assert set(fields_of(form)) == {"behaviour", "gap", "activity", "starts", "due"}
+    assert set(fields_of(form)) == {
+        "behaviour",
+        "gap",
+        "activity",
+        "activity_other",
+        "starts",
+        "due",
+    }
     alice.submit(
         form,
         {
@@ -334,3 +342,31 @@ def test_a_name_or_a_link_someone_chose_stays_text_in_slack(
         # a header is plain text, which Slack shows as written: the name, not a mention
         assert asked["blocks"][0]["text"]["type"] == "plain_text"
         assert not any("<!channel>" in t["text"] for t in texts)
+
+
+def test_something_else_and_an_end_date_from_the_start_in_a_slack_modal(slack) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: the modal checks its fields as the terminal does at each step: what
+    "something else" is, and `in 3 months` counted from the start date."""
+    url, fake, bot = slack
+    alice = Person(url, fake, ALICE)
+    alice.say("plan")
+    alice.press("plan add")
+    form = alice.opened()
+    values = {
+        "behaviour": typed("leadership level 5"),
+        "gap": typed("I rarely set direction for the team"),
+        "activity": option("other"),
+        "activity_other": typed(""),
+        "starts": day("2027-01-04"),
+        "due": typed("in 3 months"),
+    }
+    refused = alice.submit(form, values)
+    assert refused["response_action"] == "errors"
+    assert refused["errors"] == {"activity_other": "This one is needed."}
+    alice.submit(form, values | {"activity_other": typed("Shadow the regional director")})
+    (item,) = wait_for(lambda: PlanStore(bot.store).items(1))
+    assert (item["activity"], item["starts"], item["due"]) == (
+        "Shadow the regional director",
+        "2027-01-04",
+        "2027-04-04",
+    )

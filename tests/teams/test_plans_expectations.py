@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import RunningClock
+from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
-from bot.records import ExpectationStore, PlanStore
+from bot.plans.store import PlanStore
 from bot.router import Bot
 
 from ..servers import wait_for

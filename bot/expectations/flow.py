@@ -32,19 +32,20 @@ from typing import Any
 
 from bot.clock import show_date
 from bot.commands import named, words_of
+from bot.expectations.store import ExpectationStore
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.frameworks import Framework
 from bot.lookup import BehaviourView, Lookup, resolve_query
 from bot.records import (
-    ExpectationStore,
+    Checked,
     PersonalFlow,
     form_values,
     number_of,
     picked_person,
+    why,
 )
 from bot.render import compose
 from bot.storage import Store
-from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
 
 VERBS = words_of("expectations")
@@ -56,6 +57,28 @@ KINDS = {
     "other": "Other",
 }
 MAX_WORDS = 300
+# An expectation's form, a field a step: asked in this order one at a time (the
+# terminal), shown at once on Slack and Teams, checked field by field (`_check_field`; an
+# end date is read from its start). Whom it is for is asked only of a new one, why it
+# changes only of a change. What each asks is in prompts/expectations/fields.j2.
+FORM = (
+    Field("employee", "", kind="people", most=1),
+    Field("kind", "", kind="choice"),
+    Field("text", ""),
+    Field("competency", "", optional=True, only_if="kind=competency", names_behaviour=True),
+    Field("standards", "", optional=True, only_if="kind=assignment"),
+    Field("starts", "", optional=True, kind="date"),
+    Field("due", "", optional=True, kind="date"),
+    Field("reason", "", optional=True),
+)
+FIELDS = tuple(step.name for step in FORM if step.name != "employee")
+
+
+def _wording(field: str, part: str) -> str:
+    """An expectation field's label or hint."""
+    return compose("expectations/fields.j2", field=field, part=part).plain_text()
+
+
 SUBCOMMANDS = named("expectations").sub_words | {"help", "save"}  # save: a form's button
 _KEY = re.compile(r"^expect-(\d+)-v(\d+)$")
 _ASK = re.compile(r"^expect-ask-(\d+)$")  # "X says they are your manager", with it
@@ -159,49 +182,26 @@ class ExpectationFlow(PersonalFlow):
             expectation["manager"]: expectation["manager_name"],
             expectation["employee"]: expectation["employee_name"],
         }
-        said = {
-            "comment": "commented",
-            "proposal": "proposed a change",
-            "communicated": "received",
-            "acknowledged": "acknowledged",
-            "undelivered": "could not be sent",
-        }
         manager, employee = expectation["manager_name"], expectation["employee_name"]
-        about_manager = {
-            "awaiting-manager": f"Awaiting confirmation of the manager: {employee} is asked"
-            f" whether {manager} is their manager",
-            "manager-confirmed": f"{employee} confirmed {manager} as their manager",
-            "manager-refused": f"{employee} said {manager} is not their manager:"
-            " this expectation is void",
-            "manager-withdrawn": f"{employee} withdrew their confirmation of {manager}"
-            " as their manager",
-        }
+
+        def line(what: str, **values: Any) -> str:
+            return compose(
+                "expectations/history_line.j2",
+                what=what,
+                manager=manager,
+                employee=employee,
+                **values,
+            ).plain_text()
+
         history = [
-            (
-                v["set_at"],
-                v["version"],
-                0,
-                f"Version {v['version']} set by {names.get(v['set_by'], '?')}"
-                + (f" (why: {v['reason']})" if v["reason"] else "")
-                + f": {v['kind_label']}: {v['text']}"
-                + (f"; standard: {v['standards']}" if v["standards"] else "")
-                + (f"; competency: {v['competency']}" if v["competency"] else "")
-                + (f"; from {v['starts_shown']}" if v["starts_shown"] else "")
-                + (f"; by {v['due_shown']}" if v["due_shown"] else ""),
-            )
+            (v["set_at"], v["version"], 0, line("version", v=v, by=names.get(v["set_by"], "?")))
             for v in versions
         ]
         for n, e in enumerate(events, 1):
-            who = names.get(e["person"], "")
-            if e["what"] in ("comment", "proposal"):
-                line = f"{who} {said[e['what']]}: {e['text']}"
-            elif e["what"] == "undelivered":
-                line = f"Version {e['version']} could not be sent: {e['text']}"
-            elif e["what"] in about_manager:
-                line = about_manager[e["what"]]
-            else:
-                line = f"{who} {said.get(e['what'], e['what'])} version {e['version']}"
-            history.append((e["at"], e["version"], n, line))
+            said = line(
+                e["what"], who=names.get(e["person"], ""), version=e["version"], text=e["text"]
+            )
+            history.append((e["at"], e["version"], n, said))
         history.sort(key=lambda h: (h[0], h[1], h[2]))
         return {
             "e": expectation,
@@ -240,7 +240,7 @@ class ExpectationFlow(PersonalFlow):
         people = [p for p in event.people if not p.problem and p.identity != event.user]
         if len(people) == 1:  # a mention the platform resolved
             employee = people[0].identity
-        elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:") and event.forms:
+        elif typed.startswith(f"{event.user.rsplit(':', 1)[0]}:"):
             employee = typed.split()[0]  # "set another" for the same person
         elif typed and names_typed(event.user):
             names, bad = parse_names(typed)
@@ -298,46 +298,24 @@ class ExpectationFlow(PersonalFlow):
         errors: dict[str, str],
         note: str = "",
     ) -> Reply:
-        def field(name: str, label: str, **more: Any) -> Field:
-            return Field(
-                name, label, value=values.get(name, "") or "", error=errors.get(name, ""), **more
-            )
-
-        fields: list[Field] = []
-        if expectation is None:
-            fields.append(field("employee", "For", kind="people", most=1))
-        fields += [
-            field(
-                "kind",
-                "Kind of expectation",
-                kind="choice",
-                options=tuple(Choice(label, key) for key, label in KINDS.items()),
-            ),
-            field("text", "What is expected", hint="Clear the appeals backlog to under 50 cases"),
-            field(
-                "competency",
-                "For a competency: the behaviour and level",
-                hint="leadership level 4",
-                optional=True,
-                only_if="kind=competency",
-                names_behaviour=True,
-            ),
-            field(
-                "standards",
-                "For an assignment: the quality, quantity, accuracy or timeliness expected",
-                hint="Every case answered within 20 working days",
-                optional=True,
-                only_if="kind=assignment",
-            ),
-            field("starts", "From (optional)", hint="2027-01-04", optional=True, kind="date"),
-            field("due", "By (optional)", hint="2027-03-31", optional=True, kind="date"),
+        kinds = tuple(Choice(label, key) for key, label in KINDS.items())
+        asked = [
+            step
+            for step in FORM
+            if (step.name != "employee" or expectation is None)
+            and (step.name != "reason" or expectation is not None)
         ]
-        if expectation is not None:
-            fields.append(
-                field(
-                    "reason", "Why it changes (optional)", hint="Agreed at our 1:1", optional=True
-                )
+        fields = [
+            replace(
+                step,
+                label=_wording(step.name, "label"),
+                hint=_wording(step.name, "hint"),
+                value=values.get(step.name, "") or "",
+                error=errors.get(step.name, ""),
+                options=kinds if step.kind == "choice" else (),
             )
+            for step in asked
+        ]
         number = expectation["id"] if expectation else None
         reply = compose(
             "expectations/form.j2",
@@ -379,50 +357,28 @@ class ExpectationFlow(PersonalFlow):
         if expectation is None:
             chosen = picked_person(event, "employee")
             if chosen is None or isinstance(chosen, str):
-                errors["employee"] = {
-                    None: "Choose whom the expectation is for.",
-                    "one": "Choose one person.",
-                    "self": "You cannot set expectations for yourself: choose someone else.",
-                    "unchecked": "I could not check that person with the platform just now: "
-                    "choose again in a moment.",
-                }.get(chosen, "Choose a person: not an app or a former colleague.")
+                errors["employee"] = why("expectations/why.j2", f"employee-{chosen or 'none'}")
             elif self.db.standing(event.user, chosen.identity) in ("refused", "withdrawn"):
                 return self._not_their_manager(event.user, chosen.identity)
             else:
                 person = chosen
-        kind = values.get("kind", "")
-        if kind not in KINDS:
-            errors["kind"] = "Choose the kind of expectation."
-        text = values.get("text", "")
-        if not text:
-            errors["text"] = "Say what is expected."
-        elif count_words(text) > MAX_WORDS:
-            errors["text"] = f"That is {count_words(text)} words: keep it to {MAX_WORDS}."
-        linked: dict[str, str] = {}
-        competency = values.get("competency", "") if kind == "competency" else ""
-        if competency:
-            found = resolve_query(self.lookup.index, competency)
-            if not isinstance(found, BehaviourView) or found.level is None:
-                errors["competency"] = "Name a behaviour and its level, such as leadership level 4."
-            else:
-                linked = {
-                    "framework": found.framework.id,
-                    "behaviour": found.behaviour.id,
-                    "level": found.level.id,
-                }
-        elif kind == "competency":
-            errors["competency"] = (
-                "Name the behaviour and level to demonstrate, such as leadership level 4."
-            )
-        standards = values.get("standards", "")
-        if kind == "assignment" and not standards:
-            errors["standards"] = "Say what quality, quantity, accuracy or timeliness is expected."
-        for key in ("standards", "reason"):
-            if count_words(values.get(key, "")) > MAX_WORDS:
-                errors[key] = f"That is {count_words(values[key])} words: keep it to {MAX_WORDS}."
-        dates = self.dates(event, values, errors)
+        for name in FIELDS:  # in order: an end date is read from its start
+            values[name], refused = self._check_field(event, name, values)
+            if refused:
+                errors[name] = refused
         if errors:
             return self._form(event, expectation, values, errors)
+        kind, text, standards = values["kind"], values["text"], values["standards"]
+        linked: dict[str, str] = {}
+        if values["competency"]:
+            found = resolve_query(self.lookup.index, values["competency"])
+            assert isinstance(found, BehaviourView) and found.level is not None
+            linked = {
+                "framework": found.framework.id,
+                "behaviour": found.behaviour.id,
+                "level": found.level.id,
+            }
+        dates = {"starts": values["starts"], "due": values["due"]}
         content = {
             "kind": kind,
             "text": text,
@@ -471,6 +427,56 @@ class ExpectationFlow(PersonalFlow):
         )
         self.outbox.queue(found["employee"], f"expect-{number}-v{version}", replies_to_json([told]))
         return self.show(event, number, said=said)
+
+    def check(self, event: Event, submit: str, name: str, values: dict[str, str]) -> Checked:
+        if submit.split()[:2] == ["expectations", "save"]:
+            if name == "employee":
+                return self._check_employee(event, values.get(name, ""))
+            return self._check_field(event, name, values)
+        if submit.split()[:1] == ["expectations"] and name == "text":  # a comment, a change
+            return self.words_within(name, values, MAX_WORDS, needed=True)
+        return values.get(name, ""), ""
+
+    def _check_employee(self, event: Event, employee: str) -> Checked:
+        """The person an expectation is for, named where it is asked (the terminal):
+        not the speaker, nor someone who said the speaker is not their manager."""
+        if employee == event.user:
+            return "", why("expectations/why.j2", "self")
+        if employee and self.db.standing(event.user, employee) in ("refused", "withdrawn"):
+            return "", why("expectations/why.j2", "not-their-manager")
+        return employee, ""
+
+    def _check_field(self, event: Event, name: str, values: dict[str, str]) -> Checked:
+        """A field of an expectation, checked where it is asked: its kind, its text, the
+        behaviour and level of a competency, the standard of an assignment, the dates."""
+        kind = values.get("kind", "")
+        value = values.get(name, "")
+        if name == "kind":
+            return value, "" if value in KINDS else why("expectations/why.j2", "kind")
+        if name == "text":
+            if not value:
+                return value, why("expectations/why.j2", "text")
+            return self.words_within(name, values, MAX_WORDS, needed=True)
+        if name == "competency":
+            if kind != "competency":
+                return "", ""
+            if not value:
+                return value, why("expectations/why.j2", "competency-needed")
+            found = resolve_query(self.lookup.index, value)
+            if not isinstance(found, BehaviourView) or found.level is None:
+                return value, why("expectations/why.j2", "competency")
+            return value, ""
+        if name == "standards":
+            if kind != "assignment":
+                return "", ""
+            if not value:
+                return value, why("expectations/why.j2", "standards")
+            return self.words_within(name, values, MAX_WORDS, needed=True)
+        if name == "reason":
+            return self.words_within(name, values, MAX_WORDS, needed=False)
+        if name in ("starts", "due"):
+            return self.date_of(event, name, values)
+        return value, ""
 
     def _just_set(self, manager: str, employee: str, content: dict[str, str]) -> int | None:
         """An expectation this manager set for this person with this very content in
@@ -553,12 +559,8 @@ class ExpectationFlow(PersonalFlow):
             return self.show(event, number)
         text, error = "", ""
         if saving and event.fields is not None:
-            text = form_values(event).get("text", "")
-            if not text:
-                error = "Write something first."
-            elif count_words(text) > MAX_WORDS:
-                error = f"That is {count_words(text)} words: keep it to {MAX_WORDS}."
-            else:
+            text, error = self.words_within("text", form_values(event), MAX_WORDS, needed=True)
+            if not error:
                 version = self.db.versions(number)[-1]["version"]
                 kind = "proposal" if what == "propose" else "comment"
                 if self.db.record(number, version, kind, event.user, text):

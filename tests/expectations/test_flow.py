@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
+from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
-from bot.records import ExpectationStore
 from bot.router import Bot
 from bot.storage import Store
 from bot.types import Event, Outgoing, Person
 
-from .conftest import FakeAdapter
-from .feedback.test_request import people, text
+from ..conftest import FakeAdapter
+from ..feedback.test_request import people, text
 
 
 def set_assignment(
@@ -59,14 +59,13 @@ def test_set_delivered_acknowledged_and_the_record(
     assert [c.label for c in first.choices][:2] == ["Goal or objective", "Work requirement"]
     who["dan"].send(text="3")
     who["dan"].send(text="Write the Q1 casework report")
-    needed = text(who["dan"].send(text="skip"))  # an assignment's standard is needed
-    assert "Every case answered" not in needed
-    who["dan"].send(text="skip")
-    refused = text(who["dan"].send(text="2027-03-31"))
+    refused = text(who["dan"].send(text="skip"))  # an assignment's standard is needed
     assert (
         "Please check: Say what quality, quantity, accuracy or timeliness is expected." in refused
-    )
-    saved = text(who["dan"].send(text="Every case answered within 20 working days"))
+    )  # at once, not after the last field
+    who["dan"].send(text="Every case answered within 20 working days")
+    who["dan"].send(text="skip")
+    saved = text(who["dan"].send(text="2027-03-31"))
     assert "Expectation 1: for bob" in saved and "not delivered yet" in saved
     (v1,) = ExpectationStore(store).versions(1)
     assert (v1["kind"], v1["text"], v1["standards"], v1["due"]) == (
@@ -209,11 +208,16 @@ def test_a_competency_is_linked_to_a_behaviour_and_level(
     who["dan"].send(text="expectations bob")
     who["dan"].send(text="competency")
     who["dan"].send(text="Lead the team through the reorganisation")
-    who["dan"].send(text="leadership")  # no level: asked again
+    for typed in ("leadership", "leadership level 9"):  # no level, or none such
+        refused = text(who["dan"].send(text=typed))  # refused at its step, not at the end
+        assert "Set an expectation: 4 of 6" in refused
+        assert "Please check: Name a behaviour and its level, such as leadership level 4." in (
+            refused
+        )
+        assert f"You typed: {typed}" in refused
+    who["dan"].send(text="leadership level 4")
     who["dan"].send(text="skip")
-    refused = text(who["dan"].send(text="skip"))
-    assert "Name a behaviour and its level, such as leadership level 4." in refused
-    saved = who["dan"].send(text="leadership level 4")[-1]
+    saved = who["dan"].send(text="skip")[-1]
     assert "Competency: Leadership, Level 4 (Grade 7 and 6 or equivalent) (Civil Service)" in (
         saved.plain_text()
     )
@@ -525,11 +529,30 @@ def test_the_markdown_export_shows_typed_text_as_typed(
 def test_one_word_count_for_every_limit() -> None:
     """Drafting, review, export and every form's limit count words the same way: a note
     in Japanese with no spaces is as many words as characters, not one."""
-    from bot import expectations, feedback, plans, star, text
+    from bot import feedback, records, star, text
     from bot.star import review
 
     note = "進捗" * 200  # 400 characters, no spaces
     assert text.count_words(note) == 400
     assert review.count_words is star.count_words is text.count_words
-    assert plans.count_words is expectations.count_words is feedback.count_words
+    assert records.count_words is feedback.count_words  # plans' and expectations' limits
     assert feedback.count_words is text.count_words
+
+
+def test_set_another_for_the_same_person_keeps_them(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Issue 16: "Set another for bob", after setting an expectation, forgot bob."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob")
+    confirmed(store, who["dan"], who["bob"])
+    set_assignment(who["dan"])
+    (another,) = [c for c in who["dan"].last.choices if c.label == "Set another for bob"]
+    first = text(who["dan"].send(action=another.command))
+    assert "Kind of expectation" in first and "\nFor\n" not in first
+    who["dan"].send(text="goal")
+    who["dan"].send(text="Clear the appeals backlog")
+    who["dan"].send(text="skip")
+    saved = text(who["dan"].send(text="skip"))
+    assert "Expectation 2: for bob" in saved
+    assert ExpectationStore(store).expectation(2)["employee"] == who["bob"].user

@@ -8,32 +8,34 @@ or another), dates and a status. Items come from a closed 360 report's gaps or a
 one by one.
 
 The owner may name a mentor, who can open the plan and comment on it; nobody else can
-see it, and a former mentor no longer can. Check-ins are rows in the schedule, run by
-`tick` whatever restarts happen: the bot asks the owner about each open item at the
-interval they chose, records what they say, and sends the mentor a short summary.
+see it, and a former mentor no longer can. Check-ins (`checkins.py`) are rows in the
+schedule, run by `tick` whatever restarts happen: the bot asks the owner about each open
+item at the interval they chose, records what they say, and sends the mentor a short
+summary.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import show_date, working_moment
+from bot.clock import iso, show_date
 from bot.commands import words_of
 from bot.feedback import FeedbackFlow, activity_for, identity_of, names_typed, parse_names
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query
+from bot.plans.checkins import MAX_NOTE_WORDS, OPEN, STATUSES, CheckIns
+from bot.plans.store import PlanStore
 from bot.records import (
+    Checked,
     PersonalFlow,
-    PlanStore,
     form_values,
     number_of,
     picked_person,
+    why,
 )
 from bot.render import compose
 from bot.storage import Store
-from bot.text import count_words
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
 VERBS = words_of("plan")
@@ -43,16 +45,25 @@ ACTIVITIES = {
     "mentoring": "Mentoring",
     "other": "Something else",
 }
-STATUSES = ("not started", "in progress", "done", "dropped")
-OPEN = ("not started", "in progress")
 MAX_GAP_WORDS = 60
-MAX_NOTE_WORDS = 300
 MAX_ITEMS = 20
-MAX_WEEKS = 12
+# A plan item's form, a field a step: asked in this order one at a time (the terminal),
+# shown at once on Slack and Teams, and checked field by field (`_check_item`). What
+# each asks is in prompts/plans/item_fields.j2.
+ITEM_FORM = (
+    Field("behaviour", "", names_behaviour=True),
+    Field("gap", ""),
+    Field("activity", "", kind="choice"),
+    Field("activity_other", "", optional=True, only_if="activity=other"),
+    Field("starts", "", optional=True, kind="date"),
+    Field("due", "", optional=True, kind="date"),
+)
+ITEM_FIELDS = tuple(step.name for step in ITEM_FORM)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+def _wording(field: str, part: str) -> str:
+    """A plan item field's label or hint."""
+    return compose("plans/item_fields.j2", field=field, part=part).plain_text()
 
 
 class PlanFlow(PersonalFlow):
@@ -64,6 +75,7 @@ class PlanFlow(PersonalFlow):
         super().__init__(lookup, store)
         self.db = PlanStore(store)
         self.reports = feedback  # 360 reports, to start a plan from
+        self.checkins = CheckIns(self)
 
     # ---- routing --------------------------------------------------------------------
 
@@ -92,9 +104,9 @@ class PlanFlow(PersonalFlow):
         if sub == "mentor":
             return self._mentor(event, args)
         if sub in ("checkins", "checkin", "check-ins", "check-in"):
-            return self._checkins(event, args)
+            return self.checkins.command(event, args)
         if sub == "progress":
-            return self._progress(event, args)
+            return self.checkins.progress(event, args)
         if sub == "comment":
             return self._comment(event, args)
         if sub in ("export", "markdown"):
@@ -190,33 +202,17 @@ class PlanFlow(PersonalFlow):
         values = values if values is not None else {"behaviour": query[:80]}
         errors = errors or {}
 
-        def field(name: str, label: str, **more: Any) -> Field:
-            return Field(
-                name, label, value=values.get(name, ""), error=errors.get(name, ""), **more
+        activities = tuple(Choice(label, key) for key, label in ACTIVITIES.items())
+        fields = tuple(
+            replace(
+                step,
+                label=_wording(step.name, "label"),
+                hint=_wording(step.name, "hint"),
+                value=values.get(step.name, ""),
+                error=errors.get(step.name, ""),
+                options=activities if step.kind == "choice" else (),
             )
-
-        fields = (
-            field(
-                "behaviour",
-                "The behaviour, and the level you aim for",
-                hint="leadership level 5",
-                names_behaviour=True,
-            ),
-            field("gap", "The gap, in a sentence", hint="I rarely set direction for the team"),
-            field(
-                "activity",
-                "How you will develop it",
-                kind="choice",
-                options=tuple(Choice(label, key) for key, label in ACTIVITIES.items()),
-            ),
-            field("starts", "Start date (optional)", hint="2027-01-04", optional=True, kind="date"),
-            field(
-                "due",
-                "Review or end date (optional)",
-                hint="in 3 months",
-                optional=True,
-                kind="date",
-            ),
+            for step in ITEM_FORM
         )
         reply = compose("plans/item_form.j2", number=number, refused=bool(errors))
         form = Form(
@@ -240,7 +236,8 @@ class PlanFlow(PersonalFlow):
             "behaviour": f"{behaviour.label if behaviour else item['behaviour']} "
             f"{level.label if level else item['level']}",
             "gap": item["gap"],
-            "activity": item["activity"],
+            "activity": item["activity"] if item["activity"] in ACTIVITIES else "other",
+            "activity_other": "" if item["activity"] in ACTIVITIES else item["activity"],
             "starts": item["starts"],
             "due": item["due"],
         }
@@ -254,41 +251,24 @@ class PlanFlow(PersonalFlow):
             return self._edit(event, number) if number else self._item_form(event)
         values = form_values(event)
         errors: dict[str, str] = {}
-        found = (
-            resolve_query(self.lookup.index, values.get("behaviour", ""))
-            if values.get("behaviour")
-            else None
-        )
-        if not isinstance(found, BehaviourView):
-            errors["behaviour"] = (
-                "I could not tell which behaviour that is: name one, with its level, "
-                "such as leadership level 5."
-            )
-        elif found.level is None:
-            errors["behaviour"] = (
-                f"Which level of {found.behaviour.label} do you aim for? "
-                f"Add it, such as {found.behaviour.label.casefold()} "
-                f"{found.framework.levels_of(found.behaviour)[-1].label.casefold()}."
-            )
-        gap = values.get("gap", "")
-        if not gap:
-            errors["gap"] = "Say what the gap is, in a sentence."
-        elif count_words(gap) > MAX_GAP_WORDS:
-            errors["gap"] = f"That is {count_words(gap)} words: keep it to one sentence."
-        activity = values.get("activity", "")
-        if activity not in ACTIVITIES:
-            errors["activity"] = "Choose how you will develop it."
-        dates = self.dates(event, values, errors)
+        for name in ITEM_FIELDS:  # in order: an end date is read from its start
+            values[name], refused = self._check_item(event, name, values)
+            if refused:
+                errors[name] = refused
         if errors:
             return self._item_form(event, number=number, values=values, errors=errors)
+        found = resolve_query(self.lookup.index, values["behaviour"])
         assert isinstance(found, BehaviourView) and found.level is not None
+        activity = values["activity"]
         fields = {
             "framework": found.framework.id,
             "behaviour": found.behaviour.id,
             "level": found.level.id,
-            "gap": gap,
-            "activity": activity,
-            **dates,
+            "gap": values["gap"],
+            # something else is kept as the person words it
+            "activity": values["activity_other"] if activity == "other" else activity,
+            "starts": values["starts"],
+            "due": values["due"],
         }
         same = [
             i["number"]
@@ -306,6 +286,41 @@ class PlanFlow(PersonalFlow):
         plan = self.db.plan(plan["id"])
         assert plan is not None
         return self.view(plan, event.user, said=said, said_item=number)
+
+    def check(self, event: Event, submit: str, name: str, values: dict[str, str]) -> Checked:
+        if submit.split()[:2] == ["plan", "save"]:
+            return self._check_item(event, name, values)
+        if submit.startswith("plan progress ") and name.startswith("progress-"):
+            return self.words_within(name, values, MAX_NOTE_WORDS, needed=False)
+        if submit.startswith("plan comment "):
+            return self.words_within(name, values, MAX_NOTE_WORDS, needed=True)
+        return values.get(name, ""), ""
+
+    def _check_item(self, event: Event, name: str, values: dict[str, str]) -> Checked:
+        """A field of a plan item, checked where it is asked: the behaviour and the
+        level aimed for, the gap, how (and, for something else, what), the dates."""
+        value = values.get(name, "")
+        if name == "behaviour":
+            found = resolve_query(self.lookup.index, value) if value else None
+            if not isinstance(found, BehaviourView):
+                return value, why("plans/why.j2", "behaviour")
+            if found.level is None:
+                levels = found.framework.levels_of(found.behaviour)
+                return value, why(
+                    "plans/why.j2", "level", behaviour=found.behaviour, top=levels[-1]
+                )
+            return value, ""
+        if name == "gap":
+            return self.words_within(name, values, MAX_GAP_WORDS, needed=True)
+        if name == "activity":
+            return value, "" if value in ACTIVITIES else why("plans/why.j2", "activity")
+        if name == "activity_other":
+            if values.get("activity") != "other":
+                return "", ""
+            return self.words_within(name, values, MAX_GAP_WORDS, needed=True)
+        if name in ("starts", "due"):
+            return self.date_of(event, name, values)
+        return value, ""
 
     def _item(self, event: Event, number: int) -> Reply:
         plan = self._own(event)
@@ -410,7 +425,7 @@ class PlanFlow(PersonalFlow):
             # the terminal: a name typed with the command, taken as the form would be
             names, bad = parse_names(typed)
             if bad or len(names) != 1:
-                return self._mentor_form(event, plan, error="Name one person, such as dan.")
+                return self._mentor_form(event, plan, error=why("forms/why.j2", "one-person"))
             chosen_id = identity_of(names[0], event.user)
             event = replace(
                 event, fields={"mentor": chosen_id}, people=(Person(chosen_id, names[0]),)
@@ -419,13 +434,7 @@ class PlanFlow(PersonalFlow):
             return self._mentor_form(event, plan)
         chosen = picked_person(event, "mentor")
         if not isinstance(chosen, Person):
-            problem = {
-                None: "Choose your mentor.",
-                "one": "Choose one person.",
-                "self": "You cannot mentor yourself: choose someone else.",
-                "unchecked": "I could not check that person with the platform just now: "
-                "choose again in a moment.",
-            }.get(chosen, "Choose a person who can answer: not an app or a former colleague.")
+            problem = why("plans/why.j2", f"mentor-{chosen or 'none'}")
             return self._mentor_form(event, plan, error=problem)
         person = chosen
         if plan["mentor"] == person.identity:
@@ -438,7 +447,7 @@ class PlanFlow(PersonalFlow):
         told = compose("plans/mentor_named.j2", plan=plan, owner_name=plan["owner_name"])
         self.outbox.queue(
             person.identity,
-            f"mentor-{plan['id']}-{person.identity}-{_iso(self.store.now())}",
+            f"mentor-{plan['id']}-{person.identity}-{iso(self.store.now())}",
             replies_to_json([told]),
         )
         return self.view(plan, event.user, said="mentor")
@@ -463,195 +472,9 @@ class PlanFlow(PersonalFlow):
         note = compose("plans/mentor_removed.j2", plan=plan)
         self.outbox.queue(
             plan["mentor"],
-            f"unmentor-{plan['id']}-{plan['mentor']}-{_iso(self.store.now())}",
+            f"unmentor-{plan['id']}-{plan['mentor']}-{iso(self.store.now())}",
             replies_to_json([note]),
         )
-
-    # ---- check-ins ------------------------------------------------------------------
-
-    def _checkins(self, event: Event, args: list[str]) -> Reply:
-        plan = self._own(event)
-        words = [a.casefold() for a in args if a.casefold() not in ("every", "weeks", "week")]
-        if not words:
-            return compose("plans/checkins.j2", **self._described(plan, event.user))
-        if words[0] in ("off", "stop", "none", "0"):
-            self.db.cancel_checkins(plan["id"])
-            self.db.set_every(plan["id"], 0)
-            plan = self.db.plan(plan["id"])
-            assert plan is not None
-            return self.view(plan, event.user, said="checkins-off")
-        weeks = number_of(words[0])
-        if weeks is None or not 1 <= weeks <= MAX_WEEKS:
-            return compose(
-                "plans/checkins.j2", **self._described(plan, event.user), bad=words[0][:20]
-            )
-        self.db.cancel_checkins(plan["id"])
-        self.db.set_every(plan["id"], weeks * 7)
-        self._schedule_checkin(plan, self.store.now() + timedelta(weeks=weeks))
-        plan = self.db.plan(plan["id"])
-        assert plan is not None
-        return self.view(plan, event.user, said="checkins")
-
-    def _schedule_checkin(self, plan: dict[str, Any], moment: datetime) -> None:
-        """The next check-in, in the owner's working hours where their time zone is known."""
-        due = working_moment(moment, self.zone(plan["owner"]).zone, moment + timedelta(days=4))
-        checkin = self.db.add_checkin(plan["id"], _iso(due))
-        self.outbox.schedule("checkin", checkin, _iso(due))
-
-    def run_checkin(self, checkin_id: int, at: datetime) -> None:
-        """A check-in that is due (inside the caller's transaction): the owner is asked
-        about each open item, and the next one is scheduled."""
-        checkin = self.db.checkin(checkin_id)
-        if checkin is None or checkin["cancelled_at"] or checkin["asked_at"]:
-            return
-        plan = self.db.plan(checkin["plan_id"])
-        if plan is None or not plan["every_days"]:
-            return
-        self.db.mark_asked(checkin_id)
-        described = self._described(plan, plan["owner"])
-        open_items = [i for i in described["items"] if i["status"] in OPEN]
-        if open_items:
-            ask = compose("plans/checkin.j2", **described, open_items=open_items, checkin=checkin)
-            self.outbox.queue(plan["owner"], f"checkin-{checkin_id}", replies_to_json([ask]))
-        following = datetime.fromisoformat(checkin["due_at"]) + timedelta(days=plan["every_days"])
-        self._schedule_checkin(plan, max(following, at + timedelta(hours=1)))
-
-    def _progress(self, event: Event, args: list[str]) -> Reply:
-        plan = self._own(event)
-        number = number_of(args[0]) if args else None
-        saving = len(args) > 1 and args[1].casefold() == "save"
-        checkin = self.db.checkin(number) if number is not None else None
-        if number is not None and (checkin is None or checkin["plan_id"] != plan["id"]):
-            return compose("plans/no_checkin.j2", number=number)
-        described = self._described(plan, event.user)
-        open_items = [i for i in described["items"] if i["status"] in OPEN]
-        if not open_items:
-            return compose("plans/nothing_open.j2", **described)
-        if checkin is not None and checkin["answered_at"]:
-            return compose(
-                "plans/checkin_done.j2",
-                **described,
-                answered=described["when"](checkin["answered_at"]),
-            )
-        if checkin is None:  # a check-in of the person's own accord
-            number = self.db.add_checkin(plan["id"], _iso(self.store.now()), asked=True)
-            checkin = self.db.checkin(number)
-            assert checkin is not None
-        if not saving or event.fields is None:
-            return self._progress_form(described, open_items, checkin)
-        values = form_values(event)
-        errors: dict[str, str] = {}
-        for item in open_items:
-            said = values.get(f"progress-{item['number']}", "")
-            if count_words(said) > MAX_NOTE_WORDS:
-                errors[f"progress-{item['number']}"] = (
-                    f"That is {count_words(said)} words: keep it to {MAX_NOTE_WORDS}."
-                )
-            if values.get(f"status-{item['number']}", item["status"]) not in STATUSES:
-                errors[f"status-{item['number']}"] = "Choose a status."
-        changed = [
-            i
-            for i in open_items
-            if values.get(f"progress-{i['number']}")
-            or values.get(f"status-{i['number']}", i["status"]) != i["status"]
-        ]
-        if not changed and not errors:
-            first = open_items[0]["number"]
-            errors[f"progress-{first}"] = (
-                "Say what you did on at least one item, or change a status."
-            )
-        if errors:
-            return self._progress_form(described, open_items, checkin, values, errors)
-        if not self.db.mark_answered(checkin["id"]):
-            return compose(
-                "plans/checkin_done.j2",
-                **described,
-                answered=described["when"](checkin["answered_at"]),
-            )
-        name = self.name_of(event.user)
-        for item in changed:
-            said = values.get(f"progress-{item['number']}", "")
-            status = values.get(f"status-{item['number']}", item["status"])
-            notes = [("progress", said)] if said else []
-            if status != item["status"]:
-                self.db.update_item(plan["id"], item["number"], status=status)
-                notes.append(("status", f"{item['status']} → {status}"))
-            for kind, text in notes:
-                self.db.note(
-                    plan["id"],
-                    item=item["number"],
-                    author=event.user,
-                    author_name=name,
-                    kind=kind,
-                    text=text,
-                    checkin_id=checkin["id"],
-                )
-        if plan["mentor"]:
-            summary = compose(
-                "plans/checkin_summary.j2",
-                **self._described(plan, plan["mentor"]),
-                now_iso=_iso(self.store.now()),
-                changed=[
-                    (
-                        i,
-                        values.get(f"progress-{i['number']}", ""),
-                        values.get(f"status-{i['number']}", i["status"]),
-                    )
-                    for i in changed
-                ],
-            )
-            self.outbox.queue(
-                plan["mentor"], f"checkin-{checkin['id']}-summary", replies_to_json([summary])
-            )
-        plan = self.db.plan(plan["id"])
-        assert plan is not None
-        return self.view(plan, event.user, said="progress")
-
-    def _progress_form(
-        self,
-        described: dict[str, Any],
-        open_items: list[dict[str, Any]],
-        checkin: dict[str, Any],
-        values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-    ) -> Reply:
-        values = values or {}
-        errors = errors or {}
-        fields: list[Field] = []
-        for item in open_items:
-            key = item["number"]
-            fields.append(
-                Field(
-                    f"progress-{key}",
-                    f"{key}. {item['label']}: what did you do, and how did it go?",
-                    value=values.get(f"progress-{key}", ""),
-                    optional=True,
-                    error=errors.get(f"progress-{key}", ""),
-                    hint="Led the planning day; next, chair the review",
-                )
-            )
-            fields.append(
-                Field(
-                    f"status-{key}",
-                    f"{key}. {item['label']}: status",
-                    value=values.get(f"status-{key}", item["status"]),
-                    kind="choice",
-                    options=tuple(Choice(s.capitalize(), s) for s in STATUSES),
-                    error=errors.get(f"status-{key}", ""),
-                )
-            )
-        reply = compose(
-            "plans/progress_form.j2", **described, open_items=open_items, refused=bool(errors)
-        )
-        form = Form(
-            "Check-in",
-            tuple(fields),
-            f"plan progress {checkin['id']} save",
-            f"plan progress {checkin['id']}",
-            "Save",
-            "Record progress",
-        )
-        return replace(reply, form=form)
 
     # ---- comments -------------------------------------------------------------------
 
@@ -664,12 +487,9 @@ class PlanFlow(PersonalFlow):
         text = ""
         error = ""
         if saving and event.fields is not None:
-            text = form_values(event).get("comment", "")
-            if not text:
-                error = "Write a comment first."
-            elif count_words(text) > MAX_NOTE_WORDS:
-                error = f"That is {count_words(text)} words: keep it to {MAX_NOTE_WORDS}."
-            else:
+            values = form_values(event)
+            text, error = self.words_within("comment", values, MAX_NOTE_WORDS, needed=True)
+            if not error:
                 name = self.name_of(event.user)
                 recorded = self.db.note(
                     plan["id"],

@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-import pytest
-
-from bot.clock import FixedClock
 from bot.frameworks import Framework
-from bot.records import PlanStore
+from bot.plans.store import PlanStore
 from bot.router import Bot
-from bot.schedule import Schedule
 from bot.storage import Store
 from bot.types import Event
 
-from .conftest import FakeAdapter, _ids
-from .feedback.test_request import answer, people, request, text
+from ..conftest import FakeAdapter
+from ..feedback.test_request import answer, people, request, text
 
 
 def add_leadership(alice: FakeAdapter) -> str:
@@ -41,16 +35,17 @@ def test_an_item_is_asked_field_by_field_checked_and_stored(
     assert "Your development plan" in opened and "Nothing in it yet" in opened
     (intro, first) = alice.send(text="plan add leadership level 5")
     assert intro.title == "Add to your development plan"
-    assert "Add to your plan: 1 of 4" in first.plain_text()  # the behaviour was given
+    assert "Add to your plan: 2 of 5" in first.plain_text()  # the behaviour was given
     assert "The gap, in a sentence" in first.plain_text()
     alice.send(text="I rarely set direction for the team")
     asked = text(alice.send(text="lots"))  # not one of the activities
     assert "Pick one of these" in asked
     alice.send(text="a developmental assignment")
     alice.send(text="2027-03-31")
-    refused = text(alice.send(text="2027-01-04"))  # before the start
+    refused = text(alice.send(text="2027-01-04"))  # before the start: refused at once
     assert "Please check: That is before the start date." in refused
-    assert "Add to your plan: 1 of 1" in refused  # only the refused field again
+    assert "You typed: 2027-01-04" in refused
+    assert "Add to your plan: 5 of 5" in refused
     saved = text(alice.send(text="2027-06-30"))
     assert "Added item 1." in saved
     assert "1. Leadership: Level 5 (Deputy Director or equivalent)" in saved
@@ -69,10 +64,13 @@ def test_a_behaviour_without_a_level_is_asked_again_and_cancel_saves_nothing(
     frameworks: list[Framework], store: Store
 ) -> None:
     alice = FakeAdapter(Bot(frameworks, store), "alice")
-    alice.send(text="plan add leadership")
-    for typed in ("I rarely set direction", "training", "skip"):
-        alice.send(text=typed)
-    again = text(alice.send(text="skip"))
+    # given with the command, the behaviour is checked at once: asked first, with why
+    asked = text(alice.send(text="plan add leadership"))
+    assert "Add to your plan: 1 of 5" in asked
+    assert "Which level of Leadership do you aim for?" in asked
+    # keep keeps nothing refused: asked again at once (it looped through the form)
+    again = text(alice.send(text="keep"))
+    assert "Add to your plan: 1 of 5" in again
     assert "Which level of Leadership do you aim for?" in again
     stopped = text(alice.send(text="cancel"))
     assert "Nothing from that form was saved." in stopped
@@ -141,61 +139,6 @@ def test_a_plan_from_a_360_reports_gaps(frameworks: list[Framework], store: Stor
     again = text(who["alice"].send(text="plan from 360 1"))
     assert "Already in your plan: Leadership" in again
     assert len(PlanStore(store).items(1)) == 1
-
-
-def test_check_ins_run_from_the_schedule_across_a_restart(
-    frameworks: list[Framework], tmp_path: Path, clock: FixedClock
-) -> None:
-    store = Store.open(tmp_path / "bot.db", clock)
-    bot = Bot(frameworks, store)
-    alice, dan = FakeAdapter(bot, "alice"), FakeAdapter(bot, "dan")
-    add_leadership(alice)
-    alice.send(text="plan mentor dan")
-    bot.inbox(dan.user)
-    chosen = text(alice.send(text="plan checkins 2"))
-    assert "I will ask about your open items every 2 weeks" in chosen
-    (task,) = Schedule(store).due("9999")
-    assert task[1] == "checkin"
-    store.close()
-
-    store = Store.open(tmp_path / "bot.db", clock)  # a restart: the schedule is in the database
-    bot = Bot(frameworks, store)
-    alice, dan = FakeAdapter(bot, "alice"), FakeAdapter(bot, "dan")
-    now = clock.now()
-    assert bot.schedule.run_due(now + timedelta(days=13)) == 0  # not yet
-    assert bot.schedule.run_due(now + timedelta(days=14, minutes=1)) == 1
-    assert bot.schedule.run_due(now + timedelta(days=14, minutes=1)) == 0  # once
-    (ask,) = bot.inbox(alice.user)
-    assert ask.title == "Check-in on your development plan"
-    assert (
-        "1. Leadership (Level 5 (Deputy Director or equivalent)): not started" in ask.plain_text()
-    )
-    # the next one is scheduled two weeks on
-    (following,) = Schedule(store).due("9999")
-    assert following[1] == "checkin" and following[2] == 2
-    alice.send(action=ask.choices[0].command)  # Record progress
-    alice.send(text="Shadowed the director at two boards")
-    saved = text(alice.send(text="in progress"))
-    assert "Progress recorded: dan gets a short summary." in saved
-    progress = [n for n in PlanStore(store).notes(1) if n["kind"] == "progress"]
-    assert [(n["text"], n["checkin_id"]) for n in progress] == [
-        ("Shadowed the director at two boards", 1)
-    ]
-    assert PlanStore(store).item(1, 1)["status"] == "in progress"
-    (summary,) = bot.inbox(dan.user)
-    assert summary.title == "alice's check-in"
-    assert "Shadowed the director at two boards" in summary.plain_text()
-    assert "Status: not started → in progress" in summary.plain_text()
-    # the same check-in again (a second press, a resubmission) records nothing more
-    again = alice.send(action="plan progress 1 save", fields={"progress-1": "again"})
-    assert "You recorded this check-in on" in text(again)
-    assert len([n for n in PlanStore(store).notes(1) if n["kind"] == "progress"]) == 1
-    assert bot.inbox(dan.user) == []
-    # stopping them cancels the one scheduled
-    alice.send(text="plan checkins off")
-    assert bot.schedule.run_due(now + timedelta(days=40)) == 1  # the task runs, and asks nothing
-    assert bot.inbox(alice.user) == []
-    store.close()
 
 
 def test_a_duplicated_submission_is_recorded_once(
@@ -274,54 +217,6 @@ def test_the_record_of_an_item_survives_bad_sql(store: Store) -> None:
             raise AssertionError(f"{sql} was allowed")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("start", "zone", "weeks", "due"),
-    [
-        # the suite once failed on a Sunday morning: two weeks on is a Sunday, and the
-        # check-in waits for Monday 09:00
-        (utc(2026, 3, 1, 8), "Europe/London", 2, utc(2026, 3, 16, 9)),
-        # Friday 16:30 in New York; a week on, the clocks have gone forward (8 March):
-        # 17:30 EDT is after hours, and Monday's 09:00 EDT is 13:00 UTC
-        (utc(2026, 3, 6, 21, 30), "America/New_York", 1, utc(2026, 3, 16, 13)),
-        # Saturday 23:00 UTC is Sunday 04:30 in Kolkata: Monday 09:00 IST
-        (utc(2026, 3, 7, 23), "Asia/Kolkata", 2, utc(2026, 3, 23, 3, 30)),
-        # Wednesday 17:30 GMT; a week on it is 18:30 BST (29 March): Thursday 09:00 BST
-        (utc(2026, 3, 25, 17, 30), "Europe/London", 1, utc(2026, 4, 2, 8)),
-        # in working hours already: on the hour it falls due
-        (utc(2026, 10, 21, 11), "Europe/Paris", 1, utc(2026, 10, 28, 11)),
-        # no zone known: exactly so many weeks on, whatever the hour
-        (utc(2026, 3, 8, 2), "", 1, utc(2026, 3, 15, 2)),
-    ],
-)
-def test_a_check_in_falls_due_in_working_hours_whatever_the_day_and_clock_change(
-    frameworks: list[Framework], store: Store, clock: FixedClock, start, zone, weeks, due
-) -> None:
-    clock.set(start)
-    bot = Bot(frameworks, store)
-    alice = FakeAdapter(bot, "alice")
-    bot.handle(Event(alice.user, alice.user, "plan", event_id=f"z{next(_ids)}", tz_name=zone))
-    add_leadership(alice)
-    assert "every" in text(alice.send(text=f"plan checkins {weeks}"))
-    (pending,) = store.conn.execute("SELECT due_at FROM schedule WHERE done_at IS NULL")
-    assert datetime.fromisoformat(pending[0]) == due
-    assert bot.schedule.run_due(due - timedelta(minutes=1)) == 0  # not yet
-    clock.set(due)
-    assert bot.schedule.run_due() == 1
-    (ask,) = bot.inbox(alice.user)
-    assert ask.title == "Check-in on your development plan"
-    # the next one is `weeks` on from this one's due time, in working hours again
-    (following,) = store.conn.execute("SELECT due_at FROM schedule WHERE done_at IS NULL")
-    local = datetime.fromisoformat(following[0])
-    assert local - due >= timedelta(weeks=weeks)
-    if zone:
-        local = local.astimezone(ZoneInfo(zone))
-        assert local.weekday() < 5 and 9 <= local.hour < 17
-
-
 def test_a_mentor_is_never_a_typed_name_on_slack_or_teams(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -362,3 +257,61 @@ def test_the_markdown_export_shows_typed_text_as_typed(
     for live in ("![](", "](javascript", "<img", "http://", "\n# Big", "\n- extra"):
         assert live not in body, live
     assert "I rarely \\!\\[\\]\\(http\\://x/p\\.png\\)" in body
+
+
+# ---- defects found by a new user (issue 16) --------------------------------------------
+
+
+def test_something_else_asks_what_the_activity_is(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely set direction for the team")
+    asked = text(alice.send(text="something else"))
+    assert "Something else: what will you do?" in asked
+    alice.send(text="Shadow the regional director for a month")
+    alice.send(text="skip")
+    saved = text(alice.send(text="skip"))
+    assert "Added item 1." in saved
+    assert "• Shadow the regional director for a month" in saved
+    (item,) = PlanStore(store).items(1)
+    assert item["activity"] == "Shadow the regional director for a month"
+    # changing it asks "something else" again, with what was typed kept
+    alice.send(text="plan edit 1")
+    for typed in ("keep", "keep", "keep"):
+        shown = text(alice.send(text=typed))
+    assert "Now: Shadow the regional director for a month" in shown
+
+
+def test_an_end_date_in_3_months_counts_from_the_start_date(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely set direction for the team")
+    alice.send(text="training")
+    alice.send(text="2027-01-04")
+    saved = text(alice.send(text="in 3 months"))
+    assert "Added item 1." in saved
+    (item,) = PlanStore(store).items(1)
+    assert (item["starts"], item["due"]) == ("2027-01-04", "2027-04-04")
+
+
+def test_a_managers_view_of_a_starter_plan_names_the_employee(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", "bob", "carol", "dan", "dana")
+    request(who["alice"], manager="dana")
+    answer(who["bob"], "2", "4", "skip", "skip", "skip")
+    answer(who["carol"], "1", "4", "skip", "skip", "skip")
+    answer(who["dan"], "2", "4", "skip", "skip", "skip")
+    who["alice"].send(text="360 close 1 confirm")
+    own = text(who["alice"].send(text="360 plan 1"))
+    assert "on average, you Usually (3)" in own
+    assert "agree it with your manager or mentor" in own
+    theirs = text(who["dana"].send(text="360 plan 1"))
+    assert theirs.startswith("alice's starter development plan")
+    assert "on average, alice Usually (3)" in theirs
+    assert "you Usually" not in theirs and "your" not in theirs.casefold()

@@ -1,0 +1,176 @@
+"""The tables of development plans: plans, their items, notes (progress, status changes,
+comments) and check-ins, over the same connection and transactions as `Store`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.records import _dicts, _id_ok, _one
+from bot.storage import Store
+
+
+class PlanStore:
+    def __init__(self, store: Store):
+        self.conn = store.conn
+        self.stamp = store.stamp
+
+    # ---- plans ----------------------------------------------------------------------
+
+    def plan_of(self, owner: str) -> dict[str, Any] | None:
+        return _one(self.conn.execute("SELECT * FROM plans WHERE owner = ?", [owner]))
+
+    def plan(self, plan_id: int) -> dict[str, Any] | None:
+        if not _id_ok(plan_id):
+            return None
+        return _one(self.conn.execute("SELECT * FROM plans WHERE id = ?", [plan_id]))
+
+    def create(self, owner: str, owner_name: str) -> dict[str, Any]:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO plans (owner, owner_name, every_days, created_at)"
+            " VALUES (?, ?, 0, ?)",
+            [owner, owner_name, self.stamp()],
+        )
+        plan = self.plan_of(owner)
+        assert plan is not None
+        return plan
+
+    def mentored_by(self, mentor: str) -> list[dict[str, Any]]:
+        return _dicts(
+            self.conn.execute("SELECT * FROM plans WHERE mentor = ? ORDER BY id", [mentor])
+        )
+
+    def set_mentor(self, plan_id: int, mentor: str | None, name: str | None) -> None:
+        self.conn.execute(
+            "UPDATE plans SET mentor = ?, mentor_name = ? WHERE id = ?", [mentor, name, plan_id]
+        )
+
+    def set_every(self, plan_id: int, days: int) -> None:
+        self.conn.execute("UPDATE plans SET every_days = ? WHERE id = ?", [days, plan_id])
+
+    # ---- items ----------------------------------------------------------------------
+
+    def items(self, plan_id: int) -> list[dict[str, Any]]:
+        return _dicts(
+            self.conn.execute(
+                "SELECT * FROM plan_items WHERE plan_id = ? ORDER BY number", [plan_id]
+            )
+        )
+
+    def item(self, plan_id: int, number: int) -> dict[str, Any] | None:
+        if not _id_ok(number):
+            return None
+        return _one(
+            self.conn.execute(
+                "SELECT * FROM plan_items WHERE plan_id = ? AND number = ?", [plan_id, number]
+            )
+        )
+
+    def add_item(self, plan_id: int, **values: str) -> int:
+        stamp = self.stamp()
+        row = self.conn.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM plan_items WHERE plan_id = ?", [plan_id]
+        ).fetchone()
+        number = int(row[0])
+        self.conn.execute(
+            "INSERT INTO plan_items (plan_id, number, framework, behaviour, level, gap,"
+            " activity, starts, due, status, source, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                plan_id,
+                number,
+                values["framework"],
+                values["behaviour"],
+                values["level"],
+                values["gap"],
+                values["activity"],
+                values.get("starts", ""),
+                values.get("due", ""),
+                values.get("status", "not started"),
+                values.get("source", ""),
+                stamp,
+                stamp,
+            ],
+        )
+        return number
+
+    def update_item(self, plan_id: int, number: int, **values: str) -> None:
+        columns = ("framework", "behaviour", "level", "gap", "activity", "starts", "due", "status")
+        chosen = {k: v for k, v in values.items() if k in columns}
+        if not chosen:
+            return
+        sets = ", ".join(f"{k} = ?" for k in chosen)
+        self.conn.execute(
+            f"UPDATE plan_items SET {sets}, updated_at = ? WHERE plan_id = ? AND number = ?",
+            [*chosen.values(), self.stamp(), plan_id, number],
+        )
+
+    # ---- notes: comments, progress, status changes ------------------------------------
+
+    def note(
+        self,
+        plan_id: int,
+        *,
+        item: int,
+        author: str,
+        author_name: str,
+        kind: str,
+        text: str,
+        checkin_id: int = 0,
+    ) -> bool:
+        """Record a note; False when the very same note was recorded before."""
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO plan_notes (plan_id, item, author, author_name, kind, text,"
+            " checkin_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [plan_id, item, author, author_name, kind, text, checkin_id, self.stamp()],
+        )
+        return cursor.rowcount == 1
+
+    def notes(self, plan_id: int, *, item: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM plan_notes WHERE plan_id = ?"
+        args: list[Any] = [plan_id]
+        if item is not None:
+            sql += " AND item = ?"
+            args.append(item)
+        return _dicts(self.conn.execute(sql + " ORDER BY id", args))
+
+    # ---- check-ins ------------------------------------------------------------------
+
+    def add_checkin(self, plan_id: int, due: str, *, asked: bool = False) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO plan_checkins (plan_id, due_at, asked_at) VALUES (?, ?, ?)",
+            [plan_id, due, self.stamp() if asked else None],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def checkin(self, checkin_id: int) -> dict[str, Any] | None:
+        if not _id_ok(checkin_id):
+            return None
+        return _one(self.conn.execute("SELECT * FROM plan_checkins WHERE id = ?", [checkin_id]))
+
+    def next_checkin(self, plan_id: int) -> dict[str, Any] | None:
+        return _one(
+            self.conn.execute(
+                "SELECT * FROM plan_checkins WHERE plan_id = ? AND asked_at IS NULL"
+                " AND cancelled_at IS NULL ORDER BY due_at LIMIT 1",
+                [plan_id],
+            )
+        )
+
+    def cancel_checkins(self, plan_id: int) -> None:
+        self.conn.execute(
+            "UPDATE plan_checkins SET cancelled_at = ? WHERE plan_id = ? AND asked_at IS NULL"
+            " AND cancelled_at IS NULL",
+            [self.stamp(), plan_id],
+        )
+
+    def mark_asked(self, checkin_id: int) -> None:
+        self.conn.execute(
+            "UPDATE plan_checkins SET asked_at = ? WHERE id = ?", [self.stamp(), checkin_id]
+        )
+
+    def mark_answered(self, checkin_id: int) -> bool:
+        cursor = self.conn.execute(
+            "UPDATE plan_checkins SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
+            [self.stamp(), checkin_id],
+        )
+        return cursor.rowcount == 1
