@@ -507,3 +507,35 @@ def test_escaped_mentions_and_links_reach_a_lookup_as_typed() -> None:
 
     assert unescaped("leadership <@U123|bob> <#C1|general>") == "leadership @bob #general"
     assert unescaped("see <https://example.org|the site> &amp; more") == "see the site & more"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="attack review: Share runs its command again in the person's current state and "
+    "posts every reply in the channel, so a question of a flow under way (asked again after "
+    "a lookup mid-flow) goes with it; only replies that are Reply.shareable should be posted",
+)
+def test_share_posts_only_the_shared_answer_never_a_flows_question(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, store = slack
+    # A slash command in a DM between two people (Slack calls it "directmessage"): the
+    # person's own draft is started there, its questions shown only to them.
+    where = {"channel_id": "D0AB", "channel_name": "directmessage"}
+    body = fixture("slack_slash_command.json") | where | {"command": "/behaviour"}
+    body["response_url"] = fake.response_base + "command"  # type: ignore[attr-defined]
+    status, ack = post(
+        url,
+        urlencode(body | {"text": "prep leadership level 4"}),
+        "application/x-www-form-urlencoded",
+    )
+    assert status == 200 and json.loads(ack)["response_type"] == "ephemeral"
+    assert "star" in store.state("slack:T111:W111", "slack:T111:D0AB")
+    # The definition, shared with the other person in that DM.
+    payload = button(fake, "leadership level 4", action_id="share", is_ephemeral=True, **where)
+    payload["channel"] = {"id": "D0AB", "name": "directmessage"}
+    assert interaction(url, payload)[0] == 200
+    shared = [c.body for c in fake.to("/response/one")]
+    assert all(c["response_type"] == "in_channel" for c in shared)
+    posted = json.dumps(shared)
+    assert "Leadership: Level 4" in posted
+    assert "Step 1 of 5: Situation" not in posted  # the draft's question, not shared
+    assert len(shared) == 1
