@@ -131,24 +131,23 @@ class Bot:
                         return self._again(event)
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
-                    stored = state
+                    stored, clicked = state, picked
                     state, picked, pending, confirmed = self._held(state, picked)
                     under = self._under_way(state)
                     flow = under[1] if confirmed and under else self._flow(state, picked)
-                    if flow is None and under is not None:
+                    earlier = self._earlier(clicked)  # the same click again, just after
+                    if earlier is not None:
+                        new_state, replies, kind = stored, earlier, "resubmitted"
+                    elif flow is None and under is not None:
                         # a lookup while a flow waits for an answer: then its question
                         new_state, replies, kind = self._command_mid_flow(*under, state, picked)
                         new_state = _offering(new_state, replies[-1], event)
                     elif flow is not None:
-                        earlier = self._earlier(picked)
-                        if earlier is not None:
-                            new_state, replies, kind = state, earlier, "resubmitted"
-                        else:
-                            new_state, replies, kind = self._run(
-                                flow, state, picked, pending, confirmed=confirmed
-                            )
-                            new_state = _offering(new_state, replies[-1], event)
-                            self._remember(picked, replies)
+                        new_state, replies, kind = self._run(
+                            flow, state, picked, pending, confirmed=confirmed
+                        )
+                        new_state = _offering(new_state, replies[-1], event)
+                        self._remember(clicked, replies)
                     elif state != read:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != stored:

@@ -245,12 +245,6 @@ def test_prepare_an_example_clicked_twice_in_teams_starts_one_draft(
     assert count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack review: 'Save it as my answer' (the engine's `yes` to a held answer) is "
-    "not kept as a click (Bot._remember sees the event after `_held` made it typed text), "
-    "so a double click is looked up as the word 'yes' instead of answered 'Already done'",
-)
 def test_save_it_as_my_answer_clicked_twice_is_already_done(slack, later) -> None:  # type: ignore[no-untyped-def]
     url, fake, bot = slack
     bob = Person(url, fake, BOB)

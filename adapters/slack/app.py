@@ -217,7 +217,11 @@ class SlackAdapter:
             return _refused(400, f"{problem} (request={request_kind(body)})")
         # A signed request sent again as it was: handled once. Slack's own retries of an
         # event say so (and the core handles each event id once); nothing else is resent.
-        retry = body.get("type") == "event_callback" and "X-Slack-Retry-Num" in request.headers
+        # (Slack signs the body, not this header: only a small number counts, and only a
+        # number is logged)
+        retries = request.headers.get("X-Slack-Retry-Num", "0")
+        retries = retries if retries.isdigit() and len(retries) <= 2 else "not a number"
+        retry = body.get("type") == "event_callback" and retries not in ("0", "not a number")
         key = f"slack-request-{signature_of(request)}"
         context: Json = {RETRIED: retry}
         if "command" in body:  # checked with the command, within Slack's three seconds
@@ -238,7 +242,7 @@ class SlackAdapter:
             "slack request=%s status=%d retry=%s ms=%.1f",
             request_kind(body),
             response.status,
-            quoted(request.headers.get("X-Slack-Retry-Num", "0")),
+            retries,
             (time.perf_counter() - started) * 1000,
         )
         return await to_aiohttp_response(response)
@@ -352,6 +356,8 @@ class SlackAdapter:
 
         async def send(replies: list[Reply]) -> None:
             for reply in replies:
+                if not reply.shareable:  # a flow's question that follows it, say: not shared
+                    continue
                 shared = Reply(blocks=reply.blocks)  # the answer without its buttons
                 for message in messages_of(shared):
                     message["blocks"].append(

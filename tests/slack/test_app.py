@@ -509,12 +509,6 @@ def test_escaped_mentions_and_links_reach_a_lookup_as_typed() -> None:
     assert unescaped("see <https://example.org|the site> &amp; more") == "see the site & more"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack review: Share runs its command again in the person's current state and "
-    "posts every reply in the channel, so a question of a flow under way (asked again after "
-    "a lookup mid-flow) goes with it; only replies that are Reply.shareable should be posted",
-)
 def test_share_posts_only_the_shared_answer_never_a_flows_question(slack) -> None:  # type: ignore[no-untyped-def]
     url, fake, store = slack
     # A slash command in a DM between two people (Slack calls it "directmessage"): the
