@@ -1022,7 +1022,10 @@ def _changed(activity: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
 @pytest.mark.parametrize(
     ("name", "changes", "answered"),
     MALFORMED_ACTIVITIES,
-    ids=[f"{n.split('_')[1]}-{c!r}"[:48] for n, c, _ in MALFORMED_ACTIVITIES],
+    ids=[
+        f"{n.split('_')[1]}-{c!r}".replace(repr(GONE), "GONE")[:48]
+        for n, c, _ in MALFORMED_ACTIVITIES
+    ],
 )
 def test_a_malformed_activity_with_a_valid_token_is_answered_cleanly(
     tmp_path: Path,
