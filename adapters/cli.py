@@ -362,6 +362,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         history=settings.history_path,
         completions=words,
         inbox=lambda user: bot.mail(user, everyone=True),
+        waiting=lambda user: bot.waiting(user, user),
     )
     try:
         return console.run()

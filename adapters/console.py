@@ -116,8 +116,11 @@ class Console:
         history: Path | None = None,
         completions: Iterable[str] = (),
         inbox: Callable[[str], list[Outgoing]] | None = None,
+        waiting: Callable[[str], list[Reply]] | None = None,
     ):
         self.handle = handle
+        # what the person was in the middle of, when the chat starts (Bot.waiting)
+        self.waiting = waiting
         # the direct messages sent to everyone at this terminal (Bot.mail)
         self.inbox = inbox
         self.user = f"console:local:{user}"
@@ -136,6 +139,9 @@ class Console:
         flows between people, such as 360 feedback). Direct messages waiting for the
         person follow the answer."""
         switch = _AS.match(text.strip())
+        if text.strip().casefold() == "as":  # whom? never an answer to anything
+            self.stdout.write(phrase("console/as_whom.j2") + "\n\n")
+            return []
         if switch:
             self.user = f"console:local:{switch.group(1).casefold()}"
             self.stdout.write(
@@ -170,19 +176,24 @@ class Console:
         self.stdout.flush()
 
     def run(self) -> int:
-        if self.interactive:
-            return self._run_interactive()
-        for line in self.stdin:
-            if line.strip().casefold() in QUIT_WORDS:
-                break
-            if line.strip():
-                self.show(self.say(line.rstrip("\n")))
+        try:
+            if self.interactive:
+                return self._run_interactive()
+            for line in self.stdin:
+                if line.strip().casefold() in QUIT_WORDS:
+                    break
+                if line.strip():
+                    self.show(self.say(line.rstrip("\n")))
+        except BrokenPipeError:  # read by `head`, say, which has had enough: quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stdout.fileno())
         return 0
 
     def _run_interactive(self) -> int:
         readline = self._setup_line_editing()
         greeting = words("console/greeting.j2")
         self.stdout.write(f"{BOLD}{words('bot_name.j2')}{RESET}: {greeting}\n\n")
+        if self.waiting is not None:  # back in the middle of something: say where
+            self.show(self.waiting(self.user))
         try:
             while True:
                 try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -29,13 +28,21 @@ from datetime import timedelta
 from typing import Any
 
 from bot.commands import COMMANDS, job_of, personal_words, routed_words
-from bot.engine import Word, numbers_of, word_of
+from bot.engine import Word, normalised, number_of, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.forms import FormFiller
 from bot.frameworks import Framework
 from bot.lookup import Lookup, strip_command_prefix
-from bot.lookup.resolver import BehaviourView, ClusterView, FrameworkView, resolve_query
+from bot.lookup.resolver import (
+    Ambiguous,
+    BehaviourView,
+    ClusterView,
+    FrameworkView,
+    LevelNotFound,
+    SeveralLevels,
+    resolve_query,
+)
 from bot.outbox import Outbox
 from bot.plans import PlanFlow
 from bot.records import Checked, PersonalFlow
@@ -80,12 +87,6 @@ SEND_AGAIN_AFTER = timedelta(seconds=60)
 # the first one did, unless that offered the very same command again (the next of
 # several ratings, say), when it is taken as meant.
 RESUBMITTED_WITHIN = timedelta(seconds=10)
-
-
-# "2", "2.", "2)", "(2)", "#2", "no. 2", "-1": a number on its own picks a choice.
-_CHOICE_NUMBER = re.compile(
-    r"^(?:#|no\.?|number|option|choice)?\s*[(\[]?\s*(-?\d{1,4})\s*[.)\]]?$", re.I
-)
 
 
 class Bot:
@@ -182,6 +183,15 @@ class Bot:
             with self.store.transaction():
                 self.feedback.people.seen(*known)
 
+    def waiting(self, user: str, conversation: str) -> list[Reply]:
+        """What `user` was in the middle of in `conversation`, when they come back (the
+        terminal chat started again): a note and the question waiting; nothing when no
+        flow waits for them."""
+        state = self.store.state(user, conversation)
+        under = self._under_way(state)
+        asked = under[1].ask_again(state, Event(user, conversation)) if under else None
+        return [compose("engine/waiting.j2"), asked] if asked is not None else []
+
     def answer_at_once(self, event: Event) -> list[Reply] | None:
         """A lookup, answered from a plain read on the caller's thread (the web process's
         event loop): it writes nothing and waits for no lock. None when the event must go
@@ -273,6 +283,8 @@ class Bot:
             return typed
         if isinstance(found, FrameworkView | ClusterView):
             return typed
+        if isinstance(found, LevelNotFound | SeveralLevels | Ambiguous) and len(words) <= 4:
+            return typed  # a lookup all the same: `leadership level 9`, `communicating`
         return None
 
     def reads_as_command(self, text: str) -> str | None:
@@ -337,6 +349,9 @@ class Bot:
             and new_state.get(key) == state.get(key)
             and (asked := flow.ask_again(new_state, event))
         ):
+            if not event.buttons:  # numbers pick from the question's choices only: the
+                # command's would be numbered too, and could not be picked
+                replies = [replace(r, choices=()) for r in replies]
             replies = [*replies, asked]
         return new_state, replies, kind
 
@@ -463,13 +478,26 @@ class Bot:
 
     @staticmethod
     def _picked(state: dict[str, Any], event: Event) -> Event:
-        """The event as a picked choice when it is a bare number naming one on offer."""
+        """The event as a picked choice when it names one on offer: by its number (`2`,
+        `#2`, `two`, `second`) anywhere; outside a flow also by its label typed in full,
+        and, where the last reply asked a question with two choices, by `yes` (the
+        first) or `no` (the second)."""
         offered: list[str] = state.get("choices", [])
-        if event.action is None and offered:
-            picked = _CHOICE_NUMBER.match(strip_command_prefix(clean(event.text)))
-            if picked and 1 <= int(picked.group(1)) <= len(offered):
-                return replace(event, action=offered[int(picked.group(1)) - 1])
-        return event
+        if event.action is not None or not offered:
+            return event
+        typed = strip_command_prefix(clean(event.text))
+        number = number_of(typed)
+        if number is not None:
+            ok = 1 <= number <= len(offered)
+            return replace(event, action=offered[number - 1]) if ok else event
+        if any(key in state for key in _FLOW_KEYS):
+            return event  # typed text is the flow's to read
+        labels: list[str] = state.get("choice_labels", [])
+        said = word_of(typed)
+        if state.get("asked") and len(offered) == 2 and said in (Word.YES, Word.NO):
+            return replace(event, action=offered[0 if said is Word.YES else 1])
+        named = [i for i, label in enumerate(labels) if normalised(label) == normalised(typed)]
+        return replace(event, action=offered[named[0]]) if len(named) == 1 else event
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply], str]:
         """(state, event) -> (state, replies, what kind of event it was, for the log)."""
@@ -480,11 +508,9 @@ class Bot:
             command, kind = picked.action, "numbered-choice"
         else:
             offered: list[str] = state.get("choices", [])
-            number = _CHOICE_NUMBER.match(strip_command_prefix(clean(event.text)))
-            if number and offered:  # a number, but none of those on offer
-                reply = compose(
-                    "no_such_choice.j2", number=int(number.group(1)), count=len(offered)
-                )
+            number = number_of(strip_command_prefix(clean(event.text)))
+            if number is not None and offered:  # a number, but none of those on offer
+                reply = compose("no_such_choice.j2", number=number, count=len(offered))
                 return state, [reply], "bad-choice"
             command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
@@ -495,7 +521,15 @@ def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, An
     """The state with `reply`'s choices remembered for a later bare number; where the
     platform shows buttons there is no number to pick by, and nothing is remembered."""
     if event.buttons:
-        return (
-            state if "choices" not in state else {k: v for k, v in state.items() if k != "choices"}
-        )
-    return dict(state, choices=[c.command for c in reply.choices])
+        return {k: v for k, v in state.items() if k not in ("choices", "choice_labels", "asked")}
+    asked = any(  # a question with two choices: yes picks the first, no the second
+        b.text.rstrip().endswith("?") or "? " in b.text
+        for b in reply.blocks
+        if b.kind in ("title", "heading", "paragraph")
+    )
+    return dict(
+        without(state, "asked"),
+        choices=[c.command for c in reply.choices],
+        choice_labels=[c.label for c in reply.choices],
+        **({"asked": True} if asked and len(reply.choices) == 2 else {}),
+    )

@@ -291,3 +291,40 @@ as bob
         assert f"A direct message for {name}:" in sent
     assert sent.count("alice asks for your feedback") == 3
     assert "A direct message for you:" not in out[out.index("(now speaking as bob)") :]
+
+
+def test_back_in_the_chat_the_question_waiting_is_asked_again(tmp_path: Path) -> None:
+    """A new user's finding: after leaving in the middle of a draft, a new chat greeted
+    as if nothing were open, and the next line was saved as the Task unawares."""
+    db = str(tmp_path / "bot.db")
+    chat(
+        tmp_path, "prep leadership level 4\nThe team had a backlog.\n", "--db", db, "--user", "sam"
+    )
+    seen = _prompts(tmp_path).decode()
+    assert "You were in the middle of this" in seen and "Step 2 of 5: Task" in seen
+    assert "You were in the middle" not in _prompts(tmp_path, "--user", "ann").decode()
+
+
+def test_as_on_its_own_asks_whom_and_is_never_an_answer(tmp_path: Path) -> None:
+    db = str(tmp_path / "bot.db")
+    result = chat(tmp_path, "prep leadership level 4\nas\n", "--db", db, "--user", "sam")
+    assert "As whom? Type as and a name" in result.stdout
+    assert "Saved your Situation" not in result.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_chat_quietly(tmp_path: Path) -> None:
+    """`behaviourbot chat | head`: no traceback when the reader has had enough."""
+    env = {**os.environ, "BEHAVIOURBOT_DB": str(tmp_path / "chat.db")}
+    lines = "".join("leadership level 4\n" for _ in range(200))
+    result = subprocess.run(
+        f"{sys.executable} -m adapters.cli chat | head -1",
+        shell=True,
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout.startswith("Leadership: Level 4")
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

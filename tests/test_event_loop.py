@@ -78,7 +78,14 @@ def test_healthz_and_a_command_are_answered_while_the_database_is_locked(
         done: list[tuple[int, str]] = []
         body = direct_message("prep leadership level 4", 1)
         with locked(tmp_path / "bot.db"):
-            waiting = threading.Thread(target=lambda: done.append(event(url, body)))
+
+            def deliver() -> None:
+                try:
+                    done.append(event(url, body))
+                except OSError:  # no answer in time: Slack (which waits 3 s) sends it again
+                    done.append((0, "timed out"))
+
+            waiting = threading.Thread(target=deliver)
             waiting.start()
             time.sleep(0.3)  # the message is waiting for the lock now
             with urllib.request.urlopen(url + "healthz", timeout=2) as response:
@@ -95,7 +102,7 @@ def test_healthz_and_a_command_are_answered_while_the_database_is_locked(
             assert drafts(bot.store) == []  # nothing could be written yet
         waiting.join(60)  # it waits for the lock (up to 6 s), then is answered: slowly
         assert not waiting.is_alive()  # on a loaded machine, but always
-        assert done[0][0] == 200 or done[0][0] >= 500  # a 5xx: Slack sends it again
+        assert done[0][0] in (0, 200) or done[0][0] >= 500  # 5xx or none: Slack sends it again
         assert event(url, body, headers=RETRY)[0] == 200
         question = wait_for(lambda: posted(fake, "Situation"), 30)
         assert len(question) == 1  # the message's answer, once
