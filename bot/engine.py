@@ -93,7 +93,8 @@ _NUMBER_WORDS = {**NUMBER_WORDS, **_MORE_NUMBERS, **ORDINALS}
 _ONE_NUMBER = re.compile(
     r"^(?:(?:no\.?|number|option|choice|#)\s*)?[(\[]?\s*(-?\d{1,6}|[a-z]+)\s*[.)\]]?$"
 )
-_SEPARATORS = re.compile(r"\s*(?:,|;|&|\+|/|\band\b|\s)\s*")
+# (not "/", "-" or "." : 31/03/2027, 2027-03-31 and 31.03.2027 are dates, not choices)
+_SEPARATORS = re.compile(r"\s*(?:,|;|&|\+|\band\b|\s)\s*")
 
 
 def number_of(text: str) -> int | None:

@@ -79,6 +79,8 @@ def test_several_numbers_at_once() -> None:
     assert numbers_of("#4 #9") == [4, 9]
     assert numbers_of("two, three") == [2, 3]
     assert numbers_of("4 people") is None
+    assert numbers_of("31/03/2027") is None  # a date, not three choices
+    assert numbers_of("31.03.2027") is None and numbers_of("2027-03-31") is None
     assert numbers_of("") is None
 
 
