@@ -225,7 +225,8 @@ class Drafting:
         if said.meaning == "stop":
             return _without_flow(state), [compose("star/paused.j2", number=number)]
         if said.meaning in ("skip", "keep"):
-            return self._save(state, event, draft, target, part, said.text)
+            kept = said.meaning == "keep"
+            return self._save(state, event, draft, target, part, said.text, kept=kept)
         if said.meaning == "picked":
             return self.step(state, replace(event, action=said.value))  # type: ignore[attr-defined]
         if said.meaning == "refused":
@@ -273,6 +274,7 @@ class Drafting:
         target: Target,
         part: str,
         text: str,
+        kept: bool = False,
     ) -> tuple[dict[str, Any], list[Reply]]:
         number = draft["number"]
         parts = dict(draft["parts"], **{part: text})
@@ -281,13 +283,23 @@ class Drafting:
         following = next_part(parts)
         if following is None:
             done = compose(
-                "star/saved.j2", part=part, number=number, feedback=feedback, skipped=not text
+                "star/saved.j2",
+                part=part,
+                number=number,
+                feedback=feedback,
+                skipped=not text,
+                kept=kept,
             )
             review = self._review(target, dict(draft, parts=parts), event.forms)
             return _without_flow(state), [done, review]
         new_state = dict(state, star=DraftAt(number, following).dump())
         saved = compose(
-            "star/saved.j2", part=part, number=number, feedback=feedback, skipped=not text
+            "star/saved.j2",
+            part=part,
+            number=number,
+            feedback=feedback,
+            skipped=not text,
+            kept=kept,
         )
         return new_state, [saved, self._ask(target, number, following, parts)]
 

@@ -153,8 +153,8 @@ class Practice:
         if said.meaning == "picked":
             return self.step(state, replace(event, action=said.value))  # type: ignore[attr-defined]
         again = [] if answered else [self._practice_question(target, practice)]
-        if said.meaning == "help":
-            return state, [compose("star/practice_help.j2", answered=answered)]
+        if said.meaning == "help":  # then the question again, when none is answered yet
+            return state, [compose("star/practice_help.j2", answered=answered), *again]
         if said.meaning == "refused" and said.problem != "needed":
             number = compose("star/bare_number.j2", part="answer", typed=said.text[:10])
             return state, [number, *again]

@@ -67,7 +67,8 @@ def test_practice_bad_input_and_privacy(chat: FakeAdapter) -> None:
     chat.send(text="practice leadership level 4")
     (long,) = chat.send(text="word " * 2500)
     assert "2,500 words" in long.plain_text() and "up to 2,000" in long.plain_text()
-    (help_,) = chat.send(text="help")
+    help_, again = chat.send(text="help")  # and the question again
+    assert "Practice question" in again.plain_text()
     assert "Answer the question in one message" in help_.plain_text()
     lookup, again = chat.send(text="/behaviour leadership level 5")  # mid-practice
     assert lookup.title == "Leadership: Level 5"

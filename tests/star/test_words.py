@@ -165,6 +165,6 @@ def test_back_keeps_what_was_typed_and_keep_goes_on(chat: FakeAdapter, store: St
     assert STRONG["task"] in edit.plain_text()
     assert waiting(store, chat) == "task"
     saved, ask = chat.send(text="keep")
-    assert saved.plain_text().startswith("Saved your Task in draft 1")
+    assert saved.plain_text().startswith("Kept your Task in draft 1 as it was")
     assert "Step 3 of 5: Action" in ask.plain_text()
     assert store.draft(chat.user, 1)["parts"]["task"] == STRONG["task"]  # type: ignore[index]
