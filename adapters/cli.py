@@ -347,7 +347,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
     words = set(commands.completions("console"))
     for fw in frameworks:
         for b in fw.behaviours:
-            words.update(w.lower() for w in b.name.split() if len(w) > 3)
+            words.update(w.lower().strip(",.:;") for w in b.name.split() if len(w) > 3)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if isinstance(sys.stdin, io.TextIOWrapper):
         # Bytes that are not valid in the terminal's encoding become U+FFFD: a stray byte
@@ -361,6 +361,7 @@ def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:
         interactive=interactive,
         history=settings.history_path,
         completions=words,
+        following=commands.following_words,
         inbox=lambda user: bot.mail(user, everyone=True),
         waiting=lambda user: bot.waiting(user, user),
     )

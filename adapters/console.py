@@ -115,6 +115,7 @@ class Console:
         interactive: bool,
         history: Path | None = None,
         completions: Iterable[str] = (),
+        following: Callable[[str], Iterable[str]] | None = None,
         inbox: Callable[[str], list[Outgoing]] | None = None,
         waiting: Callable[[str], list[Reply]] | None = None,
     ):
@@ -128,6 +129,8 @@ class Console:
         self.interactive = interactive
         self.history = history
         self.completions = sorted(set(completions))
+        # the words Tab offers after a first word (a command's sub-commands)
+        self.following = following
 
     @property
     def speaker(self) -> str:
@@ -244,7 +247,13 @@ class Console:
         words = self.completions
 
         def complete(text: str, state: int) -> str | None:
-            matches = [w for w in words if w.startswith(text.lower())]
+            offered = words
+            before = readline.get_line_buffer()[: readline.get_begidx()].split()
+            if before and self.following is not None:  # after a command: its own words
+                offered = sorted(self.following(before[0])) or words
+            matches = [w for w in offered if w.startswith(text.lower())]
+            if len(matches) == 1:  # the whole word, and a space for what follows it
+                matches = [matches[0] + " "]
             return matches[state] if state < len(matches) else None
 
         readline.set_completer(complete)

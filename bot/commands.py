@@ -274,3 +274,16 @@ def completions(platform: str = "console") -> frozenset[str]:
         for w in (*c.words, *c.sub_words)
         if w.isalnum() or "-" in w
     )
+
+
+def following_words(first: str, platform: str = "console") -> frozenset[str]:
+    """The words Tab completes after `first`: the sub-commands of the command it names
+    (`360 ` offers list, close, report …); none after anything else."""
+    first = first.casefold()
+    return frozenset(
+        w
+        for c in for_platform(platform)
+        if first in c.words
+        for w in c.sub_words
+        if w.isalnum() or "-" in w
+    )

@@ -264,6 +264,17 @@ def test_tab_completes_the_registrys_words_in_the_terminal(tmp_path: Path) -> No
     seen = _prompts(tmp_path, typed=b"expecta\t\r")  # a lookup of "expecta" without it
     assert b"No match for" not in seen
     assert b"expectations " in seen
+    after = _prompts(tmp_path, typed=b"360 rep\t1\r")  # after 360: its own words
+    assert b"360 report 1" in after
+    assert b"No match for" not in after
+
+
+def test_after_a_command_tab_offers_only_its_own_words() -> None:
+    from bot.commands import following_words
+
+    assert {"list", "close", "report"} <= following_words("360")
+    assert "leadership" not in following_words("360")
+    assert following_words("leadership") == frozenset()
 
 
 def test_the_terminal_counts_as_delivered_whom_it_sent_a_message(tmp_path: Path) -> None:
