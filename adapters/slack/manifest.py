@@ -6,7 +6,7 @@ from typing import Any
 
 from adapters.slack.events import COMMAND
 from bot import commands
-from bot.render import compose
+from bot.render import compose, words
 
 Json = dict[str, Any]
 
@@ -33,7 +33,7 @@ def manifest(*, url: str | None) -> Json:
     return {
         "display_information": {
             "name": "behaviourbot",
-            "description": "Behaviour and competency definitions, from their source frameworks",
+            "description": words("app/slack_display.j2"),
             "background_color": "#1d3a5f",
         },
         "features": {

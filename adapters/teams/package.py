@@ -38,6 +38,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from bot.render import words
+
 SCHEMA_URL = (
     "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
 )
@@ -80,21 +82,6 @@ MANIFEST = "manifest.json"
 
 COLOR_SIZE = 192
 OUTLINE_SIZE = 32
-
-SHORT_DESCRIPTION = "Civil Service, DHS SES and Policing behaviour definitions, word for word."
-FULL_DESCRIPTION = (
-    "behaviourbot looks up behaviour and competency definitions, word for word from their "
-    "source frameworks: the UK Civil Service Behaviours (9 behaviours at 6 levels), the DHS "
-    "SES core leadership competencies (1.1 to 1.8, Achieved Excellence and Achieved "
-    "Expectations) and the UK Policing Competency and Values Framework at Level 3.\n\n"
-    "Ask in plain words: a behaviour at a level (leadership level 4, or a grade such as G7), "
-    "a competency by name or number (ses 1.4, policing collaborative), what changes between "
-    "two levels (compare leadership 3 4), or a full-text search of every definition (search "
-    "wellbeing). Names can be partial, abbreviated or misspelt a little. When several "
-    "behaviours fit, the bot asks which one you meant rather than guessing.\n\n"
-    "Chat with the bot directly, or mention it in a channel or group chat. Type help to see "
-    "what it can do."
-)
 
 MAX_COMMANDS = 10  # in each command list (schema 1.17: commands maxItems 10)
 
@@ -161,7 +148,10 @@ def manifest(
             "short": "behaviourbot",
             "full": "behaviourbot: behaviour and competency definitions",
         },
-        "description": {"short": SHORT_DESCRIPTION, "full": FULL_DESCRIPTION},
+        "description": {
+            "short": words("app/short_description.j2"),
+            "full": words("app/full_description.j2"),
+        },
         "icons": {"color": COLOR_ICON, "outline": OUTLINE_ICON},
         "accentColor": ACCENT,
         "bots": [
