@@ -46,6 +46,12 @@ _PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*){0,3}$")
 HELP_WORDS = commands.named("help").all_words
 # Words that, with "star", ask what the STAR method is ("what does STAR stand for?").
 STAR_WORDS = frozenset({"star", "method", "technique", "approach", "format", "model", "stand"})
+# Words that name no framework, behaviour or level: a question made only of them (and
+# filler) asks what there is ("list behaviours", "which competencies are there?").
+KINDS = frozenset(
+    {"behaviour", "behaviours", "competency", "competencies", "framework", "frameworks"}
+)
+GENERIC_WORDS = KINDS | {"list", "all", "every", "there", "which", "available", "know", "do"}
 THANKS = frozenset({("thanks",), ("thank", "you"), ("thankyou",), ("cheers",), ("ta",), ("thx",)})
 
 
@@ -107,7 +113,9 @@ class Lookup:
         content = {w for w in folded if w not in FILLER}
         if "star" in content and content <= STAR_WORDS:
             return compose("lookup/star.j2")
-        if verb in ("frameworks", "framework") and not rest:
+        if (verb in ("frameworks", "framework") and not rest) or (
+            content <= GENERIC_WORDS and set(folded) & KINDS  # "list behaviours"
+        ):
             return compose("lookup/frameworks.j2", frameworks=self.frameworks)
         if verb == "search":
             return self.search(rest)

@@ -360,6 +360,9 @@ def both(behaviour: str, low: int, high: int) -> str:
         ("what is STAR?", "The STAR method"),
         ("what is the STAR method?", "The STAR method"),
         ("What does STAR stand for", "The STAR method"),
+        ("list behaviours", "Frameworks"),  # a new user's trial
+        ("what behaviours are there?", "Frameworks"),
+        ("show me all the competencies", "Frameworks"),
     ],
 )  # fmt: skip
 def test_natural_questions_are_read(chat: FakeAdapter, text: str, title: str) -> None:
