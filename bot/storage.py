@@ -361,6 +361,16 @@ def m014_form_states(db: Database) -> None:
     upgrade_flow_states(db)
 
 
+@MIGRATIONS()
+def m015_people_in_states(db: Database) -> None:
+    """People in flow states as `bot.types.Person` (bot/feedback/state.py): the peers
+    and manager of a 360 request being built, or paused, kept before as dictionaries,
+    are converted once."""
+    import bot.feedback.state  # noqa: F401  (registers its upgrades)
+
+    upgrade_flow_states(db)
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""

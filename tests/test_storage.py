@@ -26,6 +26,7 @@ MIGRATED = [
     "m012_star_states",
     "m013_feedback_states",
     "m014_form_states",
+    "m015_people_in_states",
 ]
 
 
