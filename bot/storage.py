@@ -363,10 +363,13 @@ def m014_form_states(db: Database) -> None:
 
 @MIGRATIONS()
 def m015_people_in_states(db: Database) -> None:
-    """People in flow states as `bot.types.Person` (bot/feedback/state.py): the peers
-    and manager of a 360 request being built, or paused, kept before as dictionaries,
-    are converted once."""
-    import bot.feedback.state  # noqa: F401  (registers its upgrades)
+    """People in flow states as `bot.types.Person`: the peers and manager of a 360
+    request being built or paused (bot/feedback/state.py), kept before as dictionaries,
+    and the people named in a form asked one field at a time (bot/forms.py), kept as a
+    mapping of identity to name, are converted once."""
+    # the flows register their upgrades when imported
+    import bot.feedback.state
+    import bot.forms  # noqa: F401
 
     upgrade_flow_states(db)
 
