@@ -35,19 +35,21 @@ def _id_ok(number: int) -> bool:
 
 
 class PeopleStore:
-    """Who people are, as far as a platform told us: a name and a time zone."""
+    """Who people are, as far as a platform told us: a name and a time zone, given
+    back as a `Person`."""
 
     def __init__(self, store: Store):
         self.conn = store.conn
         self.stamp = store.stamp
 
-    def get(self, identity: str) -> dict[str, Any] | None:
-        return _one(
+    def get(self, identity: str) -> Person | None:
+        known = _one(
             self.conn.execute(
                 "SELECT identity, name, tz_offset, tz_name FROM people WHERE identity = ?",
                 [identity],
             )
         )
+        return None if known is None else Person(**known)
 
     def knows(
         self, identity: str, name: str = "", tz_offset: int | None = None, tz_name: str = ""
@@ -55,9 +57,9 @@ class PeopleStore:
         """Whether all of that is known already (a read: nothing to write)."""
         known = self.get(identity)
         return known is not None and (
-            (not name or name == known["name"])
-            and (tz_offset is None or tz_offset == known["tz_offset"])
-            and (not tz_name or tz_name == known["tz_name"])
+            (not name or name == known.name)
+            and (tz_offset is None or tz_offset == known.tz_offset)
+            and (not tz_name or tz_name == known.tz_name)
         )
 
     def seen(
@@ -200,7 +202,7 @@ class PersonalFlow(ABC):
 
     def name_of(self, identity: str) -> str:
         known = self.people.get(identity)
-        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
+        return known.name if known and known.name else identity.rsplit(":", 1)[-1]
 
     def zone(self, identity: str) -> Zone:
         return zone_of(self.people.get(identity))

@@ -1007,8 +1007,8 @@ class FeedbackFlow(Answering):
         for peer in self.db.peers(request_id):
             if peer["status"] == "asked" and not peer["reminded_at"]:
                 reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
-                known = self.people.get(peer["peer"]) or {}
-                zone = zone_for(known.get("tz_name"), peer["tz_offset"])
+                known = self.people.get(peer["peer"])
+                zone = zone_for(known.tz_name if known else "", peer["tz_offset"])
                 due = working_moment(at, zone, deadline)
                 self.db.queue(
                     peer["peer"],

@@ -1,0 +1,21 @@
+"""What plans and expectations share (bot/records.py): who people are, as far as a
+platform told us, kept and given back as a `Person`."""
+
+from __future__ import annotations
+
+from bot.clock import zone_of
+from bot.records import PeopleStore
+from bot.storage import Store
+from bot.types import Person
+
+
+def test_who_someone_is_comes_back_as_a_person(store: Store) -> None:
+    people = PeopleStore(store)
+    assert people.get("slack:T1:U2") is None
+    with store.transaction():
+        people.seen("slack:T1:U2", "Bob Smith", 3600)
+        people.seen("slack:T1:U2", tz_name="Europe/Paris")  # what is not given is kept
+    bob = people.get("slack:T1:U2")
+    assert bob == Person("slack:T1:U2", "Bob Smith", 3600, tz_name="Europe/Paris")
+    assert people.knows("slack:T1:U2", "Bob Smith", 3600, "Europe/Paris")
+    assert zone_of(bob).show("2027-07-01T12:00:00+00:00") == "1 Jul 2027, 14:00 CEST"
