@@ -23,6 +23,7 @@ from sqlite_utils.migrations import Migrations
 from bot.clock import Clock, SystemClock, iso
 from bot.outbox import Outbox
 from bot.schedule import Schedule
+from bot.types import Person
 
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
@@ -795,12 +796,11 @@ class FeedbackStore:
         level: str,
         behaviours: list[str],
         self_ratings: dict[str, int],
-        manager: str | None,
-        manager_name: str | None,
+        manager: Person | None,
         deadline: str,
         threshold: int,
         seed: str,
-        peers: list[tuple[str, str, int | None]],
+        peers: list[Person],
     ) -> int:
         stamp = self.stamp()
         cursor = self.conn.execute(
@@ -812,8 +812,8 @@ class FeedbackStore:
                 level,
                 json.dumps(behaviours),
                 json.dumps(self_ratings),
-                manager,
-                manager_name,
+                manager.identity if manager else None,
+                manager.name if manager else None,
                 requester_name,
                 deadline,
                 threshold,
@@ -826,7 +826,7 @@ class FeedbackStore:
             "INSERT INTO feedback_peers (request_id, peer, name, status, ratings, examples,"
             " keep, develop, asked_at, tz_offset)"
             " VALUES (?, ?, ?, 'asked', '{}', '{}', '', '', ?, ?)",
-            [(request_id, peer, name, stamp, tz) for peer, name, tz in peers],
+            [(request_id, p.identity, p.name, stamp, p.tz_offset) for p in peers],
         )
         return request_id
 

@@ -784,8 +784,6 @@ class FeedbackFlow(Answering):
         sent = self.store.now()
         deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
         requester_name = draft.me or event.name or event.user.rsplit(":", 1)[1]
-        boss = draft.manager
-        peers = [(p.identity, p.name, p.tz_offset) for p in draft.peers]
         request_id = self.db.create_request(
             requester=event.user,
             requester_name=requester_name,
@@ -793,23 +791,25 @@ class FeedbackFlow(Answering):
             level=scope.level.id,
             behaviours=list(draft.behaviours),
             self_ratings=dict(draft.ratings),
-            manager=boss.identity if boss else None,
-            manager_name=boss.name if boss else None,
+            manager=draft.manager,
             deadline=_iso(deadline),
             threshold=effective_threshold(draft.threshold),
             seed=secrets.token_hex(8),
-            peers=peers,
+            peers=draft.peers,
         )
         request = self.db.request(request_id)
         assert request is not None
-        for peer, name, _ in peers:
-            ask = compose("feedback/ask.j2", **self._about(request), name=name)
+        for peer in draft.peers:
+            ask = compose("feedback/ask.j2", **self._about(request), name=peer.name)
             self.db.queue(
-                peer, f"ask-{request_id}-{peer}", replies_to_json([ask]), request_id=request_id
+                peer.identity,
+                f"ask-{request_id}-{peer.identity}",
+                replies_to_json([ask]),
+                request_id=request_id,
             )
         self.db.schedule("remind", request_id, _iso(reminder_time(sent, deadline)))
         self.db.schedule("close", request_id, _iso(deadline))
-        reply = compose("feedback/sent.j2", **self._about(request), peers=peers)
+        reply = compose("feedback/sent.j2", **self._about(request), peers=draft.peers)
         return without(state, "feedback"), [reply]
 
     # ---- describing a request -------------------------------------------------------
