@@ -61,6 +61,11 @@ class Event:
     def platform(self) -> str:
         return self.user.split(":", 1)[0]
 
+    @property
+    def speaker(self) -> Person:
+        """Who sent it, as far as the platform says."""
+        return Person(self.user, self.name, self.tz_offset, tz_name=self.tz_name)
+
 
 def without(state: dict[str, Any], key: str) -> dict[str, Any]:
     """A conversation state without one flow's entry (`star`, `practice`, `feedback`…)."""
