@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.frameworks import load_all
 from bot.router import Bot
 from bot.storage import FeedbackStore, Store
-from bot.types import Event
+from bot.types import Event, Person
 
 PEERS = 16
 TYPED = ("3", "Ran the restructure calmly.", "2", "skip", "Keeps calm", "Delegate more")
@@ -134,11 +134,10 @@ def report_time(frameworks: list, answers: int, repeat: int = 5) -> tuple[float,
                 behaviours=["leadership", "delivering-at-pace"],
                 self_ratings={"leadership": 3, "delivering-at-pace": 4},
                 manager=None,
-                manager_name=None,
                 deadline="2099-01-01T17:00:00+00:00",
                 threshold=3,
                 seed="bench",
-                peers=[(f"console:local:{n}", n, None) for n in names],
+                peers=[Person(f"console:local:{n}", n) for n in names],
             )
             for n, name in enumerate(names):
                 db.save_answer(

@@ -17,10 +17,11 @@ import time
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.engine import Word, word_of
+from bot.types import Person
 
 _RELATIVE = re.compile(r"^(?:in\s+)?(\d{1,3})\s*(day|days|week|weeks|month|months|d|w|m)$", re.I)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -157,14 +158,14 @@ class Zone:
         return self.at(now)[0].date()
 
 
-def zone_of(person: dict[str, Any] | None) -> Zone:
-    """The zone of a `people` row (see bot.records.PeopleStore)."""
+def zone_of(person: Person | None) -> Zone:
+    """The zone of a person, as the platform gave it (see bot.records.PeopleStore)."""
     if person is None:
         return Zone()
-    named = named_zone(person.get("tz_name"))
+    named = named_zone(person.tz_name)
     if named is not None:
         return Zone(named, "name")
-    offset = person.get("tz_offset")
+    offset = person.tz_offset
     if isinstance(offset, int) and -18 * 3600 < offset < 18 * 3600:
         if offset == 0:
             return Zone(UTC, "UTC")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Self
 
 from bot import engine
 from bot.engine import Option, Step, Typed, upgrade
@@ -38,19 +38,30 @@ Answered = tuple[dict[str, Any], list[Reply]]
 class FormState(Typed):
     """A form being asked one field at a time: the form itself, the fields to ask (in
     the form's order) and which is being asked, the values so far (people as
-    identities, one a line), the names typed for those people, and the answer last
-    refused at the current field, with why."""
+    identities, one a line), the people named for them, and the answer last refused at
+    the current field, with why."""
 
     KEY = "filling"
-    VERSION = 1
+    VERSION = 2
 
     form: dict[str, Any] = field(default_factory=dict)
     ask: list[str] = field(default_factory=list)
     at: int = 0
     values: dict[str, str] = field(default_factory=dict)
-    people: dict[str, str] = field(default_factory=dict)
+    people: list[Person] = field(default_factory=list)
     typed: str = ""  # what was typed and refused at the current field
     why: str = ""  # why it was refused, as the form's flow says
+
+    @classmethod
+    def load(cls, data: Any) -> Self:
+        filling = super().load(data)
+        filling.people = [Person(**p) for p in filling.people]  # stored as dictionaries
+        return filling
+
+    def person(self, identity: str) -> Person:
+        """Who `identity` is, as named in this form (else by the identity's last part)."""
+        named = next((p for p in self.people if p.identity == identity), None)
+        return named or Person(identity, identity.rsplit(":", 1)[-1])
 
     def the_form(self) -> Form:
         form = form_from_dict(self.form)
@@ -63,6 +74,14 @@ def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
     """A form stored before states were versioned: the same fields, with no answer
     refused yet."""
     return {**data, "people": data.get("people") or {}, "typed": "", "why": ""}
+
+
+@upgrade(FormState.KEY, 1)
+def _with_persons(data: dict[str, Any]) -> dict[str, Any]:
+    """People named in a form, kept as a mapping of identity to name, become `Person`s,
+    stored as their fields."""
+    named = data.get("people") or {}
+    return {**data, "people": [asdict(Person(i, name)) for i, name in named.items()]}
 
 
 def _step(item: Field) -> Step:
@@ -187,9 +206,7 @@ class FormFiller:
         if item.kind == "choice":
             shown = next((o.label for o in item.options if o.command == value), "")
         elif item.kind == "people":
-            shown = ", ".join(
-                filling.people.get(i, i.rsplit(":", 1)[-1]) for i in value.split() if i
-            )
+            shown = ", ".join(filling.person(i).name for i in value.split() if i)
         counted = [f.name for f in form.fields if _counts(form, filling.values, f)]
         return compose(
             "forms/question.j2",
@@ -238,7 +255,7 @@ class FormFiller:
             return again()
         if meaning == "refused":
             return again(said.problem or "needed", typed=said.text)
-        people = dict(filling.people)
+        people = {p.identity: p for p in filling.people}
         typed = said.text
         if meaning == "skip":
             value = ""
@@ -257,7 +274,7 @@ class FormFiller:
                 # a word such as yes or no is never taken for someone's name
                 return again("one-person" if most == 1 else "people", typed=typed)
             identities = [identity_of(n, event.user) for n in names]
-            people.update(dict(zip(identities, names, strict=True)))
+            people.update({i: Person(i, n) for i, n in zip(identities, names, strict=True)})
             value = "\n".join(identities)
         else:
             value = typed
@@ -268,7 +285,7 @@ class FormFiller:
                 shown = current if meaning == "keep" else clean(event.text).strip()
                 return again(typed=shown, why=refused)
             values[item.name] = value
-        filling.values, filling.people = values, people
+        filling.values, filling.people = values, list(people.values())
         filling.typed = filling.why = ""
         filling.at = self._from(filling, filling.at + 1)
         if filling.at < len(filling.ask):
@@ -279,6 +296,6 @@ class FormFiller:
             text="",
             action=form.submit,
             fields=values,
-            people=tuple(Person(i, people.get(i, i.rsplit(":", 1)[-1])) for i in chosen),
+            people=tuple(filling.person(i) for i in chosen),
         )
         return without(state, FormState.KEY), submitted

@@ -35,36 +35,35 @@ def _id_ok(number: int) -> bool:
 
 
 class PeopleStore:
-    """Who people are, as far as a platform told us: a name and a time zone."""
+    """Who people are, as far as a platform told us: a name and a time zone, given
+    back as a `Person`."""
 
     def __init__(self, store: Store):
         self.conn = store.conn
         self.stamp = store.stamp
 
-    def get(self, identity: str) -> dict[str, Any] | None:
-        return _one(
+    def get(self, identity: str) -> Person | None:
+        known = _one(
             self.conn.execute(
                 "SELECT identity, name, tz_offset, tz_name FROM people WHERE identity = ?",
                 [identity],
             )
         )
+        return None if known is None else Person(**known)
 
-    def knows(
-        self, identity: str, name: str = "", tz_offset: int | None = None, tz_name: str = ""
-    ) -> bool:
-        """Whether all of that is known already (a read: nothing to write)."""
-        known = self.get(identity)
+    def knows(self, person: Person) -> bool:
+        """Whether all that is given of `person` is known already (a read: nothing to
+        write)."""
+        known = self.get(person.identity)
         return known is not None and (
-            (not name or name == known["name"])
-            and (tz_offset is None or tz_offset == known["tz_offset"])
-            and (not tz_name or tz_name == known["tz_name"])
+            (not person.name or person.name == known.name)
+            and (person.tz_offset is None or person.tz_offset == known.tz_offset)
+            and (not person.tz_name or person.tz_name == known.tz_name)
         )
 
-    def seen(
-        self, identity: str, name: str = "", tz_offset: int | None = None, tz_name: str = ""
-    ) -> None:
+    def seen(self, person: Person) -> None:
         """Remember what is known; what is not given keeps its earlier value."""
-        if self.knows(identity, name, tz_offset, tz_name):
+        if self.knows(person):
             return  # nothing new: no write
         self.conn.execute(
             "INSERT INTO people (identity, name, tz_offset, tz_name, updated_at)"
@@ -73,7 +72,7 @@ class PeopleStore:
             " tz_offset = COALESCE(excluded.tz_offset, tz_offset),"
             " tz_name = COALESCE(NULLIF(excluded.tz_name, ''), tz_name),"
             " updated_at = excluded.updated_at",
-            [identity, name, tz_offset, tz_name, self.stamp()],
+            [person.identity, person.name, person.tz_offset, person.tz_name, self.stamp()],
         )
 
 
@@ -100,10 +99,10 @@ def picked_person(event: Event, field: str) -> Person | str | None:
 def remember(people: PeopleStore, event: Event) -> None:
     """Keep what the platform told us of the speaker and of the people they chose."""
     if event.name or event.tz_name or event.tz_offset is not None:
-        people.seen(event.user, event.name, event.tz_offset, event.tz_name)
+        people.seen(event.speaker)
     for person in event.people:
         if not person.problem:
-            people.seen(person.identity, person.name, person.tz_offset, person.tz_name)
+            people.seen(person)
 
 
 # A form field's value as checked, and why it is refused ("" when it is not).
@@ -200,7 +199,7 @@ class PersonalFlow(ABC):
 
     def name_of(self, identity: str) -> str:
         known = self.people.get(identity)
-        return known["name"] if known and known["name"] else identity.rsplit(":", 1)[-1]
+        return known.name if known and known.name else identity.rsplit(":", 1)[-1]
 
     def zone(self, identity: str) -> Zone:
         return zone_of(self.people.get(identity))

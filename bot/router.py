@@ -178,10 +178,9 @@ class Bot:
         write only when something changed."""
         if not event.tz_name and event.tz_offset is None:
             return
-        known = (event.user, event.name, event.tz_offset, event.tz_name)
-        if not self.feedback.people.knows(*known):
+        if not self.feedback.people.knows(event.speaker):
             with self.store.transaction():
-                self.feedback.people.seen(*known)
+                self.feedback.people.seen(event.speaker)
 
     def waiting(self, user: str, conversation: str) -> list[Reply]:
         """What `user` was in the middle of in `conversation`, when they come back (the

@@ -23,6 +23,7 @@ from sqlite_utils.migrations import Migrations
 from bot.clock import Clock, SystemClock, iso
 from bot.outbox import Outbox
 from bot.schedule import Schedule
+from bot.types import Person
 
 MIGRATIONS = Migrations("behaviourbot")
 HANDLED_EVENTS_KEPT = timedelta(days=2)
@@ -357,6 +358,19 @@ def m014_form_states(db: Database) -> None:
     """A form being asked one field at a time (the terminal) kept as a typed, versioned
     state (`bot.forms.FormState`): those stored before are converted once."""
     import bot.forms  # noqa: F401  (registers its upgrades)
+
+    upgrade_flow_states(db)
+
+
+@MIGRATIONS()
+def m015_people_in_states(db: Database) -> None:
+    """People in flow states as `bot.types.Person`: the peers and manager of a 360
+    request being built or paused (bot/feedback/state.py), kept before as dictionaries,
+    and the people named in a form asked one field at a time (bot/forms.py), kept as a
+    mapping of identity to name, are converted once."""
+    # the flows register their upgrades when imported
+    import bot.feedback.state
+    import bot.forms  # noqa: F401
 
     upgrade_flow_states(db)
 
@@ -782,12 +796,11 @@ class FeedbackStore:
         level: str,
         behaviours: list[str],
         self_ratings: dict[str, int],
-        manager: str | None,
-        manager_name: str | None,
+        manager: Person | None,
         deadline: str,
         threshold: int,
         seed: str,
-        peers: list[tuple[str, str, int | None]],
+        peers: list[Person],
     ) -> int:
         stamp = self.stamp()
         cursor = self.conn.execute(
@@ -799,8 +812,8 @@ class FeedbackStore:
                 level,
                 json.dumps(behaviours),
                 json.dumps(self_ratings),
-                manager,
-                manager_name,
+                manager.identity if manager else None,
+                manager.name if manager else None,
                 requester_name,
                 deadline,
                 threshold,
@@ -813,7 +826,7 @@ class FeedbackStore:
             "INSERT INTO feedback_peers (request_id, peer, name, status, ratings, examples,"
             " keep, develop, asked_at, tz_offset)"
             " VALUES (?, ?, ?, 'asked', '{}', '{}', '', '', ?, ?)",
-            [(request_id, peer, name, stamp, tz) for peer, name, tz in peers],
+            [(request_id, p.identity, p.name, stamp, p.tz_offset) for p in peers],
         )
         return request_id
 

@@ -15,7 +15,9 @@ BlockKind = Literal["title", "note", "heading", "paragraph", "quote", "bullets",
 
 @dataclass(frozen=True)
 class Person:
-    """Someone chosen in a form's people field (a Slack user, a Teams roster member)."""
+    """A person, the one way the core carries one: someone chosen in a form's people
+    field (a Slack user, a Teams roster member), named in the terminal, or kept in a
+    flow's state (a 360 request's peers and manager)."""
 
     identity: str  # platform:workspace:user, as Event.user
     name: str
@@ -58,6 +60,11 @@ class Event:
     @property
     def platform(self) -> str:
         return self.user.split(":", 1)[0]
+
+    @property
+    def speaker(self) -> Person:
+        """Who sent it, as far as the platform says."""
+        return Person(self.user, self.name, self.tz_offset, tz_name=self.tz_name)
 
 
 def without(state: dict[str, Any], key: str) -> dict[str, Any]:

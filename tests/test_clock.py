@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from bot.clock import FixedClock, RunningClock, Zone, iso, working_moment, zone_for, zone_of
+from bot.types import Person
 
 
 def at(*args: int) -> datetime:
@@ -52,7 +53,7 @@ def test_a_named_zone_wins_over_an_offset_and_a_bad_name_falls_back() -> None:
     assert zone_for("../etc", None) is None
     assert zone_for("", 99 * 3600) is None
     assert (
-        zone_of({"tz_name": "Europe/Paris", "tz_offset": 0}).show("2027-07-01T12:00:00+00:00")
+        zone_of(Person("x", "X", 0, tz_name="Europe/Paris")).show("2027-07-01T12:00:00+00:00")
         == "1 Jul 2027, 14:00 CEST"
     )
 
@@ -60,7 +61,7 @@ def test_a_named_zone_wins_over_an_offset_and_a_bad_name_falls_back() -> None:
 def test_today_is_the_readers_date_at_the_clocks_time() -> None:
     clock = FixedClock(at(2027, 1, 1, 23, 30))
     assert Zone().today(clock.now()) == date(2027, 1, 1)
-    assert zone_of({"tz_name": "Asia/Tokyo"}).today(clock.now()) == date(2027, 1, 2)
+    assert zone_of(Person("x", "X", tz_name="Asia/Tokyo")).today(clock.now()) == date(2027, 1, 2)
     clock.advance(timedelta(hours=1))
     assert iso(clock.now()) == "2027-01-02T00:30:00+00:00"
     clock.set(datetime(2027, 6, 1, 12, tzinfo=hours(2)))

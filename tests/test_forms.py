@@ -5,6 +5,7 @@ at its step, and a form stored before states were versioned, converted once."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from bot.forms import FormState
 from bot.frameworks import Framework
 from bot.plans.store import PlanStore
 from bot.router import Bot
-from bot.storage import Store
+from bot.storage import Store, m015_people_in_states
+from bot.types import Person
 
 from .conftest import FakeAdapter
 from .feedback.test_request import text
@@ -249,6 +251,52 @@ def test_a_form_stored_before_versions_is_converted_once(
         assert "How you will develop it" in text(bob.send(text="I rarely set direction"))
     finally:
         reopened.close()
+
+
+def test_a_form_kept_with_its_people_as_a_mapping_is_converted_once(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A form kept at version 1 named its people in a mapping of identity to name: the
+    migration m015_people_in_states makes them `Person`s, and the form goes on with the
+    names it was given."""
+    bot = Bot(frameworks, store)
+    dan, bob = FakeAdapter(bot, "dan"), FakeAdapter(bot, "bob")
+    with store.transaction():
+        ExpectationStore(store).manager_event(dan.user, bob.user, "confirmed", bob.user)
+    dan.send(text="expectations bob")
+    for _, answer in EXPECTATION[:-1]:
+        dan.send(text=answer)
+    stored = store.state(dan.user, dan.user)
+    old = dict(stored["filling"], v=1, people={bob.user: "Bob Smith"})
+    with store.transaction():
+        store.save_state(dan.user, dan.user, dict(stored, filling=old))
+        m015_people_in_states(store.db)
+        m015_people_in_states(store.db)  # once converted, a row is left as it is
+    converted = store.state(dan.user, dan.user)["filling"]
+    assert converted["v"] == FormState.VERSION == 2
+    assert converted["people"] == [asdict(Person(bob.user, "Bob Smith"))]
+    filling = form_of(store, dan)
+    assert filling is not None and filling.people == [Person(bob.user, "Bob Smith")]
+    assert "Expectation 1: for Bob Smith" in text(dan.send(text="skip"))
+    (kept,) = ExpectationStore(store).between(dan.user)
+    assert kept["employee_name"] == "Bob Smith"
+
+
+def test_a_name_typed_for_a_person_is_kept_as_a_person(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Someone named in the terminal is kept in the form's state as a `Person`, and
+    shown by that name when the field is asked again."""
+    bot = Bot(frameworks, store)
+    dan, bob = FakeAdapter(bot, "dan"), FakeAdapter(bot, "bob")
+    with store.transaction():
+        ExpectationStore(store).manager_event(dan.user, bob.user, "confirmed", bob.user)
+    dan.send(text="expectations bob")
+    dan.send(text="back")
+    dan.send(text="bob")
+    filling = form_of(store, dan)
+    assert filling is not None and filling.people == [Person(bob.user, "bob")]
+    assert "bob" in text(dan.send(text="back"))
 
 
 def test_a_command_typed_as_an_answer_is_asked_about_and_yes_saves_it(

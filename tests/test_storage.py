@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.frameworks import Framework
 from bot.router import Bot
-from bot.storage import Store
-from bot.types import Event
+from bot.storage import FeedbackStore, Store
+from bot.types import Event, Person
 
 from .conftest import FakeAdapter
 
@@ -26,6 +26,7 @@ MIGRATED = [
     "m012_star_states",
     "m013_feedback_states",
     "m014_form_states",
+    "m015_people_in_states",
 ]
 
 
@@ -250,3 +251,31 @@ def test_a_new_database_is_readable_only_by_its_owner(tmp_path: Path) -> None:
         assert mode(made / name) == 0o600, name
     store.close()
     assert mode(theirs) == 0o755 and mode(theirs / "bot.db") == 0o600
+
+
+def test_a_360_request_is_made_with_its_people_as_persons(store: Store) -> None:
+    """The peers and the manager are handed to the store as `Person`s: their
+    identities, names and time zones are what is kept."""
+    db = FeedbackStore(store)
+    bob, dana = Person("slack:T1:U2", "Bob Smith", 3600), Person("slack:T1:U8", "Dana Jones")
+    with store.transaction():
+        number = db.create_request(
+            requester="slack:T1:U1",
+            requester_name="Alice",
+            framework="civil-service",
+            level="4",
+            behaviours=["leadership"],
+            self_ratings={"leadership": 3},
+            manager=dana,
+            deadline="2099-01-01T17:00:00+00:00",
+            threshold=3,
+            seed="test",
+            peers=[bob, Person("slack:T1:U3", "Carol")],
+        )
+    request = db.request(number)
+    assert request is not None
+    assert (request["manager"], request["manager_name"]) == (dana.identity, dana.name)
+    assert [(p["peer"], p["name"], p["tz_offset"]) for p in db.peers(number)] == [
+        ("slack:T1:U2", "Bob Smith", 3600),
+        ("slack:T1:U3", "Carol", None),
+    ]

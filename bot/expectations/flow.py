@@ -46,7 +46,7 @@ from bot.records import (
 )
 from bot.render import compose
 from bot.storage import Store
-from bot.types import Choice, Event, Field, Form, Reply, replies_to_json
+from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
 VERBS = words_of("expectations")
 KINDS = {
@@ -394,10 +394,7 @@ class ExpectationFlow(PersonalFlow):
                 held = _status(self.db.events(same)) == "pending"
                 return self.show(event, same, said="pending" if held else "set")
             number = self.db.create(
-                manager=event.user,
-                manager_name=self.name_of(event.user),
-                employee=person.identity,
-                employee_name=person.name,
+                manager=Person(event.user, self.name_of(event.user)), employee=person
             )
             said = "set"
         else:

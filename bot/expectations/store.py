@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.records import _dicts, _id_ok, _one
 from bot.storage import Store
+from bot.types import Person
 
 
 class ExpectationStore:
@@ -19,11 +20,11 @@ class ExpectationStore:
         self.conn = store.conn
         self.stamp = store.stamp
 
-    def create(self, *, manager: str, manager_name: str, employee: str, employee_name: str) -> int:
+    def create(self, *, manager: Person, employee: Person) -> int:
         cursor = self.conn.execute(
             "INSERT INTO expectations (manager, manager_name, employee, employee_name,"
             " created_at) VALUES (?, ?, ?, ?, ?)",
-            [manager, manager_name, employee, employee_name, self.stamp()],
+            [manager.identity, manager.name, employee.identity, employee.name, self.stamp()],
         )
         return int(cursor.lastrowid or 0)
 

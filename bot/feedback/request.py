@@ -385,7 +385,7 @@ class FeedbackFlow(Answering):
             problem=problem,
             forms=draft.forms,
             peer_names=draft.peer_names(),
-            manager_name=draft.manager["name"] if draft.manager else None,
+            manager_name=draft.manager.name if draft.manager else None,
             **values,
         )
         if draft.forms and step in ("peers", "manager"):
@@ -404,7 +404,7 @@ class FeedbackFlow(Answering):
         if draft.step == "deadline":
             return draft.deadline
         if draft.step == "manager" and draft.manager_asked:
-            return draft.manager["name"] if draft.manager else NO_MANAGER
+            return draft.manager.name if draft.manager else NO_MANAGER
         return ""
 
     def _asked_before(
@@ -445,7 +445,7 @@ class FeedbackFlow(Answering):
             field = Field(
                 "peers",
                 form_text("peers-label"),
-                value="\n".join(p["id"] for p in draft.peers),
+                value="\n".join(p.identity for p in draft.peers),
                 hint=form_text("peers-hint", threshold=effective_threshold(draft.threshold)),
                 kind="people",
                 most=MAX_PEERS,
@@ -554,7 +554,7 @@ class FeedbackFlow(Answering):
                 return state, [self.prompt(draft, "self-manager")]
             if manager in draft.peer_ids():
                 return state, [self.prompt(draft, "manager-peer", typed=names[0])]
-            draft.manager = {"id": manager, "name": names[0]}
+            draft.manager = Person(manager, names[0])
         draft.manager_asked = True
         return self._moved(state, draft)
 
@@ -596,9 +596,7 @@ class FeedbackFlow(Answering):
         if len(names) < effective_threshold(draft.threshold):
             typed = ", ".join(names)[:80]
             return state, [self.prompt(draft, "too-few-peers", typed=typed, count=len(names))]
-        draft.peers = [
-            {"id": i, "name": n, "tz": None} for n, i in zip(names, identities, strict=True)
-        ]
+        draft.peers = [Person(i, n) for n, i in zip(names, identities, strict=True)]
         return self._moved(state, draft)
 
     def picked(
@@ -637,7 +635,7 @@ class FeedbackFlow(Answering):
         if event.name:
             draft.me = event.name
         if step == "manager":
-            draft.manager = {"id": people[0].identity, "name": people[0].name} if people else None
+            draft.manager = people[0] if people else None
             draft.manager_asked = True
         elif not people:
             return state, [self.prompt(asked)]
@@ -648,7 +646,7 @@ class FeedbackFlow(Answering):
             reply = self.prompt(asked, "too-few-peers", typed=names, count=len(people))
             return state, [reply]
         else:
-            draft.peers = [{"id": p.identity, "name": p.name, "tz": p.tz_offset} for p in people]
+            draft.peers = people
         return self._moved(state, draft)
 
     def build_self(
@@ -786,8 +784,6 @@ class FeedbackFlow(Answering):
         sent = self.store.now()
         deadline = datetime.combine(deadline_day, datetime.min.time(), UTC) + timedelta(hours=17)
         requester_name = draft.me or event.name or event.user.rsplit(":", 1)[1]
-        boss = draft.manager
-        peers = [(p["id"], p["name"], p.get("tz")) for p in draft.peers]
         request_id = self.db.create_request(
             requester=event.user,
             requester_name=requester_name,
@@ -795,23 +791,25 @@ class FeedbackFlow(Answering):
             level=scope.level.id,
             behaviours=list(draft.behaviours),
             self_ratings=dict(draft.ratings),
-            manager=boss["id"] if boss else None,
-            manager_name=boss["name"] if boss else None,
+            manager=draft.manager,
             deadline=_iso(deadline),
             threshold=effective_threshold(draft.threshold),
             seed=secrets.token_hex(8),
-            peers=peers,
+            peers=draft.peers,
         )
         request = self.db.request(request_id)
         assert request is not None
-        for peer, name, _ in peers:
-            ask = compose("feedback/ask.j2", **self._about(request), name=name)
+        for peer in draft.peers:
+            ask = compose("feedback/ask.j2", **self._about(request), name=peer.name)
             self.db.queue(
-                peer, f"ask-{request_id}-{peer}", replies_to_json([ask]), request_id=request_id
+                peer.identity,
+                f"ask-{request_id}-{peer.identity}",
+                replies_to_json([ask]),
+                request_id=request_id,
             )
         self.db.schedule("remind", request_id, _iso(reminder_time(sent, deadline)))
         self.db.schedule("close", request_id, _iso(deadline))
-        reply = compose("feedback/sent.j2", **self._about(request), peers=peers)
+        reply = compose("feedback/sent.j2", **self._about(request), peers=draft.peers)
         return without(state, "feedback"), [reply]
 
     # ---- describing a request -------------------------------------------------------
@@ -1009,8 +1007,8 @@ class FeedbackFlow(Answering):
         for peer in self.db.peers(request_id):
             if peer["status"] == "asked" and not peer["reminded_at"]:
                 reminder = compose("feedback/reminder.j2", **about, name=peer["name"])
-                known = self.people.get(peer["peer"]) or {}
-                zone = zone_for(known.get("tz_name"), peer["tz_offset"])
+                known = self.people.get(peer["peer"])
+                zone = zone_for(known.tz_name if known else "", peer["tz_offset"])
                 due = working_moment(at, zone, deadline)
                 self.db.queue(
                     peer["peer"],

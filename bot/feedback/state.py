@@ -3,17 +3,20 @@
 stored as versioned JSON in the conversation's state. A flow paused with `stop` keeps
 its state under "<key>-paused" until it is taken up again.
 
-Rows stored before versions were kept are converted once, by the migration
-`m013_feedback_states` (bot/storage.py), through the upgrades registered here."""
+People (peers, the manager) are `bot.types.Person`s. Rows in an older shape are
+converted once, by the migrations `m013_feedback_states` (before versions were kept)
+and `m015_people_in_states` (people as dictionaries) in bot/storage.py, through the
+upgrades registered here."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Self
 
 from bot.engine import StaleState, Typed, upgrade
+from bot.types import Person
 
 
 def identity_of(name: str, requester: str) -> str:
@@ -54,17 +57,16 @@ class RequestDraft(_State):
     waiting for an answer."""
 
     KEY = "feedback"
-    VERSION = 1
+    VERSION = 2
 
     step: str = "framework"
     framework: str = ""
     level: str = ""
     behaviours: list[str] = field(default_factory=list)
     done: bool = False  # no more behaviours to add
-    # {"id": identity, "name": as typed or as the platform gave it, "tz": offset or None}
-    peers: list[dict[str, Any]] = field(default_factory=list)
+    peers: list[Person] = field(default_factory=list)  # named as typed or as picked
     deadline: str = ""  # an ISO date
-    manager: dict[str, str] | None = None  # {"id", "name"}
+    manager: Person | None = None
     manager_asked: bool = False  # None above is an answer ("No manager") once asked
     ratings: dict[str, int] = field(default_factory=dict)  # the requester's own
     forms: bool = False  # people are picked in a form (Slack, Teams), never typed
@@ -72,11 +74,18 @@ class RequestDraft(_State):
     me: str = ""  # the requester's name, as the platform gave it
     threshold: int | None = None
 
+    @classmethod
+    def load(cls, data: Any) -> Self:
+        draft = super().load(data)
+        draft.peers = [Person(**p) for p in draft.peers]  # stored as dictionaries
+        draft.manager = None if draft.manager is None else Person(**draft.manager)
+        return draft
+
     def peer_ids(self) -> set[str]:
-        return {p["id"] for p in self.peers}
+        return {p.identity for p in self.peers}
 
     def peer_names(self) -> list[str]:
-        return [p["name"] for p in self.peers]
+        return [p.name for p in self.peers]
 
 
 @dataclass
@@ -131,6 +140,22 @@ def _request_from_dicts(data: dict[str, Any]) -> dict[str, Any]:
     if dropped:  # picked again, from the first thing now missing
         draft["step"] = "peers" if not peers else "manager"
     return draft
+
+
+@upgrade(RequestDraft.KEY, 1)
+@upgrade(f"{RequestDraft.KEY}-paused", 1)
+def _request_with_persons(data: dict[str, Any]) -> dict[str, Any]:
+    """People kept as dictionaries ({"id", "name", "tz"} for a peer, {"id", "name"} for
+    the manager) become `Person`s, stored as their fields."""
+
+    def person(kept: dict[str, Any]) -> dict[str, Any]:
+        return asdict(Person(kept["id"], kept["name"], kept.get("tz")))
+
+    boss = data.get("manager")
+    return data | {
+        "peers": [person(p) for p in data.get("peers", [])],
+        "manager": None if boss is None else person(boss),
+    }
 
 
 @upgrade(AnswerDraft.KEY, 0)

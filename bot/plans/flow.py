@@ -117,7 +117,7 @@ class PlanFlow(PersonalFlow):
 
     def _own(self, event: Event) -> dict[str, Any]:
         plan = self.db.plan_of(event.user)
-        return plan if plan else self.db.create(event.user, self.name_of(event.user))
+        return plan if plan else self.db.create(Person(event.user, self.name_of(event.user)))
 
     def _readable(self, event: Event, plan_id: int) -> dict[str, Any] | None:
         """Plan `plan_id` when the speaker owns it or is its mentor; else None (and the
@@ -410,7 +410,7 @@ class PlanFlow(PersonalFlow):
         if typed.casefold() in ("none", "remove", "nobody", "off"):
             if plan["mentor"]:
                 self._tell_former(plan)
-                self.db.set_mentor(plan["id"], None, None)
+                self.db.set_mentor(plan["id"], None)
                 plan = self.db.plan(plan["id"])
                 assert plan is not None
             return self.view(plan, event.user, said="no-mentor")
@@ -441,7 +441,7 @@ class PlanFlow(PersonalFlow):
             return self.view(plan, event.user, said="same-mentor")
         if plan["mentor"]:
             self._tell_former(plan)
-        self.db.set_mentor(plan["id"], person.identity, person.name)
+        self.db.set_mentor(plan["id"], person)
         plan = self.db.plan(plan["id"])
         assert plan is not None
         told = compose("plans/mentor_named.j2", plan=plan, owner_name=plan["owner_name"])

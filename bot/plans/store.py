@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.records import _dicts, _id_ok, _one
 from bot.storage import Store
+from bot.types import Person
 
 
 class PlanStore:
@@ -24,13 +25,13 @@ class PlanStore:
             return None
         return _one(self.conn.execute("SELECT * FROM plans WHERE id = ?", [plan_id]))
 
-    def create(self, owner: str, owner_name: str) -> dict[str, Any]:
+    def create(self, owner: Person) -> dict[str, Any]:
         self.conn.execute(
             "INSERT OR IGNORE INTO plans (owner, owner_name, every_days, created_at)"
             " VALUES (?, ?, 0, ?)",
-            [owner, owner_name, self.stamp()],
+            [owner.identity, owner.name, self.stamp()],
         )
-        plan = self.plan_of(owner)
+        plan = self.plan_of(owner.identity)
         assert plan is not None
         return plan
 
@@ -39,9 +40,10 @@ class PlanStore:
             self.conn.execute("SELECT * FROM plans WHERE mentor = ? ORDER BY id", [mentor])
         )
 
-    def set_mentor(self, plan_id: int, mentor: str | None, name: str | None) -> None:
+    def set_mentor(self, plan_id: int, mentor: Person | None) -> None:
         self.conn.execute(
-            "UPDATE plans SET mentor = ?, mentor_name = ? WHERE id = ?", [mentor, name, plan_id]
+            "UPDATE plans SET mentor = ?, mentor_name = ? WHERE id = ?",
+            [mentor.identity if mentor else None, mentor.name if mentor else None, plan_id],
         )
 
     def set_every(self, plan_id: int, days: int) -> None:

@@ -556,3 +556,15 @@ def test_set_another_for_the_same_person_keeps_them(
     saved = text(who["dan"].send(text="skip"))
     assert "Expectation 2: for bob" in saved
     assert ExpectationStore(store).expectation(2)["employee"] == who["bob"].user
+
+
+def test_an_expectation_is_kept_with_its_manager_and_employee_as_persons(store: Store) -> None:
+    db = ExpectationStore(store)
+    with store.transaction():
+        number = db.create(
+            manager=Person("slack:T1:U8", "Dana Jones"), employee=Person("slack:T1:U2", "Bob")
+        )
+    kept = db.expectation(number)
+    assert kept is not None
+    assert (kept["manager"], kept["manager_name"]) == ("slack:T1:U8", "Dana Jones")
+    assert (kept["employee"], kept["employee_name"]) == ("slack:T1:U2", "Bob")

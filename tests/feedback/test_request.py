@@ -7,9 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.feedback import RequestDraft
 from bot.frameworks import Framework
 from bot.router import Bot
-from bot.storage import FeedbackStore, Store, m013_feedback_states, upgrade_flow_states
+from bot.storage import (
+    FeedbackStore,
+    Store,
+    m013_feedback_states,
+    m015_people_in_states,
+    upgrade_flow_states,
+)
 from bot.types import Event, Person, Reply
 
 from ..conftest import FakeAdapter
@@ -579,14 +586,81 @@ def test_a_request_begun_before_people_carried_identities_still_sends(
         m013_feedback_states(store.db)
         m013_feedback_states(store.db)  # once converted, a row is left as it is
     converted = store.state(alice.user, alice.user)["feedback"]
-    assert converted["v"] == 1 and converted["ratings"] == {"leadership": 3}
-    assert converted["manager"] == {"id": "console:local:dana", "name": "dana"}
+    assert converted["v"] == RequestDraft.VERSION and converted["ratings"] == {"leadership": 3}
+    assert RequestDraft.load(converted).manager == Person("console:local:dana", "dana")
     assert converted["manager_asked"] and converted["step"] == "confirm"
     assert "Manager: dana" in text(alice.send(text="360 threshold 3"))
     alice.send(text="send")
     db = FeedbackStore(store)
     assert [p["peer"] for p in db.peers(1)] == [f"console:local:{n}" for n in PEERS]
     assert db.request(1)["manager"] == "console:local:dana"
+
+
+def test_a_request_built_when_people_were_dictionaries_still_sends(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A request being built (and one paused with `stop`) as version 1 kept people, as
+    dictionaries {"id", "name", "tz"}, is converted once by m015_people_in_states: its
+    peers and manager are `Person`s, and it sends as it would have."""
+    bot = Bot(frameworks, store)
+    alice, erin = FakeAdapter(bot, "alice"), FakeAdapter(bot, "erin")
+    v1 = {
+        "v": 1,
+        "step": "confirm",
+        "framework": "civil-service",
+        "level": "4",
+        "behaviours": ["leadership"],
+        "done": True,
+        "peers": [
+            {"id": f"console:local:{n}", "name": n, "tz": 3600 if n == "bob" else None}
+            for n in PEERS
+        ],
+        "deadline": "2026-03-11",
+        "manager": {"id": "console:local:dana", "name": "dana"},
+        "manager_asked": True,
+        "ratings": {"leadership": 3},
+        "forms": False,
+        "by": alice.user,
+        "me": "",
+        "threshold": None,
+    }
+    with store.transaction():
+        store.save_state(alice.user, alice.user, {"feedback": v1, "choices": []})
+        store.save_state(erin.user, erin.user, {"feedback-paused": v1 | {"by": erin.user}})
+        m015_people_in_states(store.db)
+        m015_people_in_states(store.db)  # once converted, a row is left as it is
+    converted = store.state(alice.user, alice.user)["feedback"]
+    assert converted["v"] == 2 and converted["manager"] == {
+        "identity": "console:local:dana",
+        "name": "dana",
+        "tz_offset": None,
+        "problem": "",
+        "tz_name": "",
+    }
+    assert converted["peers"][0] == {
+        "identity": "console:local:bob",
+        "name": "bob",
+        "tz_offset": 3600,
+        "problem": "",
+        "tz_name": "",
+    }
+    draft = RequestDraft.of(store.state(alice.user, alice.user))
+    assert draft is not None and draft.manager == Person("console:local:dana", "dana")
+    assert draft.peers == [
+        Person(f"console:local:{n}", n, 3600 if n == "bob" else None) for n in PEERS
+    ]
+    paused = RequestDraft.paused(store.state(erin.user, erin.user))
+    assert paused is not None and paused.peers == draft.peers
+    assert "Manager: dana" in text(alice.send(text="360 threshold 3"))
+    alice.send(text="send")
+    assert "Asking: bob, carol, dan" in text(erin.send(text="360"))
+    erin.send(text="send")
+    db = FeedbackStore(store)
+    for number in (1, 2):
+        assert [(p["peer"], p["tz_offset"]) for p in db.peers(number)] == [
+            (f"console:local:{n}", 3600 if n == "bob" else None) for n in PEERS
+        ]
+        assert db.request(number)["manager"] == "console:local:dana"
 
 
 def test_a_request_can_start_with_a_framework_and_level(
@@ -986,13 +1060,11 @@ def test_names_with_spaces_separated_by_commas(frameworks: list[Framework], stor
     at_peers(alice)
     asked = text(alice.send(text="Bob Smith, Carol Jones, Dan"))
     assert "Asking: Bob Smith, Carol Jones, Dan" in asked
-    peers = draft_of(store, alice)["peers"]
-    assert [p["id"] for p in peers] == [
-        "console:local:bob.smith",
-        "console:local:carol.jones",
-        "console:local:dan",
+    assert RequestDraft.load(draft_of(store, alice)).peers == [
+        Person("console:local:bob.smith", "Bob Smith"),
+        Person("console:local:carol.jones", "Carol Jones"),
+        Person("console:local:dan", "Dan"),
     ]
-    assert [p["name"] for p in peers] == ["Bob Smith", "Carol Jones", "Dan"]
 
 
 def test_the_peers_can_be_changed_at_the_confirmation(

@@ -13,7 +13,7 @@ from bot.frameworks import Framework
 from bot.plans.store import PlanStore
 from bot.router import Bot
 from bot.storage import Store
-from bot.types import Event
+from bot.types import Event, Person
 
 from ..conftest import FakeAdapter
 from ..feedback.test_request import answer, people, request, text
@@ -315,3 +315,22 @@ def test_a_managers_view_of_a_starter_plan_names_the_employee(
     assert theirs.startswith("alice's starter development plan")
     assert "on average, alice Usually (3)" in theirs
     assert "you Usually" not in theirs and "your" not in theirs.casefold()
+
+
+def test_a_plan_is_kept_with_its_owner_and_mentor_as_persons(store: Store) -> None:
+    """The store takes the owner and the mentor as `Person`s, and keeps their
+    identities and names."""
+    db = PlanStore(store)
+    with store.transaction():
+        plan = db.create(Person("slack:T1:U1", "Alice Smith"))
+        db.set_mentor(plan["id"], Person("slack:T1:U8", "Dana Jones"))
+    kept = db.plan(plan["id"])
+    assert kept is not None and (kept["owner"], kept["owner_name"]) == (
+        "slack:T1:U1",
+        "Alice Smith",
+    )
+    assert (kept["mentor"], kept["mentor_name"]) == ("slack:T1:U8", "Dana Jones")
+    with store.transaction():
+        db.set_mentor(plan["id"], None)
+    kept = db.plan(plan["id"])
+    assert kept is not None and (kept["mentor"], kept["mentor_name"]) == (None, None)
