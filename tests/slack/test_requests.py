@@ -27,6 +27,7 @@ from bot.router import Bot
 from bot.settings import Settings
 from bot.storage import Store
 
+from ..conftest import FIXTURES
 from ..servers import FakeSlack, ServerThread, free_port, slack_user, wait_for
 from .test_app import SECRET, fixture
 
@@ -189,8 +190,13 @@ FORGED = "x\nFORGED line"
 NOWHERE = "http://127.0.0.1:9/response"  # nothing may call slack.com; nothing listens here
 
 
-def forging_requests() -> list[tuple[str, bytes, str]]:
-    """Requests whose type, event type, subtype, command or action id holds a newline."""
+def forging_requests() -> list[Any]:
+    """Requests whose type, event type, subtype, command or action id holds a newline
+    (those made from real payloads skipped, saying why, where the fixtures are absent)."""
+    plain = pytest.param(json.dumps({"type": FORGED}).encode(), JSON, id="type")
+    if not (FIXTURES / "slack_block_actions.json").is_file():
+        absent = pytest.mark.skip(reason=f"platform fixtures not found at {FIXTURES}")
+        return [plain, pytest.param(b"", JSON, id="from real payloads", marks=absent)]
     action = fixture("slack_block_actions.json") | {"response_url": NOWHERE}
     action["actions"][0]["action_id"] = FORGED
     view = fixture("slack_view_submission.json")
@@ -205,20 +211,16 @@ def forging_requests() -> list[tuple[str, bytes, str]]:
         "response_url": NOWHERE,
     }
     return [
-        ("type", json.dumps({"type": FORGED}).encode(), JSON),
-        ("event type", json.dumps(kind).encode(), JSON),
-        ("event subtype", json.dumps(subtype).encode(), JSON),
-        ("command", urlencode(command).encode(), FORM),
-        ("action id", urlencode({"payload": json.dumps(action)}).encode(), FORM),
-        ("callback id", urlencode({"payload": json.dumps(view)}).encode(), FORM),
+        plain,
+        pytest.param(json.dumps(kind).encode(), JSON, id="event type"),
+        pytest.param(json.dumps(subtype).encode(), JSON, id="event subtype"),
+        pytest.param(urlencode(command).encode(), FORM, id="command"),
+        pytest.param(urlencode({"payload": json.dumps(action)}).encode(), FORM, id="action id"),
+        pytest.param(urlencode({"payload": json.dumps(view)}).encode(), FORM, id="callback id"),
     ]
 
 
-@pytest.mark.parametrize(
-    ("body", "content_type"),
-    [c[1:] for c in forging_requests()],
-    ids=[c[0] for c in forging_requests()],
-)
+@pytest.mark.parametrize(("body", "content_type"), forging_requests())
 @pytest.mark.parametrize("signature", ["signed", "unsigned"])
 def test_a_value_from_a_request_cannot_forge_a_log_line(
     server: tuple[str, FakeSlack, Store],
@@ -280,69 +282,87 @@ def command_json(change: dict[str, Any]) -> dict[str, Any]:
     return body | {"response_url": NOWHERE} | change
 
 
-SIGNED_MALFORMED: list[tuple[str, dict[str, Any], str]] = [
-    ("command without user_id", {"command": "/behaviour", "text": "help"}, "form"),
-    ("command user_id an object", command_json({"user_id": {"id": "W1"}}), "json"),
-    ("command text a list", command_json({"text": ["help"]}), "json"),
-    ("command team_id a list", command_json({"team_id": ["T1"]}), "json"),
-    ("actions empty", action(lambda b: b.update(actions=[])), "payload"),
-    ("actions a string", action(lambda b: b.update(actions="choice-1")), "payload"),
-    ("action not an object", action(lambda b: b.update(actions=[5])), "payload"),
-    ("button value an object", action(lambda b: b["actions"][0].update(value={"a": 1})), "payload"),
-    ("action without action_id", action(lambda b: b["actions"][0].pop("action_id")), "payload"),
-    ("action_id a number", action(lambda b: b["actions"][0].update(action_id=7)), "payload"),
-    ("block_actions without user", action(lambda b: b.pop("user")), "payload"),
-    ("user a string", action(lambda b: b.update(user="W111")), "payload"),
-    ("user without id", action(lambda b: b["user"].pop("id")), "payload"),
-    ("team a string", action(lambda b: b.update(team="T111")), "payload"),
-    ("team a number", action(lambda b: b.update(team=5)), "payload"),
-    ("channel a string", action(lambda b: b.update(channel="C111")), "payload"),
-    ("container a list", action(lambda b: b.update(container=[])), "payload"),
-    ("trigger_id an object", action(lambda b: b.update(trigger_id={})), "payload"),
-    ("action without response_url", action(lambda b: b.pop("response_url")), "payload"),
-    ("response_url a number", action(lambda b: b.update(response_url=5)), "payload"),
-    ("authorizations an object", action(lambda b: b.update(authorizations={})), "payload"),
-    ("authorizations of numbers", action(lambda b: b.update(authorizations=[1])), "payload"),
-    ("enterprise a number", action(lambda b: b.update(enterprise=5)), "payload"),
-    ("view a string", view(lambda b: b.update(view="V1")), "payload"),
-    ("view_submission without view", view(lambda b: b.pop("view")), "payload"),
-    ("view.state a string", view(lambda b: b["view"].update(state="x")), "payload"),
-    ("view.state.values a list", view(lambda b: b["view"].update(state={"values": []})), "payload"),
-    ("view without callback_id", view(lambda b: b["view"].pop("callback_id")), "payload"),
-    ("private_metadata a number", view(lambda b: b["view"].update(private_metadata=5)), "payload"),
-    ("view_submission without user", view(lambda b: b.pop("user")), "payload"),
-    (
-        "private_metadata deep json",
-        view(lambda b: b["view"].update(private_metadata="[" * 5000 + "]" * 5000)),
-        "payload",
-    ),
-    ("response_urls a string", view(lambda b: b.update(response_urls="x")), "payload"),
-    ("event a string", im(lambda b: b.update(event="message")), "json"),
-    ("event null", im(lambda b: b.update(event=None)), "json"),
-    ("event a list", im(lambda b: b.update(event=[])), "json"),
-    ("event without channel", im(lambda b: b["event"].pop("channel")), "json"),
-    ("event user an object", im(lambda b: b["event"].update(user={"id": "U1"})), "json"),
-    ("event text a list", im(lambda b: b["event"].update(text=["hi"])), "json"),
-    ("event type a number", im(lambda b: b["event"].update(type=5)), "json"),
-    ("event_callback without event", im(lambda b: b.pop("event")), "json"),
-    ("event message a string", im(lambda b: b["event"].update(message="x")), "json"),
-    (
-        "mention without ts",
-        changed("slack_event_app_mention.json", lambda b: b["event"].pop("ts")),
-        "json",
-    ),
-    (
-        "home opened without user",
-        changed("slack_event_app_home_opened.json", lambda b: b["event"].pop("user")),
-        "json",
-    ),
-]
+def signed_malformed() -> list[Any]:
+    """Signed payloads Slack would never send, made from real ones (skipped, saying
+    why, where the fixtures are absent)."""
+    if not (FIXTURES / "slack_slash_command.json").is_file():
+        absent = pytest.mark.skip(reason=f"platform fixtures not found at {FIXTURES}")
+        return [pytest.param({}, "json", id="from real payloads", marks=absent)]
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("command without user_id", {"command": "/behaviour", "text": "help"}, "form"),
+        ("command user_id an object", command_json({"user_id": {"id": "W1"}}), "json"),
+        ("command text a list", command_json({"text": ["help"]}), "json"),
+        ("command team_id a list", command_json({"team_id": ["T1"]}), "json"),
+        ("actions empty", action(lambda b: b.update(actions=[])), "payload"),
+        ("actions a string", action(lambda b: b.update(actions="choice-1")), "payload"),
+        ("action not an object", action(lambda b: b.update(actions=[5])), "payload"),
+        (
+            "button value an object",
+            action(lambda b: b["actions"][0].update(value={"a": 1})),
+            "payload",
+        ),
+        ("action without action_id", action(lambda b: b["actions"][0].pop("action_id")), "payload"),
+        ("action_id a number", action(lambda b: b["actions"][0].update(action_id=7)), "payload"),
+        ("block_actions without user", action(lambda b: b.pop("user")), "payload"),
+        ("user a string", action(lambda b: b.update(user="W111")), "payload"),
+        ("user without id", action(lambda b: b["user"].pop("id")), "payload"),
+        ("team a string", action(lambda b: b.update(team="T111")), "payload"),
+        ("team a number", action(lambda b: b.update(team=5)), "payload"),
+        ("channel a string", action(lambda b: b.update(channel="C111")), "payload"),
+        ("container a list", action(lambda b: b.update(container=[])), "payload"),
+        ("trigger_id an object", action(lambda b: b.update(trigger_id={})), "payload"),
+        ("action without response_url", action(lambda b: b.pop("response_url")), "payload"),
+        ("response_url a number", action(lambda b: b.update(response_url=5)), "payload"),
+        ("authorizations an object", action(lambda b: b.update(authorizations={})), "payload"),
+        ("authorizations of numbers", action(lambda b: b.update(authorizations=[1])), "payload"),
+        ("enterprise a number", action(lambda b: b.update(enterprise=5)), "payload"),
+        ("view a string", view(lambda b: b.update(view="V1")), "payload"),
+        ("view_submission without view", view(lambda b: b.pop("view")), "payload"),
+        ("view.state a string", view(lambda b: b["view"].update(state="x")), "payload"),
+        (
+            "view.state.values a list",
+            view(lambda b: b["view"].update(state={"values": []})),
+            "payload",
+        ),
+        ("view without callback_id", view(lambda b: b["view"].pop("callback_id")), "payload"),
+        (
+            "private_metadata a number",
+            view(lambda b: b["view"].update(private_metadata=5)),
+            "payload",
+        ),
+        ("view_submission without user", view(lambda b: b.pop("user")), "payload"),
+        (
+            "private_metadata deep json",
+            view(lambda b: b["view"].update(private_metadata="[" * 5000 + "]" * 5000)),
+            "payload",
+        ),
+        ("response_urls a string", view(lambda b: b.update(response_urls="x")), "payload"),
+        ("event a string", im(lambda b: b.update(event="message")), "json"),
+        ("event null", im(lambda b: b.update(event=None)), "json"),
+        ("event a list", im(lambda b: b.update(event=[])), "json"),
+        ("event without channel", im(lambda b: b["event"].pop("channel")), "json"),
+        ("event user an object", im(lambda b: b["event"].update(user={"id": "U1"})), "json"),
+        ("event text a list", im(lambda b: b["event"].update(text=["hi"])), "json"),
+        ("event type a number", im(lambda b: b["event"].update(type=5)), "json"),
+        ("event_callback without event", im(lambda b: b.pop("event")), "json"),
+        ("event message a string", im(lambda b: b["event"].update(message="x")), "json"),
+        (
+            "mention without ts",
+            changed("slack_event_app_mention.json", lambda b: b["event"].pop("ts")),
+            "json",
+        ),
+        (
+            "home opened without user",
+            changed("slack_event_app_home_opened.json", lambda b: b["event"].pop("user")),
+            "json",
+        ),
+    ]
+    return [pytest.param(payload, encoding, id=name) for name, payload, encoding in cases]
 
 
 @pytest.mark.parametrize(
     ("payload", "encoding"),
-    [c[1:] for c in SIGNED_MALFORMED],
-    ids=[c[0] for c in SIGNED_MALFORMED],
+    signed_malformed(),
 )
 def test_a_signed_payload_slack_would_never_send_is_refused_plainly(
     server: tuple[str, FakeSlack, Store],
