@@ -521,7 +521,9 @@ def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, An
     platform shows buttons there is no number to pick by, and nothing is remembered."""
     if event.buttons:
         return {k: v for k, v in state.items() if k not in ("choices", "choice_labels", "asked")}
-    asked = any(  # a question with two choices: yes picks the first, no the second
+    # a flow's question with two choices (not a lookup's, such as "which framework?"):
+    # yes picks the first, no the second
+    asked = reply.command is None and any(
         b.text.rstrip().endswith("?") or "? " in b.text
         for b in reply.blocks
         if b.kind in ("title", "heading", "paragraph")

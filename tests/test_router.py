@@ -62,3 +62,14 @@ def test_a_lookup_of_a_level_that_does_not_exist_is_never_saved_as_an_answer(
     (asked,) = chat.send(text="leadership level 9")
     assert "Save this as your answer, or look it up?" in asked.plain_text()
     assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
+
+
+def test_no_after_a_lookups_question_is_not_a_pick(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """ "Which one do you mean?" offers two entries, not yes and no."""
+    chat = FakeAdapter(Bot(frameworks, store), "alice")
+    (which,) = chat.send(text="collaborative")
+    assert len(which.choices) == 2
+    (answer,) = chat.send(text="no")
+    assert "Highly Collaborative" not in answer.title
