@@ -1,5 +1,6 @@
 """360 feedback: building and sending a request (`request`), a peer's answer
-(`answer`), the anonymised report (`report`) and the flow's typed state (`state`)."""
+(`answer`), what follows once it is sent (`results`), the anonymised report (`report`)
+and the flow's typed state (`state`)."""
 
 from bot.feedback.answer import ANSWER_STEPS
 from bot.feedback.request import (
@@ -7,10 +8,10 @@ from bot.feedback.request import (
     REQUEST_STEPS,
     VERBS,
     FeedbackFlow,
-    activity_for,
     parse_deadline,
     parse_names,
 )
+from bot.feedback.results import activity_for
 from bot.feedback.state import AnswerDraft, RequestDraft, identity_of, names_typed
 from bot.text import count_words
 
