@@ -133,6 +133,7 @@ class Bot:
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
                     stored, clicked = state, picked
+                    state = without(state, "over_flow")  # it was for this event only
                     state, picked, pending, confirmed = self._held(state, picked)
                     under = self._under_way(state)
                     flow = under[1] if confirmed and under else self._flow(state, picked)
@@ -304,6 +305,8 @@ class Bot:
             return None
         if not rest or rest[0].casefold() in command.sub_words or rest[0].isdigit():
             return typed
+        if command.personal and rest[0].startswith("@"):  # `expectations @bob`
+            return typed
         return typed if self.looks_like(" ".join(rest)) is not None else None
 
     def _mid_flow(
@@ -343,13 +346,17 @@ class Bot:
             new_state, replies, kind = self.step(state, event)
         else:
             new_state, replies, kind = self._run(other, state, event)
+        if replies and _is_question(replies[-1]):
+            # another job's question (360 close: yes or no?): it is answered next, by
+            # number, label, yes or no, and the flow's question waits
+            return dict(new_state, over_flow=True), replies, kind
         if (
             other is not flow  # a flow's own commands say where they leave it
             and new_state.get(key) == state.get(key)
             and (asked := flow.ask_again(new_state, event))
         ):
             if not event.buttons:  # numbers pick from the question's choices only: the
-                # command's would be numbered too, and could not be picked
+                # lookup's would be numbered too, and could not be picked
                 replies = [replace(r, choices=()) for r in replies]
             replies = [*replies, asked]
         return new_state, replies, kind
@@ -396,23 +403,24 @@ class Bot:
             if found is None:  # never: a form's submit command names its flow
                 return state, [compose("error.j2")], "form"
             flow = found
-        left = None
-        if flow is not self.filler and "filling" in state:  # a command came first
-            left = compose("forms/left.j2", form=state["filling"]["form"])
+        filling = state.get("filling") if flow is not self.filler else None
+        if filling is not None:  # a command typed while a form is asked: the form waits
             state = without(state, "filling")
         if confirmed and flow is not self.filler and isinstance(flow, StarFlow | FeedbackFlow):
             new_state, replies = flow.take_answer(state, event)
         else:
             new_state, replies = flow.step(state, event)
-        if left is not None:
-            replies = [left, *replies]
         if (
             not event.forms
             and replies
             and replies[-1].form is not None
             and flow in (self.plans, self.expectations)
         ):
+            if filling is not None:  # another form instead: the one waiting is left
+                replies = [compose("forms/left.j2", form=filling["form"]), *replies]
             new_state, replies = self.filler.begin(new_state, replies, event)
+        elif filling is not None:
+            new_state = dict(new_state, filling=filling)
         return new_state, replies, flow.name
 
     # ---- what the outbox and the schedule mean to the flows ---------------------------
@@ -489,7 +497,7 @@ class Bot:
         if number is not None:
             ok = 1 <= number <= len(offered)
             return replace(event, action=offered[number - 1]) if ok else event
-        if any(key in state for key in _FLOW_KEYS):
+        if any(key in state for key in _FLOW_KEYS) and not state.get("over_flow"):
             return event  # typed text is the flow's to read
         labels: list[str] = state.get("choice_labels", [])
         said = word_of(typed)
@@ -520,17 +528,28 @@ def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, An
     """The state with `reply`'s choices remembered for a later bare number; where the
     platform shows buttons there is no number to pick by, and nothing is remembered."""
     if event.buttons:
-        return {k: v for k, v in state.items() if k not in ("choices", "choice_labels", "asked")}
-    # a flow's question with two choices (not a lookup's, such as "which framework?"):
-    # yes picks the first, no the second
-    asked = reply.command is None and any(
-        b.text.rstrip().endswith("?") or "? " in b.text
-        for b in reply.blocks
-        if b.kind in ("title", "heading", "paragraph")
-    )
+        return {
+            k: v
+            for k, v in state.items()
+            if k not in ("choices", "choice_labels", "asked", "over_flow")
+        }
     return dict(
         without(state, "asked"),
         choices=[c.command for c in reply.choices],
         choice_labels=[c.label for c in reply.choices],
-        **({"asked": True} if asked and len(reply.choices) == 2 else {}),
+        **({"asked": True} if _is_question(reply) else {}),
+    )
+
+
+def _is_question(reply: Reply) -> bool:
+    """A flow's question with two choices (360 close, "is dan your manager?"), not a
+    lookup's ("which framework?"): yes picks the first, no the second."""
+    return (
+        reply.command is None
+        and len(reply.choices) == 2
+        and any(
+            b.text.rstrip().endswith("?") or "? " in b.text
+            for b in reply.blocks
+            if b.kind in ("title", "heading", "paragraph")
+        )
     )

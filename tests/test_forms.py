@@ -310,10 +310,13 @@ def test_a_command_typed_as_an_answer_is_asked_about_and_yes_saves_it(
     assert "How you will develop it" in text(alice.send(text="yes"))
     filling = form_of(store, alice)
     assert filling is not None and filling.values["gap"] == "leadership level 4"
-    # a command of its own leaves the form, saying so
-    left = text(alice.send(text="plan item 1"))
+    # a command of its own is answered, and the form waits with its question again
+    answered = text(alice.send(text="plan item 1"))
+    assert "Your plan has no item 1" in answered and "How you will develop it" in answered
+    assert form_of(store, alice) is not None
+    # another form instead leaves this one, saying so
+    left = text(alice.send(text="expectations @bob"))
     assert "was left unfinished, and nothing from it was saved" in left
-    assert form_of(store, alice) is None
 
 
 @pytest.mark.parametrize("said", ALL)

@@ -73,3 +73,20 @@ def test_no_after_a_lookups_question_is_not_a_pick(
     assert len(which.choices) == 2
     (answer,) = chat.send(text="no")
     assert "Highly Collaborative" not in answer.title
+
+
+def test_a_question_asked_mid_flow_takes_the_answer_to_it(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A second new user's trial: with a practice question open, `360 close 1` asked
+    "Close request 1 now?" without its choices and the practice took the `yes`."""
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    request(alice)
+    alice.send(text="practice leadership level 4")
+    (asked,) = alice.send(text="360 close 1")
+    assert "Close request 1 now" in asked.plain_text() and len(asked.choices) == 2
+    closed = text(alice.send(text="yes"))
+    assert "closed" in closed.casefold() and "Practice" not in closed
+    again = text(alice.send(text="I led the team through a hard restructure."))
+    assert "Practice" in again or "review" in again.casefold()  # the practice waited

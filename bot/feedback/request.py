@@ -572,6 +572,8 @@ class FeedbackFlow(Results, Answering):
             return state, [self.prompt(draft, "repeated", typed=", ".join(repeated)[:80])]
         if len(names) > MAX_PEERS:
             return state, [self.prompt(draft, "too-many-peers", limit=MAX_PEERS)]
+        if draft.manager is not None and draft.manager.identity in identities:
+            return state, [self.prompt(draft, "peer-manager", typed=draft.manager.name)]
         if len(names) < effective_threshold(draft.threshold):
             typed = ", ".join(names)[:80]
             return state, [self.prompt(draft, "too-few-peers", typed=typed, count=len(names))]
@@ -611,6 +613,9 @@ class FeedbackFlow(Results, Answering):
             return state, [self.prompt(asked, problem)]
         if step == "manager" and people and people[0].identity in draft.peer_ids():
             return state, [self.prompt(asked, "manager-peer", typed=people[0].name)]
+        manager = draft.manager
+        if step == "peers" and manager and manager.identity in {p.identity for p in people}:
+            return state, [self.prompt(asked, "peer-manager", typed=manager.name)]
         if event.name:
             draft.me = event.name
         if step == "manager":
@@ -756,6 +761,10 @@ class FeedbackFlow(Results, Answering):
         scope = self._scope(draft)
         if draft.step != "confirm" or scope is None:
             return state, [self.prompt(draft, "not-ready")]
+        if draft.manager is not None and draft.manager.identity in draft.peer_ids():
+            draft.step = "peers"  # never sent so: the manager's report would show them
+            reply = self.prompt(draft, "peer-manager", typed=draft.manager.name)
+            return self._kept(state, draft), [reply]
         deadline_day = date.fromisoformat(draft.deadline)
         if deadline_day <= self.store.now().date():
             draft.step, draft.deadline = "deadline", ""

@@ -300,11 +300,12 @@ def test_new_user_slips_are_caught(frameworks: list[Framework], store: Store) ->
     confirmed(store, who["dan"], who["bob"])
     # a response command without a number asks which, never starts one for "comment"
     assert "Which expectation?" in text(who["dan"].send(text="expectations comment"))
-    # a command typed mid-form leaves the form, saying so
+    # a command typed mid-form is answered, and the form's question asked again
     who["dan"].send(text="expectations @bob")
-    left = text(who["dan"].send(text="expectations"))
-    assert "was left unfinished, and nothing from it was saved" in left
+    answered = text(who["dan"].send(text="expectations"))
+    assert "None yet" in answered and "Set an expectation:" in answered
     assert ExpectationStore(store).between(who["dan"].user) == []
+    assert "was left unfinished" in text(who["dan"].send(text="expectations @bob"))
     # dates in the British order are read when typed, and a bad one is asked again
     who["dan"].send(text="expectations @bob")
     for typed in ("goal", "Cut the backlog to 50"):

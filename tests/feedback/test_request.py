@@ -1145,3 +1145,36 @@ def test_stop_keeps_the_request_being_built_and_360_takes_it_up(
     assert "By when should they answer?" in again and "Asking: bob, carol, dan" in again
     alice.send(text="stop")
     assert "Which behaviours" in text(alice.send(text="360 new civil service level 4"))
+
+
+def test_the_manager_is_never_made_a_peer_when_the_peers_change(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A second new user's trial: after "Change the peers", the manager could be added as
+    a peer and the request went out, though the manager sees the report (and could tell
+    their own answer apart). Refused at the peers step, as the reverse is."""
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    for typed in ("360 leadership level 4", "done", "bob, carol, dan", "2 weeks", "erin"):
+        alice.send(text=typed)
+    alice.send(text="3")
+    alice.pick("Change the peers")
+    refused = text(alice.send(text="bob, carol, dan, erin"))
+    assert "erin is the manager, who sees the report" in refused
+    assert [p.identity for p in draft_peers(store, alice)] == [
+        "console:local:bob",
+        "console:local:carol",
+        "console:local:dan",
+    ]
+    alice.send(text="send")
+    assert FeedbackStore(store).peers(1) == [] or all(
+        p["peer"] != "console:local:erin" for p in FeedbackStore(store).peers(1)
+    )
+
+
+def draft_peers(store: Store, alice: FakeAdapter) -> list[Person]:
+    from bot.feedback.state import RequestDraft
+
+    found = RequestDraft.of(store.state(alice.user, alice.user))
+    assert found is not None
+    return list(found.peers)
