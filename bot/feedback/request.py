@@ -488,6 +488,7 @@ class FeedbackFlow(Results, Answering):
         scope = self._scope(draft)
         if scope is None:
             return state, [self.prompt(draft)]
+        chosen: list[str] = []
         for value in values:
             behaviour = scope.framework.behaviour(value)
             if behaviour is None:
@@ -499,9 +500,10 @@ class FeedbackFlow(Results, Answering):
                 return state, [self.prompt(draft, "unknown-behaviour", typed=value[:80])]
             if behaviour.id in draft.behaviours:
                 return state, [self.prompt(draft, "already-chosen", typed=behaviour.label)]
-            if len(draft.behaviours) >= MAX_BEHAVIOURS:
-                return state, [self.prompt(draft, "too-many")]
-            draft.behaviours = [*draft.behaviours, behaviour.id]
+            chosen.append(behaviour.id)
+        if len(draft.behaviours) + len(chosen) > MAX_BEHAVIOURS:  # none dropped unsaid
+            return state, [self.prompt(draft, "too-many")]
+        draft.behaviours = [*draft.behaviours, *chosen]
         if len(draft.behaviours) == MAX_BEHAVIOURS:
             draft.done = True
         return self._moved(state, draft)
@@ -695,6 +697,10 @@ class FeedbackFlow(Results, Answering):
     ) -> tuple[dict[str, Any], list[Reply]]:
         """Choices of the step waiting, picked by number or label: each does what its
         button does (several at once where several can be picked)."""
+        draft = self._draft(state, event)
+        adding = [c for c in commands if c.startswith("360 add ")]
+        if draft is not None and len(draft.behaviours) + len(adding) > MAX_BEHAVIOURS:
+            return state, [self.prompt(draft, "too-many")]  # all or none: none dropped
         replies: list[Reply] = []
         for command in commands:
             state, replies = self.step(state, replace(event, action=command))

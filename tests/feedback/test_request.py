@@ -1178,3 +1178,19 @@ def draft_peers(store: Store, alice: FakeAdapter) -> list[Person]:
     found = RequestDraft.of(store.state(alice.user, alice.user))
     assert found is not None
     return list(found.peers)
+
+
+def test_more_behaviours_than_a_request_holds_are_refused_whole(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A second new user's trial: `1, 2, 3, 4, 5, 6` took five and dropped the sixth
+    without a word."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="360")
+    alice.send(text="DHS SES")
+    refused = text(alice.send(text="1, 2, 3, 4, 5, 6"))
+    assert "more than 5" in refused and "nothing was added" in refused
+    from bot.feedback.state import RequestDraft
+
+    draft = RequestDraft.of(store.state(alice.user, alice.user))
+    assert draft is not None and draft.behaviours == []
