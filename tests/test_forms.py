@@ -353,3 +353,18 @@ def test_every_word_at_the_other_forms_of_a_plan(
         assert after.typed == said
     elif after is not None and after.ask[after.at] == step and said != "back":
         assert after.typed == said and f"You typed: {said}" in reply  # refused, and shown
+
+
+def test_a_field_asked_only_for_another_answer_is_never_called_optional(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A second new user's trial: an assignment's standard said "Optional: type skip"
+    and then refused the skip. Asked only for an assignment, it is needed there."""
+    bot = Bot(frameworks, store)
+    dan, bob = FakeAdapter(bot, "dan"), FakeAdapter(bot, "bob")
+    with store.transaction():
+        ExpectationStore(store).manager_event(dan.user, bob.user, "confirmed", bob.user)
+    dan.send(text="expectations bob")
+    asked = text(dan.send(text="A particular assignment"))
+    asked = text(dan.send(text="Clear the appeals backlog"))
+    assert "For an assignment" in asked and "Optional" not in asked
