@@ -519,6 +519,10 @@ class Bot:
             if number is not None and offered:  # a number, but none of those on offer
                 reply = compose("no_such_choice.j2", number=number, count=len(offered))
                 return state, [reply], "bad-choice"
+            said = word_of(strip_command_prefix(clean(event.text)))
+            if said in (Word.BACK, Word.YES, Word.NO, Word.KEEP, Word.SKIP):
+                # an answer to nothing: no flow waits, and no question was asked
+                return state, [compose("engine/nothing_waiting.j2", word=said.value)], "stray"
             command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
         return _offering(state, reply, event), [reply], kind

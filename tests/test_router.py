@@ -90,3 +90,12 @@ def test_a_question_asked_mid_flow_takes_the_answer_to_it(
     assert "closed" in closed.casefold() and "Practice" not in closed
     again = text(alice.send(text="I led the team through a hard restructure."))
     assert "Practice" in again or "review" in again.casefold()  # the practice waited
+
+
+def test_an_answer_to_nothing_says_so(frameworks: list[Framework], store: Store) -> None:
+    """A second new user's trial: `back` with nothing open was looked up ("Did you mean
+    Delivering at Pace?") and `yes` got "No match"."""
+    chat = FakeAdapter(Bot(frameworks, store), "alice")
+    for word in ("back", "yes", "no", "keep", "skip"):
+        (reply,) = chat.send(text=word)
+        assert f"Nothing is waiting for “{word}” just now" in reply.plain_text()
