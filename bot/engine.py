@@ -91,7 +91,7 @@ ORDINALS = {
 _MORE_NUMBERS = {"ten": 10, "eleven": 11, "twelve": 12}
 _NUMBER_WORDS = {**NUMBER_WORDS, **_MORE_NUMBERS, **ORDINALS}
 _ONE_NUMBER = re.compile(
-    r"^(?:(?:no\.?|number|option|choice|#)\s*)?[(\[]?\s*(-?\d{1,6}|[a-z]+)\s*[.)\]]?$"
+    r"^(?:(?:no\.?|number|option|choice|#)\s*)?[(\[]?\s*(-?\d{1,11}|[a-z]+)\s*[.)\]]?$"
 )
 # (not "/", "-" or "." : 31/03/2027, 2027-03-31 and 31.03.2027 are dates, not choices)
 _SEPARATORS = re.compile(r"\s*(?:,|;|&|\+|\band\b|\s)\s*")

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from datetime import date
 from typing import Any
 
+from bot import engine
 from bot.clock import Zone, parse_date, zone_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
@@ -123,9 +124,10 @@ def _iso_day(text: str) -> date | None:
 
 
 def number_of(text: str) -> int | None:
-    """A number typed as `3` or `#3` (never one too long to be an id)."""
-    text = text.lstrip("#")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+    """A number given with a command (`plan item 3`, `#3`, `three`): the engine's reading
+    of a number, never below 0 (nor, the engine sees to it, too long to be an id)."""
+    number = engine.number_of(text)
+    return number if number is not None and number >= 0 else None
 
 
 def form_values(event: Event) -> dict[str, str]:
