@@ -263,7 +263,7 @@ class Answering:
         except StaleState:  # never after the migrations
             answer = None
         if answer is None:
-            return compose("feedback/help.j2")
+            return self.lookup.help("console", "360")
         request = self.db.request(answer.request)
         peer = self.db.peer(answer.request, event.user)
         if request is None or peer is None:
@@ -305,7 +305,7 @@ class Answering:
         except StaleState:  # never after the migrations: nothing to keep
             answer = None
         if answer is None:
-            return paused, [compose("feedback/help.j2")]
+            return paused, [self.lookup.help("console", "360")]
         paused["answering-paused"] = answer.dump()
         return paused, [compose("feedback/answer_paused.j2", number=answer.request)]
 

@@ -221,7 +221,7 @@ class FeedbackFlow(Results, Answering):
             # `360 leadership level 4`: a new request, with a behaviour named (one being
             # built is replaced: the command says what is wanted now)
             return self.start(state, event, rest, afresh=True)
-        return state, [compose("feedback/help.j2")]
+        return state, [self.lookup.help("console", "360")]
 
     # ---- building a request ---------------------------------------------------------
 

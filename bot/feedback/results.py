@@ -112,7 +112,7 @@ class Results(Answering):
             return state, [self.report(request, kind="csv" if kind == "csv" else "markdown")]
         if sub == "export":
             return state, [compose("feedback/export_which.j2", **about)]
-        return state, [compose("feedback/help.j2")]
+        return state, [self.lookup.help("console", "360")]
 
     def close(self, request_id: int, *, tell_requester: bool = True) -> bool:
         """Close the request and send its report to the requester and the manager."""

@@ -124,7 +124,8 @@ class Lookup:
         return self.resolution(resolve_query(self.index, text))
 
     def help(self, platform: str, job: str | None = None) -> Reply:
-        """What the bot can do on `platform`: every job, or one job's commands in full."""
+        """What the bot can do on `platform`: every job, or one job's commands in full
+        (the one help of each job: `help 360` and `360 help` alike)."""
         known = commands.for_platform(platform)
         if job is not None:
             return compose("help_job.j2", job=job, commands=[c for c in known if c.job == job])

@@ -1194,3 +1194,10 @@ def test_more_behaviours_than_a_request_holds_are_refused_whole(
 
     draft = RequestDraft.of(store.state(alice.user, alice.user))
     assert draft is not None and draft.behaviours == []
+
+
+def test_360_help_is_the_one_help_of_the_job(frameworks: list[Framework], store: Store) -> None:
+    """A second new user's trial: `360 help` and `help 360` gave two different lists."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    assert text(alice.send(text="360 help")) == text(alice.send(text="help 360"))
+    assert "360 leadership" in text(alice.send(text="360 help"))
