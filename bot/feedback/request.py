@@ -186,7 +186,8 @@ class FeedbackFlow(Results, Answering):
         if sub in ("", "new", "start"):
             return self.start(state, event, " ".join(args), afresh=sub != "")
         if sub in ("list", "status", "requests"):
-            return state, [self.listing(event.user)]
+            building = "feedback" in state or "feedback-paused" in state
+            return state, [self.listing(event.user, building)]
         if sub in ("cancel", "stop"):
             return self.cancel(state)
         if sub in (

@@ -42,7 +42,9 @@ class Results(Answering):
 
     # ---- describing a request -------------------------------------------------------
 
-    def listing(self, user: str) -> Reply:
+    def listing(self, user: str, building: bool = False) -> Reply:
+        """The person's requests, those waiting for their answer, those they manage; and
+        whether one is being put together (`building`: under way or paused)."""
         mine = self.db.requests_of(user)
         progress = {r["id"]: self._progress(r["id"]) for r in mine}
         asked = [(p, self.db.request(p["request_id"])) for p in self.db.asked_of(user)]
@@ -53,6 +55,7 @@ class Results(Answering):
             progress=progress,
             asked=[(p, self._about(r)) for p, r in asked if r],
             managed=[self._about(r) for r in managed],
+            building=building,
         )
 
     def _progress(self, request_id: int) -> dict[str, int]:

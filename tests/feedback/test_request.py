@@ -1201,3 +1201,15 @@ def test_360_help_is_the_one_help_of_the_job(frameworks: list[Framework], store:
     alice = FakeAdapter(Bot(frameworks, store), "alice")
     assert text(alice.send(text="360 help")) == text(alice.send(text="help 360"))
     assert "360 leadership" in text(alice.send(text="360 help"))
+
+
+def test_the_list_says_a_request_is_being_put_together(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """A second new user's trial: after `stop` while building, `360 list` said "Nothing
+    yet"."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="360 leadership level 4")
+    alice.send(text="stop")
+    listed = text(alice.send(text="360 list"))
+    assert "A request is being put together" in listed and "Nothing yet" not in listed
