@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Self
 
 from bot import engine
-from bot.engine import Option, Step, Typed, upgrade
+from bot.engine import Option, StaleState, Step, Typed, upgrade
 from bot.feedback import identity_of, names_typed, parse_names
 from bot.render import compose
 from bot.text import clean
@@ -32,6 +32,11 @@ from bot.types import _form as form_from_dict
 # the values so far with the field's own) -> (the value to keep, why it is refused).
 Check = Callable[[Event, Form, str, dict[str, str]], tuple[str, str]]
 Answered = tuple[dict[str, Any], list[Reply]]
+
+
+# A form stopped part-way is kept under this key until its command takes it up again
+# (its upgrades are registered for both keys).
+PAUSED = "filling-paused"
 
 
 @dataclass
@@ -76,6 +81,7 @@ def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "people": data.get("people") or {}, "typed": "", "why": ""}
 
 
+@upgrade(PAUSED, 1)
 @upgrade(FormState.KEY, 1)
 def _with_persons(data: dict[str, Any]) -> dict[str, Any]:
     """People named in a form, kept as a mapping of identity to name, become `Person`s,
@@ -139,14 +145,33 @@ class FormFiller:
         if not refused:  # what was given with the command is checked now, not at the end
             form = self._checked(form, event, ask)
             ask = [f.name for f in form.fields if f.name in ask or f.error]
+        shown = replace(last, form=None)
+        resumed = self._paused(state, form)
+        if resumed is not None:  # the same form, stopped before: where it was left
+            state = {k: v for k, v in state.items() if k != PAUSED}
+            note = compose("forms/resumed.j2", form=form)
+            return dict(state, filling=resumed.dump()), [note, self.question(resumed)]
         filling = FormState(
             form=asdict(form),
             ask=ask or [f.name for f in form.fields],
             values={f.name: f.value for f in form.fields},
         )
         filling.at = self._from(filling, 0)
-        shown = replace(last, form=None)
         return dict(state, filling=filling.dump()), [*before, shown, self.question(filling)]
+
+    @staticmethod
+    def _paused(state: dict[str, Any], form: Form) -> FormState | None:
+        """The same form stopped earlier (`stop`), when `form` asks for nothing it does
+        not hold: `plan add` carries on with it; `plan add leadership level 4` does too
+        when that is what it holds; `expectations carol` after one for bob does not."""
+        try:
+            paused = FormState.load(state[PAUSED]) if PAUSED in state else None
+        except StaleState:
+            return None
+        if paused is None or paused.the_form().submit != form.submit:
+            return None
+        given = {f.name: f.value for f in form.fields if f.value}
+        return paused if all(paused.values.get(k) == v for k, v in given.items()) else None
 
     def _checked(self, form: Form, event: Event, asked: list[str]) -> Form:
         """`form` with the values it was given with (`plan add leadership`) checked by
@@ -246,9 +271,10 @@ class FormFiller:
 
         if meaning == "help":
             return again("help")
-        if meaning == "stop":
-            stopped = compose("forms/stopped.j2", command=form.command)
-            return without(state, FormState.KEY), [stopped]
+        if meaning == "stop":  # kept aside: the form's command carries on with it
+            stopped = compose("forms/stopped.j2", command=form.command, kept=True)
+            paused = {k: v for k, v in state.items() if k != FormState.KEY}
+            return dict(paused, **{PAUSED: filling.dump()}), [stopped]
         if meaning == "back":
             if not self._back(filling, item):
                 return again("first")

@@ -38,7 +38,7 @@ NEEDED = "This one is needed."
 NOT_A_DATE = "I could not read that as a date"
 NO_NUMBER = "A number on its own is not an answer here"
 SAVED = "Added item 1."
-STOPPED = "Nothing from that form was saved."
+STOPPED = "Nothing from that form is saved yet, but what you typed is kept"
 
 
 def plan_outcome(step: str, said: str) -> tuple[str, str | None]:
@@ -368,3 +368,26 @@ def test_a_field_asked_only_for_another_answer_is_never_called_optional(
     asked = text(dan.send(text="A particular assignment"))
     asked = text(dan.send(text="Clear the appeals backlog"))
     assert "For an assignment" in asked and "Optional" not in asked
+
+
+def test_a_stopped_form_carries_on_where_it_was_left(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """`stop` keeps what was typed (nothing is saved until the last answer): the form's
+    command carries on with it; a form for something else starts afresh."""
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="plan add leadership level 5")
+    alice.send(text="I rarely set direction")
+    stopped = text(alice.send(text="stop"))
+    assert "plan add carries on where you left it" in stopped
+    plan = PlanStore(store).plan_of(alice.user)
+    assert form_of(store, alice) is None and (
+        plan is None or not PlanStore(store).items(plan["id"])
+    )
+    carried = text(alice.send(text="plan add"))
+    assert "where you left it" in carried and "How you will develop it" in carried
+    filling = form_of(store, alice)
+    assert filling is not None and filling.values["gap"] == "I rarely set direction"
+    alice.send(text="stop")
+    fresh = text(alice.send(text="plan add delivering at pace level 4"))
+    assert "where you left it" not in fresh  # another behaviour: a new form

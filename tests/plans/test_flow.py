@@ -73,7 +73,7 @@ def test_a_behaviour_without_a_level_is_asked_again_and_cancel_saves_nothing(
     assert "Add to your plan: 1 of 5" in again
     assert "Which level of Leadership do you aim for?" in again
     stopped = text(alice.send(text="cancel"))
-    assert "Nothing from that form was saved." in stopped
+    assert "Nothing from that form is saved yet, but what you typed is kept" in stopped
     assert PlanStore(store).items(1) == []
     assert "filling" not in store.state(alice.user, alice.user)
 
