@@ -25,6 +25,7 @@ from bot.lookup.resolver import (
     Index,
     LevelNotFound,
     LevelRef,
+    LevelsCompared,
     NoMatch,
     Resolution,
     SeveralLevels,
@@ -225,6 +226,15 @@ class Lookup:
                     behaviour=b,
                     typed=shorten(typed),
                     levels=levels,
+                )
+            case LevelsCompared(framework=fw, levels=(one, two)):
+                behaviours = [b for b in fw.behaviours if one.id in b.texts and two.id in b.texts]
+                return compose(
+                    "lookup/compare_which.j2",
+                    framework=fw,
+                    one=one,
+                    two=two,
+                    behaviours=behaviours,
                 )
             case SeveralLevels(framework=fw, behaviour=b, levels=levels, compare=True):
                 return self._compare(fw, b, levels[0], levels[-1])

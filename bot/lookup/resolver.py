@@ -245,8 +245,19 @@ class SeveralLevels:
     compare: bool = False  # the question asked to compare them
 
 
+@dataclass(frozen=True)
+class LevelsCompared:
+    """Two levels of one framework to compare, with no behaviour named ("what's the
+    difference between SEO and G7?"): which behaviour is asked; the same level twice
+    ("G6 vs G7") is that level."""
+
+    framework: Framework
+    levels: tuple[Level, Level]
+
+
 Resolution = (
-    FrameworkView
+    LevelsCompared
+    | FrameworkView
     | ClusterView
     | BehaviourView
     | Ambiguous
@@ -601,6 +612,10 @@ def resolve_query(index: Index, text: str) -> Resolution:
         if not suggestions and all(_DHS_STYLE.match(w) for w in parsed.words):
             suggestions = [b for b in index.all_behaviours() if b.number][:8]
         fw = index.by_id[next(iter(named))] if len(named) == 1 else None
+        if parsed.compare and all(w in COMPARE_WORDS for w in parsed.words):
+            compared = _levels_compared(index, parsed.levels)
+            if compared is not None:
+                return compared
         return NoMatch(" ".join(parsed.typed_rest), tuple(suggestions), fw, parsed.levels)
 
     if parsed.clusters:
@@ -628,3 +643,17 @@ def resolve_query(index: Index, text: str) -> Resolution:
         # No framework has it: explain with the levels of the one with the most numbers.
         return LevelNotFound(max(index.frameworks, key=_numbered_levels), ref.typed)
     return NoMatch(shown)
+
+
+def _levels_compared(
+    index: Index, levels: tuple[LevelRef, ...]
+) -> LevelsCompared | FrameworkView | None:
+    """The first framework in which the first two levels named both exist."""
+    for fw in index.frameworks:
+        one, two = levels[0].resolve(fw), levels[1].resolve(fw)
+        if one is not None and two is not None:
+            if one.id == two.id:
+                return FrameworkView(fw, one)
+            pair = (one, two) if one.rank <= two.rank else (two, one)
+            return LevelsCompared(fw, pair)
+    return None

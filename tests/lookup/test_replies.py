@@ -361,6 +361,15 @@ def both(behaviour: str, low: int, high: int) -> str:
         ("what is the STAR method?", "The STAR method"),
         ("What does STAR stand for", "The STAR method"),
         ("list behaviours", "Frameworks"),  # a new user's trial
+        ("what is the difference between a G6 and a G7", "Civil Service Behaviours: Level 4"),
+        (
+            "SEO vs G7",
+            "Level 3 (HEO and SEO or equivalent) and Level 4 (Grade 7 and 6 or equivalent): "
+            "which behaviour?",
+        ),
+        ("difference between AO and EO", "Level 1 (AA and AO or equivalent) and Level 2 "
+         "(EO or equivalent): which behaviour?"),
+        ("change from AO to EO", "Changing and Improving: Level 1 and Level 2"),
         ("what behaviours are there?", "Frameworks"),
         ("show me all the competencies", "Frameworks"),
     ],
