@@ -305,6 +305,8 @@ class Bot:
             return None
         if not rest or rest[0].casefold() in command.sub_words or rest[0].isdigit():
             return typed
+        if len(rest) == 1 and word_of(rest[0]) is not None:  # `360 help`, `practice stop`
+            return typed
         if command.personal and rest[0].startswith("@"):  # `expectations @bob`
             return typed
         return typed if self.looks_like(" ".join(rest)) is not None else None

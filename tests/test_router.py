@@ -99,3 +99,17 @@ def test_an_answer_to_nothing_says_so(frameworks: list[Framework], store: Store)
     for word in ("back", "yes", "no", "keep", "skip"):
         (reply,) = chat.send(text=word)
         assert f"Nothing is waiting for “{word}” just now" in reply.plain_text()
+
+
+def test_a_commands_own_help_typed_mid_draft_is_never_saved(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """`360 help` typed at the Task was saved as the Task: `help` (and the other words of
+    the engine) after a verb makes a command."""
+    chat = FakeAdapter(Bot(frameworks, store), "alice")
+    chat.send(text="prep leadership level 4")
+    chat.send(text="The team had a backlog of 900 cases.")
+    replies = chat.send(text="360 help")
+    assert "360 feedback" in replies[0].plain_text()
+    assert "Step 2 of 5: Task" in replies[-1].plain_text()
+    assert "task" not in store.draft(chat.user, 1)["parts"]  # type: ignore[operator]
