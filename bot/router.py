@@ -307,6 +307,8 @@ class Bot:
             return typed
         if len(rest) == 1 and word_of(rest[0]) is not None:  # `360 help`, `practice stop`
             return typed
+        if first.casefold() in ("search", "compare"):  # what follows is its query
+            return typed
         if command.personal and rest[0].startswith("@"):  # `expectations @bob`
             return typed
         return typed if self.looks_like(" ".join(rest)) is not None else None

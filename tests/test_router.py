@@ -109,7 +109,8 @@ def test_a_commands_own_help_typed_mid_draft_is_never_saved(
     chat = FakeAdapter(Bot(frameworks, store), "alice")
     chat.send(text="prep leadership level 4")
     chat.send(text="The team had a backlog of 900 cases.")
-    replies = chat.send(text="360 help")
-    assert "360 feedback" in replies[0].plain_text()
-    assert "Step 2 of 5: Task" in replies[-1].plain_text()
-    assert "task" not in store.draft(chat.user, 1)["parts"]  # type: ignore[operator]
+    for command, answer in (("360 help", "360 feedback"), ("search wellbeing", "Search")):
+        replies = chat.send(text=command)
+        assert answer in replies[0].plain_text()
+        assert "Step 2 of 5: Task" in replies[-1].plain_text()
+        assert "task" not in store.draft(chat.user, 1)["parts"]  # type: ignore[operator]
