@@ -32,15 +32,24 @@ EXIT_CONFIG = 2
 DEFAULT_PORT = 3000
 
 
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what} ({low} to {high})")
+    return number
+
+
 def port_number(text: str) -> int:
     """A TCP port to listen on, 1 to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
-    return port
+    return _whole_number(text, 1, 65535, "a port number")
+
+
+def word_limit(text: str) -> int:
+    """A word limit for `review`: 50 to 2,000, as a draft's target."""
+    return _whole_number(text, 50, 2000, "a word limit")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +84,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--user", help="whose draft (default: your login name, as in chat)")
     _db_option(export)
+
+    review = commands.add_parser(
+        "review",
+        help="review a written STAR answer, as the chat does (a file, or standard input)",
+        description="Review one written answer (labelled or not) before you paste it into an"
+        ' application form: the STAR parts found, length against the limit, "I" and'
+        ' "we", evidence, vague wording, and, with --behaviour and --level, the'
+        " behaviour's indicators and the framework's own self-check.",
+    )
+    review.add_argument(
+        "file", nargs="?", default="-", help="the answer's file, or - for standard input (default)"
+    )
+    review.add_argument("--behaviour", help='the behaviour or competency, e.g. "leadership"')
+    review.add_argument("--level", help='its level or grade, e.g. "4", "G7", "excellence"')
+    review.add_argument(
+        "--limit",
+        type=word_limit,
+        default=250,
+        help="the word limit (default: 250)",
+    )
+    review.add_argument("--json", action="store_true", help="print one JSON object instead")
 
     serve = commands.add_parser(
         "serve",
@@ -204,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
     if args.command == "export":
         return _export(settings, args)
+    if args.command == "review":
+        return _review(settings, args)
     if args.command == "serve":
         if args.port is not None:
             port = args.port
@@ -324,6 +356,106 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"behaviourbot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_CONFIG
     print(f"wrote draft {args.draft} to {args.out} ({words} words)", file=sys.stderr)
+    return 0
+
+
+MAX_STATEMENT_BYTES = 200_000  # far more than any statement: a wrong file, refused
+MAX_STATEMENT_WORDS = 5_000
+
+
+def _read_statement(name: str) -> str | None:
+    """The answer to review, from a file or standard input; None (with the reason on
+    stderr) when it cannot be read."""
+    try:
+        if name == "-":
+            if sys.stdin.isatty():
+                print("Paste the answer, then press Ctrl-D on a line of its own.", file=sys.stderr)
+            raw = sys.stdin.buffer.read(MAX_STATEMENT_BYTES + 1)
+        else:
+            with open(name, "rb") as handle:
+                raw = handle.read(MAX_STATEMENT_BYTES + 1)
+    except OSError as exc:
+        print(f"behaviourbot: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    if len(raw) > MAX_STATEMENT_BYTES:
+        print(
+            f"behaviourbot: {name} is over {MAX_STATEMENT_BYTES // 1000} kB: give one answer",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        print(f"behaviourbot: {name} is not UTF-8 text: save it as plain text", file=sys.stderr)
+        return None
+
+
+def _review(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from adapters.console import format_reply
+    from bot.lookup import BehaviourView, Lookup, resolve_query
+    from bot.star.drafting import Target, statement
+    from bot.star.review import as_json
+    from bot.text import clean, count_words
+
+    text = _read_statement(args.file)
+    if text is None:
+        return EXIT_CONFIG
+    text = clean(text, keep_newlines=True, exact=True)
+    if not text.strip():
+        print("behaviourbot: there is no answer to review (the input is empty)", file=sys.stderr)
+        return EXIT_CONFIG
+    if count_words(text) > MAX_STATEMENT_WORDS:
+        print(
+            f"behaviourbot: {count_words(text)} words is more than one answer"
+            f" (at most {MAX_STATEMENT_WORDS}): give one answer",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    target = None
+    if args.level and not args.behaviour:
+        print("behaviourbot: --level needs --behaviour too", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.behaviour:
+        frameworks = _load(settings)
+        if frameworks is None:
+            return EXIT_CONFIG
+        lookup = Lookup(frameworks)
+        level = args.level or ""
+        query = f"{args.behaviour} {'level ' if level.isdigit() else ''}{level}".strip()
+        found = resolve_query(lookup.index, clean(query)[:200])
+        if not isinstance(found, BehaviourView):
+            print(
+                f"behaviourbot: no behaviour or competency matches {query[:80]!r}:"
+                " `behaviourbot frameworks list` lists the frameworks, and `list behaviours`"
+                " in the chat their names",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        levels = found.framework.levels_of(found.behaviour)
+        chosen = found.level or (levels[0] if len(levels) == 1 else None)
+        if chosen is None or chosen.id not in found.behaviour.texts:
+            names = ", ".join(lv.label for lv in levels)
+            print(
+                f"behaviourbot: which level of {found.behaviour.label}? Give --level: {names}",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        target = Target(found.framework, found.behaviour, chosen)
+    review, reply = statement(text, target, args.limit)
+    if args.json:
+        data = as_json(review)
+        if target is not None:
+            data = {
+                "framework": target.framework.id,
+                "behaviour": target.behaviour.id,
+                "level": target.level.id,
+                **data,
+            }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(format_reply(reply))
     return 0
 
 

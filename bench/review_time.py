@@ -1,5 +1,6 @@
 """Time per STAR review: a 250-word and a 2,000-word example, each reviewed in full
-(length, "I"/"we", evidence, wording, coverage of the level, band, follow-ups).
+(length, "I"/"we", evidence, wording, coverage of the level, band, follow-ups), as
+drafted parts and as one free answer whose parts must first be found.
 
 Baseline, measured in the same run on the same texts: reading the example once
 (splitting it into words), the least any review must do. Prints both and the ratio.
@@ -18,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.frameworks import load_all
-from bot.star.review import indicators, review, words
+from bot.star.drafting import standard_of
+from bot.star.review import analyse, words
 from tests.star.test_review import STRONG
 
 
@@ -47,17 +49,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     civil_service = next(f for f in load_all(()) if f.id == "civil-service")
-    level = indicators(civil_service.behaviour("leadership").texts["4"])  # type: ignore[union-attr]
-    print(f"{'example':>12} {'review':>12} {'baseline':>12} {'ratio':>8}")
+    leadership = civil_service.behaviour("leadership")
+    assert leadership is not None
+    standard = standard_of(civil_service, leadership, civil_service.level("4"))  # type: ignore[arg-type]
+    print(f"{'example':>12} {'parts':>10} {'free':>10} {'baseline':>10} {'ratios':>14}")
     for size in (250, 2000):
         parts = example(size)
         text = " ".join(parts.values())
         counted = len(words(text))
-        reviewed = per_call(lambda parts=parts: review(parts, level), args.repeat)
+        reviewed = per_call(lambda parts=parts: analyse(parts, standard), args.repeat)
+        free = per_call(lambda text=text: analyse(text, standard), args.repeat)
         baseline = per_call(lambda text=text: words(text), args.repeat)
         print(
-            f"{counted:>6} words {reviewed * 1e6:>9.0f} µs {baseline * 1e6:>9.0f} µs"
-            f" {reviewed / baseline:>7.1f}×"
+            f"{counted:>6} words {reviewed * 1e6:>7.0f} µs {free * 1e6:>7.0f} µs"
+            f" {baseline * 1e6:>7.0f} µs {reviewed / baseline:>6.1f}× {free / baseline:>6.1f}×"
         )
 
 

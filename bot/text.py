@@ -206,6 +206,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def wordset(text: str) -> frozenset[str]:
+    """The words of a space-separated list, as a set: for word lists written as text."""
+    return frozenset(text.split())
+
+
 def count_words(text: str) -> int:
     """The bot's one word count: drafting, review, export, and every limit on a form."""
     return len(words(text))

@@ -29,20 +29,19 @@ from typing import Any
 from bot.commands import words_of
 from bot.engine import VOCABULARY, Option, Step, Word, previous, read, word_of
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import BehaviourView, resolve_query
+from bot.lookup import BehaviourView, Lookup, resolve_query
 from bot.render import compose, environment
 from bot.star.review import (
     DEFAULT_TARGET,
     PARTS,
     STAR,
+    Review,
+    Standard,
+    analyse,
     example_words,
     indicators,
-    review,
 )
 from bot.star.review import coverage as indicator_coverage
-from bot.star.review import evidence as result_evidence
-from bot.star.review import voice as part_voice
-from bot.star.review import wording as part_wording
 from bot.star.state import DraftAt
 from bot.text import count_words
 from bot.types import Event, Reply, without
@@ -84,6 +83,26 @@ class Target:
     def indicators(self) -> tuple[str, ...]:
         return indicators(self.behaviour.texts[self.level.id])
 
+    @property
+    def standard(self) -> Standard:
+        """What an answer for this target is judged against (see `review.judge`)."""
+        return standard_of(self.framework, self.behaviour, self.level)
+
+
+def standard_of(framework: Framework, behaviour: Behaviour, level: Level) -> Standard:
+    """The framework's standard for a behaviour at a level: its indicators, and every
+    level's, highest first (the DHS descriptions are judged against each other)."""
+    levels = sorted(
+        (lv for lv in framework.levels_of(behaviour) if lv.id in behaviour.texts),
+        key=lambda lv: -(lv.rank or 0),
+    )
+    return Standard(
+        framework=framework.id,
+        level=level.name,
+        indicators=indicators(behaviour.texts[level.id]),
+        levels=tuple((lv.name, indicators(behaviour.texts[lv.id])) for lv in levels),
+    )
+
 
 def next_part(parts: dict[str, str]) -> str | None:
     """The first part still to write: a STAR part that is empty, then the optional
@@ -103,6 +122,48 @@ def focus(indicator: str, limit: int = 9) -> str:
     return phrase.rstrip(",;:") + ("…" if len(cut) > limit else "")
 
 
+def resolve_target(lookup: Lookup, query: str, verb: str = "prep") -> Target | Reply:
+    """The behaviour and level named in `query` ("leadership level 4", or a path such as
+    "civil-service/leadership/4"), or the reply that asks for them."""
+    if not query:
+        return compose("star/which.j2", verb=verb)
+    parts = query.split("/")
+    if len(parts) == 3 and (fw := lookup.index.by_id.get(parts[0])):
+        behaviour, level = fw.behaviour(parts[1]), fw.level(parts[2])
+        if behaviour and level and level.id in behaviour.texts:
+            return Target(fw, behaviour, level)
+    resolution = resolve_query(lookup.index, query)
+    if isinstance(resolution, BehaviourView):
+        fw, behaviour, level = resolution.framework, resolution.behaviour, resolution.level
+        levels = fw.levels_of(behaviour)
+        if level is None and len(levels) == 1:
+            level = levels[0]
+        if level is not None:
+            return Target(fw, behaviour, level)
+        return compose(
+            "star/which_level.j2", framework=fw, behaviour=behaviour, levels=levels, verb=verb
+        )
+    answer = lookup.resolution(resolution)
+    return compose(
+        "star/not_understood.j2", query=query[:80], answer=answer.plain_text(), verb=verb
+    )
+
+
+def statement(text: str, target: Target | None, limit: int) -> tuple[Review, Reply]:
+    """A whole written answer reviewed, as `behaviourbot review` prints it: the same
+    analysis as the chat's, against `target` when one is given."""
+    found = analyse(text, target.standard if target else None, target=limit)
+    reply = compose(
+        "star/statement.j2",
+        target=target,
+        parts=found.parts,
+        review=found,
+        focus=focus,
+        missing=[p for p in STAR if not found.parts.get(p)],
+    )
+    return found, reply
+
+
 class Drafting:
     """Drafting a STAR example part by part, and the drafts: open, edit, review, export."""
 
@@ -118,28 +179,7 @@ class Drafting:
 
     def _resolve(self, query: str, verb: str = "prep") -> Target | Reply:
         """The behaviour and level named in `query`, or the reply that asks for them."""
-        if not query:
-            return compose("star/which.j2", verb=verb)
-        parts = query.split("/")
-        if len(parts) == 3 and (fw := self.lookup.index.by_id.get(parts[0])):
-            behaviour, level = fw.behaviour(parts[1]), fw.level(parts[2])
-            if behaviour and level and level.id in behaviour.texts:
-                return Target(fw, behaviour, level)
-        resolution = resolve_query(self.lookup.index, query)
-        if isinstance(resolution, BehaviourView):
-            fw, behaviour, level = resolution.framework, resolution.behaviour, resolution.level
-            levels = fw.levels_of(behaviour)
-            if level is None and len(levels) == 1:
-                level = levels[0]
-            if level is not None:
-                return Target(fw, behaviour, level)
-            return compose(
-                "star/which_level.j2", framework=fw, behaviour=behaviour, levels=levels, verb=verb
-            )
-        answer = self.lookup.resolution(resolution)
-        return compose(
-            "star/not_understood.j2", query=query[:80], answer=answer.plain_text(), verb=verb
-        )
+        return resolve_target(self.lookup, query, verb)
 
     def start(
         self, state: dict[str, Any], event: Event, query: str
@@ -177,7 +217,7 @@ class Drafting:
     def _question(self, target: Target, part: str, parts: dict[str, str], number: int) -> str:
         """The question for `part`, pointed at the level's indicators the draft has not
         yet shown (for the Action) and at evidence (for the Result)."""
-        so_far = " ".join(parts.get(p, "") for p in PARTS)
+        so_far = " ".join(parts.get(p, "") for p in ("action", "result"))
         cover = indicator_coverage(target.indicators, so_far)
         gaps = [c.indicator for c in cover if c.grade != "clear"] or list(target.indicators)
         words = round(DEFAULT_TARGET * GUIDE_SHARE[part])
@@ -304,42 +344,48 @@ class Drafting:
         return new_state, [saved, self._ask(target, number, following, parts)]
 
     def _feedback(self, target: Target, part: str, parts: dict[str, str], goal: int) -> list[str]:
-        """Short, concrete notes on one part just written, as template keys and values."""
+        """Short, concrete notes on one part just written, as template keys and values:
+        the very analysis the review shows, for this part."""
         text = parts.get(part, "")
         words = count_words(text)
         guide = _guide(goal, part)
+        seen = analyse(parts, target.standard, target=goal)
         notes: list[str] = []
         values: dict[str, Any] = {"words": words, "guide": guide, "part": part}
         if part in ("situation", "task") and words > guide * 1.6:
             notes.append("long-scene")
         if part == "action":
-            spoken = part_voice(text)
-            values.update(i=spoken.i, we=spoken.we)
-            notes.append("we" if spoken.mostly_we else ("own" if spoken.i else "no-i"))
+            values.update(i=seen.voice.i, we=seen.voice.we)
+            notes.append("we" if seen.voice.mostly_we else ("own" if seen.voice.i else "no-i"))
             if words < guide * 0.5:
                 notes.append("short-action")
-            cover = indicator_coverage(target.indicators, text)
-            shown = [c for c in cover if c.grade == "clear"]
-            values.update(shown=[focus(c.indicator) for c in shown], total=len(cover))
+            shown = [c for c in seen.coverage if c.grade == "clear"]
+            values.update(shown=[focus(c.indicator) for c in shown], total=len(seen.coverage))
             notes.append("shown")
         if part == "result":
-            found = result_evidence(text)
-            values.update(found=found.found)
-            notes.append("evidence" if found.any else "no-evidence")
-        if part != "learned":
-            worded = part_wording(text)
-            values.update(vague=list(worded.vague), passive=list(worded.passive))
-            if worded.vague:
-                notes.append("vague")
-            if worded.passive:
-                notes.append("passive")
+            values.update(review=seen)
+            notes.append("evidence" if seen.has_evidence else "no-evidence")
+            if seen.claims:
+                notes.append("claims")
+        found = seen.vague_in(part)
+        values.update(
+            vague=[v.phrase for v in found if v.kind != "claim"],
+            claimed=[v.phrase for v in found if v.kind == "claim"],
+            passive=list(seen.passive.get(part, ())),
+        )
+        if values["vague"]:
+            notes.append("vague")
+        if values["claimed"] and part != "result":
+            notes.append("claims")
+        if values["passive"] and part != "learned":
+            notes.append("passive")
         return [compose("star/feedback.j2", note=n, **values).plain_text() for n in notes]
 
     # ---- reviewing, opening, exporting ------------------------------------------------
 
     def _review(self, target: Target, draft: dict[str, Any], forms: bool = False) -> Reply:
         goal = draft.get("target") or DEFAULT_TARGET
-        result = review(draft["parts"], target.indicators, target=goal)
+        result = analyse(draft["parts"], target.standard, target=goal)
         return compose(
             "star/review.j2",
             target=target,
@@ -504,7 +550,7 @@ class Drafting:
         parts = draft["parts"]
         goal = draft.get("target") or DEFAULT_TARGET
         total = example_words(parts)
-        result = review(parts, target.indicators, target=goal) if kind == "markdown" else None
+        result = analyse(parts, target.standard, target=goal) if kind == "markdown" else None
         exported = compose(
             EXPORTS[kind],
             target=target,

@@ -11,7 +11,7 @@ from bot.commands import words_of
 from bot.engine import Option, Word, normalised, read, word_of
 from bot.render import compose
 from bot.star.drafting import MAX_PART_WORDS, Target, _without_flow, focus, step_of
-from bot.star.review import DEFAULT_TARGET, STAR, find_parts, review
+from bot.star.review import DEFAULT_TARGET, STAR, analyse
 from bot.star.state import Practised, Practising
 from bot.text import count_words
 from bot.types import Event, Reply, without
@@ -49,6 +49,13 @@ NON_ANSWERS = frozenset(
         "i can't think of one",
         "can't think of one",
     }
+)
+# A short message that says there is no example: "sorry, I can't think of one".
+_NO_EXAMPLE = re.compile(
+    r"\b(?:can(?:no|')t|could(?:n't| not)) (?:think of|remember|recall)|(?:don't|do not|"
+    r"never) (?:have|had) (?:an? |any )?(?:example|experience)|no (?:example|experience)|"
+    r"not sure what to say|no idea|haven't (?:got )?(?:one|an example)|skip (?:this|it)\b",
+    re.I,
 )
 # Other words for the practice's choices, by what follows `practice` in their commands
 # ("next": a new question, whose command names the behaviour and level).
@@ -170,11 +177,12 @@ class Practice:
         parts: dict[str, str] = dict(practice.answer or {})
         asked = list(practice.asked)
         if practice.answer is None:
-            parts = find_parts(text)
+            result = analyse(text, target.standard, target=DEFAULT_TARGET)
+            parts = dict(result.parts)
         else:  # the answer to the follow-up question adds to its part
             part = FOLLOW_UP_PART.get(asked[-1] if asked else "", "action")
             parts[part] = (parts.get(part, "") + " " + text).strip()
-        result = review(parts, target.indicators, target=DEFAULT_TARGET)
+            result = analyse(parts, target.standard, target=DEFAULT_TARGET)
         follow_up = next((k for k in result.follow_ups if k not in asked), None)
         if follow_up is None:
             follow_up = next((k for k in FOLLOW_UP_PART if k not in asked), None)
@@ -214,10 +222,12 @@ def _path(target: Target) -> str:
 
 
 def _non_answer(text: str) -> bool:
-    """Whether `text` says there is no answer ("I don't know", "pass", "no idea"; a bare
-    yes or no, where nothing waits for one)."""
+    """Whether `text` says there is no answer ("I don't know", "pass", "no idea", "I
+    can't remember one"; a bare yes or no, where nothing waits for one)."""
     said = text.replace("’", "'")
-    return normalised(said) in NON_ANSWERS or word_of(said) in (Word.YES, Word.NO)
+    if normalised(said) in NON_ANSWERS or word_of(said) in (Word.YES, Word.NO):
+        return True
+    return len(said.split()) <= 10 and bool(_NO_EXAMPLE.search(said))
 
 
 def practice_question(indicator: str) -> tuple[str, bool]:

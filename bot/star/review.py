@@ -1,11 +1,15 @@
-"""The review of a STAR example: small, pure, deterministic checks, each explained.
+"""The one analysis of a STAR answer that everything shows: the step feedback while
+drafting, the review, practice, exports and `behaviourbot review`.
 
-Every check takes text (and, for coverage, the level's indicator sentences) and returns
-what it found: counts and the very words that led to each judgement, so the reply can
-say why. Wording lives in prompts/star/; nothing here talks to a person or a service.
-
-The band is an indicative self-check on the Civil Service 1-7 scale, derived from the
-checks by a published rule (`band`), never an assessor's score.
+`analyse` takes the parts (as drafted) or a whole answer (found by `bot.star.parts`) and
+returns a `Review`: the length against the limit, "I" and "we" in the Action, evidence
+in the Result with its strength, vague and unsupported wording by part
+(`bot.star.language`), coverage of the level's indicators from the Action and the Result
+only, and the framework's own way of judging (`judge`): the Civil Service 1 to 7 scale
+for its behaviours, the DHS "Achieved Excellence" and "Achieved Expectations"
+descriptions, the CVF indicators for policing; always a self-check, never a score.
+Each check keeps the very words that led to it, so the reply can say why. Wording lives
+in prompts/star/; nothing here talks to a person or a service.
 """
 
 from __future__ import annotations
@@ -13,8 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from bot.text import count_words, sentences, words
+from bot.star.language import Evidence, Vague, Voice, evidence, vague, voice
+from bot.star.language import stem as snowball
+from bot.star.parts import find_parts
+from bot.text import count_words, sentences, words, wordset
 
 PARTS = ("situation", "task", "action", "result", "learned")
 STAR = PARTS[:4]
@@ -49,7 +57,7 @@ class Length:
     counts: Mapping[str, int]  # per part, the optional "learned" included
     total: int  # the whole example, "learned" included: the one count (see `example_words`)
     target: int
-    over: bool  # more than 10% over the target
+    over: bool  # over the target: more words than it allows
     short: bool  # under half the target
     shares: Mapping[str, float]  # each STAR part's share of the four STAR parts
     imbalances: tuple[str, ...]  # "situation-long", "task-long", "action-small", ...
@@ -70,7 +78,7 @@ def length(parts: Mapping[str, str], target: int = DEFAULT_TARGET) -> Length:
     imbalances: list[str] = []
     if star_total:
         for part, (low, high) in BALANCE.items():
-            if shares[part] > high:
+            if round(shares[part] * 100) > round(high * 100):  # as the review shows it
                 imbalances.append(f"{part}-long")
             elif shares[part] < low:
                 imbalances.append(f"{part}-small")
@@ -81,7 +89,7 @@ def length(parts: Mapping[str, str], target: int = DEFAULT_TARGET) -> Length:
         counts=counts,
         total=total,
         target=target,
-        over=total > target * 1.1,
+        over=total > target,
         short=total < target / 2,
         shares=shares,
         imbalances=tuple(imbalances),
@@ -89,108 +97,16 @@ def length(parts: Mapping[str, str], target: int = DEFAULT_TARGET) -> Length:
     )
 
 
-# ---- "I" and "we" --------------------------------------------------------------------
-
-_SINGULAR = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.I)
-_PLURAL = re.compile(r"\b(?:we|us|our|ours|ourselves|we're|we've|we'd|we'll)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Voice:
-    i: int
-    we: int
-    mostly_we: bool  # the person hides behind the team
-
-
-def voice(text: str) -> Voice:
-    text = text.replace("’", "'")
-    i = len(_SINGULAR.findall(text))
-    we = len(_PLURAL.findall(text))
-    return Voice(i=i, we=we, mostly_we=we > i)
-
-
-# ---- evidence in the result ----------------------------------------------------------
-
-_EVIDENCE = {
-    # (no \b before a number: "从41%提高到68%" has none)
-    "a percentage": r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?\s?(?:%|per ?cent\b)",
-    "a number": r"(?<![0-9A-Za-z.])£?\$?€?\d(?:[\d,]*\d)?(?:\.\d+)?(?![\d%])(?!\s?(?:%|per ?cent))",
-    "a time": (
-        r"\b(?:hours?|days?|weeks?|months?|years?|minutes?|deadline|ahead of schedule|"
-        r"on time|early|earlier|faster|quicker|sooner)\b"
-    ),
-    "a comparison": (
-        r"\b(?:from\s+\S+(?:\s+\S+)?\s+to|increased|reduced|decreased|improved|doubled|halved|"
-        r"cut|fewer|more than|less than|up from|down from|rose|fell|grew|saved|higher|lower|"
-        r"better than|compared with)\b"
-    ),
-    "feedback": (
-        r"\b(?:feedback|praised|thanked|commended|recognised|recognized|award(?:ed)?|"
-        r"survey|rated|said (?:that|it)|told me|wrote to|compliment(?:ed)?|endorsed)\b"
-    ),
-}
-_EVIDENCE_RE = {kind: re.compile(pattern, re.I) for kind, pattern in _EVIDENCE.items()}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    found: Mapping[str, tuple[str, ...]]  # kind -> the words that show it
-
-    @property
-    def any(self) -> bool:
-        return bool(self.found)
-
-
-def evidence(text: str) -> Evidence:
-    found: dict[str, tuple[str, ...]] = {}
-    for kind, pattern in _EVIDENCE_RE.items():
-        matches = tuple(dict.fromkeys(m.group(0).strip() for m in pattern.finditer(text)))
-        if matches:
-            found[kind] = matches[:4]
-    return Evidence(found)
-
-
 # ---- vague wording and the passive -----------------------------------------------------
 
-VAGUE = (
-    "various",
-    "things",
-    "stuff",
-    "helped with",
-    "helped to",
-    "tried to",
-    "etc",
-    "et cetera",
-    "and so on",
-    "a lot",
-    "lots of",
-    "somehow",
-    "basically",
-    "kind of",
-    "sort of",
-    "involved in",
-    "was responsible for",
-    "assisted with",
-    "dealt with",
-    "worked on",
-    "took part in",
-    "some issues",
-    "certain",
-)
-_VAGUE_RE = re.compile(r"\b(?:" + "|".join(re.escape(v) for v in VAGUE) + r")\b\.?", re.I)
 
-
-def _wordlist(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_IRREGULAR = _wordlist(
+_IRREGULAR = wordset(
     "made given taken done seen shown written chosen told held kept built sent brought found "
     "led set put run won paid met begun drawn grown known thought understood spent lost "
     "taught caught bought sold left"
 )
 # Adjectives that look like participles ("I was interested"): not a hidden actor.
-_NOT_PASSIVE = _wordlist(
+_NOT_PASSIVE = wordset(
     "interested concerned based tired pleased surprised worried excited located supposed "
     "used bored scared frightened delighted disappointed shocked convinced determined "
     "prepared qualified experienced skilled talented motivated committed engaged "
@@ -204,28 +120,21 @@ _PASSIVE_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Wording:
-    vague: tuple[str, ...]  # each vague phrase as written, once
-    passive: tuple[str, ...]  # "was decided", "were made": who did it?
-
-
-def wording(text: str) -> Wording:
-    vague = tuple(dict.fromkeys(m.group(0).rstrip(".").lower() for m in _VAGUE_RE.finditer(text)))
-    passive = tuple(
+def passive(text: str) -> tuple[str, ...]:
+    """Passive phrases that hide who acted: "was decided", "were made"."""
+    return tuple(
         dict.fromkeys(
             m.group(0).lower()
             for m in _PASSIVE_RE.finditer(text)
             if m.group(1).lower() not in _NOT_PASSIVE
         )
     )
-    return Wording(vague=vague, passive=passive)
 
 
 # ---- coverage of the level's indicators ------------------------------------------------
 
 
-STOPWORDS = _wordlist(
+STOPWORDS = wordset(
     """a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each
     either every few for from further had has have having he her here hers him his how i
@@ -258,7 +167,7 @@ CONCEPTS = {
 }
 # What may follow a concept's prefix: word endings, so that "objected" is a challenge
 # but "objectives" is not, nor "standardise" a stand, "fundamental" a cost.
-_ENDINGS = _wordlist(
+_ENDINGS = wordset(
     """s e es ed d ing ings ion ions ation ations ational ive ively ity ities y ies ly
     ness er ers ment ments ement ements ce ces t tly ship ships ional iasm iastic al ally
     ate ated ates ating"""
@@ -267,12 +176,9 @@ _CONCEPT_OF = sorted(
     ((prefix, concept) for concept, prefixes in CONCEPTS.items() for prefix in prefixes.split()),
     key=lambda pair: -len(pair[0]),
 )
-_SUFFIXES = (
-    "ations", "ation", "ments", "ment", "ingly", "ing", "edly", "ed", "ies", "es", "s", "ly",
-    "e",
-)  # fmt: skip
 
 
+@lru_cache(maxsize=16384)
 def stem(word: str) -> str:
     """A rough stem, mapped to its concept: 'motivated' and 'inspire' both give 'motivat',
     'teams' and 'colleagues' both 'team'."""
@@ -280,10 +186,7 @@ def stem(word: str) -> str:
     for prefix, concept in _CONCEPT_OF:
         if word.startswith(prefix) and word[len(prefix) :] in _ENDINGS:
             return concept
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+    return snowball(word)
 
 
 def content_stems(text: str) -> dict[str, str]:
@@ -333,7 +236,18 @@ def coverage(level_indicators: Sequence[str], example: str) -> tuple[Coverage, .
     return tuple(out)
 
 
-# ---- the whole review ------------------------------------------------------------------
+# ---- the framework's own judgement -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standard:
+    """What an answer is judged against: the framework, the chosen level's indicators,
+    and every level's indicators, highest first (for DHS, Excellence then Expectations)."""
+
+    framework: str  # the framework's id: "civil-service", "dhs-ses", "policing-cvf", …
+    level: str  # the chosen level's name
+    indicators: tuple[str, ...]
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -344,179 +258,240 @@ class BandStep:
 
 
 @dataclass(frozen=True)
-class Review:
-    length: Length
-    voice: Voice  # of the Action
-    evidence: Evidence  # in the Result
-    wording: Mapping[str, Wording]  # per part
-    coverage: tuple[Coverage, ...]
-    band: int
-    band_steps: tuple[BandStep, ...]
-    gaps: tuple[Coverage, ...]  # the indicators to add evidence for, most important first
-    follow_ups: tuple[str, ...] = field(default=())  # keys, see `follow_ups`
+class Judgement:
+    """The framework's way of judging, as a self-check: `scale` is "civil-service" (a
+    band of 1 to 7), "dhs" (the level the answer reads as) or "cvf" (indicators shown)."""
 
-    @property
-    def band_name(self) -> str:
-        return BANDS[self.band]
+    scale: str
+    value: int | str
+    name: str
+    steps: tuple[BandStep, ...] = ()
+    detail: Mapping[str, object] = field(default_factory=dict)
 
 
-def band(
-    length: Length, voice: Voice, evidence: Evidence, cover: Sequence[Coverage], vague: int
+def civil_service_band(
+    measured: Length, spoken: Voice, strength: str, cover: Sequence[Coverage], vague_count: int
 ) -> tuple[int, tuple[BandStep, ...]]:
-    """The indicative band and how it was reached, step by step."""
-    if not length.total:
+    """The indicative band on the Civil Service 1 to 7 scale and how it was reached."""
+    if not measured.total:
         return 1, (BandStep("empty", 0),)
     clear = sum(c.grade == "clear" for c in cover)
     partial = sum(c.grade == "partial" for c in cover)
     score = (clear + partial / 2) / len(cover) if cover else 0.0
-    start = 1 + round(score * 4)  # 1 to 5 from evidence of the level alone
+    start = 1 + round(score * 3)  # 1 to 4 from evidence of the level alone
     steps = [BandStep("coverage", start, f"{clear}/{partial}/{len(cover)}")]
-    if evidence.any:
+    if cover and clear * 2 >= len(cover):
+        steps.append(BandStep("clear", +1))
+    if strength in ("strong", "some"):
         steps.append(BandStep("evidence", +1))
+    elif strength == "claims":
+        steps.append(BandStep("claims-only", 0))
     else:
         steps.append(BandStep("no-evidence", -1))
-    if not voice.mostly_we and voice.i:
+    if spoken.i and not spoken.mostly_we:
         steps.append(BandStep("own-actions", +1))
     else:
         steps.append(BandStep("we", -1))
-    if any(i in length.imbalances for i in ("action-small", "action-not-largest")):
+    if any(i in measured.imbalances for i in ("action-small", "action-not-largest")):
         steps.append(BandStep("action-small", -1))
-    if length.over:
+    if measured.over:
         steps.append(BandStep("over", -1))
-    if vague >= 4:
+    if vague_count >= 3:
         steps.append(BandStep("vague", -1))
     total = sum(s.change for s in steps)
     return max(1, min(7, total)), tuple(steps)
 
 
-def review(
-    parts: Mapping[str, str],
-    level_indicators: Sequence[str],
+def judge(
+    standard: Standard | None,
+    measured: Length,
+    spoken: Voice,
+    strength: str,
+    cover: Sequence[Coverage],
+    vague_count: int,
+    shown: str,
+    recognised: bool = False,
+) -> Judgement | None:
+    """Each framework's own way of judging, from the same checks."""
+    if standard is None or not standard.indicators:
+        return None
+    if standard.framework == "civil-service":
+        value, steps = civil_service_band(measured, spoken, strength, cover, vague_count)
+        return Judgement("civil-service", value, BANDS[value], steps)
+    clear = sum(c.grade == "clear" for c in cover)
+    partial = sum(c.grade == "partial" for c in cover)
+    if standard.framework == "dhs-ses" and standard.levels:
+        # How much of each description the answer shows, then whether its evidence and its
+        # own part carry that far: Excellence asks for a clear match and for results
+        # others recognise (a reaction or an adoption), Expectations for some evidence.
+        read: dict[str, float] = {}
+        clear_at: dict[str, int] = {}
+        for name, level_indicators in standard.levels:
+            levelled = coverage(level_indicators, shown)
+            read[name] = sum(
+                {"clear": 1.0, "partial": 0.5}.get(c.grade, 0) for c in levelled
+            ) / max(len(levelled), 1)
+            clear_at[name] = sum(c.grade == "clear" for c in levelled)
+        names = [name for name, _ in standard.levels]  # highest first
+        own = bool(spoken.i) and not spoken.mostly_we
+        if strength == "strong" and own and recognised and clear_at[names[0]]:
+            value = names[0]
+        elif strength in ("strong", "some") and own and max(read.values()) > 0:
+            value = names[-1]
+        else:
+            value = "Not yet shown"
+        detail = {name: round(share, 2) for name, share in read.items()}
+        return Judgement("dhs", value, value, detail=detail)
+    total = len(cover)
+    return Judgement(
+        "cvf" if standard.framework == "policing-cvf" else "indicators",
+        clear,
+        f"{clear} of {total}",
+        detail={"clear": clear, "partial": partial, "total": total},
+    )
+
+
+# ---- the whole analysis ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    parts: Mapping[str, str]
+    left_out: tuple[str, ...]  # labels, headings, tags and questions not counted
+    length: Length
+    voice: Voice  # of the Action
+    evidence: tuple[Evidence, ...]  # in the Result
+    strength: str  # "strong", "some", "claims" (only claims) or "none"
+    vague: tuple[Vague, ...]  # vague and unsupported wording, every part, in order
+    passive: Mapping[str, tuple[str, ...]]  # per part: "was decided"
+    coverage: tuple[Coverage, ...]  # from the Action and the Result only
+    judgement: Judgement | None
+    gaps: tuple[Coverage, ...]  # the indicators to add evidence for, most important first
+    follow_ups: tuple[str, ...] = field(default=())  # keys, see `follow_ups`
+
+    @property
+    def claims(self) -> tuple[Vague, ...]:
+        """Claims in the Result that nothing supports: "dramatically improved"."""
+        return tuple(v for v in self.vague if v.kind == "claim" and v.part == "result")
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.evidence)
+
+    def evidence_of(self, kind: str) -> tuple[str, ...]:
+        return tuple(e.text for e in self.evidence if e.kind == kind)
+
+    @property
+    def evidence_kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.kind for e in self.evidence))
+
+    def vague_in(self, part: str) -> tuple[Vague, ...]:
+        return tuple(v for v in self.vague if v.part == part)
+
+    @property
+    def band(self) -> int | None:
+        """The Civil Service band, for Civil Service answers only."""
+        j = self.judgement
+        return int(j.value) if j and j.scale == "civil-service" else None
+
+
+def strength_of(found: Sequence[Evidence], claimed: Sequence[Vague]) -> str:
+    """How strong the Result's evidence is: "strong" with a figure and another kind, or an
+    attributed reaction or adoption with anything else; "some" with one; "claims" when
+    there are only claims; "none"."""
+    kinds = {e.kind for e in found}
+    if len(kinds) >= 2 or (len(found) >= 2 and kinds & {"figure"}):
+        return "strong"
+    if found:
+        return "some"
+    return "claims" if claimed else "none"
+
+
+def analyse(
+    answer: str | Mapping[str, str],
+    standard: Standard | None = None,
     *,
     target: int = DEFAULT_TARGET,
 ) -> Review:
-    example = " ".join(parts.get(p, "") for p in PARTS)
+    """The analysis of an answer: a whole answer (its parts found) or its parts."""
+    if isinstance(answer, str):
+        found = find_parts(answer, evidence=evidence)
+        parts, left_out = found.parts, found.left_out
+    else:
+        parts, left_out = {p: answer[p] for p in PARTS if answer.get(p)}, ()
     measured = length(parts, target)
     spoken = voice(parts.get("action", ""))
     shown = evidence(parts.get("result", ""))
-    worded = {p: wording(parts.get(p, "")) for p in PARTS if parts.get(p)}
-    cover = coverage(level_indicators, example)
-    vague = sum(len(w.vague) for w in worded.values())
-    level_band, steps = band(measured, spoken, shown, cover, vague)
+    worded = tuple(v for p in PARTS if parts.get(p) for v in vague(parts[p], p))
+    claimed = tuple(v for v in worded if v.kind == "claim" and v.part == "result")
+    strength = strength_of(shown, claimed)
+    done = " ".join(parts.get(p, "") for p in ("action", "result"))
+    cover = coverage(standard.indicators, done) if standard else ()
+    recognised = any(e.kind in ("reaction", "adoption") for e in shown)
+    judgement = judge(standard, measured, spoken, strength, cover, len(worded), done, recognised)
     # The most important gaps: nothing shown first, then partial, in the level's order.
     gaps = tuple(c for c in cover if c.grade == "none") + tuple(
         c for c in cover if c.grade == "partial"
     )
     return Review(
+        parts=parts,
+        left_out=left_out,
         length=measured,
         voice=spoken,
         evidence=shown,
-        wording=worded,
+        strength=strength,
+        vague=worded,
+        passive={p: found for p in PARTS if parts.get(p) and (found := passive(parts[p]))},
         coverage=cover,
-        band=level_band,
-        band_steps=steps,
+        judgement=judgement,
         gaps=gaps[:2],
-        follow_ups=follow_ups(spoken, shown, gaps),
+        follow_ups=follow_ups(spoken, strength, gaps),
     )
 
 
-def follow_ups(spoken: Voice, shown: Evidence, gaps: Sequence[Coverage]) -> tuple[str, ...]:
+def follow_ups(spoken: Voice, strength: str, gaps: Sequence[Coverage]) -> tuple[str, ...]:
     """Three questions an interviewer would likely ask next, weak spots first, as keys
     ("we", "evidence", "gap", "hardest", …) that prompts/star/review.j2 words."""
-    keys = [
-        key
-        for key, weak in (("we", spoken.mostly_we), ("evidence", not shown.any), ("gap", gaps))
-        if weak
-    ]
+    weak = (
+        ("we", spoken.mostly_we or not spoken.i),
+        ("evidence", strength in ("none", "claims")),
+        ("gap", bool(gaps)),
+    )
+    keys = [key for key, is_weak in weak if is_weak]
     keys += ["hardest", "differently", "disagree", "impact"]
     return tuple(keys[:3])
 
 
-# ---- finding the STAR parts in a free answer ---------------------------------------
-
-# A label starts the text, a line or a sentence, and is followed by a colon or a spaced
-# dash: "Task: …", "Result – …"; never "results-driven" or "a task-force".
-_LABEL = re.compile(
-    r"(?:^|(?<=\n)|(?<=[.!?]\s))\s*(situation|task|actions?|results?|outcome|"
-    r"what i learn(?:ed|t)|learn(?:ed|t)|lessons?(?: learn(?:ed|t))?)(?:\s*:|\s+[-–—])\s*",
-    re.I,
-)
-_LABEL_PART = {
-    "situation": "situation",
-    "task": "task",
-    "action": "action",
-    "actions": "action",
-    "result": "result",
-    "results": "result",
-    "outcome": "result",
-}
-_CUES = {
-    "learned": (
-        r"\b(?:i learn(?:ed|t)|i have learn(?:ed|t)|lessons?|next time|in future|looking back|"
-        r"on reflection|i would now|i now)\b"
-    ),
-    "result": (
-        r"\b(?:as a result|the result|resulted|outcome|in the end|by the end|ended up|"
-        r"which meant|this meant|that meant|led to|achieved|we delivered|we cleared|"
-        r"feedback|praised|thanked|commended|survey)\b|\d\s?(?:%|per ?cent)"
-    ),
-    "task": (
-        r"\b(?:my (?:role|task|job|responsibility|goal|aim|remit)|i was (?:asked|responsible|"
-        r"tasked|given|appointed|brought in)|i needed to|i had to|i was required|"
-        r"the (?:goal|aim|objective|task) was|i set out to)\b"
-    ),
-    "action": r"\b(?:i|we)\b",
-}
-_CUE_RE = {part: re.compile(pattern, re.I) for part, pattern in _CUES.items()}
-
-
-def find_parts(answer: str) -> dict[str, str]:
-    """The STAR parts of an answer given in one go. Labels ("Situation:", "Result -")
-    are followed where the person wrote them; otherwise each sentence is placed by its
-    cues: the opening scene is the Situation, "my role was", "I had to" the Task, what
-    "I" or "we" did the Action, outcomes and evidence after it the Result, and "I
-    learned" or "next time" what was learned. Parts not found are left out."""
-    labelled = list(_LABEL.finditer(answer))
-    if len(labelled) >= 2:
-        found: dict[str, list[str]] = {}
-        before = answer[: labelled[0].start()].strip()
-        for part, text in _by_cues(before).items():  # words before the first label stay
-            found[part] = [text]
-        for n, label in enumerate(labelled):
-            end = labelled[n + 1].start() if n + 1 < len(labelled) else len(answer)
-            name = label.group(1).casefold()
-            part = _LABEL_PART.get(name, "learned")
-            text = answer[label.end() : end].strip()
-            if text:
-                found.setdefault(part, []).append(text)
-        return {p: " ".join(found[p]) for p in PARTS if p in found}
-    return _by_cues(answer)
-
-
-def _by_cues(answer: str) -> dict[str, str]:
-    """Each sentence placed by its cues (see `find_parts`)."""
-    placed: dict[str, list[str]] = {}
-    acted = False
-    for sentence in sentences(answer):
-        if acted and _CUE_RE["learned"].search(sentence):
-            part = "learned"
-        elif acted and (_CUE_RE["result"].search(sentence) or evidence_only(sentence)):
-            part = "result"
-        elif _CUE_RE["task"].search(sentence) and "action" not in placed:
-            part = "task"
-        elif _CUE_RE["action"].search(sentence) and ("task" in placed or "situation" in placed):
-            part, acted = "action", True
-        elif not acted and "task" not in placed:
-            part = "situation"
-        else:
-            part = "action" if "result" not in placed else "result"
-        if part == "learned" and "result" not in placed and "action" not in placed:
-            part = "action"
-        placed.setdefault(part, []).append(sentence)
-    return {p: " ".join(placed[p]) for p in PARTS if p in placed}
-
-
-def evidence_only(sentence: str) -> bool:
-    """A sentence that reports a change in numbers ("the wait fell from 14 weeks to 5")."""
-    shown = evidence(sentence).found
-    return "a comparison" in shown and ("a number" in shown or "a percentage" in shown)
+def as_json(review: Review) -> dict[str, object]:
+    """The analysis as one JSON object (`behaviourbot review --json`)."""
+    j = review.judgement
+    return {
+        "parts": {p: review.parts.get(p) or None for p in PARTS},
+        "left_out": list(review.left_out),
+        "words": review.length.total,
+        "limit": review.length.target,
+        "over_limit": review.length.total > review.length.target,
+        "part_words": dict(review.length.counts),
+        "action_pronouns": {"i": review.voice.i, "we": review.voice.we},
+        "mostly_we": review.voice.mostly_we,
+        "evidence": [{"kind": e.kind, "text": e.text} for e in review.evidence],
+        "has_evidence": review.has_evidence,
+        "evidence_strength": review.strength,
+        "vague": [{"phrase": v.phrase, "part": v.part, "kind": v.kind} for v in review.vague],
+        "passive": {p: list(found) for p, found in review.passive.items()},
+        "coverage": [
+            {"indicator": c.indicator, "grade": c.grade, "matched": list(c.matched)}
+            for c in review.coverage
+        ],
+        "band": None
+        if j is None
+        else {
+            "scale": j.scale,
+            "value": j.value,
+            "name": j.name,
+            "self_check": True,
+            "steps": [{"reason": s.reason, "change": s.change} for s in j.steps],
+            **({"detail": dict(j.detail)} if j.detail else {}),
+        },
+        "follow_ups": list(review.follow_ups),
+    }

@@ -41,7 +41,10 @@ def test_the_guided_flow_from_start_to_review(chat: FakeAdapter, store: Store) -
     assert 'the Action is about what you did ("I"' in saved.plain_text()
     assert "Step 4 of 5: Result" in ask.plain_text()
     saved, ask = chat.send(text=STRONG["result"])
-    assert "Evidence found: a percentage (18%)" in saved.plain_text()
+    assert "Evidence found: Figures: 10 weeks, two weeks, from 14 weeks to 5, 18%" in (
+        saved.plain_text()
+    )
+    assert "Who said or did what: my director praised" in saved.plain_text()
     assert "Step 5 of 5: What you learned" in ask.plain_text()
     saved, review = chat.send(text="skip")
     assert review.title == "Your example: Leadership, Level 4"
@@ -59,7 +62,7 @@ def test_a_we_heavy_action_gets_asked_what_you_did(chat: FakeAdapter) -> None:
     chat.send(text=STRONG["situation"])
     chat.send(text=STRONG["task"])
     saved, _ = chat.send(text="We planned it and we did it together, and our team won.")
-    assert 'The Action says "we" (or "us", "our") 3 times and "I" 0 times' in saved.plain_text()
+    assert 'The Action says "we" 2 times and "I" 0 times' in saved.plain_text()
 
 
 def test_a_restart_mid_draft_loses_nothing(tmp_path: Path, frameworks: list[Framework]) -> None:
@@ -251,7 +254,7 @@ def test_the_word_target_can_be_set(chat: FakeAdapter, store: Store) -> None:
     assert '"20" is not a word target' in refused.plain_text()
     done, review = chat.send(text="draft 1 target 150")
     assert "now 150 words" in done.plain_text()
-    assert "191 words is over the 150-word target" in review.plain_text()
+    assert "191 words is 41 over the 150-word limit" in review.plain_text()
     assert store.draft(chat.user, 1)["target"] == 150
     (opened,) = chat.send(text="draft 1")
     assert "word target 150" in opened.plain_text()
@@ -366,3 +369,30 @@ def test_drafts_mid_draft_then_lookups_are_never_saved_as_parts(
     assert "Save this as your answer, or look it up?" in asked.plain_text()
     assert "“Action”" in asked.plain_text()
     assert "action" not in store.draft(chat.user, 1)["parts"]  # type: ignore[index]
+
+
+def test_the_feedback_and_the_review_in_one_reply_agree(chat: FakeAdapter) -> None:
+    """Defect: the feedback after the Action said it showed none of the level's
+    indicators while the review in the same reply said three were clear."""
+    write_example(chat)
+    chat.send(text="draft 1 edit action")
+    replies = chat.send(text=STRONG["action"])
+    saved, review = replies[0].plain_text(), replies[-1].plain_text()
+    clear = review.count("• Clear: ")
+    assert clear >= 2
+    assert f"It shows {clear} of the level's 5 indicators clearly" in saved
+    assert "Evidence found" not in saved  # the Result's feedback is for the Result
+
+
+def test_the_export_shows_the_same_analysis(chat: FakeAdapter) -> None:
+    write_example(chat, dict(STRONG, result="It was a huge success and everyone was happy."))
+    (review,) = chat.send(text="draft 1 review")
+    (exported,) = chat.send(text="draft 1 export markdown")
+    markdown = exported.plain_text()
+    band = review.title and next(
+        line for line in review.plain_text().splitlines() if line.startswith("Indicative band")
+    )
+    assert band.split(": ", 1)[1] in markdown  # "3 of 7, Moderate"
+    assert "- Evidence in the Result (claims): none" in markdown
+    assert "- Vague or unsupported (Result): a huge success" in markdown
+    assert "- Vague or unsupported (Result): everyone was happy" in markdown

@@ -34,7 +34,7 @@ def test_practice_a_question_answer_follow_up_and_save(
     body = answer.plain_text()
     assert "Not found: the Result. End with what changed, and how you know." in body
     assert f"• Action: {STRONG['action']}" in body
-    assert "The Result has no evidence" in body or "No evidence" in body
+    assert "There is no Result yet: end with what changed, and how you know." in body
     assert "A follow-up question\n\nHow did you know it had worked?" in body
     assert store.drafts(chat.user) == []  # a practice answer is not saved unless asked
     (more,) = chat.send(text=STRONG["result"])  # answering the follow-up: the Result
@@ -113,7 +113,17 @@ def test_another_question_typed_is_a_pick_never_the_answer(chat: FakeAdapter) ->
 
 
 @pytest.mark.parametrize(
-    "typed", ["I don't know", "I don’t know.", "pass", "no idea", "not sure", "skip"]
+    "typed",
+    [
+        "I don't know",
+        "I don’t know.",
+        "pass",
+        "no idea",
+        "not sure",
+        "skip",
+        "Sorry, I can't think of one right now",
+        "I don't have an example of that",
+    ],
 )
 def test_a_non_answer_gets_a_hint_and_the_question_again(chat: FakeAdapter, typed: str) -> None:
     """`I don't know` got a full review and a band."""
@@ -124,3 +134,18 @@ def test_a_non_answer_gets_a_hint_and_the_question_again(chat: FakeAdapter, type
     assert "Take a moment" in said
     assert replies[-1].title == question.title  # the question again
     assert chat.bot.store.state(chat.user, chat.user)["practice"]["answer"] is None
+
+
+def test_a_free_answer_is_read_sentence_by_sentence(chat: FakeAdapter) -> None:
+    """Defect: "I introduced a triage system that cleared the backlog" gave no Action and
+    no Result, and the review said "The Action never says 'I'"."""
+    chat.send(text="practice leadership level 4")
+    (answer,) = chat.send(
+        text="Our team had a backlog of 900 appeals. I introduced a triage system that"
+        " cleared the backlog in three weeks."
+    )
+    body = answer.plain_text()
+    assert "• Action: I introduced a triage system" in body
+    assert "• Result: that cleared the backlog in three weeks." in body
+    assert "never says" not in body
+    assert "Figures: three weeks" in body
