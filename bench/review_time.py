@@ -64,6 +64,23 @@ def main() -> None:
             f"{counted:>6} words {reviewed * 1e6:>7.0f} µs {free * 1e6:>7.0f} µs"
             f" {baseline * 1e6:>7.0f} µs {reviewed / baseline:>6.1f}× {free / baseline:>6.1f}×"
         )
+    # Hostile answers of 2,000 words (the most the chat takes): runs of number words,
+    # pronouns, adverbs, claims and tags, each timed once against reading it.
+    print(f"{'hostile, 2,000 words':>22} {'free':>10} {'baseline':>10} {'ratio':>8}")
+    for name, unit in (
+        ("number words", "twenty-five and "),
+        ("pronouns", "I we "),
+        ("adverbs", "quickly then also "),
+        ("claims", "much more smoothly "),
+        ("tags", "(situation) task: "),
+        ("reactions", "my manager said "),
+    ):
+        text = (unit * (2000 // len(unit.split()) + 1)).strip()
+        free = per_call(lambda text=text: analyse(text, standard), 1)
+        baseline = per_call(lambda text=text: words(text), 20)
+        print(
+            f"{name:>22} {free * 1e3:>7.0f} ms {baseline * 1e6:>7.0f} µs {free / baseline:>7.0f}×"
+        )
 
 
 if __name__ == "__main__":

@@ -91,10 +91,13 @@ class Figure:
     end: int
 
 
+_LONGEST_NUMBER = 8  # words: "two thousand three hundred and forty-five" is seven
+
+
 def _number_run(toks: Sequence[Token], i: int) -> int:
     """How many tokens from `i` make one number written in words (0 if none)."""
     j = i
-    while j < len(toks):
+    while j < len(toks) and j - i < _LONGEST_NUMBER:
         parts = toks[j].lower.split("-")
         if all(p in _NUMBER_WORDS for p in parts) or (j > i and toks[j].lower == "and"):
             j += 1
