@@ -201,6 +201,47 @@ def score(
     return {criterion: (a, n) for criterion, (a, n) in tally.items()}
 
 
+def labels_as_review(labels: Mapping[str, Any]) -> dict[str, Any]:
+    """One labeller's labels in the review's terms, to score a labeller against another."""
+    return {
+        "parts": {p: labels["parts"].get(p) is not None for p in PARTS},
+        "evidence": labels["result_has_evidence"],
+        "mostly_we": labels["mostly_we"],
+        "words": labels["words"],
+        "over_limit": labels["over_limit"],
+        "vague": [v["phrase"] for v in labels["vague"]],
+    }
+
+
+def second_labeller(show: int) -> None:
+    """How often two labellers agree with each other on the same answers, beside how
+    often the review agrees with each: the ceiling any review can be judged against."""
+    path = HERE / "second_labeller.json"
+    if not path.is_file():
+        return
+    second = {row["id"]: row["labels"] for row in json.loads(path.read_text(encoding="utf-8"))}
+    examples = [e for name in ("tuning", "held_out") if (HERE / f"{name}.json").is_file()
+                for e in load(name) if e["id"] in second]  # fmt: skip
+    first_said = {e["id"]: labels_as_review(e["labels"]) for e in examples}
+    swapped = [dict(e, labels=second[e["id"]]) for e in examples]
+    table(
+        f"two labellers on the same {len(examples)} answers (as written)",
+        {
+            "labeller 1 vs 2": score(swapped, lambda t: first_said[_id_of(examples, t)], _text),
+            "review vs labeller 1": score(examples, judged, _text, show),
+            "review vs labeller 2": score(swapped, judged, _text, 0),
+        },
+    )
+
+
+def _text(example: Mapping[str, Any]) -> str:
+    return example["text"]
+
+
+def _id_of(examples: Sequence[Mapping[str, Any]], text: str) -> str:
+    return next(e["id"] for e in examples if e["text"] == text)
+
+
 def table(name: str, runs: Mapping[str, dict[str, tuple[int, int]]]) -> list[float]:
     """Prints one row per criterion; returns the review's shares (for the ratio)."""
     first = next(iter(runs.values()))
@@ -245,6 +286,7 @@ def main() -> None:
         before = sum(a for a, _ in old.values()) / sum(n for _, n in old.values())
         print(f"  all pairs, free: review {new:.1%}, baseline {before:.1%}")
         lowest[f"{name} ratio"] = new / before if before else 0.0
+    second_labeller(args.show)
     for name in sets:
         print(
             f"{name}: lowest criterion {lowest[name]:.1%}; "

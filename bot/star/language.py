@@ -55,9 +55,7 @@ _NUMBER_WORDS = wordset(
     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
     "eighty ninety hundred thousand million billion"
 )
-_QUANTITY_WORDS = frozenset(
-    ["dozen", "dozens", "half", "halved", "doubled", "tripled", "trebled", "quadrupled"]
-)
+_QUANTITY_WORDS = wordset("dozen dozens halved doubled tripled trebled quadrupled")
 _UNITS = wordset(
     "% per percent cent percentage points pts pounds £ dollars $ euros € k m bn million "
     "billion thousand hundred hours hour days day weeks week months month years year "
@@ -161,6 +159,8 @@ def figures(text: str) -> list[Figure]:
             or before in _BASELINE
             or bool(after and after.isalpha() and after not in _NOT_COUNTED)
         )
+        if before == "for" and after.rstrip("s") in ("year", "month", "week", "day", "decade"):
+            measured = False  # "for 3 years": how long, not what came of it
         if measured:
             counted = after.isalpha() and after not in _NOT_COUNTED
             last = end + (1 if after and (after in _UNITS or counted) else 0)
@@ -186,7 +186,8 @@ _SOURCE = re.compile(
     r"|ceo|cfo|client|customer|stakeholder|partner|colleague|team members?|staff|patient|"
     r"famil(?:y|ies)|relatives?|residents?|public|community|ministers?|auditors?|regulator|cqc|"
     r"ofsted|panel|users?|service users?|supervisor|boss|mentor|matron|consultant|teacher|"
-    r"parents?|students?|governors?|trustees?|committee|council|employer|headteacher|"
+    r"parents?|students?|pupils?|learners?|attendees?|participants?|delegates?|audience|"
+    r"visitors?|callers?|governors?|trustees?|committee|council|employer|headteacher|"
     r"permanent secretary|deputy director|grade 6|grade 7|he|she|they)s?)\b",
     re.I,
 )
@@ -199,7 +200,8 @@ _REACTION = re.compile(
     re.I,
 )
 _ADOPTION = re.compile(
-    r"\b(?:(?:employees|staff|colleagues|teams|users|managers|officers|nurses|the team|"
+    r"\b(?:became a (?:regular|loyal|repeat) (?:customer|client|user|visitor|donor)|"
+    r"(?:employees|staff|colleagues|teams|users|managers|officers|nurses|the team|"
     r"everyone|departments|clients|customers|partners) (?:\w+ly )?(?:adopted|took up|now use|"
     r"started using|began using)|(?:asked|invited) (?:me |us )?to (?:roll|extend|share|"
     r"present|repeat|run|lead|train)|roll(?:ed|ing)? (?:it |this |them |the \w+ )?out "
@@ -216,8 +218,16 @@ _ADOPTION = re.compile(
     re.I,
 )
 # A reaction with no one behind it, or the word alone, is not evidence: "positive feedback".
+# Reactions that are things received: "a commendation from", "thanks from", "praise by".
+_REACTION_NOUN = re.compile(
+    r"^(?:commendation|praise|thanks|feedback|recognition|award|letter|email|e-mail|"
+    r"compliments?|endorsement|nomination|congratulations|plaudits|appreciation)$",
+    re.I,
+)
 _MEASURED = re.compile(
-    r"\b(?:(?:moved|rose|went|climbed|improved|upgraded|raised)(?: up)? (?:from [‘'\"]?[\w-]+"
+    r"\b(?:(?:by|in) half|within (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|"
+    r"fortnights?|months?|years?|quarters?|hours?)|(?:moved|rose|went|climbed|improved|"
+    r"upgraded|raised)(?: up)? (?:from [‘'\"]?[\w-]+"
     r"[’'\"]? )?to [‘'\"]?(?:green|amber|good|outstanding|excellent|top|first|gold)\b|(?:a|one|"
     r"half a) (?:week|day|month|fortnight|year|quarter)s? (?:ahead|early|earlier|"
     r"before|sooner|faster)|(?:the )?(?:highest|top|best|first|fastest|lowest|largest) (?:\w+ )?"
@@ -274,10 +284,13 @@ def _reaction(sentence: str) -> str | None:
                     continue  # "they said" about anything is not a reaction to the work
             else:
                 between = sentence[reaction.end() : source.start()]
-                if pronoun or not re.fullmatch(
-                    r"\s+(?:\w+\s+){0,3}?(?:from|by|of)\s+(?:\w+\s+){0,2}?", between + " "
+                noun = _REACTION_NOUN.match(reaction.group(0))
+                if (
+                    pronoun
+                    or not noun
+                    or not re.fullmatch(r"\s+(?:from|by)\s+(?:\w+\s+){0,2}?", between + " ")
                 ):
-                    continue
+                    continue  # "a commendation from the leadership team", and only that
             start = min(source.start(), reaction.start())
             end = max(source.end(), reaction.end())
             return sentence[start:end]
@@ -311,6 +324,14 @@ _CHANGE = (
     r"dropped|transform\w*|impact\w*|benefit\w*|raised)"
 )
 _CLAIMS = [
+    r"\b(?:excellent|considerable|superb|amazing|fantastic|outstanding|tremendous|brilliant|"
+    r"remarkable|exceptional|incredible|impressive|huge|massive|significant|substantial|great|"
+    r"efficient|real|major|big|dramatic) (?:\w+ )?(?:savings?|outcomes?|results|"
+    r"recommendations?|improvements?|upgrade|success|progress|impact|benefits?|response|"
+    r"conclusion|achievements?|gains?|reduction|increase|turnaround|recognition)\b",
+    r"\b(?:it|this|that|everything|things) (?:was|went|worked out) (?:absolutely |really |"
+    r"totally |just )?(?:fine|ok|okay|good|great|brilliant|perfect)\b",
+    r"\bwork(?:ed|ing|s)? (?:really |very |so )?well together\b",
     rf"\b{_INTENSIFIER}\s+(?:more\s+|less\s+)?{_CHANGE}",
     rf"\b{_CHANGE}\s+(?:so\s+|very\s+)?(?:dramatically|significantly|greatly|massively|hugely|"
     r"considerably|substantially|vastly|drastically|noticeably|markedly|enormously|"
@@ -357,6 +378,13 @@ _CLAIMS = [
 ]
 _CLAIM_RE = re.compile("|".join(f"(?:{c})" for c in _CLAIMS), re.I)
 
+# What came of it, told as a change with no measure: a claim in the Result.
+_BARE_CHANGE = re.compile(
+    r"\b(?:improved|reduced|cut|increased|boosted|enhanced|benefit(?:ed|ted)|contributed to|"
+    r"streamlined|strengthened|raised|lowered|sped up|speeded up)"
+    r"(?: (?!(?:by|from|and|after|as|when|because|but|so|which|while)\b)\w+){1,3}",
+    re.I,
+)
 _FILLERS = [
     r"\bvarious\b",
     r"\b(?:(?:lots of|a lot of|loads of|all sorts of|many|several|other|some|different|these|"
@@ -393,7 +421,8 @@ _DILUTED = re.compile(
     r"it)\b)[a-z]+|help(?:ed|ing|s)?(?: (?:with|to|out|in))?|assist(?:ed|ing|s)?(?: (?:with|in))?|"
     r"(?:was|were|be|been|being|am|is|are|got|get|getting) (?:also |heavily |closely )?"
     r"involved(?: in| with)?|(?:took|take|taking|takes) part in|(?:tried|try|trying|tries|"
-    r"attempted|attempting) to|made (?:an|every|some) effort|"
+    r"attempted|attempting) to|made (?:an|every|some) effort|(?:tried|did|doing|do) my (?:best|"
+    r"hardest|utmost)|"
     rf"work(?:ed|ing)? on(?! {_LITERAL_WORK}))\b",
     re.I,
 )
@@ -403,6 +432,7 @@ _SELF_PRAISE = re.compile(
     r"organisational|organizational|people|leadership|problem-solving) skills|"
     r"(?:a )?(?:strong|great|excellent|natural) communicator|(?:a )?people person|"
     r"go(?:ing)? (?:the|above and beyond the) extra mile|above and beyond|"
+    r"(?:strong|excellent|good|great|effective|exceptional|proven|solid) [\w-]+ skills|"
     r"i(?: am|'m) always (?:looking|keen|happy|willing|ready)|i(?: am|'m) a (?:very |really |"
     r"highly |naturally )?(?:\w+ )?(?:person|individual|team player|leader|communicator|"
     r"listener|worker)|i work well (?:in|with|under|as)"
@@ -461,10 +491,18 @@ def vague(text: str, part: str) -> tuple[Vague, ...]:
                     continue  # someone else's part in it: "the staff all got involved"
                 found.append((m.start(), m.end(), "role"))
         if not supported(sentence):
-            for m in _CLAIM_RE.finditer(sentence):
-                if _HOPED.search(sentence[max(0, m.start() - 60) : m.start()]):
-                    continue  # a hope or a plan, not a claim of what happened
-                found.append((m.start(), m.end(), "claim"))
+            claimed = [
+                (m.start(), m.end())
+                for m in _CLAIM_RE.finditer(sentence)
+                if not _HOPED.search(sentence[max(0, m.start() - 60) : m.start()])
+            ]  # a hope or a plan is not a claim of what happened
+            if part == "result":  # a change told with no measure, where no claim says more
+                claimed += [
+                    (m.start(), m.end())
+                    for m in _BARE_CHANGE.finditer(sentence)
+                    if not any(m.start() < e and s < m.end() for s, e in claimed)
+                ]
+            found += [(start, end, "claim") for start, end in claimed]
         for m in _SELF_PRAISE.finditer(sentence):
             found.append((m.start(), m.end(), "self-praise"))
         taken: list[tuple[int, int]] = []

@@ -274,7 +274,10 @@ _PAST = (
 )
 _CUES = {
     "situation": (
-        r"\b(?:in my (?:previous|last|current|former|first|second) (?:role|job|post|position)|"
+        r"^(?:in|at|during|while|when|on|as|working|after|before|over|last|earlier|recently)\b|"
+        r"\b(?:in (?:my|a|an|one|our) (?:previous |last |current |former |first |second |earlier "
+        r"|past |old )?(?:role|job|post|position|company|team|organisation|organization|placement"
+        r"|department|workplace)|"
         r"(?:while|when) (?:i was )?working|when i (?:was|joined|started|worked)|at the time|"
         r"i (?:was working|worked|work) (?:as|at|in|for)|i (?:had )?joined|as an? \w+(?: \w+)? "
         r"(?:at|in|for|with)\b|there (?:was|were|had been)|had been|was facing|were facing|"
@@ -319,7 +322,8 @@ _CUES = {
         r"commended|recogni[sz]ed|(?:was|were|been) (?:adopted|rolled out)|(?:has|have) (?:since|"
         r"now) "
         r"been|since "
-        r"then|is now|are now|was now|were now|this (?:approach|change|work|meant|ensured|"
+        r"then|is now|are now|was now|were now|this (?:approach|change|work|meant|ensured|cut|"
+        r"reduced|improved|increased|saved|halved|doubled|"
         r"allowed|enabled|helped|led)|(?:satisfaction|morale|performance|attendance|compliance|"
         r"waiting times?|error rates?|complaints?) (?:rose|fell|improved|increased|dropped|"
         r"reduced|went)|we (?:met|hit|delivered|achieved|exceeded|cleared|reduced|increased|"
@@ -439,8 +443,10 @@ def _score(
     told = bool(_RESULT_TOLD.search(text))
     outcome = cue["result"] or told or evidence
     score = {
-        "situation": 2.0 * cue["situation"] + (1.2 if index == 0 else 0.0) + 0.6 * (1 - share),
-        "task": 2.5 * cue["task"] + 0.3 * (1 - share),
+        "situation": 2.0 * cue["situation"]
+        + (0.0 if index else 2.0 if count >= 3 else 1.2)
+        + 0.6 * (1 - share),
+        "task": (2.5 if share < 0.5 else 1.5) * cue["task"] + 0.3 * (1 - share),
         "action": (1.6 if doing and not outcome else 0.8 if doing else 0.0)
         + 0.6 * cue["action"]
         + 0.3,
