@@ -315,3 +315,35 @@ def test_the_wording_section_is_never_empty(chat: FakeAdapter) -> None:
     )
     after = shown.split("Review: wording", 1)[1].lstrip("\n")
     assert not after.startswith("Review:")
+
+
+@pytest.mark.xfail(strict=True, reason="'the team did X' in the Action passes as 'about you'")
+def test_an_action_told_as_the_teams_is_not_about_you() -> None:
+    review = analyse(
+        {
+            "situation": "In 2023 our ward had a norovirus outbreak.",
+            "task": "I had to keep the ward open.",
+            "action": "The team set up a huddle. The team redesigned the rota. My colleagues"
+            " wrote a guide. I attended the meetings.",
+            "result": "The ward reopened after 11 days, against 21 last time.",
+        }
+    )
+    # One "I" (attending) against three steps others took: the review says "The Action
+    # is about you" and the band gives +1 for "the Action says what you did".
+    assert review.voice.mostly_we
+
+
+@pytest.mark.xfail(
+    strict=True, reason="being commissioned, in the Situation, flagged as hiding who acted"
+)
+def test_being_asked_in_the_situation_is_not_a_hidden_actor() -> None:
+    review = analyse(
+        {
+            "situation": "In January 2024 my policy team was asked to produce a ministerial"
+            " submission within ten working days.",
+            "task": "As the Grade 7 lead, I had to deliver it on time.",
+            "action": "I broke the work into five workstreams and reviewed every section myself.",
+            "result": "The submission went to the minister a day early.",
+        }
+    )
+    assert "situation" not in review.passive
