@@ -391,12 +391,10 @@ def _read_statement(name: str) -> str | None:
 
 
 def _review(settings: Settings, args: argparse.Namespace) -> int:
-    import json
+    import re
 
-    from adapters.console import format_reply
     from bot.lookup import BehaviourView, Lookup, resolve_query
     from bot.star.drafting import Target, statement
-    from bot.star.review import as_json
     from bot.text import clean, count_words
 
     text = _read_statement(args.file)
@@ -422,21 +420,43 @@ def _review(settings: Settings, args: argparse.Namespace) -> int:
         if frameworks is None:
             return EXIT_CONFIG
         lookup = Lookup(frameworks)
-        level = args.level or ""
-        query = f"{args.behaviour} {'level ' if level.isdigit() else ''}{level}".strip()
-        found = resolve_query(lookup.index, clean(query)[:200])
+        found = resolve_query(lookup.index, clean(args.behaviour)[:200])
         if not isinstance(found, BehaviourView):
             print(
-                f"behaviourbot: no behaviour or competency matches {query[:80]!r}:"
+                f"behaviourbot: no behaviour or competency matches {args.behaviour[:80]!r}:"
                 " `behaviourbot frameworks list` lists the frameworks, and `list behaviours`"
                 " in the chat their names",
                 file=sys.stderr,
             )
             return EXIT_CONFIG
-        levels = found.framework.levels_of(found.behaviour)
-        chosen = found.level or (levels[0] if len(levels) == 1 else None)
-        if chosen is None or chosen.id not in found.behaviour.texts:
-            names = ", ".join(lv.label for lv in levels)
+        levels = [
+            lv
+            for lv in found.framework.levels_of(found.behaviour)
+            if lv.id in found.behaviour.texts
+        ]
+        names = ", ".join(lv.label for lv in levels)
+        chosen = levels[0] if len(levels) == 1 and not args.level else None
+        if args.level:
+            level = clean(args.level)[:40]
+            if re.search(r"\bband\b", level, re.I) and found.framework.id == "civil-service":
+                print(
+                    f"behaviourbot: {level!r} is a pay band, not a Civil Service level: give"
+                    f" --level as one of {names} (or a grade such as EO, HEO, G7)",
+                    file=sys.stderr,
+                )
+                return EXIT_CONFIG
+            query = f"{args.behaviour} {'level ' if level.isdigit() else ''}{level}"
+            named = resolve_query(lookup.index, clean(query)[:200])
+            same = isinstance(named, BehaviourView) and named.behaviour == found.behaviour
+            chosen = named.level if same else None  # type: ignore[union-attr]
+            if chosen is None or chosen not in levels:
+                print(
+                    f"behaviourbot: {found.behaviour.label} has no level {level!r}: give"
+                    f" --level as one of {names}",
+                    file=sys.stderr,
+                )
+                return EXIT_CONFIG
+        if chosen is None:
             print(
                 f"behaviourbot: which level of {found.behaviour.label}? Give --level: {names}",
                 file=sys.stderr,
@@ -444,7 +464,20 @@ def _review(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_CONFIG
         target = Target(found.framework, found.behaviour, chosen)
     review, reply = statement(text, target, args.limit)
-    if args.json:
+    try:
+        _print_review(review, reply, target, as_json_object=args.json)
+    except BrokenPipeError:  # `behaviourbot review FILE | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _print_review(review, reply, target, *, as_json_object: bool) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from adapters.console import format_reply
+    from bot.star.review import as_json
+
+    if as_json_object:
         data = as_json(review)
         if target is not None:
             data = {
@@ -456,7 +489,7 @@ def _review(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         print(format_reply(reply))
-    return 0
+    sys.stdout.flush()
 
 
 def _chat(settings: Settings, *, user: str | None, db: Path | None) -> int:

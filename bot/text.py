@@ -197,12 +197,15 @@ def word_similarity(query_word: str, known_word: str) -> float:
 
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’-][^\W_{_CJK}]+)*")
+_WORD = re.compile(
+    rf"[{_CJK}]|\d+(?:[.,]\d+)+|[^\W_{_CJK}]+(?:['’-][^\W_{_CJK}]+)*"
+)  # "1,400" and "2.5" are one word each, as a word processor counts them
 
 
 def words(text: str) -> list[str]:
     """The words of `text`: runs of letters and digits (joined by an apostrophe or a
-    hyphen), and each Chinese or Japanese character on its own."""
+    hyphen), numbers with their separators ("1,400", "2.5"), and each Chinese or Japanese
+    character on its own."""
     return _WORD.findall(text)
 
 

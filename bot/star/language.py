@@ -79,7 +79,7 @@ _NOT_COUNTED = wordset("and or to of i we in on at for the a an with by from as 
 _BEFORE_UNIT = frozenset(
     ["other", "more", "extra", "additional", "new", "fewer", "less", "further", "separate"]
 )
-_DIGITS = re.compile(r"^[£$€]?\d[\d,]*(?:\.\d+)?(?:%|k|m|bn|x)?$", re.I)
+_DIGITS = re.compile(r"^[£$€]?\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:%|k|m|bn|x)?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def figures(text: str) -> list[Figure]:
         end = i + run
         after = toks[end].lower if end < len(toks) else ""
         value = tok.lower.strip("£$€,.%")
-        year = digits and re.fullmatch(r"(?:19|20)\d\d", value) is not None
+        year = digits and re.fullmatch(r"(?:19|20)\d\d(?:[-–](?:19|20)?\d\d)?", value) is not None
         named = before in _NAMES_BEFORE or before in _MONTHS or after in _MONTHS
         lone_one = (
             not digits
@@ -162,14 +162,21 @@ def figures(text: str) -> list[Figure]:
         if before == "for" and after.rstrip("s") in ("year", "month", "week", "day", "decade"):
             measured = False  # "for 3 years": how long, not what came of it
         if measured:
-            counted = after.isalpha() and after not in _NOT_COUNTED
-            last = end + (1 if after and (after in _UNITS or counted) else 0)
-            if after in _BEFORE_UNIT and last < len(toks) and toks[last].lower.isalpha():
-                last += 1  # "three other teams", "20 more staff"
-            last = min(last, len(toks))
-            first = i - 1 if before in ("from", "within", "under", "over") else i
+            last = end
+            # The thing counted: "500 cases", "three other teams", "two policy teams";
+            # words next to each other only ("9%, survey" stops at the comma).
+            while last < len(toks) and last - end < 3 and toks[last].lower.isalpha():
+                word = toks[last].lower
+                if word in _NOT_COUNTED or word in _NOT_A_THING:
+                    break
+                if text[toks[last - 1].end : toks[last].start].strip():
+                    break
+                last += 1
+                if word in _UNITS or (word.endswith("s") and word not in _BEFORE_UNIT):
+                    break
+            first = i - 1 if before in ("from", "within", "under") else i
             start, stop = toks[first].start, toks[last - 1].end
-            if out and re.fullmatch(r"\s*(?:to|-|–)?\s*", text[out[-1].end : start]):
+            if out and re.fullmatch(r"\s*(?:to|-|–)\s*", text[out[-1].end : start]):
                 start = out.pop().start  # "from 14 to 5 weeks" is one figure
             out.append(Figure(text[start:stop], start, stop))
         i = end

@@ -124,6 +124,20 @@ _PROMPT_PARTS = {
 }
 
 
+def _is_title(line: str, rest: str) -> bool:
+    """A title above a statement: "Delivering at Pace (250 words)", "Leadership – Level 4
+    example": short, with no full stop, in title case or naming a word count, and with
+    the answer below it."""
+    text = line.strip()
+    said = text.split()
+    if not rest.strip() or len(said) > 12 or text[-1:] in ".!?;:,":
+        return False
+    if re.search(r"\(\s*\d+\s*words?\s*\)|\b(?:statement|example|answer)\b", text, re.I):
+        return True
+    capitals = sum(word[:1].isupper() or not word[:1].isalpha() for word in said)
+    return len(said) >= 2 and capitals * 5 >= len(said) * 4
+
+
 def _is_prompt(line: str) -> bool:
     """A guiding question on its own line inside an answer: "What was the situation you
     were confronted with?", "Describe the outcome of your actions."."""
@@ -167,7 +181,9 @@ def clean_answer(answer: str) -> Cleaned:
     pieces: list[str | Marker] = []  # text and markers, in order
     started = False
     tags_after: bool | None = None  # decided by the first tag (see `_split_line`)
-    for line in answer.replace("\r\n", "\n").split("\n"):
+    lines = answer.replace("\r\n", "\n").split("\n")
+    for n, line in enumerate(lines):
+        rest = "\n".join(lines[n + 1 :])
         if not line.strip():
             pieces.append("\n")
             continue
@@ -193,6 +209,9 @@ def clean_answer(answer: str) -> Cleaned:
         if alone:
             left_out.append(line.strip())
             pieces.append(Marker(_name_of(alone), backwards=False))
+            continue
+        if line.lstrip().startswith("#") or (not started and _is_title(line, rest)):
+            left_out.append(line.strip())  # a heading or the statement's title
             continue
         started = True
         tags_after = _split_line(line, pieces, left_out, tags_after)

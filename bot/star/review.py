@@ -22,7 +22,7 @@ from functools import lru_cache
 from bot.star.language import Evidence, Vague, Voice, evidence, vague, voice
 from bot.star.language import stem as snowball
 from bot.star.parts import find_parts
-from bot.text import count_words, sentences, words, wordset
+from bot.text import canonical, count_words, sentences, words, wordset
 
 PARTS = ("situation", "task", "action", "result", "learned")
 STAR = PARTS[:4]
@@ -110,10 +110,12 @@ _NOT_PASSIVE = wordset(
     "interested concerned based tired pleased surprised worried excited located supposed "
     "used bored scared frightened delighted disappointed shocked convinced determined "
     "prepared qualified experienced skilled talented motivated committed engaged "
-    "married retired ashamed amazed annoyed confused satisfied"
-)
+    "married retired ashamed amazed annoyed confused satisfied involved adopted praised "
+    "commended recognised recognized approved awarded thanked"
+)  # the last of these are what came of it, shown as evidence, not a hidden actor
 _PASSIVE_RE = re.compile(
-    r"\b(?:am|is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?(\w+ed|"
+    r"(?<!could )(?<!can )(?<!would )(?<!should )(?<!might )(?<!may )(?<!will )(?<!must )"
+    r"(?<!to )\b(?:am|is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?(\w+ed|"
     + "|".join(sorted(_IRREGULAR))
     + r")\b(?!\s+by\b)",
     re.I,
@@ -143,7 +145,8 @@ STOPWORDS = wordset(
     theirs them then there these they this those through to too under until up very was
     we were what when where which while who whom why will with within without would you
     your yours yourself others ensure ensuring make making take taking use using work
-    working way ways well wider whole within across able need needs new key part"""
+    working way ways well wider whole within across able need needs new key part clear
+    clearly set"""
 )
 
 # Words a person uses for what the frameworks say in other words: a stem starting with
@@ -195,7 +198,7 @@ def content_stems(text: str) -> dict[str, str]:
     for word in words(text):
         if word.casefold() in STOPWORDS or len(word) < 3 or word.isdigit():
             continue
-        out.setdefault(stem(word), word)
+        out.setdefault(stem(canonical(word.casefold())), word)  # "recognized" as "recognised"
     return out
 
 
@@ -218,7 +221,8 @@ class Coverage:
 def coverage(level_indicators: Sequence[str], example: str) -> tuple[Coverage, ...]:
     """For each indicator, how much of its content the example speaks to: clear when at
     least two fifths of its content words (or their near forms and concepts) appear, or
-    four of them; partial from a sixth, or when one of its concepts (CONCEPTS) does."""
+    four of them; partial with two of them, or a third (one word of a short indicator).
+    A concept (CONCEPTS) counts as its word: "motivated" for "inspire"."""
     said = content_stems(example)
     out = []
     for indicator in level_indicators:
@@ -228,8 +232,8 @@ def coverage(level_indicators: Sequence[str], example: str) -> tuple[Coverage, .
         share = len(matched) / len(wanted) if wanted else 0.0
         if (share >= 0.4 and len(matched) >= 2) or len(matched) >= 4:
             grade = "clear"
-        elif matched and (share >= 0.15 or any(s in CONCEPTS for s in found)):
-            grade = "partial"  # a sixth of its words, or one of its concepts
+        elif len(matched) >= 2 or share >= 0.3:
+            grade = "partial"  # two of its words (or their concepts), or a third of them
         else:
             grade = "none"
         out.append(Coverage(indicator, grade, matched, share))
@@ -267,6 +271,7 @@ class Judgement:
     name: str
     steps: tuple[BandStep, ...] = ()
     detail: Mapping[str, object] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # what the next level up asks for that is not shown
 
 
 def civil_service_band(
@@ -278,7 +283,7 @@ def civil_service_band(
     clear = sum(c.grade == "clear" for c in cover)
     partial = sum(c.grade == "partial" for c in cover)
     score = (clear + partial / 2) / len(cover) if cover else 0.0
-    start = 1 + round(score * 3)  # 1 to 4 from evidence of the level alone
+    start = 1 + int(score * 3 + 0.5)  # 1 to 4 from evidence of the level alone, halves up
     steps = [BandStep("coverage", start, f"{clear}/{partial}/{len(cover)}")]
     if cover and clear * 2 >= len(cover):
         steps.append(BandStep("clear", +1))
@@ -334,14 +339,21 @@ def judge(
             clear_at[name] = sum(c.grade == "clear" for c in levelled)
         names = [name for name, _ in standard.levels]  # highest first
         own = bool(spoken.i) and not spoken.mostly_we
-        if strength == "strong" and own and recognised and clear_at[names[0]]:
+        needs = {
+            "clear": bool(clear_at[names[0]]),
+            "recognised": recognised,
+            "strong": strength == "strong",
+            "own": own,
+        }
+        missing = tuple(need for need, met in needs.items() if not met)
+        if not missing:
             value = names[0]
         elif strength in ("strong", "some") and own and max(read.values()) > 0:
             value = names[-1]
         else:
             value = "Not yet shown"
         detail = {name: round(share, 2) for name, share in read.items()}
-        return Judgement("dhs", value, value, detail=detail)
+        return Judgement("dhs", value, value, detail=detail, missing=missing)
     total = len(cover)
     return Judgement(
         "cvf" if standard.framework == "policing-cvf" else "indicators",
@@ -441,7 +453,11 @@ def analyse(
         evidence=shown,
         strength=strength,
         vague=worded,
-        passive={p: found for p in PARTS if parts.get(p) and (found := passive(parts[p]))},
+        passive={
+            p: found
+            for p in ("task", "action", "result")  # the scene and the lesson name no actor
+            if parts.get(p) and (found := passive(parts[p]))
+        },
         coverage=cover,
         judgement=judgement,
         gaps=gaps[:2],
@@ -492,6 +508,7 @@ def as_json(review: Review) -> dict[str, object]:
             "self_check": True,
             "steps": [{"reason": s.reason, "change": s.change} for s in j.steps],
             **({"detail": dict(j.detail)} if j.detail else {}),
+            **({"missing": list(j.missing)} if j.missing else {}),
         },
         "follow_ups": list(review.follow_ups),
     }

@@ -132,6 +132,11 @@ def test_standard_input_and_the_limit(answer: Path) -> None:
         (["--level", "4"], "--level needs --behaviour too"),
         (["--behaviour", "leadership"], "which level of Leadership? Give --level: Level 1"),
         (["--behaviour", "zzzz", "--level", "4"], "no behaviour or competency matches"),
+        (["--behaviour", "leadership", "--level", "9"], "Leadership has no level '9'"),
+        (
+            ["--behaviour", "leadership", "--level", "band 6"],
+            "is a pay band, not a Civil Service level",
+        ),
     ],
 )
 def test_bad_options_are_said_plainly(capsys, answer: Path, args: list[str], said: str) -> None:  # type: ignore[no-untyped-def]

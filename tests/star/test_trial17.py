@@ -143,7 +143,6 @@ def test_markdown_export_says_why_the_band_is_low(chat: FakeAdapter) -> None:
 # ---- review: finding the parts and counting --------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="missing Task gets the Situation's advice")
 def test_missing_task_advice_is_about_the_task(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, out, _ = run_review(
         capsys,
@@ -156,7 +155,6 @@ def test_missing_task_advice_is_about_the_task(capsys, tmp_path: Path) -> None: 
     assert "Not found: the Task. Set the scene" not in out
 
 
-@pytest.mark.xfail(strict=True, reason="a Markdown title line is counted in the Situation")
 def test_markdown_title_is_not_counted(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 
@@ -166,7 +164,6 @@ def test_markdown_title_is_not_counted(capsys, tmp_path: Path) -> None:  # type:
     assert "# Delivering at Pace – Level 4 statement" in data["left_out"]
 
 
-@pytest.mark.xfail(strict=True, reason="a plain title line is counted in the Situation")
 def test_plain_title_line_is_not_counted(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 
@@ -182,13 +179,11 @@ def test_plain_title_line_is_not_counted(capsys, tmp_path: Path) -> None:  # typ
     assert not json.loads(out)["parts"]["situation"].startswith("Delivering at Pace")
 
 
-@pytest.mark.xfail(strict=True, reason="'1,400' and '2.5' count as two words each")
 def test_numbers_count_as_one_word_as_in_a_word_processor() -> None:
     # Application forms and word processors count "1,400" and "2.5" as one word each.
     assert count_words("a backlog of 1,400 cases fell to 2.5 weeks") == 9
 
 
-@pytest.mark.xfail(strict=True, reason="over the limit because of 'learned': told to cut the scene")
 def test_over_limit_advice_points_at_the_part_that_is_long(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, out, _ = run_review(capsys, tmp_path, LONG_LEARNED)
     assert "over the 250-word limit" in out
@@ -201,7 +196,6 @@ def test_over_limit_advice_points_at_the_part_that_is_long(capsys, tmp_path: Pat
 # ---- review: evidence, wording and coverage -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="figure text cut mid-phrase or with a stray word")
 def test_figures_are_whole_phrases() -> None:
     found = [e.text for e in evidence("It has since been adopted by two other policy teams.")]
     assert "two other policy" not in found
@@ -209,13 +203,11 @@ def test_figures_are_whole_phrases() -> None:
     assert "from 22% to 9%, survey" not in found
 
 
-@pytest.mark.xfail(strict=True, reason="'could be cleared' flagged as hiding who acted")
 def test_a_modal_passive_describing_the_work_is_not_a_hidden_actor() -> None:
     assert passive("I found that 60% were simple changes that could be cleared in minutes.") == ()
     assert passive("I agreed which patients could be admitted to the open bays.") == ()
 
 
-@pytest.mark.xfail(strict=True, reason="'cleared the backlog' counts as 'clear processes'")
 def test_cleared_is_not_clear() -> None:
     (c,) = coverage(
         ["Set out clear processes and standards for managing performance at all levels."],
@@ -225,7 +217,6 @@ def test_cleared_is_not_clear() -> None:
     assert c.grade != "clear"
 
 
-@pytest.mark.xfail(strict=True, reason="the word 'staff' alone shows 'inspire and motivate teams'")
 def test_mentioning_staff_is_not_evidence_of_motivating_a_team() -> None:
     (c,) = coverage(
         [
@@ -250,7 +241,6 @@ def test_providing_resources_in_other_words_is_seen() -> None:
     assert c.grade != "none"
 
 
-@pytest.mark.xfail(strict=True, reason="British 'recognised' does not match DHS 'recognized'")
 def test_british_spelling_matches_the_american_dhs_text() -> None:
     (c,) = coverage(
         ["He/she recognized employees and organized their development."],
@@ -259,7 +249,6 @@ def test_british_spelling_matches_the_american_dhs_text() -> None:
     assert "recognised" in c.matched and "organised" in c.matched
 
 
-@pytest.mark.xfail(strict=True, reason="band start rounds halves to even (2.5 -> 2)")
 def test_more_clear_indicators_never_start_lower() -> None:
     def start(clear: int) -> int:
         cover = [Coverage("x", "clear", ("x",), 1.0)] * clear + [Coverage("y", "none", (), 0.0)] * (
@@ -277,7 +266,6 @@ def test_more_clear_indicators_never_start_lower() -> None:
     assert start(5) > start(3)  # 5 of 6 clear starts no higher than 3 of 6 today
 
 
-@pytest.mark.xfail(strict=True, reason="DHS self-check says results others recognise are missing")
 def test_dhs_self_check_names_only_what_is_missing(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     text = (
         "In 2021 I led a field office of 140 officers where staff turnover had reached 22% a"
@@ -295,7 +283,6 @@ def test_dhs_self_check_names_only_what_is_missing(capsys, tmp_path: Path) -> No
     assert "results others recognise (who praised or adopted it)" not in out  # …then asks for them
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown level is reported as an unknown behaviour")
 def test_an_unknown_level_is_named_as_such(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run_review(
         capsys, tmp_path, "I did it.\n", "--behaviour", "leadership", "--level", "9"
@@ -304,7 +291,6 @@ def test_an_unknown_level_is_named_as_such(capsys, tmp_path: Path) -> None:  # t
     assert "no behaviour or competency matches" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="'Review: wording' heading shown with nothing under it")
 def test_the_wording_section_is_never_empty(chat: FakeAdapter) -> None:
     chat.send(text="practice we are emotionally aware")
     shown = texts(
@@ -333,9 +319,6 @@ def test_an_action_told_as_the_teams_is_not_about_you() -> None:
     assert review.voice.mostly_we
 
 
-@pytest.mark.xfail(
-    strict=True, reason="being commissioned, in the Situation, flagged as hiding who acted"
-)
 def test_being_asked_in_the_situation_is_not_a_hidden_actor() -> None:
     review = analyse(
         {
@@ -349,7 +332,6 @@ def test_being_asked_in_the_situation_is_not_a_hidden_actor() -> None:
     assert "situation" not in review.passive
 
 
-@pytest.mark.xfail(strict=True, reason="'band 6' (an NHS pay band) is read as Level 6, Director")
 def test_an_nhs_band_is_not_read_as_a_civil_service_level(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, out, _ = run_review(
         capsys, tmp_path, "I did it.\n", "--behaviour", "delivering at pace", "--level", "band 6"
@@ -359,7 +341,6 @@ def test_an_nhs_band_is_not_read_as_a_civil_service_level(capsys, tmp_path: Path
     assert "Delivering at Pace, Level 6" not in out
 
 
-@pytest.mark.xfail(strict=True, reason="`behaviourbot review FILE | head` ends in a traceback")
 def test_review_read_by_head_ends_quietly(tmp_path: Path) -> None:
     import subprocess
     import sys
