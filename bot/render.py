@@ -79,6 +79,28 @@ def _unmark(text: str) -> str:
 _PREFIXES = {"# ": "title", "## ": "heading", "> ": "quote", "- ": "bullets", "~ ": "note"}
 
 
+def as_markdown(reply: Reply, level: int = 3) -> str:
+    """A reply's blocks as Markdown, every word escaped so that it renders as written:
+    for a Markdown export that shows the very review the chat showed."""
+    hashes = "#" * level
+    out: list[str] = []
+    for block in reply.blocks:
+        if block.kind in ("title", "heading"):
+            out.append(f"{hashes} {markdown_escaped(block.text)}")
+        elif block.kind == "note":
+            out.append(f"*{markdown_escaped(block.text)}*")
+        elif block.kind == "bullets":
+            out.append("\n".join(f"- {markdown_escaped(item)}" for item in block.items))
+        elif block.kind == "columns":
+            out += [
+                f"**{markdown_escaped(c.heading)}** {markdown_escaped(c.text)}"
+                for c in block.columns
+            ]
+        else:
+            out.append(markdown_escaped(block.text, block=True))
+    return "\n\n".join(out)
+
+
 def parse_blocks(text: str) -> Reply:
     blocks: list[Block] = []
     choices: list[Choice] = []

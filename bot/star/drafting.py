@@ -27,10 +27,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.commands import words_of
-from bot.engine import VOCABULARY, Option, Step, Word, previous, read, word_of
+from bot.engine import VOCABULARY, Option, Step, Word, normalised, previous, read, word_of
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query
-from bot.render import compose, environment
+from bot.render import as_markdown, compose, environment
+from bot.star.parts import find_parts
 from bot.star.review import (
     DEFAULT_TARGET,
     PARTS,
@@ -120,6 +121,44 @@ def focus(indicator: str, limit: int = 9) -> str:
     phrase = " ".join(cut[:limit])
     phrase = phrase[:1].lower() + phrase[1:]
     return phrase.rstrip(",;:") + ("…" if len(cut) > limit else "")
+
+
+# What an answer that is no answer says ("I don't know", "pass"): in practice a hint and
+# the question again, never a review; in drafting, never saved as the part.
+NON_ANSWERS = frozenset(
+    {
+        "i don't know",
+        "i dont know",
+        "don't know",
+        "dont know",
+        "dunno",
+        "pass",
+        "no idea",
+        "i have no idea",
+        "not sure",
+        "i'm not sure",
+        "im not sure",
+        "no clue",
+        "i can't think of one",
+        "can't think of one",
+    }
+)
+# A short message that says there is no example: "sorry, I can't think of one".
+_NO_EXAMPLE = re.compile(
+    r"\b(?:can(?:no|')t|could(?:n't| not)) (?:think of|remember|recall)|(?:don't|do not|"
+    r"never) (?:have|had) (?:an? |any )?(?:example|experience)|no (?:example|experience)|"
+    r"not sure what to say|no idea|haven't (?:got )?(?:one|an example)|skip (?:this|it)\b",
+    re.I,
+)
+
+
+def no_answer(text: str) -> bool:
+    """Whether `text` says there is no answer ("I don't know", "pass", "no idea", "I
+    can't remember one"; a bare yes or no, where nothing waits for one)."""
+    said = text.replace("’", "'")
+    if normalised(said) in NON_ANSWERS or word_of(said) in (Word.YES, Word.NO):
+        return True
+    return len(said.split()) <= 10 and bool(_NO_EXAMPLE.search(said))
 
 
 def resolve_target(lookup: Lookup, query: str, verb: str = "prep") -> Target | Reply:
@@ -278,12 +317,38 @@ class Drafting:
         text = said.text
         if word_of(text) in (Word.YES, Word.NO):  # only a confirmation takes these
             return state, [compose("star/not_an_answer.j2", part=part, typed=text), asked]
+        if no_answer(text):  # "I don't know": a hint, never saved as the part
+            return state, [compose("star/no_answer.j2", part=part, number=number), asked]
+        pasted = find_parts(text)
+        if pasted.labelled and len(pasted.parts) >= 2:  # a whole answer with its labels
+            return self._save_pasted(state, event, draft, target, pasted.parts)
         words = count_words(text)
         if words > MAX_PART_WORDS:
             return state, [
                 compose("star/too_long.j2", part=part, words=words, limit=MAX_PART_WORDS)
             ]
         return self._save(state, event, draft, target, part, text)
+
+    def _save_pasted(
+        self,
+        state: dict[str, Any],
+        event: Event,
+        draft: dict[str, Any],
+        target: Target,
+        found: dict[str, str],
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """A whole answer pasted at one step, with its own labels: each part saved where
+        it belongs, and the draft goes on at the first part still to write."""
+        number = draft["number"]
+        parts = dict(draft["parts"], **found)
+        self.store.save_draft(event.user, number, parts=parts)
+        saved = compose("star/pasted.j2", number=number, parts=[p for p in PARTS if p in found])
+        following = next_part(parts)
+        if following is None:
+            review = self._review(target, dict(draft, parts=parts), event.forms)
+            return _without_flow(state), [saved, review]
+        new_state = dict(state, star=DraftAt(number, following).dump())
+        return new_state, [saved, self._ask(target, number, following, parts)]
 
     def _confirmation(
         self, state: dict[str, Any], event: Event, at: DraftAt
@@ -551,6 +616,13 @@ class Drafting:
         goal = draft.get("target") or DEFAULT_TARGET
         total = example_words(parts)
         result = analyse(parts, target.standard, target=goal) if kind == "markdown" else None
+        shown = (
+            ""
+            if result is None
+            else as_markdown(
+                compose("star/review_export.j2", target=target, review=result, focus=focus)
+            )
+        )  # the very review the chat shows, as Markdown
         exported = compose(
             EXPORTS[kind],
             target=target,
@@ -559,6 +631,7 @@ class Drafting:
             total=total,
             goal=goal,
             review=result,
+            review_markdown=shown,
             focus=focus,
             platform=platform,
         )

@@ -203,11 +203,15 @@ _REACTION = re.compile(
     r"endors\w*|adopt\w*|nominat\w*|award\w*|congratulat\w*|rated|rating|scored|described|"
     r"said|told|called|wrote|written|e-?mailed|letter|feedback|quoted|asked (?:me|us) to|"
     r"invited (?:me|us)|promot\w*|selected|chose|approved|signed off|agreed|requested|"
-    r"shared (?:it |this |my \w+ )?as|highlighted|singled|acknowledged|cited)\b",
+    r"shared (?:it |this |my \w+ )?as|highlighted|singled|acknowledged|cited|confirmed|"
+    r"verified|validated)\b",
     re.I,
 )
 _ADOPTION = re.compile(
     r"\b(?:became a (?:regular|loyal|repeat) (?:customer|client|user|visitor|donor)|"
+    r"(?:another|other|a second|the next|a neighbouring|the wider) (?:\w+ )?(?:team|department|"
+    r"office|unit|ward|force|trust|region|directorate|site|school) (?:\w+ly )?(?:adopted|took up|"
+    r"now uses|started using|copied)|"
     r"(?:employees|staff|colleagues|teams|users|managers|officers|nurses|the team|"
     r"everyone|departments|clients|customers|partners) (?:\w+ly )?(?:adopted|took up|now use|"
     r"started using|began using)|(?:asked|invited) (?:me |us )?to (?:roll|extend|share|"
@@ -231,8 +235,16 @@ _REACTION_NOUN = re.compile(
     r"compliments?|endorsement|nomination|congratulations|plaudits|appreciation)$",
     re.I,
 )
+# ...or done by someone: "commended by the Director", "adopted by the board".
+_REACTION_BY = re.compile(
+    r"^(?:commended|praised|thanked|recogni[sz]ed|endorsed|approved|adopted|awarded|"
+    r"congratulated|nominated|selected|highlighted|cited|acknowledged)$",
+    re.I,
+)
 _MEASURED = re.compile(
-    r"\b(?:(?:by|in) half|within (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|"
+    r"\b(?:(?:met|hit|beat|made|finished on|delivered on|completed on|ahead of) (?:the )?"
+    r"(?:original |agreed |set |tight |statutory )?(?:deadline|schedule|target|budget)|"
+    r"(?:by|in) half|within (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|"
     r"fortnights?|months?|years?|quarters?|hours?)|(?:moved|rose|went|climbed|improved|"
     r"upgraded|raised)(?: up)? (?:from [‘'\"]?[\w-]+"
     r"[’'\"]? )?to [‘'\"]?(?:green|amber|good|outstanding|excellent|top|first|gold)\b|(?:a|one|"
@@ -283,7 +295,7 @@ def _reaction(sentence: str) -> str | None:
             pronoun = source.group(0).strip().casefold() in ("he", "she", "they")
             if source.end() <= reaction.start():
                 between = sentence[source.end() : reaction.start()]
-                if len(between.split()) > 4 or re.search(r"[,.;:]|\b(?:i|we|to)\b", between, re.I):
+                if len(between.split()) > 7 or re.search(r"[,.;:]|\b(?:i|we|to)\b", between, re.I):
                     continue
                 if pronoun and not re.search(
                     r"\b(?:me|us|my|our)\b", sentence[reaction.end() : reaction.end() + 30], re.I
@@ -291,7 +303,9 @@ def _reaction(sentence: str) -> str | None:
                     continue  # "they said" about anything is not a reaction to the work
             else:
                 between = sentence[reaction.end() : source.start()]
-                noun = _REACTION_NOUN.match(reaction.group(0))
+                noun = _REACTION_NOUN.match(reaction.group(0)) or _REACTION_BY.match(
+                    reaction.group(0)
+                )
                 if (
                     pronoun
                     or not noun
@@ -331,6 +345,10 @@ _CHANGE = (
     r"dropped|transform\w*|impact\w*|benefit\w*|raised)"
 )
 _CLAIMS = [
+    r"\b(?:made|had|have|has|making|having) (?:a|an) (?:\w+ )?(?:impact|difference) on\b",
+    r"\bconsistently (?:high|met|meets|exceeded|exceeds|delivered|performed|strong)\b",
+    r"\ba (?:\w+ )?boost (?:in|to)\b",
+    r"\bpositive (?:\w+ )?outcomes?\b",
     r"\b(?:excellent|considerable|superb|amazing|fantastic|outstanding|tremendous|brilliant|"
     r"remarkable|exceptional|incredible|impressive|huge|massive|significant|substantial|great|"
     r"efficient|real|major|big|dramatic) (?:\w+ )?(?:savings?|outcomes?|results|"
@@ -388,7 +406,7 @@ _CLAIM_RE = re.compile("|".join(f"(?:{c})" for c in _CLAIMS), re.I)
 # What came of it, told as a change with no measure: a claim in the Result.
 _BARE_CHANGE = re.compile(
     r"\b(?:improved|reduced|cut|increased|boosted|enhanced|benefit(?:ed|ted)|contributed to|"
-    r"streamlined|strengthened|raised|lowered|sped up|speeded up)"
+    r"streamlined|strengthened|lowered|sped up|speeded up)"
     r"(?: (?!(?:by|from|and|after|as|when|because|but|so|which|while)\b)\w+){1,3}",
     re.I,
 )

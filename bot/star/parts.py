@@ -332,7 +332,11 @@ _CUES = {
         r"i took|i spoke|i met|i asked)"
     ),
     "result": (
-        r"\b(?:as a result|the result|resulted|results? (?:was|were)|outcome|in the end|by the "
+        r"\b(?:(?:we|i) saw (?:a |an )?(?:\w+ ){0,3}(?:go up|go down|rise|fall|increase|decrease|"
+        r"drop|improve|improvement|reduction|grow|growth|jump)|(?:that|it|"
+        r"which) (?:\w+ )?(?:helped|"
+        r"meant|ensured|allowed|enabled|led)|as a result|the result|resulted|results? (?:was|"
+        r"were)|outcome|in the end|by the "
         r"end|eventually|ultimately|ended up|which meant|this meant|that meant|(?:this|which|"
         r"that|it|and|has|have|had|also) (?:\w+ )?led to|leading to|meaning that|achieved|(?:was|"
         r"were) (?:delivered|completed|cleared|resolved|met|"
@@ -360,7 +364,8 @@ _CUES = {
         r"were|went|ran|met|delivered|received|now))\b"
     ),
     "learned": (
-        r"\b(?:i (?:also |have |'ve |soon |quickly |really |then )*learn(?:ed|t)|(?:developed|"
+        r"\b(?:what i took (?:away )?from|i took (?:away )?from (?:that|this|it)|i (?:also |have |"
+        r"'ve |soon |quickly |really |then )*learn(?:ed|t)|(?:developed|"
         r"gained|have) a (?:stronger|better|greater|"
         r"deeper|"
         r"new) (?:sense|understanding|appreciation|awareness)|(?:this|it|"
@@ -389,6 +394,8 @@ _NOT_DOING = (
     r"never|did not|didn't|don't|do not|succeeded|managed to)\b)"
 )
 _FIRST_PERSON_DOING = re.compile(
+    r"^(?!(?:Based|Located|Used|Tasked|Asked|Expected|Required|Needed|Concerned|Supported)\b)"
+    r"[A-Z][a-z]+ed\b|"  # notes with the "I" left out: "Reprioritised the team's workload."
     rf"\b{_I_WE} (?:\w+ly |then |also |first |personally |quickly |immediately |both |"
     rf"all |jointly |together )*{_NOT_DOING}[a-z]+\b",
     re.I,

@@ -8,12 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 from bot.commands import words_of
-from bot.engine import Option, Word, normalised, read, word_of
+from bot.engine import Option, read
 from bot.render import compose
-from bot.star.drafting import MAX_PART_WORDS, Target, _without_flow, focus, step_of
+from bot.star.drafting import MAX_PART_WORDS, Target, _without_flow, focus, no_answer, step_of
 from bot.star.review import DEFAULT_TARGET, STAR, analyse
 from bot.star.state import Practised, Practising
-from bot.text import count_words
+from bot.text import count_words, sentences
 from bot.types import Event, Reply, without
 
 PRACTICE_VERBS = words_of("practice")
@@ -30,32 +30,9 @@ FOLLOW_UP_PART = {
 # Indicators that describe rather than ask (the DHS SES texts: "The executive has…")
 # are quoted in a practice question instead of being made into one.
 _DESCRIBES = re.compile(r"^(?:the|his|her|his/her|success|a|an|this|their)\b", re.I)
-# What a practice answer that is no answer says: a hint and the question again, never a
-# review (the engine's `skip`, `no` and `keep` are read the same way).
-NON_ANSWERS = frozenset(
-    {
-        "i don't know",
-        "i dont know",
-        "don't know",
-        "dont know",
-        "dunno",
-        "pass",
-        "no idea",
-        "i have no idea",
-        "not sure",
-        "i'm not sure",
-        "im not sure",
-        "no clue",
-        "i can't think of one",
-        "can't think of one",
-    }
-)
-# A short message that says there is no example: "sorry, I can't think of one".
-_NO_EXAMPLE = re.compile(
-    r"\b(?:can(?:no|')t|could(?:n't| not)) (?:think of|remember|recall)|(?:don't|do not|"
-    r"never) (?:have|had) (?:an? |any )?(?:example|experience)|no (?:example|experience)|"
-    r"not sure what to say|no idea|haven't (?:got )?(?:one|an example)|skip (?:this|it)\b",
-    re.I,
+# What an "I" indicator goes on with when it is not something done: "I am able to…".
+_NOT_A_DOING = re.compile(
+    r"^(?:am|is|are|was|were|have|has|can|could|will|would|he|she|he/she|it|they|we)\b", re.I
 )
 # Other words for the practice's choices, by what follows `practice` in their commands
 # ("next": a new question, whose command names the behaviour and level).
@@ -120,15 +97,28 @@ class Practice:
     def _practice_question(self, target: Target, practice: Practising) -> Reply:
         """The question `practice` is about."""
         indicator = practice.indicator % len(target.indicators)
-        phrase, quoted = practice_question(target.indicators[indicator])
+        phrase, style = practice_question(target.indicators[indicator])
         return compose(
             step_of("answer").asks,
             target=target,
             phrase=phrase,
-            quoted=quoted,
+            style=style,
             path=_path(target),
             number=indicator + 1,
             total=len(target.indicators),
+        )
+
+    def _practice_follow_up(self, target: Target, practice: Practising) -> Reply:
+        """The follow-up question that waits, asked again (after a hint)."""
+        review = analyse(practice.answer or {}, target.standard, target=DEFAULT_TARGET)
+        key = practice.asked[-1] if practice.asked else "hardest"
+        return compose(
+            "star/practice_follow_up.j2",
+            key=key,
+            review=review,
+            focus=focus,
+            asked=target.indicators[practice.indicator % len(target.indicators)],
+            path=practice.target,
         )
 
     def _practice_ask(
@@ -159,13 +149,17 @@ class Practice:
             return self._practice_stop(state)
         if said.meaning == "picked":
             return self.step(state, replace(event, action=said.value))  # type: ignore[attr-defined]
-        again = [] if answered else [self._practice_question(target, practice)]
+        again = (
+            [self._practice_follow_up(target, practice)]
+            if answered
+            else [self._practice_question(target, practice)]
+        )
         if said.meaning == "help":  # then the question again, when none is answered yet
             return state, [compose("star/practice_help.j2", answered=answered), *again]
         if said.meaning == "refused" and said.problem != "needed":
             number = compose("star/bare_number.j2", part="answer", typed=said.text[:10])
             return state, [number, *again]
-        if said.meaning != "answer" or _non_answer(said.text):
+        if said.meaning != "answer" or no_answer(said.text):
             why = said.meaning if said.meaning == "back" else "non-answer"
             hint = compose("star/practice_hint.j2", why=why, answered=answered)
             return state, [hint, *again]
@@ -221,19 +215,27 @@ def _path(target: Target) -> str:
     return f"{target.framework.id}/{target.behaviour.id}/{target.level.id}"
 
 
-def _non_answer(text: str) -> bool:
-    """Whether `text` says there is no answer ("I don't know", "pass", "no idea", "I
-    can't remember one"; a bare yes or no, where nothing waits for one)."""
-    said = text.replace("’", "'")
-    if normalised(said) in NON_ANSWERS or word_of(said) in (Word.YES, Word.NO):
-        return True
-    return len(said.split()) <= 10 and bool(_NO_EXAMPLE.search(said))
+def practice_question(indicator: str) -> tuple[str, str]:
+    """(the phrase to ask about, how to ask it): "do" for what one does ("inspire and
+    motivate teams…" from "Inspire and motivate teams…" or "I inspire…"); "you" for an
+    indicator that speaks as "I" ("I am able to see things…. This enables me…" asks
+    about "you are able to see things…", its first sentence in the second person);
+    "quote" for a description ("He/she has exploited…", "Motivation and development of
+    staff has been…"), quoted whole."""
+    whole = indicator.strip().rstrip(".")
+    text = re.sub(r"^I\s+", "", whole)
+    if text != whole and (_NOT_A_DOING.match(text) or re.search(r"\b(?:I|me|my|myself)\b", text)):
+        first = (sentences(whole) or [whole])[0].rstrip(".")
+        return _SECOND_PERSON.sub(lambda m: _YOU[m.group(0).casefold()], first), "you"
+    if (
+        _DESCRIBES.match(text)
+        or _NOT_A_DOING.match(text)
+        or re.search(r"\b(?:is|are|was|were|has|have|had)\b", " ".join(text.split()[:6]))
+    ):
+        return whole, "quote"
+    return text[:1].lower() + text[1:], "do"
 
 
-def practice_question(indicator: str) -> tuple[str, bool]:
-    """(the phrase to ask about, whether it is quoted): "inspire and motivate teams…" from
-    "Inspire and motivate teams…" (or "I inspire…"); a describing sentence is quoted."""
-    text = re.sub(r"^I\s+", "", indicator.strip()).rstrip(".")
-    if _DESCRIBES.match(text):
-        return text, True
-    return text[:1].lower() + text[1:], False
+_YOU = {"i am": "you are", "i'm": "you're", "i": "you", "me": "you", "my": "your",
+        "myself": "yourself", "mine": "yours"}  # fmt: skip
+_SECOND_PERSON = re.compile(r"\b(?:I am|I'm|I|me|my|myself|mine)\b", re.I)

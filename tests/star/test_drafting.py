@@ -385,14 +385,49 @@ def test_the_feedback_and_the_review_in_one_reply_agree(chat: FakeAdapter) -> No
 
 
 def test_the_export_shows_the_same_analysis(chat: FakeAdapter) -> None:
+    """The Markdown export holds the very review the chat shows, escaped as Markdown."""
     write_example(chat, dict(STRONG, result="It was a huge success and everyone was happy."))
     (review,) = chat.send(text="draft 1 review")
     (exported,) = chat.send(text="draft 1 export markdown")
     markdown = exported.plain_text()
-    band = review.title and next(
+    band = next(
         line for line in review.plain_text().splitlines() if line.startswith("Indicative band")
     )
-    assert band.split(": ", 1)[1] in markdown  # "3 of 7, Moderate"
-    assert "- Evidence in the Result (claims): none" in markdown
-    assert "- Vague or unsupported (Result): a huge success" in markdown
-    assert "- Vague or unsupported (Result): everyone was happy" in markdown
+    assert "### " + band.replace(":", "\\:") in markdown  # "Indicative band: 4 of 7, …"
+    assert '- "a huge success" is a claim with nothing behind it\\:' in markdown
+    assert "### Questions an interviewer may ask" in markdown
+    for heading in ("length and balance", "your part in it", "evidence in the Result"):
+        assert f"### Review\\: {heading}" in markdown
+
+
+def test_a_whole_labelled_answer_pasted_at_one_step_fills_the_draft(
+    chat: FakeAdapter, store: Store
+) -> None:
+    chat.send(text="prep seeing the big picture G7")
+    saved, review = chat.send(
+        text="Situation: In 2022 our NHS trust had long discharge delays. Task: I had to find"
+        " out why. Action: I met ward managers and the council and mapped the process."
+        " Result: Delays over seven days fell from 48 to 19."
+    )
+    assert saved.plain_text() == (
+        "Saved what you pasted in draft 1, by its labels: the Situation, the Task, the Action,"
+        " the Result."
+    )
+    parts = store.draft(chat.user, 1)["parts"]  # type: ignore[index]
+    assert parts == {
+        "situation": "In 2022 our NHS trust had long discharge delays.",
+        "task": "I had to find out why.",
+        "action": "I met ward managers and the council and mapped the process.",
+        "result": "Delays over seven days fell from 48 to 19.",
+    }
+    assert "Step 5 of 5: What you learned" in review.plain_text()
+
+
+def test_i_dont_know_at_a_step_is_a_hint_and_the_step_again(
+    chat: FakeAdapter, store: Store
+) -> None:
+    chat.send(text="prep leadership level 4")
+    hint, asked = chat.send(text="I don't know")
+    assert hint.plain_text().startswith("Nothing was saved: take a moment, and write the Situation")
+    assert "Step 1 of 5: Situation" in asked.plain_text()
+    assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
