@@ -39,3 +39,48 @@ def test_repeated_adverbs_in_a_practice_answer_are_reviewed_at_once(slack) -> No
     elapsed = time.perf_counter() - started
     assert "Your answer" in json.dumps(reply)
     assert elapsed < 0.5, f"{elapsed:.1f} s for a 22-word practice answer"
+
+
+def _review(capsys, *args: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    from adapters.cli import main
+
+    code = main(["review", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="language._reaction tries every reaction word against every source word of a "
+    "sentence (quadratic), and runs once per unit, per part and for the Result",
+)
+def test_a_5000_word_answer_of_reactions_and_sources_is_reviewed_at_once(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """2,500 'thanked' then 2,500 'he' in one sentence (5,000 words, the CLI's limit):
+    2.2 s; in the chat, a draft whose five parts are each 2,000 such words takes 0.75 s
+    per analysis, and its last step analyses it twice."""
+    answer = tmp_path / "answer.txt"
+    answer.write_text("thanked " * 2500 + "he " * 2500, encoding="utf-8")
+    started = time.perf_counter()
+    code, out, _ = _review(capsys, str(answer))
+    elapsed = time.perf_counter() - started
+    assert code == 0 and "Review of your answer" in out
+    assert elapsed < 0.5, f"{elapsed:.1f} s for one 5,000-word answer"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapters/cli.py _read_statement prints the file's name as given in its errors",
+)
+def test_a_file_name_never_puts_terminal_escapes_in_an_error(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`behaviourbot review <name>` where the name holds an OSC or CSI sequence (a
+    downloaded file, a glob): 'cannot read …', '… is not UTF-8 text' and '… is over
+    200 kB' echo it raw to stderr, so it retitles the window or recolours the terminal."""
+    missing = tmp_path / "\x1b]0;owned\x07\x1b[8m.txt"
+    code, _, err = _review(capsys, str(missing))
+    assert code == 2 and "cannot read" in err
+    assert "\x1b" not in err and "\x07" not in err
+    binary = tmp_path / "\x1b[2J\x1b[31m.docx"
+    binary.write_bytes(b"\xff\xfe\x00binary")
+    code, _, err = _review(capsys, str(binary))
+    assert code == 2 and "is not UTF-8 text" in err
+    assert "\x1b" not in err
