@@ -108,3 +108,27 @@ def test_follow_up_answers_never_grow_a_practice_answer_past_its_limit(slack) ->
     answer = store.state(user, where)["practice"]["answer"]
     total = sum(len(text.split()) for text in answer.values())
     assert total <= 2000, f"the practice answer holds {total} words"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parts.clean_answer leaves out, as the form's question, any first line that ends "
+    "with '?' or starts 'How did', 'What did', 'Describe'…, however much answer it holds",
+)
+def test_a_one_line_practice_answer_ending_in_a_question_is_still_reviewed(slack) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A chat message is one line: a 40-word answer ending "Isn't that what leading a
+    team is about?" was reviewed as 0 words, no Action, no Result, the whole answer
+    'Not counted' as a question (and 'How did I deliver at pace? I …' likewise, in the
+    chat and in `behaviourbot review`)."""
+    url, fake, _ = slack
+    base = fixture("slack_event_message_im.json")
+    _dm(url, fake, base, "practice leadership level 4", 1)
+    answer = (
+        "In my last role our team had a backlog of 500 cases. I set up a triage rota and"
+        " coached two new caseworkers, which cleared the backlog three weeks early and my"
+        " manager praised it. Isn't that what leading a team is about?"
+    )
+    reply = json.dumps(_dm(url, fake, base, answer, 2))
+    assert "Your answer" in reply
+    assert "There is no Action yet" not in reply
+    assert "I set up a triage rota" in reply.split("Not counted")[0]
