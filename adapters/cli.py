@@ -366,6 +366,7 @@ MAX_STATEMENT_WORDS = 5_000
 def _read_statement(name: str) -> str | None:
     """The answer to review, from a file or standard input; None (with the reason on
     stderr) when it cannot be read."""
+    shown = ascii(name)[1:-1] if not name.isprintable() else name  # never a terminal escape
     try:
         if name == "-":
             if sys.stdin.isatty():
@@ -375,18 +376,18 @@ def _read_statement(name: str) -> str | None:
             with open(name, "rb") as handle:
                 raw = handle.read(MAX_STATEMENT_BYTES + 1)
     except OSError as exc:
-        print(f"behaviourbot: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"behaviourbot: cannot read {shown}: {exc.strerror or exc}", file=sys.stderr)
         return None
     if len(raw) > MAX_STATEMENT_BYTES:
         print(
-            f"behaviourbot: {name} is over {MAX_STATEMENT_BYTES // 1000} kB: give one answer",
+            f"behaviourbot: {shown} is over {MAX_STATEMENT_BYTES // 1000} kB: give one answer",
             file=sys.stderr,
         )
         return None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        print(f"behaviourbot: {name} is not UTF-8 text: save it as plain text", file=sys.stderr)
+        print(f"behaviourbot: {shown} is not UTF-8 text: save it as plain text", file=sys.stderr)
         return None
 
 

@@ -10,6 +10,7 @@ libraries that do this better than a list of our own.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -288,9 +289,14 @@ def _reaction(sentence: str) -> str | None:
     if not reactions:
         return None
     sources = list(_SOURCE.finditer(sentence))
+    starts = [source.start() for source in sources]
     for reaction in reactions:
-        for source in sources:
-            if source.end() < reaction.start() - 80 or source.start() > reaction.end() + 60:
+        # Only the sources near it (found by bisection: a long sentence of reaction
+        # words and pronouns stays linear, not reactions × sources).
+        low = bisect.bisect_left(starts, reaction.start() - 120)
+        high = bisect.bisect_right(starts, reaction.end() + 60)
+        for source in sources[low:high]:
+            if source.end() < reaction.start() - 80:
                 continue  # too far apart to be one reaction
             pronoun = source.group(0).strip().casefold() in ("he", "she", "they")
             if source.end() <= reaction.start():

@@ -188,8 +188,17 @@ def clean_answer(answer: str) -> Cleaned:
             pieces.append("\n")
             continue
         if not started and (_QUESTION.match(line) or line.rstrip().endswith("?")):
-            left_out.append(line.strip())
-            continue
+            # The question above the answer: its first sentence, if that is a question and
+            # an answer follows it (on its line or below). A one-line answer that ends
+            # in a question ("Isn't that what leading is about?") stays the answer.
+            said = sentences(line)
+            first = said[0] if said else line.strip()
+            asks = first.endswith("?") or bool(_QUESTION.match(first))
+            if asks and (len(said) > 1 or rest.strip()):
+                left_out.append(first)
+                line = line[line.find(first) + len(first) :]
+                if not line.strip():
+                    continue
         if started and _is_prompt(line):
             left_out.append(line.strip())  # a guiding question inside the answer
             asked = _PROMPT_PART.search(line)
@@ -286,6 +295,9 @@ def _runs(pieces: Sequence[str | Marker]) -> list[tuple[str | None, str]]:
 # ---- units and their cues -----------------------------------------------------------------
 
 _I_WE = r"(?:i|we)"
+# Words between "I" and what I did: "I then quickly rang…". Each is matched one way only
+# and never given back (a possessive group), so "I quickly quickly … was" is linear.
+_ADVERBS = r"(?:\w+ly |then |also |first |next |both |all |together )*+"
 _PAST = (
     r"(?:\w+ed|made|took|spoke|met|wrote|led|ran|built|sent|brought|gave|held|kept|chose|drew|"
     r"sought|began|put|got|told|found|thought|went|did|broke|spent|taught|drove|saw|set|"
@@ -325,8 +337,7 @@ _CUES = {
         r"i took it upon myself|needed to (?:be|ensure)|had to be)\b"
     ),
     "action": (
-        rf"\b(?:{_I_WE}(?:'ve)? (?:\w+ly |then |also |first |immediately |quickly |personally |"
-        rf"next |both |all |jointly |together )*(?!was\b|were\b|had\b|felt\b|knew\b){_PAST}\b|"
+        rf"\b(?:{_I_WE}(?:'ve)? {_ADVERBS}(?!was\b|were\b|had\b|felt\b|knew\b){_PAST}\b|"
         r"first(?:ly)?,|then,|next,|after that|to do this|to achieve this|i began by|i started "
         r"by|i made sure|i ensured|i also|i then|i decided|i arranged|i organised|i set up|"
         r"i took|i spoke|i met|i asked)"
@@ -396,8 +407,7 @@ _NOT_DOING = (
 _FIRST_PERSON_DOING = re.compile(
     r"^(?!(?:Based|Located|Used|Tasked|Asked|Expected|Required|Needed|Concerned|Supported)\b)"
     r"[A-Z][a-z]+ed\b|"  # notes with the "I" left out: "Reprioritised the team's workload."
-    rf"\b{_I_WE} (?:\w+ly |then |also |first |personally |quickly |immediately |both |"
-    rf"all |jointly |together )*{_NOT_DOING}[a-z]+\b",
+    rf"\b{_I_WE} {_ADVERBS}{_NOT_DOING}[a-z]+\b",
     re.I,
 )
 # The words that say a result is being told: they outweigh "we cleared".

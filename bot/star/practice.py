@@ -173,7 +173,13 @@ class Practice:
         if practice.answer is None:
             result = analyse(text, target.standard, target=DEFAULT_TARGET)
             parts = dict(result.parts)
-        else:  # the answer to the follow-up question adds to its part
+        else:  # the answer to the follow-up question adds to its part, within the limit
+            so_far = sum(count_words(said) for said in parts.values())
+            if so_far + words > MAX_PART_WORDS:
+                reply = compose(
+                    "star/too_long.j2", part="follow-up", words=so_far + words, limit=MAX_PART_WORDS
+                )
+                return state, [reply]
             part = FOLLOW_UP_PART.get(asked[-1] if asked else "", "action")
             parts[part] = (parts.get(part, "") + " " + text).strip()
             result = analyse(parts, target.standard, target=DEFAULT_TARGET)
