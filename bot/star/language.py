@@ -195,6 +195,8 @@ _SOURCE = re.compile(
     r"famil(?:y|ies)|relatives?|residents?|public|community|ministers?|auditors?|regulator|cqc|"
     r"ofsted|panel|users?|service users?|supervisor|boss|mentor|matron|consultant|teacher|"
     r"parents?|students?|pupils?|learners?|attendees?|participants?|delegates?|audience|"
+    r"firm|company|agency|business|organisation|organization|department|authority|ministry|"
+    r"government|school|trust|force|"
     r"visitors?|callers?|governors?|trustees?|committee|council|employer|headteacher|"
     r"permanent secretary|deputy director|grade 6|grade 7|he|she|they)s?)\b",
     re.I,
@@ -210,6 +212,7 @@ _REACTION = re.compile(
 )
 _ADOPTION = re.compile(
     r"\b(?:became a (?:regular|loyal|repeat) (?:customer|client|user|visitor|donor)|"
+    r"(?:is|are) now (?:the )?(?:standard|the norm|policy|standard practice|business as usual)|"
     r"(?:another|other|a second|the next|a neighbouring|the wider) (?:\w+ )?(?:team|department|"
     r"office|unit|ward|force|trust|region|directorate|site|school) (?:\w+ly )?(?:adopted|took up|"
     r"now uses|started using|copied)|"
@@ -243,7 +246,10 @@ _REACTION_BY = re.compile(
     re.I,
 )
 _MEASURED = re.compile(
-    r"\b(?:(?:met|hit|beat|made|finished on|delivered on|completed on|ahead of) (?:the )?"
+    r"\b(?:(?:got|received|earned|achieved|awarded|gained) (?:an? |the )?(?:excellent|top|high|"
+    r"highest|first|outstanding|perfect|full|distinction) (?:grade|mark|marks|score|rating|"
+    r"award|class)|"
+    r"(?:met|hit|beat|made|finished on|delivered on|completed on|ahead of) (?:the )?"
     r"(?:original |agreed |set |tight |statutory )?(?:deadline|schedule|target|budget)|"
     r"(?:by|in) half|within (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|"
     r"fortnights?|months?|years?|quarters?|hours?)|(?:moved|rose|went|climbed|improved|"
@@ -300,6 +306,8 @@ def _reaction(sentence: str) -> str | None:
                 continue  # too far apart to be one reaction
             pronoun = source.group(0).strip().casefold() in ("he", "she", "they")
             if source.end() <= reaction.start():
+                if re.search(r"(?:ion|ment)s?$", reaction.group(0), re.I):
+                    continue  # "user adoption" names a thing, not what someone did
                 between = sentence[source.end() : reaction.start()]
                 if len(between.split()) > 7 or re.search(r"[,.;:]|\b(?:i|we|to)\b", between, re.I):
                     continue
@@ -348,9 +356,15 @@ _INTENSIFIER = (
 _CHANGE = (
     r"(?:improv\w*|increas\w*|reduc\w*|boost\w*|enhanc\w*|better|cut|lower\w*|rais\w*|"
     r"speed\w* up|sped up|strengthen\w*|streamlin\w*|decreas\w*|grew|grow\w*|rose|fell|"
-    r"dropped|transform\w*|impact\w*|benefit\w*|raised)"
+    r"dropped|transform\w*|impact\w*|benefit\w*|raised|outperform\w*)"
 )
 _CLAIMS = [
+    r"\b(?:was|were|proved|been|be) (?:a |an )?(?:great |huge |real |big |resounding |total |"
+    r"complete )?success\b",
+    r"\b(?:groundbreaking|ground-breaking|well-received|well received|standout|first-class|"
+    r"world-class|best-in-class)\b",
+    r"\b(?:exceptionally|extremely|incredibly|remarkably) well\b",
+    r"(?<!\bnot )\bsmoothly\b",
     r"\b(?:made|had|have|has|making|having) (?:a|an) (?:\w+ )?(?:impact|difference) on\b",
     r"\bconsistently (?:high|met|meets|exceeded|exceeds|delivered|performed|strong)\b",
     r"\ba (?:\w+ )?boost (?:in|to)\b",
@@ -413,6 +427,7 @@ _CLAIM_RE = re.compile("|".join(f"(?:{c})" for c in _CLAIMS), re.I)
 _BARE_CHANGE = re.compile(
     r"\b(?:improved|reduced|cut|increased|boosted|enhanced|benefit(?:ed|ted)|contributed to|"
     r"streamlined|strengthened|lowered|sped up|speeded up)"
+    r"(?! (?:my|our|their|his|her) confidence\b)"
     r"(?: (?!(?:by|from|and|after|as|when|because|but|so|which|while)\b)\w+){1,3}",
     re.I,
 )
@@ -426,6 +441,7 @@ _FILLERS = [
     r"stuff)\b",
     r"\bstuff\b",
     r"\ba lot of(?: (?:different |other )?things)?\b",
+    r"\ba (?:large|huge|great|big|vast) (?:number|amount) of\b",
     r"\blots of(?: (?:different |other )?things)?\b",
     r"\bloads of\b",
     r"\ba lot\b",

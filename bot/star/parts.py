@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.text import sentences
 
@@ -323,11 +324,15 @@ _CUES = {
         r"\b(?:(?:asked|tasked|wanted|needed|required|instructed|invited|told) (?:me|us) to|"
         r"(?:project|job|role|goal|aim|task|challenge|brief|remit|objective|mission|priority) "
         r"(?:was|is) to|took on the (?:job|task|role|responsibility)|(?:it is|it was|it's) my "
-        r"(?:job|responsibility|role|task)|(?:take|took|taking) on the (?:role|job|task|"
+        r"(?:job|responsibility|role|task)|(?:we|i) (?:was|were) (?:\w+ )?tasked with|"
+        r"(?:gave|handed|assigned|allocated) me|(?:question|challenge|problem|issue) (?:became|"
+        r"was) how to|^to \w+|"
+        r"(?:take|took|taking) on (?:the|this|that) (?:role|job|task|"
         r"responsibility)|we (?:needed|had|wanted) to|"
         r"asked (?:my |the )?(?:\w+ ){0,2}(?:if|whether) i could|"
         r"my (?:role|task|job|responsibility|goal|aim|remit|objective|challenge|brief|"
-        r"priority|mission) (?:was|were|is|became)|i was (?:\w+ly )?(?:asked|responsible|tasked|"
+        r"priority|mission) (?:was|were|is|became)|i was (?:\w+ly |then |also |soon )?(?:asked|"
+        r"responsible|tasked|"
         r"given|"
         r"appointed|brought in|charged|required|expected|assigned|chosen|nominated|put in "
         r"charge|the (?:lead|person|one))|i (?:needed|had|wanted|aimed|volunteered) to|"
@@ -343,7 +348,8 @@ _CUES = {
         r"i took|i spoke|i met|i asked)"
     ),
     "result": (
-        r"\b(?:(?:we|i) saw (?:a |an )?(?:\w+ ){0,3}(?:go up|go down|rise|fall|increase|decrease|"
+        r"\b(?:paid off|(?:we|i) saw (?:a |an )?(?:\w+ ){0,3}(?:go up|go down|rise|fall|increase|"
+        r"decrease|"
         r"drop|improve|improvement|reduction|grow|growth|jump)|(?:that|it|"
         r"which) (?:\w+ )?(?:helped|"
         r"meant|ensured|allowed|enabled|led)|as a result|the result|resulted|results? (?:was|"
@@ -433,6 +439,24 @@ _TURN = re.compile(
 )
 
 
+# "To break the deadlock, I …": what was to be done, then what was done.
+_PURPOSE = re.compile(r"^To [^,]{3,80}?(,\s+)(?=(?:i|we)\b)", re.I)
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Where a sentence is cut, like a match of `_TURN`."""
+
+    begin: int
+    finish: int
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.finish
+
+
 @dataclass(frozen=True)
 class Unit:
     text: str
@@ -450,7 +474,9 @@ def units(text: str, fixed: str | None = None, offset: int = 0) -> list[Unit]:
         at = cursor if at < 0 else at
         cursor = at + len(sentence)
         piece_start = 0
-        cuts = [m for m in _TURN.finditer(sentence)]
+        purpose = _PURPOSE.match(sentence)
+        cuts: list[Any] = [_Cut(purpose.start(1), purpose.end(1))] if purpose else []
+        cuts += list(_TURN.finditer(sentence))
         for cut in cuts:
             left = sentence[piece_start : cut.start()]
             right = sentence[cut.end() :]

@@ -394,7 +394,7 @@ def test_the_export_shows_the_same_analysis(chat: FakeAdapter) -> None:
         line for line in review.plain_text().splitlines() if line.startswith("Indicative band")
     )
     assert "### " + band.replace(":", "\\:") in markdown  # "Indicative band: 4 of 7, …"
-    assert '- "a huge success" is a claim with nothing behind it\\:' in markdown
+    assert '- "was a huge success" is a claim with nothing behind it\\:' in markdown
     assert "### Questions an interviewer may ask" in markdown
     for heading in ("length and balance", "your part in it", "evidence in the Result"):
         assert f"### Review\\: {heading}" in markdown

@@ -211,7 +211,7 @@ def test_an_improved_rewrite_gets_a_better_band(leadership_4: Standard, framewor
     assert [v.phrase for v in weak.claims] == [
         "improved significantly",
         "went much more smoothly",
-        "a huge success",
+        "was a huge success",
     ]
     dhs = standard(frameworks, "dhs-ses", "performance-centered", "expectations")
     assert analyse(WEAK, dhs).judgement.value == "Not yet shown"  # type: ignore[union-attr]
