@@ -110,3 +110,34 @@ def test_a_one_line_practice_answer_ending_in_a_question_is_still_reviewed(slack
     assert "Your answer" in reply
     assert "There is no Action yet" not in reply
     assert "I set up a triage rota" in reply.split("Not counted")[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapters/cli.py _read_statement opens any path, so a FIFO (or a symlink to "
+    "one) blocks in open() with no writer: `behaviourbot review` never returns",
+)
+def test_a_fifo_is_refused_not_waited_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A named pipe with no writer, or a symlink named like an answer pointing at one:
+    the review hangs for ever instead of saying it is not a file."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    answer = tmp_path / "answer.txt"
+    answer.symlink_to(pipe)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "review", str(answer)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("behaviourbot review waited on a FIFO for 10 s")
+    assert done.returncode == 2 and done.stderr.startswith("behaviourbot: ")
