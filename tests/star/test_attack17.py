@@ -141,3 +141,26 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path) -> None:  # type: ignore[no-u
     except subprocess.TimeoutExpired:
         pytest.fail("behaviourbot review waited on a FIFO for 10 s")
     assert done.returncode == 2 and done.stderr.startswith("behaviourbot: ")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parts._is_prompt takes any line of 18 words or fewer that starts with "
+    "'what', 'when', 'how'… and says 'you' for a guiding question, label and all",
+)
+def test_a_labelled_lesson_that_says_you_is_kept(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """'What I learned: when you listen first, your team follows you.' under labelled
+    parts: left out whole as the interviewer's prompt, so the lesson is neither shown
+    nor counted."""
+    answer = tmp_path / "answer.txt"
+    answer.write_text(
+        "Situation: our team had a backlog of 500 cases.\n"
+        "Action: I set up a triage rota and coached two new caseworkers.\n"
+        "Result: we cleared the backlog three weeks early.\n"
+        "What I learned: when you listen first, your team follows you.\n",
+        encoding="utf-8",
+    )
+    code, out, _ = _review(capsys, str(answer), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["parts"]["learned"] == "when you listen first, your team follows you."
