@@ -164,3 +164,44 @@ def test_a_labelled_lesson_that_says_you_is_kept(capsys, tmp_path) -> None:  # t
     assert code == 0
     data = json.loads(out)
     assert data["parts"]["learned"] == "when you listen first, your team follows you."
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review.stem and language.stem are lru_cache(16384) over whatever words an "
+    "answer holds: each long made-up word is kept twice, about 90 kB, for good",
+)
+def test_long_made_up_words_are_not_kept_after_their_review(chat) -> None:  # type: ignore[no-untyped-def]
+    """Practice answers, each with one made-up 30,000-letter word (a Slack message
+    holds 40,000 characters): every word stays in both stem caches after its reply,
+    about 90 kB a word, so 16,384 such messages keep about 1.5 GB in each worker."""
+    import gc
+    import random
+    import string
+    import tracemalloc
+
+    rng = random.Random(17)
+    chat.send(text="practice leadership level 4")
+    chat.send(text="I led the team and cleared the backlog.")  # warm every cache and import
+    chat.send(text="stop")
+    gc.collect()
+    tracemalloc.start(12)
+    before = tracemalloc.take_snapshot()
+    for _ in range(3):
+        chat.send(text="practice leadership level 4")
+        word = "".join(rng.choices(string.ascii_lowercase, k=30_000))
+        (reply,) = chat.send(text=f"I led {word} and the team cleared the backlog.")
+        assert "Your answer" in reply.plain_text()
+        chat.send(text="stop")
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    # What the analysis itself allocated and still holds (other caches are not its own).
+    analysis = [tracemalloc.Filter(True, "*/bot/star/review.py", all_frames=True)]
+    kept = sum(
+        d.size_diff
+        for d in after.filter_traces(analysis).compare_to(
+            before.filter_traces(analysis), "filename"
+        )
+    )
+    assert kept < 30_000, f"{kept // 1000} kB kept by the analysis after three answers"
