@@ -186,16 +186,18 @@ def test_long_made_up_words_are_not_kept_after_their_review(chat) -> None:  # ty
     chat.send(text="stop")
     gc.collect()
     tracemalloc.start(12)
-    before = tracemalloc.take_snapshot()
-    for _ in range(3):
-        chat.send(text="practice leadership level 4")
-        word = "".join(rng.choices(string.ascii_lowercase, k=30_000))
-        (reply,) = chat.send(text=f"I led {word} and the team cleared the backlog.")
-        assert "Your answer" in reply.plain_text()
-        chat.send(text="stop")
-    gc.collect()
-    after = tracemalloc.take_snapshot()
-    tracemalloc.stop()
+    try:
+        before = tracemalloc.take_snapshot()
+        for _ in range(3):
+            chat.send(text="practice leadership level 4")
+            word = "".join(rng.choices(string.ascii_lowercase, k=30_000))
+            (reply,) = chat.send(text=f"I led {word} and the team cleared the backlog.")
+            assert "Your answer" in reply.plain_text()
+            chat.send(text="stop")
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
     # What the analysis itself allocated and still holds (other caches are not its own).
     analysis = [tracemalloc.Filter(True, "*/bot/star/review.py", all_frames=True)]
     kept = sum(
