@@ -9,6 +9,7 @@ import getpass
 import io
 import logging
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -373,6 +374,9 @@ def _read_statement(name: str) -> str | None:
                 print("Paste the answer, then press Ctrl-D on a line of its own.", file=sys.stderr)
             raw = sys.stdin.buffer.read(MAX_STATEMENT_BYTES + 1)
         else:
+            if not stat.S_ISREG(os.stat(name).st_mode):  # a FIFO or a device: never waited on
+                print(f"behaviourbot: {shown} is not a file", file=sys.stderr)
+                return None
             with open(name, "rb") as handle:
                 raw = handle.read(MAX_STATEMENT_BYTES + 1)
     except OSError as exc:

@@ -24,9 +24,14 @@ from bot.text import sentences, wordset
 _STEMMER = snowballstemmer.stemmer("english")
 
 
-@lru_cache(maxsize=16384)
 def stem(word: str) -> str:
-    """The Snowball stem of one word, case-folded: 'helping' -> 'help'."""
+    """The Snowball stem of one word, case-folded: 'helping' -> 'help'. Only real-sized
+    words are cached: a made-up 30,000-letter word is not kept after its review."""
+    return _stem(word) if len(word) <= 40 else _STEMMER.stemWord(word.casefold())
+
+
+@lru_cache(maxsize=16384)
+def _stem(word: str) -> str:
     return _STEMMER.stemWord(word.casefold().replace("’", "'"))
 
 

@@ -143,8 +143,8 @@ def _is_prompt(line: str) -> bool:
     """A guiding question on its own line inside an answer: "What was the situation you
     were confronted with?", "Describe the outcome of your actions."."""
     text = line.strip()
-    if len(text.split()) > 18 or not _PROMPT.match(text):
-        return False
+    if len(text.split()) > 18 or not _PROMPT.match(text) or _LABEL_START.match(text):
+        return False  # "What I learned: …" is a label and its text, not a prompt
     return text.endswith("?") or bool(re.search(r"\byou(?:r)?\b", text, re.I))
 
 
@@ -184,6 +184,7 @@ def clean_answer(answer: str) -> Cleaned:
     tags_after: bool | None = None  # decided by the first tag (see `_split_line`)
     lines = answer.replace("\r\n", "\n").split("\n")
     for n, line in enumerate(lines):
+        line = " ".join(line.split())  # runs of spaces never reach the label patterns
         rest = "\n".join(lines[n + 1 :])
         if not line.strip():
             pieces.append("\n")

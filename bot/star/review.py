@@ -181,8 +181,18 @@ _CONCEPT_OF = sorted(
 )
 
 
-@lru_cache(maxsize=16384)
 def stem(word: str) -> str:
+    """`concept_stem`, cached for real-sized words only (a made-up 30,000-letter word is
+    not kept after its review)."""
+    return concept_stem(word) if len(word) <= 40 else _concept_stem(word)
+
+
+@lru_cache(maxsize=16384)
+def concept_stem(word: str) -> str:
+    return _concept_stem(word)
+
+
+def _concept_stem(word: str) -> str:
     """A rough stem, mapped to its concept: 'motivated' and 'inspire' both give 'motivat',
     'teams' and 'colleagues' both 'team'."""
     word = word.casefold().replace("’", "'").split("'")[0]
@@ -198,7 +208,10 @@ def content_stems(text: str) -> dict[str, str]:
     for word in words(text):
         if word.casefold() in STOPWORDS or len(word) < 3 or word.isdigit():
             continue
-        out.setdefault(stem(canonical(word.casefold())), word)  # "recognized" as "recognised"
+        folded = word.casefold()
+        if len(folded) <= 40:  # "recognized" as "recognised"; made-up words never cached
+            folded = canonical(folded)
+        out.setdefault(stem(folded), word)
     return out
 
 

@@ -12,6 +12,8 @@ import copy
 import json
 import time
 
+import pytest
+
 from ..slack.test_app import event, fixture, slack  # noqa: F401  (slack: the fixture)
 
 
@@ -112,11 +114,6 @@ def test_a_one_line_practice_answer_ending_in_a_question_is_still_reviewed(slack
     assert "I set up a triage rota" in reply.split("Not counted")[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/cli.py _read_statement opens any path, so a FIFO (or a symlink to "
-    "one) blocks in open() with no writer: `behaviourbot review` never returns",
-)
 def test_a_fifo_is_refused_not_waited_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A named pipe with no writer, or a symlink named like an answer pointing at one:
     the review hangs for ever instead of saying it is not a file."""
@@ -143,11 +140,6 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path) -> None:  # type: ignore[no-u
     assert done.returncode == 2 and done.stderr.startswith("behaviourbot: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parts._is_prompt takes any line of 18 words or fewer that starts with "
-    "'what', 'when', 'how'… and says 'you' for a guiding question, label and all",
-)
 def test_a_labelled_lesson_that_says_you_is_kept(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """'What I learned: when you listen first, your team follows you.' under labelled
     parts: left out whole as the interviewer's prompt, so the lesson is neither shown
@@ -166,11 +158,6 @@ def test_a_labelled_lesson_that_says_you_is_kept(capsys, tmp_path) -> None:  # t
     assert data["parts"]["learned"] == "when you listen first, your team follows you."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review.stem and language.stem are lru_cache(16384) over whatever words an "
-    "answer holds: each long made-up word is kept twice, about 90 kB, for good",
-)
 def test_long_made_up_words_are_not_kept_after_their_review(chat) -> None:  # type: ignore[no-untyped-def]
     """Practice answers, each with one made-up 30,000-letter word (a Slack message
     holds 40,000 characters): every word stays in both stem caches after its reply,
@@ -206,4 +193,6 @@ def test_long_made_up_words_are_not_kept_after_their_review(chat) -> None:  # ty
             before.filter_traces(analysis), "filename"
         )
     )
-    assert kept < 30_000, f"{kept // 1000} kB kept by the analysis after three answers"
+    # The last answer may still be held by what showed it (about one word's 30 kB); three
+    # words kept, in two caches each, would be over 180 kB.
+    assert kept < 60_000, f"{kept // 1000} kB kept by the analysis after three answers"
