@@ -343,12 +343,7 @@ class Drafting:
         parts = dict(draft["parts"], **found)
         self.store.save_draft(event.user, number, parts=parts)
         saved = compose("star/pasted.j2", number=number, parts=[p for p in PARTS if p in found])
-        following = next_part(parts)
-        if following is None:
-            review = self._review(target, dict(draft, parts=parts), event.forms)
-            return _without_flow(state), [saved, review]
-        new_state = dict(state, star=DraftAt(number, following).dump())
-        return new_state, [saved, self._ask(target, number, following, parts)]
+        return self._go_on(state, event, dict(draft, parts=parts), target, saved)
 
     def _confirmation(
         self, state: dict[str, Any], event: Event, at: DraftAt
@@ -385,19 +380,6 @@ class Drafting:
         parts = dict(draft["parts"], **{part: text})
         self.store.save_draft(event.user, number, parts=parts)
         feedback = self._feedback(target, part, parts, draft.get("target") or DEFAULT_TARGET)
-        following = next_part(parts)
-        if following is None:
-            done = compose(
-                "star/saved.j2",
-                part=part,
-                number=number,
-                feedback=feedback,
-                skipped=not text,
-                kept=kept,
-            )
-            review = self._review(target, dict(draft, parts=parts), event.forms)
-            return _without_flow(state), [done, review]
-        new_state = dict(state, star=DraftAt(number, following).dump())
         saved = compose(
             "star/saved.j2",
             part=part,
@@ -406,7 +388,23 @@ class Drafting:
             skipped=not text,
             kept=kept,
         )
-        return new_state, [saved, self._ask(target, number, following, parts)]
+        return self._go_on(state, event, dict(draft, parts=parts), target, saved)
+
+    def _go_on(
+        self,
+        state: dict[str, Any],
+        event: Event,
+        draft: dict[str, Any],
+        target: Target,
+        saved: Reply,
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """After a save: the review when the draft is complete, else the next part."""
+        following = next_part(draft["parts"])
+        if following is None:
+            review = self._review(target, draft, event.forms)
+            return _without_flow(state), [saved, review]
+        new_state = dict(state, star=DraftAt(draft["number"], following).dump())
+        return new_state, [saved, self._ask(target, draft["number"], following, draft["parts"])]
 
     def _feedback(self, target: Target, part: str, parts: dict[str, str], goal: int) -> list[str]:
         """Short, concrete notes on one part just written, as template keys and values:
