@@ -493,45 +493,86 @@ def units(text: str, fixed: str | None = None, offset: int = 0) -> list[Unit]:
     return out
 
 
-def _score(
+# How much each feature of a unit counts towards each part: a weighted sum, whose best
+# ordered assignment is the answer's parts (`assign`). The weights were set by hand and
+# checked against the labelled answers of bench/star_eval/ (bench/star_agreement.py);
+# bench/star_weights.py fits them to those answers and cross-validates the fit.
+WEIGHTS: dict[str, dict[str, float]] = {
+    "situation": {
+        "cue_situation": 2.0, "first_of_many": 2.0, "first_of_few": 1.2, "early": 0.6,
+        "doing": -1.0,
+    },
+    "task": {"cue_task_early": 2.5, "cue_task_late": 1.5, "early": 0.3},
+    "action": {
+        "doing_only": 1.6, "doing_with_outcome": 0.8, "cue_action": 0.6, "bias": 0.3,
+        "scene": -0.5, "late_no_one": -0.5,
+    },
+    "result": {
+        "cue_result_not_doing": 2.0, "cue_result_doing": 1.0, "evidence_not_doing": 1.6,
+        "evidence_doing": 0.4, "late": 0.5, "told": 1.5, "after_result": 1.0,
+    },
+    "learned": {"cue_learned": 3.0, "bias": -1.0, "late": 0.5, "after_learned": 2.0},
+}  # fmt: skip
+
+
+def features(
     unit: Unit, index: int, count: int, evidence: bool, before: str | None
 ) -> dict[str, float]:
-    """How much `unit` reads as each part; the position is `index` of `count`, and
-    `before` is what the unit before it read most as by its own cues (a lesson or a
-    result carries on into the sentence after it)."""
+    """What a unit shows, as named features: its cues, whether someone is doing
+    something, its evidence, its position (`index` of `count`), and what the unit
+    before it read most as by its own cues (a lesson or a result carries on)."""
     text = unit.text
     share = index / (count - 1) if count > 1 else 0.0
     cue = {part: bool(pattern.search(text)) for part, pattern in _CUE_RE.items()}
     doing = bool(_FIRST_PERSON_DOING.search(text))
     told = bool(_RESULT_TOLD.search(text))
     outcome = cue["result"] or told or evidence
-    score = {
-        "situation": 2.0 * cue["situation"]
-        + (0.0 if index else 2.0 if count >= 3 else 1.2)
-        + 0.6 * (1 - share),
-        "task": (2.5 if share < 0.5 else 1.5) * cue["task"] + 0.3 * (1 - share),
-        "action": (1.6 if doing and not outcome else 0.8 if doing else 0.0)
-        + 0.6 * cue["action"]
-        + 0.3,
-        "result": (1.0 if doing else 2.0) * cue["result"]
-        + (0.4 if doing else 1.6) * evidence
-        + 0.5 * share
-        + 1.5 * told,
-        "learned": 3.0 * cue["learned"] - 1.0 + 0.5 * share,
+    return {
+        "bias": 1.0,
+        "early": 1 - share,
+        "late": share,
+        "first_of_many": float(index == 0 and count >= 3),
+        "first_of_few": float(index == 0 and count < 3),
+        "doing": float(doing),
+        "doing_only": float(doing and not outcome),
+        "doing_with_outcome": float(doing and outcome),
+        "told": float(told),
+        "scene": float(not doing and not cue["action"] and bool(_SCENE.search(text))),
+        "late_no_one": float(not _ANYONE_I.search(text) and share > 0.5),
+        "cue_situation": float(cue["situation"]),
+        "cue_task_early": float(cue["task"] and share < 0.5),
+        "cue_task_late": float(cue["task"] and share >= 0.5),
+        "cue_action": float(cue["action"]),
+        "cue_result_not_doing": float(cue["result"] and not doing),
+        "cue_result_doing": float(cue["result"] and doing),
+        "evidence_not_doing": float(evidence and not doing),
+        "evidence_doing": float(evidence and doing),
+        "cue_learned": float(cue["learned"]),
+        "after_learned": float(before == "learned" and not outcome),
+        "after_result": float(before == "result" and not doing),
     }
-    if doing:
-        score["situation"] -= 1.0
-    if not doing and not cue["action"] and _SCENE.search(text):
-        score["action"] -= 0.5
-    if not _ANYONE_I.search(text) and share > 0.5:
-        score["action"] -= 0.5  # late, and no one acting: what came of it
-    if before == "learned" and not outcome:
-        score["learned"] += 2.0
-    elif before == "result" and not doing:
-        score["result"] += 1.0
+
+
+def _score(
+    unit: Unit,
+    index: int,
+    count: int,
+    evidence: bool,
+    before: str | None,
+    weights: dict[str, dict[str, float]] | None = None,
+) -> dict[str, float]:
+    """How much `unit` reads as each part (see `features` and `WEIGHTS`); a label or a
+    tag decides it outright."""
     if unit.fixed:
-        score = {part: (10.0 if part == unit.fixed else -10.0) for part in PARTS}
-    return score
+        return {part: (10.0 if part == unit.fixed else -10.0) for part in PARTS}
+    shown = features(unit, index, count, evidence, before)
+    return score_of(shown, weights or WEIGHTS)
+
+
+def score_of(shown: dict[str, float], weights: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {
+        part: sum(weight * shown[name] for name, weight in weights[part].items()) for part in PARTS
+    }
 
 
 def _cued(text: str, evidence: bool) -> str | None:
@@ -579,7 +620,9 @@ class Found:
     text: str  # the answer without what was left out
 
 
-def find_parts(answer: str, evidence: object = None) -> Found:
+def find_parts(
+    answer: str, evidence: object = None, weights: dict[str, dict[str, float]] | None = None
+) -> Found:
     """The STAR parts of `answer` (see the module's docstring). `evidence(text) -> bool`
     says whether a unit reports evidence of a result (figures, reactions, adoption)."""
     has_evidence = evidence if callable(evidence) else (lambda _text: False)
@@ -590,7 +633,7 @@ def find_parts(answer: str, evidence: object = None) -> Found:
         runs = list(cleaned.runs)
         while runs and runs[0][0] is None:
             _, text = runs.pop(0)
-            for part, said in _by_cues(units(text), has_evidence).items():
+            for part, said in _by_cues(units(text), has_evidence, weights).items():
                 found.setdefault(part, []).append(said)
         for part, text in runs:
             if part == "result" and "learned" not in {p for p, _ in runs}:
@@ -611,17 +654,24 @@ def find_parts(answer: str, evidence: object = None) -> Found:
         all_units: list[Unit] = []
         for part, text in cleaned.runs:
             all_units += units(text, fixed=part)
-        for part, said in _by_cues(all_units, has_evidence).items():
+        for part, said in _by_cues(all_units, has_evidence, weights).items():
             found.setdefault(part, []).append(said)
         labelled = cleaned.marked > 0
     parts = {p: " ".join(" ".join(found[p]).split()) for p in PARTS if p in found}
     return Found(parts, cleaned.left_out, labelled, cleaned.text)
 
 
-def _by_cues(found: Sequence[Unit], has_evidence) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _by_cues(found: Sequence[Unit], has_evidence, weights=None) -> dict[str, str]:  # type: ignore[no-untyped-def]
     shown = [bool(has_evidence(unit.text)) for unit in found]
     scores = [
-        _score(unit, i, len(found), shown[i], _cued(found[i - 1].text, shown[i - 1]) if i else None)
+        _score(
+            unit,
+            i,
+            len(found),
+            shown[i],
+            _cued(found[i - 1].text, shown[i - 1]) if i else None,
+            weights,
+        )
         for i, unit in enumerate(found)
     ]
     placed: dict[str, list[str]] = {}
