@@ -201,6 +201,7 @@ _SOURCE = re.compile(
     r"ofsted|panel|users?|service users?|supervisor|boss|mentor|matron|consultant|teacher|"
     r"parents?|students?|pupils?|learners?|attendees?|participants?|delegates?|audience|"
     r"firm|company|agency|business|organisation|organization|department|authority|ministry|"
+    r"professors?|lecturers?|tutors?|examiners?|counsell?ors?|"
     r"government|school|trust|force|"
     r"visitors?|callers?|governors?|trustees?|committee|council|employer|headteacher|"
     r"permanent secretary|deputy director|grade 6|grade 7|he|she|they)s?)\b",
@@ -212,7 +213,8 @@ _REACTION = re.compile(
     r"said|told|called|wrote|written|e-?mailed|letter|feedback|quoted|asked (?:me|us) to|"
     r"invited (?:me|us)|promot\w*|selected|chose|approved|signed off|agreed|requested|"
     r"shared (?:it |this |my \w+ )?as|highlighted|singled|acknowledged|cited|confirmed|"
-    r"verified|validated)\b",
+    r"verified|validated|posted|signed (?:up|with us|the contract|a contract|on)|"
+    r"signing (?:with us|up|the contract)|(?:positive|glowing|good|five-star|5-star) review)\b",
     re.I,
 )
 _ADOPTION = re.compile(
@@ -256,7 +258,9 @@ _MEASURED = re.compile(
     r"award|class)|"
     r"(?:met|hit|beat|made|finished on|delivered on|completed on|ahead of) (?:the )?"
     r"(?:original |agreed |set |tight |statutory )?(?:deadline|schedule|target|budget)|"
-    r"(?:by|in) half|within (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|"
+    r"(?:by|in) (?:at least |over |almost |nearly |about |around |more than )?half|"
+    r"by (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?|years?|hours?)|within (?:a|"
+    r"one|two|three|four|five|six|\d+) (?:days?|weeks?|"
     r"fortnights?|months?|years?|quarters?|hours?)|(?:moved|rose|went|climbed|improved|"
     r"upgraded|raised)(?: up)? (?:from [‘'\"]?[\w-]+"
     r"[’'\"]? )?to [‘'\"]?(?:green|amber|good|outstanding|excellent|top|first|gold)\b|(?:a|one|"

@@ -423,6 +423,15 @@ _RESULT_TOLD = re.compile(
     r"end|by the end|ultimately|this meant|which meant|that meant|this led|consequently)\b",
     re.I,
 )
+# A change measured: "from 3.5 seconds to 0.8", "by 22%", "cut … by a third": what came
+# of it, whoever did it.
+_CHANGE_FIGURE = re.compile(
+    r"\bfrom [£$€]?\d[\d.,]*\S* (?:\w+ )?to [£$€]?\d|\bby (?:over |almost |nearly |about |"
+    r"around |at least |more than |up to )?[£$€]?\d[\d.,]*\s?(?:%|per ?cent)|\b(?:cut|reduced|"
+    r"increased|lifted|raised|rose|fell|dropped|grew|halved|doubled|improved|boosted|"
+    r"brought \w+ (?:\w+ )?(?:down|up))\b[^.;]{0,60}\d",
+    re.I,
+)
 _SCENE = re.compile(r"\b(?:was|were|had|is|are)\b", re.I)
 
 # Where a sentence turns from what was done to what came of it: the second clause starts
@@ -508,6 +517,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
         "scene": -0.5, "late_no_one": -0.5,
     },
     "result": {
+        "change_figure": 1.5,
         "cue_result_not_doing": 2.0, "cue_result_doing": 1.0, "evidence_not_doing": 1.6,
         "evidence_doing": 0.4, "late": 0.5, "told": 1.5, "after_result": 1.0,
     },
@@ -537,6 +547,7 @@ def features(
         "doing_only": float(doing and not outcome),
         "doing_with_outcome": float(doing and outcome),
         "told": float(told),
+        "change_figure": float(bool(_CHANGE_FIGURE.search(text))),
         "scene": float(not doing and not cue["action"] and bool(_SCENE.search(text))),
         "late_no_one": float(not _ANYONE_I.search(text) and share > 0.5),
         "cue_situation": float(cue["situation"]),

@@ -141,3 +141,13 @@ def test_the_assignment_keeps_the_parts_in_order() -> None:
     ]
     assert assign(scores) == ["action", "action", "result"]
     assert assign([]) == []
+
+
+def test_a_measured_change_is_a_result_whoever_made_it() -> None:
+    """ "We brought load time down from 3.5 seconds to 0.8" tells what came of it, though
+    "we" did it: a figure of change outweighs the doing."""
+    found = parts(
+        "Our checkout page was slow. I profiled it and rewrote the image pipeline. We"
+        " brought average load time down from 3.5 seconds to 0.8 seconds."
+    )
+    assert found["result"] == "We brought average load time down from 3.5 seconds to 0.8 seconds."
