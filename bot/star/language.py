@@ -397,7 +397,6 @@ _CLAIMS = [
     r"\ba (?:really |very )?(?:good|great|strong|excellent|positive|close) (?:working )?"
     r"relationships?\b",
     r"\bbetter (?:results|outcomes|performance)\b",
-    r"\befficiently\b",
     r"\bworked (?:really |very |extremely )?well\b",
     r"\b(?:kept|keep|keeping|maintained) (?:\w+ )?(?:morale|motivation|spirits|engagement)"
     r"(?: and \w+)? (?:high|up)\b",
