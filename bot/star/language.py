@@ -197,6 +197,7 @@ _SOURCE = re.compile(
     r"operations? |divisional )?(?:manager|director|head|chief|superintendent|inspector|"
     r"sergeant|commander|chair|board|leadership team|leaders|leadership|management|executives?"
     r"|ceo|cfo|client|customer|stakeholder|partner|colleague|team members?|staff|patient|"
+    r"leader|team leader|"
     r"famil(?:y|ies)|relatives?|residents?|public|community|ministers?|auditors?|regulator|cqc|"
     r"ofsted|panel|users?|service users?|supervisor|boss|mentor|matron|consultant|teacher|"
     r"parents?|students?|pupils?|learners?|attendees?|participants?|delegates?|audience|"
@@ -213,7 +214,8 @@ _REACTION = re.compile(
     r"said|told|called|wrote|written|e-?mailed|letter|feedback|quoted|asked (?:me|us) to|"
     r"invited (?:me|us)|promot\w*|selected|chose|approved|signed off|agreed|requested|"
     r"shared (?:it |this |my \w+ )?as|highlighted|singled|acknowledged|cited|confirmed|"
-    r"verified|validated|posted|signed (?:up|with us|the contract|a contract|on)|"
+    r"verified|validated|posted|valued|gave (?:me|us)|offered (?:me|us)|"
+    r"signed (?:up|with us|the contract|a contract|on)|"
     r"signing (?:with us|up|the contract)|(?:positive|glowing|good|five-star|5-star) review)\b",
     re.I,
 )
@@ -246,6 +248,10 @@ _REACTION_NOUN = re.compile(
     r"compliments?|endorsement|nomination|congratulations|plaudits|appreciation)$",
     re.I,
 )
+# Reactions that are about the work whoever "they" are: "they appreciated the transparency".
+_STRONG_REACTION = re.compile(
+    r"^(?:prais|thank|commend|appreciat|congratulat|compliment|recogni|valued)", re.I
+)
 # ...or done by someone: "commended by the Director", "adopted by the board".
 _REACTION_BY = re.compile(
     r"^(?:commended|praised|thanked|recogni[sz]ed|endorsed|approved|adopted|awarded|"
@@ -259,7 +265,9 @@ _MEASURED = re.compile(
     r"(?:met|hit|beat|made|finished on|delivered on|completed on|ahead of) (?:the )?"
     r"(?:original |agreed |set |tight |statutory )?(?:deadline|schedule|target|budget)|"
     r"(?:by|in) (?:at least |over |almost |nearly |about |around |more than )?half|"
-    r"by (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?|years?|hours?)|within (?:a|"
+    r"by (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?|years?|hours?)|"
+    r"(?:more than |over |nearly |almost |about )?(?:a|one|two|three|four|\d+) (?:days?|weeks?|"
+    r"months?) (?:late|early|ahead|behind|sooner|faster)|within (?:a|"
     r"one|two|three|four|five|six|\d+) (?:days?|weeks?|"
     r"fortnights?|months?|years?|quarters?|hours?)|(?:moved|rose|went|climbed|improved|"
     r"upgraded|raised)(?: up)? (?:from [‘'\"]?[\w-]+"
@@ -320,8 +328,14 @@ def _reaction(sentence: str) -> str | None:
                 between = sentence[source.end() : reaction.start()]
                 if len(between.split()) > 7 or re.search(r"[,.;:]|\b(?:i|we|to)\b", between, re.I):
                     continue
-                if pronoun and not re.search(
-                    r"\b(?:me|us|my|our)\b", sentence[reaction.end() : reaction.end() + 30], re.I
+                if (
+                    pronoun
+                    and not _STRONG_REACTION.match(reaction.group(0))
+                    and not re.search(
+                        r"\b(?:me|us|my|our)\b",
+                        sentence[reaction.end() : reaction.end() + 30],
+                        re.I,
+                    )
                 ):
                     continue  # "they said" about anything is not a reaction to the work
             else:

@@ -32,6 +32,9 @@ def kinds(text: str) -> set[str]:
         ("The customer later posted a positive review.", "reaction", "customer later posted"),
         ("We received praise from our professors.", "reaction", "praise from our professors"),
         ("The firm agreed to implement my plan.", "reaction", "firm agreed"),
+        ("They appreciated the transparency.", "reaction", "They appreciated"),
+        ("I was praised by my team leader.", "reaction", "praised by my team leader"),
+        ("It went live more than a week late.", "figure", "more than a week late"),
     ],
 )
 def test_real_evidence_is_found(text: str, kind: str, shown: str) -> None:
