@@ -301,7 +301,9 @@ def evidence(text: str) -> tuple[Evidence, ...]:
             out.append(Evidence("reaction", reacted))
         for m in _ADOPTION.finditer(sentence):
             out.append(Evidence("adoption", m.group(0)))
-    return tuple(dict.fromkeys(out))
+    found = tuple(dict.fromkeys(out))
+    # "two weeks" inside "two weeks early" is one piece of evidence, told the longer way.
+    return tuple(e for e in found if not any(e.text != o.text and e.text in o.text for o in found))
 
 
 def _reaction(sentence: str) -> str | None:

@@ -41,7 +41,7 @@ def test_the_guided_flow_from_start_to_review(chat: FakeAdapter, store: Store) -
     assert 'the Action is about what you did ("I"' in saved.plain_text()
     assert "Step 4 of 5: Result" in ask.plain_text()
     saved, ask = chat.send(text=STRONG["result"])
-    assert "Evidence found: Figures: 10 weeks, two weeks, from 14 weeks to 5, 18%" in (
+    assert "Evidence found: Figures: 10 weeks, from 14 weeks to 5, two weeks early, 18%" in (
         saved.plain_text()
     )
     assert "Who said or did what: my director praised" in saved.plain_text()

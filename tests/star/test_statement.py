@@ -51,7 +51,7 @@ def test_the_json_has_the_keys_asked_for(capsys, answer: Path) -> None:  # type:
     assert data["left_out"] == ["Describe a time when you delivered at pace."]
     assert data["words"] == 67 and data["limit"] == 250 and data["over_limit"] is False
     assert data["action_pronouns"] == {"i": 2, "we": 0} and data["mostly_we"] is False
-    assert {"kind": "figure", "text": "three weeks"} in data["evidence"]
+    assert {"kind": "figure", "text": "three weeks early"} in data["evidence"]
     assert {"kind": "reaction", "text": "My manager appreciated"} in data["evidence"]
     assert {"kind": "adoption", "text": "was adopted"} in data["evidence"]
     assert data["has_evidence"] is True and data["evidence_strength"] == "strong"
