@@ -82,6 +82,7 @@ _NOT_A_THING = wordset(
     "another day thing things"
 )
 _NOT_COUNTED = wordset("and or to of i we in on at for the a an with by from as is was")
+_FEW = wordset("one two three four")
 _BEFORE_UNIT = frozenset(
     ["other", "more", "extra", "additional", "new", "fewer", "less", "further", "separate"]
 )
@@ -158,6 +159,13 @@ def figures(text: str) -> list[Figure]:
         if not digits and after not in _UNITS and (after in _NOT_A_THING or not after.isalpha()):
             i = end  # "one had been held", "two of them": no thing counted
             continue
+        small = not digits and run == 1 and tok.lower in _FEW
+        if small and after not in _UNITS and before not in _BASELINE:
+            i = end  # "two steps", "three events": things counted, not a measure
+            continue
+        if digits and after in ("am", "pm", "a.m", "p.m", "o'clock"):
+            i = end  # a time of day
+            continue
         measured = (
             tok.text.endswith("%")
             or tok.text[:1] in "£$€"
@@ -197,7 +205,7 @@ _SOURCE = re.compile(
     r"operations? |divisional )?(?:manager|director|head|chief|superintendent|inspector|"
     r"sergeant|commander|chair|board|leadership team|leaders|leadership|management|executives?"
     r"|ceo|cfo|client|customer|stakeholder|partner|colleague|team members?|staff|patient|"
-    r"leader|team leader|"
+    r"leader|team leader|chairman|chairwoman|chairperson|guests?|diners?|"
     r"famil(?:y|ies)|relatives?|residents?|public|community|ministers?|auditors?|regulator|cqc|"
     r"ofsted|panel|users?|service users?|supervisor|boss|mentor|matron|consultant|teacher|"
     r"parents?|students?|pupils?|learners?|attendees?|participants?|delegates?|audience|"
@@ -221,6 +229,8 @@ _REACTION = re.compile(
 )
 _ADOPTION = re.compile(
     r"\b(?:became a (?:regular|loyal|repeat) (?:customer|client|user|visitor|donor)|"
+    r"(?:used|adopted|took up|acted on|implemented) (?:this|that|my|our) (?:analysis|report|"
+    r"plan|work|approach|recommendations?|proposal|design|findings|model|template|guide)|"
     r"(?:is|are) now (?:the )?(?:standard|the norm|policy|standard practice|business as usual)|"
     r"(?:another|other|a second|the next|a neighbouring|the wider) (?:\w+ )?(?:team|department|"
     r"office|unit|ward|force|trust|region|directorate|site|school) (?:\w+ly )?(?:adopted|took up|"
@@ -306,10 +316,20 @@ def evidence(text: str) -> tuple[Evidence, ...]:
     return tuple(e for e in found if not any(e.text != o.text and e.text in o.text for o in found))
 
 
+# A person named, then what they did: "Alex later thanked me warmly".
+_NAMED_REACTION = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?: [A-Z][a-z]+)?(?: \w+)? (?:thanked|praised|commended|"
+    r"congratulated|complimented) (?:me|us)\b"
+)
+
+
 def _reaction(sentence: str) -> str | None:
     """The attributed reaction in one sentence: a source that reacted ("my manager
     praised", "the director asked me to"), or a reaction from a source ("a commendation
     from the leadership team", "thanks from the client")."""
+    named = _NAMED_REACTION.search(sentence) or _NAMED_REACTION.search(" " + sentence)
+    if named:
+        return named.group(0).strip()
     reactions = list(_REACTION.finditer(sentence))
     if not reactions:
         return None
@@ -325,7 +345,7 @@ def _reaction(sentence: str) -> str | None:
                 continue  # too far apart to be one reaction
             pronoun = source.group(0).strip().casefold() in ("he", "she", "they")
             if source.end() <= reaction.start():
-                if re.search(r"(?:ion|ment)s?$", reaction.group(0), re.I):
+                if re.fullmatch(r"adoptions?", reaction.group(0), re.I):
                     continue  # "user adoption" names a thing, not what someone did
                 between = sentence[source.end() : reaction.start()]
                 if len(between.split()) > 7 or re.search(r"[,.;:]|\b(?:i|we|to)\b", between, re.I):

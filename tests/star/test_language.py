@@ -35,6 +35,8 @@ def kinds(text: str) -> set[str]:
         ("They appreciated the transparency.", "reaction", "They appreciated"),
         ("I was praised by my team leader.", "reaction", "praised by my team leader"),
         ("It went live more than a week late.", "figure", "more than a week late"),
+        ("Alex later thanked me warmly.", "reaction", "Alex later thanked me"),
+        ("The team used this analysis to decide.", "adoption", "used this analysis"),
     ],
 )
 def test_real_evidence_is_found(text: str, kind: str, shown: str) -> None:
@@ -52,6 +54,8 @@ def test_real_evidence_is_found(text: str, kind: str, shown: str) -> None:
         "We received positive feedback.",  # no one behind it
         "In 2019 I was a Grade 7 at level 4.",  # a year and names, not figures
         "One of us left.",
+        "Together, these two steps improved his performance.",  # things counted, no measure
+        "The meeting ended at 7 pm.",
         "I encouraged the team to suggest improvements, and adopted three of them.",
     ],
 )
