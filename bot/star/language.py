@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -605,11 +605,6 @@ def vague(text: str, part: str) -> tuple[Vague, ...]:
     return tuple(out)
 
 
-def claims(text: str) -> tuple[str, ...]:
-    """Claims of improvement or success in `text` that nothing in their sentence supports."""
-    return tuple(v.phrase for v in vague(text, "result") if v.kind == "claim")
-
-
 # ---- "I" and "we" ----------------------------------------------------------------------
 
 _I = re.compile(r"\bI(?:'m|'ve|'d|'ll|’m|’ve|’d|’ll)?\b")
@@ -629,7 +624,3 @@ def voice(action: str) -> Voice:
     i = len(_I.findall(action))
     we = len(_WE.findall(action))
     return Voice(i=i, we=we, mostly_we=we > i)
-
-
-def phrases(found: Iterable[Vague]) -> list[str]:
-    return list(dict.fromkeys(v.phrase.casefold() for v in found))
