@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import itertools
 import json
 import os
 import signal
@@ -138,6 +139,8 @@ class FaultySlack:
 
     def _ts(self) -> str:
         """A message timestamp as Slack makes them: the time, unique in the channel."""
+        # Slack's clock, the real time: the server under test asks conversations.history
+        # for messages newer than its own (real) clock's send time, as it does with Slack.
         self._last_ts = max(time.time(), self._last_ts + 0.000001)
         return f"{self._last_ts:.6f}"
 
@@ -257,9 +260,12 @@ def _reset(request: web.Request) -> web.StreamResponse:
 # ---- Slack's side of an event -------------------------------------------------------
 
 
+_EVENT_SECONDS = itertools.count(1_773_000_000)
+
+
 def dm_event(event_id: str, text: str, *, user: str = "U2147483697", channel: str = "") -> str:
     """A message.im event_callback body, in the shape Slack sends it."""
-    ts = f"{int(time.time())}.000100"
+    ts = f"{next(_EVENT_SECONDS)}.000100"  # unique, and the same whatever the date
     return json.dumps(
         {
             "token": "one-long-verification-token",
@@ -277,7 +283,7 @@ def dm_event(event_id: str, text: str, *, user: str = "U2147483697", channel: st
             "type": "event_callback",
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
             "event_id": event_id,
-            "event_time": int(time.time()),
+            "event_time": int(float(ts)),
         }
     )
 
@@ -288,6 +294,8 @@ def send_event(
     """POST a signed event to `url`/slack/events, freshly signed as Slack signs each
     delivery; (HTTP status, seconds it took). Status 0: no answer (connection refused
     or reset, or no answer within `timeout`)."""
+    # Signed with Slack's own clock, the one slack-bolt checks the timestamp against
+    # (within five minutes): the real time, read here only.
     ts = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",

@@ -460,17 +460,14 @@ class KeyService:
         return app
 
     def token(self, service_url: str, *, audience: str = APP_ID, kid: str = "test-key") -> str:
-        import time
-
         import jwt
 
-        now = int(time.time())
-        claims = {
+        claims = {  # valid from 1970 to 2100: the same on whatever day the tests run
             "iss": "https://api.botframework.com",
             "aud": audience,
             "serviceurl": service_url,
-            "nbf": now - 10,
-            "exp": now + 600,
+            "nbf": 1,
+            "exp": 4_102_444_800,
         }
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": kid})
 
