@@ -31,7 +31,7 @@ from bot.engine import VOCABULARY, Option, Step, Word, normalised, previous, rea
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query
 from bot.render import as_markdown, compose, environment
-from bot.star.parts import find_parts
+from bot.star.parts import clean_answer, find_parts
 from bot.star.review import (
     DEFAULT_TARGET,
     PARTS,
@@ -319,9 +319,8 @@ class Drafting:
             return state, [compose("star/not_an_answer.j2", part=part, typed=text), asked]
         if no_answer(text):  # "I don't know": a hint, never saved as the part
             return state, [compose("star/no_answer.j2", part=part, number=number), asked]
-        pasted = find_parts(text)
-        if pasted.labelled and len(pasted.parts) >= 2:  # a whole answer with its labels
-            return self._save_pasted(state, event, draft, target, pasted.parts)
+        if clean_answer(text).marked >= 2:  # a whole answer with its labels (checked cheaply)
+            return self._save_pasted(state, event, draft, target, find_parts(text).parts)
         words = count_words(text)
         if words > MAX_PART_WORDS:
             return state, [

@@ -627,7 +627,6 @@ def assign(scores: Sequence[Mapping[str, float]]) -> list[str]:
 class Found:
     parts: dict[str, str]  # part -> its text, for the parts found
     left_out: tuple[str, ...]  # labels, headings, tags and questions, as written
-    labelled: bool  # the person's own labels were followed
     text: str  # the answer without what was left out
 
 
@@ -660,16 +659,14 @@ def find_parts(
                     found.setdefault("learned", []).append(" ".join(u.text for u in pieces[at:]))
                     continue
             found.setdefault(part or "action", []).append(text)
-        labelled = True
     else:
         all_units: list[Unit] = []
         for part, text in cleaned.runs:
             all_units += units(text, fixed=part)
         for part, said in _by_cues(all_units, has_evidence, weights).items():
             found.setdefault(part, []).append(said)
-        labelled = cleaned.marked > 0
     parts = {p: " ".join(" ".join(found[p]).split()) for p in PARTS if p in found}
-    return Found(parts, cleaned.left_out, labelled, cleaned.text)
+    return Found(parts, cleaned.left_out, cleaned.text)
 
 
 def _by_cues(found: Sequence[Unit], has_evidence, weights=None) -> dict[str, str]:  # type: ignore[no-untyped-def]
