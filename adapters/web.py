@@ -232,6 +232,7 @@ def _add_teams(
         run=worker.run,
     )
     app.router.add_post("/api/messages", teams.dispatch)
+    app.on_cleanup.append(lambda app: teams.close())
     if credentials.app_id and credentials.password and credentials.problem:
         log.warning("teams: off (%s); /api/messages answers 401", credentials.problem)
     elif credentials.complete:

@@ -69,6 +69,7 @@ class Call:
     headers: dict[str, str]
     body: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    peer: Any = None  # the caller's (host, port): the same for calls on one connection
 
 
 @dataclass
@@ -266,6 +267,10 @@ class FakeConnector:
     delay: float = 0.0  # seconds before answering a posted activity
     # conversation or team id -> its members (pagedmembers), as Teams gives them
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # statuses to answer the next posted activities with, one each, before succeeding;
+    # a 429 or 503 says Retry-After: 0
+    failures: list[int] = field(default_factory=list)
+    refused_tokens: set[str] = field(default_factory=set)  # answered 401
     _ids: int = 0
 
     def app(self) -> web.Application:
@@ -277,10 +282,24 @@ class FakeConnector:
     async def _record(self, request: web.Request) -> Call:
         raw = await request.text()
         call = Call(
-            f"{request.method} {request.path}", dict(request.headers), json.loads(raw or "{}")
+            f"{request.method} {request.path}",
+            dict(request.headers),
+            json.loads(raw or "{}"),
+            peer=request.transport.get_extra_info("peername") if request.transport else None,
         )
         self.calls.append(call)
         return call
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """The answer to a refused token or a failure asked for, if any."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token in self.refused_tokens:
+            return web.json_response({"message": "Authorization has been denied"}, status=401)
+        if request.method == "POST" and self.failures:
+            status = self.failures.pop(0)
+            headers = {"Retry-After": "0"} if status in (429, 503) else {}
+            return web.json_response({"error": {"code": "Busy"}}, status=status, headers=headers)
+        return None
 
     def _next_id(self) -> str:
         self._ids += 1
@@ -288,6 +307,8 @@ class FakeConnector:
 
     async def conversations(self, request: web.Request) -> web.Response:
         await self._record(request)
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
         if self.refuse_new_conversations:
             return web.json_response({"error": {"code": "Forbidden"}}, status=403)
         return web.json_response({"id": "a:new-1to1", "activityId": self._next_id()}, status=201)
@@ -301,6 +322,8 @@ class FakeConnector:
                 return web.json_response({"error": {"code": "NotFound"}}, status=404)
             return web.json_response({"members": self.members[conversation]})
         await asyncio.sleep(self.delay)
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
         if request.method == "PUT" and self.refuse_updates:
             return web.json_response({"error": {"code": "NotFound"}}, status=404)
         return web.json_response({"id": self._next_id()})

@@ -20,7 +20,15 @@ SEEN_BY_PEOPLE = [
 ]
 NOT_REPLIES = {"__init__.py", "manifest.py", "package.py", "requests.py", "activities.py"}
 # calls whose text is for machines: logs, refused requests, errors for the log
-FOR_MACHINES = {"_refused", "refuse", "ValueError", "KeysUnavailable", "Refused", "SlowDown"}
+FOR_MACHINES = {
+    "_refused",
+    "refuse",
+    "ValueError",
+    "KeysUnavailable",
+    "Refused",
+    "SlowDown",
+    "ConnectorError",
+}
 # module constants that are HTTP error bodies (machine-read), with the words they hold
 HTTP_BODIES = {"NOT_CONFIGURED", "AUTH_ERRORS"}
 # functions whose text is for machines or the operator: a configuration problem, why a

@@ -1,6 +1,6 @@
 """Microsoft Teams: pure converters in (activities) and out (cards), the people lookup
-from rosters (people), the app package (package) and the turn handler on botbuilder
-(turn)."""
+from rosters (people), the app package (package), the turn handler (turn), the Bot
+Connector calls (connector) and all that is taken from botbuilder (sdk)."""
 
 from adapters.delivery import Unreachable
 from adapters.teams.activities import event_from_activity, text_without_mention

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -243,6 +244,9 @@ def activity_problem(activity: Any) -> str | None:
         items = activity.get(path) or []
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             return f"the activity's {path} is not a list of objects"
+    for path in ("timestamp", "localTimestamp"):
+        if not _is_time(activity.get(path)):
+            return f"the activity's {path} is not a date and time"
     if activity["type"] not in _ANSWERED:
         return None  # typing, reactions and the like: acknowledged, nothing to answer
     for path in ("conversation", "from"):
@@ -257,6 +261,17 @@ def activity_problem(activity: Any) -> str | None:
     if not valid:
         return "the activity has no serviceUrl to answer at"
     return None
+
+
+def _is_time(value: Any) -> bool:
+    """Absent, or an ISO 8601 date and time as the Bot Framework sends them."""
+    if value is None:
+        return True
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 MAX_DEPTH = 64  # levels of nesting in a request body; Teams' own activities have under 15

@@ -10,13 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from botbuilder.core import BotAdapter
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import (
-    ConversationReference,
-)
-
 from adapters.teams.activities import quoted
+from adapters.teams.connector import CHANNEL_SCOPE, Connector
 from adapters.worker import Run
 from bot.render import phrase, words
 from bot.storage import Store
@@ -39,14 +34,12 @@ class Roster:
         store: Store,
         *,
         run: Run,
-        connector: CloudAdapter,
-        app_id: str,
+        connector: Connector,
         best_effort: Callable[..., Awaitable[Any]],
     ):
         self.store = store
         self.run = run
         self.connector = connector
-        self.app_id = app_id
         self.best_effort = best_effort
         self._rosters: dict[str, tuple[float, list[Json]]] = {}
 
@@ -142,22 +135,6 @@ class Roster:
         cached = self._rosters.get(conversation)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        members: list[Json] = []
-
-        async def fetch(context: Any) -> None:
-            client = context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
-            token = None
-            while True:
-                page = await client.conversations.get_conversation_paged_members(
-                    conversation, page_size=500, continuation_token=token
-                )
-                members.extend(m.serialize() for m in page.members or [])
-                token = page.continuation_token
-                if not token:
-                    break
-
-        await self.connector.continue_conversation(
-            ConversationReference().deserialize(reference), fetch, self.app_id
-        )
+        members = await self.connector.members(reference["serviceUrl"], conversation, CHANNEL_SCOPE)
         self._rosters[conversation] = (time.monotonic() + ROSTER_KEPT, members)
         return members

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from adapters.teams import (
     CARD_CONTENT_TYPE,
@@ -28,6 +27,7 @@ from adapters.teams import (
     literal,
     text_without_mention,
 )
+from adapters.teams.sdk import forget_signing_keys
 from adapters.web import TEAMS_ADAPTER, create_app
 from bot.clock import RunningClock
 from bot.frameworks import Framework
@@ -349,7 +349,7 @@ def test_proactive_message_opens_a_chat_with_a_team_member(teams: Teams) -> None
     assert create.path == "POST /v3/conversations"
     assert create.body["members"] == [{"id": activity["from"]["id"]}]
     tenant = "bec8e231-67ad-484e-87f4-3e5438390a77"
-    assert create.body["tenantID"] == tenant  # botbuilder's spelling, which Teams accepts
+    assert create.body["tenantId"] == tenant  # the Connector API reference's spelling
     assert create.body["channelData"] == {"tenant": {"id": tenant}}
     assert send.path == "POST /v3/conversations/a:new-1to1/activities"
 
@@ -488,7 +488,7 @@ def authenticated(tmp_path: Path, frameworks: list[Framework], keys: KeyService)
         keys.base = key_server.url
         # botbuilder caches keys by metadata URL for a day: an earlier test's key server
         # may have had this port, with another key
-        JwtTokenExtractor.metadataCache.pop(key_server.url + "openid", None)
+        forget_signing_keys(key_server.url + "openid")
         app = create_app(
             settings, Bot(frameworks, store), openid_metadata_url=key_server.url + "openid"
         )
@@ -526,9 +526,9 @@ def test_a_hung_key_service_does_not_stop_the_server(
     import threading
     import time
 
-    import adapters.teams.turn
+    import adapters.teams.sdk
 
-    monkeypatch.setattr(adapters.teams.turn, "KEY_FETCH_TIMEOUT", 0.5)
+    monkeypatch.setattr(adapters.teams.sdk, "KEY_FETCH_TIMEOUT", 0.5)
     keys = KeyService()
     keys.delay = 3.0
     with authenticated(tmp_path, frameworks, keys) as teams:
@@ -645,9 +645,7 @@ def test_a_slow_connector_is_given_up_on_in_time(
 ) -> None:
     import time
 
-    import adapters.teams.turn
-
-    monkeypatch.setattr(adapters.teams.turn, "CONNECTOR_TIMEOUT", 0.3)
+    monkeypatch.setattr(teams.adapter.connector, "timeout", 0.3)
     teams.connector.delay = 3.0
     started = time.monotonic()
     status, body = teams.message("leadership")
