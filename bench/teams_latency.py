@@ -3,9 +3,10 @@
 Two servers are measured in the same run, each in its own process:
 
 * behaviourbot: the real `behaviourbot serve --dev` (Teams local development mode: no
-  credentials, no token; botbuilder's CloudAdapter inside our aiohttp app, the core
-  reading the person's state in SQLite and answering each lookup with an Adaptive Card
-  posted to the connector, one log line per request);
+  credentials, no token; the token check still through botbuilder, the turn on the
+  activity's JSON, the core recording the event and reading the person's state in SQLite
+  and answering each lookup with an Adaptive Card posted to the connector over one
+  kept-alive session, one log line per request);
 * baseline: a bare botbuilder echo bot, an aiohttp app whose /api/messages handler hands
   the activity to CloudAdapter.process_activity with an anonymous configuration (empty
   APP_ID and APP_PASSWORD) and an ActivityHandler that replies "Echo: <text>".
@@ -23,8 +24,9 @@ It prints the median requests per second of the rounds, p50 and p99 latency over
 requests, the server's CPU time per request (user plus system, from /proc: steadier than
 throughput when the load generator shares the two cores), each server's peak memory
 (VmHWM), the failures (answers other than 2xx, and requests whose reply never reached the
-connector), then the ratios and one JSON line with everything. Nothing leaves the machine:
-without credentials botbuilder asks Microsoft for no token.
+connector, and replies the connector received twice), then the ratios and one JSON line
+with everything. Nothing leaves the machine: without credentials neither server asks
+Microsoft for a token.
 
 Run from the repository root:
     .venv/bin/python bench/teams_latency.py [--requests N] [--rounds R]
@@ -96,7 +98,7 @@ class FakeConnector:
     activity it replies to (the last part of /v3/conversations/{id}/activities/{reply to})."""
 
     def __init__(self) -> None:
-        self.replied_to: set[str] = set()
+        self.replied_to: Counter[str] = Counter()
         self.posts = 0
         self.runner: web.AppRunner | None = None
         self.url = ""
@@ -104,7 +106,7 @@ class FakeConnector:
     async def activity(self, request: web.Request) -> web.Response:
         await request.read()
         self.posts += 1
-        self.replied_to.add(request.match_info["rest"].rpartition("/")[2])
+        self.replied_to[request.match_info["rest"].rpartition("/")[2]] += 1
         return web.json_response({"id": "1"})
 
     async def start(self) -> None:
@@ -180,9 +182,10 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 async def load(
     url: str, requests: list[dict[str, Any]], connector: FakeConnector, errors: list[str]
-) -> tuple[float, list[float], int, int]:
-    """Send every activity with CONCURRENCY workers; (seconds, latencies, failures, and
-    requests whose reply the connector never received). What failed goes to `errors`."""
+) -> tuple[float, list[float], int, int, int]:
+    """Send every activity with CONCURRENCY workers; (seconds, latencies, failures,
+    requests whose reply the connector never received, and replies received more than
+    once). What failed goes to `errors`."""
     latencies: list[float] = []
     failures = 0
     queue = iter(requests)
@@ -210,7 +213,10 @@ async def load(
         await asyncio.gather(*(worker(session) for _ in range(CONCURRENCY)))
         seconds = time.perf_counter() - started
     missing = sum(1 for a in requests if a["id"] not in connector.replied_to)
-    return seconds, latencies, failures, missing
+    doubled = sum(
+        connector.replied_to[a["id"]] - 1 for a in requests if a["id"] in connector.replied_to
+    )
+    return seconds, latencies, failures, missing, doubled
 
 
 def start(name: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, IO[bytes]]:
@@ -247,7 +253,7 @@ async def measure(workdir: Path, n: int, rounds: int) -> dict[str, dict[str, Any
     for connector in connectors.values():
         await connector.start()
     started = {name: start(name, workdir) for name in names}
-    runs: dict[str, list[tuple[float, list[float], int, int, float]]] = {k: [] for k in names}
+    runs: dict[str, list[tuple[float, list[float], int, int, int, float]]] = {k: [] for k in names}
     errors: dict[str, list[str]] = {name: [] for name in names}
     try:
         for name, (process, base, _) in started.items():
@@ -259,13 +265,15 @@ async def measure(workdir: Path, n: int, rounds: int) -> dict[str, dict[str, Any
             for name, (process, base, _) in started.items():
                 requests = activities(n, connectors[name].url, f"{name}-{r}")
                 cpu_before = cpu_seconds(process.pid)
-                seconds, latencies, failures, missing = await load(
+                seconds, latencies, failures, missing, doubled = await load(
                     f"{base}/api/messages", requests, connectors[name], errors[name]
                 )
                 cpu = cpu_seconds(process.pid) - cpu_before
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with {process.returncode} under load")
-                runs[name].append((n / seconds, latencies, failures, missing, cpu / n * 1e6))
+                runs[name].append(
+                    (n / seconds, latencies, failures, missing, doubled, cpu / n * 1e6)
+                )
         results: dict[str, dict[str, Any]] = {}
         for name, (process, _, log) in started.items():
             latencies = sorted(x for run in runs[name] for x in run[1])
@@ -273,11 +281,12 @@ async def measure(workdir: Path, n: int, rounds: int) -> dict[str, dict[str, Any
                 "requests": n * rounds,
                 "failures": sum(run[2] for run in runs[name]),
                 "missing_replies": sum(run[3] for run in runs[name]),
+                "doubled_replies": sum(run[4] for run in runs[name]),
                 "connector_posts": connectors[name].posts,
                 "rps": statistics.median(run[0] for run in runs[name]),
                 "p50": statistics.median(latencies) * 1000,
                 "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-                "cpu_us": statistics.median(run[4] for run in runs[name]),
+                "cpu_us": statistics.median(run[5] for run in runs[name]),
                 "peak_mib": peak_memory_mib(process.pid),
                 "stderr_errors": len(errors_in(log)),
             }
@@ -310,6 +319,8 @@ async def main() -> None:
         f"{CONCURRENCY} connections; {args.rounds} rounds of {args.requests} Teams message"
         " activities per server, taken in turn (medians of the rounds; latency over all)"
     )
+    for name, r in results.items():
+        print(f"{name}: replies lost {r['missing_replies']}, doubled {r['doubled_replies']}")
     report(results, ("no reply", "missing_replies"))
 
 
