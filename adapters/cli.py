@@ -189,6 +189,17 @@ def _parser() -> argparse.ArgumentParser:
         help="terms of use, https:// (default: the README's Licence section)",
     )
 
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to a file, safely while the server runs",
+        description="Copy the database with SQLite's online backup while `serve` runs: the"
+        " copy is one committed state, written beside FILE and renamed into place once it"
+        " passed its integrity check, readable by its owner only (0600).",
+    )
+    backup.add_argument("file", type=Path, help="the backup file to write (a new file)")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    _db_option(backup)
+
     fw = commands.add_parser("frameworks", help="list or check framework files")
     fw_commands = fw.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = fw_commands.add_parser(
@@ -293,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CONFIG
         print(f"wrote {args.out} (manifest.json, color.png, outline.png): upload it in Teams")
         return 0
+    if args.command == "backup":
+        return _backup(settings, args)
     if args.command == "frameworks" and args.action == "check":
         return _check(args.paths or [builtin_dir(), *settings.framework_dirs])
     if args.command == "frameworks" and args.action == "list":
@@ -584,6 +597,22 @@ def _serve(
         return EXIT_CONFIG
     finally:
         store.close()
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.maintenance import DamagedCopy, MaintenanceError, backup
+
+    database = args.db or settings.db_path
+    try:
+        done = backup(database, args.file, force=args.force)
+    except MaintenanceError as exc:
+        print(f"behaviourbot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS if isinstance(exc, DamagedCopy) else EXIT_CONFIG
+    print(
+        f"backed up {database} to {done.path}: {done.size / 1e6:.1f} MB,"
+        f" {done.pages} pages, in {done.seconds:.1f} s"
+    )
     return 0
 
 
