@@ -53,6 +53,11 @@ def word_limit(text: str) -> int:
     return _whole_number(text, 50, 2000, "a word limit")
 
 
+def retention_days(text: str) -> int:
+    """How many days closed 360 requests are kept: 0 to 36,500."""
+    return _whole_number(text, 0, 36_500, "a number of days")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="behaviourbot",
@@ -189,6 +194,46 @@ def _parser() -> argparse.ArgumentParser:
         help="terms of use, https:// (default: the README's Licence section)",
     )
 
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database to a file, safely while the server runs",
+        description="Copy the database with SQLite's online backup while `serve` runs: the"
+        " copy is one committed state, written beside FILE and renamed into place once it"
+        " passed its integrity check, readable by its owner only (0600).",
+    )
+    backup.add_argument("file", type=Path, help="the backup file to write (a new file)")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    _db_option(backup)
+
+    purge = commands.add_parser(
+        "purge",
+        help="delete closed 360 requests after the retention period, or a person's data",
+        description="Delete 360 requests closed more than DAYS ago, with their answers,"
+        " messages and reminders (--closed-before, or $BEHAVIOURBOT_RETENTION_DAYS when"
+        " neither option is given), and everything stored about a person (--person), but"
+        " the append-only record of expectations. Prints what goes, per kind, and what is"
+        " kept and why.",
+    )
+    purge.add_argument(
+        "--closed-before",
+        metavar="DAYS",
+        type=retention_days,
+        help="360 requests closed more than DAYS ago (default: $BEHAVIOURBOT_RETENTION_DAYS)",
+    )
+    purge.add_argument(
+        "--person",
+        metavar="ID",
+        help="a user id as the bot stores it: slack:TEAM:USER, teams:TENANT:OBJECT-ID,"
+        " console:local:NAME",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="print what would be deleted; delete nothing"
+    )
+    purge.add_argument(
+        "--vacuum", action="store_true", help="then give the space back to the file system"
+    )
+    _db_option(purge)
+
     fw = commands.add_parser("frameworks", help="list or check framework files")
     fw_commands = fw.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = fw_commands.add_parser(
@@ -293,6 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CONFIG
         print(f"wrote {args.out} (manifest.json, color.png, outline.png): upload it in Teams")
         return 0
+    if args.command == "backup":
+        return _backup(settings, args)
+    if args.command == "purge":
+        return _purge(settings, args)
     if args.command == "frameworks" and args.action == "check":
         return _check(args.paths or [builtin_dir(), *settings.framework_dirs])
     if args.command == "frameworks" and args.action == "list":
@@ -584,6 +633,91 @@ def _serve(
         return EXIT_CONFIG
     finally:
         store.close()
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.maintenance import DamagedCopy, MaintenanceError, backup
+
+    database = args.db or settings.db_path
+    try:
+        done = backup(database, args.file, force=args.force)
+    except MaintenanceError as exc:
+        print(f"behaviourbot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS if isinstance(exc, DamagedCopy) else EXIT_CONFIG
+    print(
+        f"backed up {database} to {done.path}: {done.size / 1e6:.1f} MB,"
+        f" {done.pages} pages, in {done.seconds:.1f} s"
+    )
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.feedback import FeedbackFlow
+    from bot.lookup import Lookup
+    from bot.maintenance import KEPT_WHY, MaintenanceError, check_person, purge
+    from bot.storage import Store
+
+    days = args.closed_before
+    if days is None and args.person is None:
+        if settings.retention_days is None:
+            print(
+                "behaviourbot: nothing to purge: give --closed-before DAYS or --person ID,"
+                " or set BEHAVIOURBOT_RETENTION_DAYS",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        try:
+            days = retention_days(settings.retention_days)
+        except argparse.ArgumentTypeError as exc:
+            print(f"behaviourbot: BEHAVIOURBOT_RETENTION_DAYS {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    try:
+        person = None if args.person is None else check_person(args.person)
+    except MaintenanceError as exc:
+        print(f"behaviourbot: --person {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    database = args.db or settings.db_path
+    if not Path(database).is_file():
+        print(f"behaviourbot: there is no database at {database}", file=sys.stderr)
+        return EXIT_CONFIG
+    frameworks = _load(settings)
+    if frameworks is None:
+        return EXIT_CONFIG
+    try:
+        store = Store.open(database)
+    except Exception as exc:  # the message is what the person needs; nothing else to clean up
+        print(f"behaviourbot: cannot open the database {database}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        history = FeedbackFlow(Lookup(frameworks), store).history
+        purged = purge(
+            store,
+            closed_before=days,
+            person=person,
+            history=history,
+            dry_run=args.dry_run,
+            vacuum=args.vacuum,
+        )
+    except MaintenanceError as exc:
+        print(f"behaviourbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        store.close()
+    what = [f"360 requests closed more than {days} days ago"] if days is not None else []
+    what += [f"the data of {person}"] if person else []
+    print(
+        ("would purge (dry run: nothing deleted) " if args.dry_run else "purged ")
+        + " and ".join(what)
+    )
+    for kind, count in purged.deleted.items():
+        print(f"  {'would delete' if args.dry_run else 'deleted'} {kind}: {count}")
+    for kind, count in purged.changed.items():
+        print(f"  {'would change' if args.dry_run else 'changed'} {kind}: {count}")
+    for kind, count in purged.kept.items():
+        print(f"  kept {kind}: {count} ({KEPT_WHY[kind]})")
+    if args.vacuum and not args.dry_run:
+        print("  the file was compacted (VACUUM)")
     return 0
 
 

@@ -375,6 +375,23 @@ def m015_people_in_states(db: Database) -> None:
     upgrade_flow_states(db)
 
 
+@MIGRATIONS()
+def m016_feedback_history(db: Database) -> None:
+    """Who was behind what a purged 360 report showed (bot/maintenance.py): identities
+    only, no answers, so that the requester's later reports are still compared with it
+    (the rule that no two reports single anyone out)."""
+    db["feedback_history"].create(
+        {
+            "request_id": int,
+            "requester": str,
+            "closed_at": str,
+            "shown": str,  # JSON, as bot.feedback.report.earlier_to_json
+        },
+        pk="request_id",
+    )
+    db["feedback_history"].create_index(["requester"])
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""
@@ -928,6 +945,23 @@ class FeedbackStore:
             [self.stamp(), request_id],
         )
         return cursor.rowcount == 1
+
+    def purged_history(self, requester: str) -> list[tuple[str, str]]:
+        """(closed at, what it showed as JSON) of the requester's purged reports."""
+        rows = self.conn.execute(
+            "SELECT closed_at, shown FROM feedback_history WHERE requester = ?"
+            " ORDER BY closed_at, request_id",
+            [requester],
+        ).fetchall()
+        return [(str(row[0]), str(row[1])) for row in rows]
+
+    def keep_history(self, request_id: int, requester: str, closed_at: str, shown: str) -> None:
+        """Keep who was behind what a report showed, as its request is purged."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO feedback_history (request_id, requester, closed_at, shown)"
+            " VALUES (?, ?, ?, ?)",
+            [request_id, requester, closed_at, shown],
+        )
 
     # ---- messages and reminders: the flows' way in to bot.outbox and bot.schedule --------
 

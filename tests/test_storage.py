@@ -27,6 +27,7 @@ MIGRATED = [
     "m013_feedback_states",
     "m014_form_states",
     "m015_people_in_states",
+    "m016_feedback_history",
 ]
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,6 +93,31 @@ class Earlier:
     answered: frozenset[str] | None
     behind: Mapping[str, frozenset[str]]
     rated: Mapping[str, frozenset[str]]
+
+
+def earlier_to_json(earlier: Earlier) -> str:
+    """What an earlier report showed, to keep once its request is purged."""
+    return json.dumps(
+        {
+            "request_id": earlier.request_id,
+            "threshold": earlier.threshold,
+            "answered": None if earlier.answered is None else sorted(earlier.answered),
+            "behind": {b: sorted(who) for b, who in earlier.behind.items()},
+            "rated": {b: sorted(who) for b, who in earlier.rated.items()},
+        },
+        sort_keys=True,
+    )
+
+
+def earlier_from_json(text: str) -> Earlier:
+    data = json.loads(text)
+    return Earlier(
+        request_id=int(data["request_id"]),
+        threshold=int(data["threshold"]),
+        answered=None if data["answered"] is None else frozenset(data["answered"]),
+        behind={b: frozenset(who) for b, who in data["behind"].items()},
+        rated={b: frozenset(who) for b, who in data["rated"].items()},
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.feedback.report import (
     Scale,
     aggregates_csv,
     build_report,
+    earlier_from_json,
     scale_for,
 )
 from bot.frameworks import Framework
@@ -163,19 +164,27 @@ class Results(Answering):
         those that closed before `before`), each compared with the ones before it: what
         a new report is compared with. Every framework's: the keep-doing and develop
         comments are the same questions whatever the framework (behaviours are compared
-        by their ids, which are a framework's own)."""
-        closed = sorted(
-            (r for r in self.db.requests_of(requester) if r["status"] == "closed"),
-            key=lambda r: (r["closed_at"] or "", r["id"]),
-        )
+        by their ids, which are a framework's own). Reports whose requests were purged
+        count too, by who was behind what they showed (kept for this alone)."""
+        closed: list[tuple[str, int, dict[str, Any] | Earlier]] = [
+            (r["closed_at"] or "", r["id"], r)
+            for r in self.db.requests_of(requester)
+            if r["status"] == "closed"
+        ]
+        for closed_at, shown in self.db.purged_history(requester):
+            kept = earlier_from_json(shown)
+            closed.append((closed_at, kept.request_id, kept))
         earlier: list[Earlier] = []
-        for r in closed:
-            if before is not None and (r["closed_at"] or "", r["id"]) >= (
+        for closed_at, number, r in sorted(closed, key=lambda c: (c[0], c[1])):
+            if before is not None and (closed_at, number) >= (
                 before["closed_at"] or "",
                 before["id"],
             ):
                 break
-            earlier.append(self.built_report(r, list(earlier)).as_earlier(r["id"]))
+            if isinstance(r, Earlier):
+                earlier.append(r)
+            else:
+                earlier.append(self.built_report(r, list(earlier)).as_earlier(number))
         return earlier
 
     def report(
