@@ -69,6 +69,7 @@ class Call:
     headers: dict[str, str]
     body: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    size: int = 0  # bytes of the body as received
 
 
 @dataclass
@@ -275,9 +276,12 @@ class FakeConnector:
         return app
 
     async def _record(self, request: web.Request) -> Call:
-        raw = await request.text()
+        raw = await request.read()
         call = Call(
-            f"{request.method} {request.path}", dict(request.headers), json.loads(raw or "{}")
+            f"{request.method} {request.path}",
+            dict(request.headers),
+            json.loads(raw or b"{}"),
+            size=len(raw),
         )
         self.calls.append(call)
         return call

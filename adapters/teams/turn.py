@@ -47,7 +47,7 @@ from adapters.teams.activities import (
     tenant_of,
 )
 from adapters.teams.cards import CARD_CONTENT_TYPE, activities_of, card_for_update
-from adapters.teams.people import Roster
+from adapters.teams.people import SEARCH_INVOKE, Roster
 from adapters.worker import Run, inline
 from bot.render import compose, words
 from bot.settings import is_loopback
@@ -376,6 +376,12 @@ class TeamsAdapter:
                 failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, context: Any, activity: Json) -> None:
+        if activity.get("type") == "invoke" and activity.get("name") == SEARCH_INVOKE:
+            # a people picker's typeahead: answered from the person's rosters (people.py)
+            who = identity(activity, activity.get("from") or {})
+            found = await self.roster.search(who, activity.get("value") or {})
+            await self._invoke_response(context, 200, found)
+            return
         await self._best_effort(self.remember, activity)
         if is_install(activity):
             await self._welcome(context, activity)
