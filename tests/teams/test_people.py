@@ -5,6 +5,7 @@ teams and chats the person shares with the bot, in their own tenant."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,8 +160,15 @@ def test_a_chosen_person_stays_on_the_form_shown_again(teams: Teams) -> None:
     assert {"title": found["title"], "value": found["value"]} in picker["choices"]
 
 
-def test_a_typeahead_with_nothing_to_search_answers_nobody(teams: Teams) -> None:
-    """A search from someone who shares no team with the bot finds nobody."""
+def test_a_typeahead_with_nothing_to_search_answers_nobody(
+    teams: Teams, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A search from someone who shares no team with the bot finds nobody; what was
+    typed is never logged."""
+    caplog.set_level(logging.DEBUG)
     assert search(teams, "bob") == []
+    assert search(teams, "Zanzibar-Quimby") == []
+    assert "invoke:application/search" in caplog.text
+    assert "zanzibar" not in caplog.text.casefold()
     someone = {"id": "29:zed", "name": "Zed", "aadObjectId": "zed-aad"}
     assert search(teams, "", who=someone) == []
