@@ -70,6 +70,7 @@ class Call:
     body: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     peer: Any = None  # the caller's (host, port): the same for calls on one connection
+    size: int = 0  # bytes of the body as received
 
 
 @dataclass
@@ -280,11 +281,12 @@ class FakeConnector:
         return app
 
     async def _record(self, request: web.Request) -> Call:
-        raw = await request.text()
+        raw = await request.read()
         call = Call(
             f"{request.method} {request.path}",
             dict(request.headers),
-            json.loads(raw or "{}"),
+            json.loads(raw or b"{}"),
+            size=len(raw),
             peer=request.transport.get_extra_info("peername") if request.transport else None,
         )
         self.calls.append(call)

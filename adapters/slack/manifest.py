@@ -52,7 +52,6 @@ def manifest(*, url: str | None) -> Json:
                     "chat:write",
                     "commands",
                     "im:history",
-                    "im:read",
                     "im:write",
                     "users:read",
                 ]

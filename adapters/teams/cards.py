@@ -24,9 +24,21 @@ Json = dict[str, Any]
 CARD_VERSION = "1.4"  # Action.Execute needs 1.4; Teams renders 1.4 on every client
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_ACTIONS = 6  # Teams shows at most six buttons on a card; more become a drop-down
-MAX_CARD_CHARS = 24_000  # Teams refuses messages over about 28 KB; keep a margin
+# Teams refuses a message over its size limit (413, MessageSizeTooBig). Microsoft has
+# given it as about 28 KB ("the message size limit is approximately 28 KB", Teams
+# connector, learn.microsoft.com/connectors/teams/#known-issues-and-limitations-with-actions),
+# then 40 KB and lately 100 KB counted in UTF-16, 80 KB recommended (learn.microsoft.com/
+# microsoftteams/platform/bots/how-to/format-your-bot-messages). 28 KB is kept to,
+# measured on the whole activity as sent: its JSON, non-ASCII escaped as the connector
+# client sends it (so at most 56 KB in UTF-16, within what is recommended now).
+MAX_MESSAGE_BYTES = 28_000
+# What the connector client adds to an activity when it sends it (from, recipient,
+# conversation, ids, serviceUrl, locale), and the activity around its card.
+ENVELOPE_BYTES = 3_000
+MAX_CARD_BYTES = MAX_MESSAGE_BYTES - ENVELOPE_BYTES
 VERB = "behaviour"  # the Action.Execute verb of every choice
 CHOICE_INPUT = "choice"  # the id of the drop-down when the choices are many
+PEOPLE_DATASET = "behaviourbot.people"  # a people picker's typeahead, answered by the bot
 
 
 # ---- from the core to Teams ------------------------------------------------------
@@ -189,9 +201,11 @@ def _input(field: Field) -> list[Json]:
         "choices": [{"title": literal(o.label), "value": o.command} for o in field.options],
         "value": ",".join(chosen),
     }
-    if field.kind == "people":
+    if field.kind == "people":  # a few people on the card; Teams asks the bot for more
         element["isMultiSelect"] = field.most != 1
         element["placeholder"] = field.hint or "Choose"
+        element["style"] = "filtered"
+        element["choices.data"] = {"type": "Data.Query", "dataset": PEOPLE_DATASET}
     return [element]
 
 
@@ -207,27 +221,37 @@ def card(elements: list[Json], actions: list[Json] | None = None) -> Json:
     return content
 
 
+def size_of(value: Any) -> int:
+    """Bytes of `value` as JSON, as the connector client sends it (non-ASCII escaped)."""
+    return len(json.dumps(value).encode())
+
+
 def cards_of(reply: Reply) -> list[Json]:
-    """One or more cards for a reply, each under Teams' message size; the choices go
-    with the last. Nothing is cut: a reply too long for one card becomes several."""
+    """One or more cards for a reply, each within MAX_CARD_BYTES, counted whole: its
+    text, and the inputs, choices and buttons that go with the last card. Nothing is cut:
+    a reply too long for one card becomes several."""
     choice_body, actions = choice_elements(reply)
     if reply.form is not None:  # the inputs and their button go first, in the last card
         form_body, submit = form_elements(reply.form)
         choice_body, actions = form_body + choice_body, submit + actions
     elements = [e for block in reply.blocks for e in elements_of(block)]
+    # Filled from the end: the last card holds the inputs and buttons, and what text fits.
     chunks: list[list[Json]] = [[]]
-    size = 0
-    for element in elements:
-        element_size = len(json.dumps(element))
-        if chunks[-1] and size + element_size > MAX_CARD_CHARS:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(element)
+    size = size_of(card(choice_body, actions))
+    for element in reversed(elements):
+        element_size = size_of(element) + 2  # and the ", " before it
+        if chunks[0] and size + element_size > MAX_CARD_BYTES:
+            chunks.insert(0, [])
+            size = size_of(card([]))
+        chunks[0].insert(0, element)
         size += element_size
     chunks[-1].extend(choice_body)
-    return [
+    cards = [
         card(chunk, actions if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)
     ]
+    if size_of(cards[-1]) > MAX_CARD_BYTES:  # a form's own inputs, typed at length
+        log.warning("teams: a card of %d bytes, over %d", size_of(cards[-1]), MAX_CARD_BYTES)
+    return cards
 
 
 def wants_card(reply: Reply) -> bool:
@@ -242,7 +266,10 @@ def wants_card(reply: Reply) -> bool:
 def activities_of(reply: Reply) -> list[Json]:
     """The message activities (as JSON) for a reply."""
     if not wants_card(reply):
-        return [{"type": "message", "text": literal(reply.plain_text()), "textFormat": "plain"}]
+        text = {"type": "message", "text": literal(reply.plain_text()), "textFormat": "plain"}
+        if size_of(text) <= MAX_CARD_BYTES:
+            return [text]
+        # too long for one message (an export of many expectations): cards, split below
     summary = reply.title or words("bot_name.j2")
     return [
         {

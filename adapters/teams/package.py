@@ -146,7 +146,7 @@ def manifest(
         },
         "name": {
             "short": "behaviourbot",
-            "full": "behaviourbot: behaviour and competency definitions",
+            "full": words("app/full_name.j2"),
         },
         "description": {
             "short": words("app/short_description.j2"),

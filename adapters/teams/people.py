@@ -5,24 +5,31 @@ references stored for everyone who wrote to the bot."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 from adapters.teams.activities import quoted
+from adapters.teams.cards import PEOPLE_DATASET, literal
 from adapters.teams.connector import CHANNEL_SCOPE, Connector
 from adapters.worker import Run
 from bot.render import phrase, words
 from bot.storage import Store
-from bot.types import Choice, Person, Reply
+from bot.types import Choice, Field, Person, Reply
 
 log = logging.getLogger("behaviourbot.teams")
 
 Json = dict[str, Any]
 
 ROSTER_KEPT = 600.0  # seconds a team's or chat's member list is reused
-MAX_PEOPLE_CHOICES = 150  # keeps the picker card well under Teams' message size
+# People a picker holds on the card (and a search answers with at once): Teams' typeahead
+# drop-down shows 15; the others are found by typing (see Roster.search).
+SHOWN = 15
+SEARCH_INVOKE = "application/search"
+SEARCH_RESPONSE = "application/vnd.microsoft.search.searchResponse"
+MAX_QUERY = 100  # characters of a typeahead's text that are searched for
 
 
 class Roster:
@@ -59,30 +66,58 @@ class Roster:
         return found
 
     async def with_colleagues(self, user: str, replies: list[Reply]) -> list[Reply]:
-        """Replies whose forms pick people, with the people to pick from filled in."""
+        """Replies whose forms pick people, with people to pick from filled in: those
+        already chosen, then the first by name, SHOWN in all; the card's picker finds the
+        others as the person types (`search`), so the card stays small however many
+        there are."""
         wanted = [r for r in replies if r.form and any(f.kind == "people" for f in r.form.fields)]
         if not wanted:
             return replies
         found, failed = await self.colleagues(user)
-        options = tuple(Choice(name, identity) for identity, name in found[:MAX_PEOPLE_CHOICES])
-        label = (
-            " " + phrase("teams/first_of.j2", most=MAX_PEOPLE_CHOICES, count=len(found))
-            if len(found) > len(options)
+        error = words("teams/roster_failed.j2") if failed and not found else ""
+        more = (
+            " " + phrase("teams/type_to_find.j2", shown=SHOWN, count=len(found))
+            if len(found) > SHOWN
             else ""
         )
-        error = words("teams/roster_failed.j2") if failed and not options else ""
+
+        def filled_in(field: Field) -> Field:
+            chosen = {v for v in re.split(r"[\s,]+", field.value) if v}
+            first = [p for p in found if p[0] in chosen] + [p for p in found if p[0] not in chosen]
+            options = tuple(Choice(name, who) for who, name in first[: max(SHOWN, len(chosen))])
+            return replace(
+                field, options=options, label=field.label + more, error=field.error or error
+            )
+
         filled = []
         for reply in replies:
             if reply in wanted and reply.form is not None:
-                fields = tuple(
-                    replace(f, options=options, label=f.label + label, error=f.error or error)
-                    if f.kind == "people"
-                    else f
-                    for f in reply.form.fields
-                )
+                fields = tuple(filled_in(f) if f.kind == "people" else f for f in reply.form.fields)
                 reply = replace(reply, form=replace(reply.form, fields=fields))
             filled.append(reply)
         return filled
+
+    async def search(self, user: str, query: Json) -> Json:
+        """The answer to a people picker's typeahead (an `application/search` invoke):
+        the people of `user`'s own rosters, in their tenant, whose names hold every word
+        typed, a page at a time; nobody else, whatever the query says."""
+        results: list[Json] = []
+        if query.get("dataset") == PEOPLE_DATASET:
+            typed = str(query.get("queryText") or "")[:MAX_QUERY].casefold().split()
+            options = query.get("queryOptions")
+            options = options if isinstance(options, dict) else {}
+            skip, top = (
+                _count(options.get("skip"), 0),
+                min(_count(options.get("top"), SHOWN), SHOWN),
+            )
+            found, _ = await self.colleagues(user)
+            matches = [
+                (who, name) for who, name in found if all(w in name.casefold() for w in typed)
+            ]
+            results = [
+                {"title": literal(name), "value": who} for who, name in matches[skip : skip + top]
+            ]
+        return {"type": SEARCH_RESPONSE, "value": {"results": results}}
 
     async def colleagues(self, user: str) -> tuple[list[tuple[str, str]], bool]:
         """(identity, name) of the people who share a team or group chat with `user` and
@@ -138,3 +173,10 @@ class Roster:
         members = await self.connector.members(reference["serviceUrl"], conversation, CHANNEL_SCOPE)
         self._rosters[conversation] = (time.monotonic() + ROSTER_KEPT, members)
         return members
+
+
+def _count(value: Any, default: int) -> int:
+    """A whole number from a request (a typeahead's skip or top), or `default`."""
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    )

@@ -42,7 +42,7 @@ from adapters.teams.connector import (
     addressed,
     reference_of,
 )
-from adapters.teams.people import Roster
+from adapters.teams.people import SEARCH_INVOKE, Roster
 from adapters.teams.sdk import Authenticator, KeysUnavailable
 from adapters.worker import Run, inline
 from bot.render import compose, words
@@ -291,6 +291,11 @@ class TeamsAdapter:
                 failed.append(f"cannot reach the connector at {activity.get('serviceUrl')}")
 
     async def on_turn(self, turn: _Turn, activity: Json) -> None:
+        if activity.get("type") == "invoke" and activity.get("name") == SEARCH_INVOKE:
+            # a people picker's typeahead: answered from the person's rosters (people.py)
+            who = identity(activity, activity.get("from") or {})
+            turn.respond(200, await self.roster.search(who, activity.get("value") or {}))
+            return
         await self._remember(activity)
         if is_install(activity):
             await self._welcome(turn, activity)

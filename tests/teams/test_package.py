@@ -171,6 +171,15 @@ def test_names_and_descriptions_are_within_teams_limits() -> None:
     assert m["description"]["full"] != m["description"]["short"]
 
 
+def test_the_app_name_and_descriptions_cover_every_job() -> None:
+    """What Teams shows before anyone installs the app names each job, not only lookups."""
+    from tests.slack.test_manifest import names_every_job
+
+    m = manifest(APP_ID)
+    for text in (m["name"]["full"], m["description"]["short"], m["description"]["full"]):
+        assert names_every_job(text) == [], text
+
+
 def _urls(value: Any, key: str = "") -> list[str]:
     """Every string in the manifest held under a key ending in Url, or that looks like a URL."""
     if isinstance(value, dict):

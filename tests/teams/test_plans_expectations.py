@@ -22,8 +22,8 @@ from bot.plans.store import PlanStore
 from bot.router import Bot
 
 from ..servers import wait_for
-from .test_feedback import PEOPLE, Chat, command, identity, inputs, install_in_team
-from .test_turn import MEGAN, Teams, fixture, teams_server, texts
+from .test_feedback import PEOPLE, TEAM_ID, Chat, command, identity, inputs, install_in_team
+from .test_turn import MEGAN, TEAMS_MESSAGE_LIMIT, Teams, fixture, teams_server, texts
 
 
 @pytest.fixture
@@ -181,3 +181,55 @@ def mentor_and_check_in(teams: Teams, frameworks: list[Framework], clock: Runnin
     assert "Booked the course" in json.dumps(summary[0])
     assert PlanStore(teams.store).item(1, 1)["status"] == "in progress"
     assert PlanStore(teams.store).plan(1)["owner"] == MEGAN
+
+
+def big_roster(count: int) -> list[dict[str, str]]:
+    """`count` more people, with ids and names as long as Teams' own."""
+    return [
+        {
+            "id": f"29:1{n:04d}XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Z",
+            "name": f"Siân-Éowyn Llewellyn-Ó Briain {n:03d}",
+            "aadObjectId": f"{n:08x}-3d56-4244-b585-20c8a42ed2b8",
+        }
+        for n in range(count)
+    ]
+
+
+def test_a_form_shown_again_with_150_people_to_choose_from_is_within_teams_limit(
+    teams: Teams,
+) -> None:
+    """The expectations form, refused and shown again with what was typed, for a manager
+    whose team has 150 people besides her: every activity, as the connector receives it
+    and as an invoke's answer, is within Teams' message size."""
+    install_in_team(teams)
+    teams.connector.members[TEAM_ID] += big_roster(150 - len(PEOPLE))
+    megan = megan_chat(teams)
+    teams.message("expectations")
+    form = megan.execute({"command": "expectations new"})
+    values = {
+        "employee": identity("bob-aad"),
+        "kind": "competency",
+        "text": " ".join(["Lead the team’s reorganisation – step by step, with “care”."] * 32),
+        "competency": "leadership",  # no level: refused, and the form shown again
+        "standards": "",
+        "starts": "",
+        "due": "",
+    }
+    refused = megan.execute(command(form, "Send") | values)
+    assert any("Name a behaviour and its level" in t for t in texts(refused))
+    assert inputs(refused)["text"]["value"] == values["text"]
+    assert inputs(refused)["employee"]["value"] == identity("bob-aad")
+    # the same through the connector: typed, then sent with a card's Action.Submit,
+    # whose answer replaces the card (a PUT of the whole activity)
+    teams.message("expectations new", id="typed-form")
+    submit = fixture("teams_message_personal.json") | {
+        "id": "submitted-form",
+        "value": command(form, "Send") | values,
+        "replyToId": "1575667808184",
+    }
+    submit.pop("attachments")
+    assert teams.post(submit)[0] == 200
+    (update,) = teams.connector.updated()
+    assert "Name a behaviour and its level" in json.dumps(update.body)
+    sizes = teams.sizes()
+    assert max(sizes) <= TEAMS_MESSAGE_LIMIT, sorted(sizes)[-3:]

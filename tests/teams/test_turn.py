@@ -12,7 +12,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +51,48 @@ fixture = platform_fixture
 
 _validator: Any = None
 
+# Teams' extensions to Adaptive Cards that the bot's cards use, which the official 1.5
+# schema does not know (its Input.ChoiceSet takes no other properties): dynamic typeahead,
+# `"choices.data": {"type": "Data.Query", "dataset": ...}` on an Input.ChoiceSet, whose
+# choices Teams asks the bot for as the person types (an `application/search` invoke).
+# Documented at learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/
+# dynamic-search ("Schema properties", "Data.Query"). Added to a copy of the schema here;
+# ../shared stays as Microsoft published it.
+DATA_QUERY = {
+    "description": "Teams: the dataset a ChoiceSet's choices are fetched from as one types.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type", "dataset"],
+    "properties": {
+        "type": {"enum": ["Data.Query"]},
+        "dataset": {"type": "string", "minLength": 1},
+        "value": {"type": "string"},
+        "count": {"type": "number"},
+        "skip": {"type": "number"},
+        "associatedInputs": {"enum": ["auto", "none"]},
+    },
+}
+
+
+def with_teams_extensions(schema: dict[str, Any]) -> dict[str, Any]:
+    """The Adaptive Card schema, with Teams' Data.Query taught to Input.ChoiceSet."""
+    schema = copy.deepcopy(schema)
+    schema["definitions"]["Data.Query"] = DATA_QUERY
+    choice_set = schema["definitions"]["Input.ChoiceSet"]["properties"]
+    choice_set["choices.data"] = {"$ref": "#/definitions/Data.Query"}
+    return schema
+
 
 def validate_card(content: dict[str, Any]) -> None:
-    """Valid against the official Adaptive Card 1.5 schema, at a version Teams renders."""
+    """Valid against the official Adaptive Card 1.5 schema with the Teams extensions the
+    bot uses, at a version Teams renders."""
     global _validator
     if not SCHEMA.is_file():
         pytest.skip(f"Adaptive Card schema not found at {SCHEMA}")
     import jsonschema
 
     if _validator is None:
-        schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+        schema = with_teams_extensions(json.loads(SCHEMA.read_text(encoding="utf-8")))
         _validator = jsonschema.Draft6Validator(
             schema, format_checker=jsonschema.Draft6Validator.FORMAT_CHECKER
         )
@@ -68,6 +100,11 @@ def validate_card(content: dict[str, Any]) -> None:
     best = jsonschema.exceptions.best_match(errors)
     assert not errors, f"invalid card at {list(best.path)}: {[e.message for e in best.context]}"
     assert content["type"] == "AdaptiveCard" and content["version"] in ("1.2", "1.3", "1.4", "1.5")
+
+
+# Teams refuses a message over about 28 KB (learn.microsoft.com/connectors/teams, "Known
+# issues and limitations with actions": "the message size limit is approximately 28 KB").
+TEAMS_MESSAGE_LIMIT = 28_000
 
 
 @dataclass
@@ -78,6 +115,16 @@ class Teams:
     store: Store
     adapter: TeamsAdapter
     loop: asyncio.AbstractEventLoop
+    answers: list[int] = field(default_factory=list)  # bytes of each invoke's answer
+
+    def sizes(self) -> list[int]:
+        """Bytes of everything the bot sent Teams: each activity the connector received
+        and each invoke's answer (a card that replaces the pressed one)."""
+        return [c.size for c in self.connector.calls] + self.answers
+
+    def check_sizes(self) -> None:
+        largest = max(self.sizes(), default=0)
+        assert largest <= TEAMS_MESSAGE_LIMIT, f"sent {largest} bytes to Teams"
 
     def post(
         self, activity: dict[str, Any], headers: dict[str, str] | None = None
@@ -93,6 +140,8 @@ class Teams:
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read().decode()
+                if activity.get("type") == "invoke":
+                    self.answers.append(len(raw.encode()))
                 return response.status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -156,8 +205,12 @@ def teams_server(
         store = Store.open(settings.db_path, clock or RunningClock(START), wait=wait)
         app = create_app(settings, Bot(frameworks, store), dev=True, outbox_every=0.05)
         with ServerThread(app) as server:
-            yield Teams(server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop)
+            running = Teams(
+                server.url, connector, service.url, store, app[TEAMS_ADAPTER], server.loop
+            )
+            yield running
         store.close()
+    running.check_sizes()  # whatever a test did, nothing it sent was over Teams' limit
 
 
 @pytest.fixture
