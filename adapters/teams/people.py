@@ -50,14 +50,18 @@ class Roster:
         self.best_effort = best_effort
         self._rosters: dict[str, tuple[float, list[Json]]] = {}
 
-    def people(self, identities: list[str]) -> list[Person]:
+    def people(self, identities: list[str], offered: set[str]) -> list[Person]:
         """Who these identities are, from the stored references (the rosters fetched
-        for pickers, and everyone who wrote to the bot); unknown ones say so."""
+        for pickers, and everyone who wrote to the bot); unknown ones say so, and so do
+        those not `offered` (not in a team or chat the picking person shares with the
+        bot: another team's, or another organisation's)."""
         found = []
         for identity in identities:
-            reference = self.store.reference(identity, personal=False) or self.store.reference(
-                identity, personal=True
-            )
+            reference = None
+            if identity in offered:
+                reference = self.store.reference(identity, personal=False) or self.store.reference(
+                    identity, personal=True
+                )
             name = ((reference or {}).get("user") or {}).get("name")
             if reference is None:
                 found.append(Person(identity, identity.rsplit(":", 1)[-1], problem="unknown"))

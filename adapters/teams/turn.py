@@ -307,8 +307,12 @@ class TeamsAdapter:
             elif activity.get("type") == "invoke":
                 turn.respond(200, None)
             return
-        if event.fields:  # who picked people are: from the stored rosters, never the payload
-            found = await self.run(self.roster.people, people_in(event.fields))
+        if picked := people_in(event.fields):
+            # who picked people are: from the rosters the person shares with the bot (what
+            # the picker offers them), never from the payload alone
+            colleagues, _ = await self.roster.colleagues(event.user)
+            offered = {who for who, _ in colleagues} | {event.user}
+            found = await self.run(self.roster.people, picked, offered)
             event = replace(event, people=tuple(found))
         if activity.get("type") == "invoke":
             answer_with = self._answer_invoke

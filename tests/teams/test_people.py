@@ -172,3 +172,36 @@ def test_a_typeahead_with_nothing_to_search_answers_nobody(
     assert "zanzibar" not in caplog.text.casefold()
     someone = {"id": "29:zed", "name": "Zed", "aadObjectId": "zed-aad"}
     assert search(teams, "", who=someone) == []
+
+
+@pytest.mark.parametrize("where", ["another team", "another organisation"])
+def test_a_person_the_picker_never_offered_cannot_be_chosen_even_if_the_bot_knows_them(
+    teams: Teams, where: str
+) -> None:
+    """Someone the bot has a roster entry for, but not in a team or chat Megan shares
+    with it: another team of her organisation (whose roster the bot fetched for someone
+    else), or another organisation where she is a guest. A form sent with their id,
+    made by hand, is refused: the picker never offers them, and only it says who can
+    be chosen."""
+    install_in_team(teams)
+    megan_from = fixture("teams_message_personal.json")["from"]
+    eve = {"id": "29:eve", "name": "Eve Black", "aadObjectId": "eve-aad"}
+    frank = {"id": "29:frank", "name": "Frank Grey", "aadObjectId": "frank-aad"}
+    if where == "another team":
+        tenant = TENANT
+        add_to_team(teams, "19:other-team@thread.tacv2", TENANT, [eve, frank])
+        search(teams, "", who=eve)  # Eve's search: the bot keeps Frank as reachable
+    else:
+        tenant = OTHER_TENANT
+        add_to_team(teams, "19:abroad@thread.tacv2", OTHER_TENANT, [megan_from, frank])
+        search(teams, "", tenant=OTHER_TENANT)  # as a guest there, Megan finds Frank
+    stranger = f"teams:{tenant}:frank-aad"
+    assert teams.store.reference(stranger, personal=False) is not None  # the bot knows Frank
+    megan = megan_chat(teams)
+    teams.message("expectations")
+    form = megan.execute({"command": "expectations new"})
+    values = {"kind": "goal", "text": "Lead the reorganisation", "competency": ""}
+    values |= {"standards": "", "starts": "", "due": ""}
+    refused = megan.execute(command(form, "Send") | values | {"employee": stranger})
+    assert any("Choose a person" in t for t in texts(refused))
+    assert not ExpectationStore(teams.store).versions(1)
