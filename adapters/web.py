@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from adapters.delivery import patiently
+from adapters.metrics import Metrics
 from adapters.outbox import OUTBOX_EVERY, Arrived, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
@@ -149,6 +150,28 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(answer, status=200 if answer["ready"] else 503)
 
 
+def _waiting_work(bot: Bot) -> tuple[dict[str, tuple[int, float]], int]:
+    """On the core's thread: the direct messages waiting, and the scheduled work due."""
+    return bot.outbox.waiting(), bot.schedule.waiting(bot.store.stamp())
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The Prometheus metrics; the outbox and schedule gauges read now (NaN when the
+    core's thread does not answer within READY_WITHIN)."""
+    app = request.app
+    try:
+        waiting, due = await asyncio.wait_for(
+            app[WORKER].run(_waiting_work, app[BOT]), READY_WITHIN
+        )
+    except TimeoutError:
+        app[METRICS].outbox(None)
+        app[METRICS].schedule(None)
+    else:
+        app[METRICS].outbox(waiting)
+        app[METRICS].schedule(due)
+    return app[METRICS].exposition()
+
+
 async def slack_not_configured(request: web.Request) -> web.Response:
     log.warning("slack request refused: Slack over HTTP is off (see the start-up log)")
     return web.json_response({"error": "slack is not configured on this server"}, status=401)
@@ -240,6 +263,7 @@ BOT = web.AppKey("bot", Bot)
 WORKER = web.AppKey("worker", Worker)
 SETTINGS = web.AppKey("settings", Settings)
 SOCKET_MODE = web.AppKey("socket_mode", list)  # the Socket Mode handler, once connected
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def create_app(
@@ -254,9 +278,13 @@ def create_app(
     """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime;
     with `dev`, Teams without credentials accepts requests without a token. While it
     runs, the outbox is delivered every `outbox_every` seconds."""
-    app = web.Application()
+    app_metrics = Metrics()  # requests counted in one place: its middleware
+    app = web.Application(middlewares=[app_metrics.middleware])
+    app[METRICS] = app_metrics
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    bot.outbox.when_given_up(lambda message, _: app_metrics.gave_up(message.user))
     worker = app[WORKER] = Worker()
     app[BOT], app[SETTINGS] = bot, settings
     _prune_handled_events(app, bot, worker)
@@ -287,7 +315,9 @@ def create_app(
     teams = app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, worker, dev, openid_metadata_url)
     if teams.open:
         senders["teams:"] = teams.send_direct
-    outbox = Outbox(bot, senders, every=outbox_every, arrived=arrived, run=worker.run)
+    outbox = Outbox(
+        bot, senders, every=outbox_every, arrived=arrived, run=worker.run, metrics=app_metrics
+    )
     _deliver_outbox(app, outbox)
     _stop_last(app, worker)
     return app

@@ -32,6 +32,7 @@ from botframework.connector.auth import AuthenticationConstants, ConnectorFactor
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
 from adapters.delivery import Handle, Settle, Unreachable, answer, patiently
+from adapters.metrics import KIND
 from adapters.teams.activities import (
     _fixed_part,
     activity_problem,
@@ -310,6 +311,7 @@ class TeamsAdapter:
         if problem is not None:
             return refuse(400, problem)
         kind = quoted(body["type"]) + (f":{quoted(body['name'])}" if body.get("name") else "")
+        request[KIND] = kind  # for the metrics (adapters.metrics)
         authenticated, status, why = await self._authenticate(activity, auth_header)
         if status:
             return refuse(status, AUTH_ERRORS[status], why)
