@@ -48,6 +48,7 @@ class Settings:
     microsoft_app_password: str | None = None
     microsoft_app_type: str | None = None  # MultiTenant (default), SingleTenant, UserAssignedMSI
     microsoft_app_tenant_id: str | None = None
+    log_format: str | None = None  # "text" or "json", as given; the command line checks it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,4 +67,5 @@ class Settings:
             microsoft_app_password=env.get("MicrosoftAppPassword") or None,
             microsoft_app_type=env.get("MicrosoftAppType") or None,
             microsoft_app_tenant_id=env.get("MicrosoftAppTenantId") or None,
+            log_format=env.get("BEHAVIOURBOT_LOG_FORMAT") or None,
         )
