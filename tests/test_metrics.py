@@ -169,7 +169,8 @@ def test_the_outbox_and_the_schedule_are_read_at_scrape_time(
     work due are read when scraped; the work done is counted when the outbox runs it."""
     settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")})
     store = Store.open(settings.db_path, RunningClock(START))
-    app = create_app(settings, Bot(frameworks, store), dev=True, outbox_every=3600)
+    app = create_app(settings, Bot(frameworks, store), dev=True)
+    app[OUTBOX].stop()  # no round of its own: only the one run below
     with ServerThread(app) as server:
         _queue(
             tmp_path / "bot.db",
