@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters import logs
 from adapters.teams.package import Developer
 from bot import __version__
 from bot.frameworks import (
@@ -139,6 +140,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Teams local development: accept /api/messages WITHOUT authentication when"
         " MicrosoftAppId is not set (Bot Framework Emulator; never on a public address)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text lines, or one JSON object a line for log collectors (default:"
+        " $BEHAVIOURBOT_LOG_FORMAT, or text)",
     )
 
     man = commands.add_parser(
@@ -268,14 +275,18 @@ QUIET_LOGGERS = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    settings = Settings.from_env()
+    log_format = getattr(args, "log_format", None) or settings.log_format or "text"
+    if log_format not in logs.FORMATS:
+        print(
+            f"behaviourbot: BEHAVIOURBOT_LOG_FORMAT {log_format[:40]!r} is not one of"
+            f" {', '.join(logs.FORMATS)}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    logs.configure(level=logging.DEBUG if args.verbose else logging.WARNING, form=log_format)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    settings = Settings.from_env()
     if args.command in (None, "chat"):
         return _chat(settings, user=getattr(args, "user", None), db=getattr(args, "db", None))
     if args.command == "export":
@@ -300,7 +311,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return EXIT_CONFIG
-        return _serve(settings, port=port, host=host, db=args.db, socket=args.socket, dev=args.dev)
+        # each log line written by a thread of its own, off the request path; all of
+        # them before the process ends
+        with logs.written_by_a_thread():
+            return _serve(
+                settings, port=port, host=host, db=args.db, socket=args.socket, dev=args.dev
+            )
     if args.command == "manifest" and args.platform == "slack":
         import json
 
@@ -633,6 +649,7 @@ def _serve(
         return EXIT_CONFIG
     finally:
         store.close()
+    log.info("stopped")
     return 0
 
 

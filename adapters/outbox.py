@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from adapters.delivery import Refused, SlowDown, Unreachable, patiently
+from adapters.metrics import Metrics, platform_of
 from adapters.worker import Run, inline
 from bot.router import Bot
 from bot.types import Reply
@@ -59,6 +60,7 @@ class Outbox:
     arrived: dict[str, Arrived] = field(default_factory=dict)  # where it can be looked up
     run: Run = inline  # how the core is called (the web process: on its worker thread)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)  # the web app's (adapters.metrics)
 
     async def _report(self, fn: Callable[..., None], /, *args: Any, **kwargs: Any) -> None:
         """A message's fate, told to the core: it happened, so it is recorded even when
@@ -84,6 +86,7 @@ class Outbox:
         ran = await self.run(self.bot.schedule.run_due)
         if ran:
             log.info("outbox: ran %d scheduled reminders and closings", ran)
+            self.metrics.scheduled_done.inc(ran)
         return {prefix: await self.deliver(prefix) for prefix in self.senders}
 
     async def deliver(self, prefix: str) -> int:
@@ -91,6 +94,7 @@ class Outbox:
         (so none sits taken while a pause runs), until none is due or the platform asks
         to wait; how many were sent."""
         send = self.senders[prefix]
+        platform = platform_of(prefix)
         sent = 0
         while self.paused_until.get(prefix, 0.0) <= time.monotonic() and not self.stopping.is_set():
             taken = await self.run(self.bot.outbox.take, prefix, limit=1)
@@ -107,6 +111,7 @@ class Outbox:
                     there = False
                 except SlowDown as slow:  # the look-up was rate-limited: both wait
                     self.paused_until[prefix] = time.monotonic() + slow.seconds
+                    self.metrics.slowed.labels(platform).inc()
                     await self._report(self.bot.outbox.send_later, message, slow.seconds)
                     continue
                 except Exception as error:
@@ -120,12 +125,14 @@ class Outbox:
                 if there:
                     log.info("outbox: message %d had arrived; not sent again", message.id)
                     await self._report(self.bot.outbox.sent, message)
+                    self.metrics.delivered.labels(platform).inc()
                     sent += 1
                     continue
             try:
                 await send(message.user, message.replies, tag=message.id)
             except SlowDown as slow:
                 self.paused_until[prefix] = time.monotonic() + slow.seconds
+                self.metrics.slowed.labels(platform).inc()
                 log.info("outbox: %s asked to wait %g s", prefix.rstrip(":"), slow.seconds)
                 await self._report(self.bot.outbox.send_later, message, slow.seconds)
             except Unreachable as unreachable:
@@ -146,5 +153,6 @@ class Outbox:
                 )
             else:
                 await self._report(self.bot.outbox.sent, message)
+                self.metrics.delivered.labels(platform).inc()
                 sent += 1
         return sent

@@ -1,5 +1,5 @@
-"""The one web process: an aiohttp application with /slack/events, /api/messages (Teams)
-and /healthz.
+"""The one web process: an aiohttp application with /slack/events, /api/messages (Teams),
+/healthz (alive), /readyz (ready: see `readiness`) and /metrics (adapters.metrics).
 
 Slack requests are verified against SLACK_SIGNING_SECRET on the bytes received, before
 anything reads them (adapters.slack.signature_problem). Without it (or
@@ -14,23 +14,162 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from adapters.delivery import patiently
+from adapters.metrics import Metrics
 from adapters.outbox import OUTBOX_EVERY, Arrived, Outbox, SendDirect
 from adapters.slack import SlackAdapter, socket_mode
 from adapters.teams import Credentials, TeamsAdapter
 from adapters.worker import Worker
 from bot.router import Bot
 from bot.settings import Settings, is_loopback
+from bot.storage import is_busy
 
 log = logging.getLogger("behaviourbot.web")
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
+
+
+# ---- readiness ---------------------------------------------------------------------
+
+READY_OUTBOX_AGE = 15 * 60  # seconds a direct message may wait, due, before not ready
+READY_DB_WAIT = 0.25  # seconds the check waits for another process's write lock
+READY_WITHIN = 5.0  # seconds the core's thread has to answer the check
+
+Check = dict[str, Any]
+
+
+def _database_and_outbox(bot: Bot) -> tuple[Check, dict[str, tuple[int, float]]]:
+    """On the core's thread: whether the database takes a write now (BEGIN IMMEDIATE,
+    waiting at most READY_DB_WAIT for another process's lock, then rolled back), and
+    the direct messages waiting (bot.outbox.Outbox.waiting)."""
+    conn = bot.store.conn
+    (wait,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute(f"PRAGMA busy_timeout = {int(READY_DB_WAIT * 1000)}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.rollback()
+        database: Check = {"ok": True}
+    except sqlite3.OperationalError as error:  # SQLite's own words, never a path
+        why = "locked by another process" if is_busy(error) else str(error)[:100]
+        database = {"ok": False, "error": f"cannot write: {why}"}
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait)}")
+    return database, bot.outbox.waiting()
+
+
+def _outbox_check(waiting: dict[str, tuple[int, float]]) -> Check:
+    oldest = max((age for _, age in waiting.values()), default=0.0)
+    check: Check = {
+        "ok": oldest <= READY_OUTBOX_AGE,
+        "waiting": sum(count for count, _ in waiting.values()),
+        "oldest_seconds": round(oldest),
+        "limit_seconds": READY_OUTBOX_AGE,
+    }
+    if not check["ok"]:
+        check["error"] = "a direct message has waited longer than the limit"
+    return check
+
+
+async def _slack_check(settings: Settings, socket: list[Any] | None) -> Check:
+    """Slack as far as it is known without asking Slack: HTTP on (both variables set),
+    and with Socket Mode the connection up."""
+    http = bool(settings.slack_signing_secret and settings.slack_bot_token)
+    check: Check = {"ok": True, "on": http, "http": http}
+    if socket is not None:
+        connected = bool(socket) and await socket[0].client.is_connected()
+        check |= {"ok": connected, "on": True, "socket": connected}
+        if not connected:
+            check["error"] = "the Socket Mode connection is down"
+    elif not http and (settings.slack_signing_secret or settings.slack_bot_token):
+        missing = _missing(
+            SLACK_SIGNING_SECRET=settings.slack_signing_secret,
+            SLACK_BOT_TOKEN=settings.slack_bot_token,
+        )
+        check |= {"ok": False, "error": f"{' and '.join(missing)} not set"}
+    return check
+
+
+def _teams_check(teams: TeamsAdapter) -> Check:
+    """Teams as far as it is known without traffic: its credentials complete, or
+    development mode (said loudly), or not set at all (off)."""
+    credentials = teams.credentials
+    check: Check = {"ok": True, "on": teams.open}
+    if credentials.complete:
+        return check
+    if teams.dev:
+        return check | {"dev": True, "warning": "development mode: requests are NOT authenticated"}
+    if credentials.app_id and credentials.password and credentials.problem:
+        return check | {"ok": False, "error": credentials.problem}
+    if credentials.app_id or credentials.password:
+        missing = _missing(
+            MicrosoftAppId=credentials.app_id, MicrosoftAppPassword=credentials.password
+        )
+        return check | {"ok": False, "error": f"{' and '.join(missing)} not set"}
+    return check
+
+
+async def readiness(app: web.Application) -> Check:
+    """Whether the process is ready to serve, as far as can be known without traffic
+    to Slack or Microsoft: the database takes a write, no direct message has waited
+    due for more than READY_OUTBOX_AGE, each platform is configured (or plainly off),
+    the Socket Mode connection is up, and at least one platform is on. Never a secret."""
+    bot, worker = app[BOT], app[WORKER]
+    try:
+        database, waiting = await asyncio.wait_for(
+            worker.run(_database_and_outbox, bot), READY_WITHIN
+        )
+        outbox = _outbox_check(waiting)
+    except TimeoutError:
+        error = f"the core's thread did not answer within {READY_WITHIN:g} s"
+        database = outbox = {"ok": False, "error": error}
+    slack = await _slack_check(app[SETTINGS], app.get(SOCKET_MODE))
+    teams = _teams_check(app[TEAMS_ADAPTER])
+    platforms: Check = {"ok": slack["on"] or teams["on"]}
+    if not platforms["ok"]:
+        platforms["error"] = "neither Slack nor Teams is on"
+    checks = {
+        "database": database,
+        "outbox": outbox,
+        "slack": slack,
+        "teams": teams,
+        "platforms": platforms,
+    }
+    return {"ready": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+async def readyz(request: web.Request) -> web.Response:
+    answer = await readiness(request.app)
+    return web.json_response(answer, status=200 if answer["ready"] else 503)
+
+
+def _waiting_work(bot: Bot) -> tuple[dict[str, tuple[int, float]], int]:
+    """On the core's thread: the direct messages waiting, and the scheduled work due."""
+    return bot.outbox.waiting(), bot.schedule.waiting(bot.store.stamp())
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The Prometheus metrics; the outbox and schedule gauges read now (NaN when the
+    core's thread does not answer within READY_WITHIN)."""
+    app = request.app
+    try:
+        waiting, due = await asyncio.wait_for(
+            app[WORKER].run(_waiting_work, app[BOT]), READY_WITHIN
+        )
+    except TimeoutError:
+        app[METRICS].outbox(None)
+        app[METRICS].schedule(None)
+    else:
+        app[METRICS].outbox(waiting)
+        app[METRICS].schedule(due)
+    return app[METRICS].exposition()
 
 
 async def slack_not_configured(request: web.Request) -> web.Response:
@@ -120,6 +259,11 @@ def _missing(**variables: str | None) -> list[str]:
 
 
 TEAMS_ADAPTER = web.AppKey("teams", TeamsAdapter)
+BOT = web.AppKey("bot", Bot)
+WORKER = web.AppKey("worker", Worker)
+SETTINGS = web.AppKey("settings", Settings)
+SOCKET_MODE = web.AppKey("socket_mode", list)  # the Socket Mode handler, once connected
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def create_app(
@@ -134,9 +278,15 @@ def create_app(
     """The web app; with `socket`, also a Slack Socket Mode connection for its lifetime;
     with `dev`, Teams without credentials accepts requests without a token. While it
     runs, the outbox is delivered every `outbox_every` seconds."""
-    app = web.Application()
+    app_metrics = Metrics()  # requests counted in one place: its middleware
+    app = web.Application(middlewares=[app_metrics.middleware])
+    app[METRICS] = app_metrics
     app.router.add_get("/healthz", healthz)
-    worker = Worker()
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    bot.outbox.when_given_up(lambda message, _: app_metrics.gave_up(message.user))
+    worker = app[WORKER] = Worker()
+    app[BOT], app[SETTINGS] = bot, settings
     _prune_handled_events(app, bot, worker)
     senders: dict[str, SendDirect] = {}
     arrived: dict[str, Arrived] = {}  # where a message can be looked for (Slack)
@@ -165,7 +315,9 @@ def create_app(
     teams = app[TEAMS_ADAPTER] = _add_teams(app, settings, bot, worker, dev, openid_metadata_url)
     if teams.open:
         senders["teams:"] = teams.send_direct
-    outbox = Outbox(bot, senders, every=outbox_every, arrived=arrived, run=worker.run)
+    outbox = Outbox(
+        bot, senders, every=outbox_every, arrived=arrived, run=worker.run, metrics=app_metrics
+    )
     _deliver_outbox(app, outbox)
     _stop_last(app, worker)
     return app
@@ -268,7 +420,7 @@ def _add_socket_mode(
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN")
     adapter = _slack_adapter(settings, bot, worker, signing_secret=None)
     app_token = settings.slack_app_token
-    handlers = []
+    handlers = app[SOCKET_MODE] = []
 
     async def connect(app: web.Application) -> None:
         handler = socket_mode(adapter, app_token)  # its client needs the running loop

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.types import Outgoing, replies_from_json
@@ -82,6 +82,22 @@ class Outbox:
             [request_id],
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    def waiting(self) -> dict[str, tuple[int, float]]:
+        """Direct messages due and not delivered, by platform (a user's first part:
+        "slack", "teams"): how many, and how long the oldest has waited, in seconds,
+        since it fell due or, once tried, since its first attempt (a retry or a lease
+        moves its due time on). One held for later (working hours) is not waiting."""
+        now = self.store.now()
+        rows = self.conn.execute(
+            "SELECT substr(user, 1, instr(user, ':') - 1), COUNT(*),"
+            " MIN(COALESCE(first_tried_at, due_at)) FROM outbox"
+            " WHERE sent_at IS NULL AND failed IS NULL"
+            " AND COALESCE(first_tried_at, due_at) <= ? GROUP BY 1",
+            [now.isoformat(timespec="seconds")],
+        ).fetchall()
+        ages = {str(p): (now - datetime.fromisoformat(o)).total_seconds() for p, _, o in rows}
+        return {str(p): (int(count), max(0.0, ages[str(p)])) for p, count, _ in rows}
 
     def _due(self, *, prefix: str, at: str, limit: int, user: str | None) -> list[tuple[Any, ...]]:
         """(id, user, replies, request id, attempts, key, since) of messages due for users

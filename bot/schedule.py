@@ -48,6 +48,11 @@ class Schedule:
         ).fetchall()
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
+    def waiting(self, at: str) -> int:
+        """How many tasks are due at `at` (an ISO time) and not run yet."""
+        sql = "SELECT COUNT(*) FROM schedule WHERE done_at IS NULL AND due_at <= ?"
+        return int(self.conn.execute(sql, [at]).fetchone()[0])
+
     def run_due(self, at: datetime | None = None) -> int:
         """Run the work that is due; how many tasks ran."""
         moment = at or self.store.now()

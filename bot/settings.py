@@ -49,6 +49,7 @@ class Settings:
     microsoft_app_type: str | None = None  # MultiTenant (default), SingleTenant, UserAssignedMSI
     microsoft_app_tenant_id: str | None = None
     retention_days: str | None = None  # closed 360 requests kept; `behaviourbot purge` checks it
+    log_format: str | None = None  # "text" or "json", as given; the command line checks it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,4 +69,5 @@ class Settings:
             microsoft_app_type=env.get("MicrosoftAppType") or None,
             microsoft_app_tenant_id=env.get("MicrosoftAppTenantId") or None,
             retention_days=env.get("BEHAVIOURBOT_RETENTION_DAYS") or None,
+            log_format=env.get("BEHAVIOURBOT_LOG_FORMAT") or None,
         )

@@ -35,6 +35,7 @@ from adapters.delivery import (
     answer,
     patiently,
 )
+from adapters.metrics import KIND
 from adapters.slack.blocks import (
     CHOICE_ACTION,
     FORM_CALLBACK,
@@ -213,6 +214,7 @@ class SlackAdapter:
         body = read_payload(raw, extract_content_type(headers))
         if isinstance(body, str):
             return _refused(400, body)
+        request[KIND] = request_kind(body)  # for the metrics (adapters.metrics)
         if problem := payload_problem(body):
             return _refused(400, f"{problem} (request={request_kind(body)})")
         # A signed request sent again as it was: handled once. Slack's own retries of an

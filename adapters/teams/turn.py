@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from adapters.delivery import Handle, Refused, Settle, SlowDown, Unreachable, answer, patiently
+from adapters.metrics import KIND
 from adapters.teams.activities import (
     _fixed_part,
     activity_problem,
@@ -224,6 +225,7 @@ class TeamsAdapter:
         if problem is not None:
             return refuse(400, problem)
         kind = quoted(body["type"]) + (f":{quoted(body['name'])}" if body.get("name") else "")
+        request[KIND] = kind  # for the metrics (adapters.metrics)
         audience, status, why = await self._authenticate(
             auth_header, channel_id=body.get("channelId"), service_url=body.get("serviceUrl")
         )
