@@ -319,6 +319,8 @@ def create_app(
         bot, senders, every=outbox_every, arrived=arrived, run=worker.run, metrics=app_metrics
     )
     _deliver_outbox(app, outbox)
+    # closed after the outbox has let the message under way finish
+    app.on_cleanup.append(lambda app: teams.close())
     _stop_last(app, worker)
     return app
 
@@ -384,7 +386,6 @@ def _add_teams(
         run=worker.run,
     )
     app.router.add_post("/api/messages", teams.dispatch)
-    app.on_cleanup.append(lambda app: teams.close())
     if credentials.app_id and credentials.password and credentials.problem:
         log.warning("teams: off (%s); /api/messages answers 401", credentials.problem)
     elif credentials.complete:

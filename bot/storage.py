@@ -544,6 +544,13 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def handled(self, event_id: str) -> bool:
+        """Whether `event_id` was recorded (by `first_time`), without recording it."""
+        row = self.conn.execute(
+            "SELECT 1 FROM handled_events WHERE event_id = ?", [event_id]
+        ).fetchone()
+        return row is not None
+
     def keep_replies(self, event_id: str, replies: str) -> None:
         """Keep `event_id`'s replies (JSON) until `settle` says they were delivered."""
         self.conn.execute(

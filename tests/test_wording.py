@@ -28,6 +28,7 @@ FOR_MACHINES = {
     "Refused",
     "SlowDown",
     "ConnectorError",
+    "TokenUnavailable",
 }
 # module constants that are HTTP error bodies (machine-read), with the words they hold
 HTTP_BODIES = {"NOT_CONFIGURED", "AUTH_ERRORS"}

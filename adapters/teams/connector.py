@@ -32,29 +32,41 @@ CHANNEL_SCOPE = "https://api.botframework.com"  # the audience of the bot's call
 CALL_TIMEOUT = 5.0  # seconds for each call (Teams waits 15 for the whole turn)
 RETRY_PAUSE = 0.2  # seconds before the one retry of a call that cannot have arrived
 RETRY_AFTER_MOST = 2.0  # a 429's Retry-After is waited for within a turn only up to this
+RETRY_AFTER_CAP = 3600.0  # the longest wait a connector's Retry-After can ask for
 CONNECTIONS = 64  # open connections at most, over every service URL
+MAX_PAGES = 100  # of a roster (500 people each): a connector repeating itself is stopped
 
 
 class ConnectorError(Exception):
-    """The connector answered with an error `status` (or 0: it could not be reached)."""
+    """The connector answered with an error `status` (or 0: it could not be reached).
+    `unsent`: the call certainly did not arrive (refused before it was taken: the
+    connection, the token, or an answer of 4xx), so sending it again cannot repeat it."""
 
-    def __init__(self, status: int, what: str, retry_after: float | None = None):
+    def __init__(
+        self, status: int, what: str, retry_after: float | None = None, *, unsent: bool = False
+    ):
         super().__init__(f"{what}: HTTP {status}" if status else what)
         self.status = status
         self.retry_after = retry_after
+        self.unsent = unsent or 400 <= status < 500
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float | None:
     try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
+        seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:
         return None
+    return min(max(0.0, seconds), RETRY_AFTER_CAP) if seconds == seconds else None
 
 
 def conversation_path(conversation_id: str, *rest: str) -> str:
     """v3/conversations/{id}/… with every id escaped whole: Teams' ids hold ':', ';' and
     '@', and a thread's id holds ';messageid=…'."""
-    return "v3/conversations/" + "/".join(quote(p, safe="") for p in (conversation_id, *rest))
+    parts = (quote(p, safe="") for p in (conversation_id, *rest))
+    # "." and ".." would be read as the path's own steps: their dots are escaped too
+    return "v3/conversations/" + "/".join(
+        p.replace(".", "%2E") if p in (".", "..") else p for p in parts
+    )
 
 
 class Connector:
@@ -72,8 +84,11 @@ class Connector:
         self.forget = forget  # drops a token the connector refused (a 401)
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ConnectorError(0, "the connector client is closed", unsent=True)
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=CONNECTIONS),
@@ -83,6 +98,7 @@ class Connector:
         return self._session
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -97,18 +113,20 @@ class Connector:
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         for attempt in (1, 2):
             headers = {"Content-Type": "application/json"} if data is not None else {}
-            token = await self.tokens(audience)
+            try:  # MSAL's own HTTP has no time limit: the turn's is kept here
+                token = await asyncio.wait_for(self.tokens(audience), self.timeout)
+            except Exception as exc:  # no token, so nothing was sent; not tried again
+                raise ConnectorError(0, f"no token ({type(exc).__name__})", unsent=True) from exc
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             try:
                 async with self._open().request(method, url, data=data, headers=headers) as r:
                     if r.status < 300:
-                        raw = await r.read()
-                        return json.loads(raw) if raw.strip() else {}
+                        return _json_object(await r.read())
                     await r.read()
                     error = ConnectorError(r.status, f"{method} {path}", _retry_after(r))
             except aiohttp.ClientConnectorError as exc:  # nothing was sent
-                error = ConnectorError(0, f"cannot connect ({type(exc).__name__})")
+                error = ConnectorError(0, f"cannot connect ({type(exc).__name__})", unsent=True)
             except (TimeoutError, aiohttp.ClientError) as exc:  # it may have arrived
                 raise ConnectorError(0, f"{method} {path}: {type(exc).__name__}") from exc
             pause = RETRY_PAUSE
@@ -144,7 +162,7 @@ class Connector:
         """Every member of a team or chat (pagedmembers, page after page)."""
         members: list[Json] = []
         token = None
-        while True:
+        for _ in range(MAX_PAGES):
             path = conversation_path(conversation, "pagedmembers") + "?pageSize=500"
             if token:
                 path += "&continuationToken=" + quote(token, safe="")
@@ -152,7 +170,18 @@ class Connector:
             members.extend(m for m in page.get("members") or [] if isinstance(m, dict))
             token = page.get("continuationToken")
             if not token or not isinstance(token, str):
-                return members
+                break
+        return members
+
+
+def _json_object(raw: bytes) -> Json:
+    """A connector's answer, as an object: {} for an empty or unreadable one (the call
+    was taken all the same: its 2xx says so)."""
+    try:
+        answer = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def addressed(activity: Json, reference: Json, *, reply: bool) -> Json:

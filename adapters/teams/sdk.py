@@ -40,10 +40,15 @@ KEY_FETCH_TIMEOUT = 10.0  # seconds for each of the two requests that fetch sign
 KEY_FETCH_RETRY_AFTER = 30.0  # after a failed fetch, answer 503 at once for this long
 TOKEN_MARGIN = 300.0  # seconds before its expiry that the bot's own token is renewed
 TOKEN_LIFETIME = 3600.0  # assumed when a token does not say (Microsoft's last an hour)
+TOKEN_RETRY_AFTER = 30.0  # after a failed or hung fetch of the bot's token, fail at once
 
 
 class KeysUnavailable(Exception):
     """The channel's signing keys cannot be fetched now, so no token can be checked."""
+
+
+class TokenUnavailable(Exception):
+    """The bot's own token cannot be had from Microsoft now."""
 
 
 class _SigningKeys(_OpenIdMetadata):
@@ -149,7 +154,8 @@ class Authenticator:
         self._check = ConfigurationBotFrameworkAuthentication(config)
         self._credentials = ConfigurationServiceClientCredentialFactory(config)
         self._tokens: dict[str, tuple[str, float]] = {}  # audience -> (token, renew at)
-        self._fetching: dict[str, asyncio.Lock] = {}
+        self._fetching: dict[str, asyncio.Future[str]] = {}  # one fetch at a time
+        self._failed_at: dict[str, float] = {}
 
     async def check(
         self, header: str | None, *, channel_id: str | None = None, service_url: str | None = None
@@ -162,27 +168,43 @@ class Authenticator:
         return str(result.audience or CHANNEL_SCOPE)
 
     async def token(self, audience: str = CHANNEL_SCOPE) -> str | None:
-        """The bot's token for calls to `audience`; None without an app id."""
+        """The bot's token for calls to `audience`; None without an app id. Concurrent
+        callers share one fetch, which they may stop waiting for (the caller bounds the
+        wait: MSAL's HTTP has no time limit) without starting another; for a while after
+        a fetch failed, or was given up on, TokenUnavailable at once."""
         if not self.app_id:
             return None
         cached = self._tokens.get(audience)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        lock = self._fetching.setdefault(audience, asyncio.Lock())
-        async with lock:
-            cached = self._tokens.get(audience)
-            if cached is not None and cached[1] > time.monotonic():
-                return cached[0]
-            login = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX + (
-                self.tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
-            )
+        fetching = self._fetching.get(audience)
+        if fetching is None or fetching.done():
+            if time.monotonic() - self._failed_at.get(audience, -TOKEN_RETRY_AFTER) < (
+                TOKEN_RETRY_AFTER
+            ):
+                raise TokenUnavailable("fetching the bot's token failed moments ago")
+            fetching = self._fetching[audience] = asyncio.ensure_future(self._fetch(audience))
+            # its failure is logged and remembered, even when every caller stopped waiting
+            fetching.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(fetching)  # a caller's cancelling leaves the fetch going
+
+    async def _fetch(self, audience: str) -> str:
+        login = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX + (
+            self.tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+        )
+        try:
             credentials = await self._credentials.create_credentials(
                 self.app_id, audience, login, True
             )
             # MSAL asks Microsoft over blocking HTTP: never on the event loop
             token = await asyncio.to_thread(credentials.get_access_token)
-            self._tokens[audience] = (token, time.monotonic() + _lifetime(token) - TOKEN_MARGIN)
-            return token
+        except Exception as exc:
+            self._failed_at[audience] = time.monotonic()
+            log.error("teams: cannot get the bot's token from Microsoft (%s)", type(exc).__name__)
+            raise TokenUnavailable(type(exc).__name__) from exc
+        self._failed_at.pop(audience, None)
+        self._tokens[audience] = (token, time.monotonic() + _lifetime(token) - TOKEN_MARGIN)
+        return token
 
     def forget(self, audience: str) -> None:
         """Drop a token the connector refused, so that the next call fetches another."""

@@ -9,6 +9,8 @@ should change this module alone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -170,6 +172,7 @@ class TeamsAdapter:
             run=run,
             connector=self.connector,
             best_effort=self._best_effort,
+            dev=self.dev,
         )
 
     async def close(self) -> None:
@@ -381,7 +384,9 @@ class TeamsAdapter:
         try:
             await turn.update({"type": "message", "id": activity_id, "attachments": [attachment]})
         except ConnectorError as exc:
-            log.warning("teams: card update refused (%s); answering anew", exc)
+            if not exc.unsent:  # it may have been replaced: not posted again as well
+                raise
+            log.warning("teams: card update refused (HTTP %d); answering anew", exc.status)
             return False
         return True
 
@@ -422,6 +427,8 @@ class TeamsAdapter:
             self._kept[where] = (unchanged, time.monotonic() + REFERENCE_KEPT)
 
     def _keep_reference(self, activity: Json, where: tuple[str, str], reference: Json) -> bool:
+        if self.dev:  # nothing vouched for who or where: never used with credentials
+            reference = reference | {"unvouched": True}
         with self.store.transaction():
             self.store.save_reference(
                 user=where[0],
@@ -433,29 +440,44 @@ class TeamsAdapter:
             )
         return True
 
+    def _reference(self, user: str, *, personal: bool) -> Json | None:
+        """A stored conversation reference of `user`'s, if one may be used: one kept in
+        development mode, where no token vouched for it, only in development mode (the
+        bot's token must never go to a serviceUrl that the channel did not give)."""
+        reference = self.store.reference(user, personal=personal)
+        if reference is not None and reference.get("unvouched") and not self.dev:
+            return None
+        return reference
+
     async def send_direct(self, user: str, replies: list[Reply], tag: int | None = None) -> None:
         """Message `user` (teams:<tenant>:<object id>) in their personal chat with the bot:
         the stored 1:1 conversation, or a new one created through the connector from any
         chat or team they share with the bot. Raises Unreachable when there is neither.
-        (`tag`, the outbox id, is not kept: Teams has no way to find a message by it.)"""
+        Teams has no way to find a message afterwards, so each part (activity) taken is
+        noted, with the outbox id `tag`: when a later part fails, the outbox's next
+        attempt sends only the rest."""
         activities = [a for reply in replies for a in activities_of(reply)]
-        reference = await self.run(self.store.reference, user, personal=True)
+        reference = await self.run(self._reference, user, personal=True)
         if reference is None:
             reference = await self._new_chat(user)
-        try:
-            for activity in activities:
-                await self.connector.send(
-                    addressed(activity, reference, reply=False), CHANNEL_SCOPE
-                )
-        except ConnectorError as exc:
-            if (mapped := _as_delivery_error(exc)) is None:
-                raise
-            raise mapped from exc
+        for activity in activities:
+            part = _part_key(user, tag, activity) if tag is not None else None
+            if part is not None and await self.run(self.store.handled, part):
+                continue  # taken in an earlier attempt
+            try:
+                message = addressed(activity, reference, reply=False)
+                await self.connector.send(message, CHANNEL_SCOPE)
+            except ConnectorError as exc:
+                if (mapped := _as_delivery_error(exc)) is None:
+                    raise
+                raise mapped from exc
+            if part is not None:
+                await self._best_effort(self._first_time, part)
 
     async def _new_chat(self, user: str) -> Json:
         """A new personal chat with `user`, from a chat or team they share with the bot:
         its conversation reference."""
-        shared = await self.run(self.store.reference, user, personal=False)
+        shared = await self.run(self._reference, user, personal=False)
         if shared is None:
             raise Unreachable(user, words("teams/never_talked.j2"))
         tenant = user.split(":")[1]
@@ -487,12 +509,19 @@ class TeamsAdapter:
         }
 
 
+def _part_key(user: str, tag: int, activity: Json) -> str:
+    """What marks one part of an outbox message as taken: its outbox id, for whom, and
+    what it says (an id used again for another message never matches)."""
+    digest = hashlib.sha256(json.dumps([user, activity], sort_keys=True).encode()).hexdigest()
+    return f"teams-direct-{tag}-{digest[:32]}"
+
+
 def _as_delivery_error(error: ConnectorError) -> Exception | None:
-    """What the outbox makes of a failed send: a 429 waits; another refusal (4xx) did
-    not arrive, so it can be sent again without a double; None for the rest, which may
-    have arrived."""
+    """What the outbox makes of a failed send: a 429 waits; what certainly did not
+    arrive (a refusal, no connection, no token) can be sent again without a double; None
+    for the rest, which may have arrived."""
     if error.status == 429:
         return SlowDown(error.retry_after or 1.0)
-    if 400 <= error.status < 500:
+    if error.unsent:
         return Refused(str(error))
     return None

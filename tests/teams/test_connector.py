@@ -157,3 +157,55 @@ def test_the_connector_session_is_closed_with_the_app(teams: Teams) -> None:
     assert session is not None and not session.closed
     asyncio.run_coroutine_threadsafe(teams.adapter.close(), teams.loop).result(5)
     assert session.closed
+
+
+def test_an_id_of_dots_cannot_climb_the_connectors_path() -> None:
+    from adapters.teams.connector import conversation_path
+
+    assert conversation_path("..", "activities", ".") == "v3/conversations/%2E%2E/activities/%2E"
+    assert (
+        conversation_path("a:1/../x", "activities") == "v3/conversations/a%3A1%2F..%2Fx/activities"
+    )
+
+
+def test_a_connectors_wait_is_capped_and_a_repeating_roster_stops(teams: Teams) -> None:
+    """Numbers and pages from a connector are not trusted: Retry-After of a billion
+    seconds waits an hour at most, and a roster whose pages never end stops."""
+    from aiohttp import web
+
+    from adapters.teams.connector import MAX_PAGES, RETRY_AFTER_CAP, Connector
+
+    calls = []
+
+    async def busy(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        if request.path.endswith("pagedmembers"):
+            return web.json_response({"members": [{"id": "29:x"}], "continuationToken": "same"})
+        return web.json_response({}, status=429, headers={"Retry-After": "1e9"})
+
+    async def run() -> tuple[ConnectorError, int]:
+        app = web.Application()
+        app.router.add_route("*", "/{rest:.*}", busy)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        connector = Connector(lambda audience: asyncio.sleep(0, result=None))
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            try:
+                await connector.send(
+                    {"conversation": {"id": "a:1"}, "serviceUrl": url, "type": "message"}, "x"
+                )
+            except ConnectorError as exc:
+                error = exc
+            members = await connector.members(url, "19:team", "x")
+        finally:
+            await connector.close()
+            await runner.cleanup()
+        return error, len(members)
+
+    error, members = asyncio.run(run())
+    assert error.status == 429 and error.retry_after == RETRY_AFTER_CAP
+    assert members == MAX_PAGES and len(calls) == 1 + MAX_PAGES  # asked once: too long a wait

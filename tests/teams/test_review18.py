@@ -113,11 +113,6 @@ def fake_microsoft_login(monkeypatch: pytest.MonkeyPatch, get_token: Callable[[]
     monkeypatch.setattr(factory, "create_credentials", create_credentials)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="send_direct maps a 4xx (or a 429) on a later activity to Refused (SlowDown): "
-    "the outbox then sends the whole message again, and the parts already taken twice",
-)
 def test_a_direct_message_partly_delivered_is_not_sent_again_whole(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -137,11 +132,6 @@ def test_a_direct_message_partly_delivered_is_not_sent_again_whole(
         assert len(firsts) == 1, f"the first part arrived {len(firsts)} times"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TeamsAdapter._update takes any ConnectorError, a timeout or a 5xx included "
-    "(the card may have been replaced), for a refusal and posts the answer anew",
-)
 def test_a_card_update_that_may_have_been_applied_is_not_posted_again(
     tmp_path: Path, frameworks: list[Framework], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,11 +147,6 @@ def test_a_card_update_that_may_have_been_applied_is_not_posted_again(
         assert again == [], "the answer was posted as well as put in the card"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the app's cleanup closes the connector session (registered in _add_teams) "
-    "before the outbox has let the message under way finish: it fails as unsure",
-)
 def test_a_direct_message_under_way_at_shutdown_is_finished(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -180,11 +165,6 @@ def test_a_direct_message_under_way_at_shutdown_is_finished(
     assert row["sent_at"] is not None, f"not reported sent: unsure={row['unsure']}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Authenticator.token has no time limit (MSAL's HTTP has none) and is awaited "
-    "outside the call's timeout, under a lock: a hung login stalls every turn",
-)
 def test_a_hung_token_fetch_is_given_up_on_within_the_turn(
     tmp_path: Path, frameworks: list[Framework], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,11 +200,6 @@ def test_a_hung_token_fetch_is_given_up_on_within_the_turn(
         assert answered.value.code == 502 and time.monotonic() - started < 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="references kept in --dev (no token checked; an emulator's loopback "
-    "serviceUrl) are used later with credentials, and the bot's token goes with them",
-)
 def test_the_bots_token_goes_only_where_a_channel_token_vouched_for(
     tmp_path: Path, frameworks: list[Framework], monkeypatch: pytest.MonkeyPatch
 ) -> None:
