@@ -1,10 +1,11 @@
-"""Microsoft Teams: one handler on botbuilder's CloudAdapter (authentication, the turn,
-the connector client, proactive messages).
+"""Microsoft Teams: the handler of /api/messages (the token, then the activity), the turn
+on the activity's JSON, conversation references and proactive messages.
 
 The Bot Framework SDK for Python is archived upstream, so botbuilder is kept at the
-edge: the converters (adapters.teams.activities, adapters.teams.cards) work on plain JSON
-(dicts), and only this module touches the SDK. Moving to Microsoft's successor SDK
-should change this module alone.
+edge: the token checks and the bot's own token are in adapters.teams.sdk, the only module
+that imports it; the converters (adapters.teams.activities, adapters.teams.cards) and
+the Bot Connector calls (adapters.teams.connector) work on plain JSON (dicts). Moving to
+Microsoft's successor SDK should change adapters.teams.sdk alone.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Teams through its real protocol: Bot Framework activities POSTed over HTTP to
-/api/messages on the real aiohttp app and botbuilder's CloudAdapter, with every reply
+/api/messages on the real aiohttp app (tokens checked by botbuilder), with every reply
 captured at a local fake connector (the activities' serviceUrl). Every Adaptive Card
 the bot sends is validated against the official Adaptive Card 1.5 schema."""
 
