@@ -45,9 +45,9 @@ def is_direct(channel: str | None, channel_name: str | None = None) -> bool:
 
 
 def event_from_command(body: Json, *, text: str | None = None) -> Event:
-    """A slash command (with `text` for its text as sent, when given). Slack never retries
-    one (an unanswered command shows the person an error instead) and each has its own
-    trigger_id, so it needs no de-duplication."""
+    """A slash command, with `text` (when given) in place of the text as sent: the same
+    text unescaped, say. Slack never retries one (an unanswered command shows the person
+    an error instead) and each has its own trigger_id, so it needs no de-duplication."""
     team = body.get("team_id")
     return Event(
         user=identity(team, body["user_id"]),
