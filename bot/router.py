@@ -519,11 +519,12 @@ class Bot:
             command, kind = picked.action, "numbered-choice"
         else:
             offered: list[str] = state.get("choices", [])
-            number = number_of(strip_command_prefix(clean(event.text)))
+            typed = strip_command_prefix(clean(event.text))
+            number = number_of(typed)
             if number is not None and offered:  # a number, but none of those on offer
                 reply = compose("no_such_choice.j2", number=number, count=len(offered))
                 return state, [reply], "bad-choice"
-            said = word_of(strip_command_prefix(clean(event.text)))
+            said = word_of(typed)
             if said in (Word.BACK, Word.YES, Word.NO, Word.KEEP, Word.SKIP):
                 # an answer to nothing: no flow waits, and no question was asked
                 return state, [compose("engine/nothing_waiting.j2", word=said.value)], "stray"

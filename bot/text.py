@@ -86,6 +86,8 @@ def clean(text: str, *, keep_newlines: bool = False, exact: bool = False) -> str
     and collapse white space (keeping line breaks when asked). With `exact`, for text
     kept as the person wrote it (a STAR answer): only NFC (so "½", "m²" and full-width
     punctuation stay as typed), and joiners are kept."""
+    if text.isascii() and text.isprintable():  # nothing to drop or normalise: most text
+        return " ".join(text.split())
     if "\x1b" in text or "\x9b" in text or "\x9d" in text:
         text = _ESCAPES.sub("", text)
     text = unicodedata.normalize("NFC" if exact else "NFKC", text)

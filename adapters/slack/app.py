@@ -11,7 +11,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -128,10 +127,6 @@ async def _remember_nothing(key: str) -> bool:
     return True
 
 
-async def _ready(replies: list[Reply]) -> list[Reply]:
-    return replies
-
-
 class SlackAdapter:
     """Slack events, commands and interactivity, through one slack-bolt AsyncApp.
 
@@ -236,8 +231,15 @@ class SlackAdapter:
             if not first:
                 log.warning("slack request=%s ignored: a replay of one handled", request_kind(body))
                 return web.Response(status=200)
+        # bolt is handed the payload as checked, not the text to parse again (what it
+        # reads is what was checked). It takes a parsed body in its "socket_mode" only,
+        # a mode that otherwise just skips bolt's own signature check (off: see above).
         bolt_request = AsyncBoltRequest(
-            body=raw.decode("utf-8"), query=request.query_string, headers=headers, context=context
+            body=body,
+            query=request.query_string,
+            headers=headers,
+            context=context,
+            mode="socket_mode",
         )
         response = await self.app.async_dispatch(bolt_request)
         log.info(
@@ -284,25 +286,24 @@ class SlackAdapter:
         return self._render(reply, share=share)[0]
 
     async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
-        event = event_from_command(body)
         key = context.get(REPLAY_KEY)
-        quick = None
-        if wants_people(event.text):  # the people looked up within the same 2 s
+        text = body.get("text") or ""
+        if wants_people(text):  # the people looked up within the same 2 s
+            event = event_from_command(body)
             handling = asyncio.ensure_future(self._with_people_then(event, client, key))
         else:  # the command escapes mentions, channels and links: plain text for the rest
-            event = replace(event, text=unescaped(event.text))
+            event = event_from_command(body, text=unescaped(text))
             # a lookup (public text, nothing changed) is answered at once; a replay of
             # one shows nothing of anyone's, so only what goes further is checked
             # (not while an earlier command of theirs is still with the core: it may
             # change what this one answers, and answers keep the order asked in)
-            at_once = self.at_once if not self._pending[event.user] else None
-            quick = at_once(event) if at_once is not None else None
-            handling = asyncio.ensure_future(
-                _ready(quick) if quick is not None else self._unless_replayed(key, event)
-            )
-        if quick is None:
-            self._pending[event.user] += 1
-            handling.add_done_callback(lambda _: self._pending.subtract([event.user]))
+            quick = self.at_once(event) if self.at_once and not self._pending[event.user] else None
+            if quick is not None:
+                await self._acknowledge(quick, ack, body, context, client)
+                return
+            handling = asyncio.ensure_future(self._unless_replayed(key, event))
+        self._pending[event.user] += 1
+        handling.add_done_callback(lambda _: self._pending.subtract([event.user]))
         if not (await asyncio.wait({handling}, timeout=ACK_WITHIN))[0]:
             # the database is slow to answer (another process holds it): Slack is told
             # in time, and the answer follows by the command's response_url
@@ -311,7 +312,13 @@ class SlackAdapter:
             self._later.add(later)  # kept until done (the loop holds tasks weakly)
             later.add_done_callback(self._later.discard)
             return
-        replies = handling.result()
+        await self._acknowledge(handling.result(), ack, body, context, client)
+
+    async def _acknowledge(
+        self, replies: list[Reply], ack: Any, body: Json, context: Any, client: AsyncWebClient
+    ) -> None:
+        """A command's replies: the first in the ack, a form as a modal, the rest by the
+        command's response_url."""
         if not replies:
             await ack()
             return

@@ -44,14 +44,15 @@ def is_direct(channel: str | None, channel_name: str | None = None) -> bool:
     return channel_name == "directmessage" or bool(channel and channel.startswith("D"))
 
 
-def event_from_command(body: Json) -> Event:
-    """A slash command. Slack never retries one (an unanswered command shows the person an
-    error instead) and each has its own trigger_id, so it needs no de-duplication."""
+def event_from_command(body: Json, *, text: str | None = None) -> Event:
+    """A slash command, with `text` (when given) in place of the text as sent: the same
+    text unescaped, say. Slack never retries one (an unanswered command shows the person
+    an error instead) and each has its own trigger_id, so it needs no de-duplication."""
     team = body.get("team_id")
     return Event(
         user=identity(team, body["user_id"]),
         conversation=identity(team, body.get("channel_id") or body["user_id"]),
-        text=body.get("text") or "",
+        text=(body.get("text") or "") if text is None else text,
         buttons=True,
         private=is_direct(body.get("channel_id"), body.get("channel_name")),
         slash=True,

@@ -48,7 +48,7 @@ def signature_problem(
     if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
         return "a timestamp more than five minutes away"
     base = b"v0:" + timestamp.encode() + b":" + body
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    expected = "v0=" + hmac.digest(secret.encode(), base, hashlib.sha256).hex()
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return "a wrong signature"
     return None

@@ -385,6 +385,34 @@ def test_a_signed_payload_slack_would_never_send_is_refused_plainly(
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
 
 
+def test_bolt_handles_the_payload_as_checked_without_reading_the_body_again(
+    server: tuple[str, FakeSlack, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signed body is parsed once, by the checks before bolt; bolt is handed that
+    payload, so what it acts on is what was checked (and no time goes on a second
+    parse)."""
+    import slack_bolt.request.async_request
+    from slack_bolt.request.internals import parse_body
+
+    import adapters.slack.requests
+
+    parsed: list[str] = []
+
+    def counted(body: str, content_type: str | None) -> dict[str, Any]:
+        parsed.append(content_type or "")
+        return parse_body(body, content_type)
+
+    monkeypatch.setattr(adapters.slack.requests, "parse_body", counted)
+    monkeypatch.setattr(slack_bolt.request.async_request, "parse_body", counted)
+    url, _, _ = server
+    body = fixture("slack_slash_command.json") | {"command": "/behaviour", "text": "pace heo"}
+    raw = urlencode(body).encode()
+    status, answer = exchange(url, raw, signed(raw, FORM))
+    assert status == 200
+    assert "Delivering at Pace" in answer
+    assert parsed == [FORM]
+
+
 def test_a_replayed_signed_command_is_handled_once(
     server: tuple[str, FakeSlack, Store], caplog: pytest.LogCaptureFixture
 ) -> None:
