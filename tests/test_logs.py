@@ -84,7 +84,7 @@ def test_records_are_written_by_another_thread_and_none_is_lost(
     log = logging.getLogger("behaviourbot.test_logs")
     try:
         with caplog.at_level(logging.INFO, "behaviourbot"), logs.written_by_a_thread():
-            assert [type(h) for h in root.handlers] == [logs._Enqueue]
+            assert [type(h) for h in root.handlers] == [logs._Batch]
             started = time.perf_counter()
             values = {"n": 0}
             for n in range(200):
