@@ -236,7 +236,8 @@ async def measure(api_url: str, workdir: Path, n: int, rounds: int) -> dict[str,
 
 
 def report(results: dict[str, dict[str, float]], extra: tuple[str, str] | None = None) -> None:
-    """The table (with an `extra` column: heading, result key), the ratios, and a JSON line."""
+    """The table (with an `extra` column: heading, result key), a JSON line with
+    everything, and the ratios, throughput last."""
     heading = f" {extra[0]:>9}" if extra else ""
     print(
         f"{'server':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>11}"
@@ -250,9 +251,9 @@ def report(results: dict[str, dict[str, float]], extra: tuple[str, str] | None =
         )
     ratio = results["behaviourbot"]["rps"] / results["baseline"]["rps"]
     cpu_ratio = results["baseline"]["cpu_us"] / results["behaviourbot"]["cpu_us"]
-    print(f"behaviourbot / baseline throughput: {ratio:.2f}x")
-    print(f"behaviourbot / baseline requests per CPU second: {cpu_ratio:.2f}x")
     print(json.dumps({"ratio": round(ratio, 3), "cpu_ratio": round(cpu_ratio, 3), **results}))
+    print(f"behaviourbot / baseline requests per CPU second: {cpu_ratio:.2f}x")
+    print(f"behaviourbot / baseline throughput: {ratio:.2f}x")  # the ratio, last
 
 
 async def main() -> None:
