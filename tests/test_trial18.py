@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import io
 import json
+import logging
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -170,3 +173,51 @@ def test_one_readiness_check_under_the_lock_is_quick(
     assert status == 503
     assert json.loads(body)["checks"]["database"]["ok"] is False
     assert took < 1.0
+
+
+# ---- log lines kept while the log stream is stalled -----------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the log writer keeps every record while its stream is stalled (a full pipe, a"
+    " collector that stopped reading): unsigned requests, one WARNING each, grow the"
+    " process's memory without bound; nothing is dropped or counted",
+)
+def test_records_kept_for_a_stalled_log_stream_are_bounded() -> None:
+    """stderr is a pipe whose reader has stopped (a log collector that hung). Before the
+    batching handler, the request path would have blocked on it; now it never does, so
+    what is kept meanwhile must be bounded (older lines dropped and counted), or a flood
+    of unsigned Slack requests, each logged as refused, grows memory until the process
+    dies. 20,000 such lines are logged; at most 10,000 may be kept."""
+    from adapters import logs
+
+    stalled = threading.Event()
+
+    class Stalled(io.StringIO):
+        def write(self, text: str) -> int:
+            stalled.wait(30)  # the pipe is full: write blocks until the reader is back
+            return super().write(text)
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    for handler in before:
+        root.removeHandler(handler)
+    stream = logging.StreamHandler(Stalled())
+    root.addHandler(stream)
+    slack = logging.getLogger("behaviourbot.slack")
+    try:
+        with logs.written_by_a_thread():
+            (batch,) = [h for h in root.handlers if isinstance(h, logs._Batch)]
+            time.sleep(0.1)  # the writer thread is blocked on the stream from here
+            slack.warning("slack request refused (%d): %s", 401, "not signed")
+            time.sleep(0.1)
+            for _ in range(20_000):
+                slack.warning("slack request refused (%d): %s", 401, "not signed")
+            kept = len(batch.records)
+            stalled.set()  # the reader is back: everything can be written and the writer stops
+    finally:
+        root.removeHandler(stream)
+        for handler in before:
+            root.addHandler(handler)
+    assert kept <= 10_000, f"{kept} records kept for a stalled stream"
