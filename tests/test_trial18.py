@@ -221,3 +221,29 @@ def test_records_kept_for_a_stalled_log_stream_are_bounded() -> None:
         for handler in before:
             root.addHandler(handler)
     assert kept <= 10_000, f"{kept} records kept for a stalled stream"
+
+
+# ---- the Slack lookup fast path and bolt's checks --------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the lookup fast path (SlackAdapter.dispatch) skips bolt's authorization"
+    " (auth.test with the bot token): with the installation gone, every other command"
+    " says 'reinstall' and lookups are still answered",
+)
+def test_a_lookup_gets_bolts_authorization_like_every_other_command(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """The bot token no longer works (the app was uninstalled, the token revoked):
+    bolt's single-workspace authorization (auth.test) refuses every request it sees
+    with its 'reinstall' message. A lookup, answered by the adapter itself 'after the
+    same checks', should be answered the same way, not as if all were well."""
+    from .slack.test_app import command, slack
+
+    with contextlib.contextmanager(slack.__wrapped__)(tmp_path, frameworks) as (url, fake, _):
+        fake.failures["auth.test"] = 100  # invalid_auth from here on
+        other = command(url, "drafts")  # through bolt
+        lookup = command(url, "leadership level 4")  # the fast path
+    assert "reinstall" in other[1]  # bolt's own answer
+    assert "reinstall" in lookup[1], lookup[1][:120]
