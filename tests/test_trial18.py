@@ -247,3 +247,34 @@ def test_a_lookup_gets_bolts_authorization_like_every_other_command(
         lookup = command(url, "leadership level 4")  # the fast path
     assert "reinstall" in other[1]  # bolt's own answer
     assert "reinstall" in lookup[1], lookup[1][:120]
+
+
+# ---- purge while another process writes ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`behaviourbot purge` opens the store (a write) before purging: with the lock"
+    " held it says 'cannot open the database …: database is locked', never the documented"
+    " 'nothing was deleted; try again'",
+)
+def test_the_purge_command_says_nothing_was_deleted_when_the_lock_is_held(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/operating.md: purge "is safe while serve runs (it waits up to ten seconds
+    for the write lock, then says nothing was deleted)". The command, not the library:
+    another process (a server in a long write) holds the write lock throughout."""
+    from adapters.cli import main
+
+    database = tmp_path / "bot.db"
+    Store.open(database).close()  # a database as a server leaves it (WAL)
+    server = sqlite3.connect(database, isolation_level=None)
+    server.execute("BEGIN IMMEDIATE")
+    try:
+        code = main(["purge", "--closed-before", "365", "--db", str(database)])
+    finally:
+        server.rollback()
+        server.close()
+    err = capsys.readouterr().err
+    assert "nothing was deleted" in err, err
+    assert code != 0
