@@ -31,6 +31,7 @@ from bot.text import plural
 
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
+EXIT_TRY_AGAIN = 75  # EX_TEMPFAIL: another process kept the database locked
 DEFAULT_PORT = 3000
 
 
@@ -672,8 +673,8 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 def _purge(settings: Settings, args: argparse.Namespace) -> int:
     from bot.feedback import FeedbackFlow
     from bot.lookup import Lookup
-    from bot.maintenance import KEPT_WHY, MaintenanceError, check_person, purge
-    from bot.storage import Store
+    from bot.maintenance import KEPT_WHY, Locked, MaintenanceError, check_person, purge
+    from bot.storage import Store, is_busy
 
     days = args.closed_before
     if days is None and args.person is None:
@@ -704,6 +705,9 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     try:
         store = Store.open(database)
     except Exception as exc:  # the message is what the person needs; nothing else to clean up
+        if is_busy(exc):  # opening it writes (its schema): another process kept it locked
+            print(f"behaviourbot: {Locked()}", file=sys.stderr)
+            return EXIT_TRY_AGAIN
         print(f"behaviourbot: cannot open the database {database}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
@@ -718,7 +722,7 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
         )
     except MaintenanceError as exc:
         print(f"behaviourbot: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_TRY_AGAIN if isinstance(exc, Locked) else EXIT_CONFIG
     finally:
         store.close()
     what = [f"360 requests closed more than {days} days ago"] if days is not None else []
@@ -735,6 +739,9 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  kept {kind}: {count} ({KEPT_WHY[kind]})")
     if args.vacuum and not args.dry_run:
         print("  the file was compacted (VACUUM)")
+    nothing = not any(purged.deleted.values()) and not any(purged.changed.values())
+    if person and nothing:
+        print(f"  nothing is stored about {person}: ids are as the bot writes them, case and all")
     return 0
 
 

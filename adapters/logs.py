@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # What every record carries: anything else on one is a structured field (`extra=`).
@@ -61,14 +63,36 @@ def formatter(form: str) -> logging.Formatter:
     return JsonFormatter() if form == "json" else logging.Formatter(TEXT_FORMAT)
 
 
+class _MalformedRequests(logging.Filter):
+    """aiohttp's own log of a request it could not even parse (a control character in
+    a header, a broken request line), which it answers 400 itself, before any route:
+    an ERROR whose traceback quotes the caller's bytes. Made one fixed WARNING line,
+    naming the kind of fault only; anything else aiohttp logs is left as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, HttpProcessingError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = (
+                "refused a malformed HTTP request (%s)",
+                (type(fault).__name__,),
+            )
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure(*, level: int, form: str) -> None:
     """Logs at `level` and above to standard error, in `form` (text or json)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(form))
     logging.basicConfig(level=level, handlers=[handler])
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedRequests) for f in server.filters):
+        server.addFilter(_MalformedRequests())
 
 
 FLUSH_EVERY = 0.05  # seconds between the writing thread's writes
+MOST_KEPT = 10_000  # records kept while the stream is stalled; older ones are dropped
 
 
 class _Batch(logging.Handler):
@@ -79,7 +103,10 @@ class _Batch(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.records: collections.deque[logging.LogRecord] = collections.deque()
+        # bounded: a stalled stream (a full pipe) loses the oldest lines, counted, and
+        # never holds the process's memory or its requests
+        self.records: collections.deque[logging.LogRecord] = collections.deque(maxlen=MOST_KEPT)
+        self.dropped = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.exc_info:  # a copy: other handlers (pytest's) still see the traceback
@@ -88,11 +115,25 @@ class _Batch(logging.Handler):
             record.exc_info = None
         record.message = record.getMessage()  # made now: what it refers to may change
         record.msg, record.args = record.message, None
+        if len(self.records) == MOST_KEPT:
+            self.dropped += 1
         self.records.append(record)
 
     def write(self, handlers: list[logging.Handler]) -> None:
         """Everything kept so far, through `handlers`; a stream's lines in one write."""
         records = []
+        if self.dropped:
+            dropped, self.dropped = self.dropped, 0
+            lost = logging.LogRecord(
+                "behaviourbot.logs",
+                logging.WARNING,
+                __file__,
+                0,
+                "%d log lines dropped: the log stream did not take them in time",
+                (dropped,),
+                None,
+            )
+            records.append(lost)
         while self.records:
             records.append(self.records.popleft())
         for handler in handlers if records else []:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from bot.settings import Settings, is_loopback
 from bot.storage import is_busy
 
 log = logging.getLogger("behaviourbot.web")
+T = TypeVar("T")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -42,6 +44,25 @@ async def healthz(request: web.Request) -> web.Response:
 READY_OUTBOX_AGE = 15 * 60  # seconds a direct message may wait, due, before not ready
 READY_DB_WAIT = 0.25  # seconds the check waits for another process's write lock
 READY_WITHIN = 5.0  # seconds the core's thread has to answer the check
+
+
+class Shared:
+    """One reading at a time on the core's thread, shared by everyone who asks while it
+    runs: callers of /readyz and /metrics (anyone who can reach the port) never queue
+    readings on that thread, which the people's requests need."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Future[Any] | None = None
+
+    async def get(self, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`'s answer: the one under way, or a new one; TimeoutError after
+        READY_WITHIN (the reading goes on, and the next caller waits for it)."""
+        task = self._task
+        if task is None or task.done():
+            task = self._task = asyncio.ensure_future(read())
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return cast(T, await asyncio.wait_for(asyncio.shield(task), READY_WITHIN))
+
 
 Check = dict[str, Any]
 
@@ -123,8 +144,8 @@ async def readiness(app: web.Application) -> Check:
     the Socket Mode connection is up, and at least one platform is on. Never a secret."""
     bot, worker = app[BOT], app[WORKER]
     try:
-        database, waiting = await asyncio.wait_for(
-            worker.run(_database_and_outbox, bot), READY_WITHIN
+        database, waiting = await app[READINGS]["ready"].get(
+            lambda: worker.run(_database_and_outbox, bot)
         )
         outbox = _outbox_check(waiting)
     except TimeoutError:
@@ -160,8 +181,8 @@ async def metrics(request: web.Request) -> web.Response:
     core's thread does not answer within READY_WITHIN)."""
     app = request.app
     try:
-        waiting, due = await asyncio.wait_for(
-            app[WORKER].run(_waiting_work, app[BOT]), READY_WITHIN
+        waiting, due = await app[READINGS]["metrics"].get(
+            lambda: app[WORKER].run(_waiting_work, app[BOT])
         )
     except TimeoutError:
         app[METRICS].outbox(None)
@@ -264,6 +285,7 @@ WORKER = web.AppKey("worker", Worker)
 SETTINGS = web.AppKey("settings", Settings)
 SOCKET_MODE = web.AppKey("socket_mode", list)  # the Socket Mode handler, once connected
 METRICS = web.AppKey("metrics", Metrics)
+READINGS = web.AppKey("readings", dict)  # Shared readings: "ready", "metrics"
 
 
 def create_app(
@@ -281,6 +303,7 @@ def create_app(
     app_metrics = Metrics()  # requests counted in one place: its middleware
     app = web.Application(middlewares=[app_metrics.middleware])
     app[METRICS] = app_metrics
+    app[READINGS] = {"ready": Shared(), "metrics": Shared()}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -40,6 +40,14 @@ class MaintenanceError(Exception):
     """What was asked cannot be done, and why (for the person who asked)."""
 
 
+class Locked(MaintenanceError):
+    """Another process kept the database locked: nothing was done; trying again later
+    may succeed."""
+
+    def __init__(self) -> None:
+        super().__init__("another process kept the database locked: nothing was deleted; try again")
+
+
 class DamagedCopy(MaintenanceError):
     """The copy failed its integrity check (and was removed): the database itself may be
     damaged; `PRAGMA integrity_check` on it says."""
@@ -256,9 +264,7 @@ def purge(
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise
-        raise MaintenanceError(
-            "another process kept the database locked: nothing was deleted; try again"
-        ) from exc
+        raise Locked() from exc
     try:
         if closed_before is not None:
             cutoff = iso(store.now() - timedelta(days=closed_before))

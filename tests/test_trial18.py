@@ -1,5 +1,5 @@
 """Trial of issue 18's work as an operator and as an unauthenticated caller: the defects
-found, each shown by a test that fails until it is fixed (xfail, strict). Through a real
+found, each shown by a test that failed until it was fixed. Through a real
 `behaviourbot serve` and real HTTP, as tests/test_logs.py and tests/test_web.py do."""
 
 from __future__ import annotations
@@ -69,12 +69,6 @@ def _serve(tmp_path: Path, *more: str) -> Iterator[tuple[int, Path]]:
             served.wait(20)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request HTTP cannot parse is logged by aiohttp.server at ERROR, with a"
-    " traceback quoting the caller's bytes (docs/operating.md: 'one log line, never a"
-    " traceback'; nothing an unauthenticated caller sends may shape a log line)",
-)
 @pytest.mark.parametrize("form", ["text", "json"])
 def test_a_malformed_http_request_cannot_put_its_bytes_in_the_log(
     tmp_path: Path, form: str
@@ -125,12 +119,6 @@ def _get(url: str) -> tuple[int, float, Any]:
         return error.code, time.monotonic() - started, error.read()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="each /readyz waits up to 0.25 s for the write lock ON the core's one thread,"
-    " and concurrent checks are not shared: a few unauthenticated /readyz a second, while"
-    " another process writes, keep that thread (and every request needing it) waiting",
-)
 def test_concurrent_readiness_checks_do_not_queue_up_on_the_cores_thread(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -178,12 +166,6 @@ def test_one_readiness_check_under_the_lock_is_quick(
 # ---- log lines kept while the log stream is stalled -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the log writer keeps every record while its stream is stalled (a full pipe, a"
-    " collector that stopped reading): unsigned requests, one WARNING each, grow the"
-    " process's memory without bound; nothing is dropped or counted",
-)
 def test_records_kept_for_a_stalled_log_stream_are_bounded() -> None:
     """stderr is a pipe whose reader has stopped (a log collector that hung). Before the
     batching handler, the request path would have blocked on it; now it never does, so
@@ -226,12 +208,6 @@ def test_records_kept_for_a_stalled_log_stream_are_bounded() -> None:
 # ---- the Slack lookup fast path and bolt's checks --------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lookup fast path (SlackAdapter.dispatch) skips bolt's authorization"
-    " (auth.test with the bot token): with the installation gone, every other command"
-    " says 'reinstall' and lookups are still answered",
-)
 def test_a_lookup_gets_bolts_authorization_like_every_other_command(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -252,12 +228,6 @@ def test_a_lookup_gets_bolts_authorization_like_every_other_command(
 # ---- purge while another process writes ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`behaviourbot purge` opens the store (a write) before purging: with the lock"
-    " held it says 'cannot open the database …: database is locked', never the documented"
-    " 'nothing was deleted; try again'",
-)
 def test_the_purge_command_says_nothing_was_deleted_when_the_lock_is_held(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

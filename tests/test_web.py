@@ -158,6 +158,22 @@ def test_half_configured_platforms_are_not_ready_and_no_secret_is_shown(
     assert checks["platforms"] == {"ok": False, "error": "neither Slack nor Teams is on"}
 
 
+def test_a_secret_pasted_as_the_app_type_is_not_shown(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    env = {
+        "MicrosoftAppId": "5f2f1f60-35b7-4fd5-8b5c-3e3f3c0ad1c0",
+        "MicrosoftAppPassword": PASSWORD,
+        "MicrosoftAppType": PASSWORD + "-pasted-by-mistake",
+    }
+    with serving(tmp_path, frameworks, env) as (url, _, _):
+        status, answer = get(url + "readyz")
+    assert status == 503 and "pasted-by-mistake" not in json.dumps(answer)
+    assert answer["checks"]["teams"]["error"] == (
+        "MicrosoftAppType is not one of MultiTenant, SingleTenant, UserAssignedMSI"
+    )
+
+
 def test_slack_and_teams_configured_are_ready_without_asking_them(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:

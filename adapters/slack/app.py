@@ -163,6 +163,9 @@ class SlackAdapter:
         self.people = People()  # users.info, each kept for an hour
         self._later: set[asyncio.Future[None]] = set()  # answers that follow their ack
         self._pending: Counter[str] = Counter()  # each person's commands with the core
+        # bolt's authorization (auth.test with the bot token, once a process) has let a
+        # command through: lookups may be answered without bolt from then on
+        self._authorized = False
         self._turns: dict[str, asyncio.Lock] = {}  # whose late answers are being posted
         # No retry of slack_sdk's own after a dropped connection: a post Slack may have
         # taken is not sent again blindly (the outbox looks for it first; an event's
@@ -232,7 +235,8 @@ class SlackAdapter:
             if not first:
                 log.warning("slack request=%s ignored: a replay of one handled", request_kind(body))
                 return web.Response(status=200)
-        if body.get("command") == COMMAND and not wants_people(body.get("text") or ""):
+        lookup = body.get("command") == COMMAND and not wants_people(body.get("text") or "")
+        if lookup and self._authorized:
             _, quick = context[AT_ONCE] = self._at_once(body)
             if quick and len(quick) == 1 and quick[0].form is None:
                 messages, first = self._render(quick[0], share=True)
@@ -303,6 +307,7 @@ class SlackAdapter:
         return self._render(reply, share=share)[0]
 
     async def on_command(self, ack: Any, body: Json, context: Any, client: AsyncWebClient) -> None:
+        self._authorized = True  # bolt's authorization let it through
         key = context.get(REPLAY_KEY)
         text = body.get("text") or ""
         if wants_people(text):  # the people looked up within the same 2 s

@@ -88,7 +88,8 @@ class Credentials:
         """What is wrong with a set of credentials, beyond a missing id or password."""
         kind = self.app_type or "MultiTenant"
         if kind not in APP_TYPES:
-            return f"MicrosoftAppType {kind!r} is not one of {', '.join(APP_TYPES)}"
+            # its value not repeated: /readyz shows this to anyone who can reach it
+            return f"MicrosoftAppType is not one of {', '.join(APP_TYPES)}"
         if kind == "SingleTenant" and not self.tenant_id:
             return "MicrosoftAppType SingleTenant needs MicrosoftAppTenantId"
         return None

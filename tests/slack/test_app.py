@@ -127,12 +127,13 @@ def test_a_slash_command_is_answered_in_the_ack_only_to_the_asker(slack) -> None
             "value": "leadership level 4",
         }
     ]
-    # a lookup is answered in the ack, by the adapter itself: no Web API call at all
-    assert fake.calls == []
-    # anything else goes through bolt, which checks the bot's token once (auth.test)
-    assert command(url, "prep leadership level 4")[0] == 200
-    assert fake.calls[0].path == "/api/auth.test"
+    # the first command goes through bolt, which checks the bot's token (auth.test)...
+    assert [c.path for c in fake.calls] == ["/api/auth.test"]
     assert fake.calls[0].headers["Authorization"] == "Bearer xoxb-test"
+    # ...and from then on a lookup is answered by the adapter itself, with the same ack
+    status, again = command(url, "leadership level 4")
+    assert status == 200 and json.loads(again) == answer
+    assert [c.path for c in fake.calls] == ["/api/auth.test"]
 
 
 def test_unsigned_forged_and_stale_requests_are_refused(slack) -> None:  # type: ignore[no-untyped-def]
