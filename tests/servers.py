@@ -4,12 +4,17 @@ that talk to them over real HTTP; and a fake Slack Web API that records every ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -336,3 +341,33 @@ class FakeConnector:
 
     def updated(self) -> list[Call]:
         return [c for c in self.calls if c.path.startswith("PUT ")]
+
+
+@contextlib.contextmanager
+def serve_process(
+    tmp_path: Path, *more: str, env: dict[str, str] | None = None, dev: bool = True
+) -> Iterator[tuple[int, Path, subprocess.Popen[bytes]]]:
+    """`behaviourbot serve` (with `dev`, `--dev`) in a process of its own, on a free
+    port, with no platform variables but `env`'s: (its port, its standard error's file,
+    the process), stopped (SIGTERM) on leaving."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
+    environment |= env or {}
+    args = ["serve", *(["--dev"] if dev else []), "--port", str(port)]
+    args += ["--db", str(tmp_path / "bot.db"), *more]
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("w") as err:
+        served = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", *args],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "serving on" not in stderr.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            yield port, stderr, served
+        finally:
+            served.terminate()
+            served.wait(20)

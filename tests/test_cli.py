@@ -135,33 +135,16 @@ def test_dev_mode_on_a_public_address_is_refused(tmp_path, host: str) -> None:  
 def test_unsafe_slack_settings_are_warned_about_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Plain http to a Slack Web API that is not on this machine, and a signing secret
     too short to be Slack's: the server starts, saying plainly what is wrong."""
-    import os
-    import time
 
-    from .servers import free_port
+    from .servers import serve_process
 
-    log = tmp_path / "stderr.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    env |= {
+    env = {
         "SLACK_API_URL": "http://slack.example.org/api/",
         "SLACK_SIGNING_SECRET": "hunter2",
         "SLACK_BOT_TOKEN": "xoxb-test",
     }
-    args = ["serve", "--host", "127.0.0.1", "--port", str(free_port())]
-    with log.open("w") as stderr:
-        served = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", *args, "--db", str(tmp_path / "bot.db")],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while "serving on" not in log.read_text() and time.monotonic() < deadline:
-                time.sleep(0.05)
-        finally:
-            served.terminate()
-            served.wait(10)
+    with serve_process(tmp_path, "--host", "127.0.0.1", env=env, dev=False) as (_, log, _):
+        pass
     lines = log.read_text().splitlines()
     assert any("serving on" in line for line in lines)
     (http,) = [line for line in lines if "SLACK_API_URL" in line]

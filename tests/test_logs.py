@@ -7,9 +7,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,7 +20,7 @@ from adapters import logs
 from adapters.cli import main
 
 from .conftest import platform_fixture
-from .servers import ServerThread, free_port
+from .servers import ServerThread
 
 FIELDS = {"time", "level", "logger", "message"}
 # a line break, quotes and braces that would close a JSON string and open a field,
@@ -137,59 +134,46 @@ def test_serve_writes_json_lines_that_hostile_requests_cannot_forge(
     in development mode takes no token; an unsigned Slack request) send line breaks,
     quotes and terminal escapes: each request is one line, its values inside the
     message."""
-    from .servers import FakeConnector
+    from .servers import FakeConnector, serve_process
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    env |= {  # Slack over HTTP on, its Web API never called (nothing here is signed)
+    env = {  # Slack over HTTP on, its Web API never called (nothing here is signed)
         "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
     }
-    args = ["serve", "--dev", "--port", str(port), "--db", str(tmp_path / "bot.db")]
+    args: list[str] = []
     if how == "option":
-        args += ["--log-format", "json"]
+        args = ["--log-format", "json"]
         env["BEHAVIOURBOT_LOG_FORMAT"] = "text"  # the option wins
     else:
         env["BEHAVIOURBOT_LOG_FORMAT"] = "json"
     message = platform_fixture("teams_message_personal.json")
     message.pop("attachments")
     invoke = platform_fixture("teams_invoke_adaptive_card_action_COMPOSED.json")
-    stderr = tmp_path / "stderr.log"
     connector = FakeConnector()
-    with ServerThread(connector.app()) as service, stderr.open("w") as err:
-        served = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while "serving on" not in stderr.read_text() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            url = f"http://127.0.0.1:{port}/"
-            teams = {"Content-Type": "application/json"}
-            sent = [
-                message | {"type": HOSTILE, "serviceUrl": service.url},
-                invoke | {"name": HOSTILE, "id": "n", "serviceUrl": service.url},
-                message | {"channelId": HOSTILE, "id": "c", "serviceUrl": service.url},
-                message | {"text": HOSTILE, "id": "t", "serviceUrl": service.url},
-            ]
-            for activity in sent:
-                _post(url + "api/messages", json.dumps(activity).encode(), teams)
-            # quotes and braces: HTTP itself takes no line break or escape in a header
-            header = HOSTILE.replace("\n", " ").replace("\u2028", "").replace("\x1b", "")
-            slack = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": header,
-                "X-Slack-Signature": "v0=" + header,
-                "X-Slack-Retry-Num": header,
-            }
-            assert _post(url + "slack/events", HOSTILE.encode(), slack) == 401
-        finally:
-            served.terminate()
-            served.wait(20)
+    with (
+        ServerThread(connector.app()) as service,
+        serve_process(tmp_path, *args, env=env) as (port, stderr, served),
+    ):
+        url = f"http://127.0.0.1:{port}/"
+        teams = {"Content-Type": "application/json"}
+        sent = [
+            message | {"type": HOSTILE, "serviceUrl": service.url},
+            invoke | {"name": HOSTILE, "id": "n", "serviceUrl": service.url},
+            message | {"channelId": HOSTILE, "id": "c", "serviceUrl": service.url},
+            message | {"text": HOSTILE, "id": "t", "serviceUrl": service.url},
+        ]
+        for activity in sent:
+            _post(url + "api/messages", json.dumps(activity).encode(), teams)
+        # quotes and braces: HTTP itself takes no line break or escape in a header
+        header = HOSTILE.replace("\n", " ").replace("\u2028", "").replace("\x1b", "")
+        slack = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": header,
+            "X-Slack-Signature": "v0=" + header,
+            "X-Slack-Retry-Num": header,
+        }
+        assert _post(url + "slack/events", HOSTILE.encode(), slack) == 401
     text = stderr.read_text()
     lines = json_lines(text)
     assert all(set(line) == FIELDS for line in lines), [set(line) for line in lines]

@@ -9,11 +9,8 @@ import contextlib
 import io
 import json
 import logging
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -33,7 +30,7 @@ from bot.settings import Settings
 from bot.storage import Store
 
 from .conftest import START
-from .servers import ServerThread, free_port
+from .servers import ServerThread, serve_process
 
 MARK = "FORGED-BY-AN-UNAUTHENTICATED-CALLER"
 
@@ -48,25 +45,8 @@ def _raw(port: int, request: bytes) -> bytes:
 @contextlib.contextmanager
 def _serve(tmp_path: Path, *more: str) -> Iterator[tuple[int, Path]]:
     """`behaviourbot serve --dev` in a process of its own; its standard error's file."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    args = ["serve", "--dev", "--port", str(port), "--db", str(tmp_path / "bot.db"), *more]
-    stderr = tmp_path / "stderr.log"
-    with stderr.open("w") as err:
-        served = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while "serving on" not in stderr.read_text() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            yield port, stderr
-        finally:
-            served.terminate()
-            served.wait(20)
+    with serve_process(tmp_path, *more) as (port, stderr, _):
+        yield port, stderr
 
 
 @pytest.mark.parametrize("form", ["text", "json"])
