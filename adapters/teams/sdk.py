@@ -41,6 +41,8 @@ KEY_FETCH_RETRY_AFTER = 30.0  # after a failed fetch, answer 503 at once for thi
 TOKEN_MARGIN = 300.0  # seconds before its expiry that the bot's own token is renewed
 TOKEN_LIFETIME = 3600.0  # assumed when a token does not say (Microsoft's last an hour)
 TOKEN_RETRY_AFTER = 30.0  # after a failed or hung fetch of the bot's token, fail at once
+CHECKED_KEPT = 300.0  # seconds a channel token, once checked, is taken again unchecked
+CHECKED_MOST = 2048  # checked tokens remembered (for each channel and service URL)
 
 
 class KeysUnavailable(Exception):
@@ -156,16 +158,32 @@ class Authenticator:
         self._tokens: dict[str, tuple[str, float]] = {}  # audience -> (token, renew at)
         self._fetching: dict[str, asyncio.Future[str]] = {}  # one fetch at a time
         self._failed_at: dict[str, float] = {}
+        # (header, channel, service URL) -> (audience, taken until): the channel sends
+        # the same token for an hour; checking it costs about 250 µs each time
+        self._checked: dict[tuple[str, str | None, str | None], tuple[str, float]] = {}
 
     async def check(
         self, header: str | None, *, channel_id: str | None = None, service_url: str | None = None
     ) -> str:
         """Check a request's Authorization header; the audience for the bot's calls in
         answer. Raises KeysUnavailable when the keys cannot be fetched, and whatever
-        botbuilder raises for a bad token."""
+        botbuilder raises for a bad token. A token that passed, for the same channel and
+        service URL, passes again for CHECKED_KEPT seconds (never past its expiry)
+        without being checked again: botbuilder keeps the channel's keys for a day
+        anyway, so a key withdrawn meanwhile is honoured no longer than before."""
+        key = (header or "", channel_id, service_url)
+        known = self._checked.get(key)
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
         activity = Activity(channel_id=channel_id, service_url=service_url)
         result = await self._check.authenticate_request(activity, header or "")
-        return str(result.audience or CHANNEL_SCOPE)
+        audience = str(result.audience or CHANNEL_SCOPE)
+        if header:  # a valid token, taken again for a while, never past its expiry
+            if len(self._checked) >= CHECKED_MOST:
+                self._checked.clear()
+            kept = min(CHECKED_KEPT, _expires_in(header))
+            self._checked[key] = (audience, time.monotonic() + kept)
+        return audience
 
     async def token(self, audience: str = CHANNEL_SCOPE) -> str | None:
         """The bot's token for calls to `audience`; None without an app id. Concurrent
@@ -209,6 +227,16 @@ class Authenticator:
     def forget(self, audience: str) -> None:
         """Drop a token the connector refused, so that the next call fetches another."""
         self._tokens.pop(audience, None)
+
+
+def _expires_in(header: str) -> float:
+    """Seconds until a checked channel token expires (its exp claim, read again without
+    checking: it was just checked)."""
+    try:
+        claims = jwt.decode(header.split(" ", 1)[-1], options={"verify_signature": False})
+        return float(claims["exp"]) - time.time()
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return 0.0
 
 
 def _lifetime(token: str) -> float:

@@ -209,3 +209,33 @@ def test_a_connectors_wait_is_capped_and_a_repeating_roster_stops(teams: Teams) 
     error, members = asyncio.run(run())
     assert error.status == 429 and error.retry_after == RETRY_AFTER_CAP
     assert members == MAX_PAGES and len(calls) == 1 + MAX_PAGES  # asked once: too long a wait
+
+
+def test_a_channel_token_checked_once_is_not_checked_again_for_the_same_service(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    """Teams sends the same token for an hour: checking it (two RSA signature checks)
+    was about 500 µs a request. Once checked it passes for a while, for the same
+    channel and service URL only."""
+    keys = KeyService()
+    with authenticated(tmp_path, frameworks, keys) as teams:
+        check = teams.adapter.auth._check
+        checked: list[str | None] = []
+        original = check.authenticate_request
+
+        async def counted(activity: Any, header: str) -> Any:
+            checked.append(activity.service_url)
+            return await original(activity, header)
+
+        check.authenticate_request = counted  # type: ignore[method-assign]
+        # someone else joining a chat: answered with nothing, so no outbound call
+        activity = fixture("teams_conversation_update_personal_install.json")
+        activity["membersAdded"] = [{"id": "29:someone"}]
+        header = {"Authorization": f"Bearer {keys.token(teams.service_url)}"}
+        for n in range(3):
+            assert teams.post(activity | {"id": f"j{n}"}, header)[0] == 200
+        assert checked == [None, teams.service_url]  # the first request's two checks only
+        # the same token, for another service URL: checked, and refused
+        teams.service_url = "https://elsewhere.example/"
+        assert teams.post(activity | {"id": "j9"}, header)[0] == 401
+        assert checked[-1] == "https://elsewhere.example/"
