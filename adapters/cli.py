@@ -738,7 +738,11 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     for kind, count in purged.kept.items():
         print(f"  kept {kind}: {count} ({KEPT_WHY[kind]})")
     if args.vacuum and not args.dry_run:
-        print("  the file was compacted (VACUUM)")
+        print(
+            "  the file was compacted (VACUUM)"
+            if purged.compacted
+            else "  the file was not compacted: another process kept it locked; try --vacuum later"
+        )
     nothing = not any(purged.deleted.values()) and not any(purged.changed.values())
     if person and nothing:
         print(f"  nothing is stored about {person}: ids are as the bot writes them, case and all")

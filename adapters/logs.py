@@ -151,7 +151,6 @@ class _Batch(logging.Handler):
                 except Exception:  # a closed or broken stream: as logging's own would
                     for record in chosen:
                         stream.handleError(record)
-                    return
 
 
 _TRACEBACKS = logging.Formatter()

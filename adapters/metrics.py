@@ -170,7 +170,8 @@ class Metrics:
     def outbox(self, waiting: dict[str, tuple[int, float]] | None) -> None:
         """The outbox as read now: platform -> (messages due, the oldest's age in s);
         None when it could not be read (the gauges say NaN: not known)."""
-        known: dict[str, tuple[float, float]] = {p: (0, 0.0) for p in PLATFORMS[:2]}
+        # every platform's series, each time: one seen before goes back to 0 when emptied
+        known: dict[str, tuple[float, float]] = {p: (0, 0.0) for p in (*PLATFORMS, "other")}
         for platform, (count, age) in (waiting or {}).items():
             label = platform if platform in PLATFORMS else "other"
             before = known.get(label, (0, 0.0))

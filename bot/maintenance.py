@@ -218,6 +218,7 @@ class Purged:
     deleted: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
+    compacted: bool = True  # with `vacuum`: False when another process kept the lock
 
     def count(self, into: dict[str, int], kind: str, rows: int) -> None:
         into[kind] = into.get(kind, 0) + max(rows, 0)
@@ -291,7 +292,12 @@ def purge(
     # (a partial one while a server reads: the rest at its own next checkpoint)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     if vacuum:
-        conn.execute("VACUUM")
+        try:
+            conn.execute("VACUUM")
+        except sqlite3.OperationalError as exc:  # the purge itself is done: said so
+            if not is_busy(exc):
+                raise
+            purged.compacted = False
     return purged
 
 

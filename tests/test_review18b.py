@@ -34,12 +34,6 @@ from .teams.test_turn import teams_server
 # ---- the people picker's typeahead and another process's write lock --------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="every typeahead keystroke writes the whole roster again (Roster.colleagues"
-    " awaits _keep_members even when the roster came from its ten-minute cache), so a"
-    " search waits for another process's write lock",
-)
 def test_a_typeahead_keystroke_does_not_wait_for_the_write_lock(
     tmp_path: Path, frameworks: list[Framework], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,12 +102,6 @@ def _sent(tmp_path: Path, key: str) -> None:
         other.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/readyz counts every undelivered message in the database, also those for a"
-    " platform this process has no sender for (the terminal's console:, or Teams when"
-    " it is off): one such message makes the server not ready for good",
-)
 def test_a_message_for_the_terminal_does_not_make_the_web_process_unready(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -138,11 +126,6 @@ def _gauge(body: bytes, name: str, platform: str) -> float | None:
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Metrics.outbox resets only the slack and teams series: a console or other"
-    " platform's waiting and oldest gauges keep their last value after the message goes",
-)
 def test_the_outbox_gauges_of_every_platform_follow_the_outbox(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:

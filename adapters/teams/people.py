@@ -4,6 +4,7 @@ references stored for everyone who wrote to the bot."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -51,6 +52,7 @@ class Roster:
         self.best_effort = best_effort
         self.dev = dev  # references kept without a token are used in development only
         self._rosters: dict[str, tuple[float, list[Json]]] = {}
+        self._keeping: set[asyncio.Future[Any]] = set()  # members being kept as reachable
 
     def people(self, identities: list[str], offered: set[str]) -> list[Person]:
         """Who these identities are, from the stored references (the rosters fetched
@@ -137,7 +139,7 @@ class Roster:
             if reference.get("unvouched") and not self.dev:
                 continue  # kept in development mode: its serviceUrl gets no token
             try:
-                members = await self._members(reference)
+                members, fresh = await self._members(reference)
             except Exception as exc:  # one team's roster failing leaves the others
                 name = type(exc).__name__
                 log.warning("teams: roster unavailable (%s: %s)", name, quoted(str(exc), 200))
@@ -146,16 +148,21 @@ class Roster:
             if not any(me in (m.get("aadObjectId"), m.get("id")) for m in members):
                 continue
             bot_id = (reference.get("bot") or {}).get("id")
-            chosen = {
+            everyone = {
                 f"teams:{tenant}:{member.get('aadObjectId') or member.get('id')}": member
                 for member in members
                 if member.get("id") and member.get("id") != bot_id
             }
-            chosen.pop(user, None)
             found |= {
-                who: member.get("name") or words("someone.j2") for who, member in chosen.items()
+                who: member.get("name") or words("someone.j2")
+                for who, member in everyone.items()
+                if who != user
             }
-            await self.best_effort(self._keep_members, tenant, reference, chosen)
+            if fresh:  # kept once a fetch, in the background: a picker never waits for it
+                keep = self.best_effort(self._keep_members, tenant, reference, everyone)
+                task = asyncio.ensure_future(keep)
+                self._keeping.add(task)  # kept until done (the loop holds tasks weakly)
+                task.add_done_callback(self._keeping.discard)
         ordered = sorted(found.items(), key=lambda item: (item[1].casefold(), item[0]))
         return ordered, failed
 
@@ -172,15 +179,16 @@ class Roster:
                     reference=dict(reference, user=member, activityId=None),
                 )
 
-    async def _members(self, reference: Json) -> list[Json]:
-        """A team's or chat's members (pagedmembers, every page), kept ten minutes."""
+    async def _members(self, reference: Json) -> tuple[list[Json], bool]:
+        """A team's or chat's members (pagedmembers, every page), kept ten minutes, and
+        whether they were fetched now."""
         conversation = reference.get("teamId") or str(reference["conversation"]["id"]).split(";")[0]
         cached = self._rosters.get(conversation)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+            return cached[1], False
         members = await self.connector.members(reference["serviceUrl"], conversation, CHANNEL_SCOPE)
         self._rosters[conversation] = (time.monotonic() + ROSTER_KEPT, members)
-        return members
+        return members, True
 
 
 def _count(value: Any, default: int) -> int:

@@ -16,6 +16,7 @@ from adapters.teams.cards import PEOPLE_DATASET
 from bot.expectations.store import ExpectationStore
 from bot.frameworks import Framework
 
+from ..servers import wait_for
 from .test_feedback import PEOPLE, TEAM_ID, command, identity, inputs, install_in_team
 from .test_plans_expectations import big_roster, megan_chat
 from .test_turn import TENANT, Teams, fixture, teams_server, texts
@@ -196,7 +197,8 @@ def test_a_person_the_picker_never_offered_cannot_be_chosen_even_if_the_bot_know
         add_to_team(teams, "19:abroad@thread.tacv2", OTHER_TENANT, [megan_from, frank])
         search(teams, "", tenant=OTHER_TENANT)  # as a guest there, Megan finds Frank
     stranger = f"teams:{tenant}:frank-aad"
-    assert teams.store.reference(stranger, personal=False) is not None  # the bot knows Frank
+    # the bot knows Frank (kept in the background, once the roster was fetched)
+    wait_for(lambda: teams.store.reference(stranger, personal=False) is not None)
     megan = megan_chat(teams)
     teams.message("expectations")
     form = megan.execute({"command": "expectations new"})
