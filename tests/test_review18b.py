@@ -26,8 +26,8 @@ from bot.settings import Settings
 from bot.storage import Store
 
 from .conftest import START
-from .servers import ServerThread
-from .teams.test_feedback import install_in_team
+from .servers import ServerThread, wait_for
+from .teams.test_feedback import identity, install_in_team
 from .teams.test_people import names, search
 from .teams.test_turn import teams_server
 
@@ -44,7 +44,9 @@ def test_a_typeahead_keystroke_does_not_wait_for_the_write_lock(
     monkeypatch.setattr(adapters.teams.turn, "TURN_PATIENCE", 1.5)  # the test's own time
     with teams_server(tmp_path, frameworks, wait=0.5) as teams:
         install_in_team(teams)
-        assert names(search(teams, "bo")) == ["Bob Jones"]  # the roster fetched and kept
+        assert names(search(teams, "bo")) == ["Bob Jones"]  # the roster fetched...
+        bob = identity("bob-aad")
+        wait_for(lambda: teams.store.reference(bob, personal=False) is not None)  # ...kept
         holder = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # another process's write lock
         try:
