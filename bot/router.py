@@ -33,6 +33,7 @@ from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.forms import FormFiller
 from bot.frameworks import Framework
+from bot.home import Home
 from bot.lookup import Lookup, strip_command_prefix
 from bot.lookup.resolver import (
     Ambiguous,
@@ -58,12 +59,12 @@ log = logging.getLogger("behaviourbot")
 # What starts a flow, and the state entries of flows under way.
 _VERBS = routed_words()
 _FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
-# The commands by their words (not the chat's own: help, stop, as): typed with a
-# command's shape while a flow waits for an answer, they are run, never filed as one.
-_BY_WORD = {w: c for c in COMMANDS if c.job != "chat" for w in c.words}
+# The commands by their words (not the chat's own: help, stop, as; but home): typed with
+# a command's shape while a flow waits for an answer, they are run, never filed as one.
+_BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
 # A lookup typed where an answer is expected is at most this many words.
 _LOOKUP_WORDS = 8
-Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
+Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | Home | FormFiller
 WaitingFlow = StarFlow | FeedbackFlow | FormFiller  # flows that keep a question waiting
 
 # Commands about people (plans, expectations): an adapter tells the core who the speaker
@@ -97,6 +98,7 @@ class Bot:
         self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
+        self.home = Home(self.feedback, self.star, self.plans, self.expectations)
         self.filler = FormFiller(self._check_field)
         self.outbox = Outbox(store)
         self.outbox.when_sent(lambda message: self.expectations.delivered(message.key))
@@ -254,7 +256,7 @@ class Bot:
         flows: tuple[Flow, ...] = (
             (self.feedback, self.star) if under_way else (self.star, self.feedback)
         )
-        flows += (self.plans, self.expectations)
+        flows += (self.plans, self.expectations, self.home)
         return next((f for f in flows if f.wants(state, event)), None)
 
     def _under_way(self, state: dict[str, Any]) -> tuple[str, WaitingFlow] | None:
