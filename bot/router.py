@@ -33,7 +33,7 @@ from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.forms import FormFiller
 from bot.frameworks import Framework
-from bot.home import Home
+from bot.home import Home, Page
 from bot.lookup import Lookup, strip_command_prefix
 from bot.lookup.resolver import (
     Ambiguous,
@@ -109,6 +109,8 @@ class Bot:
         self.schedule.handles("checkin", self.plans.checkins.run)
         # events whose replies this process is delivering now (until `settle`)
         self._sending: set[str] = set()
+        # people whose last turn changed something stored: their home may have changed
+        self._changed: set[str] = set()
 
     def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
         """A field of a form asked one at a time, checked at its step by the form's flow."""
@@ -132,6 +134,7 @@ class Bot:
                 with self.store.transaction():
                     if event.event_id and not self.store.first_time(event.event_id):
                         return self._again(event)
+                    changes = self.store.conn.total_changes
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
                     stored, clicked = state, picked
@@ -156,6 +159,8 @@ class Bot:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != stored:
                         self.store.save_state(event.user, event.conversation, new_state)
+                    if self.store.conn.total_changes != changes:
+                        self._changed.add(event.user)
                     if event.event_id and replies:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
             if event.event_id and replies:
@@ -173,6 +178,14 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    def home_if_changed(self, user: str) -> Page | None:
+        """`user`'s home when a turn of theirs changed something stored since this was
+        last asked (for Slack's Home tab, brought up to date); None otherwise."""
+        if user not in self._changed:
+            return None
+        self._changed.discard(user)
+        return self.home.page(user)
 
     def _note_speaker(self, event: Event) -> None:
         """The speaker's time zone (and name), kept when the platform says something new
