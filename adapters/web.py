@@ -406,6 +406,7 @@ def _add_teams(
         credentials=credentials,
         dev=dev,
         welcome=lambda: bot.lookup.help("teams"),
+        home=bot.home.page,
         openid_metadata_url=openid_metadata_url,
         run=worker.run,
     )
