@@ -185,3 +185,23 @@ def test_the_tab_holds_100_blocks_and_says_how_many_more(
         f"{120 - shown} more items not shown here: type home in a direct message with me"
         " to see them all."
     )
+
+
+def test_a_heading_is_never_left_without_its_items_at_the_limit() -> None:
+    from adapters.slack.blocks import home_view
+    from bot.home import Item, Page, Section
+    from bot.render import compose
+    from bot.types import Choice
+
+    def section(name: str, count: int) -> Section:
+        items = tuple(Item(f"{name} {n}", Choice(f"Open {n}", f"draft {n}")) for n in range(count))
+        return Section("drafts", name, items)
+
+    # title, note; 95 items under one heading (97 blocks); the next heading would be the
+    # 99th block, and only the count fits after it
+    sections = (section("First", 95), section("Second", 5))
+    page = Page(sections, compose("home/home.j2", sections=sections))
+    blocks = home_view(page)["blocks"]
+    assert len(blocks) == 99
+    assert "Second" not in json.dumps(blocks[:-1])
+    assert blocks[-1]["elements"][0]["text"].startswith("5 more items not shown here")
