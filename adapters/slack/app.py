@@ -407,7 +407,9 @@ class SlackAdapter:
         try:
             opened = await client.conversations_open(users=body["user"]["id"])
         except SlackApiError as error:
-            log.warning("slack: no DM for a Home tab button (%s)", error.response.get("error"))
+            log.warning(
+                "slack: no DM for a Home tab button (%s)", quoted(str(error.response.get("error")))
+            )
             return None
         channel = (opened.get("channel") or {}).get("id")
         return channel if isinstance(channel, str) and channel.startswith("D") else None
