@@ -247,7 +247,8 @@ def _slack_adapter(
         signing_secret=signing_secret,
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
-        home=lambda: bot.lookup.help("slack"),
+        home=worker.wraps(bot.home.page),
+        home_if_changed=worker.wraps(bot.home_if_changed),
         first_time=worker.wraps(first_time),
         at_once=bot.answer_at_once,
     )
@@ -408,6 +409,7 @@ def _add_teams(
         credentials=credentials,
         dev=dev,
         welcome=lambda: bot.lookup.help("teams"),
+        home=bot.home.page,
         openid_metadata_url=openid_metadata_url,
         run=worker.run,
     )

@@ -102,7 +102,6 @@ async def deliver(peers: int, every: int, retry_after: int) -> dict[str, Any]:
             signing_secret="x",
             token="xoxb-bench",
             api_url=f"http://127.0.0.1:{port}/api/",
-            home=lambda: bot.lookup.help("slack"),
         )
         outbox = Outbox(bot, {"slack:": slack.send_direct}, every=0.05)
         seen: list[str] = []

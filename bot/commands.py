@@ -191,6 +191,14 @@ COMMANDS: tuple[Command, ...] = (
         forms=True,
     ),
     Command(
+        ("home",),
+        "chat",
+        "what is waiting for you: feedback to give, your requests, drafts, check-ins, expectations",
+        "home",
+        private=True,
+        menu=False,  # Teams' command lists hold ten; help and the Slack Home tab offer it
+    ),
+    Command(
         ("stop", *sorted(VOCABULARY[Word.STOP] - {"stop"})),  # the engine's words
         "chat",
         "stop what you are doing; what is saved is kept",

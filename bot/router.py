@@ -33,6 +33,7 @@ from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
 from bot.forms import FormFiller
 from bot.frameworks import Framework
+from bot.home import Home, Page
 from bot.lookup import Lookup, strip_command_prefix
 from bot.lookup.resolver import (
     Ambiguous,
@@ -58,12 +59,12 @@ log = logging.getLogger("behaviourbot")
 # What starts a flow, and the state entries of flows under way.
 _VERBS = routed_words()
 _FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
-# The commands by their words (not the chat's own: help, stop, as): typed with a
-# command's shape while a flow waits for an answer, they are run, never filed as one.
-_BY_WORD = {w: c for c in COMMANDS if c.job != "chat" for w in c.words}
+# The commands by their words (not the chat's own: help, stop, as; but home): typed with
+# a command's shape while a flow waits for an answer, they are run, never filed as one.
+_BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
 # A lookup typed where an answer is expected is at most this many words.
 _LOOKUP_WORDS = 8
-Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | FormFiller
+Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | Home | FormFiller
 WaitingFlow = StarFlow | FeedbackFlow | FormFiller  # flows that keep a question waiting
 
 # Commands about people (plans, expectations): an adapter tells the core who the speaker
@@ -97,6 +98,7 @@ class Bot:
         self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
+        self.home = Home(self.feedback, self.star, self.plans, self.expectations)
         self.filler = FormFiller(self._check_field)
         self.outbox = Outbox(store)
         self.outbox.when_sent(lambda message: self.expectations.delivered(message.key))
@@ -107,6 +109,8 @@ class Bot:
         self.schedule.handles("checkin", self.plans.checkins.run)
         # events whose replies this process is delivering now (until `settle`)
         self._sending: set[str] = set()
+        # people whose last turn changed something stored: their home may have changed
+        self._changed: set[str] = set()
 
     def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
         """A field of a form asked one at a time, checked at its step by the form's flow."""
@@ -130,6 +134,7 @@ class Bot:
                 with self.store.transaction():
                     if event.event_id and not self.store.first_time(event.event_id):
                         return self._again(event)
+                    changes = self.store.conn.total_changes
                     state = self.store.state(event.user, event.conversation)
                     picked = self._picked(state, event)
                     stored, clicked = state, picked
@@ -154,6 +159,8 @@ class Bot:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != stored:
                         self.store.save_state(event.user, event.conversation, new_state)
+                    if self.store.conn.total_changes != changes:
+                        self._changed.add(event.user)
                     if event.event_id and replies:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
             if event.event_id and replies:
@@ -171,6 +178,14 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    def home_if_changed(self, user: str) -> Page | None:
+        """`user`'s home when a turn of theirs changed something stored since this was
+        last asked (for Slack's Home tab, brought up to date); None otherwise."""
+        if user not in self._changed:
+            return None
+        self._changed.discard(user)
+        return self.home.page(user)
 
     def _note_speaker(self, event: Event) -> None:
         """The speaker's time zone (and name), kept when the platform says something new
@@ -254,7 +269,7 @@ class Bot:
         flows: tuple[Flow, ...] = (
             (self.feedback, self.star) if under_way else (self.star, self.feedback)
         )
-        flows += (self.plans, self.expectations)
+        flows += (self.plans, self.expectations, self.home)
         return next((f for f in flows if f.wants(state, event)), None)
 
     def _under_way(self, state: dict[str, Any]) -> tuple[str, WaitingFlow] | None:

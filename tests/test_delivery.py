@@ -210,7 +210,6 @@ def delivering(
         signing_secret=SECRET,
         token="xoxb-test",
         api_url=api_url + "/",
-        home=lambda: compose("thanks.j2"),
     )
     adapter.app.client.timeout = 1  # seconds: Slack's answer is waited for this long
     outbox = Outbox(bot, {"slack:": adapter.send_direct}, arrived={"slack:": adapter.arrived})

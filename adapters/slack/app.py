@@ -11,6 +11,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ from adapters.slack.blocks import (
     CHOICE_ACTION,
     FORM_CALLBACK,
     SHARE_ACTION,
+    home_view,
     messages_of,
     modal_of,
     shareable,
@@ -50,6 +52,7 @@ from adapters.slack.events import (
     event_from_command,
     event_from_message,
     event_from_view,
+    identity,
     is_person_message,
     picked_users,
     unescaped,
@@ -63,6 +66,7 @@ from adapters.slack.requests import (
     request_kind,
     signature_problem,
 )
+from bot.home import Page
 from bot.render import compose, phrase
 from bot.router import wants_people
 from bot.storage import Busy
@@ -133,8 +137,9 @@ class SlackAdapter:
 
     Slash commands are answered in the ack itself (ephemeral, with a Share button);
     buttons answer by replacing the message they are on; direct messages get replies in
-    the DM and mentions in a thread; the App Home tab shows the help. Retried deliveries
-    carry the same ids, which the core handles once.
+    the DM and mentions in a thread; the App Home tab shows the person's home, brought up
+    to date after a turn of theirs that changed something and after each direct message
+    delivered to them. Retried deliveries carry the same ids, which the core handles once.
     """
 
     def __init__(
@@ -145,14 +150,16 @@ class SlackAdapter:
         signing_secret: str | None,
         token: str | None,
         api_url: str,
-        home: Callable[[], Reply],
+        home: Callable[[str], Awaitable[Page]] | None = None,  # Bot.home.page
+        home_if_changed: Callable[[str], Awaitable[Page | None]] | None = None,
         first_time: Callable[[str], Awaitable[bool]] | None = None,  # None: nothing remembered
         at_once: Callable[[Event], list[Reply] | None] | None = None,
     ):
         # The core's calls are awaited: the web process runs them on its worker thread.
-        self.handle = handle
+        self.handle = self._then_home(handle)
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
+        self.home_if_changed = home_if_changed  # Bot.home_if_changed
         self.signing_secret = signing_secret
         # first_time(key): False once key was seen (stored)
         self.first_time = first_time or _remember_nothing
@@ -377,15 +384,35 @@ class SlackAdapter:
             if container.get("type") == "view":  # a button on the App Home tab: the DM
                 for reply in replies:
                     for message in self._messages(reply, share=False):
-                        await client.chat_postMessage(channel=body["user"]["id"], **message)
+                        await client.chat_postMessage(channel=dm or body["user"]["id"], **message)
                 return
             ephemeral = bool(container.get("is_ephemeral"))
             for reply in replies:
                 for n, message in enumerate(self._messages(reply, share=ephemeral)):
                     await respond(replace_original=n == 0, **message)
 
-        event = await self.people.with_people(event_from_action(body), client)
+        event = event_from_action(body)
+        dm = await self._direct_channel(client, body) if container.get("type") == "view" else None
+        if dm is not None:  # the person's own Home tab: answered in their DM, as if there
+            where = event.user.rsplit(":", 1)[0]  # slack:<team>
+            event = replace(event, conversation=f"{where}:{dm}", private=True)
+        event = await self.people.with_people(event, client)
         await self._answer_patiently(event, send)
+
+    async def _direct_channel(self, client: AsyncWebClient, body: Json) -> str | None:
+        """The person's DM with the app, for a button on their Home tab (its payload has
+        no channel): None when Slack does not say."""
+        if (body.get("view") or {}).get("type") != "home":
+            return None
+        try:
+            opened = await client.conversations_open(users=body["user"]["id"])
+        except SlackApiError as error:
+            log.warning(
+                "slack: no DM for a Home tab button (%s)", quoted(str(error.response.get("error")))
+            )
+            return None
+        channel = (opened.get("channel") or {}).get("id")
+        return channel if isinstance(channel, str) and channel.startswith("D") else None
 
     async def on_share(self, ack: Any, body: Json, respond: Any) -> None:
         await ack()
@@ -538,6 +565,8 @@ class SlackAdapter:
                     await asyncio.sleep(min(wait, 30.0))
             else:
                 log.error("slack: gave up on part of a direct message to %s", user)
+        if self.home is not None:  # what it brought shows on their Home tab too
+            self._soon(self._published_home(user))
 
     async def arrived(self, user: str, tag: int, since: str) -> bool:
         """Whether the direct message to `user` tagged `tag` (see send_direct) is in
@@ -644,12 +673,50 @@ class SlackAdapter:
                 found.add(payload.get("part", 0))
         return found
 
-    async def on_home(self, event: Json, client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
+    async def on_home(self, body: Json, event: Json, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home" or self.home is None:
             return
-        (message,) = messages_of(self.home())[:1]
-        blocks = message["blocks"][:100]  # a Home tab view holds up to 100 blocks
-        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+        who = identity(body.get("team_id"), event["user"])
+        await client.views_publish(user_id=event["user"], view=home_view(await self.home(who)))
+
+    # ---- the Home tab, brought up to date -------------------------------------------
+
+    def _then_home(self, handle: Handle) -> Handle:
+        """`handle`, then (in the background) the speaker's Home tab published again when
+        their turn changed something."""
+
+        async def handled(event: Event) -> list[Reply]:
+            replies = await handle(event)
+            if self.home_if_changed is not None:
+                self._soon(self._refresh(event.user))
+            return replies
+
+        return handled
+
+    def _soon(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._later.add(task)  # kept until done (the loop holds tasks weakly)
+        task.add_done_callback(self._later.discard)
+
+    async def _refresh(self, user: str) -> None:
+        assert self.home_if_changed is not None
+        try:
+            page = await self.home_if_changed(user)
+            if page is not None:
+                await self._publish(user, page)
+        except Exception as error:  # the tab stays as it was; the turn itself is done
+            log.warning("slack: the Home tab not brought up to date: %s", type(error).__name__)
+
+    async def _publish(self, user: str, page: Page) -> None:
+        await self.app.client.views_publish(user_id=user_id(user), view=home_view(page))
+
+    async def _published_home(self, user: str) -> None:
+        """After a direct message to `user`: their Home tab shows what it brought."""
+        assert self.home is not None
+        try:
+            await self._publish(user, await self.home(user))
+        except Exception as error:  # the message is delivered whatever the tab shows
+            log.warning("slack: the Home tab not brought up to date: %s", type(error).__name__)
 
 
 def socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler:

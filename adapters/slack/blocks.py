@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from adapters.slack.events import user_id
+from bot.home import Page
 from bot.render import phrase, words
 from bot.types import Block, Choice, Field, Form, Reply
 
@@ -25,6 +26,7 @@ MAX_BLOCKS = 50  # blocks in one message
 MAX_HEADER = 150  # characters in a header block
 MAX_BUTTON_TEXT = 75
 MAX_BUTTONS = 25  # elements in one actions block
+MAX_HOME_BLOCKS = 100  # blocks in a Home tab view
 CHOICE_ACTION = "choice"  # action_id prefix of choice buttons
 
 Json = dict[str, Any]
@@ -128,6 +130,44 @@ def choice_blocks(reply: Reply) -> list[Json]:
         {"type": "actions", "elements": buttons[i : i + MAX_BUTTONS]}
         for i in range(0, len(buttons), MAX_BUTTONS)
     ]
+
+
+def home_view(page: Page) -> Json:
+    """A person's home as an App Home tab view: each item a section with its button
+    beside it. A view holds at most 100 blocks: items that do not fit are counted in
+    a last note, never dropped silently. With nothing waiting, the home's reply as it is
+    (what is on offer, as buttons)."""
+    if not page.sections:
+        blocks = [b for m in messages_of(page.reply) for b in m["blocks"]][:MAX_HOME_BLOCKS]
+        return {"type": "home", "blocks": blocks}
+    head = [
+        b
+        for block in page.reply.blocks
+        if block.kind in ("title", "note")
+        for b in blocks_of(block)
+    ]
+    body: list[tuple[Json, bool]] = []  # (block, whether it is an item)
+    n = 0
+    for section in page.sections:
+        body.append((_mrkdwn_sections(f"*{escape(section.heading)}*")[0], False))
+        for item in section.items:
+            n += 1
+            button = {
+                "type": "button",
+                "action_id": f"{CHOICE_ACTION}-{n}",
+                "text": {"type": "plain_text", "text": _button_label(item.choice.label)},
+                "value": item.choice.command,
+            }
+            text = split_text(escape(item.text), MAX_TEXT)[0]
+            body.append(({"type": "section", "text": mrkdwn(text), "accessory": button}, True))
+    if len(head) + len(body) > MAX_HOME_BLOCKS:
+        room = MAX_HOME_BLOCKS - len(head) - 1  # one for the note of what is left out
+        while room and not body[room - 1][1]:  # never a heading with none of its items
+            room -= 1
+        left = sum(is_item for _, is_item in body[room:])
+        more = {"type": "context", "elements": [mrkdwn(escape(phrase("home/more.j2", count=left)))]}
+        body = [*body[:room], (more, False)]
+    return {"type": "home", "blocks": [*head, *(block for block, _ in body)]}
 
 
 def messages_of(reply: Reply, *, extra: list[Json] | None = None) -> list[Json]:

@@ -49,6 +49,7 @@ from adapters.teams.connector import (
 from adapters.teams.people import SEARCH_INVOKE, Roster
 from adapters.teams.sdk import Authenticator, KeysUnavailable
 from adapters.worker import Run, inline
+from bot.home import Page
 from bot.render import compose, words
 from bot.settings import is_loopback
 from bot.storage import Busy, Store
@@ -143,6 +144,7 @@ class TeamsAdapter:
         credentials: Credentials,
         dev: bool = False,
         welcome: Callable[[], Reply],
+        home: Callable[[str], Page] | None = None,  # Bot.home.page, called through `run`
         openid_metadata_url: str | None = None,
         run: Run = inline,
         tokens: Tokens | None = None,
@@ -156,6 +158,7 @@ class TeamsAdapter:
         # password is a misconfiguration, refused like any other.
         self.dev = dev and not credentials.app_id
         self.welcome = welcome
+        self.home = home
         self.open = credentials.complete or self.dev
         known = credentials if credentials.complete else Credentials("", "", None, None)
         self.auth = Authenticator(
@@ -343,7 +346,23 @@ class TeamsAdapter:
         # welcome once per conversation.
         key = f"teams-welcome-{(activity.get('conversation') or {}).get('id')}"
         if await self._best_effort(self._first_time, key):
-            await turn.send(activities_of(self.welcome()))
+            await turn.send(activities_of(await self._home_or_welcome(activity)))
+
+    async def _home_or_welcome(self, activity: Json) -> Reply:
+        """In a personal install, the installing person's home when something waits for
+        them (a 360 request that came before they had the app, say); else the welcome.
+        What waits for a person is never shown in a team or group chat."""
+        personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
+        home = self.home
+        if home is None or not personal:
+            return self.welcome()
+        who = identity(activity, activity.get("from") or {})
+        try:
+            page = await patiently(lambda: self.run(home, who), seconds=TURN_PATIENCE)
+        except Exception as error:  # the welcome all the same (a busy database, say)
+            log.warning("teams: no home for the welcome: %s", type(error).__name__)
+            return self.welcome()
+        return page.reply if page.sections else self.welcome()
 
     async def _answer_message(self, turn: _Turn, activity: Json, replies: list[Reply]) -> None:
         outgoing = [a for reply in replies for a in activities_of(reply)]

@@ -158,6 +158,16 @@ class PlanStore:
             )
         )
 
+    def checkins_waiting(self, plan_id: int) -> list[dict[str, Any]]:
+        """The check-ins the owner was asked and has not answered, oldest first."""
+        return _dicts(
+            self.conn.execute(
+                "SELECT * FROM plan_checkins WHERE plan_id = ? AND asked_at IS NOT NULL"
+                " AND answered_at IS NULL AND cancelled_at IS NULL ORDER BY due_at, id",
+                [plan_id],
+            )
+        )
+
     def cancel_checkins(self, plan_id: int) -> None:
         self.conn.execute(
             "UPDATE plan_checkins SET cancelled_at = ? WHERE plan_id = ? AND asked_at IS NULL"

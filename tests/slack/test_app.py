@@ -272,13 +272,13 @@ def test_a_mention_is_answered_in_a_thread_without_the_mention(slack) -> None:  
     assert posted.body["blocks"][0]["text"]["text"] == "Leadership: Level 3 and Level 4"
 
 
-def test_the_home_tab_shows_what_the_bot_does(slack) -> None:  # type: ignore[no-untyped-def]
+def test_the_home_tab_shows_the_persons_home(slack) -> None:  # type: ignore[no-untyped-def]
     url, fake, _ = slack
     assert event(url, fixture("slack_event_app_home_opened.json"))[0] == 200
     (published,) = fake.to("/api/views.publish")
     view = published.body["view"]
     assert view["type"] == "home"
-    assert view["blocks"][0]["text"]["text"] == "behaviourbot"
+    assert view["blocks"][0]["text"]["text"] == "Your home"  # nothing waiting: the jobs
     assert any(b["type"] == "actions" for b in view["blocks"])
 
 

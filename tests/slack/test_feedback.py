@@ -345,7 +345,6 @@ def test_a_long_direct_message_is_sent_in_parts_each_once_through_429s() -> None
             signing_secret="x",
             token="xoxb-test",
             api_url=api.url + "api/",
-            home=lambda: reply,
         )
         asyncio.run(adapter.send_direct(f"slack:{TEAM}:{BOB}", [reply]))
     parts = [c.body for c in fake.delivered()]
