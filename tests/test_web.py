@@ -80,7 +80,9 @@ def test_a_configured_server_is_ready(tmp_path: Path, frameworks: list[Framework
 def test_a_database_another_process_holds_is_not_ready_and_the_loop_stays_free(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
-    with serving(tmp_path, frameworks, dev=True) as (url, _, _):
+    # no delivery round meanwhile: its writes would wait for the lock on the core's thread
+    with serving(tmp_path, frameworks, dev=True, outbox_every=3600) as (url, _, _):
+        assert get(url + "readyz")[0] == 200  # the start-up's writes (old event ids) done
         holder = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # another process's write lock
         try:
