@@ -1,0 +1,75 @@
+"""Trial of `home` (issue 19, part 1) as a new user and as an attacker: each test here
+shows a defect found, and is expected to fail until it is fixed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from adapters.console import Console
+from bot.clock import FixedClock
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.storage import FeedbackStore, Store
+
+from .conftest import FakeAdapter
+from .feedback.test_request import answer, people, request
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an unreachable peer who answers (offered the request by home) drops out of the"
+    " requester's 'could not be reached' count: the requester, told that peer's name,"
+    " learns who answered and when while the request is open",
+)
+def test_an_unreachable_peer_answering_changes_nothing_in_the_requesters_home(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", "bob", "carol", "dan")
+    request(who["alice"])
+    (to_carol,) = bot.outbox.take("console:", user=who["carol"].user)
+    bot.outbox.undeliverable(to_carol, "they have not installed the app")
+    (told,) = bot.outbox.take("console:", user=who["alice"].user)
+    assert "I could not reach carol" in told.replies[0].plain_text()  # by name
+    before = who["alice"].say("home")
+    assert "1 could not be reached" in before.plain_text()
+    # carol installs the app later: her home offers the request, and she answers it
+    offered = who["carol"].say("home")
+    assert [c.command for c in offered.choices] == ["360 answer 1"]
+    answer(who["carol"], "3", "4", "She ran the weekly review.", "Clear plans", "Delegate")
+    assert FeedbackStore(store).peer(1, who["carol"].user)["status"] == "answered"
+    after = who["alice"].say("home")
+    assert after == before  # nothing of carol's answer shows, not even that it came
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="home typed in the middle of answering a 360 (terminal) lists its items with no"
+    " number: the question asked again takes the numbers, so no item is one number away",
+)
+def test_home_typed_mid_answer_keeps_a_number_for_each_item(
+    frameworks: list[Framework], tmp_path: Path, clock: FixedClock
+) -> None:
+    store = Store.open(tmp_path / "bot.db", clock)
+    bot = Bot(frameworks, store)
+    request(FakeAdapter(bot, "alice"))
+    bot.mail("console:local:bob")
+    out = io.StringIO()
+    console = Console(
+        bot.handle,
+        user="bob",
+        stdin=io.StringIO("360 answer 1\nhome\n"),
+        stdout=out,
+        interactive=False,
+        inbox=bot.mail,
+    )
+    assert console.run() == 0
+    store.close()
+    said = out.getvalue()
+    assert "Your home" in said
+    home = said.split("Your home", 1)[1]
+    assert "alice asks for your feedback" in home
+    assert "Answer request 1" in home  # the item's number, as `home` gives outside a flow
