@@ -985,3 +985,12 @@ class FeedbackStore:
     def delivery(self, request_id: int) -> tuple[int, int]:
         """(asks delivered, asks queued) for a request (see bot.outbox.Outbox.delivery)."""
         return self.outbox.delivery(request_id)
+
+    def ever_unreachable(self, request_id: int) -> int:
+        """How many of a request's peers could not be reached at some point: the notes
+        the requester was sent, one for each (kept whatever the peer did since)."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE key LIKE ?",
+            [f"unreachable-{request_id}-%"],
+        ).fetchone()
+        return int(row[0])

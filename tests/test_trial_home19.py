@@ -18,12 +18,6 @@ from .conftest import FakeAdapter
 from .feedback.test_request import answer, people, request
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an unreachable peer who answers (offered the request by home) drops out of the"
-    " requester's 'could not be reached' count: the requester, told that peer's name,"
-    " learns who answered and when while the request is open",
-)
 def test_an_unreachable_peer_answering_changes_nothing_in_the_requesters_home(
     frameworks: list[Framework], store: Store
 ) -> None:

@@ -63,11 +63,13 @@ class Results(Answering):
         """What the requester and the manager may see of an open request: how many were
         asked and could not be reached. Nothing of the answers, not even whether enough
         have come for a report: watched, that would tell when the one that made enough
-        came (and with accomplices answering first, whose it was)."""
+        came (and with accomplices answering first, whose it was). The unreachable are
+        counted as the requester was told of them (by name), whatever they did since: a
+        count that went down would tell that one of them, named, answered or declined."""
         peers = self.db.peers(request_id)
         delivered, queued = self.db.delivery(request_id)  # the asks only
         return {
-            "unreachable": sum(p["status"] == "unreachable" for p in peers),
+            "unreachable": self.db.ever_unreachable(request_id),
             "total": len(peers),
             "delivered": delivered,
             "queued": queued,
