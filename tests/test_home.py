@@ -133,25 +133,34 @@ def test_home_in_a_channel_is_refused(frameworks: list[Framework], store: Store)
     assert "direct message" in reply.plain_text() and "alice" not in reply.plain_text()
 
 
-def test_numbers_pick_home_items_in_the_terminal(
-    frameworks: list[Framework], tmp_path: Path, clock: FixedClock
-) -> None:
+def bob_in_the_terminal(
+    frameworks: list[Framework], tmp_path: Path, clock: FixedClock, typed: str
+) -> str:
+    """alice asks bob (and others) for feedback, the ask is delivered, and bob types
+    `typed` in the terminal chat: what the chat printed."""
     store = Store.open(tmp_path / "bot.db", clock)
     bot = Bot(frameworks, store)
     request(FakeAdapter(bot, "alice"))
-    bot.mail("console:local:bob")  # the ask delivered before: "1" can only pick from home
+    bot.mail("console:local:bob")  # the ask delivered before
     out = io.StringIO()
     console = Console(
         bot.handle,
         user="bob",
-        stdin=io.StringIO("home\n1\n"),
+        stdin=io.StringIO(typed),
         stdout=out,
         interactive=False,
         inbox=bot.mail,
     )
     assert console.run() == 0
     store.close()
-    said = out.getvalue()
+    return out.getvalue()
+
+
+def test_numbers_pick_home_items_in_the_terminal(
+    frameworks: list[Framework], tmp_path: Path, clock: FixedClock
+) -> None:
+    # the ask was delivered before: "1" can only pick from home
+    said = bob_in_the_terminal(frameworks, tmp_path, clock, "home\n1\n")
     assert "1. Answer request 1" in said
     after = said.split("1. Answer request 1", 1)[1]
     assert "A direct message" not in after

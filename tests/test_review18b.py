@@ -5,31 +5,23 @@ activities POSTed to /api/messages with a local fake connector, and /readyz and
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 import adapters.teams.turn
-from adapters.web import create_app
-from bot.clock import RunningClock, iso
+from bot.clock import iso
 from bot.frameworks import Framework
-from bot.router import Bot
-from bot.settings import Settings
-from bot.storage import Store
 
 from .conftest import START
-from .servers import ServerThread, wait_for
+from .servers import wait_for
 from .teams.test_feedback import identity, install_in_team
 from .teams.test_people import names, search
 from .teams.test_turn import teams_server
+from .test_trial18 import _app, _get
 
 # ---- the people picker's typeahead and another process's write lock --------------------
 
@@ -61,26 +53,6 @@ def test_a_typeahead_keystroke_does_not_wait_for_the_write_lock(
 
 
 # ---- /readyz and /metrics: direct messages this process does not deliver ---------------
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-@contextlib.contextmanager
-def _app(tmp_path: Path, frameworks: list[Framework]) -> Iterator[tuple[str, web.Application]]:
-    """The web app in development mode (Teams on without credentials, Slack off)."""
-    settings = Settings.from_env({"BEHAVIOURBOT_DB": str(tmp_path / "bot.db")})
-    store = Store.open(settings.db_path, RunningClock(START), wait=10.0)
-    app = create_app(settings, Bot(frameworks, store), dev=True)
-    with ServerThread(app) as server:
-        assert _get(server.url + "readyz")[0] == 200
-        yield server.url, app
-    store.close()
 
 
 def _queue_for(tmp_path: Path, user: str, key: str, *, due_ago: timedelta) -> None:
@@ -116,7 +88,7 @@ def test_a_message_for_the_terminal_does_not_make_the_web_process_unready(
         _queue_for(
             tmp_path, "console:local:ben", "ask-1-console:local:ben", due_ago=timedelta(hours=1)
         )
-        status, body = _get(url + "readyz")
+        status, _, body = _get(url + "readyz")
     assert status == 200, body
 
 
@@ -136,11 +108,11 @@ def test_the_outbox_gauges_of_every_platform_follow_the_outbox(
     on the oldest message's age never clears."""
     with _app(tmp_path, frameworks) as (url, _):
         _queue_for(tmp_path, "console:local:ben", "note-1", due_ago=timedelta(minutes=5))
-        status, before = _get(url + "metrics")
+        status, _, before = _get(url + "metrics")
         assert status == 200
         assert _gauge(before, "behaviourbot_outbox_waiting", "console") == 1.0
         assert (_gauge(before, "behaviourbot_outbox_oldest_seconds", "console") or 0) >= 300
         _sent(tmp_path, "note-1")
-        _, after = _get(url + "metrics")
+        _, _, after = _get(url + "metrics")
     assert _gauge(after, "behaviourbot_outbox_waiting", "console") in (None, 0.0)
     assert _gauge(after, "behaviourbot_outbox_oldest_seconds", "console") in (None, 0.0)

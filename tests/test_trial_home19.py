@@ -3,19 +3,17 @@ shows a defect found, and is expected to fail until it is fixed."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
-from adapters.console import Console
 from bot.clock import FixedClock
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import FeedbackStore, Store
 
-from .conftest import FakeAdapter
 from .feedback.test_request import answer, people, request
+from .test_home import bob_in_the_terminal
 
 
 def test_an_unreachable_peer_answering_changes_nothing_in_the_requesters_home(
@@ -47,22 +45,7 @@ def test_an_unreachable_peer_answering_changes_nothing_in_the_requesters_home(
 def test_home_typed_mid_answer_keeps_a_number_for_each_item(
     frameworks: list[Framework], tmp_path: Path, clock: FixedClock
 ) -> None:
-    store = Store.open(tmp_path / "bot.db", clock)
-    bot = Bot(frameworks, store)
-    request(FakeAdapter(bot, "alice"))
-    bot.mail("console:local:bob")
-    out = io.StringIO()
-    console = Console(
-        bot.handle,
-        user="bob",
-        stdin=io.StringIO("360 answer 1\nhome\n"),
-        stdout=out,
-        interactive=False,
-        inbox=bot.mail,
-    )
-    assert console.run() == 0
-    store.close()
-    said = out.getvalue()
+    said = bob_in_the_terminal(frameworks, tmp_path, clock, "360 answer 1\nhome\n")
     assert "Your home" in said
     home = said.split("Your home", 1)[1]
     assert "alice asks for your feedback" in home
