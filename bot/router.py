@@ -375,8 +375,9 @@ class Bot:
             and (asked := flow.ask_again(new_state, event))
         ):
             if not event.buttons:  # numbers pick from the question's choices only: the
-                # lookup's would be numbered too, and could not be picked
-                replies = [replace(r, choices=()) for r in replies]
+                # lookup's would be numbered too, and could not be picked; they are
+                # shown as what to type instead
+                replies = [_typed_choices(r) for r in replies]
             replies = [*replies, asked]
         return new_state, replies, kind
 
@@ -577,3 +578,11 @@ def _is_question(reply: Reply) -> bool:
             if b.kind in ("title", "heading", "paragraph")
         )
     )
+
+
+def _typed_choices(reply: Reply) -> Reply:
+    """`reply` without numbered choices, each shown as the command to type instead."""
+    if not reply.choices:
+        return reply
+    typed = compose("engine/typed_choices.j2", choices=reply.choices)
+    return replace(reply, blocks=(*reply.blocks, *typed.blocks), choices=())

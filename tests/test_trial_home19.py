@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.clock import FixedClock
 from bot.frameworks import Framework
 from bot.router import Bot
@@ -37,16 +35,13 @@ def test_an_unreachable_peer_answering_changes_nothing_in_the_requesters_home(
     assert after == before  # nothing of carol's answer shows, not even that it came
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="home typed in the middle of answering a 360 (terminal) lists its items with no"
-    " number: the question asked again takes the numbers, so no item is one number away",
-)
-def test_home_typed_mid_answer_keeps_a_number_for_each_item(
+def test_home_typed_mid_answer_says_what_to_type_for_each_item(
     frameworks: list[Framework], tmp_path: Path, clock: FixedClock
 ) -> None:
+    """In the terminal, in the middle of answering a 360, numbers answer the question
+    asked again: each of home's items shows the command that goes straight to it."""
     said = bob_in_the_terminal(frameworks, tmp_path, clock, "360 answer 1\nhome\n")
     assert "Your home" in said
     home = said.split("Your home", 1)[1]
     assert "alice asks for your feedback" in home
-    assert "Answer request 1" in home  # the item's number, as `home` gives outside a flow
+    assert "360 answer 1: Answer request 1" in home  # what to type, since numbers answer
