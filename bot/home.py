@@ -117,9 +117,14 @@ class Home:
                 continue
             if peer["status"] == "answered":
                 continue
-            about = feedback._about(request)
+            about = feedback._about(request) | {"deadline": self._when(user, request)}
             items.append(_item("answer", f"360 answer {request['id']}", **about))
         return items
+
+    def _when(self, user: str, request: dict[str, Any]) -> str:
+        """A request's closing, as the person's other times are shown: in their zone,
+        with the time of day (it closes at a time, not at midnight UTC)."""
+        return self.plans.zone(user).show(request["deadline"])
 
     def _requests(self, user: str) -> list[Item]:
         feedback = self.feedback
@@ -127,7 +132,7 @@ class Home:
             _item(
                 "request",
                 f"360 report {request['id']}",
-                **feedback._about(request),
+                **feedback._about(request) | {"deadline": self._when(user, request)},
                 progress=feedback._progress(request["id"]),
             )
             for request in feedback.db.requests_of(user)

@@ -40,7 +40,7 @@ def test_a_peer_sees_the_request_with_its_deadline_and_the_button_opens_the_answ
     assert "Feedback you have been asked for" in said
     assert (
         "alice asks for your feedback on Leadership, Delivering at Pace (request 1),"
-        " by 2026-03-18" in said
+        " by 18 Mar 2026, 17:00 UTC" in said
     )
     assert [c.command for c in home.choices] == ["360 answer 1"]
     opened = who["bob"].pick("Answer request 1")
