@@ -241,6 +241,7 @@ def _slack_adapter(
         with bot.store.transaction():
             return bot.store.first_time(key)
 
+    bot.follow_homes("slack")
     return SlackAdapter(
         worker.wraps(bot.handle),
         settle=worker.wraps(bot.settle),

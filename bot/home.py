@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands import words_of
 from bot.expectations.flow import _status
+from bot.feedback.state import RequestDraft
 from bot.lookup import strip_command_prefix
 from bot.plans.checkins import OPEN
 from bot.render import compose, phrase
@@ -128,7 +129,7 @@ class Home:
 
     def _requests(self, user: str) -> list[Item]:
         feedback = self.feedback
-        return [
+        return self._paused(user) + [
             _item(
                 "request",
                 f"360 report {request['id']}",
@@ -138,6 +139,19 @@ class Home:
             for request in feedback.db.requests_of(user)
             if request["status"] == "open"
         ]
+
+    def _paused(self, user: str) -> list[Item]:
+        """Requests the person put together and paused, nothing sent: `360` takes one up
+        in the chat it is kept in (their direct chat with the bot: 360 is private)."""
+        items = []
+        for _conversation, state in self.feedback.store.states_of(user, "feedback-paused"):
+            draft = RequestDraft.paused(state)
+            if draft is None:
+                continue
+            fw = self.feedback.lookup.index.by_id.get(draft.framework)
+            chosen = [fw.behaviour(b) for b in draft.behaviours] if fw else []
+            items.append(_item("paused", "360", behaviours=[b for b in chosen if b]))
+        return items
 
     def _drafts(self, user: str) -> list[Item]:
         items = []
@@ -165,7 +179,8 @@ class Home:
         flow = self.expectations
         items = []
         for expectation in flow.db.between(user):
-            if expectation["employee"] != user:
+            if expectation["manager"] == user:
+                items += self._proposed(expectation)
                 continue
             status = _status(flow.db.events(expectation["id"]))
             if status == "void":
@@ -186,3 +201,25 @@ class Home:
                 )
             )
         return items
+
+    def _proposed(self, expectation: dict[str, Any]) -> list[Item]:
+        """For the manager who set it: the employee's proposed change to the version in
+        force, until the manager answers it (a comment or a new version)."""
+        flow = self.expectations
+        events = flow.db.events(expectation["id"])
+        versions = flow.db.versions(expectation["id"])
+        if not versions or _status(events) == "void":
+            return []
+        latest = versions[-1]["version"]
+        waiting = False
+        for event in events:
+            if event["version"] != latest:
+                continue
+            if event["what"] == "proposal":
+                waiting = True
+            elif event["what"] == "comment" and event["person"] == expectation["manager"]:
+                waiting = False
+        if not waiting:
+            return []
+        command = f"expectations show {expectation['id']}"
+        return [_item("proposal", command, e=expectation, version=latest)]

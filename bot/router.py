@@ -110,7 +110,9 @@ class Bot:
         # events whose replies this process is delivering now (until `settle`)
         self._sending: set[str] = set()
         # people whose last turn changed something stored: their home may have changed
+        # (kept only for the platforms whose adapter shows homes: `follow_homes`)
         self._changed: set[str] = set()
+        self._homes_on: set[str] = set()
 
     def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
         """A field of a form asked one at a time, checked at its step by the form's flow."""
@@ -159,7 +161,10 @@ class Bot:
                         new_state, replies, kind = self.step(state, event)
                     if new_state != stored:
                         self.store.save_state(event.user, event.conversation, new_state)
-                    if self.store.conn.total_changes != changes:
+                    if (
+                        self.store.conn.total_changes != changes
+                        and event.platform in self._homes_on
+                    ):
                         self._changed.add(event.user)
                     if event.event_id and replies:
                         self.store.keep_replies(event.event_id, replies_to_json(replies))
@@ -178,6 +183,12 @@ class Bot:
             "event=%s platform=%s replies=%d ms=%.1f", kind, event.platform, len(replies), elapsed
         )
         return replies
+
+    def follow_homes(self, platform: str) -> None:
+        """Note whose turns change something on `platform`, whose adapter shows each
+        person's home and asks `home_if_changed` after their turns (Slack's Home tab);
+        nobody else's are kept."""
+        self._homes_on.add(platform)
 
     def home_if_changed(self, user: str) -> Page | None:
         """`user`'s home when a turn of theirs changed something stored since this was

@@ -644,6 +644,16 @@ class Store:
         ).fetchall()
         return json.loads(rows[0][0]) if rows else {}
 
+    def states_of(self, user: str, key: str) -> list[tuple[str, dict[str, Any]]]:
+        """`user`'s states, with their conversations, that hold `key` (a flow under way
+        or paused), in whichever chat they are kept."""
+        rows = self.conn.execute(
+            "SELECT conversation, state FROM conversations WHERE user = ?"
+            " AND json_extract(state, '$.' || json_quote(?)) IS NOT NULL ORDER BY conversation",
+            [user, key],
+        ).fetchall()
+        return [(row[0], json.loads(row[1])) for row in rows]
+
     def save_state(self, user: str, conversation: str, state: dict[str, Any]) -> None:
         # Plain SQL: sqlite-utils' upsert inspects the table on every call (about 0.15 ms).
         self.conn.execute(

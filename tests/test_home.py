@@ -165,3 +165,78 @@ def test_numbers_pick_home_items_in_the_terminal(
     after = said.split("1. Answer request 1", 1)[1]
     assert "A direct message" not in after
     assert "Request 1 from alice · 1 of 2" in after and "How often does alice show this?" in after
+
+
+def test_a_paused_360_request_waits_in_home_and_its_button_takes_it_up(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", "bob")
+    who["alice"].send(text="360 leadership level 4")
+    who["alice"].send(text="delivering at pace")
+    assert "Paused: nothing was sent" in text(who["alice"].send(text="stop"))
+    home = who["alice"].say("home")
+    assert (
+        "A 360 request you paused, on Leadership, Delivering at Pace: nothing has been sent,"
+        " and nobody asked yet" in home.plain_text()
+    )
+    assert [c.command for c in home.choices] == ["360"]
+    taken_up = who["alice"].pick("Carry on with it")
+    assert "Delivering at Pace" in taken_up.plain_text()
+    # taken up, it is under way in the chat, no longer paused; bob never sees it
+    assert "paused" not in text(who["alice"].send(text="home"))
+    assert "Nothing is waiting for you just now." in who["bob"].say("home").plain_text()
+
+
+def test_a_proposed_change_waits_in_the_managers_home_until_answered(
+    frameworks: list[Framework], store: Store
+) -> None:
+    from .expectations.test_flow import confirmed
+
+    bot = Bot(frameworks, store)
+    who = people(bot, "dan", "bob", "erin")
+    confirmed(store, who["dan"], who["bob"])
+    set_assignment(who["dan"])
+    bot.inbox(who["bob"].user)
+    assert "Nothing is waiting for you just now." in who["dan"].say("home").plain_text()
+    who["bob"].send(text="expectations propose 1")
+    who["bob"].send(text="Could it be April? The audit is in March.")
+    home = who["dan"].say("home")
+    assert (
+        "bob proposed a change to expectation 1, version 1: change it, or answer with a comment"
+        in home.plain_text()
+    )
+    assert [c.command for c in home.choices] == ["expectations show 1"]
+    assert "Expectation 1" in who["dan"].pick("Expectation 1").plain_text()
+    # the proposer's own home and a stranger's do not show it
+    assert "proposed" not in who["bob"].say("home").plain_text()
+    assert "Nothing is waiting for you just now." in who["erin"].say("home").plain_text()
+    # a comment from the manager answers it
+    who["dan"].send(text="expectations comment 1")
+    who["dan"].send(text="Let us talk on Monday.")
+    assert "proposed" not in who["dan"].say("home").plain_text()
+    # a new proposal waits again; a new version answers it
+    who["bob"].send(text="expectations propose 1")
+    who["bob"].send(text="Or May, then?")
+    assert "proposed a change" in who["dan"].say("home").plain_text()
+    who["dan"].send(text="expectations change 1")
+    for typed in ("keep", "keep", "keep", "skip", "2027-04-30"):
+        who["dan"].send(text=typed)
+    who["dan"].send(text="Moved after the audit")
+    assert "proposed" not in who["dan"].say("home").plain_text()
+
+
+def test_changes_are_noted_only_for_the_platforms_that_show_homes(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Slack's adapter asks after each turn whether a person's home changed; the others
+    never ask, so nothing of their people is kept (it would only grow)."""
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    alice.send(text="prep leadership level 4")
+    assert bot.home_if_changed(alice.user) is None
+    bot.follow_homes(alice.user.split(":")[0])
+    alice.send(text="Our team had to move offices in a fortnight.")
+    page = bot.home_if_changed(alice.user)
+    assert page is not None and "Draft 1" in page.reply.plain_text()
+    assert bot.home_if_changed(alice.user) is None  # told once
