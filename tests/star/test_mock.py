@@ -210,6 +210,14 @@ def test_a_lookup_or_a_command_typed_mid_interview_is_never_the_answer(
     assert "mock" not in state(chat) and "practice" in state(chat)
 
 
+def test_what_read_as_a_lookup_is_the_answer_after_all_on_yes(chat: FakeAdapter) -> None:
+    chat.send(text=ADVERT)
+    chat.send(text="seeing the big picture")  # asked about first
+    (follow_up,) = chat.send(text="yes")
+    assert follow_up.title == "Mock interview, question 1 of 2: a follow-up"
+    assert state(chat)["mock"]["answers"][0]
+
+
 def test_one_behaviour_in_free_words_none_and_too_many(chat: FakeAdapter) -> None:
     (which,) = chat.send(text="mock")
     assert which.title == "A mock interview"
