@@ -116,6 +116,18 @@ COMMANDS: tuple[Command, ...] = (
         private=True,
     ),
     Command(
+        ("mock",),
+        "prepare",
+        "a mock interview, one question per behaviour in turn, each followed up, then a summary",
+        "mock leadership level 4",
+        (
+            _sub("again", "run your last mock interview again", "mock again"),
+            _sub("save", "save answer N of your last mock interview as a draft", "mock save 1"),
+        ),
+        private=True,
+        menu=False,  # Teams' command lists hold ten; help offers it, and a job advert's reply
+    ),
+    Command(
         ("drafts", "draft"),
         "prepare",
         "the examples you have drafted (only you see them)",

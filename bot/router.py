@@ -58,7 +58,7 @@ log = logging.getLogger("behaviourbot")
 
 # What starts a flow, and the state entries of flows under way.
 _VERBS = routed_words()
-_FLOW_KEYS = ("star", "practice", "feedback", "answering", "filling")
+_FLOW_KEYS = ("star", "practice", "mock", "feedback", "answering", "filling")
 # The commands by their words (not the chat's own: help, stop, as; but home): typed with
 # a command's shape while a flow waits for an answer, they are run, never filed as one.
 _BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
@@ -285,11 +285,13 @@ class Bot:
 
     def _under_way(self, state: dict[str, Any]) -> tuple[str, WaitingFlow] | None:
         """The flow whose question is waiting for an answer, with its state's key: a
-        form being filled in, then a 360 answer, a 360 request, a practice, a draft."""
+        form being filled in, then a 360 answer, a 360 request, a mock interview, a
+        practice, a draft."""
         flows: dict[str, WaitingFlow] = {
             "filling": self.filler,
             "answering": self.feedback,
             "feedback": self.feedback,
+            "mock": self.star,
             "practice": self.star,
             "star": self.star,
         }

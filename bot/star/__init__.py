@@ -9,8 +9,8 @@ the review (bot/star/review.py). Drafts are numbered per person (`drafts`, `draf
 can be opened, edited part by part, exported or deleted.
 
 `StarFlow` is what the router sees: it routes an event to the drafting
-(bot/star/drafting.py), the practice (bot/star/practice.py) or the form
-(bot/star/form.py).
+(bot/star/drafting.py), the practice (bot/star/practice.py), the mock interview
+(bot/star/mock.py) or the form (bot/star/form.py).
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
 from bot.star.drafting import DRAFT_VERBS, START_VERBS, STOP_WORDS, Drafting, settled, step_of
 from bot.star.form import DraftForm
+from bot.star.mock import MOCK_VERBS, Mock, mock_step
 from bot.star.practice import PRACTICE_VERBS, Practice
-from bot.star.state import DraftAt, Practising
+from bot.star.state import DraftAt, Interviewing, Practising
 from bot.storage import Store
 from bot.text import clean, count_words
 from bot.types import Event, Reply, without
 
 __all__ = [
     "DRAFT_VERBS",
+    "MOCK_VERBS",
     "PRACTICE_VERBS",
     "START_VERBS",
     "STOP_WORDS",
@@ -38,7 +40,10 @@ __all__ = [
 ]
 
 
-class StarFlow(Practice, DraftForm, Drafting):
+_VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | MOCK_VERBS
+
+
+class StarFlow(Mock, Practice, DraftForm, Drafting):
     name = "star"
 
     def __init__(self, lookup: Lookup, store: Store):
@@ -49,11 +54,11 @@ class StarFlow(Practice, DraftForm, Drafting):
 
     def wants(self, state: dict[str, Any], event: Event) -> bool:
         """Whether this event is the flow's: a STAR command, or any answer while a draft
-        is being written in this conversation."""
+        is being written, a practice question or a mock interview waits."""
         verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+        if verb in _VERBS:
             return True
-        if ("star" in state or "practice" in state) and event.action is None:
+        if any(key in state for key in ("star", "practice", "mock")) and event.action is None:
             return not self._is_command(event)
         # "stop" with nothing under way: say so, rather than look it up
         return event.action is None and word_of(strip_command_prefix(event.text)) is Word.STOP
@@ -77,18 +82,23 @@ class StarFlow(Practice, DraftForm, Drafting):
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
         verb, rest = verb.casefold(), rest.strip()
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+        if verb in _VERBS:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
             state = settled(state)  # a command answers no confirmation left waiting
+            if verb in MOCK_VERBS:
+                return self.mock_command(state, event, rest)
             if verb in START_VERBS:
-                return self.start(without(state, "practice"), event, rest)
-            if verb in PRACTICE_VERBS:
-                return self.practice_command(state, event, rest)
-            new_state, replies = self.drafts_command(state, event, verb, rest)
-            if new_state.get("star") not in (None, state.get("star")):
-                new_state = without(new_state, "practice")  # back to writing a draft
-            return new_state, replies
+                new_state, replies = self.start(without(state, "practice"), event, rest)
+            elif verb in PRACTICE_VERBS:
+                new_state, replies = self.practice_command(state, event, rest)
+            else:
+                new_state, replies = self.drafts_command(state, event, verb, rest)
+                if new_state.get("star") not in (None, state.get("star")):
+                    new_state = without(new_state, "practice")  # back to writing a draft
+            return self.mock_left(state, new_state, replies)  # a draft or practice instead
+        if "mock" in state:
+            return self.mock_answer(state, event)
         if "practice" in state:
             return self.practice_answer(state, event)
         if "star" not in state:
@@ -96,8 +106,11 @@ class StarFlow(Practice, DraftForm, Drafting):
         return self.answer(state, event)
 
     def current(self, state: dict[str, Any]) -> Step | None:
-        """The step waiting for an answer: a part of the draft, a confirmation, or the
-        practice answer."""
+        """The step waiting for an answer: a part of the draft, a confirmation, the
+        practice answer, or a mock interview's question or follow-up."""
+        mock = Interviewing.of(state)
+        if mock is not None:
+            return mock_step(mock.following_up)
         if "practice" in state:
             return step_of("answer")
         at = DraftAt.of(state)
@@ -110,6 +123,9 @@ class StarFlow(Practice, DraftForm, Drafting):
     def ask_again(self, state: dict[str, Any], event: Event) -> Reply | None:
         """The question waiting for an answer, asked again (after a command or a lookup
         typed in the middle)."""
+        mock = Interviewing.of(state)
+        if mock is not None:
+            return self.mock_asked(mock)
         practice = Practising.of(state)
         if practice is not None:
             target = self._practice_target(practice)
@@ -128,13 +144,18 @@ class StarFlow(Practice, DraftForm, Drafting):
         self, state: dict[str, Any], event: Event
     ) -> tuple[dict[str, Any], list[Reply]]:
         """Typed text taken as the answer to the step waiting, whatever it reads as."""
+        if "mock" in state:
+            return self.mock_answer(state, event)
         if "practice" in state:
             return self.practice_answer(state, event)
         return self.answer(state, event)
 
     def still_going(self, state: dict[str, Any]) -> Reply | None:
         """After `drafts` typed in the middle of a draft: that the draft is still open,
-        at which part, and how to go on."""
+        at which part, and how to go on; in a mock interview, its question again."""
+        mock = Interviewing.of(state)
+        if mock is not None:
+            return self.mock_asked(mock)
         at = DraftAt.of(state)
         if at is None or not at.part:
             return None

@@ -210,11 +210,19 @@ class Practice:
         target = self._practice_target(practice) if practice else None
         if practice is None or target is None or not practice.answer:
             return state, [compose("star/practice_help.j2", answered=False)]
-        number = self._new_draft(event.user, target, dict(practice.answer))
+        _, replies = self._save_answer(event, target, dict(practice.answer))
+        return without(state, "practice"), replies
+
+    def _save_answer(
+        self, event: Event, target: Target, parts: dict[str, str], kind: str = "practice"
+    ) -> tuple[int, list[Reply]]:
+        """A practice answer (or, `kind` "mock", a mock interview's) kept as a new draft:
+        its number, and the replies that say so and open it."""
+        number = self._new_draft(event.user, target, parts)
         draft = self.store.draft(event.user, number)
         assert draft is not None
-        saved = compose("star/practice_saved.j2", number=number)
-        return without(state, "practice"), [saved, self._opened(target, draft, event.forms)]
+        saved = compose("star/practice_saved.j2", number=number, kind=kind)
+        return number, [saved, self._opened(target, draft, event.forms)]
 
 
 def _path(target: Target) -> str:

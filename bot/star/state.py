@@ -5,7 +5,10 @@
 - `practice` (`Practising`): the practice question asked, the answer so far and the
   follow-up questions asked;
 - `practised` (`Practised`): how many questions each behaviour and level has had, so
-  that the next `practice` asks another.
+  that the next `practice` (or mock interview) asks another;
+- `mock` (`Interviewing`): a mock interview under way: the behaviours in turn, the
+  answers and follow-up answers so far; `mocked` (`Interviewed`): the last one, ended,
+  for its summary's choices (save an answer as a draft, run it again).
 
 Rows stored before versions were kept are converted once, by the migration
 `m012_star_states` (bot/storage.py), with the upgrades registered here.
@@ -50,6 +53,39 @@ class Practised(Typed):
     KEY = "practised"
     VERSION = 1
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Interviewing(Typed):
+    """A mock interview under way: one question per behaviour, in turn, each followed by
+    one probing follow-up. Where it is follows from the lists' lengths: a question waits
+    while every answer has its follow-up answer, else the last answer's follow-up."""
+
+    KEY = "mock"
+    VERSION = 1
+    targets: list[str] = field(default_factory=list)  # framework/behaviour/level, in turn
+    indicators: list[int] = field(default_factory=list)  # what each question is about
+    answers: list[dict[str, str]] = field(default_factory=list)  # STAR parts ({} skipped)
+    follow_ups: list[str] = field(default_factory=list)  # the follow-up asked after each
+    follow_answers: list[str] = field(default_factory=list)  # their answers ("" skipped)
+    saved: dict[str, int] = field(default_factory=dict)  # answer number -> its draft's
+
+    @property
+    def at(self) -> int:
+        """The behaviour being asked about (its index in `targets`)."""
+        return len(self.follow_answers)
+
+    @property
+    def following_up(self) -> bool:
+        """Whether the follow-up question waits (else the behaviour's question)."""
+        return len(self.answers) > len(self.follow_answers)
+
+
+@dataclass
+class Interviewed(Interviewing):
+    """The last mock interview, finished or stopped (with only whole answers kept)."""
+
+    KEY = "mocked"
 
 
 @upgrade(DraftAt.KEY, 0)
