@@ -6,6 +6,8 @@ turns that text into a Reply, reading one block per line prefix:
     # title          ## heading       > quoted source text     - bullet
     ~ note           || column heading (a line `||` alone ends the columns)
     => command | label    (a choice)   anything else: a paragraph line
+    %% top | title        (a bar chart from 0 to top, the title its alt text), and its bars:
+    %%- value | label | the value in words | group    (no value: no bar, the words say why)
 
 Blank lines separate paragraphs. Values interpolated with {{ }} are marked so that
 nothing inside them can start a block or a choice, whatever a person typed.
@@ -21,7 +23,7 @@ from typing import Any
 import jinja2
 
 from bot.text import markdown_escaped, plural
-from bot.types import Block, Choice, Column, Reply
+from bot.types import Bar, BarGroup, Block, Chart, Choice, Column, Reply, bar_text
 
 _VALUE = "\ue000"  # marks the start of an interpolated value (private use, never typed)
 _BREAK = "\u2028"  # a line break inside a value
@@ -96,9 +98,32 @@ def as_markdown(reply: Reply, level: int = 3) -> str:
                 f"**{markdown_escaped(c.heading)}** {markdown_escaped(c.text)}"
                 for c in block.columns
             ]
+        elif block.chart is not None:
+            out.append(chart_markdown(block.chart))
         else:
             out.append(markdown_escaped(block.text, block=True))
     return "\n\n".join(out)
+
+
+def chart_markdown(chart: Chart) -> str:
+    """A chart as Markdown: its title, then per group a list of its bars drawn in
+    characters (in code spans, so that they line up), each with its label and value in
+    words; every word escaped."""
+    out = [f"*{markdown_escaped(chart.title)}*"]
+    for group in chart.groups:
+        lines = [f"**{markdown_escaped(group.label)}**", ""]
+        for bar in group.bars:
+            drawn = f"`{bar_text(bar.value, chart.top)}` " if bar.value is not None else ""
+            lines.append(f"- {drawn}{markdown_escaped(bar.label)}: {markdown_escaped(bar.text)}")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def pictures_markdown(template: str, **values: Any) -> str:
+    """The charts a template draws, as Markdown: the very pictures a reply shows, for
+    its export."""
+    found = [b.chart for b in compose(template, **values).blocks if b.chart is not None]
+    return "\n\n".join(chart_markdown(chart) for chart in found)
 
 
 def parse_blocks(text: str) -> Reply:
@@ -107,6 +132,14 @@ def parse_blocks(text: str) -> Reply:
     columns: list[Column] | None = None
     kind: str | None = None
     lines: list[str] = []
+    chart: tuple[int, str, list[BarGroup]] | None = None  # (top, title, groups) being read
+
+    def end_chart() -> None:
+        nonlocal chart
+        if chart is not None:
+            top, title, groups = chart
+            blocks.append(Block("chart", text=title, chart=Chart(title, top, tuple(groups))))
+            chart = None
 
     def flush() -> None:
         nonlocal kind, lines
@@ -128,6 +161,24 @@ def parse_blocks(text: str) -> Reply:
         if not line.strip():
             flush()
             continue
+        if line.startswith("%%- "):
+            value, label, words, group = (_unmark(p).strip() for p in line[3:].split(" | ", 3))
+            if chart is None:
+                chart = (0, "", [])
+            bar = Bar(label, int(value) if value.isdigit() else None, words)
+            groups = chart[2]
+            if groups and groups[-1].label == group:
+                groups[-1] = BarGroup(group, (*groups[-1].bars, bar))
+            else:
+                groups.append(BarGroup(group, (bar,)))
+            continue
+        if line.startswith("%% "):
+            flush()
+            end_chart()
+            top, _, title = line[3:].partition(" | ")
+            chart = (int(_unmark(top)), _unmark(title), [])
+            continue
+        end_chart()
         if line.startswith("=> "):
             flush()
             command, _, label = line[3:].partition(" | ")
@@ -155,6 +206,7 @@ def parse_blocks(text: str) -> Reply:
             content = "• " + content
         lines.append(content if columns is None else _unmark(content))
     flush()
+    end_chart()
     if columns is not None:
         cols = tuple(Column(c.heading, _unmark(c.text)) for c in columns)
         blocks.append(Block("columns", columns=cols))

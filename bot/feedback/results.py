@@ -22,7 +22,7 @@ from bot.feedback.report import (
     scale_for,
 )
 from bot.frameworks import Framework
-from bot.render import compose
+from bot.render import compose, pictures_markdown
 from bot.star.review import indicators
 from bot.types import Event, Reply, replies_to_json
 
@@ -115,7 +115,8 @@ class Results(Answering):
             return state, [self.report(request, kind="plan", reader=reader)]
         kind = args[0].casefold() if args else ""
         if kind in ("markdown", "md", "csv"):
-            return state, [self.report(request, kind="csv" if kind == "csv" else "markdown")]
+            kind = "csv" if kind == "csv" else "markdown"
+            return state, [self.report(request, kind=kind, reader=reader)]
         if sub == "export":
             return state, [compose("feedback/export_which.j2", **about)]
         return state, [self.lookup.help("console", "360")]
@@ -218,6 +219,14 @@ class Results(Answering):
             "csv": "feedback/report_csv.j2",
         }[kind]
         csv_text = aggregates_csv(result, names, about["scale"]) if kind == "csv" else ""
+        # the Markdown export's picture is the report's own, drawn from the same template
+        picture = (
+            pictures_markdown(
+                "feedback/chart.j2", **about, result=result, names=names, reader=reader
+            )
+            if kind == "markdown"
+            else ""
+        )
         return compose(
             template,
             **about,
@@ -226,6 +235,7 @@ class Results(Answering):
             pointers=pointers,
             activities=activities,
             csv=csv_text,
+            picture=picture,
             gap_names=[names.get(g, g) for g in result.gaps],
             reader=reader,
         )
