@@ -26,6 +26,7 @@ from .test_feedback import (
     text_of,
     typed,
 )
+from .test_plans_expectations import day, option
 
 
 def blocks_of(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,3 +103,26 @@ def test_the_report_in_slack_draws_self_against_peers_in_blocks(
             "Delivering at Pace": "Peers: not enough answers",
         }
         assert "You:" not in text_of(to_manager)
+
+
+def test_a_plans_progress_in_slack_is_drawn_in_blocks(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    with slack_server(tmp_path, frameworks) as (url, fake, _bot):
+        alice = Person(url, fake, ALICE)
+        for behaviour in ("leadership level 5", "delivering at pace level 5"):
+            alice.press("plan add")
+            values = {
+                "behaviour": typed(behaviour),
+                "gap": typed("A gap in a sentence"),
+                "activity": option("assignment"),
+                "starts": day(""),
+                "due": day(""),
+            }
+            assert alice.submit(alice.opened(), values) is None
+        alice.press("plan status 1 in progress")
+        alice.say("plan")
+        assert chart_sections(alice.last()) == {
+            "Items": "`▇▇▇▇▁▁▁▁` Not started: 1 of 2\n`▇▇▇▇▁▁▁▁` In progress: 1 of 2\n"
+            "`▁▁▁▁▁▁▁▁` Done: 0 of 2"
+        }

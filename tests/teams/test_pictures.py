@@ -98,3 +98,23 @@ def test_the_report_in_teams_draws_self_against_peers_in_a_valid_card(teams: Tea
         "Leadership": ["▇▇▇▇▇▇▁▁ | Peers: Usually (3) on average"],
         "Delivering at Pace": ["Peers: not enough answers"],
     }
+
+
+def test_a_plans_progress_in_teams_is_drawn_in_a_valid_card(teams: Teams) -> None:
+    install_in_team(teams)
+    message = fixture("teams_message_personal.json")
+    megan = Chat(teams, message["from"], message["conversation"]["id"])
+    assert teams.message("plan")[0] == 200
+    for behaviour in ("leadership level 5", "delivering at pace level 5"):
+        add = megan.execute({"command": "plan add"})
+        values = {"behaviour": behaviour, "gap": "A gap", "activity": "training"}
+        megan.execute(command(add, "Save") | values | {"starts": "", "due": ""})
+    megan.execute({"command": "plan status 2 done"})
+    view = megan.execute({"command": "plan"})  # validated on the way
+    assert bar_rows(view) == {
+        "Items": [
+            "▇▇▇▇▁▁▁▁ | Not started: 1 of 2",
+            "▁▁▁▁▁▁▁▁ | In progress: 0 of 2",
+            "▇▇▇▇▁▁▁▁ | Done: 1 of 2",
+        ]
+    }
