@@ -15,6 +15,7 @@ nothing inside them can start a block or a choice, whatever a person typed.
 
 from __future__ import annotations
 
+import html
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -119,11 +120,54 @@ def chart_markdown(chart: Chart) -> str:
     return "\n\n".join(out)
 
 
-def pictures_markdown(template: str, **values: Any) -> str:
-    """The charts a template draws, as Markdown: the very pictures a reply shows, for
-    its export."""
-    found = [b.chart for b in compose(template, **values).blocks if b.chart is not None]
-    return "\n\n".join(chart_markdown(chart) for chart in found)
+SVG_WIDTH, SVG_BAR, SVG_ROW = 760, 200, 22  # pixels: the image, the longest bar, a line
+
+
+def chart_svg(chart: Chart) -> str:
+    """A chart as a standalone SVG image: its title as the image's accessible name and
+    caption, each group's label, and each bar a rectangle on a grey track from 0 to the
+    top, its label and value in words beside it (no value: the words alone). Every text
+    is escaped, in text and in attributes alike."""
+
+    def esc(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    rows: list[str] = []
+    y = 2 * SVG_ROW
+    for group in chart.groups:
+        y += SVG_ROW
+        rows.append(f'<text x="10" y="{y}" font-weight="bold">{esc(group.label)}</text>')
+        for bar in group.bars:
+            y += SVG_ROW
+            words = esc(f"{bar.label}: {bar.text}")
+            if bar.value is not None:
+                share = max(0, min(bar.value, chart.top)) / chart.top if chart.top > 0 else 0
+                rows.append(
+                    f'<rect x="30" y="{y - 13}" width="{SVG_BAR}" height="14" fill="#e5e5e5"/>'
+                )
+                rows.append(
+                    f'<rect x="30" y="{y - 13}" width="{round(share * SVG_BAR)}" height="14"'
+                    ' fill="#2f6db5"/>'
+                )
+            rows.append(f'<text x="{40 + SVG_BAR}" y="{y}">{words}</text>')
+    height = y + SVG_ROW
+    title = esc(chart.title)
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_WIDTH}" height="{height}"'
+            f' viewBox="0 0 {SVG_WIDTH} {height}" role="img" aria-labelledby="title"'
+            ' font-family="sans-serif" font-size="13">',
+            f'<title id="title">{title}</title>',
+            f'<text x="10" y="{SVG_ROW}" font-size="12" fill="#555">{title}</text>',
+            *rows,
+            "</svg>",
+        ]
+    )
+
+
+def charts_of(template: str, **values: Any) -> list[Chart]:
+    """The charts a template draws: the very pictures a reply shows, for its exports."""
+    return [b.chart for b in compose(template, **values).blocks if b.chart is not None]
 
 
 def parse_blocks(text: str) -> Reply:

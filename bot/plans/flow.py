@@ -34,7 +34,7 @@ from bot.records import (
     picked_person,
     why,
 )
-from bot.render import compose, pictures_markdown
+from bot.render import chart_markdown, charts_of, compose
 from bot.storage import Store
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
@@ -540,7 +540,8 @@ class PlanFlow(PersonalFlow):
             return compose("plans/not_yours.j2", number=number)
         described = self._described(plan, event.user)
         # the export's picture is the plan view's own, drawn from the same template
-        picture = pictures_markdown("plans/chart.j2", **described)
+        charts = charts_of("plans/chart.j2", **described)
+        picture = "\n\n".join(chart_markdown(chart) for chart in charts)
         return compose("plans/markdown.j2", **described, picture=picture)
 
 

@@ -9,10 +9,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 from bot.feedback.report import FREQUENCY_SCALE, PeerAnswer, build_report
 from bot.frameworks import Framework
-from bot.render import chart_markdown, compose, environment, parse_blocks
+from bot.render import chart_markdown, chart_svg, compose, environment, parse_blocks
 from bot.router import Bot
 from bot.storage import Store
 from bot.types import Bar, BarGroup, Chart, Reply, replies_from_json, replies_to_json
@@ -223,3 +224,63 @@ def test_chart_text_is_escaped_in_the_markdown_export() -> None:
     assert text == (
         "*A \\*chart\\**\n\n**\\[x\\]\\(http\\://e\\.vil\\)**\n\n- `▇▇▇▇▁▁▁▁` &lt;b&gt;: \\| a \\|"
     )
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_the_svg_export_draws_what_the_report_shows_and_nothing_more(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "dana")
+    request(who["alice"], manager="dana")  # alice: Leadership 3, Delivering at Pace 4
+    answer(who["bob"], "4", "2", "skip", "skip", "skip")
+    answer(who["carol"], "3", "1", "skip", "skip", "skip")
+    answer(who["dan"], "3", "I can't say", "skip", "skip", "skip")
+    (report,) = who["alice"].send(text="360 close 1 confirm")
+    assert "360 export 1 svg" in [c.command for c in report.choices]
+    (exported,) = who["alice"].send(text="360 export 1 svg")
+    assert exported.copy  # never rewrapped
+    svg = next(b.text for b in exported.blocks if b.text.startswith("<svg"))
+    image = ElementTree.fromstring(svg)
+    assert image.get("role") == "img" and image.get("aria-labelledby") == "title"
+    title = image.find(f"{SVG}title")
+    assert title is not None and title.text == chart(report).title
+    texts = [t.text for t in image.iter(f"{SVG}text")]
+    assert texts[1:] == [
+        "Leadership",
+        "Peers: Usually (3) on average",
+        "You: Usually (3)",
+        "Delivering at Pace",
+        "Peers: not enough answers",
+        "You: Consistently (4)",
+    ]
+    # a track and a bar for each of the three values: none for the peers' on Pace
+    widths = [r.get("width") for r in image.iter(f"{SVG}rect")]
+    assert widths == ["200", "150", "200", "150", "200", "200"]
+    (managers,) = who["dana"].send(text="360 export 1 svg")
+    theirs = ElementTree.fromstring(next(b.text for b in managers.blocks if "<svg" in b.text))
+    assert [t.text for t in theirs.iter(f"{SVG}text")][1:] == [
+        "Leadership",
+        "Peers: Usually (3) on average",
+        "Delivering at Pace",
+        "Peers: not enough answers",
+    ]
+    assert len(list(theirs.iter(f"{SVG}rect"))) == 2
+
+
+def test_every_text_in_the_svg_is_escaped() -> None:
+    hostile = "</text><script>alert(\"x\")</script> & 'quoted'"
+    drawn = Chart(hostile, 4, (BarGroup(hostile, (Bar(hostile, 2, hostile),)),))
+    svg = chart_svg(drawn)
+    assert "<script" not in svg
+    image = ElementTree.fromstring(svg)  # well-formed
+    assert not list(image.iter(f"{SVG}script"))
+    title = image.find(f"{SVG}title")
+    assert title is not None and title.text == hostile  # shown as typed
+    assert [t.text for t in image.iter(f"{SVG}text")] == [
+        hostile,
+        hostile,
+        f"{hostile}: {hostile}",
+    ]
