@@ -207,9 +207,10 @@ def parse_blocks(text: str) -> Reply:
             continue
         if line.startswith("%%- "):
             value, label, words, group = (_unmark(p).strip() for p in line[3:].split(" | ", 3))
-            if chart is None:
+            if chart is None:  # bars with no chart line before them: a chart of their own
+                flush()
                 chart = (0, "", [])
-            bar = Bar(label, int(value) if value.isdigit() else None, words)
+            bar = Bar(label, int(value) if value.isdecimal() else None, words)
             groups = chart[2]
             if groups and groups[-1].label == group:
                 groups[-1] = BarGroup(group, (*groups[-1].bars, bar))

@@ -56,6 +56,12 @@ def test_a_chart_is_read_from_template_lines_and_kept_through_the_outbox() -> No
     )
 
 
+def test_bars_without_a_chart_line_come_after_the_text_before_them() -> None:
+    reply = parse_blocks("Before\n%%- ² | Peers | odd | Leadership\nAfter")
+    assert [b.kind for b in reply.blocks] == ["paragraph", "chart", "paragraph"]
+    assert chart(reply).groups[0].bars == (Bar("Peers", None, "odd"),)  # not a number
+
+
 def test_a_value_typed_into_a_chart_line_cannot_start_a_chart_or_a_bar() -> None:
     """A value interpolated into a template (a name someone typed) is never read as a
     chart's line, even at the start of a line."""
