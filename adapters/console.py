@@ -22,7 +22,7 @@ from typing import TextIO
 
 from bot.clock import named_zone
 from bot.render import compose, phrase, words
-from bot.types import Event, Outgoing, Reply
+from bot.types import Event, Outgoing, Reply, bar_line
 
 log = logging.getLogger("behaviourbot.console")
 
@@ -62,6 +62,11 @@ def format_reply(reply: Reply, *, width: int | None = None, styled: bool = False
         elif block.kind == "columns":
             for column in block.columns:
                 out.append("\n" + style(column.heading, BOLD) + "\n" + wrap(column.text, "  "))
+        elif block.chart is not None:  # text bars, each with its value in words
+            out.append("\n" + style(wrap(block.chart.title), DIM))
+            for group in block.chart.groups:
+                out.append(style(group.label, BOLD))
+                out += [wrap(bar_line(bar, block.chart.top), "  ", "    ") for bar in group.bars]
         else:
             out.append("\n" + wrap(block.text))
     if reply.choices:

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-BlockKind = Literal["title", "note", "heading", "paragraph", "quote", "bullets", "columns"]
+BlockKind = Literal["title", "note", "heading", "paragraph", "quote", "bullets", "columns", "chart"]
 
 
 @dataclass(frozen=True)
@@ -79,18 +79,78 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: `value` on the chart's scale, and the same in words, always
+    shown beside it (a picture is never the only way to read it). No value: no bar is
+    drawn, and the words say why ("not enough answers")."""
+
+    label: str  # what it measures: "Peers", "You", "Done"
+    value: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class BarGroup:
+    """The bars about one thing (a behaviour, a plan's items), drawn together."""
+
+    label: str
+    bars: tuple[Bar, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart, drawn by each platform in its own way: bars from 0 to `top`, in
+    groups. `title` says what it shows, in a sentence: it is the chart's alt text too."""
+
+    title: str
+    top: int
+    groups: tuple[BarGroup, ...]
+
+
+BAR_WIDTH = 8  # characters in a bar drawn as text
+BAR_FULL, BAR_EMPTY = "\u2587", "\u2581"  # ▇ and ▁
+
+
+def bar_text(value: int, top: int, width: int = BAR_WIDTH) -> str:
+    """A bar drawn in characters, `width` long: ▇▇▇▇▇▇▁▁ for 3 of 4. A value above zero
+    always shows, however small against `top`."""
+    share = max(0, min(value, top)) / top if top > 0 else 0.0
+    full = round(share * width)
+    if value > 0 and full == 0:
+        full = 1
+    return BAR_FULL * full + BAR_EMPTY * (width - full)
+
+
+def bar_line(bar: Bar, top: int) -> str:
+    """One bar as a line of text: the bar (where there is one), its label and its words."""
+    drawn = f"{bar_text(bar.value, top)} " if bar.value is not None else ""
+    return f"{drawn}{bar.label}: {bar.text}"
+
+
+def chart_text(chart: Chart) -> str:
+    """A chart as plain text: its title, then each group's label and its bars' lines."""
+    lines = [chart.title]
+    for group in chart.groups:
+        lines.append(group.label)
+        lines += [f"  {bar_line(bar, chart.top)}" for bar in group.bars]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class Block:
     """One piece of a reply. Text is plain (never markup): adapters style and escape it.
 
     - title: the reply's headline; note: small print (source, context);
     - heading / paragraph: ordinary text; quote: text served verbatim from a framework;
-    - bullets: `items`; columns: `columns`, shown side by side where the platform can.
+    - bullets: `items`; columns: `columns`, shown side by side where the platform can;
+    - chart: `chart`, drawn as the platform draws pictures, its numbers always beside it.
     """
 
     kind: BlockKind
     text: str = ""
     items: tuple[str, ...] = ()
     columns: tuple[Column, ...] = ()
+    chart: Chart | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +234,8 @@ class Reply:
                 parts.append("\n".join(f"• {item}" for item in block.items))
             elif block.kind == "columns":
                 parts.append("\n\n".join(f"{c.heading}\n{c.text}" for c in block.columns))
+            elif block.chart is not None:
+                parts.append(chart_text(block.chart))
             else:
                 parts.append(block.text)
         if self.choices:
@@ -212,6 +274,7 @@ def replies_to_json(replies: list[Reply]) -> str:
                         "text": b.text,
                         "items": list(b.items),
                         "columns": [[c.heading, c.text] for c in b.columns],
+                        "chart": asdict(b.chart) if b.chart else None,
                     }
                     for b in reply.blocks
                 ],
@@ -235,6 +298,7 @@ def replies_from_json(text: str) -> list[Reply]:
                     text=b["text"],
                     items=tuple(b["items"]),
                     columns=tuple(Column(h, t) for h, t in b["columns"]),
+                    chart=_chart(b.get("chart")),
                 )
                 for b in reply["blocks"]
             ),
@@ -245,6 +309,15 @@ def replies_from_json(text: str) -> list[Reply]:
         )
         for reply in json.loads(text)
     ]
+
+
+def _chart(data: dict[str, Any] | None) -> Chart | None:
+    if data is None:
+        return None
+    groups = tuple(
+        BarGroup(g["label"], tuple(Bar(**bar) for bar in g["bars"])) for g in data["groups"]
+    )
+    return Chart(title=data["title"], top=int(data["top"]), groups=groups)
 
 
 def _form(data: dict[str, Any] | None) -> Form | None:

@@ -17,7 +17,7 @@ from typing import Any
 from adapters.slack.events import user_id
 from bot.home import Page
 from bot.render import phrase, words
-from bot.types import Block, Choice, Field, Form, Reply
+from bot.types import Block, Chart, Choice, Field, Form, Reply, bar_text
 
 MAX_TEXT = 3000  # characters in a section's text object
 MAX_FIELD = 2000  # characters in one section field
@@ -92,6 +92,8 @@ def blocks_of(block: Block) -> list[Json]:
         return _mrkdwn_sections(_quote(block.text))
     if block.kind == "bullets":
         return _mrkdwn_sections("\n".join(f"• {escape(item)}" for item in block.items))
+    if block.kind == "chart" and block.chart is not None:
+        return chart_blocks(block.chart)
     if block.kind == "columns":
         fields = [mrkdwn(f"*{escape(c.heading)}*\n{escape(c.text)}") for c in block.columns]
         if len(fields) <= MAX_FIELDS and all(len(f["text"]) <= MAX_FIELD for f in fields):
@@ -102,6 +104,23 @@ def blocks_of(block: Block) -> list[Json]:
             out += _mrkdwn_sections(escape(column.text))
         return out
     return _mrkdwn_sections(escape(block.text))
+
+
+def chart_blocks(chart: Chart) -> list[Json]:
+    """A chart built from blocks: its title as a caption (the picture's alt text), then
+    a section per group, each bar a line of its own drawn in characters (`▇▇▇▇▇▇▁▁`),
+    with its label and its value in words beside it."""
+    out: list[Json] = [
+        {"type": "context", "elements": [mrkdwn(piece)]}
+        for piece in split_text(escape(chart.title), MAX_TEXT)
+    ]
+    for group in chart.groups:
+        lines = [f"*{escape(group.label)}*"]
+        for bar in group.bars:
+            drawn = f"`{bar_text(bar.value, chart.top)}` " if bar.value is not None else ""
+            lines.append(f"{drawn}{escape(bar.label)}: {escape(bar.text)}")
+        out += _mrkdwn_sections("\n".join(lines))
+    return out
 
 
 def _button_label(label: str) -> str:

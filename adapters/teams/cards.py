@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from bot.render import words
-from bot.types import Block, Field, Form, Reply
+from bot.types import Block, Chart, Field, Form, Reply, bar_text
 
 log = logging.getLogger("behaviourbot.teams")
 
@@ -91,6 +91,8 @@ def elements_of(block: Block) -> list[Json]:
         return [{"type": "Container", "style": "emphasis", "items": [_text_block(block.text)]}]
     if block.kind == "bullets":
         return [_text_block("\u2022 " + item, spacing="Small") for item in block.items]
+    if block.kind == "chart" and block.chart is not None:
+        return chart_elements(block.chart)
     if block.kind == "columns":
         return [
             {
@@ -109,6 +111,24 @@ def elements_of(block: Block) -> list[Json]:
             }
         ]
     raise ValueError(f"unknown block kind {block.kind!r}")
+
+
+def chart_elements(chart: Chart) -> list[Json]:
+    """A chart as card elements: its title (the picture's alt text), then per group its
+    label and a row per bar: the bar drawn in characters in a narrow column, its label and
+    value in words beside it (no value: the words alone)."""
+    out = [_text_block(chart.title, size="Small", isSubtle=True, spacing="Medium")]
+    for group in chart.groups:
+        out.append(_text_block(group.label, weight="Bolder", spacing="Small"))
+        for bar in group.bars:
+            columns: list[Json] = []
+            if bar.value is not None:
+                drawn = _text_block(bar_text(bar.value, chart.top), fontType="Monospace")
+                columns.append({"type": "Column", "width": "auto", "items": [drawn]})
+            words_block = _text_block(f"{bar.label}: {bar.text}")
+            columns.append({"type": "Column", "width": "stretch", "items": [words_block]})
+            out.append({"type": "ColumnSet", "spacing": "None", "columns": columns})
+    return out
 
 
 def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
@@ -259,7 +279,7 @@ def wants_card(reply: Reply) -> bool:
     return (
         bool(reply.choices)
         or reply.form is not None
-        or any(b.kind in ("quote", "bullets", "columns") for b in reply.blocks)
+        or any(b.kind in ("quote", "bullets", "columns", "chart") for b in reply.blocks)
     )
 
 

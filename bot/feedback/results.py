@@ -6,6 +6,7 @@ reminder to peers who have not answered, and a peer who cannot be reached. Part 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.feedback.report import (
     scale_for,
 )
 from bot.frameworks import Framework
-from bot.render import compose
+from bot.render import chart_markdown, chart_svg, charts_of, compose
 from bot.star.review import indicators
 from bot.types import Event, Reply, replies_to_json
 
@@ -114,8 +115,9 @@ class Results(Answering):
         if sub == "plan":
             return state, [self.report(request, kind="plan", reader=reader)]
         kind = args[0].casefold() if args else ""
-        if kind in ("markdown", "md", "csv"):
-            return state, [self.report(request, kind="csv" if kind == "csv" else "markdown")]
+        if kind in ("markdown", "md", "csv", "svg"):
+            kind = "markdown" if kind == "md" else kind
+            return state, [self.report(request, kind=kind, reader=reader)]
         if sub == "export":
             return state, [compose("feedback/export_which.j2", **about)]
         return state, [self.lookup.help("console", "360")]
@@ -216,9 +218,20 @@ class Results(Answering):
             "plan": "feedback/plan.j2",
             "markdown": "feedback/report_markdown.j2",
             "csv": "feedback/report_csv.j2",
+            "svg": "feedback/report_svg.j2",
         }[kind]
         csv_text = aggregates_csv(result, names, about["scale"]) if kind == "csv" else ""
-        return compose(
+        # the exports' picture is the report's own, drawn from the same template
+        charts = (
+            charts_of("feedback/chart.j2", **about, result=result, names=names, reader=reader)
+            if kind in ("markdown", "svg")
+            else []
+        )
+        picture = {
+            "markdown": "\n\n".join(chart_markdown(c) for c in charts),
+            "svg": "\n".join(chart_svg(c) for c in charts),
+        }.get(kind, "")
+        reply = compose(
             template,
             **about,
             result=result,
@@ -226,9 +239,11 @@ class Results(Answering):
             pointers=pointers,
             activities=activities,
             csv=csv_text,
+            picture=picture,
             gap_names=[names.get(g, g) for g in result.gaps],
             reader=reader,
         )
+        return replace(reply, copy=True) if kind == "svg" else reply  # never rewrapped
 
     # ---- the schedule ---------------------------------------------------------------
 

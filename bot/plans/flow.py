@@ -34,7 +34,7 @@ from bot.records import (
     picked_person,
     why,
 )
-from bot.render import compose
+from bot.render import chart_markdown, charts_of, compose
 from bot.storage import Store
 from bot.types import Choice, Event, Field, Form, Person, Reply, replies_to_json
 
@@ -165,6 +165,7 @@ class PlanFlow(PersonalFlow):
                 }
             )
         upcoming = self.db.next_checkin(plan["id"]) if plan["every_days"] else None
+        answered, asked = self.db.checkins_answered(plan["id"])
         return {
             "plan": plan,
             "items": items,
@@ -180,6 +181,9 @@ class PlanFlow(PersonalFlow):
                 [r for r in self.reports.db.requests_of(plan["owner"]) if r["status"] == "closed"]
             ),
             "mentoring": self.db.mentored_by(reader) if reader == plan["owner"] else [],
+            "status_order": STATUSES,
+            "checkins_answered": answered,
+            "checkins_asked": asked,
         }
 
     def view(self, plan: dict[str, Any], reader: str, **extra: Any) -> Reply:
@@ -534,7 +538,11 @@ class PlanFlow(PersonalFlow):
         plan = self._readable(event, number) if number is not None else self._own(event)
         if plan is None:
             return compose("plans/not_yours.j2", number=number)
-        return compose("plans/markdown.j2", **self._described(plan, event.user))
+        described = self._described(plan, event.user)
+        # the export's picture is the plan view's own, drawn from the same template
+        charts = charts_of("plans/chart.j2", **described)
+        picture = "\n\n".join(chart_markdown(chart) for chart in charts)
+        return compose("plans/markdown.j2", **described, picture=picture)
 
 
 def _every(days: int) -> str:

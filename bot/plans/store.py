@@ -168,6 +168,16 @@ class PlanStore:
             )
         )
 
+    def checkins_answered(self, plan_id: int) -> tuple[int, int]:
+        """(answered, asked): of the check-ins the owner has been asked, how many they
+        answered; for the plan's picture of its progress."""
+        row = self.conn.execute(
+            "SELECT COUNT(answered_at), COUNT(*) FROM plan_checkins WHERE plan_id = ?"
+            " AND asked_at IS NOT NULL",
+            [plan_id],
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
     def cancel_checkins(self, plan_id: int) -> None:
         self.conn.execute(
             "UPDATE plan_checkins SET cancelled_at = ? WHERE plan_id = ? AND asked_at IS NULL"

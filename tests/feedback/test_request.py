@@ -533,7 +533,11 @@ def test_closing_before_enough_have_answered_asks_first(
     )
     assert FeedbackStore(store).request(1)["status"] == "closed"
     (which,) = who["alice"].send(text="360 export 1")
-    assert [c.command for c in which.choices] == ["360 export 1 markdown", "360 export 1 csv"]
+    assert [c.command for c in which.choices] == [
+        "360 export 1 markdown",
+        "360 export 1 csv",
+        "360 export 1 svg",
+    ]
     assert "I can't say" not in text(who["carol"].send(text="360 answer 1"))  # closed
 
 
