@@ -157,18 +157,21 @@ none
 send
 as bob
 1
+yes
 4
 Ran the restructure calmly.
 skip
 skip
 as carol
 360 answer 1
+skip
 3
 skip
 skip
 More delegation
 as dan
 360 answer 1
+no
 2
 skip
 skip
