@@ -128,6 +128,14 @@ COMMANDS: tuple[Command, ...] = (
         private=True,
     ),
     Command(
+        ("evidence",),
+        "prepare",
+        "what peers shared and your plan notes say about a behaviour, to draw on",
+        "evidence leadership",
+        private=True,
+        menu=False,  # Teams' command lists hold ten; prep shows it beside a draft
+    ),
+    Command(
         ("360", "feedback"),
         "360",
         "ask peers for quick, anonymised feedback on up to five behaviours",

@@ -20,7 +20,16 @@ from typing import Any
 from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
-from bot.star.drafting import DRAFT_VERBS, START_VERBS, STOP_WORDS, Drafting, settled, step_of
+from bot.star.bank import Bank
+from bot.star.drafting import (
+    DRAFT_VERBS,
+    EVIDENCE_VERBS,
+    START_VERBS,
+    STOP_WORDS,
+    Drafting,
+    settled,
+    step_of,
+)
 from bot.star.form import DraftForm
 from bot.star.practice import PRACTICE_VERBS, Practice
 from bot.star.state import DraftAt, Practising
@@ -41,9 +50,10 @@ __all__ = [
 class StarFlow(Practice, DraftForm, Drafting):
     name = "star"
 
-    def __init__(self, lookup: Lookup, store: Store):
+    def __init__(self, lookup: Lookup, store: Store, bank: Bank):
         self.lookup = lookup
         self.store = store
+        self.bank = bank  # material for a draft: peers' shared examples, own plan notes
 
     # ---- routing --------------------------------------------------------------------
 
@@ -51,7 +61,7 @@ class StarFlow(Practice, DraftForm, Drafting):
         """Whether this event is the flow's: a STAR command, or any answer while a draft
         is being written in this conversation."""
         verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+        if verb in (*START_VERBS, *DRAFT_VERBS, *PRACTICE_VERBS, *EVIDENCE_VERBS):
             return True
         if ("star" in state or "practice" in state) and event.action is None:
             return not self._is_command(event)
@@ -77,10 +87,18 @@ class StarFlow(Practice, DraftForm, Drafting):
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
         verb, rest = verb.casefold(), rest.strip()
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+        if verb in (*START_VERBS, *DRAFT_VERBS, *PRACTICE_VERBS, *EVIDENCE_VERBS):
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
             state = settled(state)  # a command answers no confirmation left waiting
+            if verb in EVIDENCE_VERBS:
+                if event.action is None and not event.slash and self.current(state):
+                    # "Evidence showed …" typed at a part: the router passes a typed
+                    # command on as an action, so this is the answer
+                    return self.take_answer(state, event)
+                again = self.ask_again(state, event)  # a draft's question still waits
+                listed = self.evidence(event, rest)
+                return state, [listed] if again is None else [listed, again]
             if verb in START_VERBS:
                 return self.start(without(state, "practice"), event, rest)
             if verb in PRACTICE_VERBS:

@@ -508,3 +508,31 @@ def test_consent_in_the_slack_modal_is_asked_stored_and_withdrawn(slack) -> None
     bob.say("360 consent 1 yes")
     assert "can no longer change" in text_of(bob.last())
     assert db.peer(1, f"slack:{TEAM}:{BOB}")["consent"] is False
+
+
+def test_prep_in_slack_offers_what_peers_shared_only_after_the_close(slack) -> None:  # type: ignore[no-untyped-def]
+    """In the DM, `prep` shows the examples peers agreed to share once the request has
+    closed, escaped for Slack (another person's words), and never one not agreed."""
+    url, fake, _store = slack
+    alice = Person(url, fake, ALICE)
+    slack_request(alice, 1, BOB, CAROL, DAN)
+    words = {BOB: "Chaired the <!channel> review", CAROL: "Carol kept it", DAN: ""}
+    for user, consent in ((BOB, "yes"), (CAROL, "no"), (DAN, "yes")):
+        peer = Person(url, fake, user)
+        peer.press("360 answer 1")
+        values = {
+            "consent": rated(consent),
+            "rate-leadership": rated("3"),
+            "example-leadership": typed(words[user]),
+        }
+        assert peer.submit(peer.opened(), values) is None
+    alice.say("prep leadership level 4")
+    assert "Peers said you" not in text_of(alice.last())  # still open
+    alice.press("360 close 1 confirm")
+    alice.say("prep leadership level 4")
+    started = text_of(alice.last())
+    assert "Peers said you" in started
+    assert "“Chaired the &lt;!channel&gt; review”" in started  # escaped on the way out
+    assert "<!channel>" not in started and "Carol kept it" not in started
+    for name in NAMES.values():
+        assert name.split()[0] not in started.replace("Alice", "")

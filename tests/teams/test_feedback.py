@@ -305,3 +305,21 @@ def test_consent_on_the_teams_card_is_asked_stored_and_withdrawn(teams: Teams) -
     late = chats["bob-aad"].execute({"command": "360 consent 1 yes"})
     assert any("can no longer change" in t for t in texts(late))
     assert db.peer(1, identity("bob-aad"))["consent"] is False
+
+
+def test_prep_in_teams_offers_what_peers_shared_only_after_the_close(teams: Teams) -> None:
+    megan = teams_request(teams)
+    for aad, consent in (("bob-aad", "yes"), ("carol-aad", "no"), ("dan-aad", "yes")):
+        peer = peer_chat(teams, aad)
+        form = peer.execute({"command": "360 answer 1"})
+        example = {"bob-aad": "Ran the **offsite**", "carol-aad": "Carol kept it"}.get(aad, "")
+        values = {"consent": consent, "rate-leadership": "3", "example-leadership": example}
+        peer.execute(command(form, "Send") | values)
+    before = megan.execute({"command": "prep leadership level 4"})
+    assert not any("Peers said you" in t for t in texts(before))
+    megan.execute({"command": "360 close 1 confirm"})
+    assert teams.message("prep leadership level 4", id="prep-after")[0] == 200
+    started = " ".join(texts(teams.cards()[-1]))
+    assert "Peers said you" in started
+    assert "Ran the \\*\\*offsite\\*\\*" in started  # escaped: shown as written
+    assert "Carol kept it" not in started and "Bob Jones" not in started
