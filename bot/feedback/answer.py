@@ -447,8 +447,13 @@ class Answering:
             "answering": answer is not None,
         }
         word = said.casefold()
-        if told["closed"] or word not in ("yes", "no"):
+        if told["closed"]:
             return state, [compose("feedback/consent.j2", **about, **told)]
+        if word not in ("yes", "no"):
+            replies = [compose("feedback/consent.j2", **about, **told)]
+            if answer is not None:  # and the question waiting, again
+                replies.append(self._question(about, answer))
+            return state, replies
         given = word == "yes"
         if answer is not None and answer.part == "consent":
             return self._consented(state, about, answer, given)
@@ -459,4 +464,7 @@ class Answering:
             state = dict(state, **{"answering-paused": replace(paused, consent=given).dump()})
         self.db.set_consent(number, event.user, given)
         told |= {"consent": given, "changed": True}
-        return state, [compose("feedback/consent.j2", **about, **told)]
+        replies = [compose("feedback/consent.j2", **about, **told)]
+        if answer is not None:  # and the question waiting, again
+            replies.append(self._question(about, replace(answer, consent=given)))
+        return state, replies

@@ -141,12 +141,16 @@ def test_consent_given_while_answering_is_kept_with_the_answer(
     who = people(bot, "alice", *PEERS)
     request(who["alice"])
     bob = who["bob"]
-    bob.send(text="360 answer 1")
+    early = text(bob.send(text="360 consent 1 yes"))  # before answering: kept for it
+    assert "Your answer itself is not recorded yet: `360 answer 1`" in early
+    assert "You said yes before." in text(bob.send(text="360 answer 1"))
     (rating,) = bob.send(action="360 consent 1 yes")  # the button
     assert "How often does alice show this?" in rating.plain_text()
     bob.send(text="3")
-    kept = text(bob.send(text="360 consent 1 no"))
-    assert "It is kept with the answer you are writing." in kept
+    told, again = bob.send(text="360 consent 1 no")
+    assert "It is kept with the answer you are writing." in told.plain_text()
+    assert told.choices == ()  # numbers answer the question waiting, shown again
+    assert "An example of Leadership" in again.plain_text()
     for typed in ("skip", "skip", "skip", "skip", "skip"):
         bob.send(text=typed)
     row = FeedbackStore(store).peer(1, bob.user)
