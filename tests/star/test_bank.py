@@ -127,13 +127,14 @@ def test_only_the_requesters_own_material_is_offered(
     frameworks: list[Framework], store: Store
 ) -> None:
     bot = Bot(frameworks, store)
-    who = people(bot, "alice", *PEERS)
-    request(who["alice"])
+    who = people(bot, "alice", *PEERS, "dana")
+    request(who["alice"], manager="dana")
     for name in PEERS:
         answer(who[name], "yes", f"Alice's example {name[0]}")
     who["alice"].send(text="360 close 1 confirm")
     assert len(material(text(who["alice"].send(text="evidence leadership")))) == 3
-    for other in ("bob", "carol"):  # a peer of the request, preparing their own
+    assert "Alice's example" in text(bot.inbox(who["dana"].user))  # the manager's report
+    for other in ("bob", "carol", "dana"):  # peers and the manager, preparing their own
         assert BANK not in text(who[other].send(text="prep leadership level 4"))
         assert "Nothing for Leadership yet" in text(who[other].send(text="evidence leadership"))
 
