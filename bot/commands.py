@@ -140,6 +140,14 @@ COMMANDS: tuple[Command, ...] = (
         private=True,
     ),
     Command(
+        ("evidence",),
+        "prepare",
+        "what peers shared and your plan notes say about a behaviour, to draw on",
+        "evidence leadership",
+        private=True,
+        menu=False,  # Teams' command lists hold ten; prep shows it beside a draft
+    ),
+    Command(
         ("360", "feedback"),
         "360",
         "ask peers for quick, anonymised feedback on up to five behaviours",
@@ -150,6 +158,11 @@ COMMANDS: tuple[Command, ...] = (
             _sub("threshold", "how many must answer before anything is shown", "360 threshold 4"),
             _sub("answer", "answer request N", "360 answer 1"),
             _sub("decline", "decline request N", "360 decline 1"),
+            _sub(
+                "consent",
+                "whether your examples for request N may be shown, unnamed, to who asked",
+                "360 consent 1 no",
+            ),
             _sub("close", "close your request N early and get the report", "360 close 1"),
             _sub("report", "the report of a closed request", "360 report 1"),
             _sub("plan", "a starter development plan from a report", "360 plan 1"),

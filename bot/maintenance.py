@@ -433,7 +433,8 @@ def _deidentify(conn: sqlite3.Connection, person: str, purged: Purged) -> None:
     difference between the two reports would be exactly their answer, so it stays,
     with their identity and name replaced by a stand-in (one per requester, so the
     requester's reports are still compared as before, and nothing links them across
-    requesters)."""
+    requesters), and their consent withdrawn: their examples are no longer offered to
+    the requester as material (bot/star/bank.py)."""
     purged.count(
         purged.deleted,
         "their answers to others' open 360 requests",
@@ -458,8 +459,8 @@ def _deidentify(conn: sqlite3.Connection, person: str, purged: Purged) -> None:
             purged.changed,
             "their places in others' closed 360 requests (answers kept): de-identified",
             conn.execute(
-                "UPDATE feedback_peers SET peer = ?, name = '' WHERE peer = ? AND request_id IN"
-                " (SELECT id FROM feedback_requests WHERE requester = ?)",
+                "UPDATE feedback_peers SET peer = ?, name = '', consent = 0 WHERE peer = ?"
+                " AND request_id IN (SELECT id FROM feedback_requests WHERE requester = ?)",
                 [stand_in, person, requester],
             ).rowcount,
         )

@@ -46,10 +46,12 @@ from bot.lookup.resolver import (
 )
 from bot.outbox import Outbox
 from bot.plans import PlanFlow
+from bot.plans.store import PlanStore
 from bot.records import Checked, PersonalFlow
 from bot.render import compose
 from bot.schedule import Schedule
 from bot.star import StarFlow
+from bot.star.bank import Bank
 from bot.storage import Busy, Store, is_busy
 from bot.text import clean
 from bot.types import Event, Form, Outgoing, Reply, replies_from_json, replies_to_json, without
@@ -94,8 +96,8 @@ class Bot:
     def __init__(self, frameworks: Sequence[Framework], store: Store):
         self.lookup = Lookup(frameworks)
         self.store = store
-        self.star = StarFlow(self.lookup, store)
         self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
+        self.star = StarFlow(self.lookup, store, Bank(self.feedback, PlanStore(store)))
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
         self.home = Home(self.feedback, self.star, self.plans, self.expectations)

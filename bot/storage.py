@@ -392,6 +392,18 @@ def m016_feedback_history(db: Database) -> None:
     db["feedback_history"].create_index(["requester"])
 
 
+@MIGRATIONS()
+def m017_peer_consent(db: Database) -> None:
+    """Whether a peer agreed that their examples may be shown to the person they answered
+    about (never with their name), as material for that person's STAR examples: 1 for
+    yes; an answer stored before (NULL) counts as no. A peer's answer in progress is
+    converted once (bot/feedback/state.py): one not begun yet asks it first."""
+    db["feedback_peers"].add_column("consent", int)
+    import bot.feedback.state  # noqa: F401  (registers its upgrades)
+
+    upgrade_flow_states(db)
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""
@@ -800,7 +812,7 @@ def _request(row: Sequence[Any]) -> dict[str, Any]:
 
 _PEER_COLUMNS = (
     "request_id, peer, name, status, ratings, examples, keep, develop, asked_at,"
-    " reminded_at, answered_at, tz_offset"
+    " reminded_at, answered_at, tz_offset, consent"
 )
 
 
@@ -809,6 +821,7 @@ def _peer(row: Sequence[Any]) -> dict[str, Any]:
     peer = dict(zip(keys, row, strict=True))
     peer["ratings"] = _json(peer["ratings"], {})
     peer["examples"] = _json(peer["examples"], {})
+    peer["consent"] = bool(peer["consent"])  # NULL: answered before it was asked, so no
     return peer
 
 
@@ -920,21 +933,33 @@ class FeedbackStore:
         examples: dict[str, str],
         keep: str,
         develop: str,
+        consent: bool = False,
     ) -> None:
+        """A peer's whole answer, replacing any before; `consent`: whether their examples
+        may be shown to the requester, unnamed, as material for their STAR examples."""
         self.conn.execute(
             "UPDATE feedback_peers SET status = 'answered', ratings = ?, examples = ?,"
-            " keep = ?, develop = ?, answered_at = ? WHERE request_id = ? AND peer = ?",
+            " keep = ?, develop = ?, answered_at = ?, consent = ?"
+            " WHERE request_id = ? AND peer = ?",
             [
                 json.dumps(ratings),
                 json.dumps(examples),
                 keep,
                 develop,
                 self.stamp(),
+                int(consent),
                 request_id,
                 peer,
             ],
         )
         self.drop_reminder(request_id, peer)
+
+    def set_consent(self, request_id: int, peer: str, consent: bool) -> None:
+        """Give or withdraw a peer's consent (while the request is open: the caller's check)."""
+        self.conn.execute(
+            "UPDATE feedback_peers SET consent = ? WHERE request_id = ? AND peer = ?",
+            [int(consent), request_id, peer],
+        )
 
     def drop_reminder(self, request_id: int, peer: str) -> None:
         """A reminder not sent yet (held for working hours) is not needed any more."""

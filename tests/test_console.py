@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
@@ -157,18 +158,21 @@ none
 send
 as bob
 1
+yes
 4
 Ran the restructure calmly.
 skip
 skip
 as carol
 360 answer 1
+skip
 3
 skip
 skip
 More delegation
 as dan
 360 answer 1
+no
 2
 skip
 skip
@@ -187,6 +191,67 @@ as alice
     assert "Leadership: peers Usually (3) on average, 3 rated" in report
     assert "Ran the restructure calmly." in report and "More delegation" in report
     assert "bob" not in report and "carol" not in report and "dan" not in report
+
+
+def test_consent_and_the_evidence_bank_through_the_terminal(tmp_path: Path) -> None:
+    """Piped into `behaviourbot chat`: a peer is asked for consent before any example,
+    one withdraws it before the close, and alice's `prep` offers only what was agreed,
+    only after the close."""
+    typed = """as alice
+360 leadership level 4
+done
+bob, carol, dan
+1 week
+none
+3
+send
+as bob
+360 answer 1
+yes
+4
+Ran the restructure calmly.
+skip
+skip
+as carol
+360 answer 1
+yes
+3
+Carol's words
+skip
+skip
+as dan
+360 answer 1
+no
+2
+Dan's words
+skip
+skip
+as carol
+360 consent 1 no
+as alice
+prep leadership level 4
+stop
+360 close 1 confirm
+prep leadership level 4
+"""
+    done = chat(tmp_path, typed)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    asked = out.split("(now speaking as bob)", 1)[1]
+    assert asked.index("Before you write any example") < asked.index("How often does alice")
+    assert "No: your examples for request 1 stay in the report alone" in out
+    before, after = out.split("360 feedback: request 1", 1)
+    assert "Peers said you" not in before  # open: nothing
+    offered = after.split("Peers said you …", 1)[1].split("Step 1 of 5", 1)[0]
+    assert "“Ran the restructure calmly.”" in offered
+    assert "Carol's words" not in offered and "Dan's words" not in offered
+    with sqlite3.connect(tmp_path / "chat.db") as db:
+        rows = db.execute("SELECT peer, consent FROM feedback_peers ORDER BY peer").fetchall()
+    assert rows == [
+        ("console:local:bob", 1),
+        ("console:local:carol", 0),
+        ("console:local:dan", 0),
+    ]
 
 
 def test_invalid_utf8_on_a_strict_terminal_loses_nothing(tmp_path: Path) -> None:

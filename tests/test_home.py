@@ -44,7 +44,8 @@ def test_a_peer_sees_the_request_with_its_deadline_and_the_button_opens_the_answ
     )
     assert [c.command for c in home.choices] == ["360 answer 1"]
     opened = who["bob"].pick("Answer request 1")
-    assert "Leadership" in opened.plain_text() and opened.choices  # the first rating asked
+    # the first question: may the examples be shown (before any is written)
+    assert "Before you write any example" in opened.plain_text() and opened.choices
     # erin was not asked: nothing of alice's request is in her home
     assert "Nothing is waiting for you just now." in who["erin"].say("home").plain_text()
     # answered or declined, it is no longer waiting
@@ -164,7 +165,8 @@ def test_numbers_pick_home_items_in_the_terminal(
     assert "1. Answer request 1" in said
     after = said.split("1. Answer request 1", 1)[1]
     assert "A direct message" not in after
-    assert "Request 1 from alice · 1 of 2" in after and "How often does alice show this?" in after
+    assert "Before you write any example" in after  # the first question: consent
+    assert "Request 1 from alice" in after and "1. Yes, they may" in after
 
 
 def test_a_paused_360_request_waits_in_home_and_its_button_takes_it_up(

@@ -295,6 +295,7 @@ def _request(
                     examples={BEHAVIOUR: f"{peer[-3:]} saw it"},
                     keep=f"keep {peer[-3:]}",
                     develop=f"develop {peer[-3:]}",
+                    consent=True,  # their examples may be offered to the requester
                 )
         feedback.queue(requester, f"unreachable-{number}-{EVE}", "[]")
         feedback.schedule("remind", number, iso(store.now() + timedelta(days=7)))
@@ -494,6 +495,9 @@ def test_a_person_s_data_goes_and_the_record_of_expectations_stays(
                 world["cat_open"]) == [2]  # fmt: skip
     stand_ins = _ids(store, "SELECT DISTINCT peer FROM feedback_peers WHERE peer LIKE 'erased:%'")
     assert len(stand_ins) == 1  # one for BOB's requests, so they are compared as before
+    # and her examples are no longer offered to BOB as material: her consent goes too
+    assert _ids(store, "SELECT DISTINCT consent FROM feedback_peers WHERE peer = ?",
+                stand_ins[0]) == [0]  # fmt: skip
     assert {n: _shown(store, frameworks, n) for n in shown} == shown
     # the record of expectations, with her in it, stays whole
     after = _tables(store)

@@ -28,6 +28,7 @@ MIGRATED = [
     "m014_form_states",
     "m015_people_in_states",
     "m016_feedback_history",
+    "m017_peer_consent",
 ]
 
 

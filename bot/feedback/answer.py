@@ -30,10 +30,12 @@ CANNOT_SAY = (
     "i don't know",
 )
 
-# The questions of a peer's answer, in order: a rating and an optional example per
-# behaviour, then what to keep doing and what to develop. Each is asked by
+# The questions of a peer's answer, in order: whether their examples may be shown to the
+# requester (asked before any is written; skipped: no), a rating and an optional example
+# per behaviour, then what to keep doing and what to develop. Each is asked by
 # feedback/question.j2; its answer is read by the engine (`read`).
 ANSWER_STEPS: tuple[Step, ...] = (
+    Step("consent", "feedback/question.j2", "confirm", optional=True),  # skip: no
     Step("rate", "feedback/question.j2", "choice", optional=True),  # skip: can't say
     Step("example", "feedback/question.j2", "text", optional=True),
     Step("keep", "feedback/question.j2", "text", optional=True),
@@ -58,6 +60,8 @@ def _back(answer: AnswerDraft) -> AnswerDraft | None:
         return replace(answer, part="rate")
     if answer.part == "rate" and answer.index > 0:
         return replace(answer, part="example", index=answer.index - 1)
+    if answer.part == "rate":
+        return replace(answer, part="consent")
     if answer.part == "keep":
         return replace(answer, part="example")
     if answer.part == "develop":
@@ -104,13 +108,13 @@ class Answering:
             return without(state, "answering"), [compose("feedback/declined.j2", **about)]
         if event.forms:  # the whole answer in one form: a Slack modal, a Teams card
             return without(state, "answering"), [self._answer_form(about, peer)]
-        answer = AnswerDraft(request=number)
+        answer = AnswerDraft(request=number, consent=peer["consent"])
         paused = AnswerDraft.paused(state)
         if paused is not None and paused.request == number:  # taken up where it was
             answer = paused
         new_state = without(without(without(state, "feedback"), "star"), "answering-paused")
         new_state["answering"] = answer.dump()
-        changing = peer["status"] == "answered" and answer.index == 0 and answer.part == "rate"
+        changing = peer["status"] == "answered" and answer.part == "consent"
         return new_state, [self._question(about, answer, changing=changing)]
 
     def _answer_form(
@@ -136,7 +140,22 @@ class Answering:
             Choice(form_text("cannot-say"), "0"),
         )
         name = request["requester_name"]
-        fields: list[Field] = []
+        if "consent" not in values:  # as stored: no, unless they said yes
+            values["consent"] = "yes" if peer["consent"] else "no"
+        fields: list[Field] = [
+            Field(
+                "consent",
+                form_text("consent", name=name),
+                value=values["consent"],
+                optional=True,
+                kind="choice",
+                options=(
+                    Choice(form_text("consent-yes", name=name), "yes"),
+                    Choice(form_text("consent-no"), "no"),
+                ),
+                error=errors.get("consent", ""),
+            )
+        ]
         for b in about["behaviours"]:
             fields.append(
                 Field(
@@ -202,6 +221,8 @@ class Answering:
         ratings: dict[str, int] = {}
         examples: dict[str, str] = {}
         top = about["scale"].top
+        if values.get("consent", "") not in ("", "yes", "no"):
+            errors["consent"] = _field_error("consent")
         for b in about["behaviours"]:
             rating = values.get(f"rate-{b.id}", "")
             if not (rating.isascii() and rating.isdigit() and 0 <= int(rating) <= top):
@@ -224,8 +245,12 @@ class Answering:
             examples=examples,
             keep=values.get("keep", ""),
             develop=values.get("develop", ""),
+            consent=values.get("consent") == "yes",  # left out: no
         )
-        return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
+        consent = values.get("consent") == "yes"
+        return without(state, "answering"), [
+            compose("feedback/thanks.j2", **about, consent=consent)
+        ]
 
     def _question(
         self,
@@ -241,6 +266,8 @@ class Answering:
         held = answer.examples.get(behaviour.id, "") if behaviour else ""
         if answer.part == "keep":
             held = answer.keep
+        if answer.part == "consent":
+            behaviour = None
         return compose(
             "feedback/question.j2",
             **about,
@@ -252,6 +279,7 @@ class Answering:
             problem=problem,
             typed=typed,
             held=held if answer.part in ("example", "keep") else "",
+            consent=answer.consent,
         )
 
     def _answering(
@@ -324,7 +352,11 @@ class Answering:
             for choice in self._question(about, answer).choices:
                 rating = choice.command.rsplit(" ", 1)[-1]
                 options.append(Option(choice.label, rating, CANNOT_SAY if rating == "0" else ()))
+        if answer.part == "consent":  # Yes or No, by number or label, or yes, no, skip
+            for choice in self._question(about, answer).choices:
+                options.append(Option(choice.label, choice.command.rsplit(" ", 1)[-1]))
         held = {
+            "consent": "yes" if answer.consent else "no",
             "rate": str(answer.ratings.get(behaviour, "")),
             "example": answer.examples.get(behaviour, ""),
             "keep": answer.keep,
@@ -345,9 +377,14 @@ class Answering:
                 problem = "not-offered" if said.problem == "not-offered" else "pick"
                 shown = str(number) if problem == "not-offered" else said.text[:20]
                 return state, [self._question(about, answer, problem=problem, typed=shown)]
+            case "yes" | "no" | "picked" | "keep" | "skip" if answer.part == "consent":
+                given = said.meaning == "yes" or said.value == "yes"
+                return self._consented(state, about, answer, given)
             case "picked" | "keep" | "skip" if answer.part == "rate":
                 rating = int(said.value) if said.meaning != "skip" else 0
                 return self.rate(state, event, answer.request, behaviour, rating)
+        if answer.part == "consent":  # only yes or no answers it
+            return state, [self._question(about, answer, problem="pick", typed=said.text[:20])]
         text = said.text if said.meaning in ("answer", "keep", "command") else ""
         if count_words(text) > MAX_COMMENT_WORDS:
             reply = compose("feedback/too_long.j2", words=count_words(text), most=MAX_COMMENT_WORDS)
@@ -371,5 +408,63 @@ class Answering:
             examples=answer.examples,
             keep=answer.keep,
             develop=text,
+            consent=answer.consent,
         )
-        return without(state, "answering"), [compose("feedback/thanks.j2", **about)]
+        thanks = compose("feedback/thanks.j2", **about, consent=answer.consent)
+        return without(state, "answering"), [thanks]
+
+    def _consented(
+        self, state: dict[str, Any], about: dict[str, Any], answer: AnswerDraft, given: bool
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """The answer to the first question (may the examples be shown?): kept with the
+        answer in progress, and on to the first rating."""
+        moved = replace(answer, consent=given, part="rate", index=0)
+        return dict(state, answering=moved.dump()), [self._question(about, moved)]
+
+    def consent_command(
+        self, state: dict[str, Any], event: Event, number: int, said: str
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """`360 consent N [yes|no]`: whether the peer's examples for request N may be
+        shown to the requester (never with their name) as material for their STAR
+        examples; shown, given or withdrawn while the request is open, never after. At
+        the first question of an answer in progress it is that question's answer."""
+        peer = self.db.peer(number, event.user)
+        request = self.db.request(number) if peer else None
+        if peer is None or request is None:  # never say whether someone else's exists
+            return state, [compose("feedback/not_yours.j2", number=number)]
+        about = self._about(request)
+        try:
+            answer = AnswerDraft.of(state)
+        except StaleState:  # never after the migrations
+            answer = None
+        if answer is not None and answer.request != number:
+            answer = None
+        told = {
+            "consent": answer.consent if answer is not None else peer["consent"],
+            "closed": request["status"] != "open",
+            "changed": False,
+            "answered": peer["status"] == "answered",
+            "answering": answer is not None,
+        }
+        word = said.casefold()
+        if told["closed"]:
+            return state, [compose("feedback/consent.j2", **about, **told)]
+        if word not in ("yes", "no"):
+            replies = [compose("feedback/consent.j2", **about, **told)]
+            if answer is not None:  # and the question waiting, again
+                replies.append(self._question(about, answer))
+            return state, replies
+        given = word == "yes"
+        if answer is not None and answer.part == "consent":
+            return self._consented(state, about, answer, given)
+        if answer is not None:  # kept with the answer in progress, saved with it
+            state = dict(state, answering=replace(answer, consent=given).dump())
+        paused = AnswerDraft.paused(state)
+        if paused is not None and paused.request == number:  # and with one paused
+            state = dict(state, **{"answering-paused": replace(paused, consent=given).dump()})
+        self.db.set_consent(number, event.user, given)
+        told |= {"consent": given, "changed": True}
+        replies = [compose("feedback/consent.j2", **about, **told)]
+        if answer is not None:  # and the question waiting, again
+            replies.append(self._question(about, replace(answer, consent=given)))
+        return state, replies

@@ -210,6 +210,8 @@ class FeedbackFlow(Results, Answering):
             return self.send(state, event)
         if sub in ("answer", "decline", "later") and number is not None:
             return self.peer_command(state, event, sub, number)
+        if sub == "consent" and number is not None:
+            return self.consent_command(state, event, number, args[1] if len(args) > 1 else "")
         if sub == "submit" and number is not None:
             return self.submit(state, event, number)
         if sub == "rate" and number is not None and len(args) == 3 and args[2].isdigit():

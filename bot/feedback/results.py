@@ -6,6 +6,7 @@ reminder to peers who have not answered, and a peer who cannot be reached. Part 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from bot.feedback.report import (
 from bot.frameworks import Framework
 from bot.render import chart_markdown, chart_svg, charts_of, compose
 from bot.star.review import indicators
+from bot.text import one_line
 from bot.types import Event, Reply, replies_to_json
 
 
@@ -162,6 +164,30 @@ class Results(Answering):
             seed=request["seed"],
             earlier=earlier,
         )
+
+    def shared_examples(self, requester: str, framework: str, behaviour: str) -> list[str]:
+        """The examples peers agreed may be offered to `requester` as material for their
+        STAR examples on `behaviour`: from their own requests that have closed, only those
+        their reports show (the report decides what is withheld), in the report's order
+        (never the order people answered in), newest request first, never with a name."""
+        shared: list[str] = []
+        for request in self.db.requests_of(requester):  # newest first
+            if request["status"] != "closed" or request["framework"] != framework:
+                continue
+            if behaviour not in request["behaviours"]:
+                continue
+            agreed = Counter(  # as many times as peers who agreed wrote it
+                one_line(p["examples"][behaviour])
+                for p in self.db.peers(request["id"])
+                if p["status"] == "answered" and p["consent"] and p["examples"].get(behaviour)
+            )
+            report = self.built_report(request)
+            for r in report.behaviours:
+                for example in r.examples if r.behaviour == behaviour else ():
+                    if agreed[example] > 0:
+                        agreed[example] -= 1
+                        shared.append(example)
+        return shared
 
     def history(self, requester: str, before: dict[str, Any] | None = None) -> list[Earlier]:
         """What the requester's closed reports showed, in the order they closed (only

@@ -90,15 +90,17 @@ class RequestDraft(_State):
 
 @dataclass
 class AnswerDraft(_State):
-    """A peer's answer to request `request`, one question at a time: `part` of the
-    `index`-th behaviour ("rate", "example"), then "keep" and "develop"."""
+    """A peer's answer to request `request`, one question at a time: first whether their
+    examples may be shown to the requester ("consent"), then `part` of the `index`-th
+    behaviour ("rate", "example"), then "keep" and "develop"."""
 
     KEY = "answering"
-    VERSION = 1
+    VERSION = 2
 
     request: int = 0
     index: int = 0
-    part: str = "rate"
+    part: str = "consent"
+    consent: bool = False  # no, until the peer says yes
     ratings: dict[str, int] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)
     keep: str = ""
@@ -162,3 +164,12 @@ def _request_with_persons(data: dict[str, Any]) -> dict[str, Any]:
 def _answer_from_dicts(data: dict[str, Any]) -> dict[str, Any]:
     """A peer's answer in progress: the same fields, now versioned."""
     return {key: value for key, value in data.items() if key != "v"}
+
+
+@upgrade(AnswerDraft.KEY, 1)
+@upgrade(f"{AnswerDraft.KEY}-paused", 1)
+def _answer_with_consent(data: dict[str, Any]) -> dict[str, Any]:
+    """An answer in progress from before consent was asked: no consent; one still at its
+    first question is asked it first, before any example is written."""
+    first = data.get("part") == "rate" and not data.get("index") and not data.get("examples")
+    return data | {"consent": False, "part": "consent" if first else data.get("part", "rate")}

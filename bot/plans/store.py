@@ -135,6 +135,19 @@ class PlanStore:
             args.append(item)
         return _dicts(self.conn.execute(sql + " ORDER BY id", args))
 
+    def own_progress(self, owner: str, framework: str, behaviour: str) -> list[str]:
+        """What `owner` recorded themselves as progress (at check-ins, or `plan progress`)
+        on the items of their own plan for `behaviour`, at any level, oldest first: never
+        a note someone else wrote (a mentor's comments are theirs)."""
+        rows = self.conn.execute(
+            "SELECT n.text FROM plan_notes n JOIN plans p ON p.id = n.plan_id"
+            " JOIN plan_items i ON i.plan_id = n.plan_id AND i.number = n.item"
+            " WHERE p.owner = ? AND n.author = p.owner AND n.kind = 'progress'"
+            " AND i.framework = ? AND i.behaviour = ? AND n.text != '' ORDER BY n.id",
+            [owner, framework, behaviour],
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     # ---- check-ins ------------------------------------------------------------------
 
     def add_checkin(self, plan_id: int, due: str, *, asked: bool = False) -> int:

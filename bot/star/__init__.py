@@ -20,7 +20,16 @@ from typing import Any
 from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
-from bot.star.drafting import DRAFT_VERBS, START_VERBS, STOP_WORDS, Drafting, settled, step_of
+from bot.star.bank import Bank
+from bot.star.drafting import (
+    DRAFT_VERBS,
+    EVIDENCE_VERBS,
+    START_VERBS,
+    STOP_WORDS,
+    Drafting,
+    settled,
+    step_of,
+)
 from bot.star.form import DraftForm
 from bot.star.mock import MOCK_VERBS, Mock, mock_step
 from bot.star.practice import PRACTICE_VERBS, Practice
@@ -40,15 +49,16 @@ __all__ = [
 ]
 
 
-_VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | MOCK_VERBS
+_VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | MOCK_VERBS | EVIDENCE_VERBS
 
 
 class StarFlow(Mock, Practice, DraftForm, Drafting):
     name = "star"
 
-    def __init__(self, lookup: Lookup, store: Store):
+    def __init__(self, lookup: Lookup, store: Store, bank: Bank):
         self.lookup = lookup
         self.store = store
+        self.bank = bank  # material for a draft: peers' shared examples, own plan notes
 
     # ---- routing --------------------------------------------------------------------
 
@@ -88,6 +98,14 @@ class StarFlow(Mock, Practice, DraftForm, Drafting):
             state = settled(state)  # a command answers no confirmation left waiting
             if verb in MOCK_VERBS:
                 return self.mock_command(state, event, rest)
+            if verb in EVIDENCE_VERBS:
+                if event.action is None and not event.slash and self.current(state):
+                    # "Evidence showed …" typed at a part: the router passes a typed
+                    # command on as an action, so this is the answer
+                    return self.take_answer(state, event)
+                again = self.ask_again(state, event)  # a draft's question still waits
+                listed = self.evidence(event, rest)
+                return state, [listed] if again is None else [listed, again]
             if verb in START_VERBS:
                 new_state, replies = self.start(without(state, "practice"), event, rest)
             elif verb in PRACTICE_VERBS:

@@ -31,6 +31,7 @@ from bot.engine import VOCABULARY, Option, Step, Word, normalised, previous, rea
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query
 from bot.render import as_markdown, compose, environment
+from bot.star.bank import SHOWN, Bank, Material
 from bot.star.parts import clean_answer, find_parts
 from bot.star.review import (
     DEFAULT_TARGET,
@@ -48,6 +49,7 @@ from bot.text import count_words
 from bot.types import Event, Reply, without
 
 START_VERBS = words_of("prep")
+EVIDENCE_VERBS = words_of("evidence")
 DRAFT_VERBS = words_of("drafts")
 STOP_WORDS = VOCABULARY[Word.STOP]  # the engine's (the router starts a flow with them)
 MAX_PART_WORDS = 2000  # a part longer than this is refused, and the draft kept as it was
@@ -206,6 +208,10 @@ def statement(text: str, target: Target | None, limit: int) -> tuple[Review, Rep
 class Drafting:
     """Drafting a STAR example part by part, and the drafts: open, edit, review, export."""
 
+    lookup: Lookup
+    store: Any
+    bank: Bank
+
     # ---- starting -------------------------------------------------------------------
 
     def target_of(self, draft: dict[str, Any]) -> Target | None:
@@ -234,6 +240,8 @@ class Drafting:
             number=number,
             forms=event.forms,
             question=self._question(found, "situation", {}, number),
+            material=self._material(event.user, found),
+            shown=SHOWN,
         )
         return new_state, [reply]
 
@@ -488,13 +496,18 @@ class Drafting:
         if draft is None or target is None:
             return state, [compose("star/no_draft.j2", number=number)]
         if action == "open":
-            return state, [self._opened(target, draft, event.forms)]
+            return state, [self._opened(target, draft, event.forms, event.user)]
         if action == "continue":
             following = next_part(draft["parts"])
             if following is None:
                 return state, [self._review(target, draft, event.forms)]
             new_state = dict(state, star=DraftAt(number, following).dump())
-            return new_state, [self._ask(target, number, following, draft["parts"])]
+            asked = self._ask(target, number, following, draft["parts"])
+            material = self._material(event.user, target)
+            if not material:
+                return new_state, [asked]
+            shown = compose("star/evidence.j2", target=target, material=material, shown=SHOWN)
+            return new_state, [shown, asked]
         if action in ("stop", "skip"):
             at = DraftAt.of(state)
             if at is None or at.draft != number or not at.part:
@@ -533,7 +546,9 @@ class Drafting:
             return state, [kept] if again is None else [kept, again]
         return state, [compose("star/draft_help.j2", number=number)]
 
-    def _opened(self, target: Target, draft: dict[str, Any], forms: bool = False) -> Reply:
+    def _opened(
+        self, target: Target, draft: dict[str, Any], forms: bool = False, owner: str = ""
+    ) -> Reply:
         return compose(
             "star/draft.j2",
             target=target,
@@ -544,7 +559,31 @@ class Drafting:
             total=example_words(draft["parts"]),
             goal=draft.get("target") or DEFAULT_TARGET,
             forms=forms,
+            material=self._material(owner, target) if owner else Material(),
+            shown=SHOWN,
         )
+
+    # ---- the evidence bank ----------------------------------------------------------------
+
+    def _material(self, owner: str, target: Target | BehaviourView) -> Material:
+        """`owner`'s material for the target's behaviour (any level): quotes to draw on."""
+        return self.bank.material(owner, target.framework.id, target.behaviour.id)
+
+    def evidence(self, event: Event, query: str) -> Reply:
+        """`evidence BEHAVIOUR`: the whole of the person's material for a behaviour."""
+        if not query:
+            return compose("star/which.j2", verb="evidence")
+        found = resolve_query(self.lookup.index, query)
+        if not isinstance(found, BehaviourView):
+            answer = self.lookup.resolution(found)
+            return compose(
+                "star/not_understood.j2",
+                query=query[:80],
+                answer=answer.plain_text(),
+                verb="evidence",
+            )
+        material = self._material(event.user, found)
+        return compose("star/evidence.j2", target=found, material=material, shown=0)
 
     # ---- another behaviour, another target ----------------------------------------------
 

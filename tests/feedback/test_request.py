@@ -49,7 +49,7 @@ def request(alice: FakeAdapter, peers: str = "bob, carol, dan", manager: str = "
 
 def answer(peer: FakeAdapter, lead: str, pace: str, example: str, keep: str, develop: str) -> str:
     peer.send(text="360 answer 1")
-    for typed in (lead, example, pace, "skip", keep, develop):
+    for typed in ("skip", lead, example, pace, "skip", keep, develop):
         last = text(peer.send(text=typed))
     return last
 
@@ -164,11 +164,12 @@ def test_a_restart_at_each_step_loses_nothing(frameworks: list[Framework], tmp_p
     steps = [
         ("alice", "360 leadership level 4"), ("alice", "done"), ("alice", "bob, carol, dan"),
         ("alice", "1 week"), ("alice", "none"), ("alice", "2"), ("alice", "send"),
-        ("bob", "360 answer 1"), ("bob", "4"), ("bob", "skip"), ("bob", "Keep calm"),
-        ("bob", "skip"),
-        ("carol", "360 answer 1"), ("carol", "3"), ("carol", "skip"), ("carol", "skip"),
-        ("carol", "skip"),
-        ("dan", "360 answer 1"), ("dan", "2"), ("dan", "skip"), ("dan", "skip"), ("dan", "skip"),
+        ("bob", "360 answer 1"), ("bob", "yes"), ("bob", "4"), ("bob", "skip"),
+        ("bob", "Keep calm"), ("bob", "skip"),
+        ("carol", "360 answer 1"), ("carol", "yes"), ("carol", "3"), ("carol", "skip"),
+        ("carol", "skip"), ("carol", "skip"),
+        ("dan", "360 answer 1"), ("dan", "no"), ("dan", "2"), ("dan", "skip"), ("dan", "skip"),
+        ("dan", "skip"),
     ]  # fmt: skip
     for name, typed in steps:
         store = Store.open(path)  # a new process for every message
@@ -189,7 +190,7 @@ def test_a_retried_last_answer_is_recorded_once(frameworks: list[Framework], sto
     request(who["alice"])
     bob = who["bob"]
     bob.send(text="360 answer 1")
-    for typed in ("4", "skip", "2", "skip", "skip"):
+    for typed in ("skip", "4", "skip", "2", "skip", "skip"):
         bob.send(text=typed)
     first = bob.send(text="Last words", event_id="slack-Ev-last")
     again = bob.send(text="Last words", event_id="slack-Ev-last")  # a retry
@@ -197,7 +198,7 @@ def test_a_retried_last_answer_is_recorded_once(frameworks: list[Framework], sto
     assert FeedbackStore(store).peer(1, bob.user)["develop"] == "Last words"
     # changing the answer replaces it: still one row, still one answer
     bob.send(text="360 answer 1")
-    for typed in ("1", "skip", "1", "skip", "skip", "New words"):
+    for typed in ("skip", "1", "skip", "1", "skip", "skip", "New words"):
         bob.send(text=typed)
     rows = [r for r in FeedbackStore(store).peers(1) if r["peer"] == bob.user]
     assert len(rows) == 1 and rows[0]["ratings"] == {"leadership": 1, "delivering-at-pace": 1}
@@ -380,6 +381,7 @@ def test_a_peer_answers_in_one_form_checked_whole(
     assert form.form is not None and form.form.submit == "360 submit 1"
     names = [f.name for f in form.form.fields]
     assert names == [
+        "consent",  # asked first: before any example is written
         "rate-leadership",
         "example-leadership",
         "rate-delivering-at-pace",
@@ -387,7 +389,8 @@ def test_a_peer_answers_in_one_form_checked_whole(
         "keep",
         "develop",
     ]
-    assert [c.label for c in form.form.fields[0].options][-1] == "I can't say"
+    assert form.form.fields[0].value == "no"  # no, unless they say yes
+    assert [c.label for c in form.form.fields[1].options][-1] == "I can't say"
     (refused,) = bob.send(
         action="360 submit 1", forms=True, fields={"rate-leadership": "3", "keep": "word " * 301}
     )
@@ -397,7 +400,7 @@ def test_a_peer_answers_in_one_form_checked_whole(
         "rate-delivering-at-pace": "Choose a rating, or I can't say.",
         "keep": "That is 301 words: keep it to 300.",
     }
-    assert refused.form.fields[0].value == "3"  # what was typed is kept
+    assert refused.form.fields[1].value == "3"  # what was typed is kept
     assert FeedbackStore(store).peer(1, bob.user)["status"] == "asked"  # nothing saved
     answer = {
         "rate-leadership": "3",
@@ -415,7 +418,13 @@ def test_a_peer_answers_in_one_form_checked_whole(
     assert (peer["keep"], peer["develop"]) == ("Listening", "")
     (again,) = bob.send(action="360 answer 1", forms=True)  # changing it: held as given
     assert again.form is not None
-    assert [f.value for f in again.form.fields][:4] == ["3", "Ran the <b>review</b>", "0", ""]
+    assert [f.value for f in again.form.fields][:5] == [
+        "no",
+        "3",
+        "Ran the <b>review</b>",
+        "0",
+        "",
+    ]
     (stranger,) = who["dan"].send(action="360 submit 2", forms=True, fields=answer)
     assert "There is no request 2 for you." in stranger.plain_text()
 
@@ -695,7 +704,7 @@ def test_no_gap_is_claimed_when_no_rating_can_be_shown(
     alice.send(text="send")
     for name, rating in (("bob", "3"), ("carol", "I can't say"), ("dan", "I can't say")):
         who[name].send(text="360 answer 1")
-        for typed in (rating, "skip", "skip", "skip"):
+        for typed in ("skip", rating, "skip", "skip", "skip"):
             who[name].send(text=typed)
     report = text(alice.send(text="360 close 1 confirm"))
     assert "fewer than 3 rated it, so it is not shown" in report
@@ -724,7 +733,7 @@ def test_an_accomplice_at_threshold_two_learns_nothing(
     assert "only if at least 3 people answer" in ask.plain_text()
     for name, rating, develop in (("bob", "Not yet", "skip"), ("carol", "4", "Carol's words")):
         who[name].send(text="360 answer 1")
-        for typed in (rating, "skip", "skip", develop):
+        for typed in ("skip", rating, "skip", "skip", develop):
             who[name].send(text=typed)
     report = text(alice.send(action="360 close 1 confirm"))
     assert "Fewer than 3 of the 3 people asked answered, so nothing from them is shown" in report
@@ -745,7 +754,7 @@ def test_three_ratings_cannot_be_worked_out_from_the_report(
     alice.send(text="send")
     for name, rating in (("bob", "Not yet"), ("carol", "Usually"), ("dan", "Consistently")):
         who[name].send(text="360 answer 1")
-        for typed in (rating, "skip", "skip", "skip"):
+        for typed in ("skip", rating, "skip", "skip", "skip"):
             who[name].send(text=typed)
     report = text(alice.send(text="360 close 1 confirm"))
     assert "Leadership: peers Usually (3) on average, 3 rated · you: Consistently (4)" in report
@@ -778,7 +787,7 @@ def test_a_peers_comment_stays_text_in_the_report_and_the_exports(
     comments = {"bob": HOSTILE, "carol": "First line\n- second bullet\n- third", "dan": "Calm"}
     for name, keep in comments.items():
         who[name].send(text="360 answer 1")
-        for typed in ("3", "skip", keep, "skip"):
+        for typed in ("skip", "3", "skip", keep, "skip"):
             who[name].send(text=typed)
     (report,) = alice.send(text="360 close 1 confirm")
     (keep_block,) = [
@@ -805,7 +814,7 @@ def ask_on_leadership(alice: FakeAdapter, peers: str) -> str:
 
 def answer_leadership(peer: FakeAdapter, number: int, rating: str, example: str, keep: str) -> None:
     peer.send(text=f"360 answer {number}")
-    for typed in (rating, example, keep, "skip"):
+    for typed in ("skip", rating, example, keep, "skip"):
         peer.send(text=typed)
 
 
@@ -981,6 +990,7 @@ def test_a_peers_stray_words_are_never_filed_as_answers(
     request(who["alice"])
     bob = who["bob"]
     bob.send(text="360 answer 1")
+    bob.send(text="skip")  # no consent
     bob.send(text="4")  # Leadership: Consistently
     twice = text(bob.send(text="4"))  # pressed again, at the example
     assert "There is no choice 4 here" in twice and "example" in twice.casefold()

@@ -134,14 +134,27 @@ def test_every_word_at_every_step_of_building_a_request(
 # ---- answering ------------------------------------------------------------------------
 
 TO_PART = {
-    "rate": [],
-    "example": ["3"],
-    "keep": ["3", "skip"],
-    "develop": ["3", "skip", "skip"],
+    "consent": [],  # may the examples be shown? asked first (skip: no)
+    "rate": ["skip"],
+    "example": ["skip", "3"],
+    "keep": ["skip", "3", "skip"],
+    "develop": ["skip", "3", "skip", "skip"],
 }
-PART_BEFORE = {"example": "rate", "keep": "example", "develop": "keep"}
-PART_AFTER = {"rate": "example", "example": "keep", "keep": "develop", "develop": None}
-PART_LABEL = {"rate": "Usually", "example": "Skip", "keep": "Skip", "develop": "Skip"}
+PART_BEFORE = {"rate": "consent", "example": "rate", "keep": "example", "develop": "keep"}
+PART_AFTER = {
+    "consent": "rate",
+    "rate": "example",
+    "example": "keep",
+    "keep": "develop",
+    "develop": None,
+}
+PART_LABEL = {
+    "consent": "No",
+    "rate": "Usually",
+    "example": "Skip",
+    "keep": "Skip",
+    "develop": "Skip",
+}
 
 
 def answer_expected(part: str, word: str) -> str | None:
@@ -154,7 +167,7 @@ def answer_expected(part: str, word: str) -> str | None:
     if word in ("skip", "no", "keep", "label"):
         return PART_AFTER[part]  # optional: left out (a rating: I can't say)
     if word in ("2", "#2", "two"):
-        return PART_AFTER[part] if part == "rate" else REFUSED
+        return PART_AFTER[part] if part in ("consent", "rate") else REFUSED
     if word == "yes":
         return REFUSED if part == "rate" else PART_AFTER[part]  # text where text is asked
     return REFUSED
@@ -197,10 +210,14 @@ def test_every_word_at_every_question_of_an_answer(
         return
     answering = state["answering"]
     assert answering["part"] == expected, reply
-    if word == "help":
+    if word == "help" and part != "consent":
         assert "Type back for the question before" in reply
+    if word == "help" and part == "consent":  # the first: no question before it
+        assert "Skip means no. Type stop to leave it" in reply
     if part == "rate" and expected == "example":
         rated = {"label": 3, "2": 2, "#2": 2, "two": 2}.get(word)
         assert answering["ratings"] == ({"leadership": rated} if rated else {})
+    if part == "consent":  # yes alone gives it; anything else that moves on is no
+        assert answering["consent"] is (word == "yes")
     if part == "example" and word == "yes":
         assert answering["examples"] == {"leadership": "yes"}

@@ -237,6 +237,7 @@ def test_a_whole_360_in_slack(slack) -> None:  # type: ignore[no-untyped-def]
             b["block_id"]: b["element"]["type"] for b in form["blocks"] if b["type"] == "input"
         }
         assert kinds == {
+            "consent": "radio_buttons",  # before any example is written
             "rate-leadership": "radio_buttons",
             "example-leadership": "plain_text_input",
             "keep": "plain_text_input",
@@ -454,3 +455,84 @@ def test_a_second_report_that_would_single_someone_out_is_withheld_in_slack(
             ]
         )
         assert "comparing reports cannot single out anyone's answer" in text_of(to_erin)
+
+
+def slack_request(alice: Person, number: int, *peers: str) -> None:
+    """Alice asks `peers` about Leadership at Level 4, in her DM with the app."""
+    alice.say("360 leadership level 4")
+    for value in ("360 done", "360 people"):
+        alice.press(value)
+    alice.submit(alice.opened(), {"peers": picked(*peers)})
+    for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
+        alice.press(value)
+    alice.press("360 send")
+    assert f"Request {number} is on its way" in text_of(alice.last())
+
+
+def test_consent_in_the_slack_modal_is_asked_stored_and_withdrawn(slack) -> None:  # type: ignore[no-untyped-def]
+    """The answer modal asks for consent first (no unless changed), the submission stores
+    it, `360 consent 1 no` in the DM withdraws it, and after the close it cannot change."""
+    url, fake, store = slack
+    alice = Person(url, fake, ALICE)
+    slack_request(alice, 1, BOB, CAROL, DAN)
+    db = FeedbackStore(store)
+    for user, consent in ((BOB, "yes"), (CAROL, "no"), (DAN, None)):
+        peer = Person(url, fake, user)
+        peer.press("360 answer 1")
+        form = peer.opened()
+        inputs = [b for b in form["blocks"] if b["type"] == "input"]
+        assert inputs[0]["block_id"] == "consent"  # before any example
+        assert "never with your name" in inputs[0]["label"]["text"]
+        assert inputs[0]["element"]["initial_option"]["value"] == "no"
+        values = {
+            "rate-leadership": rated("3"),
+            "example-leadership": typed(f"Example from {user}"),
+            "keep": typed(""),
+            "develop": typed(""),
+        }
+        if consent is not None:  # left out: no
+            values["consent"] = rated(consent)
+        assert peer.submit(form, values) is None
+        assert "your answer to request 1 is recorded" in text_of(peer.last())
+    consents = {p["peer"].rsplit(":", 1)[1]: p["consent"] for p in db.peers(1)}
+    assert consents == {BOB: True, CAROL: False, DAN: False}
+    bob = Person(url, fake, BOB)
+    bob.n = 100  # event ids of its own
+    bob.say("360 consent 1 no")
+    assert "stay in the report alone" in text_of(wait_for(lambda: bob.last()))
+    assert db.peer(1, f"slack:{TEAM}:{BOB}")["consent"] is False
+    bob.press("360 answer 1")
+    reopened = [b for b in bob.opened()["blocks"] if b["type"] == "input"]
+    assert reopened[0]["element"]["initial_option"]["value"] == "no"  # as it now holds
+    alice.press("360 close 1 confirm")
+    bob.say("360 consent 1 yes")
+    assert "can no longer change" in text_of(bob.last())
+    assert db.peer(1, f"slack:{TEAM}:{BOB}")["consent"] is False
+
+
+def test_prep_in_slack_offers_what_peers_shared_only_after_the_close(slack) -> None:  # type: ignore[no-untyped-def]
+    """In the DM, `prep` shows the examples peers agreed to share once the request has
+    closed, escaped for Slack (another person's words), and never one not agreed."""
+    url, fake, _store = slack
+    alice = Person(url, fake, ALICE)
+    slack_request(alice, 1, BOB, CAROL, DAN)
+    words = {BOB: "Chaired the <!channel> review", CAROL: "Carol kept it", DAN: ""}
+    for user, consent in ((BOB, "yes"), (CAROL, "no"), (DAN, "yes")):
+        peer = Person(url, fake, user)
+        peer.press("360 answer 1")
+        values = {
+            "consent": rated(consent),
+            "rate-leadership": rated("3"),
+            "example-leadership": typed(words[user]),
+        }
+        assert peer.submit(peer.opened(), values) is None
+    alice.say("prep leadership level 4")
+    assert "Peers said you" not in text_of(alice.last())  # still open
+    alice.press("360 close 1 confirm")
+    alice.say("prep leadership level 4")
+    started = text_of(alice.last())
+    assert "Peers said you" in started
+    assert "“Chaired the &lt;!channel&gt; review”" in started  # escaped on the way out
+    assert "<!channel>" not in started and "Carol kept it" not in started
+    for name in NAMES.values():
+        assert name.split()[0] not in started.replace("Alice", "")

@@ -243,3 +243,83 @@ def test_typed_names_are_never_taken_for_people_in_teams(teams: Teams) -> None:
         identity(a) for a in ("bob-aad", "carol-aad", "dan-aad")
     }
     assert db.request(1)["manager"] is None
+
+
+def teams_request(teams: Teams) -> Chat:
+    """Megan asks Bob, Carol and Dan about Leadership at Level 4; her chat."""
+    install_in_team(teams)
+    personal = fixture("teams_message_personal.json")
+    assert teams.message("360 leadership level 4")[0] == 200
+    megan = Chat(teams, personal["from"], personal["conversation"]["id"])
+    choose = command(megan.execute({"command": "360 done"}), "Choose")
+    megan.execute(
+        choose | {"peers": ",".join(identity(a) for a in ("bob-aad", "carol-aad", "dan-aad"))}
+    )
+    for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
+        megan.execute({"command": value})
+    assert "Request 1 is on its way" in texts(megan.execute({"command": "360 send"}))
+    return megan
+
+
+def peer_chat(teams: Teams, aad: str) -> Chat:
+    teams_id, name = PEOPLE[aad]
+    return Chat(teams, {"id": teams_id, "name": name, "aadObjectId": aad}, f"a:{aad}-chat")
+
+
+def test_consent_on_the_teams_card_is_asked_stored_and_withdrawn(teams: Teams) -> None:
+    """The answer card asks for consent first (no unless changed), Send stores it, a
+    message `360 consent 1 no` withdraws it, and after the close it cannot change."""
+    megan = teams_request(teams)
+    chats = {}
+    for aad, consent in (("bob-aad", "yes"), ("carol-aad", "no"), ("dan-aad", "")):
+        peer = chats[aad] = peer_chat(teams, aad)
+        form = peer.execute({"command": "360 answer 1"})
+        ids = [e["id"] for e in form["body"] if e["type"].startswith("Input.")]
+        assert ids[0] == "consent" and ids.index("consent") < ids.index("example-leadership")
+        field = inputs(form)["consent"]
+        assert field["value"] == "no" and [c["value"] for c in field["choices"]] == ["yes", "no"]
+        values = {
+            "rate-leadership": "3",
+            "example-leadership": f"seen by {aad}",
+            "consent": consent,
+        }
+        thanks = peer.execute(command(form, "Send") | values)
+        assert any("your answer to request 1 is recorded" in t for t in texts(thanks))
+    db = FeedbackStore(teams.store)
+    consents = {p["peer"]: p["consent"] for p in db.peers(1)}
+    assert consents == {
+        identity("bob-aad"): True,
+        identity("carol-aad"): False,
+        identity("dan-aad"): False,
+    }
+    bob = {"id": "29:bob", "name": "Bob Jones", "aadObjectId": "bob-aad"}
+    chat = {"conversationType": "personal", "id": "a:bob-aad-chat", "tenantId": TENANT}
+    typed = teams.message("360 consent 1 no", id="bob-typed-1", conversation=chat, **{"from": bob})
+    assert typed[0] == 200
+    assert db.peer(1, identity("bob-aad"))["consent"] is False
+    told = wait_for(
+        lambda: [s for s in teams.connector.sent() if "stay in the report alone" in json.dumps(s)]
+    )
+    assert told
+    megan.execute({"command": "360 close 1 confirm"})
+    late = chats["bob-aad"].execute({"command": "360 consent 1 yes"})
+    assert any("can no longer change" in t for t in texts(late))
+    assert db.peer(1, identity("bob-aad"))["consent"] is False
+
+
+def test_prep_in_teams_offers_what_peers_shared_only_after_the_close(teams: Teams) -> None:
+    megan = teams_request(teams)
+    for aad, consent in (("bob-aad", "yes"), ("carol-aad", "no"), ("dan-aad", "yes")):
+        peer = peer_chat(teams, aad)
+        form = peer.execute({"command": "360 answer 1"})
+        example = {"bob-aad": "Ran the **offsite**", "carol-aad": "Carol kept it"}.get(aad, "")
+        values = {"consent": consent, "rate-leadership": "3", "example-leadership": example}
+        peer.execute(command(form, "Send") | values)
+    before = megan.execute({"command": "prep leadership level 4"})
+    assert not any("Peers said you" in t for t in texts(before))
+    megan.execute({"command": "360 close 1 confirm"})
+    assert teams.message("prep leadership level 4", id="prep-after")[0] == 200
+    started = " ".join(texts(teams.cards()[-1]))
+    assert "Peers said you" in started
+    assert "Ran the \\*\\*offsite\\*\\*" in started  # escaped: shown as written
+    assert "Carol kept it" not in started and "Bob Jones" not in started
