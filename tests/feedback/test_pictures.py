@@ -200,9 +200,9 @@ def test_the_terminal_draws_the_report_as_text_bars(tmp_path: Path) -> None:
             "as alice",
             *("360 leadership level 4", "done", "bob, carol, dan", "1 week", "none", "3"),
             "send",
-            *("as bob", "1", "4", "skip", "skip", "skip"),
-            *("as carol", "360 answer 1", "3", "skip", "skip", "skip"),
-            *("as dan", "360 answer 1", "2", "skip", "skip", "skip"),
+            *("as bob", "1", "skip", "4", "skip", "skip", "skip"),  # skip: no consent
+            *("as carol", "360 answer 1", "skip", "3", "skip", "skip", "skip"),
+            *("as dan", "360 answer 1", "skip", "2", "skip", "skip", "skip"),
             *("as alice", "360 close 1", "1"),
         ]
     )
