@@ -116,6 +116,14 @@ COMMANDS: tuple[Command, ...] = (
         private=True,
     ),
     Command(
+        ("advert", "advertisement", "vacancy"),
+        "prepare",
+        "paste a job advert: the behaviours it assesses at its grade, and your drafts for each",
+        "advert Grade: HEO. We'll assess you against these behaviours: Working Together",
+        private=True,
+        menu=False,  # Teams' command lists hold ten; a pasted advert needs no command
+    ),
+    Command(
         ("drafts", "draft"),
         "prepare",
         "the examples you have drafted (only you see them)",

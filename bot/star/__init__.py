@@ -20,6 +20,7 @@ from typing import Any
 from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
+from bot.star.advert import ADVERT_VERBS, FromAdvert
 from bot.star.drafting import DRAFT_VERBS, START_VERBS, STOP_WORDS, Drafting, settled, step_of
 from bot.star.form import DraftForm
 from bot.star.practice import PRACTICE_VERBS, Practice
@@ -29,6 +30,7 @@ from bot.text import clean, count_words
 from bot.types import Event, Reply, without
 
 __all__ = [
+    "ADVERT_VERBS",
     "DRAFT_VERBS",
     "PRACTICE_VERBS",
     "START_VERBS",
@@ -38,7 +40,17 @@ __all__ = [
 ]
 
 
-class StarFlow(Practice, DraftForm, Drafting):
+_VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | ADVERT_VERBS
+
+
+def _advert_text(command: str, *, pasted: bool) -> str:
+    """The advert in `command` (after `advert`, unless pasted on its own), its lines kept:
+    a list of behaviours is often one a line."""
+    typed = strip_command_prefix(clean(command, keep_newlines=True, exact=True))
+    return typed if pasted else ([*typed.split(maxsplit=1), ""])[1]
+
+
+class StarFlow(FromAdvert, Practice, DraftForm, Drafting):
     name = "star"
 
     def __init__(self, lookup: Lookup, store: Store):
@@ -51,12 +63,16 @@ class StarFlow(Practice, DraftForm, Drafting):
         """Whether this event is the flow's: a STAR command, or any answer while a draft
         is being written in this conversation."""
         verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+        if verb in _VERBS or self._pasted_advert(event):
             return True
         if ("star" in state or "practice" in state) and event.action is None:
             return not self._is_command(event)
         # "stop" with nothing under way: say so, rather than look it up
         return event.action is None and word_of(strip_command_prefix(event.text)) is Word.STOP
+
+    def _pasted_advert(self, event: Event) -> bool:
+        """A job advert pasted with no command (see `bot.lookup.advert`)."""
+        return event.action is None and self.lookup.adverts.pasted(event.text)
 
     @staticmethod
     def _verb(text: str) -> str:
@@ -77,10 +93,15 @@ class StarFlow(Practice, DraftForm, Drafting):
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
         verb, rest = verb.casefold(), rest.strip()
-        if verb in START_VERBS or verb in DRAFT_VERBS or verb in PRACTICE_VERBS:
+        pasted = verb not in _VERBS and self._pasted_advert(event)
+        if pasted:
+            verb = "advert"
+        if verb in _VERBS:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
             state = settled(state)  # a command answers no confirmation left waiting
+            if verb in ADVERT_VERBS:
+                return self.advert_command(state, event, _advert_text(command, pasted=pasted))
             if verb in START_VERBS:
                 return self.start(without(state, "practice"), event, rest)
             if verb in PRACTICE_VERBS:

@@ -5,7 +5,9 @@
 - `practice` (`Practising`): the practice question asked, the answer so far and the
   follow-up questions asked;
 - `practised` (`Practised`): how many questions each behaviour and level has had, so
-  that the next `practice` asks another.
+  that the next `practice` asks another;
+- `advert` (`AdvertAsked`): the behaviours a pasted job advert assesses, kept while the
+  bot asks which grade the job is (the advert named none).
 
 Rows stored before versions were kept are converted once, by the migration
 `m012_star_states` (bot/storage.py), with the upgrades registered here.
@@ -50,6 +52,16 @@ class Practised(Typed):
     KEY = "practised"
     VERSION = 1
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class AdvertAsked(Typed):
+    """An advert's behaviours, waiting for its grade (`advert level …`)."""
+
+    KEY = "advert"
+    VERSION = 1
+    framework: str = ""  # the framework's id
+    behaviours: list[str] = field(default_factory=list)  # their ids, in the advert's order
 
 
 @upgrade(DraftAt.KEY, 0)
