@@ -339,3 +339,22 @@ def test_a_reader_that_stops_early_ends_the_chat_quietly(tmp_path: Path) -> None
     )
     assert result.stdout.startswith("Leadership: Level 4")
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_advert_alone_takes_the_lines_after_it_to_an_empty_line(tmp_path: Path) -> None:
+    advert = (
+        "advert\n"
+        "Casework Manager, Grade: SEO\n"
+        "We'll assess you against these behaviours during the selection process:\n"
+        "• Leadership\n"
+        "• Working Together\n"
+        "\n"
+        "drafts\n"
+    )
+    result = chat(tmp_path, advert)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("From the advert: 2 behaviours at Level 3\n")
+    assert "Leadership: no draft yet" in out and "Working Together: no draft yet" in out
+    assert "No match for" not in out  # no line of the advert was taken as a lookup
+    assert "Your drafts\n" in out  # the line after the empty one is a message again

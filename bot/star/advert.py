@@ -4,7 +4,7 @@ The advert is read by `bot.lookup.advert` (its framework, behaviours and grade).
 reply shows each behaviour at the grade's level, as the lookup shows it, and a matrix of
 the person's own drafts against the behaviours: the drafts written for each, reviewed at
 that level (`review.analyse` with the level's standard), and for a behaviour with none,
-the draft of theirs that reads best against it, to adapt (`draft N copy FW/B/L`).
+the draft of theirs that reads best against it, to adapt (`draft N duplicate FW/B/L`).
 Choices start the missing ones (`prep FW/B/L`), adapt a draft, or begin a mock interview
 (`mock FW/B/L …`). An advert that names no grade is kept in the conversation's state
 (`AdvertAsked`) while the bot asks for it: `advert level FW/LEVEL` answers.
@@ -74,6 +74,23 @@ class FromAdvert:
             ]
         replies = self.advert_replies(event.user, fw, reading.behaviours, reading.level)
         return without(state, AdvertAsked.KEY), replies
+
+    def advert_for(self, owner: str, text: str, grade: str = "") -> tuple[Reply, str]:
+        """An advert read for `owner` with no conversation (`behaviourbot advert FILE`),
+        `grade` naming the level where the advert does not: the reply, and what it is:
+        "shown", "none" (no behaviour found) or "level" (which level is it?)."""
+        reading = self.lookup.adverts.read(text)  # type: ignore[attr-defined]
+        fw, level = reading.framework, reading.level
+        if fw is None or not reading.behaviours:
+            return compose("star/advert_none.j2"), "none"
+        if grade:
+            level = self._level_named(fw, grade)
+            if level is not None and any(level.id not in b.texts for b in reading.behaviours):
+                level = None
+        if level is None:
+            asked = self._ask_level(fw, reading.behaviours, listed=reading.listed, typed=grade)
+            return asked, "level"
+        return self.advert_replies(owner, fw, reading.behaviours, level)[0], "shown"
 
     def _ask_level(
         self, fw: Framework, behaviours: tuple[Behaviour, ...], *, listed: bool, typed: str = ""

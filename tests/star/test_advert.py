@@ -86,7 +86,7 @@ def test_the_matrix_reviews_only_the_persons_own_drafts_at_the_grade(
     assert rows[3].startswith("Delivering at Pace: no draft yet")  # bob's draft is his
     commands = {c.label: c.command for c in reply.choices}
     assert commands[f"Adapt draft {mine} to Changing and Improving"] == (
-        f"draft {mine} copy civil-service/changing-and-improving/3"
+        f"draft {mine} duplicate civil-service/changing-and-improving/3"
     )
     assert "Start Leadership" not in commands and "Start Working Together" not in commands
     adapted = alice.send(action=commands[f"Adapt draft {mine} to Changing and Improving"])
