@@ -118,8 +118,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("advert", "advertisement", "vacancy"),
         "prepare",
-        "paste a job advert: the behaviours it assesses at its grade, and your drafts for each",
-        "advert Grade: HEO. We'll assess you against these behaviours: Working Together",
+        "then a job advert (or paste one on its own): the behaviours it assesses at its"
+        " grade, and your drafts against them",
+        "advert",
         private=True,
         menu=False,  # Teams' command lists hold ten; a pasted advert needs no command
     ),

@@ -146,6 +146,49 @@ def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> N
     store.close()
 
 
+def test_advert_alone_in_a_terminal_takes_a_paste_with_its_empty_lines(tmp_path: Path) -> None:
+    """Interactively, `advert` asks for the paste; the paste's own empty lines arrive with
+    it and are kept, and an empty line typed after it ends the advert."""
+    import pty
+    import select
+    import time
+
+    main, child = pty.openpty()
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(tmp_path / "bot.db")],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path), "USER": "sam"},
+    )
+    os.close(child)
+    seen = b""
+
+    def wait_for(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 20
+        while text not in seen:
+            assert time.monotonic() < deadline, seen[-500:]
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 65536)
+
+    try:
+        wait_for(b"sam> ")
+        os.write(main, b"advert\r")
+        wait_for(b"Paste the advert, then an empty line to end it.")
+        os.write(main, b"Grade: HEO\r\rWe'll assess you against these behaviours:\r")
+        os.write(main, b"- Leadership\r- Working Together\r")
+        time.sleep(0.5)
+        os.write(main, b"\r")
+        wait_for(b"From the advert: 2 behaviours at Level 3")
+        wait_for(b"sam> ")
+    finally:
+        chat.kill()
+        chat.wait(10)
+        os.close(main)
+    assert b"No match for" not in seen
+
+
 def test_360_feedback_end_to_end_switching_who_is_speaking(tmp_path: Path) -> None:
     typed = """as alice
 360 leadership level 4
