@@ -72,8 +72,8 @@ class FromAdvert:
             return dict(state, advert=asked.dump()), [
                 self._ask_level(fw, reading.behaviours, listed=reading.listed)
             ]
-        replies = self.advert_replies(event.user, fw, reading.behaviours, reading.level)
-        return without(state, AdvertAsked.KEY), replies
+        shown = self.advert_reply(event.user, fw, reading.behaviours, reading.level)
+        return without(state, AdvertAsked.KEY), [shown]
 
     def advert_for(self, owner: str, text: str, grade: str = "") -> tuple[Reply, str]:
         """An advert read for `owner` with no conversation (`behaviourbot advert FILE`),
@@ -90,7 +90,7 @@ class FromAdvert:
         if level is None:
             asked = self._ask_level(fw, reading.behaviours, listed=reading.listed, typed=grade)
             return asked, "level"
-        return self.advert_replies(owner, fw, reading.behaviours, level)[0], "shown"
+        return self.advert_reply(owner, fw, reading.behaviours, level), "shown"
 
     def _ask_level(
         self, fw: Framework, behaviours: tuple[Behaviour, ...], *, listed: bool, typed: str = ""
@@ -121,8 +121,8 @@ class FromAdvert:
         level = self._level_named(fw, typed)
         if level is None or any(level.id not in b.texts for b in behaviours):
             return state, [self._ask_level(fw, behaviours, listed=True, typed=typed or "?")]
-        replies = self.advert_replies(event.user, fw, behaviours, level)
-        return without(state, AdvertAsked.KEY), replies
+        shown = self.advert_reply(event.user, fw, behaviours, level)
+        return without(state, AdvertAsked.KEY), [shown]
 
     def _level_named(self, fw: Framework, typed: str) -> Level | None:
         """`civil-service/3` (a choice's), or a level typed: `3`, `HEO`, `grade 7`."""
@@ -138,10 +138,11 @@ class FromAdvert:
 
     # ---- the analysis -------------------------------------------------------------------
 
-    def advert_replies(
+    def advert_reply(
         self, owner: str, fw: Framework, behaviours: tuple[Behaviour, ...], level: Level
-    ) -> list[Reply]:
-        """Each behaviour at `level`, and `owner`'s drafts against them: one reply."""
+    ) -> Reply:
+        """Each behaviour at `level` as the lookup shows it, then `owner`'s drafts
+        against them and what to do next."""
         targets = [Target(fw, b, level) for b in behaviours]
         drafts = self.store.drafts(owner)[:MOST_DRAFTS_READ]  # type: ignore[attr-defined]
         rows = [self._row(t, drafts) for t in targets]
@@ -161,7 +162,7 @@ class FromAdvert:
             mock=" ".join(f"{fw.id}/{t.behaviour.id}/{level.id}" for t in targets),
         )
         head, rest = reply.blocks[:2], reply.blocks[2:]
-        return [replace(reply, blocks=(*head, *definitions, *rest))]
+        return replace(reply, blocks=(*head, *definitions, *rest))
 
     def _cell(self, draft: dict[str, Any], target: Target) -> Cell:
         parts = draft["parts"]

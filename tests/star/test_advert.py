@@ -173,3 +173,13 @@ def test_an_advert_is_answered_in_private_only(chat: FakeAdapter) -> None:
     event = Event(user="slack:T1:U1", conversation="slack:T1:C1", text=HEO, private=False)
     (reply,) = chat.bot.handle(event)
     assert reply.title == "Let's prepare in private"
+
+
+def test_an_advert_pasted_while_a_360_request_is_built_asks_its_question_again(
+    chat: FakeAdapter, store: Store
+) -> None:
+    asked = chat.say("360")
+    replies = chat.send(text=HEO)
+    assert replies[0].title == "From the advert: 4 behaviours at Level 3"
+    assert replies[-1].title == asked.title  # the 360's question, waiting as it was
+    assert "feedback" in store.state(chat.user, chat.user)
