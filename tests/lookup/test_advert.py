@@ -138,6 +138,15 @@ def test_an_advert_without_behaviours_has_none(reader: AdvertReader) -> None:
             "Proven leadership of a team of ten in a busy office",
             ["working-together", "changing-and-improving"],
         ),
+        (  # the Success Profiles shape: a sentence first, the list under "Behaviours",
+            # then "Experience" whose "Leadership experience" is no behaviour
+            "We'll assess you against these behaviours, experience and technical skills"
+            " during the selection process.\n\nBehaviours\nWe'll assess you against these"
+            " behaviours during the selection process:\nMaking Effective Decisions\n"
+            "Leadership\nDelivering at Pace\n\nExperience\nLeadership experience in a large"
+            " organisation, and Working Together with partners.\n",
+            ["making-effective-decisions", "leadership", "delivering-at-pace"],
+        ),
         (  # a sentence that mentions a behaviour is no list item
             "We'll assess you against these behaviours:\n"
             "- you will need proven leadership of a large and busy team\n",
