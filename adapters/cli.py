@@ -114,6 +114,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--json", action="store_true", help="print one JSON object instead")
 
+    advert = commands.add_parser(
+        "advert",
+        help="a job advert's behaviours at its grade, with your drafts against them",
+        description="Read a job advert (a file, or standard input): the behaviours it will"
+        " assess, each at the advert's grade, and your STAR drafts (those of the terminal"
+        " chat) against them, as `advert` in the chat shows them.",
+    )
+    advert.add_argument(
+        "file", nargs="?", default="-", help="the advert's file, or - for standard input (default)"
+    )
+    advert.add_argument(
+        "--grade", help='the grade or level, where the advert names none, e.g. "HEO", "4"'
+    )
+    advert.add_argument("--user", help="whose drafts (default: your login name, as in chat)")
+    _db_option(advert)
+
     serve = commands.add_parser(
         "serve",
         help="run the web process for Slack and Teams",
@@ -294,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export(settings, args)
     if args.command == "review":
         return _review(settings, args)
+    if args.command == "advert":
+        return _advert(settings, args)
     if args.command == "serve":
         if args.port is not None:
             port = args.port
@@ -430,14 +448,14 @@ MAX_STATEMENT_BYTES = 200_000  # far more than any statement: a wrong file, refu
 MAX_STATEMENT_WORDS = 5_000
 
 
-def _read_statement(name: str) -> str | None:
-    """The answer to review, from a file or standard input; None (with the reason on
-    stderr) when it cannot be read."""
+def _read_statement(name: str, what: str = "answer") -> str | None:
+    """The answer to review (or the advert to read: `what`), from a file or standard
+    input; None (with the reason on stderr) when it cannot be read."""
     shown = ascii(name)[1:-1] if not name.isprintable() else name  # never a terminal escape
     try:
         if name == "-":
             if sys.stdin.isatty():
-                print("Paste the answer, then press Ctrl-D on a line of its own.", file=sys.stderr)
+                print(f"Paste the {what}, then press Ctrl-D on a line of its own.", file=sys.stderr)
             raw = sys.stdin.buffer.read(MAX_STATEMENT_BYTES + 1)
         else:
             if not stat.S_ISREG(os.stat(name).st_mode):  # a FIFO or a device: never waited on
@@ -450,7 +468,7 @@ def _read_statement(name: str) -> str | None:
         return None
     if len(raw) > MAX_STATEMENT_BYTES:
         print(
-            f"behaviourbot: {shown} is over {MAX_STATEMENT_BYTES // 1000} kB: give one answer",
+            f"behaviourbot: {shown} is over {MAX_STATEMENT_BYTES // 1000} kB: give one {what}",
             file=sys.stderr,
         )
         return None
@@ -540,6 +558,52 @@ def _review(settings: Settings, args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `behaviourbot review FILE | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _advert(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from adapters.console import format_reply
+    from bot.render import compose
+    from bot.router import Bot
+    from bot.storage import Store
+    from bot.text import clean
+
+    text = _read_statement(args.file, "advert")
+    if text is None:
+        return EXIT_CONFIG
+    if not text.strip():
+        print("behaviourbot: there is no advert to read (the input is empty)", file=sys.stderr)
+        return EXIT_CONFIG
+    frameworks = _load(settings)
+    if frameworks is None:
+        return EXIT_CONFIG
+    db_path = args.db or settings.db_path
+    try:
+        store = Store.open(db_path)
+    except Exception as exc:
+        print(f"behaviourbot: cannot open the database {db_path}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        owner = f"console:local:{_console_user(args.user)}"
+        grade = clean(args.grade or "")[:40]
+        reply, what = Bot(frameworks, store).star.advert_for(owner, text, grade)
+    finally:
+        store.close()
+    if what == "level":  # which level: the advert's behaviours, and the levels to give
+        levels = "; ".join(c.label for c in reply.choices)
+        print(format_reply(replace(reply, blocks=reply.blocks[:2], choices=())) + "\n")
+        print(f"behaviourbot: name the grade with --grade, one of: {levels}", file=sys.stderr)
+        return 1
+    # choices are the chat's commands: shown as what to type there
+    typed = compose("star/advert_commands.j2", choices=reply.choices)
+    reply = replace(reply, blocks=(*reply.blocks, *typed.blocks), choices=())
+    try:
+        print(format_reply(reply))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `behaviourbot advert FILE | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0 if what == "shown" else 1
 
 
 def _print_review(review, reply, target, *, as_json_object: bool) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,9 @@ Interactive with line editing and history when stdin is a terminal; otherwise it
 one message per line and writes the replies to stdout, so it works in scripts:
 `printf 'leadership level 4\\n' | behaviourbot chat`. Choices are numbered; typing the
 number picks one (the core remembers what was offered, so this survives a restart).
+`advert` on a line of its own takes the lines after it, up to an empty line, as one
+message: a job advert pasted over many lines (in a terminal, lines pasted together are
+one message anyway).
 """
 
 from __future__ import annotations
@@ -21,12 +24,17 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.clock import named_zone
+from bot.commands import named
 from bot.render import compose, phrase, words
 from bot.types import Event, Outgoing, Reply, bar_line
 
 log = logging.getLogger("behaviourbot.console")
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye", "/quit", "/exit"})
+# `advert` alone: the lines that follow, to an empty line, are the advert
+_ADVERT = re.compile(
+    r"^\s*/?\s*(?:behaviou?r\s+)?(?:" + "|".join(named("advert").words) + r")\s*$", re.I
+)
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
@@ -88,6 +96,14 @@ def _waiting(stream: TextIO, seconds: float) -> bool:
     except (OSError, ValueError):  # no file descriptor (a test's StringIO), or Windows
         return False
     return bool(ready)
+
+
+def _up_to_empty(lines: Iterable[str]) -> Iterable[str]:
+    """The lines up to (not with) the first empty one."""
+    for line in lines:
+        if not line.strip():
+            return
+        yield line
 
 
 def local_zone(env: Mapping[str, str] | None = None) -> tuple[str, int | None]:
@@ -187,9 +203,14 @@ class Console:
         try:
             if self.interactive:
                 return self._run_interactive()
-            for line in self.stdin:
+            lines = iter(self.stdin)
+            for line in lines:
                 if line.strip().casefold() in QUIT_WORDS:
                     break
+                if _ADVERT.match(line):
+                    advert = [line.strip()]
+                    advert += (more.rstrip("\n") for more in _up_to_empty(lines))
+                    line = "\n".join(advert)
                 if line.strip():
                     self.show(self.say(line.rstrip("\n")))
         except BrokenPipeError:  # read by `head`, say, which has had enough: quietly
@@ -212,6 +233,8 @@ class Console:
                     continue
                 if line.strip().casefold() in QUIT_WORDS:
                     break
+                if _ADVERT.match(line):
+                    line = self._advert(line)
                 if line.strip():
                     self.stdout.write("\n")
                     self.show(self.say(line))
@@ -224,6 +247,21 @@ class Console:
                 except OSError:
                     log.warning("could not save the chat history to %s", self.history)
         return 0
+
+    def _advert(self, line: str) -> str:
+        """`advert` typed alone: the advert pasted after it, up to an empty line typed
+        (the empty lines of a paste arrive with it and are kept)."""
+        self.stdout.write(DIM + words("console/advert_paste.j2") + RESET + "\n")
+        lines = [line.strip()]
+        while True:
+            try:
+                more = self._rest_of_paste(input())
+            except (EOFError, KeyboardInterrupt):
+                break
+            if not more.strip():
+                break
+            lines.append(more)
+        return "\n".join(lines)
 
     def _rest_of_paste(self, line: str) -> str:
         """`line` and the lines pasted with it: text pasted in one go arrives faster than

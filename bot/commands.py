@@ -128,6 +128,15 @@ COMMANDS: tuple[Command, ...] = (
         menu=False,  # Teams' command lists hold ten; help offers it, and a job advert's reply
     ),
     Command(
+        ("advert", "advertisement", "vacancy"),
+        "prepare",
+        "then a job advert (or paste one on its own): the behaviours it assesses at its"
+        " grade, and your drafts against them",
+        "advert",
+        private=True,
+        menu=False,  # Teams' command lists hold ten; a pasted advert needs no command
+    ),
+    Command(
         ("drafts", "draft"),
         "prepare",
         "the examples you have drafted (only you see them)",

@@ -50,7 +50,7 @@ from bot.plans.store import PlanStore
 from bot.records import Checked, PersonalFlow
 from bot.render import compose
 from bot.schedule import Schedule
-from bot.star import StarFlow
+from bot.star import ADVERT_VERBS, StarFlow
 from bot.star.bank import Bank
 from bot.storage import Busy, Store, is_busy
 from bot.text import clean
@@ -274,7 +274,7 @@ class Bot:
         if not any(key in state for key in _FLOW_KEYS):
             command = event.action if event.action is not None else event.text
             verb = strip_command_prefix(clean(command)).partition(" ")[0]
-            if verb.casefold().rstrip(".!") not in _VERBS:
+            if verb.casefold().rstrip(".!") not in _VERBS and not self._advert(event):
                 return None
         if self.filler.wants(state, event):
             return self.filler
@@ -284,6 +284,10 @@ class Bot:
         )
         flows += (self.plans, self.expectations, self.home)
         return next((f for f in flows if f.wants(state, event)), None)
+
+    def _advert(self, event: Event) -> bool:
+        """A job advert pasted with no command: the advert command's (bot/star/advert.py)."""
+        return event.action is None and self.lookup.adverts.pasted(event.text)
 
     def _under_way(self, state: dict[str, Any]) -> tuple[str, WaitingFlow] | None:
         """The flow whose question is waiting for an answer, with its state's key: a
@@ -328,6 +332,8 @@ class Bot:
         manager was glowing" starts with a verb but is no command."""
         typed = strip_command_prefix(clean(text))
         first, *rest = typed.split() or [""]
+        if first.casefold() not in _BY_WORD and self.lookup.adverts.pasted(text):
+            return "advert " + clean(text, keep_newlines=True, exact=True)  # a pasted advert
         if first.casefold() == "help":
             return typed if len(rest) == 1 and job_of(rest[0]) else None
         command = _BY_WORD.get(first.casefold())
@@ -384,8 +390,10 @@ class Bot:
             # another job's question (360 close: yes or no?): it is answered next, by
             # number, label, yes or no, and the flow's question waits
             return dict(new_state, over_flow=True), replies, kind
+        # a flow's own commands say where they leave it (an advert is no step of a draft)
+        own = other is flow and not _is_advert(event)
         if (
-            other is not flow  # a flow's own commands say where they leave it
+            not own
             and new_state.get(key) == state.get(key)
             and (asked := flow.ask_again(new_state, event))
         ):
@@ -579,6 +587,12 @@ def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, An
         choice_labels=[c.label for c in reply.choices],
         **({"asked": True} if _is_question(reply) else {}),
     )
+
+
+def _is_advert(event: Event) -> bool:
+    """The advert command (typed, or a pasted advert read as one)."""
+    command = event.action if event.action is not None else event.text
+    return strip_command_prefix(clean(command)).partition(" ")[0].casefold() in ADVERT_VERBS
 
 
 def _is_question(reply: Reply) -> bool:

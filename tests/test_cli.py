@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +166,52 @@ def test_a_local_slack_api_over_http_is_not_warned_about(tmp_path) -> None:  # t
     assert warnings(SLACK_API_URL="http://[::1]:9/api/") == []
     assert warnings(SLACK_SIGNING_SECRET="8f742231b10e8888abcd99yyyzzz85a5") == []
     assert len(warnings(SLACK_API_URL="http://10.0.0.1/api/")) == 1
+
+
+def test_an_advert_file_is_read_against_the_terminal_persons_drafts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .star.test_review import STRONG
+
+    db = str(tmp_path / "bot.db")
+    typed = ["prep leadership level 3", *(STRONG[p] for p in ("situation", "task", "action"))]
+    subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", db, "--user", "sam"],
+        input="\n".join([*typed, STRONG["result"], "skip"]) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    adverts = Path(__file__).parent / "lookup" / "adverts"
+    advert = str(adverts / "cs_g7_bullets.txt")
+    shown = run("advert", advert, "--db", db, "--user", "sam")
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    assert out.startswith("From the advert: 3 behaviours at Level 4\n")
+    assert "Leadership: draft 1 (written for Level 3), band " in out
+    assert "prep civil-service/communicating-and-influencing/4: Start Communicating" in out
+    assert "mock civil-service/leadership/4 civil-service/communicating-and-influencing/4" in out
+    other = run("advert", advert, "--db", db, "--user", "alex")  # sam's drafts are sam's
+    assert "Leadership: no draft yet" in other.stdout and "draft 1" not in other.stdout
+    # no grade in the advert: --grade gives it, and without it the levels to give are said
+    no_grade = str(adverts / "cs_no_grade.txt")
+    asked = run("advert", no_grade, "--db", db, "--user", "sam")
+    assert asked.returncode == 1 and asked.stdout.startswith("Which grade is the job?")
+    assert "--grade, one of: Level 1 (AA and AO or equivalent);" in asked.stderr
+    graded = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "advert", "-", "--grade", "HEO", "--db", db],
+        input=(adverts / "cs_no_grade.txt").read_text(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert graded.stdout.startswith("From the advert: 3 behaviours at Level 3\n")
+
+
+@pytest.mark.parametrize("name", ["missing.txt", "."])
+def test_an_advert_that_cannot_be_read_is_said_plainly(tmp_path, name: str) -> None:  # type: ignore[no-untyped-def]
+    done = run("advert", str(tmp_path / name), "--db", str(tmp_path / "bot.db"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("behaviourbot: ") and done.stdout == ""
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    assert run("advert", str(empty)).returncode == 2

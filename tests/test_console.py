@@ -147,6 +147,49 @@ def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> N
     store.close()
 
 
+def test_advert_alone_in_a_terminal_takes_a_paste_with_its_empty_lines(tmp_path: Path) -> None:
+    """Interactively, `advert` asks for the paste; the paste's own empty lines arrive with
+    it and are kept, and an empty line typed after it ends the advert."""
+    import pty
+    import select
+    import time
+
+    main, child = pty.openpty()
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(tmp_path / "bot.db")],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path), "USER": "sam"},
+    )
+    os.close(child)
+    seen = b""
+
+    def wait_for(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 20
+        while text not in seen:
+            assert time.monotonic() < deadline, seen[-500:]
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 65536)
+
+    try:
+        wait_for(b"sam> ")
+        os.write(main, b"advert\r")
+        wait_for(b"Paste the advert, then an empty line to end it.")
+        os.write(main, b"Grade: HEO\r\rWe'll assess you against these behaviours:\r")
+        os.write(main, b"- Leadership\r- Working Together\r")
+        time.sleep(0.5)
+        os.write(main, b"\r")
+        wait_for(b"From the advert: 2 behaviours at Level 3")
+        wait_for(b"sam> ")
+    finally:
+        chat.kill()
+        chat.wait(10)
+        os.close(main)
+    assert b"No match for" not in seen
+
+
 def test_360_feedback_end_to_end_switching_who_is_speaking(tmp_path: Path) -> None:
     typed = """as alice
 360 leadership level 4
@@ -404,3 +447,22 @@ def test_a_reader_that_stops_early_ends_the_chat_quietly(tmp_path: Path) -> None
     )
     assert result.stdout.startswith("Leadership: Level 4")
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_advert_alone_takes_the_lines_after_it_to_an_empty_line(tmp_path: Path) -> None:
+    advert = (
+        "advert\n"
+        "Casework Manager, Grade: SEO\n"
+        "We'll assess you against these behaviours during the selection process:\n"
+        "• Leadership\n"
+        "• Working Together\n"
+        "\n"
+        "drafts\n"
+    )
+    result = chat(tmp_path, advert)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("From the advert: 2 behaviours at Level 3\n")
+    assert "Leadership: no draft yet" in out and "Working Together: no draft yet" in out
+    assert "No match for" not in out  # no line of the advert was taken as a lookup
+    assert "Your drafts\n" in out  # the line after the empty one is a message again

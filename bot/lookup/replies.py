@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from bot import commands
 from bot.frameworks import Behaviour, Framework, Level
+from bot.lookup.advert import AdvertReader
 from bot.lookup.compare import compare_levels
 from bot.lookup.resolver import (
     FILLER,
@@ -70,6 +71,7 @@ class Lookup:
         self.frameworks = list(frameworks)
         self.index = Index(self.frameworks)
         self.search_index = SearchIndex(self.frameworks)
+        self.adverts = AdvertReader(self.index)
         self._cache: dict[tuple[str, str], Reply] = {}
 
     # ---- entry point --------------------------------------------------------------

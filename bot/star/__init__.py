@@ -30,6 +30,7 @@ from bot.star.drafting import (
     settled,
     step_of,
 )
+from bot.star.advert import ADVERT_VERBS, FromAdvert
 from bot.star.form import DraftForm
 from bot.star.mock import MOCK_VERBS, Mock, mock_step
 from bot.star.practice import PRACTICE_VERBS, Practice
@@ -39,6 +40,7 @@ from bot.text import clean, count_words
 from bot.types import Event, Reply, without
 
 __all__ = [
+    "ADVERT_VERBS",
     "DRAFT_VERBS",
     "MOCK_VERBS",
     "PRACTICE_VERBS",
@@ -49,10 +51,17 @@ __all__ = [
 ]
 
 
-_VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | MOCK_VERBS | EVIDENCE_VERBS
+_VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | MOCK_VERBS | EVIDENCE_VERBS | ADVERT_VERBS
 
 
-class StarFlow(Mock, Practice, DraftForm, Drafting):
+def _advert_text(command: str, *, pasted: bool) -> str:
+    """The advert in `command` (after `advert`, unless pasted on its own), its lines kept:
+    a list of behaviours is often one a line."""
+    typed = strip_command_prefix(clean(command, keep_newlines=True, exact=True))
+    return typed if pasted else ([*typed.split(maxsplit=1), ""])[1]
+
+
+class StarFlow(Mock, FromAdvert, Practice, DraftForm, Drafting):
     name = "star"
 
     def __init__(self, lookup: Lookup, store: Store, bank: Bank):
@@ -66,12 +75,16 @@ class StarFlow(Mock, Practice, DraftForm, Drafting):
         """Whether this event is the flow's: a STAR command, or any answer while a draft
         is being written, a practice question or a mock interview waits."""
         verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in _VERBS:
+        if verb in _VERBS or self._pasted_advert(event):
             return True
         if any(key in state for key in ("star", "practice", "mock")) and event.action is None:
             return not self._is_command(event)
         # "stop" with nothing under way: say so, rather than look it up
         return event.action is None and word_of(strip_command_prefix(event.text)) is Word.STOP
+
+    def _pasted_advert(self, event: Event) -> bool:
+        """A job advert pasted with no command (see `bot.lookup.advert`)."""
+        return event.action is None and self.lookup.adverts.pasted(event.text)
 
     @staticmethod
     def _verb(text: str) -> str:
@@ -92,6 +105,9 @@ class StarFlow(Mock, Practice, DraftForm, Drafting):
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")
         verb, rest = verb.casefold(), rest.strip()
+        pasted = verb not in _VERBS and self._pasted_advert(event)
+        if pasted:
+            verb = "advert"
         if verb in _VERBS:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
@@ -106,6 +122,8 @@ class StarFlow(Mock, Practice, DraftForm, Drafting):
                 again = self.ask_again(state, event)  # a draft's question still waits
                 listed = self.evidence(event, rest)
                 return state, [listed] if again is None else [listed, again]
+            if verb in ADVERT_VERBS:
+                return self.advert_command(state, event, _advert_text(command, pasted=pasted))
             if verb in START_VERBS:
                 new_state, replies = self.start(without(state, "practice"), event, rest)
             elif verb in PRACTICE_VERBS:

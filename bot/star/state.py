@@ -9,6 +9,8 @@
 - `mock` (`Interviewing`): a mock interview under way: the behaviours in turn, the
   answers and follow-up answers so far; `mocked` (`Interviewed`): the last one, ended,
   for its summary's choices (save an answer as a draft, run it again).
+- `advert` (`AdvertAsked`): the behaviours a pasted job advert assesses, kept while the
+  bot asks which grade the job is (the advert named none).
 
 Rows stored before versions were kept are converted once, by the migration
 `m012_star_states` (bot/storage.py), with the upgrades registered here.
@@ -86,6 +88,16 @@ class Interviewed(Interviewing):
     """The last mock interview, finished or stopped (with only whole answers kept)."""
 
     KEY = "mocked"
+
+
+@dataclass
+class AdvertAsked(Typed):
+    """An advert's behaviours, waiting for its grade (`advert level …`)."""
+
+    KEY = "advert"
+    VERSION = 1
+    framework: str = ""  # the framework's id
+    behaviours: list[str] = field(default_factory=list)  # their ids, in the advert's order
 
 
 @upgrade(DraftAt.KEY, 0)
