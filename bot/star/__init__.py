@@ -20,6 +20,7 @@ from typing import Any
 from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
+from bot.star.advert import ADVERT_VERBS, FromAdvert
 from bot.star.bank import Bank
 from bot.star.drafting import (
     DRAFT_VERBS,
@@ -30,7 +31,6 @@ from bot.star.drafting import (
     settled,
     step_of,
 )
-from bot.star.advert import ADVERT_VERBS, FromAdvert
 from bot.star.form import DraftForm
 from bot.star.mock import MOCK_VERBS, Mock, mock_step
 from bot.star.practice import PRACTICE_VERBS, Practice

@@ -123,9 +123,9 @@ class Person:
         assert status == 200
         return json.loads(body) if body else None
 
-    def last(self) -> dict[str, Any]:
-        """The last message to this person: posted in their DM, or replacing the one
-        whose button they pressed (response_url)."""
+    def messages(self) -> list[dict[str, Any]]:
+        """The messages to this person: posted in their DM, or replacing the one whose
+        button they pressed (response_url)."""
         return [
             c.body
             for c in self.fake.calls
@@ -134,7 +134,18 @@ class Person:
                 c.path == "/api/chat.postMessage"
                 and c.body.get("channel") in (self.user, self.channel)
             )
-        ][-1]
+        ]
+
+    def last(self) -> dict[str, Any]:
+        """The last message to this person."""
+        return self.messages()[-1]
+
+    def answer_to(self, text: str) -> str:
+        """What the bot answers `text` said in the DM: an event is answered after its
+        acknowledgement, so the answer is waited for."""
+        before = len(self.messages())
+        self.say(text)
+        return text_of(wait_for(lambda: self.messages()[before:] and self.last()))
 
     def buttons(self, message: dict[str, Any] | None = None) -> dict[str, str]:
         message = message or self.last()
@@ -498,15 +509,13 @@ def test_consent_in_the_slack_modal_is_asked_stored_and_withdrawn(slack) -> None
     assert consents == {BOB: True, CAROL: False, DAN: False}
     bob = Person(url, fake, BOB)
     bob.n = 100  # event ids of its own
-    bob.say("360 consent 1 no")
-    assert "stay in the report alone" in text_of(wait_for(lambda: bob.last()))
+    assert "stay in the report alone" in bob.answer_to("360 consent 1 no")
     assert db.peer(1, f"slack:{TEAM}:{BOB}")["consent"] is False
     bob.press("360 answer 1")
     reopened = [b for b in bob.opened()["blocks"] if b["type"] == "input"]
     assert reopened[0]["element"]["initial_option"]["value"] == "no"  # as it now holds
     alice.press("360 close 1 confirm")
-    bob.say("360 consent 1 yes")
-    assert "can no longer change" in text_of(bob.last())
+    assert "can no longer change" in bob.answer_to("360 consent 1 yes")
     assert db.peer(1, f"slack:{TEAM}:{BOB}")["consent"] is False
 
 
@@ -526,11 +535,9 @@ def test_prep_in_slack_offers_what_peers_shared_only_after_the_close(slack) -> N
             "example-leadership": typed(words[user]),
         }
         assert peer.submit(peer.opened(), values) is None
-    alice.say("prep leadership level 4")
-    assert "Peers said you" not in text_of(alice.last())  # still open
+    assert "Peers said you" not in alice.answer_to("prep leadership level 4")  # still open
     alice.press("360 close 1 confirm")
-    alice.say("prep leadership level 4")
-    started = text_of(alice.last())
+    started = alice.answer_to("prep leadership level 4")
     assert "Peers said you" in started
     assert "“Chaired the &lt;!channel&gt; review”" in started  # escaped on the way out
     assert "<!channel>" not in started and "Carol kept it" not in started
