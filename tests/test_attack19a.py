@@ -1,0 +1,151 @@
+"""Attack and trial of issue 19's mock interview, report pictures and home additions:
+each test here shows a defect found, and is expected to fail until it is fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.frameworks import Framework
+from bot.router import Bot
+from bot.storage import Store
+
+from .conftest import FakeAdapter
+from .feedback.test_request import PEERS, answer, people, request
+from .plans.test_flow import add_leadership
+from .servers import wait_for
+from .slack.test_feedback import ALICE, TEAM, Person, slack_server
+from .star.test_mock import PACE, PACE_MORE, PICTURE, PICTURE_MORE
+
+SLACK_ALICE = f"slack:{TEAM}:{ALICE}"
+SLACK_DM = f"slack:{TEAM}:D{ALICE}"
+
+
+def wait_for_reply(alice: Person, before: int) -> None:
+    """Until the app has answered one more time (a DM is answered after Slack's ack)."""
+
+    def answered() -> bool:
+        return len(alice.fake.calls) > before
+
+    wait_for(answered)
+
+
+def said(alice: Person, text: str) -> dict:  # type: ignore[type-arg]
+    before = len(alice.fake.calls)
+    alice.say(text)
+    wait_for_reply(alice, before)
+    return alice.last()
+
+
+def pressed(alice: Person, value: str) -> dict:  # type: ignore[type-arg]
+    before = len(alice.fake.calls)
+    alice.press(value)
+    wait_for_reply(alice, before)
+    return alice.last()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`mock save N` carries no mark of its interview: a button of an older summary "
+    "saves answer N of the newest interview, on another behaviour than its label names",
+)
+def test_an_old_summarys_save_button_never_saves_a_newer_interviews_answer(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    with slack_server(tmp_path, frameworks) as (url, fake, bot):
+        alice = Person(url, fake, ALICE)
+        said(alice, "mock civil-service/delivering-at-pace/3")
+        said(alice, PACE)
+        first = said(alice, PACE_MORE)
+        save = alice.buttons(first)["Save answer 1 (Delivering at Pace) as a draft"]
+        # a new interview, typed (the first summary stays in the DM with its buttons)
+        said(alice, "mock civil-service/seeing-the-big-picture/3")
+        said(alice, PICTURE)
+        second = said(alice, PICTURE_MORE)
+        assert "Seeing the Big Picture, Level 3: band" in str(second)
+        pressed(alice, save)  # the first summary's button, labelled Delivering at Pace
+        drafts = bot.store.drafts(SLACK_ALICE)
+        # whatever it does (save the first answer, or say the button is old), it never
+        # files the Seeing the Big Picture answer under a Delivering at Pace button
+        assert all(d["behaviour"] != "seeing-the-big-picture" for d in drafts), drafts
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`mock again` restarts the interview under way, so an old summary's Run again "
+    "button (or the command typed) throws away the answers given so far, unasked",
+)
+def test_an_old_run_again_button_keeps_the_interview_under_way(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    with slack_server(tmp_path, frameworks) as (url, fake, bot):
+        alice = Person(url, fake, ALICE)
+        said(alice, "mock civil-service/delivering-at-pace/3")
+        said(alice, PACE)
+        first = said(alice, PACE_MORE)
+        again = alice.buttons(first)["Run the mock again"]
+        said(
+            alice,
+            "mock civil-service/seeing-the-big-picture/3 civil-service/delivering-at-pace/3",
+        )
+        said(alice, PICTURE)
+        said(alice, PICTURE_MORE)  # question 1 and its follow-up answered: 2 waits
+        assert len(bot.store.state(SLACK_ALICE, SLACK_DM)["mock"]["follow_answers"]) == 1
+        pressed(alice, again)  # the first summary's button, still in the DM
+        kept = bot.store.state(SLACK_ALICE, SLACK_DM)["mock"]
+        assert kept["follow_answers"] == [PICTURE_MORE], kept
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="progress recorded of the owner's own accord (`plan progress`) is stored as a "
+    "check-in asked, so the picture says check-ins were asked and answered when none was",
+)
+def test_progress_recorded_unasked_is_not_drawn_as_a_check_in_asked(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    alice = FakeAdapter(bot, "alice")
+    add_leadership(alice)  # check-ins never turned on
+    alice.send(text="plan progress")
+    alice.send(text="Led the January planning day")
+    alice.send(text="in progress")
+    (view,) = alice.send(text="plan")
+    said = view.plain_text()
+    assert "In progress: 1 of 1" in said
+    assert "asked so far" not in said and "Answered: 1 of 1" not in said, said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="'I do not know' is not read as a non-answer (only \"I don't know\"): the mock "
+    "takes it as the answer, asks its follow-up, and `mock save` files it as a Situation",
+)
+def test_i_do_not_know_gets_a_hint_in_a_mock_interview(chat: FakeAdapter) -> None:
+    chat.send(text="mock leadership level 4")
+    replies = chat.send(text="I do not know")
+    body = "\n".join(r.plain_text() for r in replies)
+    assert "a follow-up" not in body
+    assert "Take a moment" in body  # the hint, and the question again
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the manager's Markdown export is worded for the requester ('You' column, "
+    "'your own rating', 'asks you to'), beside a picture drawn for the manager",
+)
+def test_the_managers_markdown_export_is_worded_for_the_manager(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS, "dana")
+    request(who["alice"], manager="dana")
+    answer(who["bob"], "4", "2", "skip", "skip", "skip")
+    answer(who["carol"], "3", "2", "skip", "skip", "skip")
+    answer(who["dan"], "3", "2", "skip", "skip", "skip")
+    who["alice"].send(text="360 close 1 confirm")
+    (export,) = who["dana"].send(text="360 export 1 markdown")
+    said = export.plain_text()
+    assert "Picture\\: the peers' average" in said  # the manager's own picture
+    assert "| You |" not in said and "your own rating" not in said, said
