@@ -43,7 +43,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # "answer", "requests", "drafts", "checkins", "expectations"
+    kind: str  # "answer", "requests", "paused", "drafts", "checkins", "expectations"
     heading: str
     items: tuple[Item, ...]
 
@@ -98,6 +98,7 @@ class Home:
         found = (
             ("answer", self._to_answer(user)),
             ("requests", self._requests(user)),
+            ("paused", self._paused(user)),
             ("drafts", self._drafts(user)),
             ("checkins", self._checkins(user)),
             ("expectations", self._expectations(user)),
@@ -129,7 +130,7 @@ class Home:
 
     def _requests(self, user: str) -> list[Item]:
         feedback = self.feedback
-        return self._paused(user) + [
+        return [
             _item(
                 "request",
                 f"360 report {request['id']}",

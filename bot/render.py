@@ -16,6 +16,7 @@ nothing inside them can start a block or a choice, whatever a person typed.
 from __future__ import annotations
 
 import html
+import re
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -123,6 +124,11 @@ def chart_markdown(chart: Chart) -> str:
 SVG_WIDTH, SVG_BAR, SVG_ROW = 760, 200, 22  # pixels: the image, the longest bar, a line
 
 
+# Characters XML 1.0 does not allow at all (not even escaped): a framework file's name
+# may hold one, and the SVG must stay well formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def chart_svg(chart: Chart) -> str:
     """A chart as a standalone SVG image: its title as the image's accessible name and
     caption, each group's label, and each bar a rectangle on a grey track from 0 to the
@@ -130,7 +136,7 @@ def chart_svg(chart: Chart) -> str:
     is escaped, in text and in attributes alike."""
 
     def esc(text: str) -> str:
-        return html.escape(text, quote=True)
+        return html.escape(_NOT_XML.sub("\ufffd", text), quote=True)
 
     rows: list[str] = []
     y = 2 * SVG_ROW

@@ -404,6 +404,14 @@ def m017_peer_consent(db: Database) -> None:
     upgrade_flow_states(db)
 
 
+@MIGRATIONS()
+def m018_own_checkins(db: Database) -> None:
+    """Whether a plan check-in was the owner's own (`plan progress` with none asked: 1),
+    not one the schedule asked: the plan's picture counts only those asked. Rows stored
+    before count as asked (the schedule's)."""
+    db["plan_checkins"].add_column("own", int)
+
+
 def upgrade_flow_states(db: Database) -> None:
     """Every conversation's flow states in their newest shapes, converted once (for a
     migration that follows a flow's new state version: see bot.engine.upgrade)."""

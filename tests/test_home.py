@@ -178,6 +178,8 @@ def test_a_paused_360_request_waits_in_home_and_its_button_takes_it_up(
     who["alice"].send(text="delivering at pace")
     assert "Paused: nothing was sent" in text(who["alice"].send(text="stop"))
     home = who["alice"].say("home")
+    assert "360 requests not sent yet" in home.plain_text()
+    assert "Your open 360 requests" not in home.plain_text()
     assert (
         "A 360 request you paused, on Leadership, Delivering at Pace: nothing has been sent,"
         " and nobody asked yet" in home.plain_text()

@@ -29,6 +29,7 @@ MIGRATED = [
     "m015_people_in_states",
     "m016_feedback_history",
     "m017_peer_consent",
+    "m018_own_checkins",
 ]
 
 

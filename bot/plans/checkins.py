@@ -96,7 +96,7 @@ class CheckIns:
                 answered=described["when"](checkin["answered_at"]),
             )
         if checkin is None:  # a check-in of the person's own accord
-            number = self.flow.db.add_checkin(plan["id"], iso(self.flow.store.now()), asked=True)
+            number = self.flow.db.add_checkin(plan["id"], iso(self.flow.store.now()), own=True)
             checkin = self.flow.db.checkin(number)
             assert checkin is not None
         if not saving or event.fields is None:

@@ -150,10 +150,12 @@ class PlanStore:
 
     # ---- check-ins ------------------------------------------------------------------
 
-    def add_checkin(self, plan_id: int, due: str, *, asked: bool = False) -> int:
+    def add_checkin(self, plan_id: int, due: str, *, own: bool = False) -> int:
+        """A check-in the schedule will ask on `due`, or (`own`) one the owner makes of
+        their own accord, asked at once."""
         cursor = self.conn.execute(
-            "INSERT INTO plan_checkins (plan_id, due_at, asked_at) VALUES (?, ?, ?)",
-            [plan_id, due, self.stamp() if asked else None],
+            "INSERT INTO plan_checkins (plan_id, due_at, asked_at, own) VALUES (?, ?, ?, ?)",
+            [plan_id, due, self.stamp() if own else None, 1 if own else None],
         )
         return int(cursor.lastrowid or 0)
 
@@ -186,7 +188,7 @@ class PlanStore:
         answered; for the plan's picture of its progress."""
         row = self.conn.execute(
             "SELECT COUNT(answered_at), COUNT(*) FROM plan_checkins WHERE plan_id = ?"
-            " AND asked_at IS NOT NULL",
+            " AND asked_at IS NOT NULL AND own IS NULL",
             [plan_id],
         ).fetchone()
         return int(row[0]), int(row[1])

@@ -42,7 +42,7 @@ def test_the_plan_draws_its_items_by_status_and_its_check_ins(
     (view,) = alice.send(text="plan")
     (items,) = charts(view)
     assert items == Chart(
-        "Picture: the plan's items by status, each bar running from 0 to all 2 of them.",
+        "Picture: the plan's items by status, each bar running from none to all 2 items.",
         2,
         (
             BarGroup(
@@ -98,5 +98,5 @@ def test_the_terminal_draws_a_plans_progress_as_text_bars(tmp_path: Path) -> Non
     done = chat(tmp_path, "\n".join(typed) + "\n")
     assert done.returncode == 0, done.stderr
     view = done.stdout[done.stdout.rindex("Your development plan") :]
-    assert "Picture: the plan's items by status, each bar running from 0 to all 1 of them." in view
+    assert "Picture: the plan's items by status, each bar running from none to all 1 item." in view
     assert "Items\n  ▁▁▁▁▁▁▁▁ Not started: 0 of 1\n  ▇▇▇▇▇▇▇▇ In progress: 1 of 1\n" in view
