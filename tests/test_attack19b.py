@@ -1,0 +1,93 @@
+"""Attack 19b: the evidence bank and preparing from a job advert, tried as an attacker
+and as a new user. Each test here fails because of a defect found (xfail, strict): the
+fix turns it green, and then the mark goes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.frameworks import Framework
+from bot.maintenance import purge
+from bot.router import Bot
+from bot.storage import Store
+
+from .conftest import FakeAdapter
+from .feedback.test_request import PEERS, people, request, text
+from .star.test_bank import answer, material
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`purge --person` withdraws the erased peer's consent on others' closed requests"
+    " (bot/maintenance.py _deidentify: consent = 0), so the requester's evidence bank shrinks"
+    " by exactly that peer's examples: before against after names which quotes of the"
+    " anonymous report were theirs",
+)
+def test_purging_a_peer_never_shows_the_requester_which_examples_were_theirs(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    for name in PEERS:
+        answer(who[name], "yes", f"{name.title()} saw it")
+    who["alice"].send(text="360 close 1 confirm")
+    before = material(text(who["alice"].send(text="evidence leadership")))
+    assert len(before) == 3
+    purge(store, person=who["bob"].user, history=Bot(frameworks, store).feedback.history)
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    after = material(text(alice.send(text="evidence leadership")))
+    assert "Bob saw it" in text(alice.send(text="360 report 1"))  # the report keeps it
+    assert after == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`360 consent N no` (the No button of the first question) withdraws at once"
+    " everywhere but at that question of an answer being changed: there it is kept only"
+    " in the answer in progress (answer.py consent_command -> _consented), so a peer who"
+    " withdraws and does not finish before the close still has their examples offered",
+)
+def test_a_withdrawal_pressed_at_the_first_question_of_a_changed_answer_is_honoured(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    answer(who["bob"], "yes", "Ran the offsite")
+    answer(who["carol"], "no", "Led the merger")
+    answer(who["dan"], "no")
+    bob = who["bob"]
+    bob.send(text="360 answer 1")  # to change it: the first question, consent, again
+    assert bob.last is not None
+    assert "360 consent 1 no" in [c.command for c in bob.last.choices]
+    said = text(bob.send(text="360 consent 1 no"))  # the No button, pressed
+    assert "Leadership" in said  # on to the first rating; bob leaves it there
+    who["alice"].send(text="360 close 1 confirm")
+    assert material(text(who["alice"].send(text="evidence leadership"))) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a request's examples are offered when any peer consented: with one consenter"
+    " (or one who refused) the bank groups that one peer's examples across behaviours,"
+    " which the report's per-behaviour shuffle keeps apart; the consenting and refusing"
+    " groups are not held to the threshold (results.py shared_examples)",
+)
+def test_the_bank_never_ties_one_peers_examples_together_across_behaviours(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    answer(who["bob"], "yes", "Ran the offsite", "Shipped the pay system early")
+    answer(who["carol"], "no", "Led the merger", "Cut the backlog")
+    answer(who["dan"], "no", "Chaired the review", "Closed the audit")
+    alice = who["alice"]
+    report = text(alice.send(text="360 close 1 confirm"))
+    assert "Ran the offsite" in report and "Closed the audit" in report
+    lead = material(text(alice.send(text="evidence leadership")))
+    pace = material(text(alice.send(text="evidence delivering at pace")))
+    # one quote each from request 1: both are the one peer who agreed, so alice learns
+    # that whoever ran the offsite also shipped the pay system (the report never says)
+    assert (lead, pace) != (["Ran the offsite"], ["Shipped the pay system early"])
