@@ -91,3 +91,47 @@ def test_the_bank_never_ties_one_peers_examples_together_across_behaviours(
     # one quote each from request 1: both are the one peer who agreed, so alice learns
     # that whoever ran the offsite also shipped the pay system (the report never says)
     assert (lead, pace) != (["Ran the offsite"], ["Shipped the pay system early"])
+
+
+# A peer's example (or a STAR part) that quotes an assessment list reads as a pasted
+# advert: it is answered with the advert's reading, and nothing lets it be the answer.
+QUOTES_A_LIST = (
+    "Her team was assessed against these behaviours: Leadership, Working Together. She ran"
+    " the preparation sessions herself and all four passed."
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="text at a 360 example's question that reads as a pasted advert is taken as the"
+    " advert command (router.command_in) with no way to file it as the answer: `yes` after"
+    " it is filed as the example instead, and the peer's words are lost",
+)
+def test_a_peers_example_that_quotes_an_assessment_list_can_be_filed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    bob = who["bob"]
+    for said in ("360 answer 1", "yes", "3"):
+        bob.send(text=said)
+    bob.send(text=QUOTES_A_LIST)
+    bob.send(text="yes")  # "it is my answer", as for a lookup held back mid-flow
+    answering = store.state(bob.user, bob.user)["answering"]
+    assert answering["examples"].get("leadership") == QUOTES_A_LIST
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a STAR part that reads as a pasted advert is taken as the advert command, with"
+    " no way to file it as the part (the draft's Situation stays empty)",
+)
+def test_a_star_part_that_quotes_an_assessment_list_can_be_filed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    alice = FakeAdapter(Bot(frameworks, store), "alice")
+    alice.send(text="prep leadership level 4")
+    alice.send(text=QUOTES_A_LIST)
+    alice.send(text="yes")
+    assert store.draft(alice.user, 1)["parts"].get("situation") == QUOTES_A_LIST
