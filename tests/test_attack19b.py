@@ -135,3 +135,27 @@ def test_a_star_part_that_quotes_an_assessment_list_can_be_filed(
     alice.send(text=QUOTES_A_LIST)
     alice.send(text="yes")
     assert store.draft(alice.user, 1)["parts"].get("situation") == QUOTES_A_LIST
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an advert that lists seven or more behaviours (a DHS SES announcement naming all"
+    " eight core competencies) gets a Mock interview button naming them all, and `mock`"
+    " takes at most six: the button the reply offers refuses to start",
+)
+def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
+    eight = (
+        "Principled, People Centered, Effective Communicator, Performance Centered, Diversity"
+        " Advocate, Highly Collaborative, Nimble and Innovative, and Steward of Public"
+        " Resources"
+    )
+    reply = chat.say(
+        "advert Executive Director (Senior Executive Service)\nApplicants will be evaluated"
+        f" on the following DHS SES core leadership competencies: {eight}."
+    )
+    if reply.choices and reply.choices[0].command.startswith("advert level"):
+        reply = chat.pick(reply.choices[0].label)  # the level of performance, asked
+    assert reply.title == "From the advert: 8 competencies at Achieved Excellence"
+    assert reply.choices[-1].label == "Mock interview"
+    started = chat.pick("Mock interview")
+    assert "has not started" not in started.plain_text()
