@@ -4,6 +4,8 @@ fix turns it green, and then the mark goes."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.frameworks import Framework
@@ -159,3 +161,21 @@ def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
     assert reply.choices[-1].label == "Mock interview"
     started = chat.pick("Mock interview")
     assert "has not started" not in started.plain_text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reading an advert's grade is quadratic in the grades written in it (bot/lookup/"
+    "advert.py _written: each span is checked against every other), so a pasted 'advert'"
+    " of 20 KB of short grades ('EO EO EO …') takes seconds of CPU (40 KB: over 10 s)",
+)
+def test_a_pasted_advert_full_of_grades_is_read_in_well_under_a_second(
+    chat: FakeAdapter,
+) -> None:
+    hostile = "We'll assess you against these behaviours: Leadership, Working Together.\n"
+    hostile += "EO " * 7_000  # 21 KB: a Teams message holds more
+    started = time.perf_counter()
+    reply = chat.say(hostile)
+    took = time.perf_counter() - started
+    assert reply.title.startswith("From the advert")
+    assert took < 1.0, f"{took:.1f} s"
