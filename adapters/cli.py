@@ -452,6 +452,8 @@ def _read_statement(name: str, what: str = "answer") -> str | None:
     """The answer to review (or the advert to read: `what`), from a file or standard
     input; None (with the reason on stderr) when it cannot be read."""
     shown = ascii(name)[1:-1] if not name.isprintable() else name  # never a terminal escape
+    if name == "-":
+        shown = "the standard input"
     try:
         if name == "-":
             if sys.stdin.isatty():
@@ -592,7 +594,9 @@ def _advert(settings: Settings, args: argparse.Namespace) -> int:
         store.close()
     if what == "level":  # which level: the advert's behaviours, and the levels to give
         levels = "; ".join(c.label for c in reply.choices)
-        print(format_reply(replace(reply, blocks=reply.blocks[:2], choices=())) + "\n")
+        listed = compose("star/advert_levels.j2", levels=[c.label for c in reply.choices])
+        asked = replace(reply, blocks=(*reply.blocks[:2], *listed.blocks), choices=())
+        print(format_reply(asked) + "\n")
         print(f"behaviourbot: name the grade with --grade, one of: {levels}", file=sys.stderr)
         return 1
     # choices are the chat's commands: shown as what to type there

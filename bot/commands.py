@@ -169,7 +169,7 @@ COMMANDS: tuple[Command, ...] = (
             _sub("decline", "decline request N", "360 decline 1"),
             _sub(
                 "consent",
-                "whether your examples for request N may be shown, unnamed, to who asked",
+                "whether your examples for request N may be shown, unnamed, to whoever asked",
                 "360 consent 1 no",
             ),
             _sub("close", "close your request N early and get the report", "360 close 1"),

@@ -197,6 +197,7 @@ def test_an_advert_file_is_read_against_the_terminal_persons_drafts(tmp_path) ->
     asked = run("advert", no_grade, "--db", db, "--user", "sam")
     assert asked.returncode == 1 and asked.stdout.startswith("Which grade is the job?")
     assert "--grade, one of: Level 1 (AA and AO or equivalent);" in asked.stderr
+    assert "  • Level 3 (HEO and SEO or equivalent)\n" in asked.stdout  # the levels it names
     graded = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "advert", "-", "--grade", "HEO", "--db", db],
         input=(adverts / "cs_no_grade.txt").read_text(),
@@ -215,3 +216,16 @@ def test_an_advert_that_cannot_be_read_is_said_plainly(tmp_path, name: str) -> N
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n")
     assert run("advert", str(empty)).returncode == 2
+
+
+def test_an_advert_too_long_on_the_standard_input_is_named_as_such(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "advert", "-", "--db", str(tmp_path / "bot.db")],
+        input="a" * 300_000,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "behaviourbot: the standard input is over 200 kB: give one advert\n"
