@@ -118,17 +118,32 @@ def test_progress_recorded_unasked_is_not_drawn_as_a_check_in_asked(
     assert "asked so far" not in said and "Answered: 1 of 1" not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'I do not know' is not read as a non-answer (only \"I don't know\"): the mock "
-    "takes it as the answer, asks its follow-up, and `mock save` files it as a Situation",
-)
 def test_i_do_not_know_gets_a_hint_in_a_mock_interview(chat: FakeAdapter) -> None:
     chat.send(text="mock leadership level 4")
     replies = chat.send(text="I do not know")
     body = "\n".join(r.plain_text() for r in replies)
     assert "a follow-up" not in body
     assert "Take a moment" in body  # the hint, and the question again
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["I do not know", "do not know.", "I really don't know", "I have no clue", "I am not sure"],
+)
+@pytest.mark.parametrize("command", ["prep", "practice", "mock"])
+def test_a_non_answer_in_other_words_is_never_taken_as_the_answer(
+    chat: FakeAdapter, store: Store, command: str, typed: str
+) -> None:
+    """Drafting, practice and the mock share one reading of a non-answer: a hint and the
+    question again, nothing saved or reviewed."""
+    chat.send(text=f"{command} leadership level 4")
+    replies = chat.send(text=typed)
+    body = "\n".join(r.plain_text() for r in replies)
+    assert "Nothing was saved" in body or "Take a moment" in body, body
+    asked = replies[-1].plain_text()  # the question again
+    assert "Situation" in asked or "Give me an example" in asked, asked
+    assert typed not in json.dumps(store.state(chat.user, chat.user))
+    assert typed not in json.dumps(store.drafts(chat.user))
 
 
 @pytest.mark.xfail(
