@@ -17,7 +17,7 @@ from .feedback.test_request import PEERS, answer, people, request
 from .plans.test_flow import add_leadership
 from .servers import wait_for
 from .slack.test_feedback import ALICE, TEAM, Person, slack_server
-from .star.test_mock import PACE, PACE_MORE, PICTURE, PICTURE_MORE
+from .star.test_mock import ADVERT, PACE, PACE_MORE, PICTURE, PICTURE_MORE
 
 SLACK_ALICE = f"slack:{TEAM}:{ALICE}"
 SLACK_DM = f"slack:{TEAM}:D{ALICE}"
@@ -46,11 +46,6 @@ def pressed(alice: Person, value: str) -> dict:  # type: ignore[type-arg]
     return alice.last()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`mock save N` carries no mark of its interview: a button of an older summary "
-    "saves answer N of the newest interview, on another behaviour than its label names",
-)
 def test_an_old_summarys_save_button_never_saves_a_newer_interviews_answer(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -72,11 +67,6 @@ def test_an_old_summarys_save_button_never_saves_a_newer_interviews_answer(
         assert all(d["behaviour"] != "seeing-the-big-picture" for d in drafts), drafts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`mock again` restarts the interview under way, so an old summary's Run again "
-    "button (or the command typed) throws away the answers given so far, unasked",
-)
 def test_an_old_run_again_button_keeps_the_interview_under_way(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -278,3 +268,33 @@ def test_the_svg_stays_well_formed_whatever_a_frameworks_names_hold(tmp_path: Pa
     assert name == "Lead\u000bership"  # the loader takes it
     drawn = Chart("Picture", 4, (BarGroup(name, (Bar("Peers", 3, "Usually (3)"),)),))
     ElementTree.fromstring(chart_svg(drawn))
+
+
+def test_mock_again_typed_mid_interview_asks_before_starting_afresh(chat: FakeAdapter) -> None:
+    chat.send(text=ADVERT)
+    chat.send(text=PACE)
+    chat.send(text=PACE_MORE)  # question 1 and its follow-up answered: 2 waits
+    kept = chat.bot.store.state(chat.user, chat.user)["mock"]
+    (asked,) = chat.send(text="mock again")
+    assert asked.title == "Run the mock again?"
+    assert "1 of 2 behaviours answered in full" in asked.plain_text()
+    assert chat.bot.store.state(chat.user, chat.user)["mock"] == kept
+    (carry_on,) = chat.send(text="no")
+    assert carry_on.title == "Mock interview, question 2 of 2: Seeing the Big Picture, Level 3"
+    chat.send(text="mock again")
+    (afresh,) = chat.send(text="yes")
+    assert afresh.title == "Mock interview: 2 questions"
+    assert chat.bot.store.state(chat.user, chat.user)["mock"]["answers"] == []
+
+
+def test_an_old_stop_button_never_stops_a_newer_interview(chat: FakeAdapter) -> None:
+    (opening,) = chat.send(text="mock civil-service/delivering-at-pace/3")
+    stop = next(c.command for c in opening.choices if c.label == "Stop the interview")
+    chat.send(text=PACE)
+    chat.send(text=PACE_MORE)  # the first interview is over
+    chat.send(text=ADVERT)
+    chat.send(text=PACE)
+    old, again = chat.send(action=stop)
+    assert "earlier mock interview, so nothing was done" in old.plain_text()
+    assert again.title == "Mock interview, question 1 of 2: a follow-up"
+    assert len(chat.bot.store.state(chat.user, chat.user)["mock"]["answers"]) == 1
