@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.commands import COMMANDS, job_of, personal_words, routed_words
+from bot.commands import COMMANDS, MAX_COMMAND_REST, job_of, personal_words, routed_words
 from bot.engine import Word, normalised, number_of, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
@@ -65,7 +65,7 @@ _FLOW_KEYS = ("star", "practice", "mock", "feedback", "answering", "filling")
 # a command's shape while a flow waits for an answer, they are run, never filed as one.
 _BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
 # A lookup typed where an answer is expected is at most this many words.
-_LOOKUP_WORDS = 8
+_LOOKUP_WORDS = MAX_COMMAND_REST
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | Home | FormFiller
 WaitingFlow = StarFlow | FeedbackFlow | FormFiller  # flows that keep a question waiting
 

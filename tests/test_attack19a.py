@@ -298,3 +298,31 @@ def test_an_old_stop_button_never_stops_a_newer_interview(chat: FakeAdapter) -> 
     assert "earlier mock interview, so nothing was done" in old.plain_text()
     assert again.title == "Mock interview, question 1 of 2: a follow-up"
     assert len(chat.bot.store.state(chat.user, chat.user)["mock"]["answers"]) == 1
+
+
+SENTENCES = (
+    "Drafts of the policy were late, so I rewrote the timetable with the two leads.",
+    "Practice in our team was to wait for sign-off, which held every case for weeks.",
+    "Prep for the audit took three weeks, and I was the one who had to lead it.",
+    "Mock exams for the new starters had lapsed, so I set up a rota to run them again.",
+)
+
+
+@pytest.mark.parametrize("sentence", SENTENCES)
+@pytest.mark.parametrize("command", ["prep", "practice", "mock"])
+def test_a_sentence_opening_with_a_command_word_is_the_answer_to_the_question_waiting(
+    chat: FakeAdapter, store: Store, command: str, sentence: str
+) -> None:
+    """A sentence is not a command: longer than any command, it answers the question
+    waiting (a Situation, a practice or mock question), as `Evidence showed …` does."""
+    chat.send(text=f"{command} leadership level 4")
+    replies = chat.send(text=sentence)
+    said = "\n".join(r.plain_text() for r in replies)
+    assert "Your drafts" not in said and "I could not tell which behaviour" not in said, said
+    if command == "prep":
+        assert store.draft(chat.user, 1)["parts"]["situation"] == sentence  # type: ignore[index]
+        assert "Step 2 of 5: Task" in said
+    elif command == "practice":
+        assert replies[0].title == "Your answer: Leadership, Level 4", said
+    else:
+        assert replies[-1].title == "Mock interview, question 1 of 1: a follow-up", said
