@@ -24,6 +24,9 @@ JOBS: dict[str, frozenset[str]] = {
     "chat": frozenset({"chat", "words"}),
 }
 ALL = frozenset({"console", "slack", "teams"})
+# A command typed is its verb and at most this many words more (a lookup, a number, a
+# sub-command): typed text longer than that, opening with a verb, is a sentence.
+MAX_COMMAND_REST = 8
 
 
 @dataclass(frozen=True)

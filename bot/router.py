@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.commands import COMMANDS, job_of, personal_words, routed_words
+from bot.commands import COMMANDS, MAX_COMMAND_REST, job_of, personal_words, routed_words
 from bot.engine import Word, normalised, number_of, numbers_of, word_of
 from bot.expectations import ExpectationFlow
 from bot.feedback import FeedbackFlow
@@ -65,7 +65,7 @@ _FLOW_KEYS = ("star", "practice", "mock", "feedback", "answering", "filling")
 # a command's shape while a flow waits for an answer, they are run, never filed as one.
 _BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
 # A lookup typed where an answer is expected is at most this many words.
-_LOOKUP_WORDS = 8
+_LOOKUP_WORDS = MAX_COMMAND_REST
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | Home | FormFiller
 WaitingFlow = StarFlow | FeedbackFlow | FormFiller  # flows that keep a question waiting
 
@@ -453,6 +453,8 @@ class Bot:
             new_state, replies = flow.take_answer(state, event)
         else:
             new_state, replies = flow.step(state, event)
+        if flow is self.star:
+            new_state, replies = self._set_aside(state, new_state, replies)
         if (
             not event.forms
             and replies
@@ -465,6 +467,20 @@ class Bot:
         elif filling is not None:
             new_state = dict(new_state, filling=filling)
         return new_state, replies, flow.name
+
+    def _set_aside(
+        self, before: dict[str, Any], new_state: dict[str, Any], replies: list[Reply]
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """A draft, a practice or a mock interview started while a 360 answer or request
+        waits: the 360 one is paused (as `stop` pauses it), so that what is typed next
+        answers the question just asked, never the 360's; a note first says so."""
+        started = any(
+            new_state.get(k) not in (None, before.get(k)) for k in ("star", "practice", "mock")
+        )
+        if not started or not ("answering" in new_state or "feedback" in new_state):
+            return new_state, replies
+        paused, note = self.feedback.set_aside(new_state)
+        return paused, [note, *replies]
 
     # ---- what the outbox and the schedule mean to the flows ---------------------------
 

@@ -755,6 +755,24 @@ class FeedbackFlow(Results, Answering):
         paused = dict(without(state, "feedback"), **{"feedback-paused": draft.dump()})
         return paused, [compose("feedback/paused.j2")]
 
+    def set_aside(self, state: dict[str, Any]) -> tuple[dict[str, Any], Reply]:
+        """A draft, a practice or a mock interview started while a 360 answer or request
+        waits: that one is paused as `stop` pauses it (one question waits at a time), and
+        a note says how to carry on."""
+        if "answering" in state:
+            paused, _ = self.pause_answer(state)
+            answer = AnswerDraft.paused(paused)
+            number = answer.request if answer is not None else 0
+            return paused, compose("feedback/set_aside.j2", number=number)
+        try:
+            draft = RequestDraft.of(state)
+        except StaleState:  # never after the migrations: nothing to keep
+            draft = None
+        paused = without(state, "feedback")
+        if draft is not None:
+            paused["feedback-paused"] = draft.dump()
+        return paused, compose("feedback/set_aside.j2", number=0)
+
     def cancel(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[Reply]]:
         if "answering" in state:
             return self.pause_answer(state)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands import MAX_COMMAND_REST
 from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
 from bot.render import compose
@@ -99,6 +100,12 @@ class StarFlow(Mock, FromAdvert, Practice, DraftForm, Drafting):
         text = clean(event.text)
         return strip_command_prefix(text) != text.strip()
 
+    @staticmethod
+    def _sentence(event: Event) -> bool:
+        """Typed text that opens with a verb but is longer than any command: a sentence."""
+        typed = event.action is None and not event.slash
+        return typed and len(strip_command_prefix(clean(event.text)).split()) > MAX_COMMAND_REST + 1
+
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
         """Inside the caller's transaction: read and write drafts, return the new state."""
         command = event.action if event.action is not None else event.text
@@ -111,6 +118,11 @@ class StarFlow(Mock, FromAdvert, Practice, DraftForm, Drafting):
         if verb in _VERBS:
             if not event.private:
                 return state, [compose("star/private_only.j2", platform=event.platform)]
+            if self._sentence(event) and self.current(state) is not None:
+                # "Drafts of the policy were late, so I …" typed at a question: longer
+                # than any command (the router passes a typed command on as an action),
+                # so it is the answer, never a command run in its place
+                return self.take_answer(state, event)
             state = settled(state)  # a command answers no confirmation left waiting
             if verb in MOCK_VERBS:
                 return self.mock_command(state, event, rest)

@@ -145,11 +145,14 @@ NON_ANSWERS = frozenset(
         "can't think of one",
     }
 )
-# A short message that says there is no example: "sorry, I can't think of one".
+# A short message that says there is no example: "sorry, I can't think of one", or that
+# opens by saying it does not know: "I do not know", "I really don't know", "not sure".
 _NO_EXAMPLE = re.compile(
     r"\b(?:can(?:no|')t|could(?:n't| not)) (?:think of|remember|recall)|(?:don't|do not|"
     r"never) (?:have|had) (?:an? |any )?(?:example|experience)|no (?:example|experience)|"
-    r"not sure what to say|no idea|haven't (?:got )?(?:one|an example)|skip (?:this|it)\b",
+    r"not sure what to say|no (?:idea|clue)|haven't (?:got )?(?:one|an example)|"
+    r"skip (?:this|it)\b|^(?:sorry,? )?(?:i )?(?:really |honestly |just )?(?:do not|don't|"
+    r"dont) know\b|^(?:sorry,? )?(?:i'm |im |i am )?(?:really )?not sure\b|not a clue",
     re.I,
 )
 
@@ -160,7 +163,7 @@ def no_answer(text: str) -> bool:
     said = text.replace("’", "'")
     if normalised(said) in NON_ANSWERS or word_of(said) in (Word.YES, Word.NO):
         return True
-    return len(said.split()) <= 10 and bool(_NO_EXAMPLE.search(said))
+    return len(said.split()) <= 10 and bool(_NO_EXAMPLE.search(said.strip()))
 
 
 def resolve_target(lookup: Lookup, query: str, verb: str = "prep") -> Target | Reply:

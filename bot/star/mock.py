@@ -111,10 +111,21 @@ class Mock:
     ) -> tuple[dict[str, Any], list[Reply]]:
         """`mock TARGETS` starts one; `mock` alone asks for the behaviours (or, under way,
         the question again); `mock skip|stop|help` act on the one under way; `mock again`
-        and `mock save N` on the last one."""
+        and `mock save N` on the last one. A button says which interview it is from
+        (`… interview K`): one from an earlier interview does nothing."""
         words = rest.casefold().split()
+        number = None  # the interview a button is from
+        if len(words) >= 3 and words[-2] == "interview" and words[-1].isdigit():
+            number, words = int(words[-1][:9]), words[:-2]
         word = words[0] if words else ""
         mock = Interviewing.of(state)
+        last = mock or Interviewed.of(state)
+        if number is not None and word in ("skip", "stop", "save", "again"):
+            if last is None:
+                return state, [compose("star/mock_none.j2")]
+            if last.number != number:  # a button of an earlier interview
+                old = compose("star/mock_old.j2", under_way=mock is not None, saving=word == "save")
+                return state, [old, self.mock_asked(mock)] if mock is not None else [old]
         if word in ("skip", "stop", "help") and len(words) <= 2:
             if mock is None:
                 return state, [compose("star/mock_none.j2")]
@@ -122,14 +133,19 @@ class Mock:
                 old = compose("star/mock_hint.j2", why="old", follow_up=mock.following_up)
                 return state, [old, self.mock_asked(mock)]
             return self.mock_answer(state, replace(event, text=word, action=None))
-        if word == "again" and len(words) == 1:
-            last = mock or Interviewed.of(state)
+        if word == "again" and words[1:] in ([], ["confirm"]):
             if last is None:
                 return state, [compose("star/mock_none.j2")]
-            return self._mock_start(state, last.targets)
+            asked = None if words[1:] else self._mock_again_asked(event, last, under_way=mock)
+            return (state, [asked]) if asked is not None else self._mock_start(state, last.targets)
         if word == "save" and len(words) <= 2 and mock is not None:
             unsaved = compose(
-                "star/mock_unsaved.j2", number=0, answered=[], draft=0, under_way=True
+                "star/mock_unsaved.j2",
+                number=0,
+                answered=[],
+                draft=0,
+                under_way=True,
+                interview=mock.number,
             )
             return state, [unsaved, self.mock_asked(mock)]
         if word == "save" and len(words) <= 2:
@@ -167,7 +183,8 @@ class Mock:
             asked = int(practised.counts.get(path, 0))
             practised.counts[path] = asked + 1
             indicators.append(asked % len(target.indicators))
-        mock = Interviewing(targets=list(paths), indicators=indicators)
+        practised.mocks += 1
+        mock = Interviewing(targets=list(paths), indicators=indicators, number=practised.mocks)
         rest = without(without(_without_flow(state), "practice"), "mocked")
         new_state = dict(rest, mock=mock.dump(), practised=practised.dump())
         return new_state, [self.mock_asked(mock, opening=True)]
@@ -191,7 +208,8 @@ class Mock:
         target = targets[number - 1]
         indicator = target.indicators[mock.indicators[number - 1] % len(target.indicators)]
         values = {"target": target, "number": number, "total": len(targets)}
-        values["step"] = _step_number(mock)  # carried by its buttons
+        values["step"] = _step_number(mock)  # carried by its buttons, with the interview's
+        values["interview"] = mock.number
         if mock.following_up:
             review = analyse(mock.answers[-1], target.standard, target=DEFAULT_TARGET)
             key = mock.follow_ups[-1]
@@ -312,7 +330,9 @@ class Mock:
         kept = Interviewed.load(whole.dump())
         new_state = dict(without(state, "mock"), mocked=kept.dump())
         if not any(kept.follow_ups):
-            stopped = compose("star/mock_stopped.j2", total=len(mock.targets))
+            stopped = compose(
+                "star/mock_stopped.j2", total=len(mock.targets), interview=mock.number
+            )
             return new_state, [stopped]
         return new_state, [self._mock_summary(kept, stopped=len(mock.targets))]
 
@@ -329,6 +349,41 @@ class Mock:
         answered = sum(bool(key) for key in mock.follow_ups[: mock.at])
         note = compose("star/mock_left.j2", answered=answered, total=len(mock.targets))
         return stopped, [note, *replies]
+
+    def _mock_again_asked(
+        self, event: Event, last: Interviewing, *, under_way: Interviewing | None
+    ) -> Reply | None:
+        """Before `mock again` throws answers away (the interview under way, or answers
+        of the last one not saved as drafts): the question whether to, with the choices.
+        None when nothing would be lost."""
+        if under_way is not None:
+            answered = sum(bool(key) for key in under_way.follow_ups)
+            return compose(
+                "star/mock_again.j2",
+                under_way=True,
+                answered=answered,
+                total=len(under_way.targets),
+                unsaved=[],
+                interview=last.number,
+            )
+        targets = self._mock_targets(last)
+        unsaved = [
+            (n + 1, targets[n])
+            for n in range(last.at)
+            if targets is not None
+            and last.follow_ups[n]
+            and not self.store.draft(event.user, last.saved.get(str(n + 1), 0))  # type: ignore[attr-defined]
+        ]
+        if not unsaved:
+            return None
+        return compose(
+            "star/mock_again.j2",
+            under_way=False,
+            answered=0,
+            total=len(last.targets),
+            unsaved=unsaved,
+            interview=last.number,
+        )
 
     def _mock_summary(self, mock: Interviewed, *, stopped: int = 0) -> Reply:
         """Each behaviour asked: its verdict from the review of the answer with the
@@ -357,6 +412,7 @@ class Mock:
             focus=focus,
             total=len(targets),
             stopped=stopped,
+            interview=mock.number,
         )
 
     def _mock_save(
@@ -378,6 +434,7 @@ class Mock:
                 answered=answered,
                 draft=draft,
                 under_way=False,
+                interview=last.number,
             )
             return state, [reply]
         target = self._target_at(last.targets[number - 1])

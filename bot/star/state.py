@@ -55,6 +55,7 @@ class Practised(Typed):
     KEY = "practised"
     VERSION = 1
     counts: dict[str, int] = field(default_factory=dict)
+    mocks: int = 0  # mock interviews started: the number of the latest
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Interviewing(Typed):
     follow_ups: list[str] = field(default_factory=list)  # the follow-up asked after each
     follow_answers: list[str] = field(default_factory=list)  # their answers ("" skipped)
     saved: dict[str, int] = field(default_factory=dict)  # answer number -> its draft's
+    number: int = 0  # which of the person's mock interviews: carried by its buttons
 
     @property
     def at(self) -> int:
@@ -121,4 +123,4 @@ def _practising(data: dict[str, Any]) -> dict[str, Any]:
 @upgrade(Practised.KEY, 0)
 def _practised(data: dict[str, Any]) -> dict[str, Any]:
     """{"csb/leadership/4": 2}: the counts themselves, unwrapped."""
-    return {"counts": {str(k): int(v) for k, v in data.items()}}
+    return {"counts": {str(k): int(v) for k, v in data.items()}, "mocks": 0}

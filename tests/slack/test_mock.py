@@ -90,7 +90,7 @@ def test_a_whole_mock_from_the_slash_command_answered_in_the_dm(
         assert opening["response_type"] == "ephemeral"  # only the person sees it
         assert header(opening) == "Mock interview: 2 questions"
         assert "Question 1 of 2: Delivering at Pace, Level 3" in json.dumps(opening)
-        assert ("Skip this question", "mock skip 1") in buttons(opening)
+        assert ("Skip this question", "mock skip 1 interview 1") in buttons(opening)
         follow_up = dm(url, fake, PACE, "Ev-mock-1")
         assert header(follow_up) == "Mock interview, question 1 of 2: a follow-up"
         assert "How did you know it had worked?" in json.dumps(follow_up)
@@ -103,7 +103,7 @@ def test_a_whole_mock_from_the_slash_command_answered_in_the_dm(
         said = json.dumps(summary)
         assert "Delivering at Pace, Level 3: band" in said
         assert "Seeing the Big Picture, Level 3: band" in said
-        assert ("Run the mock again", "mock again") in buttons(summary)
+        assert ("Run the mock again", "mock again interview 1") in buttons(summary)
         assert "mock" not in store.state(USER, DM) and "mocked" in store.state(USER, DM)
 
 
@@ -142,7 +142,8 @@ def test_stop_mid_interview_in_a_dm(tmp_path: Path, frameworks: list[Framework])
         assert "You stopped the interview: the behaviour answered in full is kept below" in said
         assert "Delivering at Pace, Level 3: band" in said
         assert "Seeing the Big Picture" not in said
-        assert ("Save answer 1 (Delivering at Pace) as a draft", "mock save 1") in buttons(stopped)
+        save = ("Save answer 1 (Delivering at Pace) as a draft", "mock save 1 interview 1")
+        assert save in buttons(stopped)
         assert "mock" not in store.state(USER, DM)
         saved = dm(url, fake, "mock save 1", "Ev-s-4")
         assert header(saved) == "Draft 1: Delivering at Pace, Level 3"

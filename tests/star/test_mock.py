@@ -70,13 +70,13 @@ def test_a_whole_mock_interview_of_two_behaviours(chat: FakeAdapter) -> None:
     assert "Biggest gap: no evidence in the Result." in body  # "it went well"
     assert "what the question asked about, is shown only in part" in body
     assert [(c.label, c.command) for c in summary.choices] == [
-        ("Save answer 1 (Delivering at Pace) as a draft", "mock save 1"),
-        ("Save answer 2 (Seeing the Big Picture) as a draft", "mock save 2"),
+        ("Save answer 1 (Delivering at Pace) as a draft", "mock save 1 interview 1"),
+        ("Save answer 2 (Seeing the Big Picture) as a draft", "mock save 2 interview 1"),
         (
             "Practise Seeing the Big Picture again",
             "practice civil-service/seeing-the-big-picture/3",
         ),
-        ("Run the mock again", "mock again"),
+        ("Run the mock again", "mock again interview 1"),
     ]
     assert "mock" not in state(chat)  # over: typed text is no answer any more
     assert state(chat)["mocked"]["follow_answers"] == [PACE_MORE, PICTURE_MORE]
@@ -150,8 +150,8 @@ def test_stop_before_any_whole_answer_keeps_nothing(chat: FakeAdapter) -> None:
     chat.send(text=PACE)
     (stopped,) = chat.send(text="mock stop")
     assert "nothing was kept" in stopped.plain_text()
-    assert [c.command for c in stopped.choices] == ["mock again", "drafts"]
-    (again,) = chat.send(action="mock again")
+    assert [c.command for c in stopped.choices] == ["mock again interview 1", "drafts"]
+    (again,) = chat.send(action="mock again interview 1")
     assert again.title == "Mock interview: 2 questions"
 
 
@@ -257,7 +257,17 @@ def test_save_an_answer_as_a_draft_once_and_run_it_again(chat: FakeAdapter) -> N
     (again,) = chat.send(text="mock save 1")  # typed again: no second draft
     assert "saved already, as draft 1" in again.plain_text()
     assert [d["number"] for d in store.drafts(chat.user)] == [1]
-    (rerun,) = chat.send(text="mock again")
+    (asked,) = chat.send(text="mock again")  # answer 2 is not saved: asked first
+    assert asked.title == "Run the mock again?"
+    assert "Answer 2 (Seeing the Big Picture) of your last mock interview is not saved" in (
+        asked.plain_text()
+    )
+    assert [c.command for c in asked.choices] == [
+        "mock again confirm interview 1",
+        "mock save 2 interview 1",
+    ]
+    assert "mocked" in state(chat) and "mock" not in state(chat)  # nothing thrown away yet
+    (rerun,) = chat.send(text="1")
     assert rerun.title == "Mock interview: 2 questions"
     # the next of each level's indicators: another question than the first time
     assert question_of(rerun) != question_of(opening)
@@ -266,7 +276,7 @@ def test_save_an_answer_as_a_draft_once_and_run_it_again(chat: FakeAdapter) -> N
 def test_an_old_skip_button_skips_nothing_newer(chat: FakeAdapter) -> None:
     (opening,) = chat.send(text=ADVERT)
     skip = opening.choices[0].command
-    assert skip == "mock skip 1"
+    assert skip == "mock skip 1 interview 1"
     chat.send(text=PACE)
     old, again = chat.send(action=skip)
     assert "nothing was skipped" in old.plain_text()

@@ -35,7 +35,7 @@ def test_a_whole_mock_interview_of_two_behaviours(teams: Teams) -> None:  # noqa
     opening = said(teams, ADVERT, "m-0")
     assert texts(opening)[0] == "Mock interview: 2 questions"
     assert "Question 1 of 2: Delivering at Pace, Level 3" in texts(opening)
-    assert ("Skip this question", "mock skip 1") in actions(opening)
+    assert ("Skip this question", "mock skip 1 interview 1") in actions(opening)
     follow_up = said(teams, PACE, "m-1")
     assert texts(follow_up)[0] == "Mock interview, question 1 of 2: a follow-up"
     assert "How did you know it had worked?" in " ".join(texts(follow_up))
@@ -48,7 +48,7 @@ def test_a_whole_mock_interview_of_two_behaviours(teams: Teams) -> None:  # noqa
     assert lines[0] == "Mock interview: your summary"
     assert any(t.startswith("1. Delivering at Pace, Level 3: band") for t in lines)
     assert any(t.startswith("2. Seeing the Big Picture, Level 3: band") for t in lines)
-    assert ("Run the mock again", "mock again") in actions(summary)
+    assert ("Run the mock again", "mock again interview 1") in actions(summary)
     assert "mocked" in teams.store.state(MEGAN, CHAT)
 
 
