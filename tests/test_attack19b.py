@@ -22,13 +22,6 @@ from .slack.test_app import event, fixture, slack  # noqa: F401  (slack: the fix
 from .star.test_bank import answer, material
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`purge --person` withdraws the erased peer's consent on others' closed requests"
-    " (bot/maintenance.py _deidentify: consent = 0), so the requester's evidence bank shrinks"
-    " by exactly that peer's examples: before against after names which quotes of the"
-    " anonymous report were theirs",
-)
 def test_purging_a_peer_never_shows_the_requester_which_examples_were_theirs(
     frameworks: list[Framework], store: Store
 ) -> None:
