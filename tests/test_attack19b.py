@@ -40,13 +40,6 @@ def test_purging_a_peer_never_shows_the_requester_which_examples_were_theirs(
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`360 consent N no` (the No button of the first question) withdraws at once"
-    " everywhere but at that question of an answer being changed: there it is kept only"
-    " in the answer in progress (answer.py consent_command -> _consented), so a peer who"
-    " withdraws and does not finish before the close still has their examples offered",
-)
 def test_a_withdrawal_pressed_at_the_first_question_of_a_changed_answer_is_honoured(
     frameworks: list[Framework], store: Store
 ) -> None:
