@@ -59,13 +59,6 @@ def test_a_withdrawal_pressed_at_the_first_question_of_a_changed_answer_is_honou
     assert material(text(who["alice"].send(text="evidence leadership"))) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request's examples are offered when any peer consented: with one consenter"
-    " (or one who refused) the bank groups that one peer's examples across behaviours,"
-    " which the report's per-behaviour shuffle keeps apart; the consenting and refusing"
-    " groups are not held to the threshold (results.py shared_examples)",
-)
 def test_the_bank_never_ties_one_peers_examples_together_across_behaviours(
     frameworks: list[Framework], store: Store
 ) -> None:
