@@ -433,8 +433,10 @@ def _deidentify(conn: sqlite3.Connection, person: str, purged: Purged) -> None:
     difference between the two reports would be exactly their answer, so it stays,
     with their identity and name replaced by a stand-in (one per requester, so the
     requester's reports are still compared as before, and nothing links them across
-    requesters), and their consent withdrawn: their examples are no longer offered to
-    the requester as material (bot/star/bank.py)."""
+    requesters). Their consent to their examples being offered to the requester as
+    material (bot/star/bank.py) is left as it was: the words are in the report the
+    requester holds anyway, and withdrawing only theirs would shrink the material by
+    exactly their examples, naming which quotes were theirs."""
     purged.count(
         purged.deleted,
         "their answers to others' open 360 requests",
@@ -459,7 +461,7 @@ def _deidentify(conn: sqlite3.Connection, person: str, purged: Purged) -> None:
             purged.changed,
             "their places in others' closed 360 requests (answers kept): de-identified",
             conn.execute(
-                "UPDATE feedback_peers SET peer = ?, name = '', consent = 0 WHERE peer = ?"
+                "UPDATE feedback_peers SET peer = ?, name = '' WHERE peer = ?"
                 " AND request_id IN (SELECT id FROM feedback_requests WHERE requester = ?)",
                 [stand_in, person, requester],
             ).rowcount,

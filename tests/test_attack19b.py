@@ -22,13 +22,6 @@ from .slack.test_app import event, fixture, slack  # noqa: F401  (slack: the fix
 from .star.test_bank import answer, material
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`purge --person` withdraws the erased peer's consent on others' closed requests"
-    " (bot/maintenance.py _deidentify: consent = 0), so the requester's evidence bank shrinks"
-    " by exactly that peer's examples: before against after names which quotes of the"
-    " anonymous report were theirs",
-)
 def test_purging_a_peer_never_shows_the_requester_which_examples_were_theirs(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -47,13 +40,6 @@ def test_purging_a_peer_never_shows_the_requester_which_examples_were_theirs(
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`360 consent N no` (the No button of the first question) withdraws at once"
-    " everywhere but at that question of an answer being changed: there it is kept only"
-    " in the answer in progress (answer.py consent_command -> _consented), so a peer who"
-    " withdraws and does not finish before the close still has their examples offered",
-)
 def test_a_withdrawal_pressed_at_the_first_question_of_a_changed_answer_is_honoured(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -73,13 +59,6 @@ def test_a_withdrawal_pressed_at_the_first_question_of_a_changed_answer_is_honou
     assert material(text(who["alice"].send(text="evidence leadership"))) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request's examples are offered when any peer consented: with one consenter"
-    " (or one who refused) the bank groups that one peer's examples across behaviours,"
-    " which the report's per-behaviour shuffle keeps apart; the consenting and refusing"
-    " groups are not held to the threshold (results.py shared_examples)",
-)
 def test_the_bank_never_ties_one_peers_examples_together_across_behaviours(
     frameworks: list[Framework], store: Store
 ) -> None:

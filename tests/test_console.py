@@ -239,11 +239,11 @@ as alice
 def test_consent_and_the_evidence_bank_through_the_terminal(tmp_path: Path) -> None:
     """Piped into `behaviourbot chat`: a peer is asked for consent before any example,
     one withdraws it before the close, and alice's `prep` offers only what was agreed,
-    only after the close."""
+    only after the close (three still agree, and none who did not wrote an example)."""
     typed = """as alice
 360 leadership level 4
 done
-bob, carol, dan
+bob, carol, dan, erin
 1 week
 none
 3
@@ -259,14 +259,21 @@ as carol
 360 answer 1
 yes
 3
-Carol's words
+skip
 skip
 skip
 as dan
 360 answer 1
-no
+yes
 2
 Dan's words
+skip
+skip
+as erin
+360 answer 1
+yes
+3
+skip
 skip
 skip
 as carol
@@ -286,14 +293,14 @@ prep leadership level 4
     before, after = out.split("360 feedback: request 1", 1)
     assert "Peers said you" not in before  # open: nothing
     offered = after.split("Peers said you …", 1)[1].split("Step 1 of 5", 1)[0]
-    assert "“Ran the restructure calmly.”" in offered
-    assert "Carol's words" not in offered and "Dan's words" not in offered
+    assert "“Ran the restructure calmly.”" in offered and "“Dan's words”" in offered
     with sqlite3.connect(tmp_path / "chat.db") as db:
         rows = db.execute("SELECT peer, consent FROM feedback_peers ORDER BY peer").fetchall()
     assert rows == [
         ("console:local:bob", 1),
         ("console:local:carol", 0),
-        ("console:local:dan", 0),
+        ("console:local:dan", 1),
+        ("console:local:erin", 1),
     ]
 
 

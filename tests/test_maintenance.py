@@ -495,9 +495,10 @@ def test_a_person_s_data_goes_and_the_record_of_expectations_stays(
                 world["cat_open"]) == [2]  # fmt: skip
     stand_ins = _ids(store, "SELECT DISTINCT peer FROM feedback_peers WHERE peer LIKE 'erased:%'")
     assert len(stand_ins) == 1  # one for BOB's requests, so they are compared as before
-    # and her examples are no longer offered to BOB as material: her consent goes too
+    # her consent stays as she gave it: her words are in BOB's reports anyway, and
+    # withdrawing only hers would show BOB which of the quotes offered to him were hers
     assert _ids(store, "SELECT DISTINCT consent FROM feedback_peers WHERE peer = ?",
-                stand_ins[0]) == [0]  # fmt: skip
+                stand_ins[0]) == [1]  # fmt: skip
     assert {n: _shown(store, frameworks, n) for n in shown} == shown
     # the record of expectations, with her in it, stays whole
     after = _tables(store)

@@ -379,7 +379,7 @@ class Answering:
                 return state, [self._question(about, answer, problem=problem, typed=shown)]
             case "yes" | "no" | "picked" | "keep" | "skip" if answer.part == "consent":
                 given = said.meaning == "yes" or said.value == "yes"
-                return self._consented(state, about, answer, given)
+                return self._consented(state, about, answer, given, event.user)
             case "picked" | "keep" | "skip" if answer.part == "rate":
                 rating = int(said.value) if said.meaning != "skip" else 0
                 return self.rate(state, event, answer.request, behaviour, rating)
@@ -414,12 +414,33 @@ class Answering:
         return without(state, "answering"), [thanks]
 
     def _consented(
-        self, state: dict[str, Any], about: dict[str, Any], answer: AnswerDraft, given: bool
+        self,
+        state: dict[str, Any],
+        about: dict[str, Any],
+        answer: AnswerDraft,
+        given: bool,
+        user: str,
     ) -> tuple[dict[str, Any], list[Reply]]:
         """The answer to the first question (may the examples be shown?): kept with the
-        answer in progress, and on to the first rating."""
+        answer in progress, and on to the first rating. Changing an answer already
+        recorded, a no withdraws the consent at once, as `360 consent N no` does: the
+        change may never be finished, and the answer recorded has examples."""
         moved = replace(answer, consent=given, part="rate", index=0)
-        return dict(state, answering=moved.dump()), [self._question(about, moved)]
+        replies = [self._question(about, moved)]
+        peer = self.db.peer(answer.request, user)
+        if not given and peer is not None and peer["status"] == "answered" and peer["consent"]:
+            self.db.set_consent(answer.request, user, False)
+            told = compose(
+                "feedback/consent.j2",
+                **about,
+                consent=False,
+                closed=False,
+                changed=True,
+                answered=True,
+                answering=True,
+            )
+            replies.insert(0, told)
+        return dict(state, answering=moved.dump()), replies
 
     def consent_command(
         self, state: dict[str, Any], event: Event, number: int, said: str
@@ -456,7 +477,7 @@ class Answering:
             return state, replies
         given = word == "yes"
         if answer is not None and answer.part == "consent":
-            return self._consented(state, about, answer, given)
+            return self._consented(state, about, answer, given, event.user)
         if answer is not None:  # kept with the answer in progress, saved with it
             state = dict(state, answering=replace(answer, consent=given).dump())
         paused = AnswerDraft.paused(state)

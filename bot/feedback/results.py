@@ -21,6 +21,7 @@ from bot.feedback.report import (
     aggregates_csv,
     build_report,
     earlier_from_json,
+    effective_threshold,
     scale_for,
 )
 from bot.frameworks import Framework
@@ -39,6 +40,22 @@ def activity_for(result_mean: float, self_rating: int | None, scale: Scale) -> s
     if result_mean <= (scale.top + 1) / 2 - 0.5:
         return "training"
     return "assignment"
+
+
+def offerable(answered: list[dict[str, Any]], threshold: int | None) -> bool:
+    """Whether a closed request's examples may be offered as material at all. The report
+    keeps each behaviour's examples apart, shuffled; the material is the report's less
+    those of peers who did not agree. So the peers who agreed must be at least the
+    threshold (else the material ties a few people's examples together across
+    behaviours), and those who wrote examples but did not agree none or at least the
+    threshold (else the difference between report and material singles them out); and
+    when some did not agree, those who agreed and wrote examples at least the threshold
+    too (else the material is a few people's examples, picked out of the report)."""
+    least = effective_threshold(threshold)
+    agreed = [p for p in answered if p["consent"]]
+    wrote = sum(1 for p in agreed if any(p["examples"].values()))
+    refused = sum(1 for p in answered if not p["consent"] and any(p["examples"].values()))
+    return len(agreed) >= least and (refused == 0 or min(refused, wrote) >= least)
 
 
 class Results(Answering):
@@ -165,29 +182,37 @@ class Results(Answering):
             earlier=earlier,
         )
 
-    def shared_examples(self, requester: str, framework: str, behaviour: str) -> list[str]:
+    def shared_examples(
+        self, requester: str, framework: str, behaviour: str
+    ) -> tuple[list[str], bool]:
         """The examples peers agreed may be offered to `requester` as material for their
         STAR examples on `behaviour`: from their own requests that have closed, only those
         their reports show (the report decides what is withheld), in the report's order
-        (never the order people answered in), newest request first, never with a name."""
+        (never the order people answered in), newest request first, never with a name;
+        and whether a request's examples on it were held back (`offerable`)."""
         shared: list[str] = []
+        held_back = False
         for request in self.db.requests_of(requester):  # newest first
             if request["status"] != "closed" or request["framework"] != framework:
                 continue
             if behaviour not in request["behaviours"]:
                 continue
+            answered = [p for p in self.db.peers(request["id"]) if p["status"] == "answered"]
             agreed = Counter(  # as many times as peers who agreed wrote it
                 one_line(p["examples"][behaviour])
-                for p in self.db.peers(request["id"])
-                if p["status"] == "answered" and p["consent"] and p["examples"].get(behaviour)
+                for p in answered
+                if p["consent"] and p["examples"].get(behaviour)
             )
             report = self.built_report(request)
-            for r in report.behaviours:
-                for example in r.examples if r.behaviour == behaviour else ():
-                    if agreed[example] > 0:
-                        agreed[example] -= 1
-                        shared.append(example)
-        return shared
+            shown = [e for r in report.behaviours if r.behaviour == behaviour for e in r.examples]
+            if shown and not offerable(answered, request["threshold"]):
+                held_back = True
+                continue
+            for example in shown:
+                if agreed[example] > 0:
+                    agreed[example] -= 1
+                    shared.append(example)
+        return shared, held_back
 
     def history(self, requester: str, before: dict[str, Any] | None = None) -> list[Earlier]:
         """What the requester's closed reports showed, in the order they closed (only

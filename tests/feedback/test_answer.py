@@ -157,6 +157,28 @@ def test_consent_given_while_answering_is_kept_with_the_answer(
     assert row["status"] == "answered" and row["consent"] is False
 
 
+def test_no_at_the_first_question_of_a_changed_answer_withdraws_at_once(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Changing an answer already recorded, "no" typed at the first question withdraws
+    the consent at once (as `360 consent N no` does), even if the change is never
+    finished; "yes" there waits for the answer, as before."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *PEERS)
+    request(who["alice"])
+    bob = who["bob"]
+    for typed in ("360 answer 1", "yes", "3", "Ran the review", *["skip"] * 4):
+        bob.send(text=typed)
+    assert consent_of(store, bob.user) is True
+    assert "You said yes before." in text(bob.send(text="360 answer 1"))
+    said = text(bob.send(text="no"))
+    assert "No: your examples for request 1 stay in the report alone" in said
+    assert "How often does alice show this?" in said  # and on to the first rating
+    assert consent_of(store, bob.user) is False
+    bob.send(text="stop")
+    assert consent_of(store, bob.user) is False
+
+
 def test_answers_from_before_consent_count_as_no_and_one_begun_is_asked_it_first(
     frameworks: list[Framework], store: Store
 ) -> None:

@@ -17,6 +17,8 @@ from ..feedback.test_request import PEERS, people, request, text
 from ..plans.test_flow import add_leadership
 
 BANK = "Peers said you …"
+SIX = ("bob", "carol", "dan", "erin", "fred", "gina")
+HELD_BACK = "too few of the peers agreed to share theirs"
 
 
 def answer(
@@ -46,7 +48,7 @@ def test_what_peers_agreed_to_share_is_offered_only_once_the_request_closes(
     alice = who["alice"]
     request(alice)
     answer(who["bob"], "yes", "Ran the <!channel> offsite", "Shipped the pay system early")
-    answer(who["carol"], "no", "Kept the team calm in the merger")
+    answer(who["carol"], "yes")
     answer(who["dan"], "yes", "Chaired the\nweekly review")
     started = text(alice.send(text="prep leadership level 4"))
     assert BANK not in started  # open: nothing yet
@@ -61,7 +63,7 @@ def test_what_peers_agreed_to_share_is_offered_only_once_the_request_closes(
     assert started.index(BANK) < started.index("Step 1 of 5: Situation")
     assert "write the example in your own words" in started
     section = started.split(BANK, 1)[1].split("Step 1 of 5", 1)[0]
-    for never in (*PEERS, "2026", "Kept the team calm", "Shipped the pay system"):
+    for never in (*PEERS, "2026", "Shipped the pay system"):
         assert never not in section, never  # no name, no date, nothing withheld or elsewhere
     number = 2  # the first was started while the request was open
     assert store.draft(alice.user, number)["parts"] == {}  # quoted, never pasted in
@@ -77,15 +79,19 @@ def test_what_peers_agreed_to_share_is_offered_only_once_the_request_closes(
 def test_a_consent_withdrawn_before_the_close_is_honoured(
     frameworks: list[Framework], store: Store
 ) -> None:
+    """Four agreed, two refused (with examples); bob withdraws before the close: three
+    and three, so what the three who still agree wrote is offered, never bob's."""
     bot = Bot(frameworks, store)
-    who = people(bot, "alice", *PEERS)
-    request(who["alice"])
-    answer(who["bob"], "yes", "Ran the offsite")
-    answer(who["carol"], "yes", "Led the merger")
-    answer(who["dan"], "no")
+    who = people(bot, "alice", *SIX, "hal")
+    request(who["alice"], peers="bob, carol, dan, erin, fred, hal")
+    for name in ("bob", "carol", "dan", "hal"):
+        answer(who[name], "yes", f"{name.title()} saw it")
+    for name in ("erin", "fred"):
+        answer(who[name], "no", f"{name.title()} kept it")
     who["bob"].send(text="360 consent 1 no")
     who["alice"].send(text="360 close 1 confirm")
-    assert material(text(who["alice"].send(text="evidence leadership"))) == ["Led the merger"]
+    offered = material(text(who["alice"].send(text="evidence leadership")))
+    assert sorted(offered) == ["Carol saw it", "Dan saw it", "Hal saw it"]
 
 
 def test_nothing_is_offered_from_a_report_that_shows_no_examples(
@@ -177,3 +183,74 @@ def test_a_part_that_starts_with_evidence_is_the_answer_not_the_command(
     listed, asked = alice.send(text="evidence leadership")  # a command: run, then the question
     assert "Nothing for Leadership yet" in listed.plain_text()
     assert "Step 2 of 5: Task" in asked.plain_text()
+
+
+def _answered(
+    frameworks: list[Framework], store: Store, said: dict[str, tuple[str, str]]
+) -> FakeAdapter:
+    """Alice's request 1 to the peers `said` names, each answering (consent, example for
+    Leadership), then closed: alice, to ask the bank."""
+    bot = Bot(frameworks, store)
+    who = people(bot, "alice", *SIX)
+    request(who["alice"], peers=", ".join(said))
+    for name, (consent, lead) in said.items():
+        answer(who[name], consent, lead)
+    who["alice"].send(text="360 close 1 confirm")
+    return who["alice"]
+
+
+def test_examples_are_offered_only_when_at_least_the_threshold_agreed(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Two of three agreed: nothing from the request is offered (the bank would tie the
+    two's examples together), and alice is told so without numbers; three: offered."""
+    two = {"bob": ("yes", "Ran the offsite"), "carol": ("yes", "Led the merger")}
+    alice = _answered(frameworks, store, {**two, "dan": ("no", "")})
+    listed = text(alice.send(text="evidence leadership"))
+    assert material(listed) == [] and HELD_BACK in listed
+    assert "2" not in listed.split("Material for", 1)[1].split(HELD_BACK, 1)[0]
+    assert HELD_BACK in text(alice.send(text="prep leadership level 4"))
+
+
+def test_examples_are_offered_when_the_threshold_agreed_and_none_who_refused_wrote(
+    frameworks: list[Framework], store: Store
+) -> None:
+    said = {n: ("yes", f"{n.title()} saw it") for n in ("bob", "carol", "dan")}
+    alice = _answered(frameworks, store, {**said, "erin": ("no", "")})
+    listed = text(alice.send(text="evidence leadership"))
+    assert sorted(material(listed)) == ["Bob saw it", "Carol saw it", "Dan saw it"]
+    assert HELD_BACK not in listed
+
+
+def test_nothing_is_offered_when_fewer_than_the_threshold_refused_with_examples(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Three agreed, one who refused wrote an example: the report less the bank would be
+    exactly that one's examples, so nothing from the request is offered."""
+    said = {n: ("yes", f"{n.title()} saw it") for n in ("bob", "carol", "dan")}
+    alice = _answered(frameworks, store, {**said, "erin": ("no", "Erin saw it")})
+    listed = text(alice.send(text="evidence leadership"))
+    assert material(listed) == [] and HELD_BACK in listed
+
+
+def test_what_agreed_is_offered_when_at_least_the_threshold_refused_with_examples(
+    frameworks: list[Framework], store: Store
+) -> None:
+    said = {n: ("yes", f"{n.title()} saw it") for n in ("bob", "carol", "dan")}
+    refused = {n: ("no", f"{n.title()} kept it") for n in ("erin", "fred", "gina")}
+    alice = _answered(frameworks, store, {**said, **refused})
+    listed = text(alice.send(text="evidence leadership"))
+    assert sorted(material(listed)) == ["Bob saw it", "Carol saw it", "Dan saw it"]
+    assert HELD_BACK not in listed and "kept it" not in listed
+
+
+def test_nothing_is_offered_when_few_who_agreed_wrote_and_others_refused_with_examples(
+    frameworks: list[Framework], store: Store
+) -> None:
+    """Three agreed but only bob wrote, three refused with examples: the quotes would be
+    bob's alone, picked out of the report, so nothing from the request is offered."""
+    said = {"bob": ("yes", "Bob saw it"), "carol": ("yes", ""), "dan": ("yes", "")}
+    refused = {n: ("no", f"{n.title()} kept it") for n in ("erin", "fred", "gina")}
+    alice = _answered(frameworks, store, {**said, **refused})
+    listed = text(alice.send(text="evidence leadership"))
+    assert material(listed) == [] and HELD_BACK in listed
