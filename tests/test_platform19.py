@@ -4,6 +4,7 @@ expected to fail until it is fixed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,29 @@ def test_a_mock_answer_typed_in_slack_with_an_ampersand_is_saved_as_typed(
             wait_for(lambda: [m for m in alice.messages() if "Draft 1" in text_of(m)])[-1]
         )
         assert "&amp;amp;" not in shown
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`evidence` (and `mock`, `prep`, `practice`) with words that name no behaviour "
+    "embeds the lookup's answer flattened to text (bot/star/drafting.py: "
+    "answer.plain_text() into star/not_understood.j2), so Teams shows its choices as a "
+    "numbered list with no buttons, and a number cannot pick them there",
+)
+def test_evidence_for_an_unknown_behaviour_offers_its_suggestions_as_buttons_in_teams(
+    teams: Teams,  # noqa: F811
+) -> None:
+    status, _ = teams.message("evidence nonsense words here", id="evidence-unknown-1")
+    assert status == 200
+    sent = teams.connector.sent()
+    said = json.dumps(sent, ensure_ascii=False)
+    assert "Search the texts for" in said  # the suggestions are in the answer...
+    assert "\\n1. " not in said  # ...not as numbers Teams cannot pick
+    pressable = [
+        action["data"]["command"]
+        for activity in sent
+        for attachment in activity.get("attachments") or []
+        for action in attachment["content"].get("actions") or []
+        if action.get("type") == "Action.Execute"
+    ]
+    assert any(command.startswith("search ") for command in pressable), pressable
