@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,18 @@ from bot.frameworks import Framework
 
 from .servers import wait_for
 from .slack.test_advert import EVERY_BEHAVIOUR
-from .slack.test_feedback import ALICE, TEAM, Person, slack_server, text_of
+from .slack.test_feedback import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAN,
+    TEAM,
+    Person,
+    picked,
+    slack_server,
+    text_of,
+)
+from .slack.test_home import open_home, published
 from .teams.test_turn import Teams, teams, texts  # noqa: F401  (teams: the fixture)
 
 # A job advert as people paste it: a title, a labelled grade, the behaviours one a line,
@@ -118,3 +130,34 @@ def test_evidence_for_an_unknown_behaviour_offers_its_suggestions_as_buttons_in_
         if action.get("type") == "Action.Execute"
     ]
     assert any(command.startswith("search ") for command in pressable), pressable
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a peer's Slack Home tab is published again only after the peer's own turns and "
+    "direct messages to them, so when the requester closes the request (or it closes at "
+    "its deadline) the peer's tab keeps offering 'Answer request 1' for a closed request",
+)
+def test_a_peers_home_tab_drops_a_request_once_it_closes(
+    tmp_path: Path, frameworks: list[Framework]
+) -> None:
+    with slack_server(tmp_path, frameworks) as (url, fake, _bot):
+        alice = Person(url, fake, ALICE)
+        alice.say("360 leadership level 4")
+        for value in ("360 done", "360 people"):
+            alice.press(value)
+        alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN)})
+        for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
+            alice.press(value)
+        alice.press("360 send")
+        wait_for(lambda: len([c for c in fake.delivered() if c.body["channel"] == BOB]) == 1)
+        open_home(url, BOB)
+        assert "360 answer 1" in json.dumps(wait_for(lambda: published(fake, BOB))[-1])
+        alice.press("360 close 1 confirm")
+        assert "360 feedback: request 1" in text_of(alice.last())  # closed: the report
+
+        def current() -> dict[str, Any] | None:
+            latest = published(fake, BOB)[-1]
+            return None if "360 answer 1" in json.dumps(latest) else latest
+
+        wait_for(current, 5)
