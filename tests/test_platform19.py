@@ -12,8 +12,10 @@ import pytest
 
 from bot.frameworks import Framework
 
-from .servers import wait_for
+from .servers import FakeSlack, wait_for
 from .slack.test_advert import EVERY_BEHAVIOUR
+from .slack.test_app import command as slack_command
+from .slack.test_app import slack  # noqa: F401  (the fixture)
 from .slack.test_feedback import (
     ALICE,
     BOB,
@@ -185,3 +187,21 @@ def test_the_markdown_export_card_in_teams_keeps_the_markdown_as_exported(
     shown = "\n\n".join(texts(exported))
     assert "| Behaviour | Peers | Rated by | You |\n|---|---|---|---|" in shown, shown[:600]
     assert "-\u200b" not in shown
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`mock`, `advert` and `evidence` outside a direct message are all answered with "
+    "star/private_only.j2, which says 'Drafting an example…' and tells the person to type "
+    "`prep leadership level 4` in a DM: not the command they asked for",
+)
+def test_a_mock_asked_for_in_a_slack_channel_says_to_type_mock_in_the_dm(
+    slack: tuple[str, FakeSlack, Any],  # noqa: F811
+) -> None:
+    url, _fake, _store = slack
+    status, body = slack_command(url, "mock leadership level 4")  # in a channel
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    said = json.dumps(answer)
+    assert "`mock leadership level 4`" in said and "`prep " not in said, said
