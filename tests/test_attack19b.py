@@ -167,12 +167,6 @@ def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
     assert "has not started" not in started.plain_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reading an advert's grade is quadratic in the grades written in it (bot/lookup/"
-    "advert.py _written: each span is checked against every other), so a pasted 'advert'"
-    " of 20 KB of short grades ('EO EO EO …') takes seconds of CPU (40 KB: over 10 s)",
-)
 def test_a_pasted_advert_full_of_grades_is_read_in_well_under_a_second(
     chat: FakeAdapter,
 ) -> None:
