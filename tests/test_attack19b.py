@@ -179,13 +179,6 @@ def test_a_pasted_advert_full_of_grades_is_read_in_well_under_a_second(
     assert took < 1.0, f"{took:.1f} s"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an advert's matrix reviews each of the person's 30 latest drafts against every"
-    " behaviour of the advert in full (bot/star/advert.py _row, `analyse` per draft and"
-    " behaviour): drafts with long Actions (2,000 words are allowed) make one pasted"
-    " advert cost seconds of CPU (30 such drafts and 8 behaviours: over 10 s)",
-)
 def test_an_advert_is_answered_in_well_under_a_second_whatever_the_drafts(
     chat: FakeAdapter, store: Store
 ) -> None:
