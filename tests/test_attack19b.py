@@ -210,13 +210,6 @@ def slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a DM's text reaches the core as Slack escapes it (adapters/slack/events.py"
-    " event_from_message: only slash commands are unescaped), so an advert pasted in Slack"
-    " that writes 'Changing & Improving' arrives as 'Changing &amp; Improving' and that"
-    " behaviour is missed, where the terminal and Teams find it",
-)
 def test_an_advert_pasted_in_slack_reads_as_in_the_terminal(
     slack: tuple[str, FakeSlack, Any],  # noqa: F811
 ) -> None:
