@@ -107,12 +107,6 @@ QUOTES_A_LIST = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text at a 360 example's question that reads as a pasted advert is taken as the"
-    " advert command (router.command_in) with no way to file it as the answer: `yes` after"
-    " it is filed as the example instead, and the peer's words are lost",
-)
 def test_a_peers_example_that_quotes_an_assessment_list_can_be_filed(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -128,11 +122,6 @@ def test_a_peers_example_that_quotes_an_assessment_list_can_be_filed(
     assert answering["examples"].get("leadership") == QUOTES_A_LIST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a STAR part that reads as a pasted advert is taken as the advert command, with"
-    " no way to file it as the part (the draft's Situation stays empty)",
-)
 def test_a_star_part_that_quotes_an_assessment_list_can_be_filed(
     frameworks: list[Framework], store: Store
 ) -> None:

@@ -160,7 +160,12 @@ def test_an_advert_pasted_while_drafting_is_never_filed_as_the_answer(
     chat: FakeAdapter, store: Store
 ) -> None:
     chat.say("prep leadership level 4")
-    replies = chat.send(text=HEO)
+    # a Situation may quote an assessment list: asked about (not echoed), never filed
+    asked = chat.say(HEO)
+    assert text_of(asked).startswith("Save this as your answer, or read it as a job advert?")
+    assert "Seeing the Big Picture" not in text_of(asked)
+    assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
+    replies = chat.send(text="no")  # read it as the advert
     assert replies[0].title == "From the advert: 4 behaviours at Level 3"
     assert "Situation" in text_of(replies[-1])  # the draft's question again
     assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
