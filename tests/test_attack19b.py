@@ -132,12 +132,6 @@ def test_a_star_part_that_quotes_an_assessment_list_can_be_filed(
     assert store.draft(alice.user, 1)["parts"].get("situation") == QUOTES_A_LIST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an advert that lists seven or more behaviours (a DHS SES announcement naming all"
-    " eight core competencies) gets a Mock interview button naming them all, and `mock`"
-    " takes at most six: the button the reply offers refuses to start",
-)
 def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
     eight = (
         "Principled, People Centered, Effective Communicator, Performance Centered, Diversity"

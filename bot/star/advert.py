@@ -22,6 +22,7 @@ from bot.lookup import BehaviourView
 from bot.lookup.resolver import parse_query
 from bot.render import compose
 from bot.star.drafting import Target, next_part
+from bot.star.mock import MAX_BEHAVIOURS as MOST_MOCKED
 from bot.star.review import (
     DEFAULT_TARGET,
     STAR,
@@ -203,7 +204,9 @@ class FromAdvert:
             framework=fw,
             level=level,
             rows=rows,
-            mock=" ".join(f"{fw.id}/{t.behaviour.id}/{level.id}" for t in targets),
+            # a mock interview asks about a handful: the first of the advert's, the rest named
+            mock=" ".join(f"{fw.id}/{t.behaviour.id}/{level.id}" for t in targets[:MOST_MOCKED]),
+            left_out=[t.behaviour for t in targets[MOST_MOCKED:]],
         )
         head, rest = reply.blocks[:2], reply.blocks[2:]
         return replace(reply, blocks=(*head, *definitions, *rest))
