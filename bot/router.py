@@ -274,7 +274,11 @@ class Bot:
         if not any(key in state for key in _FLOW_KEYS):
             command = event.action if event.action is not None else event.text
             verb = strip_command_prefix(clean(command)).partition(" ")[0]
-            if verb.casefold().rstrip(".!") not in _VERBS and not self._advert(event):
+            if (
+                verb.casefold().rstrip(".!") not in _VERBS
+                and not self._advert(event)
+                and self.star.grade_typed(state, event) is None  # an advert's grade, asked
+            ):
                 return None
         if self.filler.wants(state, event):
             return self.filler

@@ -209,12 +209,6 @@ def test_an_advert_pasted_in_slack_reads_as_in_the_terminal(
     assert title == "From the advert: 3 behaviours at Level 3", title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bot asks 'Which grade is the job?', but the grade typed as the answer ('SEO')"
-    " is taken as a lookup of the framework at that level, whose numbered choices then"
-    " replace the levels offered: only `advert level SEO` answers",
-)
 def test_the_grade_typed_as_the_answer_to_which_grade_is_taken(chat: FakeAdapter) -> None:
     asked = chat.say(
         "advert We will assess you against these behaviours: Leadership, Working Together"

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.commands import words_of
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import BehaviourView
+from bot.lookup import BehaviourView, strip_command_prefix
 from bot.lookup.resolver import parse_query
 from bot.render import compose
 from bot.star.drafting import Target, next_part
@@ -35,6 +35,7 @@ from bot.star.review import (
     judged,
 )
 from bot.star.state import AdvertAsked
+from bot.text import clean
 from bot.types import Block, Event, Reply, without
 
 ADVERT_VERBS = words_of("advert")
@@ -168,6 +169,24 @@ class FromAdvert:
             return state, [self._ask_level(fw, behaviours, listed=True, typed=typed or "?")]
         shown = self.advert_reply(event.user, fw, behaviours, level)
         return without(state, AdvertAsked.KEY), [shown]
+
+    def grade_typed(self, state: dict[str, Any], event: Event) -> str | None:
+        """A grade typed alone ("SEO", "Grade 7", "3") while an advert waits for its grade
+        and no draft, practice or mock does: the answer, as `advert level` takes it."""
+        asked = AdvertAsked.of(state)
+        if asked is None or event.action is not None or event.slash:
+            return None
+        if any(key in state for key in ("star", "practice", "mock")):
+            return None
+        typed = clean(event.text)
+        if not typed or len(typed.split()) > 3 or strip_command_prefix(typed) != typed:
+            return None
+        fw = self.lookup.index.by_id.get(asked.framework)  # type: ignore[attr-defined]
+        query = parse_query(self.lookup.index, typed)  # type: ignore[attr-defined]
+        only_a_grade = query.levels and not (query.typed_rest or query.numbered or query.clusters)
+        if fw is None or not only_a_grade or set(query.framework_ids) - {fw.id}:
+            return None
+        return typed if self._level_named(fw, typed) is not None else None
 
     def _level_named(self, fw: Framework, typed: str) -> Level | None:
         """`civil-service/3` (a choice's), or a level typed: `3`, `HEO`, `grade 7`."""

@@ -188,3 +188,12 @@ def test_an_advert_pasted_while_a_360_request_is_built_asks_its_question_again(
     assert replies[0].title == "From the advert: 4 behaviours at Level 3"
     assert replies[-1].title == asked.title  # the 360's question, waiting as it was
     assert "feedback" in store.state(chat.user, chat.user)
+
+
+def test_a_grade_typed_alone_answers_which_grade_and_a_lookup_stays_one(
+    chat: FakeAdapter,
+) -> None:
+    assert chat.say("advert " + NO_GRADE).title == "Which grade is the job?"
+    assert chat.say("leadership").title.startswith("Leadership")  # a lookup, as ever
+    assert chat.say("Grade 7").title == "From the advert: 3 behaviours at Level 4"
+    assert chat.say("Grade 7").title != "From the advert: 3 behaviours at Level 4"  # gone
