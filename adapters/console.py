@@ -4,9 +4,10 @@ Interactive with line editing and history when stdin is a terminal; otherwise it
 one message per line and writes the replies to stdout, so it works in scripts:
 `printf 'leadership level 4\\n' | behaviourbot chat`. Choices are numbered; typing the
 number picks one (the core remembers what was offered, so this survives a restart).
-`advert` on a line of its own takes the lines after it, up to an empty line, as one
-message: a job advert pasted over many lines (in a terminal, lines pasted together are
-one message anyway).
+`advert` on a line of its own takes the lines after it as one message, a job advert
+over many lines: typed, up to an empty line (lines pasted together are one message
+anyway); piped, up to two empty lines in a row or the end of the input, as an advert's
+paragraphs are separated by one.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bot.types import Event, Outgoing, Reply, bar_line
 log = logging.getLogger("behaviourbot.console")
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye", "/quit", "/exit"})
-# `advert` alone: the lines that follow, to an empty line, are the advert
+# `advert` alone: the lines that follow are the advert (see the module's docstring)
 _ADVERT = re.compile(
     r"^\s*/?\s*(?:behaviou?r\s+)?(?:" + "|".join(named("advert").words) + r")\s*$", re.I
 )
@@ -98,11 +99,19 @@ def _waiting(stream: TextIO, seconds: float) -> bool:
     return bool(ready)
 
 
-def _up_to_empty(lines: Iterable[str]) -> Iterable[str]:
-    """The lines up to (not with) the first empty one."""
+def _up_to_two_empty(lines: Iterable[str]) -> Iterable[str]:
+    """The lines up to two empty ones in a row, or to the end: an advert's paragraphs
+    are separated by one (an empty line at its end is left out)."""
+    empty = False
     for line in lines:
         if not line.strip():
-            return
+            if empty:
+                return
+            empty = True
+            continue
+        if empty:
+            yield ""
+            empty = False
         yield line
 
 
@@ -209,7 +218,7 @@ class Console:
                     break
                 if _ADVERT.match(line):
                     advert = [line.strip()]
-                    advert += (more.rstrip("\n") for more in _up_to_empty(lines))
+                    advert += (more.rstrip("\n") for more in _up_to_two_empty(lines))
                     line = "\n".join(advert)
                 if line.strip():
                     self.show(self.say(line.rstrip("\n")))

@@ -274,7 +274,11 @@ class Bot:
         if not any(key in state for key in _FLOW_KEYS):
             command = event.action if event.action is not None else event.text
             verb = strip_command_prefix(clean(command)).partition(" ")[0]
-            if verb.casefold().rstrip(".!") not in _VERBS and not self._advert(event):
+            if (
+                verb.casefold().rstrip(".!") not in _VERBS
+                and not self._advert(event)
+                and self.star.grade_typed(state, event) is None  # an advert's grade, asked
+            ):
                 return None
         if self.filler.wants(state, event):
             return self.filler
@@ -363,11 +367,17 @@ class Bot:
         key, flow = under
         again = pending is not None and clean(event.text) == clean(pending["text"])
         command = pending["command"] if again else self.command_in(event.text)
+        step = flow.current(state)
+        free_text = step is not None and step.kind == "text" and not step.names_behaviour
+        if command is not None and not again and free_text and _pasted_advert(event, command):
+            # an example may quote an assessment list: asked about, not echoed whole
+            held = {"text": event.text, "command": command, "advert": "yes"}
+            question = compose("engine/misfiled_advert.j2", step=step)
+            return dict(state, pending=held), [question], "misfiled"
         if command is not None:  # run, then the question again
             return self._command_mid_flow(key, flow, state, replace(event, action=command))
         command = self.looks_like(event.text)
-        step = flow.current(state)
-        if command is None or step is None or step.kind != "text" or step.names_behaviour:
+        if command is None or not free_text:
             return state, event  # a name where names are picked, a behaviour where asked
         held = {"text": event.text, "command": command}
         question = compose(
@@ -410,7 +420,8 @@ class Bot:
     ) -> tuple[dict[str, Any], Event, dict[str, str] | None, bool]:
         """The text held back last as reading like a command, taken out of the state:
         `yes` (typed or its button) saves it as the answer after all (the event becomes
-        that text, True); anything else drops it."""
+        that text, True); `no` to a pasted advert reads it as one (the event becomes that
+        text again); anything else drops it."""
         pending = state.get("pending")
         if pending is None:
             return state, event, None, False
@@ -418,6 +429,9 @@ class Bot:
         said = event.action if event.action is not None else event.text
         if word_of(said) is Word.YES and not event.slash:
             return state, replace(event, text=pending["text"], action=None), None, True
+        if word_of(said) is Word.NO and pending.get("advert") and not event.slash:
+            # not the answer: read as the advert, as if pasted again
+            return state, replace(event, text=pending["text"], action=None), pending, False
         return state, event, pending, False
 
     def _run(
@@ -609,6 +623,11 @@ def _is_advert(event: Event) -> bool:
     """The advert command (typed, or a pasted advert read as one)."""
     command = event.action if event.action is not None else event.text
     return strip_command_prefix(clean(command)).partition(" ")[0].casefold() in ADVERT_VERBS
+
+
+def _pasted_advert(event: Event, command: str) -> bool:
+    """`command` is the advert that `event`'s text, typed with no command, reads as."""
+    return not _is_advert(event) and _is_advert(replace(event, action=command))
 
 
 def _is_question(reply: Reply) -> bool:

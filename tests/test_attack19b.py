@@ -86,12 +86,6 @@ QUOTES_A_LIST = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text at a 360 example's question that reads as a pasted advert is taken as the"
-    " advert command (router.command_in) with no way to file it as the answer: `yes` after"
-    " it is filed as the example instead, and the peer's words are lost",
-)
 def test_a_peers_example_that_quotes_an_assessment_list_can_be_filed(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -107,11 +101,6 @@ def test_a_peers_example_that_quotes_an_assessment_list_can_be_filed(
     assert answering["examples"].get("leadership") == QUOTES_A_LIST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a STAR part that reads as a pasted advert is taken as the advert command, with"
-    " no way to file it as the part (the draft's Situation stays empty)",
-)
 def test_a_star_part_that_quotes_an_assessment_list_can_be_filed(
     frameworks: list[Framework], store: Store
 ) -> None:
@@ -122,12 +111,6 @@ def test_a_star_part_that_quotes_an_assessment_list_can_be_filed(
     assert store.draft(alice.user, 1)["parts"].get("situation") == QUOTES_A_LIST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an advert that lists seven or more behaviours (a DHS SES announcement naming all"
-    " eight core competencies) gets a Mock interview button naming them all, and `mock`"
-    " takes at most six: the button the reply offers refuses to start",
-)
 def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
     eight = (
         "Principled, People Centered, Effective Communicator, Performance Centered, Diversity"
@@ -146,12 +129,6 @@ def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
     assert "has not started" not in started.plain_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reading an advert's grade is quadratic in the grades written in it (bot/lookup/"
-    "advert.py _written: each span is checked against every other), so a pasted 'advert'"
-    " of 20 KB of short grades ('EO EO EO …') takes seconds of CPU (40 KB: over 10 s)",
-)
 def test_a_pasted_advert_full_of_grades_is_read_in_well_under_a_second(
     chat: FakeAdapter,
 ) -> None:
@@ -164,13 +141,6 @@ def test_a_pasted_advert_full_of_grades_is_read_in_well_under_a_second(
     assert took < 1.0, f"{took:.1f} s"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an advert's matrix reviews each of the person's 30 latest drafts against every"
-    " behaviour of the advert in full (bot/star/advert.py _row, `analyse` per draft and"
-    " behaviour): drafts with long Actions (2,000 words are allowed) make one pasted"
-    " advert cost seconds of CPU (30 such drafts and 8 behaviours: over 10 s)",
-)
 def test_an_advert_is_answered_in_well_under_a_second_whatever_the_drafts(
     chat: FakeAdapter, store: Store
 ) -> None:
@@ -202,13 +172,6 @@ def slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a DM's text reaches the core as Slack escapes it (adapters/slack/events.py"
-    " event_from_message: only slash commands are unescaped), so an advert pasted in Slack"
-    " that writes 'Changing & Improving' arrives as 'Changing &amp; Improving' and that"
-    " behaviour is missed, where the terminal and Teams find it",
-)
 def test_an_advert_pasted_in_slack_reads_as_in_the_terminal(
     slack: tuple[str, FakeSlack, Any],  # noqa: F811
 ) -> None:
@@ -225,12 +188,6 @@ def test_an_advert_pasted_in_slack_reads_as_in_the_terminal(
     assert title == "From the advert: 3 behaviours at Level 3", title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bot asks 'Which grade is the job?', but the grade typed as the answer ('SEO')"
-    " is taken as a lookup of the framework at that level, whose numbered choices then"
-    " replace the levels offered: only `advert level SEO` answers",
-)
 def test_the_grade_typed_as_the_answer_to_which_grade_is_taken(chat: FakeAdapter) -> None:
     asked = chat.say(
         "advert We will assess you against these behaviours: Leadership, Working Together"

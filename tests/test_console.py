@@ -456,13 +456,14 @@ def test_a_reader_that_stops_early_ends_the_chat_quietly(tmp_path: Path) -> None
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
 
 
-def test_advert_alone_takes_the_lines_after_it_to_an_empty_line(tmp_path: Path) -> None:
+def test_advert_alone_takes_the_lines_after_it_to_two_empty_lines(tmp_path: Path) -> None:
     advert = (
         "advert\n"
         "Casework Manager, Grade: SEO\n"
         "We'll assess you against these behaviours during the selection process:\n"
         "• Leadership\n"
         "• Working Together\n"
+        "\n"
         "\n"
         "drafts\n"
     )
@@ -472,4 +473,23 @@ def test_advert_alone_takes_the_lines_after_it_to_an_empty_line(tmp_path: Path) 
     assert out.startswith("From the advert: 2 behaviours at Level 3\n")
     assert "Leadership: no draft yet" in out and "Working Together: no draft yet" in out
     assert "No match for" not in out  # no line of the advert was taken as a lookup
-    assert "Your drafts\n" in out  # the line after the empty one is a message again
+    assert "Your drafts\n" in out  # the line after the empty ones is a message again
+
+
+def test_a_piped_advert_keeps_its_paragraphs_to_the_end_of_input(tmp_path: Path) -> None:
+    """An advert's paragraphs are separated by one empty line: piped in, it is one
+    message to two empty lines in a row, or to the end of the input."""
+    advert = (
+        "advert\n"
+        "Casework Manager\n"
+        "\n"
+        "Grade: SEO\n"
+        "\n"
+        "We'll assess you against these behaviours during the selection process:\n"
+        "• Leadership\n"
+        "• Working Together\n"
+    )
+    result = chat(tmp_path, advert)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("From the advert: 2 behaviours at Level 3\n")
+    assert "No match for" not in result.stdout  # no paragraph was taken as a lookup

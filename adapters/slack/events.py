@@ -152,12 +152,15 @@ def _submitted(value: Any, team: str | None) -> tuple[str, list[str]]:
 
 
 def event_from_message(body: Json) -> Event:
+    """A message event (a DM, a mention), its text as typed: mentions of people left
+    out (the adapter puts back those a command needs), the rest unescaped as a slash
+    command's is (`&amp;` as `&`)."""
     event = body["event"]
     team = body.get("team_id") or event.get("team")
     return Event(
         user=identity(team, event["user"]),
         conversation=identity(team, event["channel"]),
-        text=_MENTION.sub(" ", event.get("text") or "").strip(),
+        text=unescaped(_MENTION.sub(" ", event.get("text") or "")).strip(),
         event_id=f"slack-event-{body.get('event_id') or event.get('ts')}",
         buttons=True,
         private=event.get("channel_type") == "im",

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.events import MENTIONED, identity, user_id
+from adapters.slack.events import MENTIONED, identity, unescaped, user_id
 from bot.render import words
 from bot.router import wants_people
 from bot.types import Event, Person
@@ -95,7 +95,12 @@ class People:
             )
         if others:
             named = {p.identity.rsplit(":", 1)[-1]: p.name for p in others}
-            plain = MENTIONED.sub(lambda m: "@" + named.get(m.group(1), words("someone.j2")), text)
+            # the mentions by name, and the text between them unescaped (`&amp;` as `&`)
+            pieces = MENTIONED.split(text)  # text, a user id, text, …
+            plain = "".join(
+                unescaped(piece) if i % 2 == 0 else "@" + named.get(piece, words("someone.j2"))
+                for i, piece in enumerate(pieces)
+            )
             event = replace(event, text=plain, people=(*event.people, *others))
         return event
 

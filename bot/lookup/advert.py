@@ -197,12 +197,19 @@ class AdvertReader:
                     if _ARTICLE.search(text[max(0, m.start() - 12) : m.start()]):
                         continue
                     spans.append((m.start(), m.end(), lv.id))
-        # "Executive Officer" inside "Senior Executive Officer" is not a grade of its own
-        return {
-            lid
-            for start, end, lid in spans
-            if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
-        }
+        # "Executive Officer" inside "Senior Executive Officer" is not a grade of its own:
+        # in order of start (the longer first), a span is inside another when an earlier
+        # one reaches as far (one sweep, so a paste of thousands of grades stays cheap)
+        levels: dict[tuple[int, int], set[str]] = {}
+        for start, end, lid in spans:
+            levels.setdefault((start, end), set()).add(lid)
+        found: set[str] = set()
+        furthest = -1
+        for start, end in sorted(levels, key=lambda span: (span[0], -span[1])):
+            if end > furthest:
+                found |= levels[(start, end)]
+                furthest = end
+        return found
 
     def _level(self, fw: Framework, text: str) -> Level | None:
         if len(fw.levels) == 1:

@@ -76,7 +76,7 @@ class StarFlow(Mock, FromAdvert, Practice, DraftForm, Drafting):
         """Whether this event is the flow's: a STAR command, or any answer while a draft
         is being written, a practice question or a mock interview waits."""
         verb = self._verb(event.action if event.action is not None else event.text)
-        if verb in _VERBS or self._pasted_advert(event):
+        if verb in _VERBS or self._pasted_advert(event) or self.grade_typed(state, event):
             return True
         if any(key in state for key in ("star", "practice", "mock")) and event.action is None:
             return not self._is_command(event)
@@ -108,6 +108,9 @@ class StarFlow(Mock, FromAdvert, Practice, DraftForm, Drafting):
 
     def step(self, state: dict[str, Any], event: Event) -> tuple[dict[str, Any], list[Reply]]:
         """Inside the caller's transaction: read and write drafts, return the new state."""
+        grade = self.grade_typed(state, event)
+        if grade is not None:  # the answer to "Which grade is the job?"
+            return self._advert_level(state, event, grade)
         command = event.action if event.action is not None else event.text
         text = strip_command_prefix(clean(command))
         verb, _, rest = text.partition(" ")

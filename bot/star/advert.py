@@ -4,7 +4,8 @@ The advert is read by `bot.lookup.advert` (its framework, behaviours and grade).
 reply shows each behaviour at the grade's level, as the lookup shows it, and a matrix of
 the person's own drafts against the behaviours: the drafts written for each, reviewed at
 that level (`review.analyse` with the level's standard), and for a behaviour with none,
-the draft of theirs that reads best against it, to adapt (`draft N duplicate FW/B/L`).
+the complete draft of theirs whose Action and Result read best against it, to adapt
+(`draft N duplicate FW/B/L`); each draft is read once (`review.judged` for each level).
 Choices start the missing ones (`prep FW/B/L`), adapt a draft, or begin a mock interview
 (`mock FW/B/L …`). An advert that names no grade is kept in the conversation's state
 (`AdvertAsked`) while the bot asks for it: `advert level FW/LEVEL` answers.
@@ -12,21 +13,34 @@ Choices start the missing ones (`prep FW/B/L`), adapt a draft, or begin a mock i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.commands import words_of
 from bot.frameworks import Behaviour, Framework, Level
-from bot.lookup import BehaviourView
+from bot.lookup import BehaviourView, strip_command_prefix
 from bot.lookup.resolver import parse_query
 from bot.render import compose
 from bot.star.drafting import Target, next_part
-from bot.star.review import DEFAULT_TARGET, STAR, Review, analyse
+from bot.star.mock import MAX_BEHAVIOURS as MOST_MOCKED
+from bot.star.review import (
+    DEFAULT_TARGET,
+    STAR,
+    Coverage,
+    Review,
+    Standard,
+    analyse,
+    content_stems,
+    coverage_of,
+    judged,
+)
 from bot.star.state import AdvertAsked
+from bot.text import clean
 from bot.types import Block, Event, Reply, without
 
 ADVERT_VERBS = words_of("advert")
 MOST_DRAFTS_READ = 30  # the person's most recent drafts weighed for adapting
+MOST_PART_CHARS = 2_500  # of each part of a draft reviewed in the matrix (~400 words)
 
 
 @dataclass(frozen=True)
@@ -46,10 +60,42 @@ class Row:
     adapt: Cell | None  # with none: the draft that reads best against it
 
 
-def _score(review: Review) -> float:
+def _score(cover: tuple[Coverage, ...]) -> float:
     """How much of a level's indicators a draft shows: clear counts 1, partial a half."""
-    grades = [c.grade for c in review.coverage]
-    return sum({"clear": 1.0, "partial": 0.5}.get(g, 0.0) for g in grades)
+    return sum({"clear": 1.0, "partial": 0.5}.get(c.grade, 0.0) for c in cover)
+
+
+@dataclass
+class _Drafts:
+    """The person's latest drafts, each read once however many behaviours of the advert
+    it is weighed against, and on its first `MOST_PART_CHARS` of each part: a part
+    longer than that is over any limit either way."""
+
+    drafts: list[dict[str, Any]]
+    read: dict[int, Review] = field(default_factory=dict)
+    said: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    @staticmethod
+    def _parts(draft: dict[str, Any]) -> dict[str, str]:
+        return {part: text[:MOST_PART_CHARS] for part, text in draft["parts"].items()}
+
+    def review(self, draft: dict[str, Any], standard: Standard) -> Review:
+        """The draft's review against `standard`."""
+        number = draft["number"]
+        if number not in self.read:
+            goal = draft.get("target") or DEFAULT_TARGET
+            self.read[number] = analyse(self._parts(draft), target=goal)
+        return judged(self.read[number], standard)
+
+    def score(self, draft: dict[str, Any], standard: Standard) -> float:
+        """How well the draft's Action and Result read against `standard` (`_score`)."""
+        number = draft["number"]
+        if number not in self.said:
+            parts = self._parts(draft)
+            self.said[number] = content_stems(
+                " ".join(parts.get(p, "") for p in ("action", "result"))
+            )
+        return _score(coverage_of(standard.indicators, self.said[number]))
 
 
 class FromAdvert:
@@ -124,6 +170,24 @@ class FromAdvert:
         shown = self.advert_reply(event.user, fw, behaviours, level)
         return without(state, AdvertAsked.KEY), [shown]
 
+    def grade_typed(self, state: dict[str, Any], event: Event) -> str | None:
+        """A grade typed alone ("SEO", "Grade 7", "3") while an advert waits for its grade
+        and no draft, practice or mock does: the answer, as `advert level` takes it."""
+        asked = AdvertAsked.of(state)
+        if asked is None or event.action is not None or event.slash:
+            return None
+        if any(key in state for key in ("star", "practice", "mock")):
+            return None
+        typed = clean(event.text)
+        if not typed or len(typed.split()) > 3 or strip_command_prefix(typed) != typed:
+            return None
+        fw = self.lookup.index.by_id.get(asked.framework)  # type: ignore[attr-defined]
+        query = parse_query(self.lookup.index, typed)  # type: ignore[attr-defined]
+        only_a_grade = query.levels and not (query.typed_rest or query.numbered or query.clusters)
+        if fw is None or not only_a_grade or set(query.framework_ids) - {fw.id}:
+            return None
+        return typed if self._level_named(fw, typed) is not None else None
+
     def _level_named(self, fw: Framework, typed: str) -> Level | None:
         """`civil-service/3` (a choice's), or a level typed: `3`, `HEO`, `grade 7`."""
         framework, _, level_id = typed.partition("/")
@@ -144,7 +208,7 @@ class FromAdvert:
         """Each behaviour at `level` as the lookup shows it, then `owner`'s drafts
         against them and what to do next."""
         targets = [Target(fw, b, level) for b in behaviours]
-        drafts = self.store.drafts(owner)[:MOST_DRAFTS_READ]  # type: ignore[attr-defined]
+        drafts = _Drafts(self.store.drafts(owner)[:MOST_DRAFTS_READ])  # type: ignore[attr-defined]
         rows = [self._row(t, drafts) for t in targets]
         definitions: list[Block] = []
         for t in targets:
@@ -159,33 +223,35 @@ class FromAdvert:
             framework=fw,
             level=level,
             rows=rows,
-            mock=" ".join(f"{fw.id}/{t.behaviour.id}/{level.id}" for t in targets),
+            # a mock interview asks about a handful: the first of the advert's, the rest named
+            mock=" ".join(f"{fw.id}/{t.behaviour.id}/{level.id}" for t in targets[:MOST_MOCKED]),
+            left_out=[t.behaviour for t in targets[MOST_MOCKED:]],
         )
         head, rest = reply.blocks[:2], reply.blocks[2:]
         return replace(reply, blocks=(*head, *definitions, *rest))
 
-    def _cell(self, draft: dict[str, Any], target: Target) -> Cell:
+    def _cell(self, draft: dict[str, Any], standard: Standard, drafts: _Drafts) -> Cell:
         parts = draft["parts"]
         following = next_part(parts)
         written = self.target_of(draft)  # type: ignore[attr-defined]
         if following in STAR and not parts.get("action", "").strip():
             return Cell(draft["number"], written, None, following)
-        goal = draft.get("target") or DEFAULT_TARGET
-        review = analyse(parts, target.standard, target=goal)
+        review = drafts.review(draft, standard)
         return Cell(draft["number"], written, review, following if following in STAR else None)
 
-    def _row(self, target: Target, drafts: list[dict[str, Any]]) -> Row:
-        fw, b = target.framework, target.behaviour
-        mine = [d for d in drafts if d["framework"] == fw.id and d["behaviour"] == b.id]
+    def _row(self, target: Target, drafts: _Drafts) -> Row:
+        """The drafts written for `target`, reviewed; with none, the complete draft whose
+        Action and Result read best against it (only that one reviewed in full)."""
+        fw, b, standard = target.framework, target.behaviour, target.standard
+        mine = [d for d in drafts.drafts if d["framework"] == fw.id and d["behaviour"] == b.id]
         if mine:
-            return Row(target, tuple(self._cell(d, target) for d in mine), None)
-        cells = [
-            cell
-            for d in drafts
+            return Row(target, tuple(self._cell(d, standard, drafts) for d in mine), None)
+        scored = [
+            (drafts.score(d, standard), d)
+            for d in drafts.drafts
             if next_part(d["parts"]) not in STAR
-            and (cell := self._cell(d, target)).review is not None
         ]
-        best = max(cells, key=lambda c: _score(c.review), default=None)  # type: ignore[arg-type]
-        if best is None or best.review is None or _score(best.review) == 0:
+        best = max(scored, key=lambda pair: pair[0], default=None)
+        if best is None or best[0] == 0:
             return Row(target, (), None)
-        return Row(target, (), best)
+        return Row(target, (), self._cell(best[1], standard, drafts))

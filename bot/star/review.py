@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.star.language import Evidence, Vague, Voice, evidence, vague, voice
@@ -236,7 +236,12 @@ def coverage(level_indicators: Sequence[str], example: str) -> tuple[Coverage, .
     least two fifths of its content words (or their near forms and concepts) appear, or
     four of them; partial with two of them, or a third (one word of a short indicator).
     A concept (CONCEPTS) counts as its word: "motivated" for "inspire"."""
-    said = content_stems(example)
+    return coverage_of(level_indicators, content_stems(example))
+
+
+def coverage_of(level_indicators: Sequence[str], said: Mapping[str, str]) -> tuple[Coverage, ...]:
+    """`coverage` of an example whose `content_stems` are `said` (found once for an
+    example weighed against several behaviours)."""
     out = []
     for indicator in level_indicators:
         wanted = content_stems(indicator)
@@ -444,24 +449,15 @@ def analyse(
         parts, left_out = found.parts, found.left_out
     else:
         parts, left_out = {p: answer[p] for p in PARTS if answer.get(p)}, ()
-    measured = length(parts, target)
     spoken = voice(parts.get("action", ""))
     shown = evidence(parts.get("result", ""))
     worded = tuple(v for p in PARTS if parts.get(p) for v in vague(parts[p], p))
     claimed = tuple(v for v in worded if v.kind == "claim" and v.part == "result")
     strength = strength_of(shown, claimed)
-    done = " ".join(parts.get(p, "") for p in ("action", "result"))
-    cover = coverage(standard.indicators, done) if standard else ()
-    recognised = any(e.kind in ("reaction", "adoption") for e in shown)
-    judgement = judge(standard, measured, spoken, strength, cover, len(worded), done, recognised)
-    # The most important gaps: nothing shown first, then partial, in the level's order.
-    gaps = tuple(c for c in cover if c.grade == "none") + tuple(
-        c for c in cover if c.grade == "partial"
-    )
-    return Review(
+    read = Review(
         parts=parts,
         left_out=left_out,
-        length=measured,
+        length=length(parts, target),
         voice=spoken,
         evidence=shown,
         strength=strength,
@@ -471,10 +467,40 @@ def analyse(
             for p in ("task", "action", "result")  # the scene and the lesson name no actor
             if parts.get(p) and (found := passive(parts[p]))
         },
+        coverage=(),
+        judgement=None,
+        gaps=(),
+    )
+    return judged(read, standard)
+
+
+def judged(review: Review, standard: Standard | None) -> Review:
+    """`review` against `standard`: the coverage and what follows from it, the rest of
+    the analysis (the text's own) kept, so one example is read once however many
+    behaviours it is weighed against."""
+    done = " ".join(review.parts.get(p, "") for p in ("action", "result"))
+    cover = coverage(standard.indicators, done) if standard else ()
+    recognised = any(e.kind in ("reaction", "adoption") for e in review.evidence)
+    judgement = judge(
+        standard,
+        review.length,
+        review.voice,
+        review.strength,
+        cover,
+        len(review.vague),
+        done,
+        recognised,
+    )
+    # The most important gaps: nothing shown first, then partial, in the level's order.
+    gaps = tuple(c for c in cover if c.grade == "none") + tuple(
+        c for c in cover if c.grade == "partial"
+    )
+    return replace(
+        review,
         coverage=cover,
         judgement=judgement,
         gaps=gaps[:2],
-        follow_ups=follow_ups(spoken, strength, gaps),
+        follow_ups=follow_ups(review.voice, review.strength, gaps),
     )
 
 

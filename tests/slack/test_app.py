@@ -382,6 +382,22 @@ def test_an_example_is_drafted_in_a_dm_and_kept_private_elsewhere(slack) -> None
     assert status == 200 and "Let's prepare in private" in ack
 
 
+def test_a_star_part_typed_with_an_ampersand_in_a_dm_is_stored_as_typed(slack) -> None:  # type: ignore[no-untyped-def]
+    url, fake, store = slack
+    base = fixture("slack_event_message_im.json")
+    typed = "Our R&D team's <b>budget</b> fell by 20% & the plan was due in 6 weeks."
+    for n, text in enumerate(("prep leadership level 4", typed), 1):
+        body = copy.deepcopy(base)
+        body["event_id"] = f"Ev-amp-{n}"
+        # as Slack sends a message: its three control characters escaped
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        body["event"] |= {"text": escaped, "ts": f"1355517524.00000{n}"}
+        assert event(url, body)[0] == 200
+    user = f"slack:{base['team_id']}:{base['event']['user']}"
+    assert store.draft(user, 1)["parts"]["situation"] == typed
+    assert fake.to("/api/chat.postMessage")  # answered (escaping out: test_advert.py)
+
+
 def test_a_draft_is_written_in_one_modal(slack) -> None:  # type: ignore[no-untyped-def]
     """In a DM: the button opens a modal (views.open) with one multi-line input per part;
     a refused field keeps the modal open with the reason; a good submission closes it,

@@ -160,7 +160,12 @@ def test_an_advert_pasted_while_drafting_is_never_filed_as_the_answer(
     chat: FakeAdapter, store: Store
 ) -> None:
     chat.say("prep leadership level 4")
-    replies = chat.send(text=HEO)
+    # a Situation may quote an assessment list: asked about (not echoed), never filed
+    asked = chat.say(HEO)
+    assert text_of(asked).startswith("Save this as your answer, or read it as a job advert?")
+    assert "Seeing the Big Picture" not in text_of(asked)
+    assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
+    replies = chat.send(text="no")  # read it as the advert
     assert replies[0].title == "From the advert: 4 behaviours at Level 3"
     assert "Situation" in text_of(replies[-1])  # the draft's question again
     assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
@@ -183,3 +188,12 @@ def test_an_advert_pasted_while_a_360_request_is_built_asks_its_question_again(
     assert replies[0].title == "From the advert: 4 behaviours at Level 3"
     assert replies[-1].title == asked.title  # the 360's question, waiting as it was
     assert "feedback" in store.state(chat.user, chat.user)
+
+
+def test_a_grade_typed_alone_answers_which_grade_and_a_lookup_stays_one(
+    chat: FakeAdapter,
+) -> None:
+    assert chat.say("advert " + NO_GRADE).title == "Which grade is the job?"
+    assert chat.say("leadership").title.startswith("Leadership")  # a lookup, as ever
+    assert chat.say("Grade 7").title == "From the advert: 3 behaviours at Level 4"
+    assert chat.say("Grade 7").title != "From the advert: 3 behaviours at Level 4"  # gone

@@ -40,6 +40,8 @@ def test_a_pasted_advert_is_answered_in_cards_and_its_choice_starts_a_draft(
     offered = {c["title"]: c["value"] for c in select["choices"]}
     assert offered["Start Leadership"] == "prep civil-service/leadership/4"
     assert offered["Mock interview"].startswith("mock civil-service/seeing-the-big-picture/4 ")
+    assert len(offered["Mock interview"].split()) == 7  # the first six: a mock's most
+    assert any("leaves out Developing Self and Others" in line for line in lines)
     # picking "Start Leadership" in the personal chat's card: the draft begins
     picked = fixture("teams_message_personal.json") | {
         "id": "advert-choice-1",  # another activity than the advert's
