@@ -8,8 +8,6 @@ import copy
 import time
 from typing import Any
 
-import pytest
-
 from bot.frameworks import Framework
 from bot.maintenance import purge
 from bot.router import Bot

@@ -72,12 +72,6 @@ def test_an_advert_pasted_in_a_teams_chat_with_text_after_its_list_is_read(
     assert "Leadership: Level 4" in lines and "Delivering at Pace: Level 4" in lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an advert naming more than six behaviours offers a Mock interview button on "
-    "all of them (prompts/star/advert.j2), which the mock refuses when pressed "
-    "(star/mock_too_many.j2: up to 6): a button offered that cannot work",
-)
 def test_the_mock_interview_button_of_a_nine_behaviour_advert_starts_a_mock_in_slack(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -95,13 +89,6 @@ def slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a DM's text reaches the core as Slack escapes it (adapters/slack/events.py: "
-    "only slash commands are unescaped), so a mock interview answer typed in Slack with "
-    "'&' is kept as '&amp;', whose ';' even ends a sentence: `mock save` files 'Q&amp;A' "
-    "and splits the answer at '&amp;' across the Situation and the Result",
-)
 def test_a_mock_answer_typed_in_slack_with_an_ampersand_is_saved_as_typed(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
