@@ -56,12 +56,6 @@ Apply by the closing date on the website.
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Teams adapter joins a message's lines into one (text_without_mention), so "
-    "an advert whose behaviours are listed one a line, with more text after the list, is "
-    "no longer seen as an advert and is answered as a failed lookup ('No match for …')",
-)
 def test_an_advert_pasted_in_a_teams_chat_with_text_after_its_list_is_read(
     teams: Teams,  # noqa: F811
 ) -> None:
