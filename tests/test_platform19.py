@@ -172,14 +172,6 @@ def test_a_peers_home_tab_drops_a_request_once_it_closes(
         wait_for(current, 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Teams card of `360 export N markdown` ('Copy the text below into any "
-    "Markdown editor') runs the Markdown through the card escaping (adapters/teams/cards.py "
-    "escape): each line break is doubled, so the table's rows are split by blank lines, "
-    "list markers get a zero-width space and the picture's code spans become bold: what "
-    "is copied is no longer the export's Markdown",
-)
 def test_the_markdown_export_card_in_teams_keeps_the_markdown_as_exported(
     teams: Teams,  # noqa: F811
 ) -> None:

@@ -77,8 +77,20 @@ def _text_block(text: str, **style: Any) -> Json:
     return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
 
 
-def elements_of(block: Block) -> list[Json]:
-    """Adaptive Card elements for one block."""
+def copy_block(text: str) -> Json:
+    """Text to copy as it is (an export's Markdown, CSV or SVG): a RichTextBlock's
+    monospace TextRun, which Adaptive Cards never read as markdown, so its line breaks,
+    list markers, emphasis and code spans stay as exported; only `{{` is broken (see
+    `literal`), as Teams would make a date of it."""
+    run = {"type": "TextRun", "text": literal(text), "fontType": "Monospace"}
+    return {"type": "RichTextBlock", "inlines": [run]}
+
+
+def elements_of(block: Block, *, copy: bool = False) -> list[Json]:
+    """Adaptive Card elements for one block; a paragraph of a reply to copy as it is
+    (`Reply.copy`) as `copy_block`."""
+    if copy and block.kind == "paragraph":
+        return [copy_block(block.text)]
     if block.kind == "title":
         return [_text_block(block.text, size="Large", weight="Bolder")]
     if block.kind == "note":
@@ -254,7 +266,7 @@ def cards_of(reply: Reply) -> list[Json]:
     if reply.form is not None:  # the inputs and their button go first, in the last card
         form_body, submit = form_elements(reply.form)
         choice_body, actions = form_body + choice_body, submit + actions
-    elements = [e for block in reply.blocks for e in elements_of(block)]
+    elements = [e for block in reply.blocks for e in elements_of(block, copy=reply.copy)]
     # Filled from the end: the last card holds the inputs and buttons, and what text fits.
     chunks: list[list[Json]] = [[]]
     size = size_of(card(choice_body, actions))
