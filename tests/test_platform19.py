@@ -233,12 +233,6 @@ BEHAVIOURS = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 360 report too long for one Teams card is split at any element (adapters/"
-    "teams/cards.py cards_of, filled from the end), so the picture's rows are split too: "
-    "a behaviour's last bar opens the next message, away from its name and its other bar",
-)
 def test_a_long_report_in_teams_keeps_each_behaviours_bars_with_its_name(
     teams: Teams,  # noqa: F811
 ) -> None:
