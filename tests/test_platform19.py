@@ -56,12 +56,6 @@ Apply by the closing date on the website.
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Teams adapter joins a message's lines into one (text_without_mention), so "
-    "an advert whose behaviours are listed one a line, with more text after the list, is "
-    "no longer seen as an advert and is answered as a failed lookup ('No match for …')",
-)
 def test_an_advert_pasted_in_a_teams_chat_with_text_after_its_list_is_read(
     teams: Teams,  # noqa: F811
 ) -> None:
@@ -165,14 +159,6 @@ def test_a_peers_home_tab_drops_a_request_once_it_closes(
         wait_for(current, 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Teams card of `360 export N markdown` ('Copy the text below into any "
-    "Markdown editor') runs the Markdown through the card escaping (adapters/teams/cards.py "
-    "escape): each line break is doubled, so the table's rows are split by blank lines, "
-    "list markers get a zero-width space and the picture's code spans become bold: what "
-    "is copied is no longer the export's Markdown",
-)
 def test_the_markdown_export_card_in_teams_keeps_the_markdown_as_exported(
     teams: Teams,  # noqa: F811
 ) -> None:
@@ -234,12 +220,6 @@ BEHAVIOURS = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 360 report too long for one Teams card is split at any element (adapters/"
-    "teams/cards.py cards_of, filled from the end), so the picture's rows are split too: "
-    "a behaviour's last bar opens the next message, away from its name and its other bar",
-)
 def test_a_long_report_in_teams_keeps_each_behaviours_bars_with_its_name(
     teams: Teams,  # noqa: F811
 ) -> None:

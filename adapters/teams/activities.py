@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +42,9 @@ _MENTION = re.compile(r"<at>[^<]*</at>")  # no nested markup: linear on any inpu
 def text_without_mention(activity: Json) -> str:
     """The message text without @mentions: the bot's (how channels and group chats
     address it) and anyone else's, which are not part of a command. Teams marks a
-    mention as `<at>name</at>` in the text, with an entity naming who."""
+    mention as `<at>name</at>` in the text, with an entity naming who. Line breaks
+    are kept: from the message's HTML copy when `text` runs its paragraphs together
+    (its words are still the text's own, never the markup's)."""
     text = activity.get("text") or ""
     for entity in activity.get("entities") or []:
         if isinstance(entity, dict) and entity.get("type") == "mention":
@@ -49,7 +52,74 @@ def text_without_mention(activity: Json) -> str:
             if isinstance(mention, str) and mention:
                 text = text.replace(mention, " ")
     text = _MENTION.sub(" ", text)  # markup sent without its entity
-    return " ".join(text.replace("\u00a0", " ").split())
+    lines = html_lines(activity)
+    if lines is not None and "".join(lines.split()) == "".join(text.split()):
+        text = lines  # the same words, with the line breaks Teams left out of `text`
+    return _tidy(text)
+
+
+_BLOCKS = frozenset(
+    ("blockquote", "div", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "p", "tr")
+)
+_HIDDEN = frozenset(("at", "script", "style", "template", "title"))
+
+
+class _Lines(HTMLParser):
+    """The lines of an HTML fragment's text: a line ends at a <br> and at the edge of a
+    block (a paragraph, a list item); mentions (<at>) and what is never shown are left out.
+    Only text is kept: the markup, its attributes and its links are not read."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.line: str | None = None
+        self.hidden = 0
+
+    def _end(self) -> None:
+        if self.line is not None:
+            self.lines.append(self.line)
+        self.line = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.line = self.line or ""
+            self._end()
+        elif tag in _BLOCKS:
+            self._end()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self._end()
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden or (self.line is None and not data.strip(" \t\r\n\f")):
+            return  # markup's own white space between blocks is no line
+        self.line = (self.line or "") + re.sub(r"[\t\r\n\f]", " ", data)
+
+
+def html_lines(activity: Json) -> str | None:
+    """The text of the message's text/html attachment (Teams' rich-text copy of what
+    was typed), a line per line; None when there is none."""
+    for attachment in activity.get("attachments") or []:
+        content = attachment.get("content")
+        if attachment.get("contentType") == "text/html" and isinstance(content, str):
+            parser = _Lines()
+            parser.feed(content)
+            parser.close()
+            parser._end()
+            return "\n".join(parser.lines)
+    return None
+
+
+def _tidy(text: str) -> str:
+    """Spaces collapsed within each line, and blank lines at the ends dropped; the line
+    breaks kept (a pasted advert lists its behaviours one a line, an answer has paragraphs)."""
+    lines = [" ".join(line.split()) for line in text.replace("\u00a0", " ").splitlines()]
+    return "\n".join(lines).strip("\n")
 
 
 def button_data(value: Any) -> Json | None:

@@ -77,8 +77,20 @@ def _text_block(text: str, **style: Any) -> Json:
     return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
 
 
-def elements_of(block: Block) -> list[Json]:
-    """Adaptive Card elements for one block."""
+def copy_block(text: str) -> Json:
+    """Text to copy as it is (an export's Markdown, CSV or SVG): a RichTextBlock's
+    monospace TextRun, which Adaptive Cards never read as markdown, so its line breaks,
+    list markers, emphasis and code spans stay as exported; only `{{` is broken (see
+    `literal`), as Teams would make a date of it."""
+    run = {"type": "TextRun", "text": literal(text), "fontType": "Monospace"}
+    return {"type": "RichTextBlock", "inlines": [run]}
+
+
+def elements_of(block: Block, *, copy: bool = False) -> list[Json]:
+    """Adaptive Card elements for one block; a paragraph of a reply to copy as it is
+    (`Reply.copy`) as `copy_block`."""
+    if copy and block.kind == "paragraph":
+        return [copy_block(block.text)]
     if block.kind == "title":
         return [_text_block(block.text, size="Large", weight="Bolder")]
     if block.kind == "note":
@@ -117,8 +129,18 @@ def chart_elements(chart: Chart) -> list[Json]:
     """A chart as card elements: its title (the picture's alt text), then per group its
     label and a row per bar: the bar drawn in characters in a narrow column, its label and
     value in words beside it (no value: the words alone)."""
+    return [element for group in chart_groups(chart) for element in group]
+
+
+def chart_groups(chart: Chart) -> list[list[Json]]:
+    """`chart_elements` in the pieces a message may not split: each group's label with its
+    bars, the chart's title with the first group."""
+    pieces: list[list[Json]] = []
     out = [_text_block(chart.title, size="Small", isSubtle=True, spacing="Medium")]
     for group in chart.groups:
+        if pieces or len(out) > 1:
+            pieces.append(out)
+            out = []
         out.append(_text_block(group.label, weight="Bolder", spacing="Small"))
         for bar in group.bars:
             columns: list[Json] = []
@@ -128,7 +150,7 @@ def chart_elements(chart: Chart) -> list[Json]:
             words_block = _text_block(f"{bar.label}: {bar.text}")
             columns.append({"type": "Column", "width": "stretch", "items": [words_block]})
             out.append({"type": "ColumnSet", "spacing": "None", "columns": columns})
-    return out
+    return [*pieces, out]
 
 
 def choice_elements(reply: Reply) -> tuple[list[Json], list[Json]]:
@@ -249,29 +271,56 @@ def size_of(value: Any) -> int:
 def cards_of(reply: Reply) -> list[Json]:
     """One or more cards for a reply, each within MAX_CARD_BYTES, counted whole: its
     text, and the inputs, choices and buttons that go with the last card. Nothing is cut:
-    a reply too long for one card becomes several."""
+    a reply too long for one card becomes several, filled from the front, and a chart's
+    group (its name and its bars) is never split between two."""
     choice_body, actions = choice_elements(reply)
     if reply.form is not None:  # the inputs and their button go first, in the last card
         form_body, submit = form_elements(reply.form)
         choice_body, actions = form_body + choice_body, submit + actions
-    elements = [e for block in reply.blocks for e in elements_of(block)]
-    # Filled from the end: the last card holds the inputs and buttons, and what text fits.
-    chunks: list[list[Json]] = [[]]
-    size = size_of(card(choice_body, actions))
-    for element in reversed(elements):
-        element_size = size_of(element) + 2  # and the ", " before it
-        if chunks[0] and size + element_size > MAX_CARD_BYTES:
-            chunks.insert(0, [])
-            size = size_of(card([]))
-        chunks[0].insert(0, element)
-        size += element_size
-    chunks[-1].extend(choice_body)
-    cards = [
-        card(chunk, actions if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)
+    pieces: list[list[Json]] = []
+    for block in reply.blocks:
+        if block.kind == "chart" and block.chart is not None:
+            pieces += chart_groups(block.chart)
+        else:
+            pieces += [[element] for element in elements_of(block, copy=reply.copy)]
+    empty = size_of(card([]))
+    # a piece too big for a card on its own (a chart of very many bars) is split after all
+    pieces = [
+        part
+        for piece in pieces
+        for part in ([piece] if empty + _size(piece) <= MAX_CARD_BYTES else [[e] for e in piece])
     ]
+    chunks: list[list[list[Json]]] = [[]]
+    size = empty
+    for piece in pieces:
+        if chunks[-1] and size + _size(piece) > MAX_CARD_BYTES:
+            chunks.append([])
+            size = empty
+        chunks[-1].append(piece)
+        size += _size(piece)
+    # the last card holds the inputs and buttons: its last pieces move on if they must
+    extra = size_of(card(choice_body, actions)) - empty
+    while chunks[-1] and size + extra > MAX_CARD_BYTES:
+        if empty + extra > MAX_CARD_BYTES:  # the inputs alone are over: a card of their own
+            chunks.append([])
+            break
+        moved: list[list[Json]] = []
+        while size + extra > MAX_CARD_BYTES:
+            moved.insert(0, chunks[-1].pop())
+            size -= _size(moved[0])
+        chunks.append(moved)
+        size = empty + _size([e for piece in moved for e in piece])
+    bodies = [[e for piece in chunk for e in piece] for chunk in chunks]
+    bodies[-1].extend(choice_body)
+    cards = [card(body, actions if i == len(bodies) - 1 else None) for i, body in enumerate(bodies)]
     if size_of(cards[-1]) > MAX_CARD_BYTES:  # a form's own inputs, typed at length
         log.warning("teams: a card of %d bytes, over %d", size_of(cards[-1]), MAX_CARD_BYTES)
     return cards
+
+
+def _size(piece: list[Json]) -> int:
+    """Bytes that the elements of `piece` add to a card's body, the ", " between included."""
+    return sum(size_of(element) + 2 for element in piece)
 
 
 def wants_card(reply: Reply) -> bool:

@@ -294,7 +294,8 @@ class Results(Answering):
             gap_names=[names.get(g, g) for g in result.gaps],
             reader=reader,
         )
-        return replace(reply, copy=True) if kind == "svg" else reply  # never rewrapped
+        # an export is text to copy as it is: never rewrapped or restyled
+        return replace(reply, copy=True) if kind in ("markdown", "csv", "svg") else reply
 
     # ---- the schedule ---------------------------------------------------------------
 

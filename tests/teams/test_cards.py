@@ -118,6 +118,18 @@ def test_a_long_reply_with_a_form_is_split_with_every_card_counted_whole() -> No
         assert [q.split(":")[0] for q in quoted] == [str(n) for n in range(count)]
 
 
+def test_a_long_reply_fills_its_cards_from_the_front() -> None:
+    """The first cards are full and the last holds what is left, with the buttons: a
+    reply does not open with a card of a few lines."""
+    sentences = tuple(
+        Block("paragraph", f"{n}: " + "Lead the team – with care. " * 12) for n in range(120)
+    )
+    reply = Reply(blocks=sentences, choices=(Choice("Back", "home"),))
+    sizes = [size_of(a) for a in activities_of(reply)]
+    assert len(sizes) > 2
+    assert all(size > MAX_MESSAGE_BYTES - ENVELOPE_BYTES - 1_000 for size in sizes[:-1]), sizes
+
+
 def test_a_long_reply_of_plain_text_is_split_into_cards_within_teams_limit() -> None:
     """An export of many expectations is sentences only: too long for one message, it
     becomes cards, each within the limit, every sentence kept in order."""

@@ -172,12 +172,12 @@ class Teams:
 
 
 def texts(card: dict[str, Any]) -> list[str]:
-    """Every TextBlock's text in a card, depth first."""
+    """Every TextBlock's and TextRun's text in a card, depth first."""
     out: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
+            if node.get("type") in ("TextBlock", "TextRun"):
                 out.append(node["text"])
             for value in node.values():
                 walk(value)
