@@ -130,13 +130,21 @@ def test_the_mock_interview_an_advert_offers_starts(chat: FakeAdapter) -> None:
 def test_a_pasted_advert_full_of_grades_is_read_in_well_under_a_second(
     chat: FakeAdapter,
 ) -> None:
-    hostile = "We'll assess you against these behaviours: Leadership, Working Together.\n"
-    hostile += "EO " * 7_000  # 21 KB: a Teams message holds more
-    started = time.perf_counter()
-    reply = chat.say(hostile)
-    took = time.perf_counter() - started
-    assert reply.title.startswith("From the advert")
-    assert took < 1.0, f"{took:.1f} s"
+    def timed(grades: int) -> float:
+        hostile = "We'll assess you against these behaviours: Leadership, Working Together.\n"
+        hostile += "EO " * grades  # 21 KB at 7,000: a Teams message holds more
+        took = []
+        for _ in range(3):
+            started = time.perf_counter()
+            reply = chat.say(hostile)
+            took.append(time.perf_counter() - started)
+            assert reply.title.startswith("From the advert")
+        return min(took)
+
+    # measured against itself in the same run, never against the clock: four times the
+    # grades cost about four times as long when the reading is linear, sixteen when not
+    small, large = timed(1_750), timed(7_000)
+    assert large / small < 9, f"{small:.3f} s, then {large:.3f} s"
 
 
 def test_an_advert_is_answered_in_well_under_a_second_whatever_the_drafts(
@@ -155,6 +163,17 @@ def test_an_advert_is_answered_in_well_under_a_second_whatever_the_drafts(
                 level="4",
                 parts={"situation": said, "task": said, "action": said * 75, "result": said},
             )
+    # the unit of work, in the same run: one whole review of one draft against a standard
+    from bot.star.drafting import resolve_target
+    from bot.star.review import analyse
+
+    (draft, *_) = store.drafts(chat.user)
+    target = resolve_target(chat.bot.lookup, "civil-service/leadership/4")
+    once = []
+    for _ in range(3):
+        started = time.perf_counter()
+        analyse(draft["parts"], target.standard)  # type: ignore[union-attr]
+        once.append(time.perf_counter() - started)
     started = time.perf_counter()
     reply = chat.say(
         "advert Grade 7\nWe'll assess you against these behaviours: Seeing the Big Picture,"
@@ -162,7 +181,8 @@ def test_an_advert_is_answered_in_well_under_a_second_whatever_the_drafts(
     )
     took = time.perf_counter() - started
     assert reply.title == "From the advert: 4 behaviours at Level 4"
-    assert took < 1.0, f"{took:.1f} s"
+    # 10 drafts against 4 behaviours were 40 whole reviews: now far fewer
+    assert took / min(once) < 12, f"{took:.2f} s, {took / min(once):.1f} reviews' worth"
 
 
 def slack_escaped(text: str) -> str:
