@@ -64,6 +64,8 @@ _FLOW_KEYS = ("star", "practice", "mock", "feedback", "answering", "filling")
 # The commands by their words (not the chat's own: help, stop, as; but home): typed with
 # a command's shape while a flow waits for an answer, they are run, never filed as one.
 _BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
+# The engine's words that a flow takes even when sent as a command (`/behaviour stop`).
+_COMMAND_WORDS = (Word.STOP, Word.SKIP, Word.BACK, Word.HELP)
 # A lookup typed where an answer is expected is at most this many words.
 _LOOKUP_WORDS = MAX_COMMAND_REST
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | Home | FormFiller
@@ -140,7 +142,7 @@ class Bot:
                         return self._again(event)
                     changes = self.store.conn.total_changes
                     state = self.store.state(event.user, event.conversation)
-                    picked = self._picked(state, event)
+                    picked = self._picked(state, self._engine_word(state, event))
                     stored, clicked = state, picked
                     state = without(state, "over_flow")  # it was for this event only
                     state, picked, pending, confirmed = self._held(state, picked)
@@ -541,6 +543,17 @@ class Bot:
                 self.store.settle(event.event_id, delivered=delivered)
         except Exception:  # the replies stay kept: at worst a retry sends them twice
             log.exception("event=settle-failed platform=%s", event.platform)
+
+    def _engine_word(self, state: dict[str, Any], event: Event) -> Event:
+        """`stop`, `skip`, `back` or `help` sent as a command (`/behaviour stop`, a
+        Slack slash command) while a flow's question waits: the engine's word, typed to
+        that flow, as it would be without the command's prefix."""
+        if event.action is not None or self._under_way(state) is None:
+            return event
+        typed = strip_command_prefix(clean(event.text))
+        if word_of(typed) not in _COMMAND_WORDS:
+            return event
+        return replace(event, text=typed, slash=False)
 
     @staticmethod
     def _picked(state: dict[str, Any], event: Event) -> Event:

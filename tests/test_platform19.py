@@ -304,12 +304,6 @@ def test_a_long_report_in_teams_keeps_each_behaviours_bars_with_its_name(
         assert body and body[0]["type"] != "ColumnSet", [e.get("text") for e in body[:2]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`/behaviour stop` (and `skip`) typed as a slash command in the DM during a mock "
-    "interview started by `/behaviour mock …` does not reach the interview: it is answered "
-    "'No match for “stop”' (skip: 'no question is open') and the question is asked again",
-)
 def test_the_slash_command_stop_ends_a_mock_interview_in_the_dm(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
