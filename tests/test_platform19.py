@@ -121,13 +121,6 @@ def test_a_mock_answer_typed_in_slack_with_an_ampersand_is_saved_as_typed(
         assert "&amp;amp;" not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`evidence` (and `mock`, `prep`, `practice`) with words that name no behaviour "
-    "embeds the lookup's answer flattened to text (bot/star/drafting.py: "
-    "answer.plain_text() into star/not_understood.j2), so Teams shows its choices as a "
-    "numbered list with no buttons, and a number cannot pick them there",
-)
 def test_evidence_for_an_unknown_behaviour_offers_its_suggestions_as_buttons_in_teams(
     teams: Teams,  # noqa: F811
 ) -> None:
