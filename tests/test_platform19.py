@@ -194,12 +194,6 @@ def test_the_markdown_export_card_in_teams_keeps_the_markdown_as_exported(
     assert "-\u200b" not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`mock`, `advert` and `evidence` outside a direct message are all answered with "
-    "star/private_only.j2, which says 'Drafting an example…' and tells the person to type "
-    "`prep leadership level 4` in a DM: not the command they asked for",
-)
 def test_a_mock_asked_for_in_a_slack_channel_says_to_type_mock_in_the_dm(
     slack: tuple[str, FakeSlack, Any],  # noqa: F811
 ) -> None:
