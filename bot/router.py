@@ -99,6 +99,7 @@ class Bot:
         self.lookup = Lookup(frameworks)
         self.store = store
         self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
+        self.feedback.home_changed = self._home_changed
         self.star = StarFlow(self.lookup, store, Bank(self.feedback, PlanStore(store)))
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
@@ -190,17 +191,23 @@ class Bot:
 
     def follow_homes(self, platform: str) -> None:
         """Note whose turns change something on `platform`, whose adapter shows each
-        person's home and asks `home_if_changed` after their turns (Slack's Home tab);
+        person's home and asks `homes_changed` after their turns (Slack's Home tab);
         nobody else's are kept."""
         self._homes_on.add(platform)
 
-    def home_if_changed(self, user: str) -> Page | None:
-        """`user`'s home when a turn of theirs changed something stored since this was
-        last asked (for Slack's Home tab, brought up to date); None otherwise."""
-        if user not in self._changed:
-            return None
-        self._changed.discard(user)
-        return self.home.page(user)
+    def homes_changed(self, user: str) -> list[tuple[str, Page]]:
+        """The homes that may have changed since this was last asked (for Slack's Home
+        tab, brought up to date): `user`'s when a turn of theirs changed something
+        stored, and those of the others a turn or the schedule changed (the peers of a
+        request that closed), each once."""
+        changed = sorted(self._changed, key=lambda who: who != user)
+        self._changed.difference_update(changed)
+        return [(who, self.home.page(who)) for who in changed]
+
+    def _home_changed(self, user: str) -> None:
+        """Note that `user`'s home changed, when their platform shows it."""
+        if user.partition(":")[0] in self._homes_on:
+            self._changed.add(user)
 
     def _note_speaker(self, event: Event) -> None:
         """The speaker's time zone (and name), kept when the platform says something new

@@ -140,12 +140,6 @@ def test_evidence_for_an_unknown_behaviour_offers_its_suggestions_as_buttons_in_
     assert any(command.startswith("search ") for command in pressable), pressable
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a peer's Slack Home tab is published again only after the peer's own turns and "
-    "direct messages to them, so when the requester closes the request (or it closes at "
-    "its deadline) the peer's tab keeps offering 'Answer request 1' for a closed request",
-)
 def test_a_peers_home_tab_drops_a_request_once_it_closes(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
