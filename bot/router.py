@@ -118,6 +118,9 @@ class Bot:
         # (kept only for the platforms whose adapter shows homes: `follow_homes`)
         self._changed: set[str] = set()
         self._homes_on: set[str] = set()
+        # a digest of each person's home as last published (or found before their first
+        # turn): a home published again only when it differs
+        self._shown: dict[str, str] = {}
 
     def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
         """A field of a form asked one at a time, checked at its step by the form's flow."""
@@ -130,6 +133,8 @@ class Bot:
         started = time.perf_counter()
         try:
             self._note_speaker(event)
+            if event.platform in self._homes_on and event.user not in self._shown:
+                self._shown[event.user] = _digest(self.home.page(event.user))
             read: dict[str, Any] | None = None
             if event.event_id is None:
                 read = self.store.state(event.user, event.conversation)
@@ -196,13 +201,20 @@ class Bot:
         self._homes_on.add(platform)
 
     def homes_changed(self, user: str) -> list[tuple[str, Page]]:
-        """The homes that may have changed since this was last asked (for Slack's Home
+        """The homes that changed since this was last asked (for Slack's Home
         tab, brought up to date): `user`'s when a turn of theirs changed something
         stored, and those of the others a turn or the schedule changed (the peers of a
         request that closed), each once."""
         changed = sorted(self._changed, key=lambda who: who != user)
         self._changed.difference_update(changed)
-        return [(who, self.home.page(who)) for who in changed]
+        pages = []
+        for who in changed:
+            page = self.home.page(who)
+            digest = _digest(page)
+            if self._shown.get(who) != digest:  # what it shows now is not what it showed
+                self._shown[who] = digest
+                pages.append((who, page))
+        return pages
 
     def _home_changed(self, user: str) -> None:
         """Note that `user`'s home changed, when their platform shows it."""
@@ -606,6 +618,11 @@ class Bot:
             command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
         return _offering(state, reply, event), [reply], kind
+
+
+def _digest(page: Page) -> str:
+    """What a home shows, as a digest: the same for the same page."""
+    return hashlib.sha256(replies_to_json([page.reply]).encode()).hexdigest()
 
 
 def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, Any]:

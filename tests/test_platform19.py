@@ -200,13 +200,6 @@ def test_a_mock_asked_for_in_a_slack_channel_says_to_type_mock_in_the_dm(
     assert "`mock leadership level 4`" in said and "`prep " not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Home tab is published again (views.publish) after read-only turns such as "
-    "`drafts`, `360 list`, `plan`, `evidence leadership` or `home`, where slack.md says "
-    "'after each of their turns that changed something': a Web API call and a home built "
-    "for nothing on most turns",
-)
 def test_read_only_turns_do_not_publish_the_home_tab_again(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
