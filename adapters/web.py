@@ -249,7 +249,7 @@ def _slack_adapter(
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
         home=worker.wraps(bot.home.page),
-        home_if_changed=worker.wraps(bot.home_if_changed),
+        homes_changed=worker.wraps(bot.homes_changed),
         first_time=worker.wraps(first_time),
         at_once=bot.answer_at_once,
     )

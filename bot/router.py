@@ -64,6 +64,8 @@ _FLOW_KEYS = ("star", "practice", "mock", "feedback", "answering", "filling")
 # The commands by their words (not the chat's own: help, stop, as; but home): typed with
 # a command's shape while a flow waits for an answer, they are run, never filed as one.
 _BY_WORD = {w: c for c in COMMANDS if c.job != "chat" or c.name == "home" for w in c.words}
+# The engine's words that a flow takes even when sent as a command (`/behaviour stop`).
+_COMMAND_WORDS = (Word.STOP, Word.SKIP, Word.BACK, Word.HELP)
 # A lookup typed where an answer is expected is at most this many words.
 _LOOKUP_WORDS = MAX_COMMAND_REST
 Flow = StarFlow | FeedbackFlow | PlanFlow | ExpectationFlow | Home | FormFiller
@@ -97,6 +99,7 @@ class Bot:
         self.lookup = Lookup(frameworks)
         self.store = store
         self.feedback = FeedbackFlow(self.lookup, store, looks_like=self.reads_as_command)
+        self.feedback.home_changed = self._home_changed
         self.star = StarFlow(self.lookup, store, Bank(self.feedback, PlanStore(store)))
         self.plans = PlanFlow(self.lookup, store, self.feedback)
         self.expectations = ExpectationFlow(self.lookup, store)
@@ -115,6 +118,9 @@ class Bot:
         # (kept only for the platforms whose adapter shows homes: `follow_homes`)
         self._changed: set[str] = set()
         self._homes_on: set[str] = set()
+        # a digest of each person's home as last published (or found before their first
+        # turn): a home published again only when it differs
+        self._shown: dict[str, str] = {}
 
     def _check_field(self, event: Event, form: Form, name: str, values: dict[str, str]) -> Checked:
         """A field of a form asked one at a time, checked at its step by the form's flow."""
@@ -127,6 +133,8 @@ class Bot:
         started = time.perf_counter()
         try:
             self._note_speaker(event)
+            if event.platform in self._homes_on and event.user not in self._shown:
+                self._shown[event.user] = _digest(self.home.page(event.user))
             read: dict[str, Any] | None = None
             if event.event_id is None:
                 read = self.store.state(event.user, event.conversation)
@@ -140,7 +148,7 @@ class Bot:
                         return self._again(event)
                     changes = self.store.conn.total_changes
                     state = self.store.state(event.user, event.conversation)
-                    picked = self._picked(state, event)
+                    picked = self._picked(state, self._engine_word(state, event))
                     stored, clicked = state, picked
                     state = without(state, "over_flow")  # it was for this event only
                     state, picked, pending, confirmed = self._held(state, picked)
@@ -188,17 +196,30 @@ class Bot:
 
     def follow_homes(self, platform: str) -> None:
         """Note whose turns change something on `platform`, whose adapter shows each
-        person's home and asks `home_if_changed` after their turns (Slack's Home tab);
+        person's home and asks `homes_changed` after their turns (Slack's Home tab);
         nobody else's are kept."""
         self._homes_on.add(platform)
 
-    def home_if_changed(self, user: str) -> Page | None:
-        """`user`'s home when a turn of theirs changed something stored since this was
-        last asked (for Slack's Home tab, brought up to date); None otherwise."""
-        if user not in self._changed:
-            return None
-        self._changed.discard(user)
-        return self.home.page(user)
+    def homes_changed(self, user: str) -> list[tuple[str, Page]]:
+        """The homes that changed since this was last asked (for Slack's Home
+        tab, brought up to date): `user`'s when a turn of theirs changed something
+        stored, and those of the others a turn or the schedule changed (the peers of a
+        request that closed), each once."""
+        changed = sorted(self._changed, key=lambda who: who != user)
+        self._changed.difference_update(changed)
+        pages = []
+        for who in changed:
+            page = self.home.page(who)
+            digest = _digest(page)
+            if self._shown.get(who) != digest:  # what it shows now is not what it showed
+                self._shown[who] = digest
+                pages.append((who, page))
+        return pages
+
+    def _home_changed(self, user: str) -> None:
+        """Note that `user`'s home changed, when their platform shows it."""
+        if user.partition(":")[0] in self._homes_on:
+            self._changed.add(user)
 
     def _note_speaker(self, event: Event) -> None:
         """The speaker's time zone (and name), kept when the platform says something new
@@ -556,6 +577,17 @@ class Bot:
         except Exception:  # the replies stay kept: at worst a retry sends them twice
             log.exception("event=settle-failed platform=%s", event.platform)
 
+    def _engine_word(self, state: dict[str, Any], event: Event) -> Event:
+        """`stop`, `skip`, `back` or `help` sent as a command (`/behaviour stop`, a
+        Slack slash command) while a flow's question waits: the engine's word, typed to
+        that flow, as it would be without the command's prefix."""
+        if event.action is not None or self._under_way(state) is None:
+            return event
+        typed = strip_command_prefix(clean(event.text))
+        if word_of(typed) not in _COMMAND_WORDS:
+            return event
+        return replace(event, text=typed, slash=False)
+
     @staticmethod
     def _picked(state: dict[str, Any], event: Event) -> Event:
         """The event as a picked choice when it names one on offer: by its number (`2`,
@@ -600,6 +632,11 @@ class Bot:
             command, kind = event.text, "message"
         reply = self.lookup.answer(command, platform=event.platform)
         return _offering(state, reply, event), [reply], kind
+
+
+def _digest(page: Page) -> str:
+    """What a home shows, as a digest: the same for the same page."""
+    return hashlib.sha256(replies_to_json([page.reply]).encode()).hexdigest()
 
 
 def _offering(state: dict[str, Any], reply: Reply, event: Event) -> dict[str, Any]:

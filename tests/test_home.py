@@ -238,9 +238,9 @@ def test_changes_are_noted_only_for_the_platforms_that_show_homes(
     bot = Bot(frameworks, store)
     alice = FakeAdapter(bot, "alice")
     alice.send(text="prep leadership level 4")
-    assert bot.home_if_changed(alice.user) is None
+    assert bot.homes_changed(alice.user) == []
     bot.follow_homes(alice.user.split(":")[0])
     alice.send(text="Our team had to move offices in a fortnight.")
-    page = bot.home_if_changed(alice.user)
-    assert page is not None and "Draft 1" in page.reply.plain_text()
-    assert bot.home_if_changed(alice.user) is None  # told once
+    ((who, page),) = bot.homes_changed(alice.user)
+    assert who == alice.user and "Draft 1" in page.reply.plain_text()
+    assert bot.homes_changed(alice.user) == []  # told once

@@ -102,13 +102,6 @@ def test_a_mock_answer_typed_in_slack_with_an_ampersand_is_saved_as_typed(
         assert "&amp;amp;" not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`evidence` (and `mock`, `prep`, `practice`) with words that name no behaviour "
-    "embeds the lookup's answer flattened to text (bot/star/drafting.py: "
-    "answer.plain_text() into star/not_understood.j2), so Teams shows its choices as a "
-    "numbered list with no buttons, and a number cannot pick them there",
-)
 def test_evidence_for_an_unknown_behaviour_offers_its_suggestions_as_buttons_in_teams(
     teams: Teams,  # noqa: F811
 ) -> None:
@@ -128,12 +121,6 @@ def test_evidence_for_an_unknown_behaviour_offers_its_suggestions_as_buttons_in_
     assert any(command.startswith("search ") for command in pressable), pressable
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a peer's Slack Home tab is published again only after the peer's own turns and "
-    "direct messages to them, so when the requester closes the request (or it closes at "
-    "its deadline) the peer's tab keeps offering 'Answer request 1' for a closed request",
-)
 def test_a_peers_home_tab_drops_a_request_once_it_closes(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -174,12 +161,6 @@ def test_the_markdown_export_card_in_teams_keeps_the_markdown_as_exported(
     assert "-\u200b" not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`mock`, `advert` and `evidence` outside a direct message are all answered with "
-    "star/private_only.j2, which says 'Drafting an example…' and tells the person to type "
-    "`prep leadership level 4` in a DM: not the command they asked for",
-)
 def test_a_mock_asked_for_in_a_slack_channel_says_to_type_mock_in_the_dm(
     slack: tuple[str, FakeSlack, Any],  # noqa: F811
 ) -> None:
@@ -192,13 +173,6 @@ def test_a_mock_asked_for_in_a_slack_channel_says_to_type_mock_in_the_dm(
     assert "`mock leadership level 4`" in said and "`prep " not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Home tab is published again (views.publish) after read-only turns such as "
-    "`drafts`, `360 list`, `plan`, `evidence leadership` or `home`, where slack.md says "
-    "'after each of their turns that changed something': a Web API call and a home built "
-    "for nothing on most turns",
-)
 def test_read_only_turns_do_not_publish_the_home_tab_again(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:
@@ -271,12 +245,6 @@ def test_a_long_report_in_teams_keeps_each_behaviours_bars_with_its_name(
         assert body and body[0]["type"] != "ColumnSet", [e.get("text") for e in body[:2]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`/behaviour stop` (and `skip`) typed as a slash command in the DM during a mock "
-    "interview started by `/behaviour mock …` does not reach the interview: it is answered "
-    "'No match for “stop”' (skip: 'no question is open') and the question is asked again",
-)
 def test_the_slash_command_stop_ends_a_mock_interview_in_the_dm(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:

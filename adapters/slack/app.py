@@ -151,7 +151,7 @@ class SlackAdapter:
         token: str | None,
         api_url: str,
         home: Callable[[str], Awaitable[Page]] | None = None,  # Bot.home.page
-        home_if_changed: Callable[[str], Awaitable[Page | None]] | None = None,
+        homes_changed: Callable[[str], Awaitable[list[tuple[str, Page]]]] | None = None,
         first_time: Callable[[str], Awaitable[bool]] | None = None,  # None: nothing remembered
         at_once: Callable[[Event], list[Reply] | None] | None = None,
     ):
@@ -159,7 +159,7 @@ class SlackAdapter:
         self.handle = self._then_home(handle)
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
-        self.home_if_changed = home_if_changed  # Bot.home_if_changed
+        self.homes_changed = homes_changed  # Bot.homes_changed
         self.signing_secret = signing_secret
         # first_time(key): False once key was seen (stored)
         self.first_time = first_time or _remember_nothing
@@ -687,7 +687,7 @@ class SlackAdapter:
 
         async def handled(event: Event) -> list[Reply]:
             replies = await handle(event)
-            if self.home_if_changed is not None:
+            if self.homes_changed is not None:
                 self._soon(self._refresh(event.user))
             return replies
 
@@ -698,12 +698,14 @@ class SlackAdapter:
         self._later.add(task)  # kept until done (the loop holds tasks weakly)
         task.add_done_callback(self._later.discard)
 
-    async def _refresh(self, user: str) -> None:
-        assert self.home_if_changed is not None
+    async def _refresh(self, user: str, *, but: str = "") -> None:
+        """The Home tabs of `user` and of others whose homes changed, published again
+        (`but` that person's: theirs is published already)."""
+        assert self.homes_changed is not None
         try:
-            page = await self.home_if_changed(user)
-            if page is not None:
-                await self._publish(user, page)
+            for who, page in await self.homes_changed(user):
+                if who != but:
+                    await self._publish(who, page)
         except Exception as error:  # the tab stays as it was; the turn itself is done
             log.warning("slack: the Home tab not brought up to date: %s", type(error).__name__)
 
@@ -717,6 +719,8 @@ class SlackAdapter:
             await self._publish(user, await self.home(user))
         except Exception as error:  # the message is delivered whatever the tab shows
             log.warning("slack: the Home tab not brought up to date: %s", type(error).__name__)
+        if self.homes_changed is not None:  # others' too (a request closed on time)
+            await self._refresh(user, but=user)
 
 
 def socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler:

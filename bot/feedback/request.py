@@ -119,6 +119,8 @@ class FeedbackFlow(Results, Answering):
         self.people = PeopleStore(store)
         # what a message reads as when it is a command or a lookup (the router's)
         self.looks_like = looks_like or (lambda text: None)
+        # told of people other than the speaker whose homes change (the router's)
+        self.home_changed: Callable[[str], None] = lambda user: None
 
     # ---- routing --------------------------------------------------------------------
 

@@ -150,6 +150,9 @@ class Results(Answering):
         told = [(request["requester"], "requester")] if tell_requester else []
         if request["manager"]:
             told.append((request["manager"], "manager"))
+            self.home_changed(request["manager"])
+        for peer in self.db.peers(request_id):  # their homes offer it no longer
+            self.home_changed(peer["peer"])
         for user, reader in told:
             self.db.queue(
                 user,

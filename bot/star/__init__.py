@@ -20,6 +20,7 @@ from typing import Any
 from bot.commands import MAX_COMMAND_REST
 from bot.engine import Step, Word, word_of
 from bot.lookup import Lookup, strip_command_prefix
+from bot.lookup.replies import shorten
 from bot.render import compose
 from bot.star.advert import ADVERT_VERBS, FromAdvert
 from bot.star.bank import Bank
@@ -53,6 +54,24 @@ __all__ = [
 
 
 _VERBS = START_VERBS | DRAFT_VERBS | PRACTICE_VERBS | MOCK_VERBS | EVIDENCE_VERBS | ADVERT_VERBS
+
+
+# Each job's verbs, for saying the command that does it (`prep` for the others).
+_JOBS = {
+    "mock": MOCK_VERBS,
+    "practice": PRACTICE_VERBS,
+    "evidence": EVIDENCE_VERBS,
+    "advert": ADVERT_VERBS,
+    "drafts": DRAFT_VERBS,
+}
+
+
+def _private_only(event: Event, verb: str, rest: str) -> Reply:
+    """Outside a direct message: where to ask instead, with the very command asked
+    for (`mock leadership level 4`), or an example of it."""
+    job = next((name for name, verbs in _JOBS.items() if verb in verbs), "prep")
+    typed = shorten(f"{verb} {rest}") if rest and job != "advert" else ""
+    return compose("star/private_only.j2", platform=event.platform, job=job, typed=typed)
 
 
 def _advert_text(command: str, *, pasted: bool) -> str:
@@ -120,7 +139,7 @@ class StarFlow(Mock, FromAdvert, Practice, DraftForm, Drafting):
             verb = "advert"
         if verb in _VERBS:
             if not event.private:
-                return state, [compose("star/private_only.j2", platform=event.platform)]
+                return state, [_private_only(event, verb, rest)]
             if self._sentence(event) and self.current(state) is not None:
                 # "Drafts of the policy were late, so I …" typed at a question: longer
                 # than any command (the router passes a typed command on as an action),

@@ -30,6 +30,7 @@ from bot.commands import words_of
 from bot.engine import VOCABULARY, Option, Step, Word, normalised, previous, read, word_of
 from bot.frameworks import Behaviour, Framework, Level
 from bot.lookup import BehaviourView, Lookup, resolve_query
+from bot.lookup.resolver import Resolution
 from bot.render import as_markdown, compose, environment
 from bot.star.bank import SHOWN, Bank, Material
 from bot.star.parts import clean_answer, find_parts
@@ -46,7 +47,7 @@ from bot.star.review import (
 from bot.star.review import coverage as indicator_coverage
 from bot.star.state import DraftAt
 from bot.text import count_words
-from bot.types import Event, Reply, without
+from bot.types import Choice, Event, Reply, without
 
 START_VERBS = words_of("prep")
 EVIDENCE_VERBS = words_of("evidence")
@@ -187,10 +188,30 @@ def resolve_target(lookup: Lookup, query: str, verb: str = "prep") -> Target | R
         return compose(
             "star/which_level.j2", framework=fw, behaviour=behaviour, levels=levels, verb=verb
         )
+    return not_understood(lookup, resolution, query, verb)
+
+
+def not_understood(lookup: Lookup, resolution: Resolution, query: str, verb: str) -> Reply:
+    """`verb` with words naming no behaviour: what the lookup found for them, its
+    suggestions offered as choices, those naming a behaviour as `verb` commands (`prep
+    civil-service/leadership/4`), so that a button or a number picks one."""
     answer = lookup.resolution(resolution)
-    return compose(
-        "star/not_understood.j2", query=query[:80], answer=answer.plain_text(), verb=verb
+    reply = compose(
+        "star/not_understood.j2",
+        query=query[:80],
+        answer=replace(answer, choices=()).plain_text(),
+        verb=verb,
     )
+    return replace(reply, choices=tuple(_as_verb(lookup, c, verb) for c in answer.choices))
+
+
+def _as_verb(lookup: Lookup, choice: Choice, verb: str) -> Choice:
+    """A lookup's suggestion that shows a behaviour, as `verb` on that behaviour; any
+    other (a search, a list, help) as it is."""
+    shown, _, path = choice.command.partition(" ")
+    if shown != "show" or not isinstance(resolve_query(lookup.index, path), BehaviourView):
+        return choice
+    return replace(choice, command=f"{verb} {path}")
 
 
 def statement(text: str, target: Target | None, limit: int) -> tuple[Review, Reply]:
@@ -578,13 +599,7 @@ class Drafting:
             return compose("star/which.j2", verb="evidence")
         found = resolve_query(self.lookup.index, query)
         if not isinstance(found, BehaviourView):
-            answer = self.lookup.resolution(found)
-            return compose(
-                "star/not_understood.j2",
-                query=query[:80],
-                answer=answer.plain_text(),
-                verb="evidence",
-            )
+            return not_understood(self.lookup, found, query, "evidence")
         material = self._material(event.user, found)
         return compose("star/evidence.j2", target=found, material=material, shown=0)
 

@@ -140,8 +140,8 @@ def test_the_tab_is_published_again_after_a_turn_that_changed_something(
         alice = Person(url, fake, ALICE)
         alice.say("prep leadership level 4")
         alice.say("We moved offices in a fortnight.")
-        alice.say("stop")
-        wait_for(lambda: len(published(fake, ALICE)) >= 3)
+        alice.say("stop")  # the home shows the same: not published again
+        wait_for(lambda: len(published(fake, ALICE)) >= 2)
         latest = published(fake, ALICE)[-1]
         assert "Draft 1: Leadership, Level 4; next: task" in json.dumps(latest)
         count = len(published(fake, ALICE))

@@ -431,3 +431,15 @@ def test_i_dont_know_at_a_step_is_a_hint_and_the_step_again(
     assert hint.plain_text().startswith("Nothing was saved: take a moment, and write the Situation")
     assert "Step 1 of 5: Situation" in asked.plain_text()
     assert store.draft(chat.user, 1)["parts"] == {}  # type: ignore[index]
+
+
+def test_prep_with_words_naming_no_behaviour_offers_the_suggestions_to_prepare(
+    chat: FakeAdapter,
+) -> None:
+    (unknown,) = chat.send(text="prep engaging")
+    commands = [c.command for c in unknown.choices]
+    assert "prep civil-service/leadership" in commands, commands
+    assert "search engaging" in commands  # not a behaviour: as the lookup offered it
+    assert "\n1. " not in unknown.plain_text().split("Then type")[0]
+    (level,) = chat.send(text=str(commands.index("prep civil-service/leadership") + 1))
+    assert level.title == "Prepare an example: Leadership"
