@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
 from bot.frameworks import Framework
 
 from .servers import FakeSlack, wait_for
