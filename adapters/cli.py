@@ -11,8 +11,9 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from adapters import logs
 from adapters.teams.package import Developer
@@ -405,26 +406,38 @@ def _console_user(user: str | None) -> str:
     return user or os.environ.get("USER") or getpass.getuser() or "you"
 
 
-def _export(settings: Settings, args: argparse.Namespace) -> int:
+def _with_terminal_person(
+    settings: Settings, args: argparse.Namespace, work: Callable[[Any, str], Any]
+) -> Any:
+    """`work(bot, owner)` on the database of `--db` (or the settings'), for the terminal's
+    person (`--user`), the database closed after; None, said on stderr, when the
+    frameworks or the database cannot be opened."""
     from bot.router import Bot
     from bot.storage import Store
 
     frameworks = _load(settings)
     if frameworks is None:
-        return EXIT_CONFIG
+        return None
     db_path = args.db or settings.db_path
     try:
         store = Store.open(db_path)
     except Exception as exc:
         print(f"behaviourbot: cannot open the database {db_path}: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return None
     try:
-        owner = f"console:local:{_console_user(args.user)}"
-        exported = Bot(frameworks, store).star.exported(
-            owner, args.draft, "markdown" if args.markdown else "text"
-        )
+        return work(Bot(frameworks, store), f"console:local:{_console_user(args.user)}")
     finally:
         store.close()
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    kind = "markdown" if args.markdown else "text"
+    found = _with_terminal_person(
+        settings, args, lambda bot, owner: (bot.star.exported(owner, args.draft, kind),)
+    )
+    if found is None:
+        return EXIT_CONFIG
+    (exported,) = found
     if exported is None:
         print(
             f"behaviourbot: you have no draft {args.draft} (`drafts` in the chat lists them)",
@@ -567,8 +580,6 @@ def _advert(settings: Settings, args: argparse.Namespace) -> int:
 
     from adapters.console import format_reply
     from bot.render import compose
-    from bot.router import Bot
-    from bot.storage import Store
     from bot.text import clean
 
     text = _read_statement(args.file, "advert")
@@ -577,21 +588,13 @@ def _advert(settings: Settings, args: argparse.Namespace) -> int:
     if not text.strip():
         print("behaviourbot: there is no advert to read (the input is empty)", file=sys.stderr)
         return EXIT_CONFIG
-    frameworks = _load(settings)
-    if frameworks is None:
+    grade = clean(args.grade or "")[:40]
+    found = _with_terminal_person(
+        settings, args, lambda bot, owner: bot.star.advert_for(owner, text, grade)
+    )
+    if found is None:
         return EXIT_CONFIG
-    db_path = args.db or settings.db_path
-    try:
-        store = Store.open(db_path)
-    except Exception as exc:
-        print(f"behaviourbot: cannot open the database {db_path}: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        owner = f"console:local:{_console_user(args.user)}"
-        grade = clean(args.grade or "")[:40]
-        reply, what = Bot(frameworks, store).star.advert_for(owner, text, grade)
-    finally:
-        store.close()
+    reply, what = found
     if what == "level":  # which level: the advert's behaviours, and the levels to give
         levels = "; ".join(c.label for c in reply.choices)
         listed = compose("star/advert_levels.j2", levels=[c.label for c in reply.choices])
