@@ -39,11 +39,6 @@ def _with_html(teams: Teams, html: str, n: int) -> float:  # noqa: F811
     return time.perf_counter() - started
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="html_lines feeds the attachment to html.parser, quadratic in Python 3.11.7 on "
-    "unclosed markup ('<!--' then many '<a'): one message of Teams' size costs 10x+ a plain one",
-)
 def test_a_crafted_html_copy_costs_no_more_than_a_plain_one(teams: Teams) -> None:  # noqa: F811
     """The rich-text copy is parsed for every message, whatever its `text`: crafted markup
     of a message's size must cost about what plain markup of that size costs."""
@@ -112,11 +107,6 @@ def test_a_failed_home_publish_does_not_lose_the_peers_homes(
         wait_for(current, 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text_without_mention takes the HTML copy when its letters equal `text`'s with "
-    "all white space removed, so the copy can split (or join) the words typed",
-)
 def test_the_html_copy_never_changes_the_words_typed(teams: Teams) -> None:  # noqa: F811
     """`text` says "prep leadership level 4"; a rich-text copy that runs "prep" and
     "leadership" together is not the text's words, and is not taken."""

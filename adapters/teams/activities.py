@@ -3,11 +3,11 @@ of an activity before anything reads it (pure functions on plain JSON)."""
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,9 +52,10 @@ def text_without_mention(activity: Json) -> str:
             if isinstance(mention, str) and mention:
                 text = text.replace(mention, " ")
     text = _MENTION.sub(" ", text)  # markup sent without its entity
-    lines = html_lines(activity)
-    if lines is not None and "".join(lines.split()) == "".join(text.split()):
-        text = lines  # the same words, with the line breaks Teams left out of `text`
+    lines = html_lines(activity) if "\n" not in text.strip() else None
+    same = lines is not None and "".join(lines.split()) == "".join(text.split())
+    if same and _word_ends(text) <= _word_ends(lines or ""):  # may part words, never join
+        text = lines or ""  # the same words, with the line breaks Teams left out of `text`
     return _tidy(text)
 
 
@@ -64,55 +65,71 @@ _BLOCKS = frozenset(
 _HIDDEN = frozenset(("at", "script", "style", "template", "title"))
 
 
-class _Lines(HTMLParser):
+# A tag, or anything between < and > (a comment, a declaration): one pass, never back
+# over what was read, so a crafted copy costs what its length does.
+_TAG = re.compile(r"<[^<>]*>")
+_TAG_NAME = re.compile(r"<\s*(/?)\s*([A-Za-z][\w:-]*)")
+MAX_HTML = 100_000  # characters of the HTML copy read at all (Teams sends at most 28 KB)
+
+
+def _html_text(content: str) -> str:
     """The lines of an HTML fragment's text: a line ends at a <br> and at the edge of a
     block (a paragraph, a list item); mentions (<at>) and what is never shown are left out.
     Only text is kept: the markup, its attributes and its links are not read."""
+    lines: list[str] = []
+    line: list[str] | None = None
+    hidden = 0
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.line: str | None = None
-        self.hidden = 0
+    def end() -> None:
+        nonlocal line
+        if line is not None:
+            lines.append("".join(line))
+        line = None
 
-    def _end(self) -> None:
-        if self.line is not None:
-            self.lines.append(self.line)
-        self.line = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-        elif tag == "br":
-            self.line = self.line or ""
-            self._end()
-        elif tag in _BLOCKS:
-            self._end()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self._end()
-
-    def handle_data(self, data: str) -> None:
-        if self.hidden or (self.line is None and not data.strip(" \t\r\n\f")):
+    def add(data: str) -> None:
+        nonlocal line
+        data = html.unescape(data)
+        if hidden or (line is None and not data.strip(" \t\r\n\f")):
             return  # markup's own white space between blocks is no line
-        self.line = (self.line or "") + re.sub(r"[\t\r\n\f]", " ", data)
+        line = [*(line or []), re.sub(r"[\t\r\n\f]", " ", data)]
+
+    at = 0
+    for found in _TAG.finditer(content):
+        add(content[at : found.start()])
+        at = found.end()
+        named = _TAG_NAME.match(found.group(0))
+        if named is None:
+            continue  # a comment or a declaration: nothing shown
+        closing, tag = named.group(1) == "/", named.group(2).casefold()
+        if tag in _HIDDEN:
+            hidden = max(0, hidden - 1) if closing else hidden + 1
+        elif tag == "br":
+            line = line or []
+            end()
+        elif tag in _BLOCKS:
+            end()
+    add(content[at:])
+    end()
+    return "\n".join(lines)
 
 
 def html_lines(activity: Json) -> str | None:
     """The text of the message's text/html attachment (Teams' rich-text copy of what
-    was typed), a line per line; None when there is none."""
+    was typed), a line per line; None when there is none (or it is too long to be one)."""
     for attachment in activity.get("attachments") or []:
         content = attachment.get("content")
         if attachment.get("contentType") == "text/html" and isinstance(content, str):
-            parser = _Lines()
-            parser.feed(content)
-            parser.close()
-            parser._end()
-            return "\n".join(parser.lines)
+            return _html_text(content) if len(content) <= MAX_HTML else None
     return None
+
+
+def _word_ends(text: str) -> set[int]:
+    """Where the words of `text` end, counted in characters that are not white space."""
+    ends, count = set(), 0
+    for word in text.split():
+        count += len(word)
+        ends.add(count)
+    return ends
 
 
 def _tidy(text: str) -> str:
