@@ -50,11 +50,6 @@ def test_a_crafted_html_copy_costs_no_more_than_a_plain_one(teams: Teams) -> Non
     assert spent < 10 * baseline, (spent, baseline)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="offerable counts who agreed and wrote over all the request's behaviours, while "
-    "the material is per behaviour: one agreeing peer's Leadership example is picked out",
-)
 def test_one_agreeing_peers_example_on_a_behaviour_is_never_picked_out_of_the_report(
     frameworks: list[Framework], store: Store
 ) -> None:

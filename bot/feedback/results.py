@@ -7,6 +7,7 @@ reminder to peers who have not answered, and a peer who cannot be reached. Part 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -42,7 +43,7 @@ def activity_for(result_mean: float, self_rating: int | None, scale: Scale) -> s
     return "assignment"
 
 
-def offerable(answered: list[dict[str, Any]], threshold: int | None) -> bool:
+def offerable(answered: list[dict[str, Any]], threshold: int | None, behaviour: str) -> bool:
     """Whether a closed request's examples may be offered as material at all. The report
     keeps each behaviour's examples apart, shuffled; the material is the report's less
     those of peers who did not agree. So the peers who agreed must be at least the
@@ -50,12 +51,22 @@ def offerable(answered: list[dict[str, Any]], threshold: int | None) -> bool:
     behaviours), and those who wrote examples but did not agree none or at least the
     threshold (else the difference between report and material singles them out); and
     when some did not agree, those who agreed and wrote examples at least the threshold
-    too (else the material is a few people's examples, picked out of the report)."""
+    too (else the material is a few people's examples, picked out of the report). The
+    last two hold on the request as a whole and on `behaviour` alone, whose examples are
+    the ones offered."""
     least = effective_threshold(threshold)
     agreed = [p for p in answered if p["consent"]]
-    wrote = sum(1 for p in agreed if any(p["examples"].values()))
-    refused = sum(1 for p in answered if not p["consent"] and any(p["examples"].values()))
-    return len(agreed) >= least and (refused == 0 or min(refused, wrote) >= least)
+
+    def apart(wrote_on: Callable[[dict[str, Any]], bool]) -> bool:
+        wrote = sum(1 for p in agreed if wrote_on(p))
+        refused = sum(1 for p in answered if not p["consent"] and wrote_on(p))
+        return refused == 0 or min(refused, wrote) >= least
+
+    return (
+        len(agreed) >= least
+        and apart(lambda p: any(p["examples"].values()))
+        and apart(lambda p: bool(p["examples"].get(behaviour)))
+    )
 
 
 class Results(Answering):
@@ -208,7 +219,7 @@ class Results(Answering):
             )
             report = self.built_report(request)
             shown = [e for r in report.behaviours if r.behaviour == behaviour for e in r.examples]
-            if shown and not offerable(answered, request["threshold"]):
+            if shown and not offerable(answered, request["threshold"], behaviour):
                 held_back = True
                 continue
             for example in shown:
