@@ -250,6 +250,7 @@ def _slack_adapter(
         api_url=settings.slack_api_url,
         home=worker.wraps(bot.home.page),
         homes_changed=worker.wraps(bot.homes_changed),
+        home_not_shown=worker.wraps(bot.home_not_shown),
         first_time=worker.wraps(first_time),
         at_once=bot.answer_at_once,
     )

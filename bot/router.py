@@ -216,6 +216,12 @@ class Bot:
                 pages.append((who, page))
         return pages
 
+    def home_not_shown(self, user: str) -> None:
+        """`user`'s home could not be published (Slack refused or failed): noted as
+        changed again, so that the next turn or delivery publishes it."""
+        self._shown.pop(user, None)
+        self._home_changed(user)
+
     def _home_changed(self, user: str) -> None:
         """Note that `user`'s home changed, when their platform shows it."""
         if user.partition(":")[0] in self._homes_on:

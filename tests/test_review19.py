@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.frameworks import Framework
 from bot.router import Bot
 from bot.storage import Store
@@ -69,12 +67,6 @@ def test_one_agreeing_peers_example_on_a_behaviour_is_never_picked_out_of_the_re
     assert material(text(who["alice"].send(text="evidence leadership"))) != ["Bob saw it"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="homes_changed takes everyone out of the changed set and records their digest "
-    "before publishing; one views.publish that fails stops the loop, and the homes after it "
-    "are never published again (the digest says they were)",
-)
 def test_a_failed_home_publish_does_not_lose_the_peers_homes(
     tmp_path: Path, frameworks: list[Framework]
 ) -> None:

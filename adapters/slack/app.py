@@ -152,6 +152,7 @@ class SlackAdapter:
         api_url: str,
         home: Callable[[str], Awaitable[Page]] | None = None,  # Bot.home.page
         homes_changed: Callable[[str], Awaitable[list[tuple[str, Page]]]] | None = None,
+        home_not_shown: Callable[[str], Awaitable[None]] | None = None,
         first_time: Callable[[str], Awaitable[bool]] | None = None,  # None: nothing remembered
         at_once: Callable[[Event], list[Reply] | None] | None = None,
     ):
@@ -160,6 +161,7 @@ class SlackAdapter:
         self.settle = settle  # settle(event, delivered=bool): see Bot.settle
         self.home = home
         self.homes_changed = homes_changed  # Bot.homes_changed
+        self.home_not_shown = home_not_shown  # Bot.home_not_shown: published next time
         self.signing_secret = signing_secret
         # first_time(key): False once key was seen (stored)
         self.first_time = first_time or _remember_nothing
@@ -703,11 +705,19 @@ class SlackAdapter:
         (`but` that person's: theirs is published already)."""
         assert self.homes_changed is not None
         try:
-            for who, page in await self.homes_changed(user):
-                if who != but:
-                    await self._publish(who, page)
-        except Exception as error:  # the tab stays as it was; the turn itself is done
+            changed = await self.homes_changed(user)
+        except Exception as error:  # the tabs stay as they were; the turn itself is done
             log.warning("slack: the Home tab not brought up to date: %s", type(error).__name__)
+            return
+        for who, page in changed:
+            if who == but:
+                continue
+            try:
+                await self._publish(who, page)
+            except Exception as error:  # each person's tab on its own: the rest go on
+                log.warning("slack: a Home tab not brought up to date: %s", type(error).__name__)
+                if self.home_not_shown is not None:
+                    await self.home_not_shown(who)
 
     async def _publish(self, user: str, page: Page) -> None:
         await self.app.client.views_publish(user_id=user_id(user), view=home_view(page))
