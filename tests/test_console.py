@@ -97,48 +97,64 @@ def test_quit_ends_a_piped_chat_too(tmp_path: Path) -> None:
     assert "Show pride and passion" not in result.stdout
 
 
+class _Terminal:
+    """`behaviourbot chat` in a pseudo-terminal (interactive, as a person types), for
+    `with`: what it has shown so far is `seen`; the chat is ended on leaving."""
+
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        import pty
+
+        self.main, child = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "chat", *args],
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path), "USER": "sam"},
+        )
+        os.close(child)
+        self.seen = b""
+
+    def __enter__(self) -> _Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.kill()
+        self.process.wait(10)
+        os.close(self.main)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.main, keys)
+
+    def wait_for(self, text: bytes) -> None:
+        import select
+        import time
+
+        deadline = time.monotonic() + 20
+        while text not in self.seen:
+            assert time.monotonic() < deadline, self.seen[-500:]
+            if select.select([self.main], [], [], 0.2)[0]:
+                self.seen += os.read(self.main, 65536)
+
+
 def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> None:
     """In a terminal (a pseudo-terminal here), a STAR part pasted over several lines is
     saved as one part; lines typed one at a time stay separate messages."""
-    import pty
-    import select
     import time
 
     from bot.storage import Store
 
-    main, child = pty.openpty()
     db = tmp_path / "bot.db"
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(db), "--user", "sam"],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path)},
-    )
-    os.close(child)
-    seen = b""
-
-    def wait_for(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 20
-        while text not in seen:
-            assert time.monotonic() < deadline, seen[-500:]
-            if select.select([main], [], [], 0.2)[0]:
-                seen += os.read(main, 65536)
-
-    try:
-        wait_for(b"sam> ")
-        os.write(main, b"prep leadership level 4\r")
-        wait_for(b"Step 1 of 5")
-        os.write(main, b"Line one of the scene.\rLine two of the scene.\r")
-        wait_for(b"Step 2 of 5")
+    with _Terminal(tmp_path, "--db", str(db), "--user", "sam") as chat:
+        chat.wait_for(b"sam> ")
+        chat.type(b"prep leadership level 4\r")
+        chat.wait_for(b"Step 1 of 5")
+        chat.type(b"Line one of the scene.\rLine two of the scene.\r")
+        chat.wait_for(b"Step 2 of 5")
         time.sleep(0.3)
-        os.write(main, b"stop\r")
-        wait_for(b"Stopped.")
-    finally:
-        chat.kill()
-        chat.wait(10)
-        os.close(main)
+        chat.type(b"stop\r")
+        chat.wait_for(b"Stopped.")
+    seen = chat.seen
     assert seen.count(b"Saved your ") == 1
     store = Store.open(db)
     draft = store.draft("console:local:sam", 1)
@@ -150,43 +166,19 @@ def test_lines_pasted_together_in_a_terminal_are_one_answer(tmp_path: Path) -> N
 def test_advert_alone_in_a_terminal_takes_a_paste_with_its_empty_lines(tmp_path: Path) -> None:
     """Interactively, `advert` asks for the paste; the paste's own empty lines arrive with
     it and are kept, and an empty line typed after it ends the advert."""
-    import pty
-    import select
     import time
 
-    main, child = pty.openpty()
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "chat", "--db", str(tmp_path / "bot.db")],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env={**os.environ, "TERM": "dumb", "HOME": str(tmp_path), "USER": "sam"},
-    )
-    os.close(child)
-    seen = b""
-
-    def wait_for(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 20
-        while text not in seen:
-            assert time.monotonic() < deadline, seen[-500:]
-            if select.select([main], [], [], 0.2)[0]:
-                seen += os.read(main, 65536)
-
-    try:
-        wait_for(b"sam> ")
-        os.write(main, b"advert\r")
-        wait_for(b"Paste the advert, then an empty line to end it.")
-        os.write(main, b"Grade: HEO\r\rWe'll assess you against these behaviours:\r")
-        os.write(main, b"- Leadership\r- Working Together\r")
+    with _Terminal(tmp_path, "--db", str(tmp_path / "bot.db")) as chat:
+        chat.wait_for(b"sam> ")
+        chat.type(b"advert\r")
+        chat.wait_for(b"Paste the advert, then an empty line to end it.")
+        chat.type(b"Grade: HEO\r\rWe'll assess you against these behaviours:\r")
+        chat.type(b"- Leadership\r- Working Together\r")
         time.sleep(0.5)
-        os.write(main, b"\r")
-        wait_for(b"From the advert: 2 behaviours at Level 3")
-        wait_for(b"sam> ")
-    finally:
-        chat.kill()
-        chat.wait(10)
-        os.close(main)
+        chat.type(b"\r")
+        chat.wait_for(b"From the advert: 2 behaviours at Level 3")
+        chat.wait_for(b"sam> ")
+    seen = chat.seen
     assert b"No match for" not in seen
 
 

@@ -20,15 +20,12 @@ from .slack.test_app import slack  # noqa: F401  (the fixture)
 from .slack.test_feedback import (
     ALICE,
     BOB,
-    CAROL,
-    DAN,
     TEAM,
     Person,
-    picked,
     slack_server,
     text_of,
 )
-from .slack.test_home import open_home, published
+from .slack.test_home import published, sent_and_in_bobs_home
 from .teams.test_feedback import (
     PEOPLE,
     TEAM_ID,
@@ -124,16 +121,7 @@ def test_a_peers_home_tab_drops_a_request_once_it_closes(
 ) -> None:
     with slack_server(tmp_path, frameworks) as (url, fake, _bot):
         alice = Person(url, fake, ALICE)
-        alice.say("360 leadership level 4")
-        for value in ("360 done", "360 people"):
-            alice.press(value)
-        alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN)})
-        for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
-            alice.press(value)
-        alice.press("360 send")
-        wait_for(lambda: len([c for c in fake.delivered() if c.body["channel"] == BOB]) == 1)
-        open_home(url, BOB)
-        assert "360 answer 1" in json.dumps(wait_for(lambda: published(fake, BOB))[-1])
+        sent_and_in_bobs_home(url, fake, alice)
         alice.press("360 close 1 confirm")
         assert "360 feedback: request 1" in text_of(alice.last())  # closed: the report
 

@@ -14,9 +14,9 @@ from bot.storage import Store
 
 from .feedback.test_request import people, request, text
 from .servers import wait_for
-from .slack.test_feedback import ALICE, BOB, CAROL, DAN, picked, slack_server
+from .slack.test_feedback import ALICE, BOB, slack_server
 from .slack.test_feedback import Person as SlackPerson
-from .slack.test_home import open_home, published
+from .slack.test_home import published, sent_and_in_bobs_home
 from .star.test_bank import SIX, answer, material
 from .teams.test_turn import Teams, fixture, teams, texts  # noqa: F401  (teams: the fixture)
 
@@ -72,16 +72,7 @@ def test_a_failed_home_publish_does_not_lose_the_peers_homes(
 ) -> None:
     with slack_server(tmp_path, frameworks) as (url, fake, _bot):
         alice = SlackPerson(url, fake, ALICE)
-        alice.say("360 leadership level 4")
-        for value in ("360 done", "360 people"):
-            alice.press(value)
-        alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN)})
-        for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
-            alice.press(value)
-        alice.press("360 send")
-        wait_for(lambda: len([c for c in fake.delivered() if c.body["channel"] == BOB]) == 1)
-        open_home(url, BOB)
-        assert "360 answer 1" in json.dumps(wait_for(lambda: published(fake, BOB))[-1])
+        sent_and_in_bobs_home(url, fake, alice)
         fake.failures["views.publish"] = 2  # Slack fails twice (rate limited, say)
         alice.press("360 close 1 confirm")
         wait_for(lambda: not fake.failures["views.publish"], 5)

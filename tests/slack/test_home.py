@@ -43,6 +43,23 @@ def published(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
     return [json.loads(v) if isinstance(v, str) else v for v in views]
 
 
+def sent_and_in_bobs_home(url: str, fake: FakeSlack, alice: Person) -> None:
+    """Alice sends a 360 request to bob, carol and dan in Slack's modals; bob opens his
+    Home tab, which offers the answer."""
+    from .test_feedback import picked
+
+    alice.say("360 leadership level 4")
+    for value in ("360 done", "360 people"):
+        alice.press(value)
+    alice.submit(alice.opened(), {"peers": picked(BOB, CAROL, DAN)})
+    for value in ("360 deadline 1 week", "360 manager none", "360 self leadership 2"):
+        alice.press(value)
+    alice.press("360 send")
+    wait_for(lambda: len([c for c in fake.delivered() if c.body["channel"] == BOB]) == 1)
+    open_home(url, BOB)
+    assert "360 answer 1" in json.dumps(wait_for(lambda: published(fake, BOB))[-1])
+
+
 def draft(path: Path, user: str, situation: str = "We moved offices in a fortnight.") -> None:
     """A draft written so far as its Situation (by another connection, as another
     process would)."""
